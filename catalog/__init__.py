@@ -1,0 +1,1 @@
+"""Films, cinemas, showtimes, licensed products and stock, bundle offers and allocation."""

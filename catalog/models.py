@@ -1,0 +1,196 @@
+"""Catalog tables: what the studio shows and what partners sell."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tiein.db import Base, UTCDateTime, now_utc
+
+
+class Category(StrEnum):
+    APPAREL = "apparel"
+    TOYS = "toys"
+    COLLECTIBLES = "collectibles"
+    POSTERS = "posters"
+    ACCESSORIES = "accessories"
+    HOME = "home"
+    STATIONERY = "stationery"
+    DIGITAL = "digital"
+
+
+class ApprovalStage(StrEnum):
+    DRAFT = "draft"
+    CONCEPT_SUBMITTED = "concept_submitted"
+    CONCEPT_APPROVED = "concept_approved"
+    SAMPLE_SUBMITTED = "sample_submitted"
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+    REJECTED = "rejected"
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """A portable enum column with a CHECK constraint listing the allowed values."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+        length=32,
+    )
+
+
+class Franchise(Base):
+    __tablename__ = "franchises"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Film(Base):
+    __tablename__ = "films"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    original_title: Mapped[str] = mapped_column(String(200), default="")
+    synopsis: Mapped[str] = mapped_column(Text, default="")
+    release_date: Mapped[date] = mapped_column(Date, index=True)
+    runtime_minutes: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[str] = mapped_column(String(16), default="")
+    poster_url: Mapped[str] = mapped_column(String(500), default="")
+    franchise_id: Mapped[int | None] = mapped_column(ForeignKey("franchises.id"), index=True)
+
+    franchise: Mapped[Franchise | None] = relationship(lazy="raise")
+
+    __table_args__ = (CheckConstraint("runtime_minutes > 0", name="runtime_positive"),)
+
+
+class Cinema(Base):
+    __tablename__ = "cinemas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class Showtime(Base):
+    """A screening. `seats_taken` counts seats sold plus seats held by live reservations."""
+
+    __tablename__ = "showtimes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id"), index=True)
+    cinema_id: Mapped[int] = mapped_column(ForeignKey("cinemas.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0)
+    price_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+
+    film: Mapped[Film] = relationship(lazy="raise")
+    cinema: Mapped[Cinema] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_in_range"),
+        CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    )
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.seats_taken
+
+
+class Product(Base):
+    """A licensed product of one merchant under one agreement, for one film."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[Category] = mapped_column(enum_column(Category, "category"))
+    price_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    approval_stage: Mapped[ApprovalStage] = mapped_column(
+        enum_column(ApprovalStage, "approval_stage"), default=ApprovalStage.DRAFT, index=True
+    )
+    image_url: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    film: Mapped[Film] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price_minor > 0", name="price_positive"),
+    )
+
+
+class BundleOffer(Base):
+    """A film's ticket-plus-merch offer: one ticket of a chosen showtime plus fixed merch."""
+
+    __tablename__ = "bundle_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[datetime] = mapped_column(UTCDateTime)
+    per_order_limit: Mapped[int] = mapped_column(Integer, default=4)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    film: Mapped[Film] = relationship(lazy="raise")
+    components: Mapped[list[BundleComponent]] = relationship(
+        lazy="raise", order_by="BundleComponent.position", back_populates="offer"
+    )
+
+    __table_args__ = (
+        CheckConstraint("price_minor > 0", name="price_positive"),
+        CheckConstraint("per_order_limit >= 1", name="limit_positive"),
+        CheckConstraint("valid_to > valid_from", name="window_ordered"),
+    )
+
+
+class BundleComponent(Base):
+    __tablename__ = "bundle_components"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("bundle_offers.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    qty: Mapped[int] = mapped_column(Integer)
+
+    offer: Mapped[BundleOffer] = relationship(lazy="raise", back_populates="components")
+    product: Mapped[Product] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("offer_id", "position"),
+        CheckConstraint("qty >= 1", name="qty_positive"),
+    )

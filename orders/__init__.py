@@ -1,0 +1,1 @@
+"""Carts, orders, reservations, payments (Stripe), webhooks, refunds, tickets, reconciliation."""

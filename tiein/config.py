@@ -1,0 +1,56 @@
+"""Configuration, read once from environment variables (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
+DEV_SECRET_KEY = "tiein-dev-secret-change-me"
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = DEV_SECRET_KEY
+    currency: str = "USD"
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    reservation_minutes: int = 15
+    graphql_introspection: bool = True
+    allowed_hosts: tuple[str, ...] = field(default=("*",))
+    https_only: bool = False
+
+    @property
+    def stripe_is_test(self) -> bool:
+        """True when payments are test payments (localstripe or a Stripe test key)."""
+        return bool(self.stripe_api_base) or not self.stripe_secret_key.startswith("sk_live")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build the settings from the environment (or the given mapping)."""
+    env = os.environ if environ is None else environ
+    hosts = tuple(h.strip() for h in env.get("TIEIN_ALLOWED_HOSTS", "*").split(",") if h.strip())
+    return Settings(
+        database_url=env.get("TIEIN_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        secret_key=env.get("TIEIN_SECRET_KEY") or DEV_SECRET_KEY,
+        currency=(env.get("TIEIN_CURRENCY") or "USD").upper(),
+        stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
+        stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+        stripe_api_base=env.get("STRIPE_API_BASE", "").rstrip("/"),
+        stripe_js_url=env.get("STRIPE_JS_URL") or "https://js.stripe.com/v3/",
+        reservation_minutes=int(env.get("TIEIN_RESERVATION_MINUTES") or 15),
+        graphql_introspection=_bool(env.get("TIEIN_GRAPHQL_INTROSPECTION"), True),
+        allowed_hosts=hosts or ("*",),
+        https_only=_bool(env.get("TIEIN_HTTPS_ONLY"), False),
+    )

@@ -1,0 +1,16 @@
+"""Imports every package's models so that `Base.metadata` holds the whole schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from tiein.db import Base
+
+
+def load_all_models() -> MetaData:
+    """Register every table on `Base.metadata` and return it (for Alembic and tests)."""
+    import catalog.models  # noqa: F401
+    import licensing.models  # noqa: F401
+    import orders.models  # noqa: F401
+
+    return Base.metadata

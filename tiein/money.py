@@ -1,0 +1,128 @@
+"""Money: integer minor units plus an ISO 4217 code. Never a float (SPEC §2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from tiein.errors import DomainError, ErrorCode
+
+# ISO 4217 minor-unit exponents of the currencies tiein accepts.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "AED": 2, "ARS": 2, "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0, "CNY": 2,
+    "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2,
+    "INR": 2, "ISK": 0, "JPY": 0, "KRW": 0, "MXN": 2, "MYR": 2, "NOK": 2, "NZD": 2,
+    "PHP": 2, "PLN": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2, "TRY": 2, "TWD": 2,
+    "UGX": 0, "USD": 2, "VND": 0, "ZAR": 2,
+}  # fmt: skip
+
+CURRENCY_SYMBOLS: dict[str, str] = {
+    "USD": "US$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "HKD": "HK$",
+    "KRW": "₩", "CAD": "CA$", "AUD": "A$",
+}  # fmt: skip
+
+_AMOUNT = re.compile(r"^\s*(-)?(\d{1,15})(?:\.(\d+))?\s*$")
+
+
+def exponent(currency: str) -> int:
+    """The number of decimal places of `currency`; DomainError for an unknown code."""
+    try:
+        return CURRENCY_EXPONENTS[currency]
+    except (KeyError, TypeError):
+        raise DomainError(
+            ErrorCode.UNKNOWN_CURRENCY, f"Unknown currency {currency!r}.", field="currency"
+        ) from None
+
+
+def check_currency(currency: str) -> str:
+    """Return the upper-cased code when it is a currency tiein knows."""
+    code = (currency or "").strip().upper()
+    exponent(code)
+    return code
+
+
+def parse_amount(text: str, currency: str, *, field: str = "amount") -> int:
+    """Parse a user's "12.34" into minor units of `currency`.
+
+    Refuses floats-in-disguise: exponents, thousands separators, more decimals than the
+    currency has, and anything that is not a plain decimal number.
+    """
+    places = exponent(currency)
+    match = _AMOUNT.match(text if isinstance(text, str) else "")
+    if not match:
+        raise DomainError(
+            ErrorCode.INVALID_AMOUNT, f"{text!r} is not an amount like 12.34.", field=field
+        )
+    sign, whole, frac = match.groups()
+    frac = frac or ""
+    if len(frac) > places:
+        raise DomainError(
+            ErrorCode.INVALID_AMOUNT,
+            f"{currency} amounts have {places} decimal places at most; got {text.strip()!r}.",
+            field=field,
+        )
+    minor = int(whole) * 10**places + int(frac.ljust(places, "0") or 0)
+    return -minor if sign else minor
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    """Minor units as a Decimal in major units (exact)."""
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def format_amount(minor: int, currency: str) -> str:
+    """Minor units as a plain decimal string with the currency's places: 1234 → "12.34"."""
+    places = exponent(currency)
+    value = to_decimal(minor, currency)
+    return f"{value:.{places}f}"
+
+
+def format_money(minor: int, currency: str) -> str:
+    """For display: 123456 USD → "US$1,234.56"; 1200 JPY → "¥1,200"."""
+    places = exponent(currency)
+    value = to_decimal(abs(minor), currency)
+    text = f"{value:,.{places}f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    body = f"{symbol}{text}" if symbol else f"{text} {currency}"
+    return f"-{body}" if minor < 0 else body
+
+
+def round_minor(value: Decimal) -> int:
+    """Round an exact amount in minor units half-up to a whole minor unit (SPEC §2)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` minor units over `weights` by the largest-remainder rule (SPEC §5).
+
+    Each part is floor(total * w / W); the units left over go one each to the parts with the
+    largest remainders (total * w) mod W, ties to the earlier part. The parts always add up
+    to `total` exactly.
+    """
+    if not weights:
+        raise ValueError("allocate needs at least one weight")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    whole = sum(weights)
+    if whole == 0:
+        raise ValueError("weights must not all be zero")
+    if total < 0:
+        return [-part for part in allocate(-total, weights)]
+    parts = [total * w // whole for w in weights]
+    left = total - sum(parts)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in by_remainder[:left]:
+        parts[i] += 1
+    return parts
+
+
+def parse_decimal(text: str, *, field: str) -> Decimal:
+    """A Decimal from user text, with a clear error."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise DomainError(ErrorCode.INVALID_AMOUNT, f"{text!r} is not a number.", field) from None
+    if not value.is_finite():
+        raise DomainError(ErrorCode.INVALID_AMOUNT, f"{text!r} is not a number.", field)
+    return value
