@@ -100,9 +100,7 @@ class ApiToken(Base):
     staff_user: Mapped[StaffUser | None] = relationship(lazy="raise")
 
     __table_args__ = (
-        CheckConstraint(
-            "(merchant_id IS NULL) <> (staff_user_id IS NULL)", name="one_owner"
-        ),
+        CheckConstraint("(merchant_id IS NULL) <> (staff_user_id IS NULL)", name="one_owner"),
     )
 
 
@@ -186,9 +184,7 @@ class AgreementCategory(Base):
     agreement_id: Mapped[int] = mapped_column(
         ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True
     )
-    category: Mapped[Category] = mapped_column(
-        enum_column(Category, "category"), primary_key=True
-    )
+    category: Mapped[Category] = mapped_column(enum_column(Category, "category"), primary_key=True)
 
 
 class AgreementTier(Base):
@@ -338,4 +334,3 @@ class SalesReportLine(Base):
         CheckConstraint("units > 0", name="units_positive"),
         CheckConstraint("net_minor >= 0 AND net_minor <= gross_minor", name="net_within_gross"),
     )
-

@@ -213,18 +213,3 @@ class RefundLine(Base):
     amount_minor: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
-
-
-class Ticket(Base):
-    """An e-ticket; `code` is 128+ random bits, shown as a QR code on the order page."""
-
-    __tablename__ = "tickets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
-    showtime_id: Mapped[int] = mapped_column(ForeignKey("showtimes.id"), index=True)
-    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
-    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    checked_in_by: Mapped[str | None] = mapped_column(String(200))
-    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

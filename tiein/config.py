@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
-DEV_SECRET_KEY = "tiein-dev-secret-change-me"
+DEV_SECRET_KEY = "tiein-dev-secret-change-me"  # noqa: S105 (local default only)
 
 
 def _bool(value: str | None, default: bool) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class DomainError(Exception):
@@ -15,7 +15,7 @@ class DomainError(Exception):
         super().__init__(f"{self.code}: {message}")
 
 
-class ErrorCode(str, Enum):
+class ErrorCode(StrEnum):
     """Codes of the shell's own rules (money, periods, input)."""
 
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"

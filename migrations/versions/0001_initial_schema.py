@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:24:49.355825
+Create Date: 2026-11-22 04:26:58.592787
 """
 
 from collections.abc import Sequence

@@ -1,0 +1,39 @@
+"""The application shell: health, security headers, request ids."""
+
+from __future__ import annotations
+
+import httpx
+
+from tiein.app import create_app
+from tiein.config import Settings
+from tiein.db import Database
+
+
+async def test_healthz_reports_a_reachable_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:
+    # A database file inside a directory that does not exist cannot be opened.
+    url = f"sqlite+aiosqlite:///{tmp_path}/missing/dir/tiein.db"
+    database = Database(url)
+    app = create_app(Settings(database_url=url), database=database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        response = await c.get("/healthz")
+    await database.dispose()
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+async def test_every_response_carries_security_headers_and_a_request_id(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/healthz")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert len(response.headers["x-request-id"]) == 16

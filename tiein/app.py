@@ -1,0 +1,81 @@
+"""The ASGI application factory: routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tiein.config import Settings, load_settings
+from tiein.db import Database
+from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 when the database answers, 503 otherwise."""
+    try:
+        async with request.app.state.db.read_session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def _routes() -> list:
+    from graphql_schema.endpoint import routes as graphql_routes
+    from orders.webhooks import routes as webhook_routes
+    from storefront.routes import routes as storefront_routes
+
+    return [
+        Route("/healthz", healthz),
+        *graphql_routes,
+        *webhook_routes,
+        *storefront_routes,
+    ]
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    """Build tiein. Pass a `database` to share one (tests); otherwise the app owns its own."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = database is None
+        app.state.db = database or Database(settings.database_url)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.db.dispose()
+
+    script_hosts = []
+    if settings.stripe_js_url.startswith("http"):
+        parts = urlsplit(settings.stripe_js_url)
+        script_hosts.append(f"{parts.scheme}://{parts.netloc}")
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+        Middleware(SecurityHeadersMiddleware, script_hosts=script_hosts, https=settings.https_only),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="tiein_session",
+            same_site="lax",
+            https_only=settings.https_only,
+            max_age=14 * 24 * 3600,
+        ),
+    ]
+    app = Starlette(routes=_routes(), middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+    return app

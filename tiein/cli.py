@@ -1,0 +1,233 @@
+"""The `tiein` command line. Every verb has --help; errors are one clear line, exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from tiein.config import load_settings
+from tiein.db import Database
+from tiein.errors import DomainError
+
+# Packages that add verbs of their own through a `register(subparsers)` function.
+COMMAND_MODULES = ("licensing.cli", "catalog.cli", "orders.cli", "graphql_schema.cli")
+
+
+class CommandError(Exception):
+    """A problem to report to the user in one line (exit status 1)."""
+
+
+def run_with_db(work: Callable[[Database], Awaitable[Any]]) -> Any:
+    """Run `work` with a Database of the configured URL, disposed afterwards."""
+
+    async def main() -> Any:
+        db = Database(load_settings().database_url)
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "tiein.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from tiein import migrate
+
+    url = load_settings().database_url
+    migrate.upgrade(url, args.revision)
+    print(f"database at revision {args.revision}: {_safe(url)}")
+    return 0
+
+
+def _db_check(args: argparse.Namespace) -> int:
+    from tiein import migrate
+
+    url = load_settings().database_url
+    diff = asyncio.run(migrate.schema_diff(url))
+    if diff:
+        for item in diff:
+            print(f"differs: {item}", file=sys.stderr)
+        raise CommandError(f"the schema of {_safe(url)} differs from the models ({len(diff)})")
+    print(f"schema matches the models: {_safe(url)}")
+    return 0
+
+
+def _demo_load(args: argparse.Namespace) -> int:
+    from tiein.demo import load_demo
+
+    summary = run_with_db(lambda db: load_demo(db, orders=args.orders, progress=not args.quiet))
+    print(summary)
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from licensing.accounts import create_api_token
+    from licensing.models import Merchant, StaffUser
+
+    async def work(db: Database) -> str:
+        async with db.session() as session:
+            if args.merchant:
+                merchant = await session.scalar(
+                    select(Merchant).where(Merchant.slug == args.merchant)
+                )
+                if merchant is None:
+                    raise CommandError(f"no merchant with slug {args.merchant!r}")
+                _, secret = await create_api_token(session, merchant=merchant, name=args.name)
+            else:
+                user = await session.scalar(
+                    select(StaffUser).where(StaffUser.username == args.staff.lower())
+                )
+                if user is None:
+                    raise CommandError(f"no staff user {args.staff!r} (tiein staff create)")
+                _, secret = await create_api_token(session, staff_user=user, name=args.name)
+            return secret
+
+    print(run_with_db(work))
+    print("Store this token now: tiein keeps only its hash.", file=sys.stderr)
+    return 0
+
+
+def _staff_create(args: argparse.Namespace) -> int:
+    import getpass
+
+    from licensing.accounts import create_staff_user
+
+    password = args.password or getpass.getpass("Password: ")
+
+    async def work(db: Database) -> str:
+        async with db.session() as session:
+            user = await create_staff_user(
+                session, username=args.username, password=password, display_name=args.name
+            )
+            return user.username
+
+    print(f"staff user created: {run_with_db(work)}")
+    return 0
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tiein",
+        description="tiein: film IP licensing, a ticket-plus-merch storefront and a royalty "
+        "ledger. Configuration comes from environment variables (TIEIN_DATABASE_URL, "
+        "TIEIN_SECRET_KEY, STRIPE_*); see README.md.",
+    )
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    serve = verbs.add_parser("serve", help="serve the storefront, /graphql and /staff over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(func=_serve)
+
+    db = verbs.add_parser("db", help="database schema").add_subparsers(
+        dest="db_verb", metavar="VERB", required=True
+    )
+    up = db.add_parser("upgrade", help="apply migrations up to the newest (or --revision)")
+    up.add_argument("--revision", default="head", help="target revision (default head)")
+    up.set_defaults(func=_db_upgrade)
+    db.add_parser(
+        "check", help="compare the database schema with the models; exit 1 if they differ"
+    ).set_defaults(func=_db_check)
+
+    demo = verbs.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_verb", metavar="VERB", required=True
+    )
+    load = demo.add_parser(
+        "load", help="load the deterministic demo data set (idempotent: does nothing if loaded)"
+    )
+    load.add_argument("--orders", type=int, default=2000, help="paid orders to create (2000)")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.set_defaults(func=_demo_load)
+
+    token = verbs.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_verb", metavar="VERB", required=True
+    )
+    create = token.add_parser("create", help="issue a GraphQL API token; prints it once")
+    owner = create.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--merchant", metavar="SLUG", help="a token for this merchant")
+    owner.add_argument("--staff", metavar="USERNAME", help="a token for this staff user")
+    create.add_argument("--name", default="cli", help="a label for the token")
+    create.set_defaults(func=_token_create)
+
+    staff = verbs.add_parser("staff", help="staff users").add_subparsers(
+        dest="staff_verb", metavar="VERB", required=True
+    )
+    screate = staff.add_parser("create", help="create a staff user (asks for the password)")
+    screate.add_argument("username", help="login name")
+    screate.add_argument("--name", default="", help="display name")
+    screate.add_argument("--password", help="password (prompted for when omitted)")
+    screate.set_defaults(func=_staff_create)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"tiein: {exc.code}{where}: {exc.message}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"tiein: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # one clear line, never a traceback
+        print(f"tiein: {describe_failure(exc)}", file=sys.stderr)
+        return 1
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for an unexpected failure, naming the database when it is the cause."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    causes = (OSError, ConnectionError)
+    names = {"OperationalError", "InvalidCatalogNameError", "InvalidPasswordError", "ArgumentError"}
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, causes) or type(current).__name__ in names:
+            url = _safe(load_settings().database_url)
+            return f"cannot use the database {url}: {text}"
+        current = current.__cause__ or current.__context__
+    return f"{type(exc).__name__}: {text}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
