@@ -1,1 +1,12 @@
-routes: list = []
+"""The storefront's and the staff area's routes, declared as data."""
+
+from __future__ import annotations
+
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from storefront.web import HERE
+
+routes: list = [
+    Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+]
