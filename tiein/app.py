@@ -74,7 +74,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             max_age=14 * 24 * 3600,
         ),
     ]
-    app = Starlette(routes=_routes(), middleware=middleware, lifespan=lifespan)
+    from storefront.errors import exception_handlers
+
+    app = Starlette(
+        routes=_routes(),
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers=exception_handlers,
+    )
     app.state.settings = settings
     if database is not None:
         app.state.db = database

@@ -37,3 +37,10 @@ async def test_every_response_carries_security_headers_and_a_request_id(
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert len(response.headers["x-request-id"]) == 16
+
+
+async def test_an_unknown_page_gets_the_friendly_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.text
+    assert response.headers["content-type"].startswith("text/html")
