@@ -1,0 +1,147 @@
+"""Films, franchises and cinemas: what the studio shows and where (SPEC §3, §5)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from catalog.codes import CatalogError
+from catalog.models import Cinema, Film, Franchise
+from tiein.errors import DomainError
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def check_slug(slug: str, *, field: str = "slug") -> str:
+    """A lower-case, dash-separated slug of at most 80 characters."""
+    value = (slug or "").strip()
+    if not _SLUG.match(value):
+        raise DomainError(
+            CatalogError.INVALID_SLUG,
+            f"{slug!r} is not a slug (lower-case letters, digits and dashes).",
+            field,
+        )
+    return value
+
+
+def check_country(country: str, *, field: str = "country") -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased."""
+    value = (country or "").strip().upper()
+    if not _COUNTRY.match(value):
+        raise DomainError(
+            CatalogError.INVALID_COUNTRY, f"{country!r} is not a two-letter country code.", field
+        )
+    return value
+
+
+def _required(value: str, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(CatalogError.INVALID, f"{field} must not be empty.", field)
+    return text
+
+
+async def get_or_create_franchise(
+    session: AsyncSession, slug: str, *, name: str | None = None
+) -> Franchise:
+    """The franchise with `slug`, created (named `name` or after its slug) when missing."""
+    slug = check_slug(slug, field="franchise_slug")
+    franchise = await session.scalar(select(Franchise).where(Franchise.slug == slug))
+    if franchise is None:
+        franchise = Franchise(slug=slug, name=name or slug.replace("-", " ").title())
+        session.add(franchise)
+        await session.flush()
+    return franchise
+
+
+async def create_film(
+    session: AsyncSession,
+    *,
+    slug: str,
+    title: str,
+    release_date: date,
+    runtime_minutes: int,
+    original_title: str = "",
+    synopsis: str = "",
+    rating: str = "",
+    poster_url: str = "",
+    franchise_slug: str | None = None,
+) -> Film:
+    """Create a film. The slug is unique; the runtime is a positive number of minutes; a
+    franchise slug joins the film to that franchise (created when new)."""
+    slug = check_slug(slug)
+    title = _required(title, "title")
+    if not isinstance(runtime_minutes, int) or runtime_minutes <= 0:
+        raise DomainError(
+            CatalogError.INVALID, "The runtime must be a positive number of minutes.", "runtime"
+        )
+    if await session.scalar(select(Film.id).where(Film.slug == slug)) is not None:
+        raise DomainError(CatalogError.DUPLICATE, f"A film {slug!r} exists already.", "slug")
+    franchise_id = None
+    if franchise_slug:
+        franchise_id = (await get_or_create_franchise(session, franchise_slug)).id
+    film = Film(
+        slug=slug,
+        title=title,
+        original_title=original_title.strip(),
+        synopsis=synopsis.strip(),
+        release_date=release_date,
+        runtime_minutes=runtime_minutes,
+        rating=rating.strip(),
+        poster_url=poster_url.strip(),
+        franchise_id=franchise_id,
+    )
+    session.add(film)
+    await session.flush()
+    return film
+
+
+async def get_film(session: AsyncSession, film_id: int) -> Film:
+    """The film with `film_id` (its franchise loaded), or NOT_FOUND."""
+    film = await session.scalar(
+        select(Film).where(Film.id == film_id).options(selectinload(Film.franchise))
+    )
+    if film is None:
+        raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
+    return film
+
+
+async def film_by_slug(session: AsyncSession, slug: str) -> Film | None:
+    """The film with `slug` (its franchise loaded), or None."""
+    return await session.scalar(
+        select(Film).where(Film.slug == slug).options(selectinload(Film.franchise))
+    )
+
+
+async def list_films(session: AsyncSession) -> list[Film]:
+    """Every film, newest release first."""
+    rows = await session.scalars(
+        select(Film)
+        .options(selectinload(Film.franchise))
+        .order_by(Film.release_date.desc(), Film.id)
+    )
+    return list(rows)
+
+
+async def create_cinema(session: AsyncSession, *, name: str, city: str, country: str) -> Cinema:
+    """Create a cinema (staff). The country is an ISO 3166-1 alpha-2 code: it is the
+    territory in which bundle merch sold for its showtimes must be licensed."""
+    cinema = Cinema(
+        name=_required(name, "name"), city=_required(city, "city"), country=check_country(country)
+    )
+    session.add(cinema)
+    await session.flush()
+    return cinema
+
+
+async def get_cinema(session: AsyncSession, cinema_id: int) -> Cinema:
+    """The cinema with `cinema_id`, or NOT_FOUND."""
+    cinema = await session.get(Cinema, cinema_id)
+    if cinema is None:
+        raise DomainError(CatalogError.NOT_FOUND, f"No cinema {cinema_id}.", "cinema_id")
+    return cinema

@@ -1,0 +1,224 @@
+"""Licensed products, managed by their merchant (SPEC §3, §7 createProduct/updateProduct/
+adjustStock).
+
+The catalog does not import `licensing` (imports flow the other way): the facts of the
+agreement a product is made under are read from the licensing tables by name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import column, select, table, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.codes import CatalogError
+from catalog.models import ApprovalStage, Category, Film, Product
+from tiein.errors import DomainError
+from tiein.money import check_currency
+
+_agreements = table(
+    "agreements", column("id"), column("merchant_id"), column("status"), column("currency")
+)
+_agreement_films = table("agreement_films", column("agreement_id"), column("film_id"))
+_agreement_categories = table("agreement_categories", column("agreement_id"), column("category"))
+
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CLOSED_AGREEMENT = {"terminated", "expired"}
+UPDATABLE_FIELDS = frozenset({"name", "description", "price_minor", "image_url"})
+
+
+def _check_price(price_minor: Any) -> int:
+    if not isinstance(price_minor, int) or isinstance(price_minor, bool) or price_minor <= 0:
+        raise DomainError(
+            CatalogError.INVALID_PRICE,
+            "The price must be a positive number of minor units.",
+            "price_minor",
+        )
+    return price_minor
+
+
+def _check_name(name: Any) -> str:
+    text = (name or "").strip() if isinstance(name, str) else ""
+    if not text or len(text) > 200:
+        raise DomainError(
+            CatalogError.INVALID, "A product needs a name (200 chars at most).", "name"
+        )
+    return text
+
+
+async def create_product(
+    session: AsyncSession,
+    *,
+    merchant_id: int,
+    agreement_id: int,
+    film_id: int,
+    sku: str,
+    name: str,
+    category: Category | str,
+    price_minor: int,
+    currency: str,
+    description: str = "",
+    stock: int = 0,
+    image_url: str = "",
+) -> Product:
+    """Create a merchant's product under one of its agreements; it starts as a `draft`.
+
+    Rules: the agreement is the merchant's own (another's is NOT_FOUND) and not terminated or
+    expired; the agreement covers the film and allows the category; the currency is the
+    agreement's; the SKU is unique; the price is positive; the stock is not negative.
+    """
+    sku = (sku or "").strip()
+    if not _SKU.match(sku):
+        raise DomainError(
+            CatalogError.INVALID, f"{sku!r} is not a SKU (letters, digits, . _ -).", "sku"
+        )
+    name = _check_name(name)
+    _check_price(price_minor)
+    currency = check_currency(currency)
+    try:
+        category = Category(category)
+    except ValueError:
+        raise DomainError(
+            CatalogError.INVALID, f"{category!r} is not a product category.", "category"
+        ) from None
+    if not isinstance(stock, int) or stock < 0:
+        raise DomainError(CatalogError.INVALID_QUANTITY, "Stock must not be negative.", "stock")
+
+    agreement = (
+        await session.execute(
+            select(_agreements.c.status, _agreements.c.currency).where(
+                _agreements.c.id == agreement_id, _agreements.c.merchant_id == merchant_id
+            )
+        )
+    ).first()
+    if agreement is None:
+        raise DomainError(CatalogError.NOT_FOUND, f"No agreement {agreement_id}.", "agreement_id")
+    status, agreement_currency = agreement
+    if str(status) in _CLOSED_AGREEMENT:
+        raise DomainError(
+            CatalogError.AGREEMENT_CLOSED,
+            f"The agreement is {status}; no new products can be made under it.",
+            "agreement_id",
+        )
+    if await session.get(Film, film_id) is None:
+        raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
+    covered = await session.scalar(
+        select(_agreement_films.c.film_id).where(
+            _agreement_films.c.agreement_id == agreement_id, _agreement_films.c.film_id == film_id
+        )
+    )
+    if covered is None:
+        raise DomainError(
+            CatalogError.FILM_NOT_COVERED, "The agreement does not cover this film.", "film_id"
+        )
+    allowed = await session.scalar(
+        select(_agreement_categories.c.category).where(
+            _agreement_categories.c.agreement_id == agreement_id,
+            _agreement_categories.c.category == category.value,
+        )
+    )
+    if allowed is None:
+        raise DomainError(
+            CatalogError.CATEGORY_NOT_ALLOWED,
+            f"The agreement does not allow {category.value} products.",
+            "category",
+        )
+    if currency != agreement_currency:
+        raise DomainError(
+            CatalogError.CURRENCY_MISMATCH,
+            f"Products of this agreement are priced in {agreement_currency}.",
+            "currency",
+        )
+    if await session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
+        raise DomainError(CatalogError.DUPLICATE, f"The SKU {sku!r} is taken.", "sku")
+    product = Product(
+        merchant_id=merchant_id,
+        agreement_id=agreement_id,
+        film_id=film_id,
+        sku=sku,
+        name=name,
+        description=(description or "").strip(),
+        category=category,
+        price_minor=price_minor,
+        currency=currency,
+        stock=stock,
+        image_url=(image_url or "").strip(),
+        approval_stage=ApprovalStage.DRAFT,
+    )
+    session.add(product)
+    await session.flush()
+    return product
+
+
+async def get_product(
+    session: AsyncSession, product_id: int, *, merchant_id: int | None = None
+) -> Product:
+    """The product, or NOT_FOUND; with `merchant_id`, another merchant's product is NOT_FOUND
+    too (never FORBIDDEN: its existence is not leaked)."""
+    query = select(Product).where(Product.id == product_id)
+    if merchant_id is not None:
+        query = query.where(Product.merchant_id == merchant_id)
+    product = await session.scalar(query.execution_options(populate_existing=True))
+    if product is None:
+        raise DomainError(CatalogError.NOT_FOUND, f"No product {product_id}.", "product_id")
+    return product
+
+
+async def update_product(
+    session: AsyncSession, product_id: int, *, merchant_id: int | None, **changes: Any
+) -> Product:
+    """Change a product's name, description, price or image. `merchant_id` guards ownership
+    (None = staff); any other field is refused as INVALID."""
+    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
+    if unknown:
+        raise DomainError(
+            CatalogError.INVALID,
+            f"These fields cannot be changed: {', '.join(unknown)}.",
+            unknown[0],
+        )
+    product = await get_product(session, product_id, merchant_id=merchant_id)
+    if "name" in changes:
+        product.name = _check_name(changes["name"])
+    if "description" in changes:
+        product.description = (changes["description"] or "").strip()
+    if "price_minor" in changes:
+        product.price_minor = _check_price(changes["price_minor"])
+    if "image_url" in changes:
+        product.image_url = (changes["image_url"] or "").strip()
+    await session.flush()
+    return product
+
+
+async def adjust_stock(
+    session: AsyncSession, product_id: int, delta: int, *, merchant_id: int | None
+) -> Product:
+    """Add (delta > 0) or remove (delta < 0) stock. Stock never goes below zero: the change
+    is one conditional UPDATE, so it is safe against concurrent reservations."""
+    if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
+        raise DomainError(
+            CatalogError.INVALID_QUANTITY, "The stock change must be a non-zero integer.", "delta"
+        )
+    await get_product(session, product_id, merchant_id=merchant_id)
+    result = await session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock + delta >= 0)
+        .values(stock=Product.stock + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(
+            CatalogError.OUT_OF_STOCK,
+            f"Cannot remove {-delta} units: not that many are in stock.",
+            "delta",
+        )
+    return await get_product(session, product_id)
+
+
+async def products_of_merchant(session: AsyncSession, merchant_id: int) -> list[Product]:
+    """A merchant's products, by SKU."""
+    rows = await session.scalars(
+        select(Product).where(Product.merchant_id == merchant_id).order_by(Product.sku)
+    )
+    return list(rows)

@@ -1,0 +1,166 @@
+"""How many bundles of an offer can still be sold for a showtime (SPEC §5), for a film page.
+
+Availability of (offer, showtime) = min(free seats, stock // qty of each merch component),
+and 0 — with a refusal code and a plain message — when the showtime has started, lies outside
+the offer window, is priced in another currency, makes the bundle dearer than its parts, or
+when any component is not sellable (SPEC §3) in the cinema's country through the `bundle`
+channel on the showtime's (UTC) date. Sold out is 0 with SOLD_OUT (no seats) or OUT_OF_STOCK
+(a component ran out).
+
+Everything is read in a fixed number of statements whatever the number of offers and
+showtimes: one for the showtimes with their cinema's country, one for the components with
+their products (fresh stock), and the agreement terms (`licensing.sellable.load_terms`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.codes import CatalogError
+from catalog.models import BundleComponent, BundleOffer, Cinema, Product, Showtime
+from licensing.models import Channel
+from licensing.sellable import AgreementTerms, Refusal, load_terms, refusal_message, sellable
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Bundles left for one (offer, showtime); when 0, why (`refusal` code and message)."""
+
+    available: int
+    refusal: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class _Seats:
+    film_id: int
+    starts_at: datetime
+    seats_left: int
+    price_minor: int
+    currency: str
+    country: str
+
+
+def _refused(code: str, message: str) -> Availability:
+    return Availability(0, code, message)
+
+
+def _pair(
+    offer: BundleOffer,
+    seats: _Seats,
+    parts: list[tuple[int, Product]],
+    terms: dict[int, AgreementTerms],
+    now: datetime,
+) -> Availability:
+    if seats.starts_at <= now:
+        return _refused(CatalogError.SHOWTIME_IN_PAST, "This showtime has already started.")
+    if not offer.valid_from <= seats.starts_at <= offer.valid_to:
+        return _refused(
+            CatalogError.OFFER_NOT_VALID_FOR_SHOWTIME,
+            "This bundle is not offered for this showtime's date.",
+        )
+    if seats.currency != offer.currency:
+        return _refused(
+            CatalogError.CURRENCY_MISMATCH,
+            f"Tickets for this showtime are sold in {seats.currency}, the bundle in "
+            f"{offer.currency}.",
+        )
+    merch = sum(product.price_minor * qty for qty, product in parts)
+    if offer.price_minor > merch + seats.price_minor:
+        return _refused(
+            CatalogError.BUNDLE_PRICE_ABOVE_PARTS,
+            "At this showtime the bundle would cost more than its parts bought separately.",
+        )
+    on_date = seats.starts_at.date()
+    for _, product in parts:
+        agreement = terms.get(product.agreement_id)
+        refusal = (
+            sellable(product, agreement, seats.country, on_date, Channel.BUNDLE)
+            if agreement is not None
+            else Refusal.AGREEMENT_NOT_ACTIVE
+        )
+        if refusal is not None:
+            words = refusal_message(
+                refusal, country=seats.country, channel=Channel.BUNDLE, on_date=on_date
+            )
+            return _refused(refusal.value, f"{product.name}: {words}.")
+    if seats.seats_left <= 0:
+        return _refused(CatalogError.SOLD_OUT, "This showtime is sold out.")
+    available = seats.seats_left
+    for qty, product in parts:
+        fits = product.stock // qty
+        if fits <= 0:
+            return _refused(CatalogError.OUT_OF_STOCK, f"{product.name} is out of stock.")
+        available = min(available, fits)
+    return Availability(available)
+
+
+async def bundle_availability(
+    session: AsyncSession,
+    offers: Sequence[BundleOffer],
+    showtimes: Sequence[Showtime],
+    *,
+    now: datetime,
+) -> dict[tuple[int, int], Availability]:
+    """Availability of every (offer, showtime) pair of the same film, keyed by
+    (offer id, showtime id). Stock and seats are read fresh; the statement count does not
+    depend on how many offers and showtimes are asked about."""
+    if not offers or not showtimes:
+        return {}
+    showtime_ids = sorted({s.id for s in showtimes})
+    offer_ids = sorted({o.id for o in offers})
+
+    seat_rows = await session.execute(
+        select(
+            Showtime.id,
+            Showtime.film_id,
+            Showtime.starts_at,
+            Showtime.capacity - Showtime.seats_taken,
+            Showtime.price_minor,
+            Showtime.currency,
+            Cinema.country,
+        )
+        .join(Cinema, Cinema.id == Showtime.cinema_id)
+        .where(Showtime.id.in_(showtime_ids))
+    )
+    seats = {row[0]: _Seats(*row[1:]) for row in seat_rows}
+
+    component_rows = await session.execute(
+        select(BundleComponent.offer_id, BundleComponent.qty, Product)
+        .join(Product, Product.id == BundleComponent.product_id)
+        .where(BundleComponent.offer_id.in_(offer_ids))
+        .order_by(BundleComponent.offer_id, BundleComponent.position)
+        .execution_options(populate_existing=True)
+    )
+    parts: dict[int, list[tuple[int, Product]]] = defaultdict(list)
+    for offer_id, qty, product in component_rows:
+        parts[offer_id].append((qty, product))
+
+    agreement_ids = {p.agreement_id for rows in parts.values() for _, p in rows}
+    terms = await load_terms(session, agreement_ids)
+
+    result: dict[tuple[int, int], Availability] = {}
+    for offer in offers:
+        for showtime_id in showtime_ids:
+            seat = seats.get(showtime_id)
+            if seat is None or seat.film_id != offer.film_id:
+                continue
+            result[(offer.id, showtime_id)] = _pair(offer, seat, parts[offer.id], terms, now)
+    return result
+
+
+async def offer_availability(
+    session: AsyncSession, offer: BundleOffer, showtime: Showtime, *, now: datetime
+) -> Availability:
+    """Availability of one offer at one showtime (SHOWTIME_NOT_OF_FILM when they differ)."""
+    found = await bundle_availability(session, [offer], [showtime], now=now)
+    return found.get(
+        (offer.id, showtime.id),
+        _refused(CatalogError.SHOWTIME_NOT_OF_FILM, "This showtime is of another film."),
+    )
