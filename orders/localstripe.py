@@ -1,0 +1,241 @@
+"""Run localstripe (a Stripe stand-in, GPL) as a separate process, for tests and the demo.
+
+`python -m orders.localstripe --port 8420` starts it on 127.0.0.1 only. localstripe is never
+imported by the application: only this launcher's child process loads it. The launcher fills
+the gaps that matter to tiein:
+
+- the store lives in memory only (upstream pickles it to /tmp on every write and reloads it);
+- `Idempotency-Key` is honoured: a repeated POST with the same key replays the first answer;
+- parameters upstream rejects (`description`, `receipt_email`, `automatic_payment_methods`,
+  a refund's `reason`, ...) are dropped;
+- `payment_method` given to `/confirm` is attached first (upstream answers 501), and a new
+  payment method after a declined charge makes the intent confirmable again, as on Stripe;
+- `payment_intent.canceled` and `charge.refunded` events are sent to the webhooks.
+
+`start_localstripe(port)` starts the process and waits until it answers;
+`register_webhook(api_base, url, secret)` points its webhooks at an app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+# Test keys the launcher's callers use; localstripe accepts any sk_/pk_ key.
+TEST_SECRET_KEY = "sk_test_tiein_localstripe"  # noqa: S105 (test key for a local fake)
+TEST_PUBLISHABLE_KEY = "pk_test_tiein_localstripe"
+TEST_WEBHOOK_SECRET = "whsec_tiein_localstripe"  # noqa: S105 (test secret for a local fake)
+
+DROPPED_PARAMS: dict[str, set[str]] = {
+    r"^/v1/payment_intents$": {
+        "description",
+        "receipt_email",
+        "automatic_payment_methods",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "setup_future_usage",
+        "shipping",
+    },
+    r"^/v1/payment_intents/\w+$": {"description", "receipt_email", "shipping"},
+    r"^/v1/payment_intents/\w+/confirm$": {"return_url", "use_stripe_sdk", "receipt_email"},
+    r"^/v1/payment_intents/\w+/cancel$": {"cancellation_reason"},
+    r"^/v1/refunds$": {"reason", "instructions_email"},
+}
+IDEMPOTENCY_CACHE_SIZE = 20_000
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_localstripe(port: int, *, timeout: float = 20.0) -> subprocess.Popen[bytes]:
+    """Start the launcher as a child process on 127.0.0.1:`port` and wait until it answers."""
+    process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+        [sys.executable, "-m", "orders.localstripe", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}", timeout=timeout, process=process)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return process
+
+
+def stop_localstripe(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started by `start_localstripe`."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_ready(
+    api_base: str, *, timeout: float = 20.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll localstripe's Stripe.js route until it answers; RuntimeError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"localstripe exited with status {process.returncode}")
+        try:
+            response = httpx.get(f"{api_base}/js.stripe.com/v3/", timeout=1.0)
+            if response.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"localstripe did not answer on {api_base} in {timeout:.0f}s")
+        time.sleep(0.05)
+
+
+def register_webhook(
+    api_base: str, url: str, secret: str, *, webhook_id: str = "tiein", events: Sequence[str] = ()
+) -> None:
+    """Make localstripe sign and deliver its events to `url` (replaces `webhook_id`)."""
+    data: dict[str, Any] = {"url": url, "secret": secret}
+    if events:
+        data["events"] = list(events)
+    response = httpx.post(f"{api_base}/_config/webhooks/{webhook_id}", json=data, timeout=5.0)
+    response.raise_for_status()
+
+
+def _build_app() -> Any:
+    """localstripe's aiohttp app with the store kept in memory and the gaps filled."""
+    import json
+
+    from aiohttp import web
+    from localstripe import resources
+
+    resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+    resources.Store.try_load_from_disk = lambda self: None  # type: ignore[method-assign]
+    PaymentIntent = resources.PaymentIntent
+
+    original_update = PaymentIntent._update
+
+    def update(self: Any, **data: Any) -> None:
+        # On Stripe, a new payment method after a decline makes the intent confirmable again.
+        if data.get("payment_method"):
+            resources.PaymentMethod._api_retrieve(data["payment_method"])  # 404 if unknown
+            if self.latest_charge is not None and self.latest_charge.status == "failed":
+                self.latest_charge = None
+            self._authentication_failed = False
+        original_update(self, **data)
+
+    PaymentIntent._update = update
+    original_confirm = PaymentIntent._api_confirm
+
+    def confirm(id: str, payment_method: str | None = None, **kwargs: Any) -> Any:
+        if payment_method is not None:
+            PaymentIntent._api_update(id, payment_method=payment_method)
+        return original_confirm(id, **kwargs)
+
+    # The server module binds its routes from `extra_apis` when imported: patch them first.
+    for index, (method, url, func) in enumerate(resources.extra_apis):
+        if url == "/v1/payment_intents/{id}/confirm":
+            resources.extra_apis[index] = (method, url, confirm)
+
+    from localstripe import server
+    from localstripe.webhooks import schedule_webhook
+
+    original_get_post_data = server.get_post_data
+
+    async def get_post_data(request: Any, remove_auth: bool = True) -> Any:
+        data = await original_get_post_data(request, remove_auth)
+        if isinstance(data, dict):
+            for pattern, names in DROPPED_PARAMS.items():
+                if re.match(pattern, request.path):
+                    data = {k: v for k, v in data.items() if k not in names}
+        return data
+
+    server.get_post_data = get_post_data
+
+    cache: OrderedDict[tuple[str, str, str], tuple[int, bytes, str]] = OrderedDict()
+    locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+
+    @web.middleware
+    async def idempotency(request: Any, handler: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key:
+            return await handler(request)
+        slot = (request.headers.get("Authorization", ""), request.path, key)
+        lock = locks.setdefault(slot, asyncio.Lock())
+        async with lock:
+            if slot in cache:
+                status, body, content_type = cache[slot]
+                return web.Response(
+                    status=status,
+                    body=body,
+                    content_type=content_type,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            response = await handler(request)
+            if response.status < 500 and isinstance(response.body, bytes):
+                cache[slot] = (response.status, response.body, response.content_type)
+                while len(cache) > IDEMPOTENCY_CACHE_SIZE:
+                    old, _ = cache.popitem(last=False)
+                    locks.pop(old, None)
+            return response
+
+    @web.middleware
+    async def missing_events(request: Any, handler: Any) -> Any:
+        response = await handler(request)
+        if request.method != "POST" or response.status != 200:
+            return response
+        if request.path == "/v1/refunds":
+            refund = resources.Refund._api_retrieve(json.loads(response.body)["id"])
+            charge = resources.Charge._api_retrieve(refund.charge)
+            schedule_webhook(resources.Event("charge.refunded", charge))
+        cancel = re.match(r"^/v1/payment_intents/(\w+)/cancel$", request.path)
+        if cancel:
+            intent = PaymentIntent._api_retrieve(cancel.group(1))
+            schedule_webhook(resources.Event("payment_intent.canceled", intent))
+        return response
+
+    app = server.app
+    # Ours run outermost, in this order, before localstripe's own middlewares.
+    app.middlewares.insert(0, missing_events)
+    app.middlewares.insert(0, idempotency)
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m orders.localstripe",
+        description="Run localstripe on 127.0.0.1 with an in-memory store (tests, demo).",
+    )
+    parser.add_argument("--port", type=int, default=8420, help="port on 127.0.0.1 (8420)")
+    args = parser.parse_args(argv)
+
+    from aiohttp import web
+
+    app = _build_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    web.run_app(app, sock=sock, access_log=None, print=None, handle_signals=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
