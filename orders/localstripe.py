@@ -151,7 +151,7 @@ def _build_app() -> Any:
         return original_confirm(id, **kwargs)
 
     # The server module binds its routes from `extra_apis` when imported: patch them first.
-    for index, (method, url, func) in enumerate(resources.extra_apis):
+    for index, (method, url, _func) in enumerate(resources.extra_apis):
         if url == "/v1/payment_intents/{id}/confirm":
             resources.extra_apis[index] = (method, url, confirm)
 
