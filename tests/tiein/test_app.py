@@ -15,9 +15,10 @@ async def test_healthz_reports_a_reachable_database(client: httpx.AsyncClient) -
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-async def test_healthz_reports_an_unreachable_database(tmp_path) -> None:
-    # A database file inside a directory that does not exist cannot be opened.
-    url = f"sqlite+aiosqlite:///{tmp_path}/missing/dir/tiein.db"
+async def test_healthz_reports_an_unreachable_database() -> None:
+    # Nothing listens on port 1. (A failed aiosqlite connect leaves a worker thread behind that
+    # later trips over the closed event loop, so the unreachable database is a PostgreSQL one.)
+    url = "postgresql+asyncpg://nobody@127.0.0.1:1/nothing"
     database = Database(url)
     app = create_app(Settings(database_url=url), database=database)
     transport = httpx.ASGITransport(app=app)

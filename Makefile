@@ -1,0 +1,56 @@
+# tiein — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint format install-run install-test chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps re-run the install whenever setup.cfg changes.
+$(VENV)/.run-installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[localstripe]'
+	touch $@
+
+$(VENV)/.test-installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $@
+
+install-run: $(VENV)/.run-installed
+install-test: $(VENV)/.test-installed
+
+## run: install, migrate, load the demo data when the database is empty, serve on :8000
+run: install-run
+	$(BIN)/tiein db upgrade
+	$(BIN)/tiein demo load
+	$(BIN)/tiein serve --host 127.0.0.1 --port 8000
+
+## chromium: the browser tests drive Debian's Chromium (installed here when missing)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## test: install with the test extra, then run the whole suite (SQLite, and PostgreSQL when reachable)
+test: install-test chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: run every benchmark and print its figures
+bench: install-test
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## lint: ruff check and ruff format --check
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache artifacts tiein.db tiein.db-wal tiein.db-shm
