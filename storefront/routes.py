@@ -5,8 +5,10 @@ from __future__ import annotations
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from storefront.shop import routes as shop_routes
 from storefront.web import HERE
 
 routes: list = [
     Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    *shop_routes,
 ]
