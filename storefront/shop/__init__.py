@@ -1,0 +1,16 @@
+"""The shopper's storefront: catalog, cart, checkout, the card step and the order page."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from storefront.shop import catalog, country
+
+routes: list = [
+    Route("/", catalog.home, name="home"),
+    Route("/films/{slug}", catalog.film, name="film"),
+    Route("/products/{sku}", catalog.product, name="product"),
+    Route("/verify", catalog.verify, name="verify"),
+    Route("/verify/{code}", catalog.verify_code, name="verify_code"),
+    Route("/country", country.choose_country, methods=["POST"], name="choose_country"),
+]

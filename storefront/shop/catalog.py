@@ -1,0 +1,150 @@
+"""The shopper's catalog pages: home, film, product, and the public "is it genuine?" check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from catalog.bundles import bundle_offers_for_film
+from catalog.films import film_by_slug, list_films
+from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
+from orders.availability import bundle_availability
+from storefront.shop import queries
+from storefront.shop.common import (
+    COUNTRIES,
+    country_name,
+    now,
+    pop_flash,
+    reading,
+    shopper_country,
+)
+from storefront.web import render
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    country = shopper_country(request)
+    return render(
+        request,
+        name,
+        status_code,
+        flashes=pop_flash(request),
+        country=country,
+        country_label=country_name(country),
+        countries=COUNTRIES if country in COUNTRIES else {**COUNTRIES, country: country},
+        **context,
+    )
+
+
+async def home(request: Request) -> Response:
+    """Now showing, coming soon, and the bundles on sale."""
+    at = now(request)
+    async with reading(request) as session:
+        films = await list_films(session)
+        bundles = await queries.featured_bundles(session, now=at)
+    today = at.date()
+    now_showing = [f for f in films if f.release_date <= today]
+    coming_soon = sorted((f for f in films if f.release_date > today), key=lambda f: f.release_date)
+    return _page(
+        request, "catalog/home.html", now_showing=now_showing, coming_soon=coming_soon,
+        bundles=bundles,
+    )  # fmt: skip
+
+
+@dataclass
+class BundleOption:
+    showtime: Any
+    available: int
+    message: str
+
+
+@dataclass
+class OfferView:
+    offer: Any
+    options: list[BundleOption] = field(default_factory=list)
+
+    @property
+    def any_available(self) -> bool:
+        return any(o.available for o in self.options)
+
+    @property
+    def reason(self) -> str:
+        messages = {o.message for o in self.options if o.message}
+        return messages.pop() if len(messages) == 1 else ""
+
+
+async def film(request: Request) -> Response:
+    """A film: poster, synopsis, showtimes by day and cinema, bundles with their live
+    availability per showtime, and the licensed merch that may be sold here today."""
+    at = now(request)
+    country = shopper_country(request)
+    async with reading(request) as session:
+        found = await film_by_slug(session, request.path_params["slug"])
+        if found is None:
+            raise HTTPException(404)
+        showtimes = await showtimes_for_film(session, found.id, now=at)
+        offers = await bundle_offers_for_film(session, found.id, now=at)
+        availability = (
+            await bundle_availability(session, offers, showtimes, now=at) if offers else {}
+        )
+        merch = await queries.sellable_merch_for_film(session, found.id, country=country, now=at)
+    offer_views = []
+    for offer in offers:
+        view = OfferView(offer)
+        for showtime in showtimes:
+            if showtime.currency != offer.currency:
+                continue
+            verdict = availability.get((offer.id, showtime.id))
+            if verdict is None:
+                continue
+            view.options.append(
+                BundleOption(showtime, int(verdict.available or 0), verdict.message or "")
+            )
+        offer_views.append(view)
+    return _page(
+        request,
+        "catalog/film.html",
+        film=found,
+        groups=group_by_day_and_cinema(showtimes),
+        offers=offer_views,
+        merch=merch,
+    )
+
+
+async def product(request: Request) -> Response:
+    """A licensed product with its "official licensed product" panel."""
+    country = shopper_country(request)
+    async with reading(request) as session:
+        page = await queries.product_page(
+            session, request.path_params["sku"], country=country, now=now(request)
+        )
+    if page is None:
+        raise HTTPException(404)
+    return _page(
+        request,
+        "catalog/product.html",
+        product=page.product,
+        merchant=page.merchant,
+        agreement=page.agreement,
+        refusal=page.refusal,
+    )
+
+
+async def verify(request: Request) -> Response:
+    """`/verify?code=…` (the form) lands on `/verify/{code}`; `/verify` alone shows the form."""
+    code = (request.query_params.get("code") or "").strip()
+    if code:
+        return RedirectResponse(request.url_for("verify_code", code=code[:100]), 303)
+    return _page(request, "catalog/verify.html", code=None, result=None)
+
+
+async def verify_code(request: Request) -> Response:
+    """Anyone may check that a product SKU or a ticket code is genuine; the answer names what
+    it is and never anything about the shopper who bought it."""
+    code = request.path_params["code"].strip()[:100]
+    async with reading(request) as session:
+        result = await queries.verify_code(session, code, now=now(request))
+    return _page(request, "catalog/verify.html", 200 if result else 404, code=code, result=result)

@@ -1,0 +1,105 @@
+"""What the shopper's views share: the clock, the shopper's country, sessions, error messages."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from tiein.db import Database, now_utc
+from tiein.errors import DomainError
+
+DEFAULT_COUNTRY = "US"
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+# Countries offered in the selectors; any other ISO code typed at checkout is accepted too.
+COUNTRIES: dict[str, str] = {
+    "AU": "Australia", "BR": "Brazil", "CA": "Canada", "CH": "Switzerland", "DE": "Germany",
+    "DK": "Denmark", "ES": "Spain", "FR": "France", "GB": "United Kingdom", "IE": "Ireland",
+    "IN": "India", "IT": "Italy", "JP": "Japan", "KR": "South Korea", "MX": "Mexico",
+    "NL": "Netherlands", "NO": "Norway", "NZ": "New Zealand", "PL": "Poland", "SE": "Sweden",
+    "US": "United States",
+}  # fmt: skip
+
+
+def now(request: Request) -> datetime:
+    """The request's clock (tests may pin it with app.state.clock)."""
+    clock = getattr(request.app.state, "clock", None)
+    return clock() if clock else now_utc()
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+@asynccontextmanager
+async def reading(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read-only session for one page."""
+    async with database(request).read_session() as session:
+        yield session
+
+
+@asynccontextmanager
+async def writing(request: Request) -> AsyncIterator[AsyncSession]:
+    """A write session whose transaction commits when the block ends without an error."""
+    async with database(request).session() as session:
+        yield session
+
+
+def clean_country(value: object) -> str | None:
+    """An upper-cased ISO 3166-1 alpha-2 code, or None when `value` is not one."""
+    code = str(value or "").strip().upper()
+    return code if _COUNTRY.match(code) else None
+
+
+def shopper_country(request: Request) -> str:
+    """Where the shopper buys from: chosen once, kept in the signed session cookie."""
+    return clean_country(request.session.get("country")) or DEFAULT_COUNTRY
+
+
+def country_name(code: str) -> str:
+    return COUNTRIES.get(code, code)
+
+
+def message_of(error: DomainError) -> str:
+    """The words a shopper reads for a refused operation."""
+    return error.message
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A one-time message for the next page (kept in the signed session)."""
+    request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+
+
+def pop_flash(request: Request) -> list[dict[str, str]]:
+    return request.session.pop("flash", None) or []
+
+
+def check_csrf_header(request: Request, sent: object) -> None:
+    """For the card step's JSON calls: the session's CSRF token must come back (else 403)."""
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "The page expired or did not come from this site. Reload it.")
+
+
+def positive_int(value: object, *, default: int = 1, maximum: int = 99) -> int | None:
+    """A quantity typed in a form: 1..maximum, or None when it is not one."""
+    text = str(value if value is not None else default).strip()
+    if not text.isdigit():
+        return None
+    number = int(text)
+    return number if 1 <= number <= maximum else None
+
+
+def safe_next(value: object, default: str = "/") -> str:
+    """A local path to go back to after a form (never another site)."""
+    text = str(value or "")
+    if text.startswith("/") and not text.startswith("//") and "\\" not in text:
+        return text
+    return default

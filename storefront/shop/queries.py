@@ -1,0 +1,156 @@
+"""Read-only page data for the shopper's pages. Rules stay in their packages: these loaders
+only fetch rows and ask `licensing.sellable` what may be shown for sale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Ticket
+from licensing.models import Agreement, Channel, Merchant
+from licensing.sellable import load_terms, refusal_message, sellable
+
+
+async def featured_bundles(session: AsyncSession, *, now: datetime, limit: int = 6) -> list:
+    """Bundle offers on sale now (window open), soonest-ending first, their film loaded."""
+    rows = await session.scalars(
+        select(BundleOffer)
+        .where(BundleOffer.valid_from <= now, BundleOffer.valid_to > now)
+        .options(selectinload(BundleOffer.film))
+        .order_by(BundleOffer.valid_to, BundleOffer.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def sellable_merch_for_film(
+    session: AsyncSession, film_id: int, *, country: str, now: datetime
+) -> list[Product]:
+    """The film's approved products that the sellable rule lets the storefront sell in
+    `country` today (out-of-stock ones included: the page says so)."""
+    products = list(
+        await session.scalars(
+            select(Product)
+            .where(Product.film_id == film_id, Product.approval_stage == ApprovalStage.APPROVED)
+            .order_by(Product.name, Product.id)
+        )
+    )
+    terms = await load_terms(session, {p.agreement_id for p in products})
+    today = now.date()
+    return [
+        p
+        for p in products
+        if p.agreement_id in terms
+        and sellable(p, terms[p.agreement_id], country, today, Channel.STOREFRONT) is None
+    ]
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    product: Product
+    merchant: Merchant
+    agreement: Agreement
+    refusal: str | None  # why it cannot be bought here today, in words; None when it can
+
+
+async def product_page(
+    session: AsyncSession, sku: str, *, country: str, now: datetime
+) -> ProductPage | None:
+    """A product with its film, licensee and agreement; None for an unknown SKU and for a
+    product that was never approved (a draft is not public)."""
+    row = (
+        await session.execute(
+            select(Product, Merchant, Agreement)
+            .join(Merchant, Merchant.id == Product.merchant_id)
+            .join(Agreement, Agreement.id == Product.agreement_id)
+            .where(Product.sku == sku, Product.approval_stage == ApprovalStage.APPROVED)
+            .options(selectinload(Product.film))
+        )
+    ).first()
+    if row is None:
+        return None
+    product, merchant, agreement = row
+    terms = (await load_terms(session, [agreement.id]))[agreement.id]
+    today = now.date()
+    refusal = sellable(product, terms, country, today, Channel.STOREFRONT)
+    words = None
+    if refusal is not None:
+        reason = refusal_message(
+            refusal, country=country, channel=Channel.STOREFRONT, on_date=today
+        )
+        words = f"This product is {reason}."
+    return ProductPage(product, merchant, agreement, words)
+
+
+@dataclass(frozen=True)
+class ProductVerdict:
+    product: Product
+    merchant_name: str
+    agreement_code: str
+    agreement_status: str
+    genuine: bool
+    note: str
+    kind: str = "product"
+
+
+@dataclass(frozen=True)
+class TicketVerdict:
+    film_title: str
+    cinema_name: str
+    cinema_city: str
+    starts_at: datetime
+    state: str
+    valid: bool
+    kind: str = "ticket"
+
+
+async def verify_code(
+    session: AsyncSession, code: str, *, now: datetime
+) -> ProductVerdict | TicketVerdict | None:
+    """What a product SKU or a ticket code is, for anyone who asks: the public facts only
+    (never who bought it, nor the order)."""
+    row = (
+        await session.execute(
+            select(Product, Merchant.name, Agreement.code, Agreement.status)
+            .join(Merchant, Merchant.id == Product.merchant_id)
+            .join(Agreement, Agreement.id == Product.agreement_id)
+            .where(Product.sku == code)
+            .options(selectinload(Product.film))
+        )
+    ).first()
+    if row is not None:
+        product, merchant_name, agreement_code, status = row
+        approved = product.approval_stage == ApprovalStage.APPROVED
+        return ProductVerdict(
+            product=product,
+            merchant_name=merchant_name,
+            agreement_code=agreement_code,
+            agreement_status=str(status.value if hasattr(status, "value") else status),
+            genuine=approved,
+            note="" if approved else "Its design has not been approved by the studio.",
+        )
+    ticket_row = (
+        await session.execute(
+            select(Ticket, Showtime.starts_at, Film.title, Cinema.name, Cinema.city)
+            .join(Showtime, Showtime.id == Ticket.showtime_id)
+            .join(Film, Film.id == Showtime.film_id)
+            .join(Cinema, Cinema.id == Showtime.cinema_id)
+            .where(Ticket.code == code)
+        )
+    ).first()
+    if ticket_row is None:
+        return None
+    ticket, starts_at, title, cinema_name, city = ticket_row
+    if ticket.voided_at is not None:
+        state, valid = "void (refunded)", False
+    elif ticket.checked_in_at is not None:
+        state, valid = "already used", False
+    elif starts_at < now:
+        state, valid = "for a past showtime", False
+    else:
+        state, valid = "valid", True
+    return TicketVerdict(title, cinema_name, city, starts_at, state, valid)

@@ -1,0 +1,135 @@
+"""The shopper's catalog pages: what is shown, what is for sale here, and what never leaks."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from catalog.models import ApprovalStage, Product
+from tests.storefront.shop_world import build_world
+from tiein.db import Database
+
+
+@pytest.fixture
+async def world(db: Database):
+    return await build_world(db)
+
+
+async def test_home_lists_now_showing_coming_soon_and_bundles(client: httpx.AsyncClient, world):
+    page = await client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    now_part, coming_part = html.split('id="coming-soon"', 1)
+    assert 'href="/films/night-harbor"' in now_part
+    assert "Star Fall" in coming_part and "Star Fall" not in now_part
+    assert "Premiere pack" in coming_part  # the featured bundles come after
+    assert "US$32.00" in html  # prices always carry their currency
+
+
+async def test_film_page_shows_showtimes_bundle_availability_and_sellable_merch(
+    client: httpx.AsyncClient, world
+):
+    page = await client.get("/films/night-harbor")
+    assert page.status_code == 200
+    html = page.text
+    assert "Night Harbor" in html and "The sea has other plans." in html
+    assert "Grand Lumiere, Springfield" in html
+    assert html.count('name="kind" value="ticket"') == 2
+    # Bundle availability per showtime: min(seats, stock // qty) -> 20 then 2 (capacity 2).
+    assert "20 left" in html and "2 left" in html
+    assert "Night Harbor lighthouse tee" in html and "Night Harbor teaser poster" in html
+    # A product whose design is not approved is never offered.
+    assert "NH-MUG-01" not in html and "prototype" not in html
+
+
+async def test_film_page_hides_merch_not_licensed_in_the_shoppers_country(
+    client: httpx.AsyncClient, world
+):
+    page = await client.get("/")
+    token = _csrf(page.text)
+    moved = await client.post(
+        "/country", data={"csrf_token": token, "country": "JP", "next": "/films/night-harbor"}
+    )
+    assert moved.status_code == 303
+    page = await client.get("/films/night-harbor")
+    assert "Night Harbor teaser poster" not in page.text
+    assert "No licensed merchandise for this film is on sale in Japan" in page.text
+
+
+async def test_unknown_film_and_product_are_friendly_404s(client: httpx.AsyncClient, world):
+    for path in ("/films/no-such-film", "/products/NO-SUCH", "/products/NH-MUG-01"):
+        page = await client.get(path)
+        assert page.status_code == 404, path
+        assert "We could not find that page" in page.text
+
+
+async def test_product_page_shows_the_official_licensed_product_panel(
+    client: httpx.AsyncClient, world
+):
+    page = await client.get("/products/NH-TEE-01")
+    assert page.status_code == 200
+    html = page.text
+    assert "Official licensed product" in html
+    assert "Acme Merch Co" in html and "LA-2026-0042" in html
+    assert "US$25.00" in html
+    assert 'action="/cart/add"' in html
+
+
+async def test_product_page_explains_a_territory_refusal_in_words(client: httpx.AsyncClient, world):
+    page = await client.get("/")
+    await client.post(
+        "/country", data={"csrf_token": _csrf(page.text), "country": "JP", "next": "/"}
+    )
+    page = await client.get("/products/NH-TEE-01")
+    assert "not licensed for sale in Japan" in page.text
+    assert 'action="/cart/add"' not in page.text
+
+
+async def test_a_script_in_a_product_name_renders_inert(
+    client: httpx.AsyncClient, db: Database, world
+):
+    async with db.session() as s:
+        s.add(
+            Product(
+                sku="NH-XSS-01",
+                name="<script>alert(1)</script>",
+                description="<b>bold</b>",
+                category="posters",
+                price_minor=999,
+                currency="USD",
+                stock=3,
+                approval_stage=ApprovalStage.APPROVED,
+                merchant_id=world.merchant_id,
+                agreement_id=world.agreement_id,
+                film_id=world.film_id,
+            )  # fmt: skip
+        )
+    for path in ("/films/night-harbor", "/products/NH-XSS-01", "/verify/NH-XSS-01"):
+        html = (await client.get(path)).text
+        assert "<script>alert(1)</script>" not in html, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, path
+        assert "<b>bold</b>" not in html
+
+
+async def test_verify_names_a_genuine_product_and_refuses_unknown_codes(
+    client: httpx.AsyncClient, world
+):
+    form = await client.get("/verify")
+    assert form.status_code == 200 and 'name="code"' in form.text
+    redirected = await client.get("/verify", params={"code": "NH-TEE-01"})
+    assert redirected.status_code == 303
+    assert redirected.headers["location"].endswith("/verify/NH-TEE-01")
+    genuine = await client.get("/verify/NH-TEE-01")
+    assert "Genuine licensed product" in genuine.text
+    assert "Acme Merch Co" in genuine.text and "LA-2026-0042" in genuine.text
+    draft = await client.get("/verify/NH-MUG-01")
+    assert "not approved for sale" in draft.text
+    unknown = await client.get("/verify/FAKE-123")
+    assert unknown.status_code == 404
+    assert "not an official tiein product or ticket" in unknown.text
+
+
+def _csrf(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
