@@ -1,0 +1,123 @@
+"""Merchant products: created under the merchant's own agreement, within its terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from catalog.models import ApprovalStage, Category
+from catalog.products import adjust_stock, create_product, get_product, update_product
+from licensing.models import AgreementStatus
+from tests.catalog.conftest import World, add_agreement
+from tiein.db import Database
+from tiein.errors import DomainError
+
+
+def product_args(world: World, **overrides: Any) -> dict[str, Any]:
+    args: dict[str, Any] = dict(
+        merchant_id=world.merchant.id, agreement_id=world.agreement.id, film_id=world.film.id,
+        sku="SH-MUG", name="Star Harbor mug", category=Category.POSTERS, price_minor=1500,
+        currency="USD", stock=10,
+    )  # fmt: skip
+    args.update(overrides)
+    return args
+
+
+async def test_a_new_product_starts_as_a_draft(db: Database, world: World) -> None:
+    async with db.session() as session:
+        product = await create_product(session, **product_args(world, description=" mug "))
+    assert product.approval_stage == ApprovalStage.DRAFT
+    assert (product.sku, product.stock, product.description) == ("SH-MUG", 10, "mug")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "field"),
+    [
+        ({"agreement_id": "rival"}, "NOT_FOUND", "agreement_id"),
+        ({"film_id": "unlicensed"}, "FILM_NOT_COVERED", "film_id"),
+        ({"category": Category.TOYS}, "CATEGORY_NOT_ALLOWED", "category"),
+        ({"currency": "EUR"}, "CURRENCY_MISMATCH", "currency"),
+        ({"sku": "SH-TEE-M"}, "DUPLICATE", "sku"),
+        ({"price_minor": 0}, "INVALID_PRICE", "price_minor"),
+        ({"stock": -1}, "INVALID_QUANTITY", "stock"),
+        ({"category": "weapons"}, "INVALID", "category"),
+        ({"currency": "XXX"}, "UNKNOWN_CURRENCY", "currency"),
+    ],
+)
+async def test_product_creation_rules(
+    db: Database, world: World, overrides: dict[str, Any], code: str, field: str
+) -> None:
+    async with db.session() as session:
+        if overrides.get("agreement_id") == "rival":
+            overrides["agreement_id"] = world.rival_agreement.id
+        if overrides.get("film_id") == "unlicensed":
+            # The rival's agreement covers only the first film; make the rival a product of
+            # the sequel under its own agreement.
+            overrides = {
+                "merchant_id": world.rival.id,
+                "agreement_id": world.rival_agreement.id,
+                "film_id": world.sequel.id,
+            }
+        with pytest.raises(DomainError) as refused:
+            await create_product(session, **product_args(world, **overrides))
+    assert (refused.value.code, refused.value.field) == (code, field)
+
+
+async def test_no_new_products_under_a_terminated_agreement(db: Database, world: World) -> None:
+    async with db.session() as session:
+        ended = await add_agreement(
+            session, world.merchant, [world.film], code="LA-OLD", status=AgreementStatus.TERMINATED
+        )
+        with pytest.raises(DomainError) as refused:
+            await create_product(session, **product_args(world, agreement_id=ended.id))
+    assert refused.value.code == "AGREEMENT_CLOSED"
+
+
+async def test_a_merchant_updates_its_own_product(db: Database, world: World) -> None:
+    async with db.session() as session:
+        await update_product(
+            session, world.tshirt.id, merchant_id=world.merchant.id, name="Tee", price_minor=9900
+        )
+    async with db.read_session() as session:
+        product = await get_product(session, world.tshirt.id)
+    assert (product.name, product.price_minor) == ("Tee", 9900)
+
+
+async def test_another_merchants_product_is_not_found_not_forbidden(
+    db: Database, world: World
+) -> None:
+    async with db.session() as session:
+        with pytest.raises(DomainError) as on_update:
+            await update_product(session, world.tshirt.id, merchant_id=world.rival.id, name="x")
+        with pytest.raises(DomainError) as on_stock:
+            await adjust_stock(session, world.tshirt.id, 5, merchant_id=world.rival.id)
+    assert on_update.value.code == on_stock.value.code == "NOT_FOUND"
+
+
+async def test_only_name_description_price_and_image_can_be_changed(
+    db: Database, world: World
+) -> None:
+    async with db.session() as session:
+        with pytest.raises(DomainError) as refused:
+            await update_product(session, world.tshirt.id, merchant_id=None, stock=1000)
+        with pytest.raises(DomainError) as bad_price:
+            await update_product(session, world.tshirt.id, merchant_id=None, price_minor=-5)
+    assert (refused.value.code, refused.value.field) == ("INVALID", "stock")
+    assert bad_price.value.code == "INVALID_PRICE"
+
+
+async def test_stock_is_adjusted_but_never_below_zero(db: Database, world: World) -> None:
+    async with db.session() as session:
+        added = await adjust_stock(session, world.tshirt.id, 5, merchant_id=world.merchant.id)
+        assert added.stock == 55
+        removed = await adjust_stock(session, world.tshirt.id, -55, merchant_id=None)
+        assert removed.stock == 0
+        with pytest.raises(DomainError) as refused:
+            await adjust_stock(session, world.tshirt.id, -1, merchant_id=None)
+        with pytest.raises(DomainError) as zero:
+            await adjust_stock(session, world.tshirt.id, 0, merchant_id=None)
+    assert refused.value.code == "OUT_OF_STOCK"
+    assert zero.value.code == "INVALID_QUANTITY"
+    async with db.read_session() as session:
+        assert (await get_product(session, world.tshirt.id)).stock == 0

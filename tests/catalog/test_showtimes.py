@@ -1,0 +1,91 @@
+"""Films, cinemas and showtimes: no showtime in the past, listed by day and cinema."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from catalog.films import create_cinema, create_film
+from catalog.showtimes import (
+    check_on_sale,
+    create_showtime,
+    group_by_day_and_cinema,
+    showtimes_for_film,
+)
+from tests.catalog.conftest import NOW, World
+from tiein.db import Database
+from tiein.errors import DomainError
+
+
+async def test_film_slugs_are_unique_and_franchises_are_shared(db: Database, world: World) -> None:
+    assert world.film.franchise_id is not None
+    assert world.film.franchise_id == world.sequel.franchise_id
+    async with db.session() as session:
+        with pytest.raises(DomainError) as duplicate:
+            await create_film(
+                session, slug="star-harbor", title="Again", release_date=date(2026, 1, 1),
+                runtime_minutes=90,
+            )  # fmt: skip
+        with pytest.raises(DomainError) as bad_slug:
+            await create_film(
+                session, slug="Star Harbor!", title="x", release_date=date(2026, 1, 1),
+                runtime_minutes=90,
+            )  # fmt: skip
+        with pytest.raises(DomainError) as bad_country:
+            await create_cinema(session, name="Nowhere", city="X", country="USA")
+    assert duplicate.value.code == "DUPLICATE"
+    assert bad_slug.value.code == "INVALID_SLUG"
+    assert bad_country.value.code == "INVALID_COUNTRY"
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "capacity", "price", "code"),
+    [
+        (timedelta(hours=-1), 100, 6000, "SHOWTIME_IN_PAST"),
+        (timedelta(0), 100, 6000, "SHOWTIME_IN_PAST"),
+        (timedelta(days=1), 0, 6000, "INVALID_CAPACITY"),
+        (timedelta(days=1), 100, -1, "INVALID_PRICE"),
+    ],
+)
+async def test_showtime_rules(
+    db: Database, world: World, starts_in: timedelta, capacity: int, price: int, code: str
+) -> None:
+    async with db.session() as session:
+        with pytest.raises(DomainError) as refused:
+            await create_showtime(
+                session, film_id=world.film.id, cinema_id=world.cinema.id,
+                starts_at=NOW + starts_in, capacity=capacity, price_minor=price,
+                currency="USD", now=NOW,
+            )  # fmt: skip
+    assert refused.value.code == code
+
+
+async def test_a_films_showtimes_are_future_ordered_and_grouped(db: Database, world: World) -> None:
+    async with db.session() as session:
+        second = await create_cinema(session, name="Aurora", city="Boston", country="US")
+        for cinema_id, hours in [(second.id, 50), (world.cinema.id, 47), (second.id, 30)]:
+            await create_showtime(
+                session, film_id=world.film.id, cinema_id=cinema_id,
+                starts_at=NOW + timedelta(hours=hours), capacity=10, price_minor=5000,
+                currency="USD", now=NOW,
+            )  # fmt: skip
+        # Far beyond the 14-day horizon.
+        await create_showtime(
+            session, film_id=world.film.id, cinema_id=second.id,
+            starts_at=NOW + timedelta(days=30), capacity=10, price_minor=5000,
+            currency="USD", now=NOW,
+        )  # fmt: skip
+    async with db.read_session() as session:
+        # Later, the 30-hour showtime has started: it is no longer listed.
+        listed = await showtimes_for_film(session, world.film.id, now=NOW + timedelta(hours=31))
+    hours = [(s.starts_at - NOW) / timedelta(hours=1) for s in listed]
+    assert hours == [47, 48, 50]  # 48 is the world's own showtime, at Harbor Lights
+    groups = group_by_day_and_cinema(listed)
+    assert [(g.day, g.cinema.name, len(g.showtimes)) for g in groups] == [
+        (date(2026, 7, 3), "Aurora", 1),
+        (date(2026, 7, 3), "Harbor Lights", 2),
+    ]
+    with pytest.raises(DomainError) as past:
+        check_on_sale(listed[0], now=listed[0].starts_at)
+    assert past.value.code == "SHOWTIME_IN_PAST"
