@@ -102,7 +102,7 @@ async def test_a_script_in_a_product_name_renders_inert(
                 merchant_id=world.merchant_id,
                 agreement_id=world.agreement_id,
                 film_id=world.film_id,
-            )  # fmt: skip
+            )
         )
     for path in ("/films/night-harbor", "/products/NH-XSS-01", "/verify/NH-XSS-01"):
         html = (await client.get(path)).text
