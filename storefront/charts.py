@@ -1,0 +1,194 @@
+"""Server-rendered SVG charts: pure functions from values to an SVG string.
+
+No JavaScript and no floats: coordinates are computed with exact fractions and rounded to
+tenths of a pixel for the markup. Every label is escaped, and every chart carries a
+<title> and a <desc> (referenced by aria-labelledby) so that a screen reader can say what
+it shows; the figures themselves are always also in a table next to the chart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from markupsafe import Markup, escape
+
+Number = int | Decimal
+
+PALETTE = ("#b3261e", "#1f5fa8", "#2e7d32", "#8e6c00", "#6a3d9a", "#00796b")
+INK, MUTED, GRID = "#1b1b1f", "#5d5d66", "#e3e1da"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its label, its value (any unit) and the text shown for the value."""
+
+    label: str
+    value: Number
+    display: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: a name and one value per x label (None leaves a gap)."""
+
+    name: str
+    values: Sequence[Number | None]
+    display: Sequence[str] | None = None
+    dashed: bool = False
+
+
+def _px(value: Fraction | int) -> str:
+    """A coordinate as text with at most one decimal, computed without floats."""
+    tenths = round(Fraction(value) * 10)
+    whole, rest = divmod(abs(tenths), 10)
+    sign = "-" if tenths < 0 else ""
+    return f"{sign}{whole}" if rest == 0 else f"{sign}{whole}.{rest}"
+
+
+def _ident(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return f"chart-{slug[:40] or 'x'}"
+
+
+def _frame(ident: str, title: str, description: str, width: int, height: int) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' aria-labelledby="{ident}-title {ident}-desc">',
+        f'<title id="{ident}-title">{escape(title)}</title>',
+        f'<desc id="{ident}-desc">{escape(description)}</desc>',
+    ]
+
+
+def _empty(ident: str, title: str, description: str, width: int) -> Markup:
+    parts = _frame(ident, title, description, width, 40)
+    parts.append(f'<text x="8" y="24" fill="{MUTED}" font-size="13">No figures to chart.</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above went through escape())
+
+
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def bar_chart(
+    bars: Sequence[Bar],
+    *,
+    title: str,
+    description: str,
+    ident: str | None = None,
+    width: int = 640,
+    bar_height: int = 22,
+    label_width: int = 170,
+) -> Markup:
+    """A horizontal bar chart. Negative values (credits) grow left of the zero line."""
+    ident = _ident(ident or title)
+    if not bars:
+        return _empty(ident, title, description, width)
+    gap, top, value_room = 8, 8, 110
+    height = top * 2 + len(bars) * (bar_height + gap)
+    plot_left, plot_right = label_width, width - value_room
+    low = Fraction(min(0, *(b.value for b in bars)))
+    high = Fraction(max(0, *(b.value for b in bars)))
+    span = (high - low) or Fraction(1)
+    scale = Fraction(plot_right - plot_left) / span
+    zero = plot_left - low * scale
+
+    parts = _frame(ident, title, description, width, height)
+    parts.append(
+        f'<line x1="{_px(zero)}" y1="{top - 4}" x2="{_px(zero)}" y2="{height - top + 4}"'
+        f' stroke="{MUTED}" stroke-width="1"/>'
+    )
+    for i, bar in enumerate(bars):
+        y = top + i * (bar_height + gap)
+        end = plot_left + (Fraction(bar.value) - low) * scale
+        x, w = (zero, end - zero) if end >= zero else (end, zero - end)
+        colour = PALETTE[0] if bar.value >= 0 else PALETTE[1]
+        middle = y + bar_height // 2 + 4
+        label, shown = escape(bar.label), escape(bar.display)
+        parts.append('<g class="bar">')
+        parts.append(f"<title>{label}: {shown}</title>")
+        parts.append(
+            f'<text x="{label_width - 6}" y="{middle}" text-anchor="end" fill="{INK}"'
+            f' font-size="12">{escape(_short(bar.label, 26))}</text>'
+        )
+        parts.append(
+            f'<rect x="{_px(x)}" y="{y}" width="{_px(w)}" height="{bar_height}" fill="{colour}"/>'
+        )
+        parts.append(
+            f'<text x="{_px(max(end, zero) + 6)}" y="{middle}" fill="{INK}"'
+            f' font-size="12">{shown}</text>'
+        )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above went through escape())
+
+
+def line_chart(
+    x_labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    description: str,
+    ident: str | None = None,
+    width: int = 640,
+    height: int = 260,
+) -> Markup:
+    """A line chart over shared x labels (e.g. periods), one polyline per series."""
+    ident = _ident(ident or title)
+    values = [v for s in series for v in s.values if v is not None]
+    if not x_labels or not values:
+        return _empty(ident, title, description, width)
+    left, right, top, bottom = 40, 40, 16, 56
+    low, high = Fraction(min(0, *values)), Fraction(max(0, *values))
+    span = (high - low) or Fraction(1)
+    plot_h = height - top - bottom
+    step = Fraction(width - left - right, max(1, len(x_labels) - 1))
+
+    def x_at(i: int) -> Fraction:
+        return left + step * i if len(x_labels) > 1 else Fraction(width, 2)
+
+    def y_at(value: Number) -> Fraction:
+        return top + plot_h - (Fraction(value) - low) * plot_h / span
+
+    parts = _frame(ident, title, description, width, height)
+    base = y_at(0)
+    parts.append(
+        f'<line x1="{left}" y1="{_px(base)}" x2="{width - right}" y2="{_px(base)}"'
+        f' stroke="{GRID}" stroke-width="1"/>'
+    )
+    for i, label in enumerate(x_labels):
+        parts.append(
+            f'<text x="{_px(x_at(i))}" y="{height - bottom + 16}" text-anchor="middle"'
+            f' fill="{MUTED}" font-size="11">{escape(_short(label, 12))}</text>'
+        )
+    for n, line in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        dash = ' stroke-dasharray="6 4"' if line.dashed else ""
+        points = [(i, v) for i, v in enumerate(line.values) if v is not None]
+        parts.append(f'<g class="series"><title>{escape(line.name)}</title>')
+        coords = " ".join(f"{_px(x_at(i))},{_px(y_at(v))}" for i, v in points)
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
+        )
+        for i, v in points:
+            shown = line.display[i] if line.display else str(v)
+            parts.append(
+                f'<circle cx="{_px(x_at(i))}" cy="{_px(y_at(v))}" r="3" fill="{colour}">'
+                f"<title>{escape(line.name)}, {escape(x_labels[i])}: {escape(shown)}</title>"
+                "</circle>"
+            )
+        parts.append("</g>")
+        legend_y = height - 12
+        legend_x = left + n * 190
+        parts.append(
+            f'<rect x="{legend_x}" y="{legend_y - 9}" width="12" height="4" fill="{colour}"/>'
+            f'<text x="{legend_x + 16}" y="{legend_y - 4}" fill="{INK}" font-size="11">'
+            f"{escape(_short(line.name, 26))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above went through escape())

@@ -1,0 +1,22 @@
+"""The staff console (`/staff`): sign-in, approvals, agreements, periods, reports, check-in,
+refunds. Every view is wrapped in `require_staff`; every form carries the CSRF token."""
+
+from __future__ import annotations
+
+from storefront.staff import auth, dashboard, tickets
+from storefront.web import templates
+
+# (route name, label) of the staff navigation, in order.
+NAV = [
+    ("staff_dashboard", "Dashboard"),
+    ("staff_check_in", "Check-in"),
+]
+
+staff_routes: list = [
+    *auth.routes,
+    *dashboard.routes,
+    *tickets.routes,
+]
+
+templates.env.globals["staff_nav"] = NAV
+templates.env.globals["staff_pages"] = frozenset(name for name, _ in NAV)

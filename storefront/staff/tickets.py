@@ -1,0 +1,98 @@
+"""Ticket check-in at the door: a code (typed or scanned) and the showtime being admitted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from catalog.models import Cinema, Film, Showtime
+from catalog.tickets import check_in
+from storefront.staff.auth import require_staff, staff_name
+from storefront.staff.common import page
+from storefront.web import read_form
+from tiein.db import now_utc
+from tiein.errors import DomainError
+
+
+async def _showtimes(request: Request) -> list[dict[str, object]]:
+    """Showtimes from yesterday on, for the door's showtime picker."""
+    since = now_utc() - timedelta(days=1)
+    async with request.app.state.db.read_session() as session:
+        rows = await session.execute(
+            select(Showtime.id, Showtime.starts_at, Film.title, Cinema.name, Cinema.city)
+            .join(Film, Film.id == Showtime.film_id)
+            .join(Cinema, Cinema.id == Showtime.cinema_id)
+            .where(Showtime.starts_at >= since)
+            .order_by(Showtime.starts_at, Showtime.id)
+            .limit(300)
+        )
+        return [
+            {
+                "id": r.id,
+                "label": f"{r.starts_at:%a %d %b %H:%M} UTC · {r.title} · {r.name}, {r.city}",
+            }
+            for r in rows
+        ]
+
+
+def _showtime_id(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+@require_staff
+async def check_in_page(request: Request) -> Response:
+    showtime_id = _showtime_id(request.query_params.get("showtime_id", ""))
+    return page(
+        request,
+        "staff/check_in.html",
+        showtimes=await _showtimes(request),
+        showtime_id=showtime_id,
+        result=None,
+    )
+
+
+@require_staff
+async def check_in_ticket(request: Request) -> Response:
+    form = await read_form(request)
+    code = str(form.get("code", "")).strip()[:64]
+    showtime_id = _showtime_id(str(form.get("showtime_id", "")))
+    status = 200
+    try:
+        async with request.app.state.db.session() as session:
+            ticket = await check_in(
+                session, code, showtime_id=showtime_id, by=staff_name(request), now=now_utc()
+            )
+            admitted = await session.execute(
+                select(Showtime.starts_at, Film.title, Cinema.name)
+                .join(Film, Film.id == Showtime.film_id)
+                .join(Cinema, Cinema.id == Showtime.cinema_id)
+                .where(Showtime.id == ticket.showtime_id)
+            )
+            show = admitted.one()
+        result = {
+            "ok": True,
+            "code": "ADMITTED",
+            "message": f"Admit one: {show.title}, {show.name}, {show.starts_at:%d %b %H:%M} UTC.",
+        }
+    except DomainError as error:
+        status = 409
+        result = {"ok": False, "code": error.code, "message": error.message}
+    return page(
+        request,
+        "staff/check_in.html",
+        status,
+        showtimes=await _showtimes(request),
+        showtime_id=showtime_id,
+        result=result,
+    )
+
+
+routes = [
+    Route("/staff/check-in", check_in_page, methods=["GET"], name="staff_check_in"),
+    Route("/staff/check-in", check_in_ticket, methods=["POST"], name="staff_check_in_post"),
+]
