@@ -6,9 +6,11 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from storefront.shop import routes as shop_routes
+from storefront.staff import staff_routes
 from storefront.web import HERE
 
 routes: list = [
     Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     *shop_routes,
+    *staff_routes,
 ]
