@@ -1,0 +1,159 @@
+"""Royalty periods in the database: open, closed (frozen) and the first open one (SPEC §4).
+
+Closed periods always form a prefix of time: `close_period` refuses to close a period while
+an earlier one that holds ledger entries is still open, and every period up to the last
+closed one counts as frozen (an earlier period without entries is frozen empty). So an entry
+is posted to its own period when that comes after the last closed period, else to the first
+open period (flagged as a prior-period adjustment), and a closed period's figures, and
+every cumulative figure up to it, can never change again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from licensing.codes import LicensingError
+from licensing.models import Period, PeriodStatus, RoyaltyEntry, RoyaltyStatement
+from tiein.errors import DomainError
+from tiein.periods import check_period, next_period, period_bounds, period_of, utc
+
+
+async def ensure_periods(session: AsyncSession, names: Iterable[str]) -> dict[str, Period]:
+    """The Period rows of `names`, created (open) when missing; two queries at most."""
+    wanted = sorted({check_period(n) for n in names})
+    if not wanted:
+        return {}
+    found = {
+        p.name: p
+        for p in (await session.scalars(select(Period).where(Period.name.in_(wanted)))).all()
+    }
+    for name in wanted:
+        if name in found:
+            continue
+        starts_at, ends_at = period_bounds(name)
+        try:
+            async with session.begin_nested():
+                row = Period(name=name, starts_at=starts_at, ends_at=ends_at)
+                session.add(row)
+            found[name] = row
+        except IntegrityError:  # created meanwhile by a concurrent transaction
+            found[name] = await session.get(Period, name, populate_existing=True)
+    return found
+
+
+async def ensure_period(session: AsyncSession, period: str) -> Period:
+    """The Period row of `period` (e.g. "2026-Q3"), created open when missing."""
+    period = check_period(period)
+    return (await ensure_periods(session, [period]))[period]
+
+
+async def last_closed_period(session: AsyncSession) -> str | None:
+    """The latest closed period; it and every period before it are frozen."""
+    query = select(func.max(Period.name)).where(Period.status == PeriodStatus.CLOSED)
+    return await session.scalar(query)
+
+
+def posting_period(occurred_at: datetime, last_closed: str | None) -> tuple[str, bool]:
+    """Where an entry that occurred at `occurred_at` is posted, and whether it is a
+    prior-period adjustment: its own period, or (when that is frozen, i.e. not after the
+    last closed period) the first open period."""
+    own = period_of(utc(occurred_at))
+    if last_closed is not None and own <= last_closed:
+        return next_period(last_closed), True
+    return own, False
+
+
+async def first_open_period(session: AsyncSession, at: datetime) -> str:
+    """The period of `at` if it is open, else the first open period after it."""
+    return posting_period(at, await last_closed_period(session))[0]
+
+
+async def is_closed(session: AsyncSession, period: str) -> bool:
+    """Whether `period` is frozen: closed itself, or earlier than the last closed period."""
+    last_closed = await last_closed_period(session)
+    return last_closed is not None and check_period(period) <= last_closed
+
+
+async def close_period(
+    session: AsyncSession, period: str, *, now: datetime, closed_by: str
+) -> list[RoyaltyStatement]:
+    """Close a period and freeze its statements (SPEC §4).
+
+    Refuses a period that has not ended yet (PERIOD_NOT_ENDED) and one with an earlier
+    period still open that holds ledger entries (EARLIER_PERIOD_OPEN). Closing stores one
+    RoyaltyStatement per agreement with entries in the period or whose term overlaps it;
+    those figures are never recomputed. Closing a closed period again changes nothing and
+    returns the stored statements.
+    """
+    from licensing.statements import statements_for_period  # statements reads periods
+
+    period = check_period(period)
+    _, ends_at = period_bounds(period)
+    if utc(now) < ends_at:
+        raise DomainError(
+            LicensingError.PERIOD_NOT_ENDED,
+            f"{period} is not over until {ends_at.date().isoformat()}; it cannot be closed yet.",
+            "period",
+        )
+    last_closed = await last_closed_period(session)
+    if last_closed is not None and period < last_closed:
+        return await stored_statements(session, period)  # frozen (empty) long ago
+    await ensure_period(session, period)
+    row = await session.scalar(
+        select(Period)
+        .where(Period.name == period)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    if row.status == PeriodStatus.CLOSED:
+        return await stored_statements(session, period)
+    query = select(func.min(RoyaltyEntry.period)).where(RoyaltyEntry.period < period)
+    if last_closed is not None:
+        query = query.where(RoyaltyEntry.period > last_closed)
+    earlier_open = await session.scalar(query)
+    if earlier_open:
+        raise DomainError(
+            LicensingError.EARLIER_PERIOD_OPEN,
+            f"Close {earlier_open} first: periods are closed in order.",
+            "period",
+        )
+    figures = await statements_for_period(session, period)
+    statements = [
+        RoyaltyStatement(
+            agreement_id=f.agreement_id,
+            period=period,
+            currency=f.currency,
+            units=f.units,
+            net_sales_minor=f.net_sales_minor,
+            royalty_earned_minor=f.royalty_earned_minor,
+            cumulative_earned_minor=f.cumulative_earned_minor,
+            advance_recouped_minor=f.advance_recouped_minor,
+            royalty_payable_minor=f.royalty_payable_minor,
+            mg_shortfall_minor=f.mg_shortfall_minor,
+            has_adjustments=f.has_adjustments,
+            frozen_at=now,
+        )
+        for f in figures
+    ]
+    session.add_all(statements)
+    row.status = PeriodStatus.CLOSED
+    row.closed_at = now
+    row.closed_by = closed_by
+    await session.flush()
+    return statements
+
+
+async def stored_statements(session: AsyncSession, period: str) -> list[RoyaltyStatement]:
+    """The frozen statements of a closed period, by agreement id."""
+    query = (
+        select(RoyaltyStatement)
+        .where(RoyaltyStatement.period == period)
+        .order_by(RoyaltyStatement.agreement_id)
+    )
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,242 @@
+"""Royalty statements per agreement and period (SPEC §4), by SQL aggregation.
+
+The figures of an open period are computed from the ledger: one GROUP BY (agreement, period)
+over the entries after the last closed period, plus each agreement's cumulative figure as
+frozen on its latest stored statement. The figures of a closed period are the stored ones
+(`close_period` wrote them); they are never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from licensing.codes import LicensingError
+from licensing.models import (
+    ROYALTY_SCALE,
+    Agreement,
+    AgreementStatus,
+    RoyaltyEntry,
+    RoyaltyStatement,
+)
+from licensing.periods import last_closed_period
+from licensing.royalty import micros_to_minor, statement_math
+from tiein.errors import DomainError
+from tiein.periods import check_period, period_bounds, period_of, previous_period
+
+
+@dataclass(frozen=True)
+class StatementFigures:
+    """Every figure of one statement; money in minor units of `currency`."""
+
+    agreement_id: int
+    agreement_code: str
+    merchant_id: int
+    period: str
+    currency: str
+    units: int
+    net_sales_minor: int
+    royalty_micros: int  # the exact sum of the period's royalties, in micros
+    royalty_earned_minor: int  # round_half_up(royalty_micros)
+    previous_cumulative_minor: int
+    cumulative_earned_minor: int
+    advance_minor: int
+    advance_recouped_minor: int  # recouped in this period (see royalty.statement_math)
+    royalty_payable_minor: int  # may be negative: a credit after net refunds
+    minimum_guarantee_minor: int
+    mg_shortfall_minor: int  # only on the period that holds the end date
+    is_final_period: bool
+    has_adjustments: bool  # holds prior-period adjustments
+    frozen: bool  # the period is closed: these are the stored figures
+    frozen_at: datetime | None = None
+
+    @property
+    def royalty_exact(self) -> Decimal:
+        """The exact (unrounded) royalty in minor units."""
+        return Decimal(self.royalty_micros) / ROYALTY_SCALE
+
+    @property
+    def advance_recouped_to_date_minor(self) -> int:
+        return min(self.advance_minor, max(0, self.cumulative_earned_minor))
+
+
+async def compute_statement(
+    session: AsyncSession, agreement_id: int, period: str
+) -> StatementFigures:
+    """The statement of one agreement for one period (zeros when nothing happened)."""
+    figures = await statements_for_period(session, period, [agreement_id])
+    if not figures:
+        raise DomainError(LicensingError.NOT_FOUND, "No such agreement.", "agreement")
+    return figures[0]
+
+
+async def statements_for_period(
+    session: AsyncSession, period: str, agreement_ids: Iterable[int] | None = None
+) -> list[StatementFigures]:
+    """The statements of a period, by agreement id, in a constant number of queries.
+
+    Without `agreement_ids`: every agreement with entries in the period or (not a draft)
+    whose term overlaps it; for a closed period, exactly the statements frozen at close.
+    """
+    period = check_period(period)
+    ids = None if agreement_ids is None else sorted(set(agreement_ids))
+    last_closed = await last_closed_period(session)
+    frozen = last_closed is not None and period <= last_closed
+    # Cumulative figures up to `anchor` come from stored statements; entries after it are
+    # aggregated. Every period up to the anchor is closed.
+    anchor = previous_period(period) if frozen else last_closed
+
+    stored: dict[int, RoyaltyStatement] = {}
+    if frozen:
+        query = select(RoyaltyStatement).where(RoyaltyStatement.period == period)
+        if ids is not None:
+            query = query.where(RoyaltyStatement.agreement_id.in_(ids))
+        stored = {s.agreement_id: s for s in (await session.scalars(query)).all()}
+        if ids is None:
+            ids = sorted(stored)
+            if not ids:
+                return []
+
+    starts_at, ends_at = period_bounds(period)
+    agreement_query = select(
+        Agreement.id,
+        Agreement.code,
+        Agreement.merchant_id,
+        Agreement.currency,
+        Agreement.advance_minor,
+        Agreement.minimum_guarantee_minor,
+        Agreement.end_date,
+    ).order_by(Agreement.id)
+    if ids is not None:
+        agreement_query = agreement_query.where(Agreement.id.in_(ids))
+    else:
+        with_entries = select(RoyaltyEntry.agreement_id).where(RoyaltyEntry.period == period)
+        agreement_query = agreement_query.where(
+            or_(
+                Agreement.id.in_(with_entries),
+                and_(
+                    Agreement.status != AgreementStatus.DRAFT,
+                    Agreement.start_date < ends_at.date(),
+                    Agreement.end_date >= starts_at.date(),
+                ),
+            )
+        )
+    agreements = (await session.execute(agreement_query)).all()
+    if not agreements:
+        return []
+    wanted = [a.id for a in agreements]
+    restrict = ids is not None and len(wanted) <= 500  # else aggregate all, filter in Python
+
+    base: dict[int, int] = {}
+    if anchor is not None:
+        latest = (
+            select(
+                RoyaltyStatement.agreement_id.label("agreement_id"),
+                func.max(RoyaltyStatement.period).label("period"),
+            )
+            .where(RoyaltyStatement.period <= anchor)
+            .group_by(RoyaltyStatement.agreement_id)
+        )
+        if restrict:
+            latest = latest.where(RoyaltyStatement.agreement_id.in_(wanted))
+        latest_sq = latest.subquery()
+        rows = await session.execute(
+            select(RoyaltyStatement.agreement_id, RoyaltyStatement.cumulative_earned_minor).join(
+                latest_sq,
+                and_(
+                    RoyaltyStatement.agreement_id == latest_sq.c.agreement_id,
+                    RoyaltyStatement.period == latest_sq.c.period,
+                ),
+            )
+        )
+        base = {agreement_id: int(cumulative) for agreement_id, cumulative in rows}
+
+    totals = (
+        select(
+            RoyaltyEntry.agreement_id,
+            RoyaltyEntry.period,
+            func.sum(RoyaltyEntry.units),
+            func.sum(RoyaltyEntry.net_minor),
+            func.sum(RoyaltyEntry.royalty_micros),
+            func.max(case((RoyaltyEntry.is_adjustment, 1), else_=0)),
+        )
+        .where(RoyaltyEntry.period <= period)
+        .group_by(RoyaltyEntry.agreement_id, RoyaltyEntry.period)
+    )
+    if anchor is not None:
+        totals = totals.where(RoyaltyEntry.period > anchor)
+    if restrict:
+        totals = totals.where(RoyaltyEntry.agreement_id.in_(wanted))
+    earlier: defaultdict[int, int] = defaultdict(int)
+    current: dict[int, tuple[int, int, int, bool]] = {}
+    for agreement_id, entry_period, units, net, micros, adjusted in await session.execute(totals):
+        if entry_period == period:
+            current[agreement_id] = (int(units), int(net), int(micros), bool(adjusted))
+        else:
+            earlier[agreement_id] += micros_to_minor(int(micros))
+
+    out = []
+    for a in agreements:
+        units, net, micros, adjusted = current.get(a.id, (0, 0, 0, False))
+        math = statement_math(
+            royalty_micros=micros,
+            previous_cumulative=base.get(a.id, 0) + earlier[a.id],
+            advance=a.advance_minor,
+            minimum_guarantee=a.minimum_guarantee_minor,
+            is_final=is_final_period(a.end_date, period),
+        )
+        figures = StatementFigures(
+            agreement_id=a.id,
+            agreement_code=a.code,
+            merchant_id=a.merchant_id,
+            period=period,
+            currency=a.currency,
+            units=units,
+            net_sales_minor=net,
+            royalty_micros=micros,
+            royalty_earned_minor=math.royalty_earned,
+            previous_cumulative_minor=math.previous_cumulative,
+            cumulative_earned_minor=math.cumulative_earned,
+            advance_minor=a.advance_minor,
+            advance_recouped_minor=math.advance_recouped,
+            royalty_payable_minor=math.royalty_payable,
+            minimum_guarantee_minor=a.minimum_guarantee_minor,
+            mg_shortfall_minor=math.mg_shortfall,
+            is_final_period=is_final_period(a.end_date, period),
+            has_adjustments=adjusted,
+            frozen=frozen,
+        )
+        if a.id in stored:
+            figures = _frozen(figures, stored[a.id])
+        out.append(figures)
+    return out
+
+
+def _frozen(figures: StatementFigures, s: RoyaltyStatement) -> StatementFigures:
+    """The stored figures of a closed period win over anything computed now."""
+    return replace(
+        figures,
+        currency=s.currency,
+        units=s.units,
+        net_sales_minor=s.net_sales_minor,
+        royalty_earned_minor=s.royalty_earned_minor,
+        previous_cumulative_minor=s.cumulative_earned_minor - s.royalty_earned_minor,
+        cumulative_earned_minor=s.cumulative_earned_minor,
+        advance_recouped_minor=s.advance_recouped_minor,
+        royalty_payable_minor=s.royalty_payable_minor,
+        mg_shortfall_minor=s.mg_shortfall_minor,
+        has_adjustments=s.has_adjustments,
+        frozen=True,
+        frozen_at=s.frozen_at,
+    )
+
+
+def is_final_period(end_date: date, period: str) -> bool:
+    """Whether `period` holds the agreement's end date (its statement shows the MG shortfall)."""
+    return period_of(end_date) == period
