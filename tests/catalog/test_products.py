@@ -48,6 +48,7 @@ async def test_a_new_product_starts_as_a_draft(db: Database, world: World) -> No
 async def test_product_creation_rules(
     db: Database, world: World, overrides: dict[str, Any], code: str, field: str
 ) -> None:
+    overrides = dict(overrides)  # the parameters are shared by both databases' runs
     async with db.session() as session:
         if overrides.get("agreement_id") == "rival":
             overrides["agreement_id"] = world.rival_agreement.id

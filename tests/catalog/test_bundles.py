@@ -1,0 +1,116 @@
+"""Bundle offers: what a ticket-plus-merch offer may contain and cost (SPEC §5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.bundles import allocate_bundle, bundle_offers_for_film, create_bundle_offer
+from catalog.models import Category, Product
+from catalog.products import create_product
+from tests.catalog.conftest import NOW, World, add_agreement
+from tiein.db import Database
+from tiein.errors import DomainError
+
+
+def offer_args(world: World, **overrides: Any) -> dict[str, Any]:
+    args: dict[str, Any] = dict(
+        film_id=world.film.id, code="SH-OPENING", name="Opening night pack",
+        price_minor=19900, currency="USD", valid_from=NOW, valid_to=NOW + timedelta(days=30),
+        per_order_limit=4, components=[(world.tshirt.id, 1), (world.poster.id, 1)],
+    )  # fmt: skip
+    args.update(overrides)
+    return args
+
+
+async def merch_of(
+    session: AsyncSession, world: World, film_id: int, sku: str, **kw: Any
+) -> Product:
+    args: dict[str, Any] = dict(
+        merchant_id=world.merchant.id, agreement_id=world.agreement.id, film_id=film_id, sku=sku,
+        name=sku, category=Category.POSTERS, price_minor=2000, currency="USD", stock=5,
+    )  # fmt: skip
+    args.update(kw)
+    return await create_product(session, **args)
+
+
+async def test_an_offer_is_created_with_its_components_in_order(db: Database, world: World) -> None:
+    async with db.session() as session:
+        # A sequel poster is merch of the same franchise: allowed in the first film's bundle.
+        sequel_poster = await merch_of(session, world, world.sequel.id, "SH2-POSTER")
+        components = [(world.tshirt.id, 1), (world.poster.id, 2), (sequel_poster.id, 1)]
+        offer = await create_bundle_offer(
+            session, **offer_args(world, components=components, price_minor=25000)
+        )
+    assert [(c.position, c.product_id, c.qty) for c in offer.components] == [
+        (1, world.tshirt.id, 1),
+        (2, world.poster.id, 2),
+        (3, sequel_poster.id, 1),
+    ]
+    parts = allocate_bundle(offer, world.showtime)
+    assert sum(p.amount_minor for p in parts) == 25000
+    async with db.read_session() as session:
+        listed = await bundle_offers_for_film(session, world.film.id, now=NOW)
+        ended = await bundle_offers_for_film(session, world.film.id, now=NOW + timedelta(days=31))
+    assert [o.code for o in listed] == ["SH-OPENING"]
+    assert [c.product.sku for c in listed[0].components] == ["SH-TEE-M", "SH-POSTER", "SH2-POSTER"]
+    assert ended == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"price_minor": 0}, "INVALID_PRICE"),
+        ({"valid_to": NOW}, "INVALID_WINDOW"),
+        ({"per_order_limit": 0}, "INVALID_QUANTITY"),
+        ({"components": []}, "EMPTY_BUNDLE"),
+        ({"components": "qty0"}, "INVALID_QUANTITY"),
+        ({"components": "twice"}, "DUPLICATE_COMPONENT"),
+        ({"components": "missing"}, "NOT_FOUND"),
+        ({"components": "other-film"}, "COMPONENT_NOT_OF_FILM"),
+        ({"components": "eur"}, "CURRENCY_MISMATCH"),
+        ({"currency": "EUR"}, "CURRENCY_MISMATCH"),
+        # 60.00 ticket + 129.00 T-shirt + 39.00 poster = 228.00: one cent more is refused.
+        ({"price_minor": 22801}, "BUNDLE_PRICE_ABOVE_PARTS"),
+        ({"code": "SH-TAKEN"}, "DUPLICATE"),
+    ],
+)
+async def test_offer_rules(
+    db: Database, world: World, overrides: dict[str, Any], code: str
+) -> None:
+    overrides = dict(overrides)  # the parameters are shared by both databases' runs
+    async with db.session() as session:
+        await create_bundle_offer(session, **offer_args(world, code="SH-TAKEN", price_minor=100))
+        match overrides.get("components"):
+            case "qty0":
+                overrides["components"] = [(world.tshirt.id, 0)]
+            case "twice":
+                overrides["components"] = [(world.tshirt.id, 1), (world.tshirt.id, 1)]
+            case "missing":
+                overrides["components"] = [(world.tshirt.id, 1), (999_999, 1)]
+            case "other-film":
+                mug = await merch_of(session, world, world.other_film.id, "QF-POSTER")
+                overrides["components"] = [(world.tshirt.id, 1), (mug.id, 1)]
+            case "eur":
+                euro = await add_agreement(
+                    session, world.merchant, [world.film], code="LA-EUR", currency="EUR"
+                )
+                tee = await merch_of(
+                    session, world, world.film.id, "SH-TEE-EU", agreement_id=euro.id,
+                    currency="EUR",
+                )  # fmt: skip
+                overrides["components"] = [(tee.id, 1)]
+        with pytest.raises(DomainError) as refused:
+            await create_bundle_offer(session, **offer_args(world, **overrides))
+    assert refused.value.code == code
+
+
+async def test_a_discounted_bundle_at_exactly_the_parts_price_is_allowed(
+    db: Database, world: World
+) -> None:
+    async with db.session() as session:
+        offer = await create_bundle_offer(session, **offer_args(world, price_minor=22800))
+    assert offer.price_minor == 22800
