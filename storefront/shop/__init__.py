@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from storefront.shop import catalog, country
+from storefront.shop import cart, catalog, country
 
 routes: list = [
     Route("/", catalog.home, name="home"),
@@ -12,5 +12,9 @@ routes: list = [
     Route("/products/{sku}", catalog.product, name="product"),
     Route("/verify", catalog.verify, name="verify"),
     Route("/verify/{code}", catalog.verify_code, name="verify_code"),
+    Route("/cart", cart.show, name="cart"),
+    Route("/cart/add", cart.add, methods=["POST"], name="cart_add"),
+    Route("/cart/update", cart.update, methods=["POST"], name="cart_update"),
+    Route("/cart/remove", cart.remove, methods=["POST"], name="cart_remove"),
     Route("/country", country.choose_country, methods=["POST"], name="choose_country"),
 ]

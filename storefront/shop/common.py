@@ -74,7 +74,8 @@ def message_of(error: DomainError) -> str:
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """A one-time message for the next page (kept in the signed session)."""
-    request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+    # Reassigned, not appended in place: the session only notices assignments.
+    request.session["flash"] = [*request.session.get("flash", []), {"kind": kind, "text": message}]
 
 
 def pop_flash(request: Request) -> list[dict[str, str]]:

@@ -1,0 +1,136 @@
+"""The cart pages: add, change, remove. The cart lives in the signed session cookie; every
+change is checked by `orders.cart` (licensing, stock, seats, limits) and a refusal comes back
+to the shopper in words."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from orders.cart import MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary, price_item
+from storefront.shop.common import (
+    COUNTRIES,
+    country_name,
+    flash,
+    now,
+    pop_flash,
+    positive_int,
+    reading,
+    safe_next,
+    shopper_country,
+)
+from storefront.web import read_form, render
+from tiein.errors import DomainError
+
+SESSION_KEY = "cart"
+
+
+def current_cart(request: Request) -> Cart:
+    return Cart.from_session(request.session.get(SESSION_KEY))
+
+
+def save_cart(request: Request, cart: Cart) -> None:
+    request.session[SESSION_KEY] = cart.to_session()
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _item_from_form(form) -> CartItem | None:  # type: ignore[no-untyped-def]
+    qty = positive_int(form.get("qty"), maximum=MAX_QUANTITY)
+    if qty is None:
+        return None
+    kind = form.get("kind")
+    if kind == "product":
+        sku = str(form.get("sku") or "").strip()
+        return CartItem.product(sku, qty) if sku else None
+    showtime = _int(form.get("showtime_id"))
+    if showtime is None:
+        return None
+    if kind == "ticket":
+        return CartItem.ticket(showtime, qty)
+    offer = _int(form.get("offer_id"))
+    if kind == "bundle" and offer is not None:
+        return CartItem.bundle(offer, showtime, qty)
+    return None
+
+
+async def add(request: Request) -> Response:
+    """POST /cart/add: a product, tickets or a bundle, checked before it goes in."""
+    form = await read_form(request)
+    back = safe_next(form.get("next"), "/cart")
+    item = _item_from_form(form)
+    if item is None:
+        flash(request, f"Choose a quantity between 1 and {MAX_QUANTITY}.", "error")
+        return RedirectResponse(back, 303)
+    cart = current_cart(request)
+    try:
+        async with reading(request) as session:
+            cart = await add_to_cart(
+                session, cart, item, country=shopper_country(request), now=now(request)
+            )
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+        return RedirectResponse(back, 303)
+    save_cart(request, cart)
+    flash(request, "Added to your cart.")
+    return RedirectResponse("/cart", 303)
+
+
+async def update(request: Request) -> Response:
+    """POST /cart/update: set a line's quantity (0 removes it); a larger quantity is checked
+    again (stock, seats, limits)."""
+    form = await read_form(request)
+    cart = current_cart(request)
+    index = _int(form.get("index"))
+    qty = _int(form.get("qty"))
+    if index is None or index >= len(cart) or qty is None or qty > MAX_QUANTITY:
+        flash(request, f"Choose a quantity between 0 and {MAX_QUANTITY}.", "error")
+        return RedirectResponse("/cart", 303)
+    changed = cart.with_quantity(index, qty)
+    if qty > cart.items[index].qty:
+        try:
+            async with reading(request) as session:
+                await price_item(
+                    session,
+                    changed.items[index],
+                    country=shopper_country(request),
+                    now=now(request),
+                )
+        except DomainError as exc:
+            flash(request, exc.message, "error")
+            return RedirectResponse("/cart", 303)
+    save_cart(request, changed)
+    flash(request, "Your cart was updated." if qty else "Removed from your cart.")
+    return RedirectResponse("/cart", 303)
+
+
+async def remove(request: Request) -> Response:
+    """POST /cart/remove: drop a line."""
+    form = await read_form(request)
+    cart = current_cart(request)
+    index = _int(form.get("index"))
+    if index is not None and index < len(cart):
+        save_cart(request, cart.without(index))
+        flash(request, "Removed from your cart.")
+    return RedirectResponse("/cart", 303)
+
+
+async def show(request: Request) -> Response:
+    """GET /cart: every line priced now, with the reason for any line that cannot be bought."""
+    cart = current_cart(request)
+    country = shopper_country(request)
+    async with reading(request) as session:
+        summary = await cart_summary(session, cart, country=country, now=now(request))
+    return render(
+        request,
+        "cart/cart.html",
+        summary=summary,
+        flashes=pop_flash(request),
+        country=country,
+        country_label=country_name(country),
+        countries=COUNTRIES if country in COUNTRIES else {**COUNTRIES, country: country},
+        max_quantity=MAX_QUANTITY,
+    )
