@@ -1,0 +1,400 @@
+"""The shopper's cart: plain data kept in the signed session cookie, priced and checked here.
+
+A cart is a list of items — a product (SKU and quantity), tickets (showtime and quantity) or
+bundles (offer, showtime and quantity) — with no prices in it: prices, stock and the
+licensing rules are read fresh whenever the cart is shown and again at checkout. Every
+refusal is a DomainError whose message says why in words ("not licensed for sale in Japan").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from catalog.models import BundleComponent, BundleOffer, Product, Showtime
+from licensing.models import Channel
+from licensing.sellable import check_sellable
+from orders.availability import offer_availability
+from orders.codes import OrderError
+from orders.models import LineKind
+from tiein.errors import DomainError
+
+SESSION_KEY = "cart"
+MAX_ITEMS = 20
+MAX_QUANTITY = 20
+
+
+@dataclass(frozen=True)
+class CartItem:
+    """One cart entry. Products use `sku`; tickets `showtime_id`; bundles `offer_id` and
+    `showtime_id` (the showtime whose ticket the bundle holds)."""
+
+    kind: LineKind
+    qty: int
+    sku: str = ""
+    showtime_id: int | None = None
+    offer_id: int | None = None
+
+    @classmethod
+    def product(cls, sku: str, qty: int = 1) -> CartItem:
+        return cls(LineKind.PRODUCT, qty, sku=sku.strip())
+
+    @classmethod
+    def ticket(cls, showtime_id: int, qty: int = 1) -> CartItem:
+        return cls(LineKind.TICKET, qty, showtime_id=showtime_id)
+
+    @classmethod
+    def bundle(cls, offer_id: int, showtime_id: int, qty: int = 1) -> CartItem:
+        return cls(LineKind.BUNDLE, qty, showtime_id=showtime_id, offer_id=offer_id)
+
+    @property
+    def key(self) -> tuple[str, str, int | None, int | None]:
+        """Items with the same key are one cart line (their quantities add up)."""
+        return (self.kind.value, self.sku, self.showtime_id, self.offer_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.value, "qty": self.qty}
+        if self.kind == LineKind.PRODUCT:
+            data["sku"] = self.sku
+        else:
+            data["showtime"] = self.showtime_id
+        if self.kind == LineKind.BUNDLE:
+            data["offer"] = self.offer_id
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CartItem | None:
+        """The item a session dict describes, or None for anything malformed."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            kind = LineKind(data.get("kind"))
+            qty = data.get("qty")
+            if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_QUANTITY:
+                return None
+            if kind == LineKind.PRODUCT:
+                sku = data.get("sku")
+                return cls.product(sku, qty) if isinstance(sku, str) and sku.strip() else None
+            showtime = data.get("showtime")
+            if not isinstance(showtime, int) or isinstance(showtime, bool):
+                return None
+            if kind == LineKind.TICKET:
+                return cls.ticket(showtime, qty)
+            offer = data.get("offer")
+            if not isinstance(offer, int) or isinstance(offer, bool):
+                return None
+            return cls.bundle(offer, showtime, qty)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Cart:
+    items: tuple[CartItem, ...] = ()
+
+    @classmethod
+    def from_session(cls, data: Any) -> Cart:
+        """The cart kept in a session (`request.session.get("cart")`); junk is dropped."""
+        if not isinstance(data, list):
+            return cls()
+        items = [item for item in map(CartItem.from_dict, data[:MAX_ITEMS]) if item]
+        cart = cls()
+        for item in items:
+            cart = cart.with_item(item)
+        return cart
+
+    def to_session(self) -> list[dict[str, Any]]:
+        return [item.to_dict() for item in self.items]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def count(self) -> int:
+        return sum(item.qty for item in self.items)
+
+    def with_item(self, item: CartItem) -> Cart:
+        """The cart with `item` added; an item with the same key gets its quantity raised."""
+        items = list(self.items)
+        for index, existing in enumerate(items):
+            if existing.key == item.key:
+                items[index] = replace(existing, qty=existing.qty + item.qty)
+                return Cart(tuple(items))
+        return Cart((*items, item))
+
+    def with_quantity(self, index: int, qty: int) -> Cart:
+        """The cart with line `index` set to `qty` (0 removes it)."""
+        if not 0 <= index < len(self.items):
+            return self
+        if qty <= 0:
+            return self.without(index)
+        items = list(self.items)
+        items[index] = replace(items[index], qty=qty)
+        return Cart(tuple(items))
+
+    def without(self, index: int) -> Cart:
+        return Cart(tuple(item for i, item in enumerate(self.items) if i != index))
+
+
+@dataclass
+class PricedItem:
+    """A cart item with what it is and what it costs now. The ORM objects are loaded with
+    what checkout needs (a bundle's components and products; a showtime's film and cinema)."""
+
+    item: CartItem
+    description: str
+    currency: str
+    unit_price_minor: int
+    product: Product | None = None
+    showtime: Showtime | None = None
+    offer: BundleOffer | None = None
+
+    @property
+    def kind(self) -> LineKind:
+        return self.item.kind
+
+    @property
+    def quantity(self) -> int:
+        return self.item.qty
+
+    @property
+    def total_minor(self) -> int:
+        return self.unit_price_minor * self.item.qty
+
+    @property
+    def territory(self) -> str:
+        """Where the sale happens: the shipping country for merch is given at checkout;
+        tickets and bundles are sold in the cinema's country."""
+        return self.showtime.cinema.country if self.showtime is not None else ""
+
+
+def _when(starts_at: datetime) -> str:
+    return f"{starts_at:%a %d %b %Y, %H:%M} UTC"
+
+
+async def load_item(session: AsyncSession, item: CartItem) -> PricedItem:
+    """What an item is and its price now, or UNKNOWN_* when it no longer exists."""
+    if item.kind == LineKind.PRODUCT:
+        product = await session.scalar(
+            select(Product).where(Product.sku == item.sku).execution_options(populate_existing=True)
+        )
+        if product is None:
+            raise DomainError(OrderError.UNKNOWN_PRODUCT, f"No product {item.sku!r}.", "sku")
+        return PricedItem(item, product.name, product.currency, product.price_minor, product)
+    showtime = await session.scalar(
+        select(Showtime)
+        .where(Showtime.id == item.showtime_id)
+        .options(selectinload(Showtime.film), selectinload(Showtime.cinema))
+        .execution_options(populate_existing=True)
+    )
+    if showtime is None:
+        raise DomainError(OrderError.UNKNOWN_SHOWTIME, "This showtime does not exist.", "showtime")
+    where = f"{showtime.film.title} at {showtime.cinema.name}, {_when(showtime.starts_at)}"
+    if item.kind == LineKind.TICKET:
+        return PricedItem(
+            item, f"Ticket: {where}", showtime.currency, showtime.price_minor, showtime=showtime
+        )
+    offer = await session.scalar(
+        select(BundleOffer)
+        .where(BundleOffer.id == item.offer_id)
+        .options(selectinload(BundleOffer.components).selectinload(BundleComponent.product))
+        .execution_options(populate_existing=True)
+    )
+    if offer is None:
+        raise DomainError(OrderError.UNKNOWN_BUNDLE, "This bundle does not exist.", "offer")
+    return PricedItem(
+        item,
+        f"{offer.name}: {where}",
+        offer.currency,
+        offer.price_minor,
+        showtime=showtime,
+        offer=offer,
+    )
+
+
+async def check_item(
+    session: AsyncSession, priced: PricedItem, *, country: str, now: datetime
+) -> None:
+    """Refuse an item that may not be sold now: quantity, licensing (SPEC §3: merch through
+    the storefront in the shopper's `country`; bundle merch through the bundle channel in
+    the cinema's country), a started showtime, stock and seats."""
+    item = priced.item
+    if not 1 <= item.qty <= MAX_QUANTITY:
+        raise DomainError(
+            OrderError.INVALID_QUANTITY, f"Choose between 1 and {MAX_QUANTITY}.", "quantity"
+        )
+    if priced.product is not None:
+        product = priced.product
+        await check_sellable(session, product, country, now.date(), Channel.STOREFRONT)
+        if product.stock < item.qty:
+            raise _short(OrderError.OUT_OF_STOCK, product.name, product.stock)
+        return
+    showtime = priced.showtime
+    assert showtime is not None
+    if showtime.starts_at <= now:
+        raise DomainError(
+            OrderError.SHOWTIME_STARTED,
+            f"{showtime.film.title} at {_when(showtime.starts_at)} has already started.",
+            "showtime",
+        )
+    if priced.offer is None:
+        if showtime.seats_left < item.qty:
+            raise _short(
+                OrderError.SOLD_OUT, f"seats for {showtime.film.title}", showtime.seats_left
+            )
+        return
+    offer = priced.offer
+    if item.qty > offer.per_order_limit:
+        raise DomainError(
+            OrderError.LIMIT_EXCEEDED,
+            f"{offer.name}: at most {offer.per_order_limit} per order.",
+            "quantity",
+        )
+    availability = await offer_availability(session, offer, showtime, now=now)
+    if availability.available == 0:
+        raise DomainError(
+            availability.refusal or OrderError.BUNDLE_NOT_AVAILABLE,
+            f"{offer.name}: {availability.message or 'not available for this showtime.'}",
+            "offer",
+        )
+    if availability.available < item.qty:
+        raise _short(OrderError.SOLD_OUT, offer.name, availability.available)
+
+
+def _short(code: OrderError, what: str, left: int) -> DomainError:
+    if left <= 0:
+        return DomainError(code, f"Sorry, {what} is sold out.", "quantity")
+    return DomainError(code, f"Sorry, only {left} left of {what}.", "quantity")
+
+
+async def price_item(
+    session: AsyncSession, item: CartItem, *, country: str, now: datetime
+) -> PricedItem:
+    """Load and check one item (see `check_item`)."""
+    priced = await load_item(session, item)
+    await check_item(session, priced, country=country, now=now)
+    return priced
+
+
+def check_cart_rules(priced: list[PricedItem]) -> None:
+    """Rules across lines: one currency per order, a bundle's per-order limit over all its
+    lines, and at most MAX_ITEMS lines."""
+    if len(priced) > MAX_ITEMS:
+        raise DomainError(OrderError.CART_FULL, f"A cart holds {MAX_ITEMS} lines at most.")
+    currencies = {p.currency for p in priced}
+    if len(currencies) > 1:
+        raise DomainError(
+            OrderError.CURRENCY_MISMATCH,
+            "An order is paid in one currency; your cart mixes "
+            + " and ".join(sorted(currencies))
+            + ". Please buy them in separate orders.",
+            "currency",
+        )
+    per_offer: dict[int, int] = {}
+    for p in priced:
+        if p.offer is not None:
+            per_offer[p.offer.id] = per_offer.get(p.offer.id, 0) + p.quantity
+            if per_offer[p.offer.id] > p.offer.per_order_limit:
+                raise DomainError(
+                    OrderError.LIMIT_EXCEEDED,
+                    f"{p.offer.name}: at most {p.offer.per_order_limit} per order.",
+                    "quantity",
+                )
+
+
+async def add_to_cart(
+    session: AsyncSession, cart: Cart, item: CartItem, *, country: str, now: datetime
+) -> Cart:
+    """The cart with `item` added, once the item (with the quantity already in the cart) may
+    be sold: licensed here and now, in stock, within limits, in the cart's currency."""
+    new_cart = cart.with_item(item)
+    if len(new_cart) > MAX_ITEMS:
+        raise DomainError(OrderError.CART_FULL, f"A cart holds {MAX_ITEMS} lines at most.")
+    merged = next(i for i in new_cart.items if i.key == item.key)
+    priced = await price_item(session, merged, country=country, now=now)
+    others: list[PricedItem] = [priced]
+    for other in new_cart.items:
+        if other.key == item.key:
+            continue
+        try:
+            others.append(await load_item(session, other))
+        except DomainError:
+            continue  # a vanished line is reported by the cart summary, not here
+    check_cart_rules(others)
+    return new_cart
+
+
+@dataclass
+class SummaryLine:
+    index: int
+    item: CartItem
+    description: str
+    currency: str
+    unit_price_minor: int
+    quantity: int
+    total_minor: int
+    error: str | None = None
+    error_code: str | None = None
+
+
+@dataclass
+class CartSummary:
+    lines: list[SummaryLine] = field(default_factory=list)
+    currency: str | None = None
+    total_minor: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the cart can go to checkout as it is."""
+        return bool(self.lines) and not self.errors
+
+
+async def cart_summary(
+    session: AsyncSession, cart: Cart, *, country: str, now: datetime
+) -> CartSummary:
+    """Every line priced now, with the reason in words for each line that cannot be bought."""
+    summary = CartSummary()
+    loaded: list[PricedItem] = []
+    for index, item in enumerate(cart.items):
+        try:
+            priced = await load_item(session, item)
+        except DomainError as exc:
+            summary.lines.append(
+                SummaryLine(index, item, "No longer available", "", 0, item.qty, 0)
+            )
+            summary.lines[-1].error, summary.lines[-1].error_code = exc.message, exc.code
+            summary.errors.append(exc.message)
+            continue
+        line = SummaryLine(
+            index,
+            item,
+            priced.description,
+            priced.currency,
+            priced.unit_price_minor,
+            item.qty,
+            priced.total_minor,
+        )
+        try:
+            await check_item(session, priced, country=country, now=now)
+            loaded.append(priced)
+        except DomainError as exc:
+            line.error, line.error_code = exc.message, exc.code
+            summary.errors.append(exc.message)
+        summary.lines.append(line)
+    try:
+        check_cart_rules(loaded)
+    except DomainError as exc:
+        summary.errors.append(exc.message)
+    currencies = [line.currency for line in summary.lines if line.currency]
+    if currencies:
+        summary.currency = currencies[0]
+        summary.total_minor = sum(
+            line.total_minor for line in summary.lines if line.currency == summary.currency
+        )
+    return summary

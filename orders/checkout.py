@@ -1,0 +1,372 @@
+"""Checkout: turn a cart into an order awaiting payment, and the card step of the pay page.
+
+`place_order` runs inside the caller's write transaction. It checks every line again, takes
+stock and seats with conditional updates in one fixed order (showtimes, then products, by
+ascending id, so two checkouts never deadlock), writes the order, its lines, bundle
+allocations and reservations, flushes, and only then asks Stripe for a PaymentIntent. If
+Stripe fails the DomainError it raises rolls the caller's transaction back: nothing stays
+reserved and no order exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.bundles import allocate_bundle
+from catalog.films import check_country
+from catalog.models import Product, Showtime
+from catalog.stock import take_seats, take_stock
+from orders.cart import Cart, PricedItem, check_cart_rules, price_item
+from orders.codes import OrderError
+from orders.models import (
+    BundleAllocation,
+    LineKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Reservation,
+)
+from orders.payments import CardDeclined, PaymentUnavailable, StripeGateway
+from tiein.errors import DomainError
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    order: Order
+    access_key: str  # goes into the order page link; only its hash is stored
+    client_secret: str  # for Stripe.js on the pay page ("" when nothing is to be paid)
+
+
+def new_order_number() -> str:
+    """An unguessable order number: TI- and 14 random characters (70 bits)."""
+    return "TI-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(14))
+
+
+def hash_access_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def access_key_matches(order: Order, key: str) -> bool:
+    """True when `key` is the order's link key (constant-time comparison)."""
+    return hmac.compare_digest(order.access_key_hash, hash_access_key(key or ""))
+
+
+async def order_by_access(session: AsyncSession, number: str, key: str) -> Order | None:
+    """The order with this number when `key` is its access key; None otherwise (whether the
+    number exists or not, so numbers cannot be probed)."""
+    order = await session.scalar(select(Order).where(Order.number == (number or "")[:32]))
+    if order is None or not access_key_matches(order, key):
+        return None
+    return order
+
+
+def intent_idempotency_key(order: Order) -> str:
+    """The PaymentIntent of an order is created once, however often the call is retried."""
+    return f"tiein-order-{order.number}"
+
+
+def _check_contact(email: str, country: str, needs_shipping: bool, name: str, address: str):
+    email = (email or "").strip()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise DomainError(OrderError.INVALID_EMAIL, "Please give a valid email address.", "email")
+    try:
+        country = check_country(country)
+    except DomainError:
+        raise DomainError(
+            OrderError.INVALID_COUNTRY, "Please choose a country from the list.", "country"
+        ) from None
+    name, address = (name or "").strip(), (address or "").strip()
+    if needs_shipping and (not name or not address):
+        field = "shipping_name" if not name else "shipping_address"
+        raise DomainError(
+            OrderError.SHIPPING_REQUIRED,
+            "Merchandise is shipped: please give a name and a shipping address.",
+            field,
+        )
+    if len(name) > 200 or len(address) > 2000:
+        raise DomainError(OrderError.INVALID, "The shipping details are too long.", "shipping")
+    return email, country, name, address
+
+
+async def _reserve(session: AsyncSession, priced: list[PricedItem]) -> tuple[dict, dict]:
+    """Take every seat and unit the order needs: showtimes then products, ascending ids."""
+    seats: dict[int, int] = defaultdict(int)
+    units: dict[int, int] = defaultdict(int)
+    for p in priced:
+        if p.product is not None:
+            units[p.product.id] += p.quantity
+        else:
+            assert p.showtime is not None
+            seats[p.showtime.id] += p.quantity
+            if p.offer is not None:
+                for component in p.offer.components:
+                    units[component.product_id] += component.qty * p.quantity
+    for showtime_id in sorted(seats):
+        try:
+            await take_seats(session, showtime_id, seats[showtime_id])
+        except DomainError as exc:
+            if exc.code != OrderError.SOLD_OUT:
+                raise
+            left = await session.scalar(
+                select(Showtime.capacity - Showtime.seats_taken).where(Showtime.id == showtime_id)
+            )
+            what = next(
+                p.description for p in priced if p.showtime and p.showtime.id == showtime_id
+            )
+            raise _sold_out(OrderError.SOLD_OUT, what, left or 0) from None
+    for product_id in sorted(units):
+        try:
+            await take_stock(session, product_id, units[product_id])
+        except DomainError as exc:
+            if exc.code != OrderError.OUT_OF_STOCK:
+                raise
+            product = await session.get(Product, product_id, populate_existing=True)
+            name = product.name if product else f"product {product_id}"
+            raise _sold_out(
+                OrderError.OUT_OF_STOCK, name, product.stock if product else 0
+            ) from None
+    return dict(seats), dict(units)
+
+
+def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
+    if left <= 0:
+        return DomainError(code, f"Sorry, {what} sold out while you were checking out.", "cart")
+    return DomainError(
+        code, f"Sorry, only {left} left of {what}; please lower the quantity.", "cart"
+    )
+
+
+async def place_order(
+    session: AsyncSession,
+    cart: Cart,
+    *,
+    email: str,
+    country: str,
+    shipping_name: str = "",
+    shipping_address: str = "",
+    now: datetime,
+    gateway: StripeGateway | None,
+    reservation_minutes: int = 15,
+) -> PlacedOrder:
+    """Create an order awaiting payment from `cart` (SPEC §6).
+
+    Every line is checked again (licensing in `country` for merch, in the cinema's country
+    for bundles; started showtimes; limits; one currency), stock and seats are reserved for
+    `reservation_minutes`, and a PaymentIntent for the total is created with an idempotency
+    key derived from the order. Refusals are DomainErrors in words; when Stripe cannot be
+    reached the error is PAYMENT_UNAVAILABLE and the caller's rollback undoes everything."""
+    if not cart.items:
+        raise DomainError(OrderError.EMPTY_CART, "Your cart is empty.", "cart")
+    needs_shipping = any(item.kind == LineKind.PRODUCT for item in cart.items)
+    email, country, shipping_name, shipping_address = _check_contact(
+        email, country, needs_shipping, shipping_name, shipping_address
+    )
+    priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
+    check_cart_rules(priced)
+    seats, units = await _reserve(session, priced)
+
+    expires_at = now + timedelta(minutes=reservation_minutes)
+    access_key = secrets.token_urlsafe(24)
+    order = Order(
+        number=new_order_number(),
+        access_key_hash=hash_access_key(access_key),
+        email=email,
+        country=country,
+        currency=priced[0].currency,
+        status=OrderStatus.PENDING_PAYMENT,
+        total_minor=sum(p.total_minor for p in priced),
+        refunded_minor=0,
+        shipping_name=shipping_name,
+        shipping_address=shipping_address,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(order)
+    await session.flush()
+    for p in priced:
+        line = OrderLine(
+            order_id=order.id,
+            kind=p.kind,
+            product_id=p.product.id if p.product else None,
+            showtime_id=p.showtime.id if p.showtime else None,
+            bundle_offer_id=p.offer.id if p.offer else None,
+            merchant_id=p.product.merchant_id if p.product else None,
+            description=p.description[:300],
+            quantity=p.quantity,
+            unit_price_minor=p.unit_price_minor,
+            total_minor=p.total_minor,
+            refunded_quantity=0,
+        )
+        session.add(line)
+        if p.offer is not None:
+            assert p.showtime is not None
+            await session.flush()
+            for part in allocate_bundle(p.offer, p.showtime):
+                session.add(
+                    BundleAllocation(
+                        order_line_id=line.id,
+                        position=part.position,
+                        product_id=part.product_id,
+                        merchant_id=part.merchant_id,
+                        qty=part.qty,
+                        amount_minor=part.amount_minor,
+                    )
+                )
+    for showtime_id, qty in seats.items():
+        session.add(
+            Reservation(
+                order_id=order.id, showtime_id=showtime_id, quantity=qty, expires_at=expires_at
+            )
+        )
+    for product_id, qty in units.items():
+        session.add(
+            Reservation(
+                order_id=order.id, product_id=product_id, quantity=qty, expires_at=expires_at
+            )
+        )
+    await session.flush()
+
+    if order.total_minor == 0:
+        from orders.fulfilment import fulfil_order
+
+        await fulfil_order(session, order.id, now=now)
+        return PlacedOrder(order, access_key, "")
+    if gateway is None:
+        raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
+    try:
+        intent = await gateway.create_intent(
+            amount=order.total_minor,
+            currency=order.currency,
+            metadata={"order_number": order.number, "order_id": str(order.id)},
+            idempotency_key=intent_idempotency_key(order),
+        )
+    except (PaymentUnavailable, CardDeclined) as exc:
+        raise DomainError(
+            OrderError.PAYMENT_UNAVAILABLE,
+            "We could not reach the payment service, so nothing was reserved or charged. "
+            "Please try again in a moment.",
+        ) from exc
+    order.payment_intent_id = intent.id
+    session.add(
+        Payment(
+            order_id=order.id,
+            intent_id=intent.id,
+            amount_minor=order.total_minor,
+            currency=order.currency,
+            status=intent.status,
+            last_error="",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    return PlacedOrder(order, access_key, intent.client_secret)
+
+
+@dataclass(frozen=True)
+class CardStep:
+    """What the pay page does next: `succeeded` (show the order), `requires_action` (run
+    Stripe.js `confirmCardPayment(client_secret)`), or `requires_payment_method` with the
+    decline in `message` (the order stays payable)."""
+
+    status: str
+    client_secret: str = ""
+    message: str = ""
+
+
+def check_payable(order: Order, *, now: datetime) -> None:
+    """An order can be paid while it awaits payment and its reservation holds."""
+    if order.status != OrderStatus.PENDING_PAYMENT or not order.payment_intent_id:
+        raise DomainError(
+            OrderError.ORDER_NOT_PAYABLE, f"This order is {order.status.replace('_', ' ')}."
+        )
+    if order.expires_at <= now:
+        raise DomainError(
+            OrderError.ORDER_NOT_PAYABLE,
+            "The time to pay for this order has run out; its items were released.",
+        )
+
+
+async def _record_payment(session: AsyncSession, intent_id: str, status: str, error: str) -> None:
+    payment = await session.scalar(select(Payment).where(Payment.intent_id == intent_id))
+    if payment is not None and payment.status != "succeeded":
+        payment.status = status
+        payment.last_error = error
+        await session.flush()
+
+
+async def confirm_payment(
+    session: AsyncSession,
+    order: Order,
+    payment_method: str,
+    *,
+    gateway: StripeGateway,
+    now: datetime,
+) -> CardStep:
+    """Confirm the order's PaymentIntent with `payment_method` on the server. On success
+    the order is fulfilled at once (the webhook that follows finds it paid)."""
+    check_payable(order, now=now)
+    assert order.payment_intent_id is not None
+    try:
+        intent = await gateway.confirm_intent(order.payment_intent_id, payment_method)
+    except CardDeclined as exc:
+        await _record_payment(
+            session, order.payment_intent_id, "requires_payment_method", exc.message
+        )
+        return CardStep("requires_payment_method", message=exc.message)
+    except PaymentUnavailable as exc:
+        raise DomainError(
+            OrderError.PAYMENT_UNAVAILABLE,
+            "The payment service did not answer; you were not charged. Please try again.",
+        ) from exc
+    await _record_payment(session, intent.id, intent.status, intent.last_error)
+    if intent.status == "succeeded":
+        from orders.fulfilment import fulfil_order
+
+        await fulfil_order(session, order.id, now=now)
+        return CardStep("succeeded")
+    if intent.status == "requires_action":
+        return CardStep("requires_action", client_secret=intent.client_secret)
+    if intent.status == "processing":
+        return CardStep("processing", message="Your payment is being processed.")
+    return CardStep(intent.status, message=intent.last_error or "The payment did not go through.")
+
+
+async def confirm_with_token(
+    session: AsyncSession,
+    order: Order,
+    token_id: str,
+    *,
+    gateway: StripeGateway,
+    now: datetime,
+) -> CardStep:
+    """The card step of the pay page: Stripe.js `createToken` (Card Element) gives a token;
+    the server turns it into a payment method and confirms the PaymentIntent. Works with
+    real Stripe.js and with localstripe's stand-in."""
+    check_payable(order, now=now)
+    token_id = (token_id or "").strip()
+    if not re.fullmatch(r"tok_\w{1,100}", token_id):
+        raise DomainError(OrderError.INVALID, "The card details did not arrive.", "token")
+    try:
+        payment_method = await gateway.payment_method_from_token(token_id)
+    except CardDeclined as exc:
+        return CardStep("requires_payment_method", message=exc.message)
+    except PaymentUnavailable as exc:
+        raise DomainError(
+            OrderError.PAYMENT_UNAVAILABLE,
+            "The payment service did not accept the card details; you were not charged.",
+        ) from exc
+    return await confirm_payment(session, order, payment_method, gateway=gateway, now=now)

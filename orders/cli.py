@@ -1,0 +1,79 @@
+"""Verbs of the orders package: `tiein payments reconcile`, `tiein orders expire`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tiein.cli import CommandError, run_with_db
+from tiein.config import load_settings
+from tiein.db import Database, now_utc
+
+
+def _gateway(required: bool) -> Any:
+    from orders.payments import StripeGateway
+
+    settings = load_settings()
+    if not settings.stripe_secret_key:
+        if required:
+            raise CommandError("STRIPE_SECRET_KEY is not set: cannot ask Stripe about payments")
+        return None
+    return StripeGateway(settings)
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from orders.reconcile import reconcile_payments
+
+    gateway = _gateway(required=True)
+
+    async def work(db: Database) -> Any:
+        try:
+            return await reconcile_payments(db, gateway, now=now_utc())
+        finally:
+            await gateway.close()
+
+    report = run_with_db(work)
+    print(f"payments reconciled: {report}")
+    for error in report.errors:
+        print(f"  could not check {error}")
+    return 1 if report.errors else 0
+
+
+def _expire(args: argparse.Namespace) -> int:
+    from orders.reconcile import expire_orders
+
+    gateway = _gateway(required=False)
+
+    async def work(db: Database) -> Any:
+        try:
+            return await expire_orders(db, gateway, now=now_utc())
+        finally:
+            if gateway is not None:
+                await gateway.close()
+
+    report = run_with_db(work)
+    print(f"orders expired: {report}")
+    for error in report.errors:
+        print(f"  could not check {error}")
+    return 1 if report.errors else 0
+
+
+def register(verbs: Any) -> None:
+    """Add the `payments` and `orders` verbs to the `tiein` command line."""
+    payments = verbs.add_parser("payments", help="Stripe payments").add_subparsers(
+        dest="payments_verb", metavar="VERB", required=True
+    )
+    payments.add_parser(
+        "reconcile",
+        help="ask Stripe about every order awaiting payment and apply what it says "
+        "(fulfils paid orders whose webhook was lost; idempotent)",
+    ).set_defaults(func=_reconcile)
+
+    orders = verbs.add_parser("orders", help="orders").add_subparsers(
+        dest="orders_verb", metavar="VERB", required=True
+    )
+    orders.add_parser(
+        "expire",
+        help="release the items of unpaid orders whose reservation ran out, mark them expired "
+        "and cancel their PaymentIntents (idempotent)",
+    ).set_defaults(func=_expire)

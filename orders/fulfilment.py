@@ -1,0 +1,241 @@
+"""What happens when Stripe says an order is paid — exactly once — and when it never will be.
+
+Exactly once: `fulfil_order` locks the order row (SELECT ... FOR UPDATE on PostgreSQL; on
+SQLite the write transaction began with BEGIN IMMEDIATE, so writers are serialized) and
+acts only on an order still awaiting payment. Everything — status, reservations becoming
+sales, tickets, ledger entries — happens in the caller's one transaction, so a crash leaves
+either all of it or none of it, and a second delivery of the same news finds the order paid.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from catalog.models import Cinema, Showtime
+from catalog.stock import return_seats, return_stock, take_seats, take_stock
+from catalog.tickets import issue_tickets
+from licensing.ledger import SaleLine, post_sales
+from licensing.models import Channel
+from orders.codes import OrderError
+from orders.models import (
+    LineKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Reservation,
+    ReservationStatus,
+)
+from tiein.errors import DomainError
+
+log = logging.getLogger("tiein.orders")
+
+
+async def lock_order(
+    session: AsyncSession, *, order_id: int | None = None, intent_id: str | None = None
+) -> Order | None:
+    """The order, locked for the rest of the transaction and read fresh."""
+    query = select(Order).with_for_update().execution_options(populate_existing=True)
+    if order_id is not None:
+        query = query.where(Order.id == order_id)
+    elif intent_id is not None:
+        query = query.where(Order.payment_intent_id == intent_id)
+    else:
+        raise ValueError("lock_order needs an order id or an intent id")
+    return await session.scalar(query)
+
+
+async def order_lines(session: AsyncSession, order_id: int) -> list[OrderLine]:
+    """The order's lines with their bundle allocations."""
+    rows = await session.scalars(
+        select(OrderLine)
+        .where(OrderLine.order_id == order_id)
+        .options(selectinload(OrderLine.allocations))
+        .order_by(OrderLine.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows)
+
+
+async def _reservations(
+    session: AsyncSession, order_id: int, status: ReservationStatus
+) -> list[Reservation]:
+    rows = await session.scalars(
+        select(Reservation)
+        .where(Reservation.order_id == order_id, Reservation.status == status)
+        .execution_options(populate_existing=True)
+    )
+    # The fixed lock order of checkout: showtimes, then products, by ascending id.
+    return sorted(
+        rows,
+        key=lambda r: (0, r.showtime_id) if r.showtime_id is not None else (1, r.product_id),
+    )
+
+
+async def release_reservations(session: AsyncSession, order_id: int) -> int:
+    """Give the seats and units an unpaid order holds back; returns how many rows."""
+    held = await _reservations(session, order_id, ReservationStatus.ACTIVE)
+    for reservation in held:
+        if reservation.showtime_id is not None:
+            await return_seats(session, reservation.showtime_id, reservation.quantity)
+        else:
+            assert reservation.product_id is not None
+            await return_stock(session, reservation.product_id, reservation.quantity)
+        reservation.status = ReservationStatus.RELEASED
+    await session.flush()
+    return len(held)
+
+
+async def _take_again(session: AsyncSession, order: Order) -> bool:
+    """A payment arrived for an order whose reservation was released: take the same seats
+    and units again if they are still there (all or nothing)."""
+    released = await _reservations(session, order.id, ReservationStatus.RELEASED)
+    try:
+        async with session.begin_nested():
+            for reservation in released:
+                if reservation.showtime_id is not None:
+                    await take_seats(session, reservation.showtime_id, reservation.quantity)
+                else:
+                    assert reservation.product_id is not None
+                    await take_stock(session, reservation.product_id, reservation.quantity)
+    except DomainError:
+        return False
+    for reservation in released:
+        reservation.status = ReservationStatus.ACTIVE
+    await session.flush()
+    return True
+
+
+async def fulfil_order(session: AsyncSession, order_id: int, *, now: datetime) -> bool:
+    """Make a paid order `paid`, exactly once (SPEC §6): reservations become sales, tickets
+    are issued for ticket and bundle lines, royalty entries are posted for merch lines
+    (product lines through the storefront in the shipping country; bundle merch parts
+    through the bundle channel in the cinema's country). True when this call did it; False
+    when the order was already paid (or refunded) — a duplicate, which changes nothing.
+
+    A payment for an order that expired or was cancelled meanwhile takes its items again
+    when they are still free; otherwise the order is left as it is and logged for a refund.
+    """
+    order = await lock_order(session, order_id=order_id)
+    if order is None:
+        raise DomainError(OrderError.ORDER_NOT_FOUND, f"No order {order_id}.")
+    if order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+        if not await _take_again(session, order):
+            log.error(
+                "order %s was paid after it %s and its items are gone: refund it",
+                order.number,
+                order.status.value,
+            )
+            return False
+    elif order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+
+    await session.execute(
+        update(Reservation)
+        .where(Reservation.order_id == order.id, Reservation.status == ReservationStatus.ACTIVE)
+        .values(status=ReservationStatus.CONVERTED)
+        .execution_options(synchronize_session=False)
+    )
+    order.status = OrderStatus.PAID
+    order.paid_at = now
+    if order.payment_intent_id:
+        await session.execute(
+            update(Payment)
+            .where(Payment.intent_id == order.payment_intent_id)
+            .values(status="succeeded", last_error="", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    lines = await order_lines(session, order.id)
+    showtime_ids = {line.showtime_id for line in lines if line.showtime_id is not None}
+    countries: dict[int, str] = {}
+    if showtime_ids:
+        rows = await session.execute(
+            select(Showtime.id, Cinema.country)
+            .join(Cinema, Cinema.id == Showtime.cinema_id)
+            .where(Showtime.id.in_(showtime_ids))
+        )
+        countries = {showtime_id: country for showtime_id, country in rows}
+
+    sales: list[SaleLine] = []
+    for line in lines:
+        if line.kind == LineKind.PRODUCT:
+            assert line.product_id is not None
+            sales.append(
+                SaleLine(
+                    source_ref=f"order_line:{line.id}",
+                    product_id=line.product_id,
+                    units=line.quantity,
+                    net_minor=line.total_minor,
+                    channel=Channel.STOREFRONT,
+                    territory=order.country,
+                    occurred_at=now,
+                )
+            )
+            continue
+        assert line.showtime_id is not None
+        await issue_tickets(
+            session,
+            order_line_id=line.id,
+            showtime_id=line.showtime_id,
+            count=line.quantity,
+            now=now,
+        )
+        for part in line.allocations:
+            if part.product_id is None:
+                continue  # the ticket part earns no merch royalty
+            sales.append(
+                SaleLine(
+                    source_ref=f"bundle_part:{part.id}",
+                    product_id=part.product_id,
+                    units=part.qty * line.quantity,
+                    net_minor=part.amount_minor * line.quantity,
+                    channel=Channel.BUNDLE,
+                    territory=countries[line.showtime_id],
+                    occurred_at=now,
+                )
+            )
+    if sales:
+        await post_sales(session, sales, now=now)
+    await session.flush()
+    log.info("order %s paid", order.number)
+    return True
+
+
+async def record_payment_failure(
+    session: AsyncSession, intent_id: str, message: str, *, now: datetime
+) -> None:
+    """A failed attempt: keep Stripe's words; the order stays payable. Never touches a
+    payment that succeeded (events may arrive out of order)."""
+    await session.execute(
+        update(Payment)
+        .where(Payment.intent_id == intent_id, Payment.status != "succeeded")
+        .values(status="requires_payment_method", last_error=message[:2000], updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel_unpaid_order(
+    session: AsyncSession, order: Order, status: OrderStatus, *, now: datetime
+) -> bool:
+    """Release an unpaid order's items and mark it `expired` or `cancelled` (the order row
+    must be locked by the caller). False, and nothing changes, unless it awaits payment."""
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return False
+    await release_reservations(session, order.id)
+    order.status = status
+    if order.payment_intent_id:
+        await session.execute(
+            update(Payment)
+            .where(Payment.intent_id == order.payment_intent_id, Payment.status != "succeeded")
+            .values(status="canceled", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    await session.flush()
+    log.info("order %s %s", order.number, status.value)
+    return True
