@@ -1,0 +1,328 @@
+"""Staff reports (SPEC §4, issue 3): royalties grouped by film/merchant/territory/channel,
+film-to-commerce per film, and minimum-guarantee pace per agreement.
+
+All figures come from SQL aggregation (GROUP BY); amounts are never added across
+currencies, so every money figure carries its currency. Royalties are exact micros per row,
+rounded half-up to minor units only for display (`royalty_minor`), so a column of rounded
+rows may differ from a statement's rounded total by rounding alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.models import Film
+from licensing.codes import LicensingError
+from licensing.models import Agreement, AgreementStatus, Channel, Merchant, RoyaltyEntry
+from licensing.royalty import div_round_half_up, micros_to_minor
+from tiein.errors import DomainError
+from tiein.periods import check_period, period_bounds
+
+GROUPS = ("film", "merchant", "territory", "channel")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One group of the royalty report; the fields of groups not asked for are None."""
+
+    currency: str
+    entries: int
+    units: int
+    net_minor: int
+    royalty_micros: int
+    film_id: int | None = None
+    film_title: str | None = None
+    merchant_id: int | None = None
+    merchant_name: str | None = None
+    territory: str | None = None
+    channel: Channel | None = None
+
+    @property
+    def royalty_minor(self) -> int:
+        return micros_to_minor(self.royalty_micros)
+
+
+def check_group_by(group_by: Sequence[str]) -> list[str]:
+    """Normalise group names (FILM, film, …); DomainError INVALID_GROUP_BY otherwise."""
+    out: list[str] = []
+    for name in group_by:
+        key = str(getattr(name, "value", name)).strip().lower()
+        if key not in GROUPS:
+            raise DomainError(
+                LicensingError.INVALID_GROUP_BY,
+                f"{name!r} is not one of: {', '.join(GROUPS)}.",
+                "groupBy",
+            )
+        if key not in out:
+            out.append(key)
+    return out
+
+
+async def royalty_report(
+    session: AsyncSession, period: str, group_by: Sequence[str]
+) -> list[ReportRow]:
+    """Royalties of the ledger entries posted to `period`, grouped by any of film, merchant,
+    territory and channel, and always by currency. One query."""
+    period = check_period(period)
+    groups = check_group_by(group_by)
+    columns = []
+    query_from = RoyaltyEntry.__table__.join(
+        Agreement.__table__, Agreement.id == RoyaltyEntry.agreement_id
+    )
+    if "film" in groups:
+        query_from = query_from.join(Film.__table__, Film.id == RoyaltyEntry.film_id)
+        columns += [RoyaltyEntry.film_id.label("film_id"), Film.title.label("film_title")]
+    if "merchant" in groups:
+        query_from = query_from.join(Merchant.__table__, Merchant.id == Agreement.merchant_id)
+        columns += [
+            Agreement.merchant_id.label("merchant_id"),
+            Merchant.name.label("merchant_name"),
+        ]
+    if "territory" in groups:
+        columns.append(RoyaltyEntry.territory.label("territory"))
+    if "channel" in groups:
+        columns.append(RoyaltyEntry.channel.label("channel"))
+    columns.append(Agreement.currency.label("currency"))
+    query = (
+        select(
+            *columns,
+            func.count().label("entries"),
+            func.sum(RoyaltyEntry.units).label("units"),
+            func.sum(RoyaltyEntry.net_minor).label("net_minor"),
+            func.sum(RoyaltyEntry.royalty_micros).label("royalty_micros"),
+        )
+        .select_from(query_from)
+        .where(RoyaltyEntry.period == period)
+        .group_by(*columns)
+        .order_by(*columns)
+    )
+    rows = []
+    for row in (await session.execute(query)).mappings():
+        values = dict(row)
+        for key in ("entries", "units", "net_minor", "royalty_micros"):
+            values[key] = int(values[key] or 0)
+        rows.append(ReportRow(**values))
+    return rows
+
+
+@dataclass(frozen=True)
+class CurrencyAmounts:
+    currency: str
+    net_minor: int
+    royalty_micros: int
+
+    @property
+    def royalty_minor(self) -> int:
+        return micros_to_minor(self.royalty_micros)
+
+
+@dataclass(frozen=True)
+class FilmCommerceRow:
+    """What one film sold in a period on tiein's own channels, and what it earned.
+
+    - tickets_sold: tickets of paid orders (ticket lines and the ticket of each bundle),
+      refunded ones excluded; bundles_sold: bundle lines likewise
+    - merch_units, money[].net_minor: licensed merch sold through the storefront and bundles
+      (ledger entries posted to the period, refunds netted)
+    - money[].royalty_micros: royalty earned by the film's merch on every channel, licensee
+      retail included
+    - merch_attach_rate: the share of the film's ticket orders (orders with a ticket or
+      bundle of the film) that also bought merch (a product line or a bundle), 4 places
+    """
+
+    film_id: int
+    film_slug: str
+    film_title: str
+    tickets_sold: int
+    bundles_sold: int
+    ticket_orders: int
+    ticket_orders_with_merch: int
+    merch_attach_rate: Decimal
+    merch_units: int
+    money: tuple[CurrencyAmounts, ...]
+
+
+async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmCommerceRow]:
+    """The film-to-commerce report of a period, one row per film with any activity, by title.
+
+    Orders count when paid within the period. Five queries whatever the number of films."""
+    from catalog.models import Showtime
+    from orders.models import LineKind, Order, OrderLine, OrderStatus
+
+    period = check_period(period)
+    starts_at, ends_at = period_bounds(period)
+    own = RoyaltyEntry.channel.in_((Channel.STOREFRONT, Channel.BUNDLE))
+    merch = (
+        await session.execute(
+            select(
+                RoyaltyEntry.film_id,
+                Agreement.currency,
+                func.sum(case((own, RoyaltyEntry.units), else_=0)),
+                func.sum(case((own, RoyaltyEntry.net_minor), else_=0)),
+                func.sum(RoyaltyEntry.royalty_micros),
+            )
+            .join(Agreement, Agreement.id == RoyaltyEntry.agreement_id)
+            .where(RoyaltyEntry.period == period)
+            .group_by(RoyaltyEntry.film_id, Agreement.currency)
+        )
+    ).all()
+
+    counted = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+    paid_in_period = and_(
+        Order.status.in_(counted), Order.paid_at >= starts_at, Order.paid_at < ends_at
+    )
+    kept = OrderLine.quantity - OrderLine.refunded_quantity
+    ticket_kinds = (LineKind.TICKET, LineKind.BUNDLE)
+    tickets = (
+        await session.execute(
+            select(
+                Showtime.film_id,
+                func.sum(kept),
+                func.sum(case((OrderLine.kind == LineKind.BUNDLE, kept), else_=0)),
+                func.count(distinct(OrderLine.order_id)),
+            )
+            .join(Order, Order.id == OrderLine.order_id)
+            .join(Showtime, Showtime.id == OrderLine.showtime_id)
+            .where(paid_in_period, OrderLine.kind.in_(ticket_kinds))
+            .group_by(Showtime.film_id)
+        )
+    ).all()
+    merch_orders = select(OrderLine.order_id).where(
+        OrderLine.kind.in_((LineKind.PRODUCT, LineKind.BUNDLE))
+    )
+    with_merch = dict(
+        (
+            await session.execute(
+                select(Showtime.film_id, func.count(distinct(OrderLine.order_id)))
+                .join(Order, Order.id == OrderLine.order_id)
+                .join(Showtime, Showtime.id == OrderLine.showtime_id)
+                .where(
+                    paid_in_period,
+                    OrderLine.kind.in_(ticket_kinds),
+                    OrderLine.order_id.in_(merch_orders),
+                )
+                .group_by(Showtime.film_id)
+            )
+        ).all()
+    )
+
+    film_ids = {row[0] for row in merch} | {row[0] for row in tickets}
+    if not film_ids:
+        return []
+    films = {
+        f.id: f for f in (await session.scalars(select(Film).where(Film.id.in_(film_ids)))).all()
+    }
+    money: defaultdict[int, list[CurrencyAmounts]] = defaultdict(list)
+    units: defaultdict[int, int] = defaultdict(int)
+    for film_id, currency, merch_units, net, micros in merch:
+        units[film_id] += int(merch_units or 0)
+        money[film_id].append(CurrencyAmounts(currency, int(net or 0), int(micros or 0)))
+    ticket_figures = {row[0]: row[1:] for row in tickets}
+    out = []
+    for film_id in film_ids:
+        sold, bundles, orders = ticket_figures.get(film_id, (0, 0, 0))
+        attached = int(with_merch.get(film_id, 0))
+        rate = (
+            (Decimal(attached) / Decimal(orders)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+            if orders
+            else Decimal(0)
+        )
+        film = films[film_id]
+        out.append(
+            FilmCommerceRow(
+                film_id=film_id,
+                film_slug=film.slug,
+                film_title=film.title,
+                tickets_sold=int(sold or 0),
+                bundles_sold=int(bundles or 0),
+                ticket_orders=int(orders or 0),
+                ticket_orders_with_merch=attached,
+                merch_attach_rate=rate,
+                merch_units=units[film_id],
+                money=tuple(sorted(money[film_id], key=lambda m: m.currency)),
+            )
+        )
+    return sorted(out, key=lambda r: (r.film_title, r.film_id))
+
+
+@dataclass(frozen=True)
+class MgPaceRow:
+    """Earned to date against the minimum guarantee, and where the run-rate leads."""
+
+    agreement_id: int
+    agreement_code: str
+    merchant_id: int
+    currency: str
+    start_date: date
+    end_date: date
+    minimum_guarantee_minor: int
+    advance_minor: int
+    earned_to_date_minor: int
+    days_elapsed: int
+    term_days: int
+    projected_earned_minor: int  # earned to date * term days / days elapsed
+    shortfall_now_minor: int  # max(0, MG - max(advance, earned to date))
+    projected_shortfall_minor: int  # max(0, MG - max(advance, projected))
+
+    @property
+    def on_pace(self) -> bool:
+        return self.projected_shortfall_minor == 0
+
+
+async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
+    """MG pace of every active agreement with a minimum guarantee, by code (two queries).
+
+    Earned to date is the sum of each period's rounded earned royalty (as on statements),
+    over the entries posted so far; the projection extends it linearly over the term."""
+    agreements = (
+        await session.scalars(
+            select(Agreement)
+            .where(
+                Agreement.status == AgreementStatus.ACTIVE, Agreement.minimum_guarantee_minor > 0
+            )
+            .order_by(Agreement.code)
+        )
+    ).all()
+    if not agreements:
+        return []
+    earned: defaultdict[int, int] = defaultdict(int)
+    rows = await session.execute(
+        select(RoyaltyEntry.agreement_id, func.sum(RoyaltyEntry.royalty_micros))
+        .where(RoyaltyEntry.agreement_id.in_([a.id for a in agreements]))
+        .group_by(RoyaltyEntry.agreement_id, RoyaltyEntry.period)
+    )
+    for agreement_id, micros in rows:
+        earned[agreement_id] += micros_to_minor(int(micros))
+    out = []
+    for a in agreements:
+        term_days = (a.end_date - a.start_date).days + 1
+        elapsed = min(max((today - a.start_date).days + 1, 0), term_days)
+        to_date = earned[a.id]
+        projected = div_round_half_up(to_date * term_days, elapsed) if elapsed else 0
+        mg, advance = a.minimum_guarantee_minor, a.advance_minor
+        out.append(
+            MgPaceRow(
+                agreement_id=a.id,
+                agreement_code=a.code,
+                merchant_id=a.merchant_id,
+                currency=a.currency,
+                start_date=a.start_date,
+                end_date=a.end_date,
+                minimum_guarantee_minor=mg,
+                advance_minor=advance,
+                earned_to_date_minor=to_date,
+                days_elapsed=elapsed,
+                term_days=term_days,
+                projected_earned_minor=projected,
+                shortfall_now_minor=max(0, mg - max(advance, to_date)),
+                projected_shortfall_minor=max(0, mg - max(advance, projected)),
+            )
+        )
+    return out
