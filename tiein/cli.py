@@ -35,18 +35,63 @@ def run_with_db(work: Callable[[Database], Awaitable[Any]]) -> Any:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
-    uvicorn.run(
-        "tiein.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-        proxy_headers=True,
-    )
+    stripe_process = None
+    if not os.environ.get("STRIPE_SECRET_KEY") and not args.no_localstripe:
+        stripe_process = _start_local_stripe(args)
+    try:
+        uvicorn.run(
+            "tiein.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            proxy_headers=True,
+        )
+    finally:
+        if stripe_process is not None:
+            from orders.localstripe import stop_localstripe
+
+            stop_localstripe(stripe_process)
     return 0
+
+
+def _start_local_stripe(args: argparse.Namespace) -> Any:
+    """No Stripe keys: run localstripe on loopback beside the app and point the app at it."""
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("localstripe") is None:
+        raise CommandError(
+            "no STRIPE_SECRET_KEY set and localstripe is not installed: "
+            "pip install 'tiein[localstripe]' or configure Stripe (see README)"
+        )
+    from orders import localstripe
+
+    port = args.localstripe_port
+    try:
+        process = localstripe.start_localstripe(port)
+    except RuntimeError:
+        port = localstripe.free_port()
+        process = localstripe.start_localstripe(port)
+    base = f"http://127.0.0.1:{port}"
+    os.environ.update(
+        STRIPE_SECRET_KEY=localstripe.TEST_SECRET_KEY,
+        STRIPE_PUBLISHABLE_KEY=localstripe.TEST_PUBLISHABLE_KEY,
+        STRIPE_WEBHOOK_SECRET=localstripe.TEST_WEBHOOK_SECRET,
+        STRIPE_API_BASE=base,
+        STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+    )
+    app_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    localstripe.register_webhook(
+        base, f"http://{app_host}:{args.port}/webhooks/stripe", localstripe.TEST_WEBHOOK_SECRET
+    )
+    print(f"tiein: test payments through localstripe at {base} (no STRIPE_SECRET_KEY set)")
+    return process
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -145,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--localstripe-port",
+        type=int,
+        default=8420,
+        help="where to run localstripe when no STRIPE_SECRET_KEY is set (default 8420)",
+    )
+    serve.add_argument(
+        "--no-localstripe",
+        action="store_true",
+        help="do not start localstripe even when no Stripe keys are configured",
+    )
     serve.set_defaults(func=_serve)
 
     db = verbs.add_parser("db", help="database schema").add_subparsers(

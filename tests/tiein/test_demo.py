@@ -1,0 +1,70 @@
+"""`tiein demo load`: deterministic, idempotent, and a data set every page can show."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime
+from licensing.models import Agreement, Merchant, RoyaltyEntry
+from orders.models import Order
+from tiein.db import Database
+from tiein.demo import load_demo
+
+TODAY = date(2026, 11, 22)
+
+
+async def _fingerprint(db: Database) -> tuple:
+    async with db.read_session() as s:
+        orders = await s.execute(select(Order.number, Order.total_minor).order_by(Order.number))
+        ledger = await s.execute(
+            select(RoyaltyEntry.period, func.sum(RoyaltyEntry.royalty_micros))
+            .group_by(RoyaltyEntry.period)
+            .order_by(RoyaltyEntry.period)
+        )
+        return tuple(orders.all()), tuple(ledger.all())
+
+
+async def test_demo_has_the_promised_shape_and_loads_once(db: Database, tmp_path: Path) -> None:
+    summary = await load_demo(db, orders=60, today=TODAY, progress=False)
+    assert "60 paid orders" in summary
+
+    async with db.read_session() as s:
+        count = lambda model: s.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert await count(Film) >= 6
+        assert await count(Cinema) == 2
+        assert await count(Merchant) >= 3
+        assert await count(BundleOffer) >= 4
+        approved = await s.scalar(
+            select(func.count(Product.id)).where(Product.approval_stage == ApprovalStage.APPROVED)
+        )
+        in_review = await s.scalar(
+            select(func.count(Product.id)).where(Product.approval_stage != ApprovalStage.APPROVED)
+        )
+        assert approved >= 30 and in_review >= 3
+        assert await s.scalar(select(func.count(Order.id)).where(Order.paid_at.is_not(None))) == 60
+        upcoming = await s.scalar(select(func.count(Film.id)).where(Film.release_date > TODAY))
+        assert upcoming >= 2
+        agreements = (await s.scalars(select(Agreement))).all()
+        assert any(a.per_unit_min_minor for a in agreements)
+        assert any(a.advance_minor for a in agreements)
+        assert any(a.minimum_guarantee_minor for a in agreements)
+        assert any(a.sell_off_days for a in agreements)
+        assert await s.scalar(select(func.count(Showtime.id))) > 50
+        assert await s.scalar(select(func.count(RoyaltyEntry.id))) > 0
+
+    before = await _fingerprint(db)
+    assert "already loaded" in await load_demo(db, orders=60, today=TODAY, progress=False)
+    assert await _fingerprint(db) == before
+
+    # Deterministic: a second, fresh database gets exactly the same orders and royalties.
+    other = Database(f"sqlite+aiosqlite:///{tmp_path}/again.db")
+    async with other.engine.begin() as conn:
+        from tiein.models import load_all_models
+
+        await conn.run_sync(load_all_models().create_all)
+    await load_demo(other, orders=60, today=TODAY, progress=False)
+    assert await _fingerprint(other) == before
+    await other.dispose()
