@@ -3,20 +3,28 @@ refunds. Every view is wrapped in `require_staff`; every form carries the CSRF t
 
 from __future__ import annotations
 
-from storefront.staff import auth, dashboard, tickets
+from storefront.staff import agreements, approvals, auth, dashboard, periods, tickets
+from storefront.staff.common import format_bps
 from storefront.web import templates
 
 # (route name, label) of the staff navigation, in order.
 NAV = [
     ("staff_dashboard", "Dashboard"),
+    ("staff_approvals", "Approvals"),
+    ("staff_agreements", "Agreements"),
+    ("staff_periods", "Periods"),
     ("staff_check_in", "Check-in"),
 ]
 
 staff_routes: list = [
     *auth.routes,
     *dashboard.routes,
+    *approvals.routes,
+    *agreements.routes,
+    *periods.routes,
     *tickets.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV
 templates.env.globals["staff_pages"] = frozenset(name for name, _ in NAV)
+templates.env.filters["bps"] = format_bps

@@ -28,3 +28,11 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
 def error_message(error: DomainError) -> str:
     """The words a form shows for a refusal: the rule's message and its public code."""
     return f"{error.message} ({error.code})"
+
+
+def format_bps(bps: int | None) -> str:
+    """Basis points as a percentage with two decimals, without floats: 1250 → "12.50 %"."""
+    if bps is None:
+        return "—"
+    whole, rest = divmod(abs(bps), 100)
+    return f"{'-' if bps < 0 else ''}{whole}.{rest:02d} %"

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
 from catalog.models import Cinema, Film, Showtime
+from catalog.products import create_product
 from catalog.tickets import issue_tickets
-from licensing.accounts import create_staff_user
+from licensing.accounts import create_merchant, create_staff_user
+from licensing.agreements import create_agreement
+from licensing.approvals import submit_product
+from licensing.ledger import SaleLine, post_sales
+from licensing.models import AgreementStatus, Channel
 from orders.models import LineKind, Order, OrderLine, OrderStatus
 from tiein.db import Database
 
@@ -115,3 +120,96 @@ async def ticket_world(db: Database, *, now: datetime) -> Door:
             session, order_line_id=line.id, showtime_id=shows[0].id, count=2, now=now
         )
         return Door(shows[0].id, shows[1].id, tuple(t.code for t in tickets), order.number)
+
+
+@dataclass(frozen=True)
+class Licensing:
+    agreement_id: int
+    agreement_code: str
+    merchant_id: int
+    film_ids: tuple[int, int]
+    product_ids: tuple[int, ...]
+    skus: tuple[str, ...]
+
+
+async def licensing_world(db: Database, *, sales: bool = True) -> Licensing:
+    """A licensee with one active USD agreement (10 %, advance 100.00, MG 5,000.00) over two
+    films, three submitted products and, with `sales`, storefront sales in 2025-Q3 and
+    2025-Q4 (the second film's product sells in GB)."""
+    at = datetime(2025, 8, 1, 12, tzinfo=UTC)
+    async with db.session() as session:
+        merchant = await create_merchant(
+            session,
+            slug="acme-merch",
+            name="Acme <Merch> & Co",
+            country="US",
+            contact_email="ops@acme.example",
+        )
+        films = [
+            Film(slug=slug, title=title, release_date=date(2025, 6, 1), runtime_minutes=100)
+            for slug, title in (("night-train", "Night Train"), ("dust-&-gold", "Dust & Gold"))
+        ]
+        session.add_all(films)
+        await session.flush()
+        agreement = await create_agreement(
+            session,
+            code="LA-2025-0001",
+            merchant_id=merchant.id,
+            film_ids=[f.id for f in films],
+            categories=["apparel", "posters"],
+            territories=["US", "GB"],
+            channels=["storefront", "bundle"],
+            start_date=date(2025, 7, 1),
+            end_date=date(2026, 6, 30),
+            currency="USD",
+            rate_bps=1000,
+            advance_minor=10000,
+            minimum_guarantee_minor=500000,
+            status=AgreementStatus.ACTIVE,
+        )
+        products = []
+        for sku, name, film in (
+            ("ACME-TEE-1", "Night Train tee", films[0]),
+            ("ACME-POSTER-1", "Night Train poster", films[0]),
+            ("ACME-TEE-2", "Dust & Gold tee", films[1]),
+        ):
+            product = await create_product(
+                session,
+                merchant_id=merchant.id,
+                agreement_id=agreement.id,
+                film_id=film.id,
+                sku=sku,
+                name=name,
+                category="posters" if "POSTER" in sku else "apparel",
+                price_minor=2500,
+                currency="USD",
+                stock=10,
+            )
+            await submit_product(
+                session, product.id, merchant_id=merchant.id, comment="first concept", now=at
+            )
+            products.append(product)
+        if sales:
+            lines = [
+                SaleLine("test:1", products[0].id, 4, 10000, Channel.STOREFRONT, "US", at),
+                SaleLine("test:2", products[1].id, 2, 3000, Channel.STOREFRONT, "US", at),
+                SaleLine("test:3", products[2].id, 1, 2500, Channel.BUNDLE, "GB", at),
+                SaleLine(
+                    "test:4",
+                    products[0].id,
+                    1,
+                    2500,
+                    Channel.STOREFRONT,
+                    "US",
+                    datetime(2025, 11, 2, tzinfo=UTC),
+                ),
+            ]
+            await post_sales(session, lines, now=at)
+        return Licensing(
+            agreement.id,
+            agreement.code,
+            merchant.id,
+            (films[0].id, films[1].id),
+            tuple(p.id for p in products),
+            tuple(p.sku for p in products),
+        )

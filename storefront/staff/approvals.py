@@ -1,0 +1,85 @@
+"""The approvals queue: products waiting for a concept or sample review, with their history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from catalog.models import ApprovalStage, Film, Product
+from licensing.approvals import review_product
+from licensing.models import Merchant, ProductReview
+from storefront.staff.auth import require_staff, staff_name
+from storefront.staff.common import error_message, flash, page
+from storefront.web import read_form
+from tiein.db import now_utc
+from tiein.errors import DomainError
+
+AWAITING_REVIEW = (ApprovalStage.CONCEPT_SUBMITTED, ApprovalStage.SAMPLE_SUBMITTED)
+DECISIONS = {
+    "approve": "approved",
+    "request_changes": "sent back for changes",
+    "reject": "rejected",
+}
+
+
+@require_staff
+async def queue(request: Request) -> Response:
+    async with request.app.state.db.read_session() as session:
+        rows = (
+            await session.execute(
+                select(Product, Merchant.name, Film.title)
+                .join(Merchant, Merchant.id == Product.merchant_id)
+                .join(Film, Film.id == Product.film_id)
+                .where(Product.approval_stage.in_(AWAITING_REVIEW))
+                .order_by(Product.updated_at, Product.id)
+            )
+        ).all()
+        history: dict[int, list[ProductReview]] = defaultdict(list)
+        if rows:
+            reviews = await session.scalars(
+                select(ProductReview)
+                .where(ProductReview.product_id.in_([p.id for p, _, _ in rows]))
+                .order_by(ProductReview.created_at, ProductReview.id)
+            )
+            for review in reviews:
+                history[review.product_id].append(review)
+    items = [{"product": p, "merchant": m, "film": f, "history": history[p.id]} for p, m, f in rows]
+    return page(request, "staff/approvals.html", items=items)
+
+
+@require_staff
+async def review(request: Request) -> Response:
+    form = await read_form(request)
+    try:
+        product_id = int(request.path_params["product_id"])
+    except ValueError:
+        raise HTTPException(404) from None
+    decision = str(form.get("decision", ""))
+    comment = str(form.get("comment", "")).strip()[:4000]
+    try:
+        async with request.app.state.db.session() as session:
+            product = await review_product(
+                session,
+                product_id,
+                decision=decision,
+                reviewer=staff_name(request),
+                comment=comment,
+                now=now_utc(),
+            )
+            sku = product.sku
+    except DomainError as error:
+        flash(request, error_message(error), "error")
+    else:
+        flash(request, f"{sku} {DECISIONS.get(decision, decision)}.")
+    return RedirectResponse(request.url_for("staff_approvals"), status_code=303)
+
+
+routes = [
+    Route("/staff/approvals", queue, methods=["GET"], name="staff_approvals"),
+    Route("/staff/approvals/{product_id}", review, methods=["POST"], name="staff_review_product"),
+]

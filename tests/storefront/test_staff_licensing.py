@@ -1,0 +1,168 @@
+"""The licensing desk through its pages: approvals, agreements and their statements, periods."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+
+from catalog.models import ApprovalStage, Product
+from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
+from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
+from tiein.db import Database
+
+
+async def _stage(db: Database, product_id: int) -> ApprovalStage:
+    async with db.read_session() as session:
+        return (await session.get(Product, product_id)).approval_stage
+
+
+async def test_a_concept_is_approved_sent_back_and_rejected_through_the_queue(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    world = await licensing_world(db, sales=False)
+    await make_staff(db)
+    await sign_in(client)
+    tee, poster, other = world.product_ids
+
+    queue = await client.get("/staff/approvals")
+    assert queue.status_code == 200
+    for sku in world.skus:
+        assert sku in queue.text
+    # Merchant text is escaped, and the history shows the submission.
+    assert "Acme &lt;Merch&gt; &amp; Co" in queue.text
+    assert "first concept" in queue.text
+
+    approved = await post_form(
+        client,
+        f"/staff/approvals/{tee}",
+        {"decision": "approve", "comment": "Lovely"},
+        page="/staff/approvals",
+    )
+    assert approved.status_code == 303
+    after = await client.get(approved.headers["location"])
+    assert "ACME-TEE-1 approved." in after.text
+    assert await _stage(db, tee) == ApprovalStage.CONCEPT_APPROVED
+    # An approved concept leaves the queue until the sample is submitted.
+    assert f"/staff/approvals/{tee}" not in after.text
+
+    # Requesting changes needs a comment: the rule's refusal is shown, nothing moves.
+    refused = await post_form(
+        client, f"/staff/approvals/{poster}", {"decision": "request_changes", "comment": " "}
+    )
+    shown = await client.get(refused.headers["location"])
+    assert "(INVALID)" in shown.text
+    assert await _stage(db, poster) == ApprovalStage.CONCEPT_SUBMITTED
+
+    await post_form(
+        client,
+        f"/staff/approvals/{poster}",
+        {"decision": "request_changes", "comment": "Darker blue"},
+    )
+    assert await _stage(db, poster) == ApprovalStage.CHANGES_REQUESTED
+
+    await post_form(client, f"/staff/approvals/{other}", {"decision": "reject", "comment": "No"})
+    assert await _stage(db, other) == ApprovalStage.REJECTED
+    # A rejected product stays rejected, whatever the form says.
+    again = await post_form(client, f"/staff/approvals/{other}", {"decision": "approve"})
+    assert "PRODUCT_REJECTED" in (await client.get(again.headers["location"])).text
+    assert await _stage(db, other) == ApprovalStage.REJECTED
+
+    async with db.read_session() as session:
+        reviews = (
+            await session.scalars(
+                select(ProductReview).where(ProductReview.actor == "desk-officer")
+            )
+        ).all()
+    assert sorted((r.product_id, r.action.value) for r in reviews) == sorted(
+        [(tee, "approve"), (poster, "request_changes"), (other, "reject")]
+    )
+    assert (await client.get("/staff/approvals")).text.count('name="decision"') == 0
+
+
+async def test_agreement_pages_show_terms_statements_and_change_status(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    world = await licensing_world(db)
+    await make_staff(db)
+    await sign_in(client)
+
+    listing = await client.get("/staff/agreements")
+    assert world.agreement_code in listing.text
+    assert "10.00 %" in listing.text
+    assert "US$100.00" in listing.text  # the advance, with its currency
+    assert "US$5,000.00" in listing.text
+    assert world.agreement_code in (await client.get("/staff/agreements?status=active")).text
+    assert world.agreement_code not in (await client.get("/staff/agreements?status=draft")).text
+
+    detail = await client.get(f"/staff/agreements/{world.agreement_code}")
+    assert detail.status_code == 200
+    assert "Dust &amp; Gold, Night Train" in detail.text
+    # 2025-Q3: net 100.00 + 30.00 + 25.00 at 10 % → 15.50 earned; Q4: 25.00 → 2.50.
+    assert '<th scope="row">2025-Q3</th>' in detail.text
+    assert "US$155.00" in detail.text and "US$15.50" in detail.text
+    assert "US$18.00" in detail.text  # cumulative after 2025-Q4
+    assert "<svg" in detail.text and "Cumulative royalty earned" in detail.text
+
+    missing = await client.get("/staff/agreements/LA-NOPE")
+    assert missing.status_code == 404
+
+    terminated = await post_form(
+        client,
+        f"/staff/agreements/{world.agreement_code}/status",
+        {"status": "terminated"},
+        page=f"/staff/agreements/{world.agreement_code}",
+    )
+    assert terminated.status_code == 303
+    page = await client.get(terminated.headers["location"])
+    assert "is now terminated" in page.text
+    # Terminated is final: no status form any more, and the service refuses a change.
+    assert 'name="status"' not in page.text
+    back = await post_form(
+        client, f"/staff/agreements/{world.agreement_code}/status", {"status": "active"}
+    )
+    assert "INVALID_STATUS_CHANGE" in (await client.get(back.headers["location"])).text
+    async with db.read_session() as session:
+        from licensing.models import Agreement
+
+        status = await session.scalar(
+            select(Agreement.status).where(Agreement.id == world.agreement_id)
+        )
+    assert status == AgreementStatus.TERMINATED
+
+
+async def test_closing_a_period_from_the_periods_page_freezes_its_statements(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    world = await licensing_world(db)
+    await make_staff(db)
+    await sign_in(client)
+
+    periods = await client.get("/staff/periods")
+    assert "Close 2025-Q3" in periods.text
+    # Periods close in order: Q4 cannot be closed before Q3.
+    early = await post_form(client, "/staff/periods/close", {"period": "2025-Q4"})
+    assert "EARLIER_PERIOD_OPEN" in (await client.get(early.headers["location"])).text
+
+    closed = await post_form(client, "/staff/periods/close", {"period": "2025-Q3"})
+    assert closed.status_code == 303
+    page = await client.get(closed.headers["location"])
+    assert "2025-Q3 is closed" in page.text
+    assert "by desk-officer" in page.text
+    assert "Close 2025-Q3" not in page.text
+
+    async with db.read_session() as session:
+        period = await session.get(Period, "2025-Q3")
+        statement = await session.scalar(
+            select(RoyaltyStatement).where(
+                RoyaltyStatement.agreement_id == world.agreement_id,
+                RoyaltyStatement.period == "2025-Q3",
+            )
+        )
+    assert period.status == PeriodStatus.CLOSED and period.closed_by == "desk-officer"
+    assert statement.royalty_earned_minor == 1550 and statement.net_sales_minor == 15500
+    detail = await client.get(f"/staff/agreements/{world.agreement_code}")
+    assert "frozen" in detail.text
+
+    # The current period has not ended: the page offers no button and the service says no.
+    current = await post_form(client, "/staff/periods/close", {"period": "2999-Q1"})
+    assert "PERIOD_NOT_ENDED" in (await client.get(current.headers["location"])).text
