@@ -1,1 +1,289 @@
-routes: list = []
+"""The /graphql endpoint: our own small Starlette endpoint around graphql-core's execute.
+
+POST runs one operation given as JSON `{query, variables, operationName}`; a JSON array
+(batching) is refused. GET serves GraphiQL (when introspection is on). Each document is
+parsed and validated once and cached by its text (LRU); the limits of `limits.py` run
+before execution. Every response carries `extensions.cost`. An unexpected exception
+becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
+sees a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSyntaxError,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from graphql_schema import errors as codes
+from graphql_schema.auth import BadToken, viewer_from_request
+from graphql_schema.context import Context
+from graphql_schema.errors import ApiError
+from graphql_schema.limits import query_cost, static_errors
+from graphql_schema.schema import schema
+from tiein.db import now_utc
+from tiein.errors import DomainError
+
+log = logging.getLogger("tiein.graphql")
+
+MAX_QUERY_BYTES = 100_000
+CACHE_SIZE = 512
+GRAPHIQL_CDN = "https://unpkg.com"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed document and its validation errors (empty when it may run)."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+
+
+class DocumentCache:
+    """Parse + validate once per distinct (text, introspection allowed); least recently used
+    documents are dropped past `size`."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, bool], Prepared] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def prepare(self, text: str, introspection: bool) -> Prepared:
+        key = (text, introspection)
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found
+        found = self._prepare(text, introspection)
+        self._items[key] = found
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return found
+
+    @staticmethod
+    def _prepare(text: str, introspection: bool) -> Prepared:
+        try:
+            document = parse(text, max_tokens=20_000)
+        except GraphQLSyntaxError as exc:
+            exc.extensions = {"code": codes.GRAPHQL_PARSE_FAILED}
+            return Prepared(None, (exc,))
+        limit_errors = static_errors(schema.graphql_schema, document)
+        if limit_errors:
+            return Prepared(document, tuple(limit_errors))
+        rules = list(specified_rules)
+        if not introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        errors = validate(schema.graphql_schema, document, rules, max_errors=50)
+        for error in errors:
+            error.extensions = {**(error.extensions or {}), "code": codes.GRAPHQL_VALIDATION_FAILED}
+        return Prepared(document, tuple(errors))
+
+
+documents = DocumentCache()
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(payload), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def _request_error(message: str, status: int = 400, code: str = codes.BAD_REQUEST) -> Response:
+    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+
+
+def _format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str, Any]]:
+    """Formatted errors; unexpected exceptions are logged and replaced by a generic error."""
+    out = []
+    for error in errors:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            error = GraphQLError(
+                original.message,
+                error.nodes,
+                path=error.path,
+                extensions={"code": codes.BAD_USER_INPUT, "reason": original.code},
+            )
+        elif original is not None and not isinstance(original, GraphQLError):
+            log.error(
+                "graphql: unexpected error (request_id=%s, path=%s)",
+                request_id,
+                error.path,
+                exc_info=(type(original), original, original.__traceback__),
+            )
+            error = GraphQLError(
+                f"Internal server error (request id {request_id}).",
+                error.nodes,
+                path=error.path,
+                extensions={"code": codes.INTERNAL_SERVER_ERROR, "requestId": request_id},
+            )
+        elif not (error.extensions or {}).get("code"):
+            # e.g. a variable of the wrong type, reported by the executor
+            error.extensions = {**(error.extensions or {}), "code": codes.BAD_USER_INPUT}
+        out.append(error.formatted)
+    return out
+
+
+async def _parse_body(request: Request) -> dict[str, Any] | Response:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return _request_error("Send the operation as application/json.", 415)
+    body = await request.body()
+    if len(body) > MAX_QUERY_BYTES * 2:
+        return _request_error("The request is too large.", 413)
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _request_error("The body is not valid JSON.")
+    if isinstance(payload, list):
+        return _request_error("Batched requests (a JSON array) are not supported.")
+    if not isinstance(payload, dict):
+        return _request_error("Send a JSON object with `query`.")
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return _request_error("`query` must be a non-empty string.")
+    if len(query) > MAX_QUERY_BYTES:
+        return _request_error("The query is too long.", 413)
+    variables = payload.get("variables")
+    if variables is None:
+        variables = {}
+    if not isinstance(variables, dict):
+        return _request_error("`variables` must be a JSON object.")
+    operation_name = payload.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        return _request_error("`operationName` must be a string.")
+    return {"query": query, "variables": variables, "operation_name": operation_name or None}
+
+
+async def _settle(before: set[asyncio.Task[Any]]) -> None:
+    """Wait for resolvers still running after an error cut their siblings short.
+
+    graphql-core 3.2 gathers sibling fields without cancelling them when a non-null field
+    fails, so their sessions would outlive the request; let them finish (bounded)."""
+    current = asyncio.current_task()
+    pending = [t for t in asyncio.all_tasks() - before if t is not current and not t.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=10)
+
+
+async def graphql_post(request: Request) -> Response:
+    settings = request.app.state.settings
+    db = request.app.state.db
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    parsed = await _parse_body(request)
+    if isinstance(parsed, Response):
+        return parsed
+    now = now_utc()
+    try:
+        viewer = await viewer_from_request(request, db, now=now)
+    except BadToken as exc:
+        return _json(
+            {"errors": [{"message": str(exc), "extensions": {"code": codes.UNAUTHENTICATED}}]},
+            401,
+            headers={"WWW-Authenticate": 'Bearer realm="tiein"'},
+        )
+    prepared = documents.prepare(parsed["query"], settings.graphql_introspection)
+    if prepared.errors or prepared.document is None:
+        return _json({"errors": _format_errors(list(prepared.errors), request_id)})
+    cost, cost_errors = query_cost(
+        schema.graphql_schema, prepared.document, parsed["operation_name"], parsed["variables"]
+    )
+    extensions = {"cost": cost}
+    if cost_errors:
+        errors = _format_errors(cost_errors, request_id)
+        return _json({"errors": errors, "extensions": extensions})
+    context = Context(db=db, settings=settings, viewer=viewer, now=now, request_id=request_id)
+    before = asyncio.all_tasks()
+    try:
+        result = execute(
+            schema.graphql_schema,
+            prepared.document,
+            context_value=context,
+            variable_values=parsed["variables"],
+            operation_name=parsed["operation_name"],
+        )
+        if isawaitable(result):
+            result = await result
+    except ApiError as exc:  # raised outside a resolver, e.g. while coercing
+        result = ExecutionResult(None, [exc])
+    assert isinstance(result, ExecutionResult)
+    if result.errors:
+        await _settle(before)
+    payload: dict[str, Any] = {}
+    if result.errors:
+        payload["errors"] = _format_errors(list(result.errors), request_id)
+    payload["data"] = result.data
+    payload["extensions"] = extensions
+    return _json(payload)
+
+
+GRAPHIQL_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>tiein GraphQL</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="{cdn}/graphiql@3.8.3/graphiql.min.css">
+  <style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script src="{cdn}/react@18.3.1/umd/react.production.min.js"></script>
+  <script src="{cdn}/react-dom@18.3.1/umd/react-dom.production.min.js"></script>
+  <script src="{cdn}/graphiql@3.8.3/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
+    ReactDOM.createRoot(document.getElementById("graphiql")).render(
+      React.createElement(GraphiQL, {{
+        fetcher,
+        defaultQuery: "# Add `Authorization: Bearer <token>` under Headers.\\n"
+          + "{{\\n  films(first: 5) {{ nodes {{ title status }} }}\\n}}\\n",
+      }})
+    );
+  </script>
+</body>
+</html>
+"""
+
+# GraphiQL is served from its CDN, so its page alone allows that origin (and inline code).
+GRAPHIQL_CSP = (
+    f"default-src 'self'; script-src 'self' 'unsafe-inline' {GRAPHIQL_CDN}; "
+    f"style-src 'self' 'unsafe-inline' {GRAPHIQL_CDN}; img-src 'self' data: {GRAPHIQL_CDN}; "
+    f"font-src 'self' data: {GRAPHIQL_CDN}; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+async def graphiql(request: Request) -> Response:
+    if not request.app.state.settings.graphql_introspection:
+        return _request_error("GraphiQL is off on this server.", 404, "NOT_FOUND")
+    return HTMLResponse(
+        GRAPHIQL_HTML.format(cdn=GRAPHIQL_CDN),
+        headers={"Content-Security-Policy": GRAPHIQL_CSP, "Cache-Control": "no-store"},
+    )
+
+
+routes: list = [
+    Route("/graphql", graphql_post, methods=["POST"]),
+    Route("/graphql", graphiql, methods=["GET"]),
+]

@@ -1,0 +1,38 @@
+"""What every resolver sees: the viewer, the database, the clock and per-request loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from licensing.accounts import Viewer
+from tiein.config import Settings
+from tiein.db import Database
+
+if TYPE_CHECKING:
+    from graphql_schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    """One per request. `loaders` are per request too, so nothing is cached across requests."""
+
+    db: Database
+    settings: Settings
+    viewer: Viewer
+    now: datetime
+    request_id: str = ""
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            from graphql_schema.loaders import Loaders
+
+            self._loaders = Loaders(self.db, self.viewer, self.now)
+        return self._loaders
+
+    def reset_loaders(self) -> None:
+        """Forget everything loaded so far (after a mutation changed the data)."""
+        self._loaders = None

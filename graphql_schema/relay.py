@@ -1,0 +1,220 @@
+"""Relay plumbing: the Node interface, global IDs, and connections with `first`/`after`.
+
+Cursors are opaque offsets. `first` (1-100) is required on every connection; the limits rule
+refuses a missing or oversized `first` before execution, and `page_window` checks again for
+values that arrive through variables.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import graphene
+from graphql_relay import from_global_id, to_global_id
+from sqlalchemy import Select, func, select
+
+from graphql_schema.errors import bad_user_input
+
+MAX_PAGE = 100
+_CURSOR_PREFIX = "offset:"
+
+# model class -> graphene type, filled in by graphql_schema.types
+TYPE_FOR_MODEL: dict[type, type[graphene.ObjectType]] = {}
+MODEL_FOR_TYPE: dict[str, type] = {}
+
+
+def register(model: type, gql_type: type[graphene.ObjectType]) -> None:
+    TYPE_FOR_MODEL[model] = gql_type
+    MODEL_FOR_TYPE[gql_type._meta.name] = model
+
+
+class Node(graphene.relay.Node):
+    """An object with a global ID, which `node(id:)` fetches again."""
+
+    class Meta:
+        name = "Node"
+        description = "An object with a global ID that `node(id:)` can fetch again."
+
+    @classmethod
+    def resolve_type(cls, instance: Any, info: Any) -> Any:
+        return TYPE_FOR_MODEL[type(instance)]
+
+
+def global_id(type_name: str, pk: int | str) -> str:
+    return to_global_id(type_name, str(pk))
+
+
+def decode_id(value: str | None, type_name: str | None = None) -> tuple[str, int] | None:
+    """(type name, primary key) of a global ID, or None when it is malformed or of another
+    type than `type_name`; callers answer "not found" in both cases."""
+    if not isinstance(value, str) or len(value) > 200:
+        return None
+    try:
+        kind, raw = from_global_id(value)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not kind or (type_name is not None and kind != type_name):
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    return kind, int(raw)
+
+
+def decode_pk(value: str | None, type_name: str) -> int | None:
+    decoded = decode_id(value, type_name)
+    return decoded[1] if decoded else None
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
+
+
+def page_window(first: int | None, after: str | None) -> tuple[int, int]:
+    """(offset, limit) of a page; BAD_USER_INPUT for a missing or out-of-range `first` or a
+    cursor this API did not hand out."""
+    if first is None or not 1 <= first <= MAX_PAGE:
+        raise bad_user_input(f"`first` must be between 1 and {MAX_PAGE}.", argument="first")
+    if after is None:
+        return 0, first
+    try:
+        text = base64.urlsafe_b64decode(after.encode()).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        text = ""
+    number = text.removeprefix(_CURSOR_PREFIX)
+    if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 9:
+        raise bad_user_input("`after` is not a cursor of this connection.", argument="after")
+    return int(number) + 1, first
+
+
+@dataclass(frozen=True)
+class Edge:
+    node: Any
+    cursor: str
+
+
+@dataclass(frozen=True)
+class PageInfoValue:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@dataclass
+class Page:
+    """One page of a connection, as the connection types read it."""
+
+    items: list[Any]
+    offset: int
+    has_next: bool
+    count: Callable[[], Awaitable[int]]
+
+    @property
+    def nodes(self) -> list[Any]:
+        return self.items
+
+    @property
+    def edges(self) -> list[Edge]:
+        return [Edge(item, encode_cursor(self.offset + i)) for i, item in enumerate(self.items)]
+
+    @property
+    def page_info(self) -> PageInfoValue:
+        last = self.offset + len(self.items) - 1
+        return PageInfoValue(
+            has_next_page=self.has_next,
+            has_previous_page=self.offset > 0,
+            start_cursor=encode_cursor(self.offset) if self.items else None,
+            end_cursor=encode_cursor(last) if self.items else None,
+        )
+
+
+def connection(node_type: type[graphene.ObjectType], what: str) -> type[graphene.ObjectType]:
+    """The `<Type>Connection` of a node type, with `edges`, `nodes`, `pageInfo`, `totalCount`."""
+    name = node_type._meta.name
+
+    async def resolve_total_count(root: Page, info: Any) -> int:
+        return await root.count()
+
+    meta = type("Meta", (), {"node": node_type, "description": f"A page of {what}."})
+    return type(
+        f"{name}Connection",
+        (graphene.relay.Connection,),
+        {
+            "Meta": meta,
+            "nodes": graphene.List(
+                graphene.NonNull(node_type),
+                required=True,
+                description=f"The {what} of this page (a shortcut for `edges {{ node }}`).",
+            ),
+            "total_count": graphene.Int(
+                required=True, description=f"How many {what} the caller may see, on all pages."
+            ),
+            "resolve_total_count": staticmethod(resolve_total_count),
+        },
+    )
+
+
+def page_args() -> dict[str, graphene.Argument]:
+    return {
+        "first": graphene.Int(
+            required=True, description=f"How many items to return: 1 to {MAX_PAGE}."
+        ),
+        "after": graphene.String(
+            description="Return the items after this cursor (`pageInfo.endCursor`)."
+        ),
+    }
+
+
+def connection_field(
+    conn: type[graphene.ObjectType], description: str, **extra: Any
+) -> graphene.Field:
+    return graphene.Field(graphene.NonNull(conn), description=description, **page_args(), **extra)
+
+
+async def paginate(
+    info: Any,
+    stmt: Select[Any],
+    order_by: Sequence[Any],
+    first: int | None,
+    after: str | None,
+) -> Page:
+    """A page of a root connection: one statement for the rows, one more only if
+    `totalCount` is asked for. Each runs in its own read session (root fields run
+    concurrently)."""
+    offset, limit = page_window(first, after)
+    ctx = info.context
+    async with ctx.db.read_session() as session:
+        rows = list(
+            (await session.scalars(stmt.order_by(*order_by).offset(offset).limit(limit + 1))).all()
+        )
+    for row in rows[:limit]:
+        ctx.loaders.node(type(row)).prime(row.id, row)
+
+    async def count() -> int:
+        async with ctx.db.read_session() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(stmt.order_by(None).subquery())
+            )
+        return int(total or 0)
+
+    return Page(rows[:limit], offset, len(rows) > limit, count)
+
+
+async def child_page(
+    info: Any, relation: str, parent_id: int, first: int | None, after: str | None
+) -> Page:
+    """A page of a nested connection, batched over every parent by the request's loaders."""
+    offset, limit = page_window(first, after)
+    loaders = info.context.loaders
+    found = await loaders.page(relation).load((parent_id, offset, limit))
+    for row in found.rows:
+        loaders.node(type(row)).prime(row.id, row)
+
+    async def count() -> int:
+        return await loaders.count(relation).load(parent_id)
+
+    return Page(found.rows, offset, found.has_next, count)

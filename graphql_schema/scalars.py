@@ -1,0 +1,108 @@
+"""Money and the enums of the API. Money is an object of strings and integers, never a Float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import graphene
+
+from catalog.models import ApprovalStage as ApprovalStageEnum
+from catalog.models import Category as CategoryEnum
+from licensing.models import AgreementStatus as AgreementStatusEnum
+from licensing.models import Channel as ChannelEnum
+from licensing.models import ReviewAction as ReviewActionEnum
+from orders.models import LineKind as LineKindEnum
+from orders.models import OrderStatus as OrderStatusEnum
+from tiein.money import format_amount
+
+
+@dataclass(frozen=True)
+class MoneyValue:
+    minor: int
+    currency: str
+
+
+def money(minor: int | None, currency: str) -> MoneyValue | None:
+    return None if minor is None else MoneyValue(int(minor), currency)
+
+
+class Money(graphene.ObjectType):
+    """An amount of one currency: exact, as a decimal string and as integer minor units."""
+
+    amount = graphene.String(
+        required=True,
+        description='The amount in major units as a decimal string, e.g. "12.34" or "1200" '
+        "for JPY. Never a float.",
+    )
+    currency = graphene.String(required=True, description="The ISO 4217 currency code.")
+    minor_units = graphene.Int(
+        required=True, description="The amount in the currency's minor units, e.g. 1234 cents."
+    )
+
+    @staticmethod
+    def resolve_amount(root: MoneyValue, info: Any) -> str:
+        return format_amount(root.minor, root.currency)
+
+    @staticmethod
+    def resolve_minor_units(root: MoneyValue, info: Any) -> int:
+        return root.minor
+
+
+def _enum(enum: type[StrEnum], description: str) -> type[graphene.Enum]:
+    return graphene.Enum.from_enum(enum, description=description)
+
+
+Category = _enum(CategoryEnum, "A product category an agreement may allow.")
+ApprovalStage = _enum(
+    ApprovalStageEnum,
+    "Where a product stands in approval: DRAFT → CONCEPT_SUBMITTED → CONCEPT_APPROVED → "
+    "SAMPLE_SUBMITTED → APPROVED, or CHANGES_REQUESTED / REJECTED.",
+)
+AgreementStatus = _enum(AgreementStatusEnum, "The status of a license agreement.")
+Channel = _enum(ChannelEnum, "A sales channel an agreement may grant.")
+ReviewAction = _enum(ReviewActionEnum, "What a step of a product's approval history did.")
+OrderStatus = _enum(OrderStatusEnum, "The status of a shopper's order.")
+LineKind = _enum(LineKindEnum, "What an order line sells: a product, a ticket or a bundle.")
+
+
+class FilmStatus(graphene.Enum):
+    """Where a film stands in cinemas, as of now."""
+
+    COMING_SOON = "coming_soon"
+    NOW_SHOWING = "now_showing"
+    OUT_OF_CINEMAS = "out_of_cinemas"
+
+    @property
+    def description(self) -> str:
+        return {
+            FilmStatus.COMING_SOON: "Not released yet.",
+            FilmStatus.NOW_SHOWING: "Released, with showtimes still to come.",
+            FilmStatus.OUT_OF_CINEMAS: "Released, and no showtime to come.",
+        }.get(self, "")
+
+
+class ReviewDecision(graphene.Enum):
+    """A reviewer's answer to a submitted product stage."""
+
+    APPROVE = "approve"
+    REQUEST_CHANGES = "request_changes"
+    REJECT = "reject"
+
+
+class ReportGroupBy(graphene.Enum):
+    """A dimension the royalty report can be grouped by."""
+
+    FILM = "film"
+    MERCHANT = "merchant"
+    TERRITORY = "territory"
+    CHANNEL = "channel"
+
+
+class ViewerKind(graphene.Enum):
+    """Who is asking."""
+
+    PUBLIC = "public"
+    MERCHANT = "merchant"
+    STAFF = "staff"

@@ -1,0 +1,210 @@
+"""Who may see what: ONE query helper per type, used by lists, `node`, nested fields,
+loaders and mutations alike (DESIGN.md §2).
+
+- Public (no token): films, cinemas, showtimes, current bundle offers, and only the products
+  that are sellable now (approved, under an active agreement within its term plus sell-off,
+  film covered, category allowed, a shopper channel granted) and their merchants.
+- A merchant: its own merchant record, agreements, products (every stage), tokens, the orders
+  that hold its lines (and only its lines), sales reports and statements. Nothing of another
+  merchant: such an id is "not found", exactly like an id that does not exist.
+- Staff: everything.
+
+Each helper returns a `Select` of the model, so callers add their own filters and order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, Select, and_, exists, false, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime
+from licensing.accounts import Viewer
+from licensing.models import (
+    Agreement,
+    AgreementCategory,
+    AgreementChannel,
+    AgreementFilm,
+    AgreementStatus,
+    ApiToken,
+    Channel,
+    Merchant,
+    ProductReview,
+    RoyaltyStatement,
+    SalesReport,
+)
+from orders.models import BundleAllocation, Order, OrderLine
+
+SHOPPER_CHANNELS = (Channel.STOREFRONT, Channel.BUNDLE)
+
+
+class date_plus_days(FunctionElement[date]):
+    """`a_date + n days`, portable between SQLite and PostgreSQL."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(date_plus_days, "sqlite")
+def _date_plus_days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
+
+
+@compiles(date_plus_days)
+def _date_plus_days_default(element: Any, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+
+
+def sellable_now_clause(today: date) -> Any:
+    """The SQL form of SPEC §3 "sellable", for some territory through a shopper channel.
+
+    Mirrors `licensing.sellable.sellable` (the per-country check happens at checkout)."""
+    return and_(
+        Product.approval_stage == ApprovalStage.APPROVED,
+        exists().where(
+            Agreement.id == Product.agreement_id,
+            Agreement.status == AgreementStatus.ACTIVE,
+            Agreement.start_date <= today,
+            date_plus_days(Agreement.end_date, Agreement.sell_off_days) >= today,
+        ),
+        exists().where(
+            AgreementFilm.agreement_id == Product.agreement_id,
+            AgreementFilm.film_id == Product.film_id,
+        ),
+        exists().where(
+            AgreementCategory.agreement_id == Product.agreement_id,
+            AgreementCategory.category == Product.category,
+        ),
+        exists().where(
+            AgreementChannel.agreement_id == Product.agreement_id,
+            AgreementChannel.channel.in_(SHOPPER_CHANNELS),
+        ),
+    )
+
+
+def visible_films(viewer: Viewer, now: datetime) -> Select[tuple[Film]]:
+    return select(Film)
+
+
+def visible_cinemas(viewer: Viewer, now: datetime) -> Select[tuple[Cinema]]:
+    return select(Cinema)
+
+
+def visible_showtimes(viewer: Viewer, now: datetime) -> Select[tuple[Showtime]]:
+    return select(Showtime)
+
+
+def visible_bundle_offers(viewer: Viewer, now: datetime) -> Select[tuple[BundleOffer]]:
+    """Everyone sees current and coming offers; signed-in callers also see ended ones."""
+    stmt = select(BundleOffer)
+    if viewer.is_anonymous:
+        stmt = stmt.where(BundleOffer.valid_to > now)
+    return stmt
+
+
+def visible_products(viewer: Viewer, now: datetime) -> Select[tuple[Product]]:
+    stmt = select(Product)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(Product.merchant_id == viewer.merchant_id)
+    return stmt.where(sellable_now_clause(now.date()))
+
+
+def visible_merchants(viewer: Viewer, now: datetime) -> Select[tuple[Merchant]]:
+    stmt = select(Merchant)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(Merchant.id == viewer.merchant_id)
+    public = visible_products(viewer, now).with_only_columns(Product.merchant_id)
+    return stmt.where(Merchant.id.in_(public))
+
+
+def visible_agreements(viewer: Viewer, now: datetime) -> Select[tuple[Agreement]]:
+    stmt = select(Agreement)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(Agreement.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+def _visible_agreement_ids(viewer: Viewer, now: datetime) -> Select[Any]:
+    return visible_agreements(viewer, now).with_only_columns(Agreement.id)
+
+
+def visible_statements(viewer: Viewer, now: datetime) -> Select[tuple[RoyaltyStatement]]:
+    stmt = select(RoyaltyStatement)
+    if viewer.is_staff:
+        return stmt
+    return stmt.where(RoyaltyStatement.agreement_id.in_(_visible_agreement_ids(viewer, now)))
+
+
+def visible_sales_reports(viewer: Viewer, now: datetime) -> Select[tuple[SalesReport]]:
+    stmt = select(SalesReport)
+    if viewer.is_staff:
+        return stmt
+    return stmt.where(SalesReport.agreement_id.in_(_visible_agreement_ids(viewer, now)))
+
+
+def _merchant_holds_line(merchant_id: int) -> Any:
+    return or_(
+        OrderLine.merchant_id == merchant_id,
+        exists().where(
+            BundleAllocation.order_line_id == OrderLine.id,
+            BundleAllocation.merchant_id == merchant_id,
+        ),
+    )
+
+
+def visible_order_lines(viewer: Viewer, now: datetime) -> Select[tuple[OrderLine]]:
+    """A merchant sees its own lines of an order, never another merchant's lines."""
+    stmt = select(OrderLine)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        assert viewer.merchant_id is not None
+        return stmt.where(_merchant_holds_line(viewer.merchant_id))
+    return stmt.where(false())
+
+
+def visible_orders(viewer: Viewer, now: datetime) -> Select[tuple[Order]]:
+    """A merchant sees the orders that hold at least one of its lines."""
+    stmt = select(Order)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        lines = visible_order_lines(viewer, now).with_only_columns(OrderLine.order_id)
+        return stmt.where(Order.id.in_(lines))
+    return stmt.where(false())
+
+
+def visible_api_tokens(viewer: Viewer, now: datetime) -> Select[tuple[ApiToken]]:
+    stmt = select(ApiToken)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(ApiToken.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+def visible_product_reviews(viewer: Viewer, now: datetime) -> Select[tuple[ProductReview]]:
+    """The approval history of a product is seen by its merchant and staff only."""
+    stmt = select(ProductReview)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        own = visible_products(viewer, now).with_only_columns(Product.id)
+        return stmt.where(ProductReview.product_id.in_(own))
+    return stmt.where(false())
+
+
+def sees_merchant_private(viewer: Viewer, merchant_id: int | None) -> bool:
+    """Contact details and stock: staff, or the merchant itself."""
+    return viewer.is_staff or (viewer.is_merchant and viewer.merchant_id == merchant_id)
