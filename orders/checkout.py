@@ -214,11 +214,13 @@ async def place_order(
         if p.offer is not None:
             assert p.showtime is not None
             await session.flush()
-            for part in allocate_bundle(p.offer, p.showtime):
+            # Positions are renumbered 0 (the ticket), 1.. (merch in the offer's order) so
+            # that they stay unique whatever positions the offer's components carry.
+            for position, part in enumerate(allocate_bundle(p.offer, p.showtime)):
                 session.add(
                     BundleAllocation(
                         order_line_id=line.id,
-                        position=part.position,
+                        position=position,
                         product_id=part.product_id,
                         merchant_id=part.merchant_id,
                         qty=part.qty,

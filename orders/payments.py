@@ -66,6 +66,18 @@ class RefundResult:
     amount: int
 
 
+class _HTTPXClient(stripe.HTTPXClient):
+    """The SDK's httpx transport, passing the encoded body as `content` (httpx deprecates
+    raw text given as `data`)."""
+
+    def _get_request_args_kwargs(self, method: str, url: str, headers: Any, post_data: Any) -> Any:
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        data = kwargs.pop("data", None)
+        if data:
+            kwargs["content"] = data
+        return args, kwargs
+
+
 class StripeGateway:
     """Async access to the Stripe API. Close it with `await gateway.close()`."""
 
@@ -73,7 +85,7 @@ class StripeGateway:
         if not settings.stripe_secret_key:
             raise PaymentUnavailable("no Stripe secret key is configured (STRIPE_SECRET_KEY)")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
-        self._http = stripe.HTTPXClient(timeout=30)
+        self._http = _HTTPXClient(timeout=30)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
