@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from storefront.shop import cart, catalog, country
+from storefront.shop import cart, catalog, checkout, country
 
 routes: list = [
     Route("/", catalog.home, name="home"),
@@ -16,5 +16,11 @@ routes: list = [
     Route("/cart/add", cart.add, methods=["POST"], name="cart_add"),
     Route("/cart/update", cart.update, methods=["POST"], name="cart_update"),
     Route("/cart/remove", cart.remove, methods=["POST"], name="cart_remove"),
+    Route("/checkout", checkout.checkout_form, methods=["GET"], name="checkout"),
+    Route("/checkout", checkout.checkout_submit, methods=["POST"], name="checkout_submit"),
+    Route("/pay/{number}", checkout.pay, name="pay"),
+    Route("/pay/{number}/confirm", checkout.pay_confirm, methods=["POST"], name="pay_confirm"),
+    Route("/orders/{number}", checkout.order, name="order"),
+    Route("/orders/{number}/status", checkout.order_status, name="order_status"),
     Route("/country", country.choose_country, methods=["POST"], name="choose_country"),
 ]

@@ -154,3 +154,54 @@ async def verify_code(
     else:
         state, valid = "valid", True
     return TicketVerdict(title, cinema_name, city, starts_at, state, valid)
+
+
+@dataclass
+class OrderPage:
+    lines: list  # OrderLine, allocations loaded
+    products: dict[int, Product]  # products named by lines and bundle allocations
+    showtimes: dict[int, Showtime]  # film and cinema loaded
+    tickets: dict[int, list[Ticket]]  # by order line id
+    refunds: list  # Refund, lines loaded
+
+
+async def order_page(session: AsyncSession, order_id: int) -> OrderPage:
+    """Everything the order page shows, in a fixed number of statements."""
+    from orders.fulfilment import order_lines
+    from orders.models import Refund
+
+    lines = await order_lines(session, order_id)
+    product_ids = {line.product_id for line in lines if line.product_id} | {
+        a.product_id for line in lines for a in line.allocations if a.product_id
+    }
+    showtime_ids = {line.showtime_id for line in lines if line.showtime_id}
+    products: dict[int, Product] = {}
+    if product_ids:
+        rows = await session.scalars(select(Product).where(Product.id.in_(product_ids)))
+        products = {p.id: p for p in rows}
+    showtimes: dict[int, Showtime] = {}
+    if showtime_ids:
+        rows = await session.scalars(
+            select(Showtime)
+            .where(Showtime.id.in_(showtime_ids))
+            .options(selectinload(Showtime.film), selectinload(Showtime.cinema))
+        )
+        showtimes = {s.id: s for s in rows}
+    tickets: dict[int, list[Ticket]] = {}
+    if lines:
+        rows = await session.scalars(
+            select(Ticket)
+            .where(Ticket.order_line_id.in_([line.id for line in lines]))
+            .order_by(Ticket.id)
+        )
+        for ticket in rows:
+            tickets.setdefault(ticket.order_line_id, []).append(ticket)
+    refunds = list(
+        await session.scalars(
+            select(Refund)
+            .where(Refund.order_id == order_id)
+            .options(selectinload(Refund.lines))
+            .order_by(Refund.created_at, Refund.id)
+        )
+    )
+    return OrderPage(lines, products, showtimes, tickets, refunds)

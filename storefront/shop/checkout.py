@@ -1,0 +1,246 @@
+"""Checkout, the card step and the order page. The views only call `orders` services and
+turn their DomainErrors into messages next to the field they are about."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from catalog.tickets import ticket_qr_svg
+from orders.cart import Cart, cart_summary
+from orders.checkout import confirm_with_token, order_by_access, place_order
+from orders.models import LineKind, Order, OrderStatus
+from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
+from storefront.shop import queries
+from storefront.shop.cart import current_cart, save_cart
+from storefront.shop.common import (
+    COUNTRIES,
+    check_csrf_header,
+    clean_country,
+    country_name,
+    now,
+    pop_flash,
+    reading,
+    shopper_country,
+    writing,
+)
+from storefront.web import read_form, render
+from tiein.errors import DomainError
+
+FORM_FIELDS = ("email", "country", "shipping_name", "shipping_address")
+STATUS_WORDS = {
+    OrderStatus.PENDING_PAYMENT: "Awaiting payment",
+    OrderStatus.PAID: "Paid",
+    OrderStatus.CANCELLED: "Cancelled",
+    OrderStatus.EXPIRED: "Expired (not paid in time)",
+    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
+    OrderStatus.REFUNDED: "Refunded",
+}
+
+
+def order_url(order: Order, key: str) -> str:
+    return f"/orders/{order.number}?{urlencode({'key': key})}"
+
+
+def pay_url(order: Order, key: str) -> str:
+    return f"/pay/{order.number}?{urlencode({'key': key})}"
+
+
+def _gateway(request: Request) -> StripeGateway | None:
+    try:
+        return gateway_for(request.app)
+    except PaymentUnavailable:
+        return None
+
+
+def _needs_shipping(cart: Cart) -> bool:
+    return any(item.kind == LineKind.PRODUCT for item in cart.items)
+
+
+async def _checkout_page(
+    request: Request,
+    cart: Cart,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    messages: list[str],
+    status_code: int = 200,
+) -> Response:
+    country = clean_country(values.get("country")) or shopper_country(request)
+    async with reading(request) as session:
+        summary = await cart_summary(session, cart, country=country, now=now(request))
+    countries = COUNTRIES if country in COUNTRIES else {**COUNTRIES, country: country}
+    return render(
+        request,
+        "checkout/checkout.html",
+        status_code,
+        summary=summary,
+        values=values,
+        errors=errors,
+        messages=messages + [m for m in summary.errors if m not in messages],
+        countries=countries,
+        country=country,
+        needs_shipping=_needs_shipping(cart),
+        flashes=pop_flash(request),
+    )
+
+
+async def checkout_form(request: Request) -> Response:
+    """GET /checkout: the cart once more, and the email, country and (for merch) shipping."""
+    cart = current_cart(request)
+    if not cart.items:
+        return RedirectResponse("/cart", 303)
+    values = {"country": shopper_country(request)}
+    return await _checkout_page(request, cart, values=values, errors={}, messages=[])
+
+
+async def checkout_submit(request: Request) -> Response:
+    """POST /checkout: place the order (every line checked again, items reserved, a
+    PaymentIntent created) and go to the card step; on any refusal nothing changes and the
+    form comes back with the reason next to its field."""
+    form = await read_form(request)
+    cart = current_cart(request)
+    if not cart.items:
+        return RedirectResponse("/cart", 303)
+    values = {name: str(form.get(name) or "").strip() for name in FORM_FIELDS}
+    values["country"] = values["country"].upper()
+    settings = request.app.state.settings
+    try:
+        async with writing(request) as session:
+            placed = await place_order(
+                session,
+                cart,
+                email=values["email"],
+                country=values["country"],
+                shipping_name=values["shipping_name"],
+                shipping_address=values["shipping_address"],
+                now=now(request),
+                gateway=_gateway(request),
+                reservation_minutes=settings.reservation_minutes,
+            )
+    except DomainError as exc:
+        errors, messages = {}, []
+        if exc.field in FORM_FIELDS:
+            errors[exc.field] = exc.message
+        else:
+            messages.append(exc.message)
+        return await _checkout_page(
+            request, cart, values=values, errors=errors, messages=messages, status_code=400
+        )
+    save_cart(request, Cart())
+    request.session["country"] = placed.order.country
+    if placed.order.status != OrderStatus.PENDING_PAYMENT:  # nothing to pay
+        return RedirectResponse(order_url(placed.order, placed.access_key), 303)
+    return RedirectResponse(pay_url(placed.order, placed.access_key), 303)
+
+
+async def _order_for(request: Request, session: Any, number: str, key: str) -> Order:
+    """The order behind an unguessable link; a wrong or missing key is a plain 404."""
+    order = await order_by_access(session, number, key)
+    if order is None:
+        raise HTTPException(404)
+    return order
+
+
+async def pay(request: Request) -> Response:
+    """GET /pay/{number}?key=…: the card step (Stripe.js Card Element)."""
+    key = request.query_params.get("key", "")
+    async with reading(request) as session:
+        order = await _order_for(request, session, request.path_params["number"], key)
+        page = await queries.order_page(session, order.id)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return RedirectResponse(order_url(order, key), 303)
+    settings = request.app.state.settings
+    expired = order.expires_at <= now(request)
+    return render(
+        request,
+        "checkout/pay.html",
+        order=order,
+        page=page,
+        key=key,
+        expired=expired,
+        stripe_js_url=settings.stripe_js_url,
+        publishable_key=settings.stripe_publishable_key,
+        payments_configured=bool(settings.stripe_secret_key and settings.stripe_publishable_key),
+        confirm_url=f"/pay/{order.number}/confirm",
+        status_url=f"/orders/{order.number}/status?{urlencode({'key': key})}",
+        order_url=order_url(order, key),
+    )
+
+
+async def pay_confirm(request: Request) -> Response:
+    """POST /pay/{number}/confirm (JSON from pay.js): the card token goes to Stripe through
+    `orders.checkout.confirm_with_token`; the answer says what the page does next."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse({"status": "error", "message": "Bad request."}, 400)
+    check_csrf_header(request, request.headers.get("x-csrf-token") or body.get("csrf_token"))
+    key = str(body.get("key") or "")
+    gateway = _gateway(request)
+    if gateway is None:
+        return JSONResponse(
+            {"status": "error", "message": "Payments are not configured on this site."}, 503
+        )
+    try:
+        async with writing(request) as session:
+            order = await _order_for(request, session, request.path_params["number"], key)
+            step = await confirm_with_token(
+                session, order, str(body.get("token") or ""), gateway=gateway, now=now(request)
+            )
+    except DomainError as exc:
+        return JSONResponse({"status": "error", "message": exc.message}, 409)
+    return JSONResponse(
+        {
+            "status": step.status,
+            "client_secret": step.client_secret,
+            "message": step.message,
+            "next": order_url(order, key),
+        }
+    )
+
+
+async def order_status(request: Request) -> Response:
+    """GET /orders/{number}/status?key=…: the order's status, for the pay page to poll."""
+    async with reading(request) as session:
+        order = await _order_for(
+            request, session, request.path_params["number"], request.query_params.get("key", "")
+        )
+    return JSONResponse({"status": order.status.value}, headers={"Cache-Control": "no-store"})
+
+
+async def order(request: Request) -> Response:
+    """GET /orders/{number}?key=…: status, lines, bundle contents, e-tickets, refunds."""
+    key = request.query_params.get("key", "")
+    async with reading(request) as session:
+        found = await _order_for(request, session, request.path_params["number"], key)
+        page = await queries.order_page(session, found.id)
+    qr = {
+        ticket.code: ticket_qr_svg(ticket.code)
+        for tickets in page.tickets.values()
+        for ticket in tickets
+        if ticket.voided_at is None
+    }
+    response = render(
+        request,
+        "orders/order.html",
+        order=found,
+        page=page,
+        key=key,
+        qr=qr,
+        status_words=STATUS_WORDS.get(found.status, found.status.value),
+        pay_url=pay_url(found, key),
+        country_label=country_name(found.country),
+        flashes=pop_flash(request),
+        payable=found.status == OrderStatus.PENDING_PAYMENT and found.expires_at > now(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the key is in the URL
+    return response
