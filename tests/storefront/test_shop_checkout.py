@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product, Ticket
-from orders.models import Order, OrderStatus
+from orders.models import Order
 from tests.storefront.shop_world import build_world
 from tiein.config import Settings
 from tiein.db import Database
@@ -162,7 +162,7 @@ async def test_paying_with_a_test_card_shows_tickets_and_merch_on_the_order_page
     async with db.read_session() as s:
         code = await s.scalar(select(Ticket.code))
     assert code in html
-    assert "1 × Night Harbor lighthouse tee" in html  # the bundle's contents
+    assert "1 \u00d7 Night Harbor lighthouse tee" in html  # the bundle's contents
     assert "Night Harbor teaser poster" in html and "NH-POSTER-01" in html
     assert "Ann Shopper" in html
     # A paid order's pay link leads to the order page.
