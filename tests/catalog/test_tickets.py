@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -87,3 +88,24 @@ async def test_wrong_showtime_unknown_and_void_tickets_are_refused(
     assert wrong.value.code == "WRONG_SHOWTIME"
     assert unknown.value.code == "UNKNOWN_TICKET"
     assert void.value.code == "TICKET_VOID"
+
+
+async def test_two_doors_scanning_the_same_ticket_at_once_admit_it_once(
+    db: Database, world: World
+) -> None:
+    async with db.session() as session:
+        line = await add_order_line(session, world.showtime, 1)
+        (ticket,) = await issue_tickets(
+            session, order_line_id=line.id, showtime_id=world.showtime.id, count=1, now=NOW
+        )
+
+    async def scan(door: str) -> str:
+        try:
+            async with db.session() as session:
+                await check_in(session, ticket.code, showtime_id=None, by=door, now=NOW)
+        except DomainError as refused:
+            return refused.code
+        return "ADMITTED"
+
+    outcomes = await asyncio.gather(*(scan(f"door-{i}") for i in range(6)))
+    assert sorted(outcomes) == ["ADMITTED"] + ["ALREADY_USED"] * 5
