@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from licensing.accounts import Viewer
 from tiein.config import Settings
@@ -23,6 +23,7 @@ class Context:
     viewer: Viewer
     now: datetime
     request_id: str = ""
+    app: Any = None
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

@@ -212,7 +212,9 @@ async def graphql_post(request: Request) -> Response:
     if cost_errors:
         errors = _format_errors(cost_errors, request_id)
         return _json({"errors": errors, "extensions": extensions})
-    context = Context(db=db, settings=settings, viewer=viewer, now=now, request_id=request_id)
+    context = Context(
+        db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app
+    )
     before = asyncio.all_tasks()
     try:
         result = execute(

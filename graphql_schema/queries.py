@@ -12,7 +12,7 @@ from sqlalchemy import false, select
 from catalog import models as cm
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import signed_in
+from graphql_schema.auth import signed_in, staff_only
 from graphql_schema.errors import from_domain
 from graphql_schema.loaders import visible
 from graphql_schema.relay import (
@@ -27,6 +27,7 @@ from graphql_schema.relay import (
 )
 from graphql_schema.types import StatementView
 from licensing import models as lm
+from licensing.reports import film_commerce_report, royalty_report
 from licensing.statements import compute_statement, statements_for_period
 from orders import models as om
 from tiein.errors import DomainError
@@ -203,6 +204,23 @@ class Query(graphene.ObjectType):
         t.SalesReportConnection,
         "Licensee sales reports, newest first (a merchant: its own).",
         filter=SalesReportFilter(description="Conditions on the reports."),
+    )
+    royalty_report = graphene.List(
+        graphene.NonNull(t.RoyaltyReportRow),
+        required=True,
+        period=graphene.String(required=True, description="The period, e.g. 2026-Q3."),
+        group_by=graphene.List(
+            graphene.NonNull(sc.ReportGroupBy),
+            required=True,
+            description="The dimensions to group by (always also by currency).",
+        ),
+        description="Royalties of the ledger entries posted to a period, grouped (staff).",
+    )
+    film_commerce_report = graphene.List(
+        graphene.NonNull(t.FilmCommerceRow),
+        required=True,
+        period=graphene.String(required=True, description="The period, e.g. 2026-Q3."),
+        description="Per film: tickets, bundles, merch and royalties of a period (staff).",
     )
     orders = connection_field(
         t.OrderConnection,
@@ -384,6 +402,25 @@ class Query(graphene.ObjectType):
                     raise from_domain(exc) from None
         order = (lm.SalesReport.period.desc(), lm.SalesReport.version.desc(), lm.SalesReport.id)
         return await paginate(info, stmt, order, first, after)
+
+    @staticmethod
+    @staff_only
+    async def resolve_royalty_report(root: Any, info: Any, period: str, group_by: list) -> Any:
+        groups = [getattr(g, "value", g) for g in group_by]
+        try:
+            async with info.context.db.read_session() as session:
+                return await royalty_report(session, period, groups)
+        except DomainError as exc:
+            raise from_domain(exc) from None
+
+    @staticmethod
+    @staff_only
+    async def resolve_film_commerce_report(root: Any, info: Any, period: str) -> Any:
+        try:
+            async with info.context.db.read_session() as session:
+                return await film_commerce_report(session, period)
+        except DomainError as exc:
+            raise from_domain(exc) from None
 
     @staticmethod
     @signed_in

@@ -4,6 +4,7 @@ object reached through a loader has passed the visibility helper of its type."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import graphene
@@ -611,3 +612,89 @@ for _model, _type in (
     (lm.ApiToken, ApiToken),
 ):
     register(_model, _type)
+
+
+class RoyaltyReportRow(graphene.ObjectType):
+    """One group of the royalty report; the fields of groups not asked for are null."""
+
+    currency = graphene.String(required=True, description="The currency of the group.")
+    entries = graphene.Int(required=True, description="Ledger entries in the group.")
+    units = graphene.Int(required=True, description="Units, net of refunds.")
+    net = graphene.Field(graphene.NonNull(sc.Money), description="Net sales.")
+    royalty = graphene.Field(
+        graphene.NonNull(sc.Money), description="Royalty, the exact sum rounded half-up."
+    )
+    royalty_exact = graphene.String(
+        required=True, description="The exact royalty in minor units, as a decimal string."
+    )
+    film = graphene.Field(Film, description="The film (grouped by FILM).")
+    merchant = graphene.Field(Merchant, description="The merchant (grouped by MERCHANT).")
+    territory = graphene.String(description="The territory (grouped by TERRITORY).")
+    channel = graphene.Field(sc.Channel, description="The channel (grouped by CHANNEL).")
+
+    @staticmethod
+    def resolve_net(root: Any, info: Any) -> Any:
+        return sc.money(root.net_minor, root.currency)
+
+    @staticmethod
+    def resolve_royalty(root: Any, info: Any) -> Any:
+        return sc.money(root.royalty_minor, root.currency)
+
+    @staticmethod
+    def resolve_royalty_exact(root: Any, info: Any) -> str:
+        return str(Decimal(root.royalty_micros) / lm.ROYALTY_SCALE)
+
+    @staticmethod
+    def resolve_film(root: Any, info: Any) -> Any:
+        return _load(info, cm.Film, root.film_id)
+
+    @staticmethod
+    def resolve_merchant(root: Any, info: Any) -> Any:
+        return _load(info, lm.Merchant, root.merchant_id)
+
+
+class CommerceAmounts(graphene.ObjectType):
+    """Merch money of a film in one currency."""
+
+    currency = graphene.String(required=True, description="The currency.")
+    net = graphene.Field(
+        graphene.NonNull(sc.Money), description="Net merch sales on tiein's own channels."
+    )
+    royalty = graphene.Field(
+        graphene.NonNull(sc.Money), description="Royalty earned on every channel (rounded)."
+    )
+
+    @staticmethod
+    def resolve_net(root: Any, info: Any) -> Any:
+        return sc.money(root.net_minor, root.currency)
+
+    @staticmethod
+    def resolve_royalty(root: Any, info: Any) -> Any:
+        return sc.money(root.royalty_minor, root.currency)
+
+
+class FilmCommerceRow(graphene.ObjectType):
+    """What one film sold in a period on tiein's own channels, and what its merch earned."""
+
+    film = graphene.Field(graphene.NonNull(Film), description="The film.")
+    tickets_sold = graphene.Int(required=True, description="Tickets of paid orders, kept.")
+    bundles_sold = graphene.Int(required=True, description="Bundles of paid orders, kept.")
+    ticket_orders = graphene.Int(required=True, description="Orders with a ticket of the film.")
+    ticket_orders_with_merch = graphene.Int(
+        required=True, description="Of those, orders that also bought merch."
+    )
+    merch_attach_rate = graphene.String(
+        required=True, description="The share of ticket orders with merch (decimal string)."
+    )
+    merch_units = graphene.Int(required=True, description="Licensed merch units sold.")
+    money = graphene.List(
+        graphene.NonNull(CommerceAmounts), required=True, description="Amounts by currency."
+    )
+
+    @staticmethod
+    def resolve_film(root: Any, info: Any) -> Any:
+        return _load(info, cm.Film, root.film_id)
+
+    @staticmethod
+    def resolve_merch_attach_rate(root: Any, info: Any) -> str:
+        return str(root.merch_attach_rate)

@@ -1,0 +1,394 @@
+"""Catalog mutations: merchants' products and stock; staff's cinemas, showtimes, bundles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from catalog import models as cm
+from catalog.bundles import create_bundle_offer
+from catalog.films import create_cinema
+from catalog.products import adjust_stock, create_product, update_product
+from catalog.showtimes import create_showtime
+from graphql_schema import scalars as sc
+from graphql_schema import types as t
+from graphql_schema.auth import signed_in, staff_only
+from graphql_schema.mutations.base import (
+    MoneyInput,
+    amount,
+    aware,
+    errors_field,
+    find,
+    run,
+)
+from licensing import models as lm
+from licensing.approvals import submit_product
+from tiein.errors import DomainError, ErrorCode
+
+PRODUCT_FIELDS = {
+    "product_id": "id",
+    "product": "id",
+    "price_minor": "price",
+    "agreement": "agreementId",
+    "agreement_id": "agreementId",
+    "film": "filmId",
+    "film_id": "filmId",
+}
+
+
+def _merchant_of(info: Any, product: cm.Product) -> int:
+    """The merchant a product change acts for: the viewer's own, or the product's for staff."""
+    viewer = info.context.viewer
+    return viewer.merchant_id if viewer.is_merchant else product.merchant_id
+
+
+class CreateProductInput(graphene.InputObjectType):
+    """A new licensed product; it starts as a DRAFT."""
+
+    agreement_id = graphene.ID(required=True, description="The agreement it is sold under.")
+    film_id = graphene.ID(required=True, description="The film it is licensed from.")
+    sku = graphene.String(required=True, description="A unique SKU (letters, digits, . _ -).")
+    name = graphene.String(required=True, description="The product name.")
+    category = graphene.Field(
+        graphene.NonNull(sc.Category), description="A category the agreement allows."
+    )
+    price = graphene.Field(
+        graphene.NonNull(MoneyInput), description="The unit price, in the agreement's currency."
+    )
+    description = graphene.String(description="A description for shoppers.")
+    stock = graphene.Int(description="Units in stock to start with (default 0).")
+    image_url = graphene.String(description="The product image URL.")
+
+
+class CreateProduct(graphene.Mutation):
+    """Create a licensed product under one of your agreements (staff: any agreement)."""
+
+    class Meta:
+        name = "CreateProductPayload"
+
+    class Arguments:
+        input = CreateProductInput(required=True, description="The product.")
+
+    product = graphene.Field(t.Product, description="The new product.")
+    errors = errors_field()
+
+    @staticmethod
+    @signed_in
+    async def mutate(root: Any, info: Any, input: Any) -> CreateProduct:
+        async def work(session: Any) -> Any:
+            agreement = await find(
+                session, info, lm.Agreement, input.agreement_id,
+                type_name="Agreement", field="agreementId",
+            )  # fmt: skip
+            film = await find(
+                session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
+            )
+            price_minor, currency = amount(input.price, "price")
+            return await create_product(
+                session,
+                merchant_id=agreement.merchant_id,
+                agreement_id=agreement.id,
+                film_id=film.id,
+                sku=input.sku,
+                name=input.name,
+                category=input.category,
+                price_minor=price_minor,
+                currency=currency,
+                description=input.description or "",
+                stock=input.stock or 0,
+                image_url=input.image_url or "",
+            )
+
+        product, errors = await run(info, work, PRODUCT_FIELDS)
+        return CreateProduct(product=product, errors=errors)
+
+
+class UpdateProductInput(graphene.InputObjectType):
+    """Changes to a product; fields left out stay as they are."""
+
+    id = graphene.ID(required=True, description="The product.")
+    name = graphene.String(description="A new name.")
+    description = graphene.String(description="A new description.")
+    price = graphene.Field(MoneyInput, description="A new unit price (same currency).")
+    image_url = graphene.String(description="A new image URL.")
+
+
+class UpdateProduct(graphene.Mutation):
+    """Change a product's name, description, price or image."""
+
+    class Meta:
+        name = "UpdateProductPayload"
+
+    class Arguments:
+        input = UpdateProductInput(required=True, description="The changes.")
+
+    product = graphene.Field(t.Product, description="The product as changed.")
+    errors = errors_field()
+
+    @staticmethod
+    @signed_in
+    async def mutate(root: Any, info: Any, input: Any) -> UpdateProduct:
+        async def work(session: Any) -> Any:
+            product = await find(
+                session, info, cm.Product, input.id, type_name="Product", field="id"
+            )
+            changes: dict[str, Any] = {}
+            for key in ("name", "description", "image_url"):
+                if input.get(key) is not None:
+                    changes[key] = input[key]
+            if input.get("price") is not None:
+                price_minor, currency = amount(input.price, "price")
+                if currency != product.currency:
+                    raise DomainError(
+                        ErrorCode.INVALID, f"The price must be in {product.currency}.", "price"
+                    )
+                changes["price_minor"] = price_minor
+            merchant_id = (
+                info.context.viewer.merchant_id if info.context.viewer.is_merchant else None
+            )
+            return await update_product(session, product.id, merchant_id=merchant_id, **changes)
+
+        product, errors = await run(info, work, PRODUCT_FIELDS)
+        return UpdateProduct(product=product, errors=errors)
+
+
+class AdjustStockInput(graphene.InputObjectType):
+    """A stock change."""
+
+    id = graphene.ID(required=True, description="The product.")
+    delta = graphene.Int(
+        required=True, description="Units to add (positive) or remove (negative); not zero."
+    )
+
+
+class AdjustStock(graphene.Mutation):
+    """Add or remove stock; stock never goes below zero."""
+
+    class Meta:
+        name = "AdjustStockPayload"
+
+    class Arguments:
+        input = AdjustStockInput(required=True, description="The change.")
+
+    product = graphene.Field(t.Product, description="The product with its new stock.")
+    errors = errors_field()
+
+    @staticmethod
+    @signed_in
+    async def mutate(root: Any, info: Any, input: Any) -> AdjustStock:
+        async def work(session: Any) -> Any:
+            product = await find(
+                session, info, cm.Product, input.id, type_name="Product", field="id"
+            )
+            merchant_id = (
+                info.context.viewer.merchant_id if info.context.viewer.is_merchant else None
+            )
+            return await adjust_stock(session, product.id, input.delta, merchant_id=merchant_id)
+
+        product, errors = await run(info, work, PRODUCT_FIELDS)
+        return AdjustStock(product=product, errors=errors)
+
+
+class SubmitProductForApprovalInput(graphene.InputObjectType):
+    """A submission of the product's concept (from DRAFT) or sample (from CONCEPT_APPROVED)."""
+
+    id = graphene.ID(required=True, description="The product.")
+    comment = graphene.String(description="A note for the reviewer.")
+
+
+class SubmitProductForApproval(graphene.Mutation):
+    """Submit a product's concept or sample for review by licensing staff."""
+
+    class Meta:
+        name = "SubmitProductForApprovalPayload"
+
+    class Arguments:
+        input = SubmitProductForApprovalInput(required=True, description="The submission.")
+
+    product = graphene.Field(t.Product, description="The product in its new stage.")
+    errors = errors_field()
+
+    @staticmethod
+    @signed_in
+    async def mutate(
+        root: Any,
+        info: Any,
+        input: Any,
+    ) -> SubmitProductForApproval:
+        async def work(session: Any) -> Any:
+            product = await find(
+                session, info, cm.Product, input.id, type_name="Product", field="id"
+            )
+            return await submit_product(
+                session,
+                product.id,
+                merchant_id=_merchant_of(info, product),
+                comment=input.comment or "",
+                now=info.context.now,
+            )
+
+        product, errors = await run(info, work, PRODUCT_FIELDS)
+        return SubmitProductForApproval(product=product, errors=errors)
+
+
+class CreateCinemaInput(graphene.InputObjectType):
+    """A new cinema."""
+
+    name = graphene.String(required=True, description="The cinema's name.")
+    city = graphene.String(required=True, description="The city.")
+    country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
+
+
+class CreateCinema(graphene.Mutation):
+    """Add a cinema (staff)."""
+
+    class Meta:
+        name = "CreateCinemaPayload"
+
+    class Arguments:
+        input = CreateCinemaInput(required=True, description="The cinema.")
+
+    cinema = graphene.Field(t.Cinema, description="The new cinema.")
+    errors = errors_field()
+
+    @staticmethod
+    @staff_only
+    async def mutate(root: Any, info: Any, input: Any) -> CreateCinema:
+        async def work(session: Any) -> Any:
+            return await create_cinema(
+                session, name=input.name, city=input.city, country=input.country
+            )
+
+        cinema, errors = await run(info, work)
+        return CreateCinema(cinema=cinema, errors=errors)
+
+
+class CreateShowtimeInput(graphene.InputObjectType):
+    """A new screening."""
+
+    film_id = graphene.ID(required=True, description="The film.")
+    cinema_id = graphene.ID(required=True, description="The cinema.")
+    starts_at = graphene.DateTime(
+        required=True, description="When it starts, with its UTC offset; in the future."
+    )
+    capacity = graphene.Int(required=True, description="Seats, at least 1.")
+    price = graphene.Field(graphene.NonNull(MoneyInput), description="The ticket price.")
+
+
+class CreateShowtime(graphene.Mutation):
+    """Schedule a showtime (staff)."""
+
+    class Meta:
+        name = "CreateShowtimePayload"
+
+    class Arguments:
+        input = CreateShowtimeInput(required=True, description="The showtime.")
+
+    showtime = graphene.Field(t.Showtime, description="The new showtime.")
+    errors = errors_field()
+
+    @staticmethod
+    @staff_only
+    async def mutate(root: Any, info: Any, input: Any) -> CreateShowtime:
+        async def work(session: Any) -> Any:
+            film = await find(
+                session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
+            )
+            cinema = await find(
+                session, info, cm.Cinema, input.cinema_id, type_name="Cinema", field="cinemaId"
+            )
+            price_minor, currency = amount(input.price, "price")
+            return await create_showtime(
+                session,
+                film_id=film.id,
+                cinema_id=cinema.id,
+                starts_at=aware(input.starts_at, "startsAt"),
+                capacity=input.capacity,
+                price_minor=price_minor,
+                currency=currency,
+                now=info.context.now,
+            )
+
+        showtime, errors = await run(info, work, {"price_minor": "price"})
+        return CreateShowtime(showtime=showtime, errors=errors)
+
+
+class BundleComponentInput(graphene.InputObjectType):
+    """A merch part of a bundle."""
+
+    product_id = graphene.ID(required=True, description="The product.")
+    qty = graphene.Int(required=True, description="Units per bundle, at least 1.")
+
+
+class CreateBundleOfferInput(graphene.InputObjectType):
+    """A new ticket-plus-merch offer of one film."""
+
+    film_id = graphene.ID(required=True, description="The film of the ticket.")
+    code = graphene.String(required=True, description="A unique offer code.")
+    name = graphene.String(required=True, description="The offer's name.")
+    description = graphene.String(description="A description for shoppers.")
+    price = graphene.Field(graphene.NonNull(MoneyInput), description="The bundle price.")
+    valid_from = graphene.DateTime(required=True, description="When it goes on sale.")
+    valid_to = graphene.DateTime(required=True, description="When it stops being sold.")
+    per_order_limit = graphene.Int(required=True, description="Bundles per order at most.")
+    components = graphene.List(
+        graphene.NonNull(BundleComponentInput), required=True, description="The merch parts."
+    )
+
+
+class CreateBundleOffer(graphene.Mutation):
+    """Create a film's bundle offer (staff)."""
+
+    class Meta:
+        name = "CreateBundleOfferPayload"
+
+    class Arguments:
+        input = CreateBundleOfferInput(required=True, description="The offer.")
+
+    bundle_offer = graphene.Field(t.BundleOffer, description="The new offer.")
+    errors = errors_field()
+
+    @staticmethod
+    @staff_only
+    async def mutate(root: Any, info: Any, input: Any) -> CreateBundleOffer:
+        async def work(session: Any) -> Any:
+            film = await find(
+                session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
+            )
+            components = []
+            for i, part in enumerate(input.components):
+                product = await find(
+                    session, info, cm.Product, part.product_id,
+                    type_name="Product", field=f"components.{i}.productId",
+                )  # fmt: skip
+                components.append((product.id, part.qty))
+            price_minor, currency = amount(input.price, "price")
+            return await create_bundle_offer(
+                session,
+                film_id=film.id,
+                code=input.code,
+                name=input.name,
+                description=input.description or "",
+                price_minor=price_minor,
+                currency=currency,
+                valid_from=aware(input.valid_from, "validFrom"),
+                valid_to=aware(input.valid_to, "validTo"),
+                per_order_limit=input.per_order_limit,
+                components=components,
+            )
+
+        offer, errors = await run(info, work, {"price_minor": "price"})
+        return CreateBundleOffer(bundle_offer=offer, errors=errors)
+
+
+class CatalogMutations(graphene.ObjectType):
+    create_product = CreateProduct.Field(description=CreateProduct.__doc__)
+    update_product = UpdateProduct.Field(description=UpdateProduct.__doc__)
+    adjust_stock = AdjustStock.Field(description=AdjustStock.__doc__)
+    submit_product_for_approval = SubmitProductForApproval.Field(
+        description=SubmitProductForApproval.__doc__
+    )
+    create_cinema = CreateCinema.Field(description=CreateCinema.__doc__)
+    create_showtime = CreateShowtime.Field(description=CreateShowtime.__doc__)
+    create_bundle_offer = CreateBundleOffer.Field(description=CreateBundleOffer.__doc__)

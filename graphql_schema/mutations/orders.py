@@ -1,0 +1,87 @@
+"""Order mutations: refunds (staff)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from graphql_schema import types as t
+from graphql_schema.auth import staff_only
+from graphql_schema.mutations.base import actor_name, errors_field, find, not_found, run
+from graphql_schema.relay import decode_pk
+from orders import models as om
+from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
+from orders.refunds import refund_order_lines
+
+
+class RefundLineInput(graphene.InputObjectType):
+    """Units of one order line to refund."""
+
+    line_id = graphene.ID(required=True, description="The order line (an OrderLine ID).")
+    quantity = graphene.Int(required=True, description="How many of its units.")
+
+
+class RefundOrderLinesInput(graphene.InputObjectType):
+    """A refund of some lines of a paid order, or of everything left when `lines` is null."""
+
+    order_id = graphene.ID(required=True, description="The order.")
+    lines = graphene.List(
+        graphene.NonNull(RefundLineInput), description="The lines; null refunds all that is left."
+    )
+    restock = graphene.Boolean(description="Put refunded merch back in stock (default false).")
+    reason = graphene.String(description="Why, for the record.")
+
+
+def _gateway(info: Any) -> StripeGateway | None:
+    try:
+        return gateway_for(info.context.app)
+    except PaymentUnavailable:
+        return None  # the service refuses with PAYMENT_UNAVAILABLE when it needs Stripe
+
+
+class RefundOrderLines(graphene.Mutation):
+    """Refund order lines through Stripe and post the ledger reversals (staff)."""
+
+    class Meta:
+        name = "RefundOrderLinesPayload"
+
+    class Arguments:
+        input = RefundOrderLinesInput(required=True, description="The refund.")
+
+    order = graphene.Field(t.Order, description="The order after the refund.")
+    errors = errors_field()
+
+    @staticmethod
+    @staff_only
+    async def mutate(root: Any, info: Any, input: Any) -> RefundOrderLines:
+        async def work(session: Any) -> Any:
+            order = await find(
+                session, info, om.Order, input.order_id, type_name="Order", field="orderId"
+            )
+            lines = None
+            if input.get("lines") is not None:
+                lines = []
+                for i, line in enumerate(input.lines):
+                    pk = decode_pk(line.line_id, "OrderLine")
+                    if pk is None:
+                        raise not_found("order line", f"lines.{i}.lineId")
+                    lines.append((pk, line.quantity))
+            await refund_order_lines(
+                session,
+                order.id,
+                lines,
+                restock=bool(input.get("restock")),
+                by=await actor_name(session, info),
+                gateway=_gateway(info),
+                now=info.context.now,
+                reason=input.get("reason") or "",
+            )
+            return await session.get(om.Order, order.id)
+
+        order, errors = await run(info, work, {"order": "orderId", "order_id": "orderId"})
+        return RefundOrderLines(order=order, errors=errors)
+
+
+class OrderMutations(graphene.ObjectType):
+    refund_order_lines = RefundOrderLines.Field(description=RefundOrderLines.__doc__)
