@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -112,7 +112,9 @@ async def create_bundle_offer(
             CatalogError.INVALID_PRICE, "The bundle price must be positive.", "price_minor"
         )
     currency = check_currency(currency)
-    if valid_from.tzinfo is None or valid_to.tzinfo is None or valid_to <= valid_from:
+    if valid_from.tzinfo is None or valid_to.tzinfo is None:
+        raise _refuse(CatalogError.INVALID_WINDOW, "The window needs aware times.", "valid_from")
+    if valid_to <= valid_from:
         raise _refuse(
             CatalogError.INVALID_WINDOW, "valid_to must come after valid_from.", "valid_to"
         )
@@ -212,7 +214,7 @@ async def create_bundle_offer(
     return await get_bundle_offer(session, offer.id)
 
 
-def _with_components(query):  # type: ignore[no-untyped-def]
+def _with_components(query: Select[tuple[BundleOffer]]) -> Select[tuple[BundleOffer]]:
     return query.options(
         selectinload(BundleOffer.components).selectinload(BundleComponent.product)
     ).execution_options(populate_existing=True)

@@ -70,10 +70,12 @@ async def check_in(
     WRONG_SHOWTIME (when the door checks for `showtime_id`), ALREADY_USED (saying when).
     The admission is one conditional UPDATE, so two scanners never both admit a ticket."""
     code = (code or "").strip()
-    ticket = await session.scalar(
-        select(Ticket).where(Ticket.code == code).execution_options(populate_existing=True)
-    )
-    if ticket is None or not code:
+    ticket = None
+    if code:
+        ticket = await session.scalar(
+            select(Ticket).where(Ticket.code == code).execution_options(populate_existing=True)
+        )
+    if ticket is None:
         raise DomainError(CatalogError.UNKNOWN_TICKET, "No ticket has this code.", "code")
     if ticket.voided_at is not None:
         raise DomainError(CatalogError.TICKET_VOID, "This ticket was cancelled.", "code")
