@@ -1,0 +1,121 @@
+"""The safety nets: reconcile a lost webhook, expire unpaid orders (SPEC §6, DESIGN §6)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+
+from catalog.models import Ticket
+from licensing.models import RoyaltyEntry
+from orders.models import OrderStatus, Reservation, ReservationStatus
+from orders.payments import StripeGateway
+from orders.reconcile import expire_orders, reconcile_payments
+from tests.fixtures.stripe import LocalStripe
+from tests.orders.shop import (
+    Shop,
+    checkout,
+    count,
+    fetch_order,
+    full_cart,
+    seats_taken,
+    stock_of,
+)
+from tiein.cli import main
+from tiein.db import Database
+
+
+async def test_a_payment_whose_webhook_was_lost_is_fulfilled_by_reconcile_once(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    # The shopper paid, then the app crashed: no webhook, no fulfilment.
+    paid = await checkout(db, full_cart(shop), gateway, now=now)
+    await gateway.confirm_intent(paid.order.payment_intent_id or "", "pm_card_visa")
+    unpaid = await checkout(db, full_cart(shop), gateway, now=now)
+
+    first = await reconcile_payments(db, gateway, now=now)
+    second = await reconcile_payments(db, gateway, now=now)
+
+    assert (first.checked, first.paid, first.unchanged) == (2, 1, 1)
+    assert (second.checked, second.paid) == (1, 0)  # the paid order is no longer pending
+    assert (await fetch_order(db, paid.order.id)).status == OrderStatus.PAID
+    assert (await fetch_order(db, unpaid.order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert await count(db, Ticket) == 2
+    assert await count(db, RoyaltyEntry) == 3
+
+
+async def test_reconcile_racing_the_webhook_still_fulfils_once(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    paid = await checkout(db, full_cart(shop), gateway, now=now)
+    await gateway.confirm_intent(paid.order.payment_intent_id or "", "pm_card_visa")
+
+    reports = await asyncio.gather(*(reconcile_payments(db, gateway, now=now) for _ in range(3)))
+
+    assert sum(r.paid for r in reports) == 1
+    assert await count(db, Ticket) == 2
+    assert await count(db, RoyaltyEntry) == 3
+
+
+async def test_expire_releases_the_items_of_unpaid_orders_and_cancels_their_intents(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    late = await checkout(db, full_cart(shop), gateway, now=now)
+    fresh = await checkout(db, full_cart(shop), gateway, now=now + timedelta(minutes=10))
+    assert await stock_of(db, shop.shirt_id) == 50 - 6
+
+    report = await expire_orders(db, gateway, now=now + timedelta(minutes=16))
+    again = await expire_orders(db, gateway, now=now + timedelta(minutes=16))
+
+    assert (report.checked, report.expired) == (1, 1)
+    assert again.checked == 0
+    assert (await fetch_order(db, late.order.id)).status == OrderStatus.EXPIRED
+    assert (await fetch_order(db, fresh.order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert await stock_of(db, shop.shirt_id) == 50 - 3
+    assert await stock_of(db, shop.poster_id) == 50 - 2
+    assert await seats_taken(db, shop.showtime_id) == 2
+    assert await count(db, Reservation, Reservation.status == ReservationStatus.RELEASED) == 3
+    intent = await gateway.retrieve_intent(late.order.payment_intent_id or "")
+    assert intent.status == "canceled"
+
+
+async def test_expire_never_expires_an_order_whose_payment_went_through(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    # Paid at the last second, webhook not yet in: expire finds the success and fulfils.
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+    await gateway.confirm_intent(placed.order.payment_intent_id or "", "pm_card_visa")
+
+    report = await expire_orders(db, gateway, now=now + timedelta(minutes=16))
+
+    assert (report.expired, report.paid) == (0, 1)
+    assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
+    assert await stock_of(db, shop.shirt_id) == 47
+
+
+@pytest.mark.slow
+async def test_the_reconcile_and_expire_verbs_run_from_the_command_line(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    localstripe: LocalStripe,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    now: datetime,
+) -> None:
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+    await gateway.confirm_intent(placed.order.payment_intent_id or "", "pm_card_visa")
+    monkeypatch.setenv("TIEIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("STRIPE_SECRET_KEY", localstripe.secret_key)
+    monkeypatch.setenv("STRIPE_API_BASE", localstripe.url)
+
+    # The verbs run their own event loop: give them a thread.
+    assert await asyncio.to_thread(main, ["payments", "reconcile"]) == 0
+    assert await asyncio.to_thread(main, ["orders", "expire"]) == 0
+
+    out = capsys.readouterr().out
+    assert "payments reconciled: checked 1, paid 1" in out
+    assert "orders expired: checked 0" in out
+    assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
