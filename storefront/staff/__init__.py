@@ -3,7 +3,16 @@ refunds. Every view is wrapped in `require_staff`; every form carries the CSRF t
 
 from __future__ import annotations
 
-from storefront.staff import agreements, approvals, auth, dashboard, periods, tickets
+from storefront.staff import (
+    agreements,
+    approvals,
+    auth,
+    dashboard,
+    periods,
+    refunds,
+    reports,
+    tickets,
+)
 from storefront.staff.common import format_bps
 from storefront.web import templates
 
@@ -13,7 +22,9 @@ NAV = [
     ("staff_approvals", "Approvals"),
     ("staff_agreements", "Agreements"),
     ("staff_periods", "Periods"),
+    ("staff_reports", "Reports"),
     ("staff_check_in", "Check-in"),
+    ("staff_orders", "Orders"),
 ]
 
 staff_routes: list = [
@@ -22,7 +33,9 @@ staff_routes: list = [
     *approvals.routes,
     *agreements.routes,
     *periods.routes,
+    *reports.routes,
     *tickets.routes,
+    *refunds.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV

@@ -1,0 +1,123 @@
+"""Orders for staff: find an order, see its lines and refunds, refund it whole or in part."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from orders.codes import OrderError
+from orders.fulfilment import order_lines
+from orders.models import Order
+from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
+from orders.refunds import refund_order_lines, refunds_of_order
+from storefront.staff.auth import require_staff, staff_name
+from storefront.staff.common import error_message, flash, page
+from storefront.web import read_form
+from tiein.db import now_utc
+from tiein.errors import DomainError
+from tiein.money import format_money
+
+RECENT = 50
+
+
+@require_staff
+async def orders_page(request: Request) -> Response:
+    number = request.query_params.get("number", "").strip()[:32]
+    async with request.app.state.db.read_session() as session:
+        if number:
+            found = await session.scalar(select(Order.number).where(Order.number == number))
+            if found:
+                return RedirectResponse(
+                    request.url_for("staff_order", number=found), status_code=303
+                )
+        recent = list(
+            await session.scalars(select(Order).order_by(Order.created_at.desc()).limit(RECENT))
+        )
+    return page(
+        request,
+        "staff/orders.html",
+        orders=recent,
+        number=number,
+        not_found=bool(number),
+    )
+
+
+async def _order(session, number: str) -> Order:  # type: ignore[no-untyped-def]
+    order = await session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise HTTPException(404)
+    return order
+
+
+@require_staff
+async def order_page(request: Request) -> Response:
+    async with request.app.state.db.read_session() as session:
+        order = await _order(session, request.path_params["number"])
+        lines = await order_lines(session, order.id)
+        refunds = await refunds_of_order(session, order)
+    return page(request, "staff/order.html", order=order, lines=lines, refunds=refunds)
+
+
+def _wanted_lines(form: FormData, line_ids: list[int]) -> list[tuple[int, int]] | None:
+    """The (line id, quantity) pairs asked for, or None for "refund everything left"."""
+    if form.get("scope") == "all":
+        return None
+    wanted = []
+    for line_id in line_ids:
+        text = str(form.get(f"qty_{line_id}", "") or "0").strip()
+        if not text.isdigit():
+            raise DomainError(
+                OrderError.INVALID_REFUND, f"{text!r} is not a quantity.", f"qty_{line_id}"
+            )
+        if int(text) > 0:
+            wanted.append((line_id, int(text)))
+    if not wanted:
+        raise DomainError(OrderError.INVALID_REFUND, "Choose at least one unit to refund.", "lines")
+    return wanted
+
+
+def _gateway(request: Request, order: Order) -> StripeGateway | None:
+    """Stripe, when the order was paid through it; the service refuses if it is missing."""
+    if not order.payment_intent_id:
+        return None
+    try:
+        return gateway_for(request.app)
+    except PaymentUnavailable:
+        return None
+
+
+@require_staff
+async def refund(request: Request) -> Response:
+    form = await read_form(request)
+    number = request.path_params["number"]
+    try:
+        async with request.app.state.db.session() as session:
+            order = await _order(session, number)
+            line_ids = [line.id for line in await order_lines(session, order.id)]
+            made = await refund_order_lines(
+                session,
+                order.id,
+                _wanted_lines(form, line_ids),
+                restock=form.get("restock") == "on",
+                by=staff_name(request),
+                gateway=_gateway(request, order),
+                now=now_utc(),
+                reason=str(form.get("reason", ""))[:2000],
+            )
+            message = f"Refunded {format_money(made.amount_minor, order.currency)}."
+    except DomainError as error:
+        flash(request, error_message(error), "error")
+    else:
+        flash(request, message)
+    return RedirectResponse(request.url_for("staff_order", number=number), status_code=303)
+
+
+routes = [
+    Route("/staff/orders", orders_page, methods=["GET"], name="staff_orders"),
+    Route("/staff/orders/{number}", order_page, methods=["GET"], name="staff_order"),
+    Route("/staff/orders/{number}/refund", refund, methods=["POST"], name="staff_refund"),
+]

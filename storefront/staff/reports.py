@@ -1,0 +1,367 @@
+"""Staff reports: royalties by group, film-to-commerce and MG pace, as tables with SVG charts,
+each with a CSV download.
+
+Each report's table is declared once as columns (a CSV header, a page header, a getter and
+whether it is money); the page and the CSV are both rendered from the same rows and the
+same columns, so their figures cannot disagree. Money on the page goes through
+`format_money` (the `money` filter: symbol or code, grouped digits), in the CSV through
+`format_amount` with a currency column, so both carry the currency and neither a float.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from licensing.reports import GROUPS, film_commerce_report, mg_pace, royalty_report
+from storefront.charts import Bar, bar_chart
+from storefront.staff.auth import require_staff
+from storefront.staff.common import error_message, page
+from tiein.db import now_utc
+from tiein.errors import DomainError
+from tiein.money import format_amount, format_money
+from tiein.periods import check_period, period_of
+
+CHART_BARS = 25  # the chart shows the largest rows; the table shows them all
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the CSV header
+    label: str  # the page header
+    get: Callable[[Any], Any]
+    money: bool = False
+    number: bool = False
+
+    def csv(self, row: Any) -> str:
+        value = self.get(row)
+        if value is None:
+            return ""
+        if self.money:
+            return format_amount(value, row_currency(row))
+        text = str(value)
+        # A cell that a spreadsheet would run as a formula is quoted as text.
+        if not self.number and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + text
+        return text
+
+    def html(self, row: Any) -> str:
+        value = self.get(row)
+        if value is None:
+            return "—"
+        if self.money:
+            return format_money(value, row_currency(row))
+        return str(value)
+
+
+def row_currency(row: Any) -> str:
+    return row["currency"] if isinstance(row, dict) else row.currency
+
+
+@dataclass(frozen=True)
+class Table:
+    ident: str
+    columns: Sequence[Column]
+    rows: Sequence[Any]
+
+    @property
+    def headers(self) -> list[tuple[str, bool]]:
+        return [(c.label, c.money or c.number) for c in self.columns]
+
+    @property
+    def cells(self) -> list[list[tuple[str, bool]]]:
+        return [[(c.html(r), c.money or c.number) for c in self.columns] for r in self.rows]
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([c.key for c in self.columns])
+        for row in self.rows:
+            writer.writerow([c.csv(row) for c in self.columns])
+        return out.getvalue()
+
+
+def percent(value: Decimal) -> str:
+    """A ratio as a percentage with one decimal: Decimal("0.3752") → "37.5 %"."""
+    return f"{(value * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)} %"
+
+
+# --- royalties by group -------------------------------------------------------------------
+
+GROUP_COLUMNS = {
+    "film": Column("film", "Film", lambda r: r.film_title),
+    "merchant": Column("merchant", "Licensee", lambda r: r.merchant_name),
+    "territory": Column("territory", "Territory", lambda r: r.territory),
+    "channel": Column(
+        "channel", "Channel", lambda r: r.channel.value if r.channel is not None else None
+    ),
+}
+ROYALTY_FIGURES = [
+    Column("currency", "Currency", lambda r: r.currency),
+    Column("entries", "Entries", lambda r: r.entries, number=True),
+    Column("units", "Units", lambda r: r.units, number=True),
+    Column("net_sales", "Net sales", lambda r: r.net_minor, money=True),
+    Column("royalty", "Royalty", lambda r: r.royalty_minor, money=True),
+]
+
+
+def _group_by(request: Request) -> list[str]:
+    """group_by=film&group_by=territory or group_by=film,territory; film by default."""
+    names = [p for v in request.query_params.getlist("group_by") for p in v.split(",")]
+    names = [n.strip().lower() for n in names if n.strip()]
+    return names or ["film"]
+
+
+async def royalties_table(request: Request, period: str, groups: list[str]) -> Table:
+    async with request.app.state.db.read_session() as session:
+        rows = await royalty_report(session, period, groups)
+    columns = [GROUP_COLUMNS[g] for g in GROUPS if g in groups] + ROYALTY_FIGURES
+    return Table("royalties", columns, rows)
+
+
+def royalties_charts(table: Table, period: str, groups: list[str]) -> list[Markup]:
+    """One bar chart of royalty per group for each currency (amounts never mix)."""
+    charts = []
+    by = ", ".join(g for g in GROUPS if g in groups)
+    group_columns = [GROUP_COLUMNS[g] for g in GROUPS if g in groups]
+    for currency in sorted({r.currency for r in table.rows}):
+        rows = [r for r in table.rows if r.currency == currency]
+        largest = sorted(rows, key=lambda r: -abs(r.royalty_micros))[:CHART_BARS]
+        bars = [
+            Bar(
+                " · ".join(c.html(r) for c in group_columns),
+                r.royalty_minor,
+                format_money(r.royalty_minor, currency),
+            )
+            for r in largest
+        ]
+        shown = f"the {len(bars)} largest of {len(rows)} groups" if len(rows) > len(bars) else ""
+        charts.append(
+            bar_chart(
+                bars,
+                title=f"Royalty earned by {by}, {period} ({currency})",
+                description=(
+                    f"Royalty earned in {period} in {currency} per {by}"
+                    f"{', ' + shown if shown else ''}; the table has every figure."
+                ),
+                ident=f"royalties-{currency}",
+            )
+        )
+    return charts
+
+
+# --- film to commerce ---------------------------------------------------------------------
+
+FILM_COMMERCE_COLUMNS = [
+    Column("film", "Film", lambda r: r["film"]),
+    Column("tickets_sold", "Tickets", lambda r: r["tickets_sold"], number=True),
+    Column("bundles_sold", "Bundles", lambda r: r["bundles_sold"], number=True),
+    Column("ticket_orders", "Ticket orders", lambda r: r["ticket_orders"], number=True),
+    Column("ticket_orders_with_merch", "…with merch", lambda r: r["with_merch"], number=True),
+    Column("merch_attach_rate", "Attach rate", lambda r: r["attach_rate"], number=True),
+    Column("merch_units", "Merch units", lambda r: r["merch_units"], number=True),
+    Column("currency", "Currency", lambda r: r["currency"] or None),
+    Column("merch_net", "Merch net", lambda r: r["net"], money=True),
+    Column("royalty", "Royalty", lambda r: r["royalty"], money=True),
+]
+
+
+async def film_commerce_table(request: Request, period: str) -> tuple[Table, list[Any]]:
+    """One table row per film and currency (a film without merch money has one row)."""
+    async with request.app.state.db.read_session() as session:
+        films = await film_commerce_report(session, period)
+    rows = []
+    for f in films:
+        base = {
+            "film": f.film_title,
+            "tickets_sold": f.tickets_sold,
+            "bundles_sold": f.bundles_sold,
+            "ticket_orders": f.ticket_orders,
+            "with_merch": f.ticket_orders_with_merch,
+            "attach_rate": percent(f.merch_attach_rate),
+            "merch_units": f.merch_units,
+        }
+        amounts = f.money or ()
+        if not amounts:
+            rows.append({**base, "currency": "", "net": None, "royalty": None})
+        for m in amounts:
+            rows.append(
+                {**base, "currency": m.currency, "net": m.net_minor, "royalty": m.royalty_minor}
+            )
+    return Table("film-commerce", FILM_COMMERCE_COLUMNS, rows), films
+
+
+def film_commerce_chart(films: list[Any], period: str) -> Markup:
+    bars = [
+        Bar(f.film_title, f.merch_attach_rate, percent(f.merch_attach_rate))
+        for f in films
+        if f.ticket_orders
+    ][:CHART_BARS]
+    return bar_chart(
+        bars,
+        title=f"Merch attach rate by film, {period}",
+        description=(
+            f"Share of each film's ticket orders in {period} that also bought merchandise; "
+            "the table has every figure."
+        ),
+        ident="film-attach",
+    )
+
+
+# --- MG pace ------------------------------------------------------------------------------
+
+
+def _share(part: int, whole: int) -> Decimal:
+    return Decimal(part) / Decimal(whole) if whole else Decimal(0)
+
+
+MG_PACE_COLUMNS = [
+    Column("agreement", "Agreement", lambda r: r.agreement_code),
+    Column("currency", "Currency", lambda r: r.currency),
+    Column("start_date", "Start", lambda r: r.start_date.isoformat()),
+    Column("end_date", "End", lambda r: r.end_date.isoformat()),
+    Column(
+        "minimum_guarantee", "Minimum guarantee", lambda r: r.minimum_guarantee_minor, money=True
+    ),
+    Column("advance", "Advance", lambda r: r.advance_minor, money=True),
+    Column("earned_to_date", "Earned to date", lambda r: r.earned_to_date_minor, money=True),
+    Column(
+        "earned_share_of_mg",
+        "Share of MG",
+        lambda r: percent(_share(r.earned_to_date_minor, r.minimum_guarantee_minor)),
+        number=True,
+    ),
+    Column("days_elapsed", "Days elapsed", lambda r: r.days_elapsed, number=True),
+    Column("term_days", "Term days", lambda r: r.term_days, number=True),
+    Column("projected_earned", "Projected", lambda r: r.projected_earned_minor, money=True),
+    Column("shortfall_now", "Shortfall now", lambda r: r.shortfall_now_minor, money=True),
+    Column(
+        "projected_shortfall",
+        "Projected shortfall",
+        lambda r: r.projected_shortfall_minor,
+        money=True,
+    ),
+    Column("on_pace", "On pace", lambda r: "yes" if r.on_pace else "no"),
+]
+
+
+async def mg_pace_table(request: Request) -> Table:
+    async with request.app.state.db.read_session() as session:
+        rows = await mg_pace(session, today=now_utc().date())
+    return Table("mg-pace", MG_PACE_COLUMNS, rows)
+
+
+def mg_pace_chart(table: Table) -> Markup:
+    bars = [
+        Bar(
+            r.agreement_code,
+            _share(r.projected_earned_minor, r.minimum_guarantee_minor),
+            f"{percent(_share(r.projected_earned_minor, r.minimum_guarantee_minor))} projected",
+        )
+        for r in table.rows[:CHART_BARS]
+    ]
+    return bar_chart(
+        bars,
+        title="Projected royalty as a share of the minimum guarantee",
+        description=(
+            "For each active agreement with a minimum guarantee: the royalty projected at the "
+            "current run-rate to the end of the term, as a share of the guarantee (100 % is on "
+            "pace); the table has every figure."
+        ),
+        ident="mg-pace",
+    )
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+def _csv(table: Table, filename: str) -> Response:
+    return Response(
+        table.to_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _period(request: Request) -> str:
+    return check_period(request.query_params.get("period") or period_of(now_utc()))
+
+
+@require_staff
+async def reports_page(request: Request) -> Response:
+    groups = _group_by(request)
+    period = request.query_params.get("period") or period_of(now_utc())
+    context: dict[str, Any] = {"period": period, "groups": groups, "all_groups": GROUPS}
+    try:
+        period = check_period(period)
+        royalties = await royalties_table(request, period, groups)
+    except DomainError as error:
+        return page(request, "staff/reports.html", 400, error=error_message(error), **context)
+    films, film_rows = await film_commerce_table(request, period)
+    pace = await mg_pace_table(request)
+    query = "&".join(f"group_by={g}" for g in GROUPS if g in groups)
+    return page(
+        request,
+        "staff/reports.html",
+        error=None,
+        **{**context, "period": period},
+        royalties=royalties,
+        royalties_charts=royalties_charts(royalties, period, groups),
+        royalties_csv=f"{request.url_for('staff_royalties_csv').path}?period={period}&{query}",
+        films=films,
+        films_chart=film_commerce_chart(film_rows, period),
+        films_csv=f"{request.url_for('staff_film_commerce_csv').path}?period={period}",
+        pace=pace,
+        pace_chart=mg_pace_chart(pace),
+    )
+
+
+@require_staff
+async def royalties_csv(request: Request) -> Response:
+    groups = _group_by(request)
+    try:
+        period = _period(request)
+        table = await royalties_table(request, period, groups)
+    except DomainError as error:
+        return Response(error_message(error), status_code=400, media_type="text/plain")
+    return _csv(table, f"royalties-{period}-{'-'.join(groups)}.csv")
+
+
+@require_staff
+async def film_commerce_csv(request: Request) -> Response:
+    try:
+        period = _period(request)
+    except DomainError as error:
+        return Response(error_message(error), status_code=400, media_type="text/plain")
+    table, _ = await film_commerce_table(request, period)
+    return _csv(table, f"film-commerce-{period}.csv")
+
+
+@require_staff
+async def mg_pace_csv(request: Request) -> Response:
+    table = await mg_pace_table(request)
+    return _csv(table, f"mg-pace-{now_utc().date().isoformat()}.csv")
+
+
+routes = [
+    Route("/staff/reports", reports_page, methods=["GET"], name="staff_reports"),
+    Route(
+        "/staff/reports/royalties.csv", royalties_csv, methods=["GET"], name="staff_royalties_csv"
+    ),
+    Route(
+        "/staff/reports/film-commerce.csv",
+        film_commerce_csv,
+        methods=["GET"],
+        name="staff_film_commerce_csv",
+    ),
+    Route("/staff/reports/mg-pace.csv", mg_pace_csv, methods=["GET"], name="staff_mg_pace_csv"),
+]
