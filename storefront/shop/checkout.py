@@ -4,6 +4,8 @@ turn their DomainErrors into messages next to the field they are about."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +17,7 @@ from catalog.tickets import ticket_qr_svg
 from orders.cart import Cart, cart_summary
 from orders.checkout import confirm_with_token, order_by_access, place_order
 from orders.models import LineKind, Order, OrderStatus
-from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
+from orders.payments import PaymentUnavailable, StripeGateway
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart
 from storefront.shop.common import (
@@ -51,11 +53,19 @@ def pay_url(order: Order, key: str) -> str:
     return f"/pay/{order.number}?{urlencode({'key': key})}"
 
 
-def _gateway(request: Request) -> StripeGateway | None:
+@asynccontextmanager
+async def _gateway(request: Request) -> AsyncIterator[StripeGateway | None]:
+    """A Stripe gateway for this request (None when no keys are configured), closed after
+    it: nothing outlives the request, so no connection is left open at shutdown."""
     try:
-        return gateway_for(request.app)
+        gateway = StripeGateway(request.app.state.settings)
     except PaymentUnavailable:
-        return None
+        yield None
+        return
+    try:
+        yield gateway
+    finally:
+        await gateway.close()
 
 
 def _needs_shipping(cart: Cart) -> bool:
@@ -111,7 +121,7 @@ async def checkout_submit(request: Request) -> Response:
     values["country"] = values["country"].upper()
     settings = request.app.state.settings
     try:
-        async with writing(request) as session:
+        async with _gateway(request) as gateway, writing(request) as session:
             placed = await place_order(
                 session,
                 cart,
@@ -120,7 +130,7 @@ async def checkout_submit(request: Request) -> Response:
                 shipping_name=values["shipping_name"],
                 shipping_address=values["shipping_address"],
                 now=now(request),
-                gateway=_gateway(request),
+                gateway=gateway,
                 reservation_minutes=settings.reservation_minutes,
             )
     except DomainError as exc:
@@ -184,14 +194,14 @@ async def pay_confirm(request: Request) -> Response:
         return JSONResponse({"status": "error", "message": "Bad request."}, 400)
     check_csrf_header(request, request.headers.get("x-csrf-token") or body.get("csrf_token"))
     key = str(body.get("key") or "")
-    gateway = _gateway(request)
-    if gateway is None:
-        return JSONResponse(
-            {"status": "error", "message": "Payments are not configured on this site."}, 503
-        )
     try:
-        async with writing(request) as session:
+        async with _gateway(request) as gateway, writing(request) as session:
             order = await _order_for(request, session, request.path_params["number"], key)
+            if gateway is None:
+                return JSONResponse(
+                    {"status": "error", "message": "Payments are not configured on this site."},
+                    503,
+                )
             step = await confirm_with_token(
                 session, order, str(body.get("token") or ""), gateway=gateway, now=now(request)
             )

@@ -36,9 +36,6 @@ async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.A
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
-    gateway = getattr(app.state, "stripe_gateway", None)
-    if gateway is not None:
-        await gateway.close()
 
 
 def token_of(html: str) -> str:
