@@ -1,0 +1,120 @@
+"""Refunds from the staff order page, through Stripe (localstripe), exactly as the service does
+them: some units of a line, then everything left; stock only when asked (SPEC §6)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from catalog.models import Ticket
+from orders.checkout import confirm_payment
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund
+from orders.payments import StripeGateway
+from tests.orders.shop import Shop, build_shop, checkout, full_cart, ledger, stock_of
+from tests.storefront.staff_world import csrf, make_staff, sign_in
+from tiein.config import Settings
+from tiein.db import Database, now_utc
+
+
+@pytest.fixture
+async def staff_client(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """A signed-in staff browser on an app configured for localstripe."""
+    from tiein.app import create_app
+
+    app = create_app(stripe_settings, database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        await make_staff(db)
+        await sign_in(c)
+        yield c
+    made = getattr(app.state, "stripe_gateway", None)
+    if made is not None:
+        await made.close()
+
+
+async def _paid_order(db: Database, gateway: StripeGateway, now: datetime) -> tuple[Shop, Order]:
+    shop = await build_shop(db, now=now)
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+    async with db.session() as s:
+        order = await s.get(Order, placed.order.id)
+        step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    assert step.status == "succeeded"
+    async with db.read_session() as s:
+        return shop, await s.get(Order, placed.order.id)
+
+
+async def _lines(db: Database, order_id: int) -> dict[LineKind, OrderLine]:
+    async with db.read_session() as s:
+        rows = await s.scalars(select(OrderLine).where(OrderLine.order_id == order_id))
+        return {line.kind: line for line in rows}
+
+
+async def test_staff_refund_one_shirt_with_restock_then_everything_left(
+    staff_client: httpx.AsyncClient, db: Database, gateway: StripeGateway
+) -> None:
+    shop, order = await _paid_order(db, gateway, now_utc())
+    lines = await _lines(db, order.id)
+    shirt = lines[LineKind.PRODUCT]
+    stock_before = await stock_of(db, shop.shirt_id)
+
+    page = await staff_client.get(f"/staff/orders/{order.number}")
+    assert page.status_code == 200
+    assert f'name="qty_{shirt.id}"' in page.text
+    assert "US$102.00" in page.text  # the total, with its currency
+
+    token = await csrf(staff_client, f"/staff/orders/{order.number}")
+    form = {"csrf_token": token, "scope": "lines", "restock": "on", "reason": "torn"}
+    form |= {f"qty_{line.id}": "0" for line in lines.values()}
+    form[f"qty_{shirt.id}"] = "1"
+    response = await staff_client.post(f"/staff/orders/{order.number}/refund", data=form)
+    assert response.status_code == 303
+    shown = await staff_client.get(response.headers["location"])
+    assert "Refunded US$25.00." in shown.text
+    assert "partially refunded" in shown.text
+
+    assert await stock_of(db, shop.shirt_id) == stock_before + 1
+    async with db.read_session() as s:
+        (refund,) = (await s.scalars(select(Refund).where(Refund.order_id == order.id))).all()
+    assert refund.amount_minor == 2500 and refund.restock and refund.created_by == "desk-officer"
+    assert refund.stripe_refund_id  # Stripe made it
+    reversal = [e for e in await ledger(db) if e.units < 0]
+    assert [(e.units, e.net_minor) for e in reversal] == [(-1, -2500)]
+
+    # Asking for more than is left is refused by the rule, and nothing changes.
+    token = await csrf(staff_client, f"/staff/orders/{order.number}")
+    too_many = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "5"}
+    response = await staff_client.post(f"/staff/orders/{order.number}/refund", data=too_many)
+    assert "INVALID_REFUND" in (await staff_client.get(response.headers["location"])).text
+
+    # Everything left, without restocking: the order is refunded, its tickets void.
+    token = await csrf(staff_client, f"/staff/orders/{order.number}")
+    response = await staff_client.post(
+        f"/staff/orders/{order.number}/refund", data={"csrf_token": token, "scope": "all"}
+    )
+    shown = await staff_client.get(response.headers["location"])
+    assert "Refunded US$77.00." in shown.text  # 25.00 + 12.00 + 40.00
+    async with db.read_session() as s:
+        final = await s.get(Order, order.id)
+        tickets = (await s.scalars(select(Ticket))).all()
+    assert final.status == OrderStatus.REFUNDED and final.refunded_minor == final.total_minor
+    assert tickets and all(t.voided_at is not None for t in tickets)
+    assert await stock_of(db, shop.shirt_id) == stock_before + 1
+    assert "Only paid orders can be refunded." in shown.text
+
+
+async def test_orders_list_finds_an_order_by_number(
+    staff_client: httpx.AsyncClient, db: Database, gateway: StripeGateway
+) -> None:
+    _, order = await _paid_order(db, gateway, now_utc())
+    listing = await staff_client.get("/staff/orders")
+    assert order.number in listing.text
+    found = await staff_client.get(f"/staff/orders?number={order.number}")
+    assert found.status_code == 303
+    assert found.headers["location"].endswith(f"/staff/orders/{order.number}")
+    missing = await staff_client.get("/staff/orders?number=NOPE-1")
+    assert "No order NOPE-1." in missing.text
+    assert (await staff_client.get("/staff/orders/NOPE-1")).status_code == 404
