@@ -17,7 +17,9 @@ from licensing.agreements import (
     list_agreements,
     set_agreement_status,
 )
+from licensing.audit import audit
 from licensing.models import AgreementStatus, RoyaltyEntry
+from licensing.royalty import micros_to_minor
 from licensing.statements import StatementFigures, compute_statement
 from storefront.charts import Series, line_chart
 from storefront.staff.auth import require_staff
@@ -26,7 +28,7 @@ from storefront.web import read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
 from tiein.money import format_money
-from tiein.periods import period_of, periods_between
+from tiein.periods import check_period, period_of, periods_between
 
 MAX_PERIODS = 40  # ten years of quarters on one page
 
@@ -140,9 +142,43 @@ async def change_status(request: Request) -> Response:
     return RedirectResponse(request.url_for("staff_agreement", code=code), status_code=303)
 
 
+@require_staff
+async def audit_page(request: Request) -> Response:
+    code = request.path_params["code"]
+    async with request.app.state.db.read_session() as session:
+        try:
+            agreement = await get_agreement_by_code(session, code)
+        except DomainError:
+            raise HTTPException(404) from None
+        period = request.query_params.get("period") or period_of(now_utc())
+        try:
+            period = check_period(period)
+            result = await audit(session, agreement.id, period)
+        except DomainError as error:
+            return page(
+                request,
+                "staff/audit.html",
+                400,
+                agreement=agreement,
+                period=period,
+                result=None,
+                error=error_message(error),
+            )
+    return page(
+        request,
+        "staff/audit.html",
+        agreement=agreement,
+        period=period,
+        result=result,
+        at_risk_minor=micros_to_minor(result.royalty_at_risk_micros),
+        error=None,
+    )
+
+
 routes = [
     Route("/staff/agreements", agreements_page, methods=["GET"], name="staff_agreements"),
     Route("/staff/agreements/{code}", agreement_page, methods=["GET"], name="staff_agreement"),
+    Route("/staff/agreements/{code}/audit", audit_page, methods=["GET"], name="staff_audit"),
     Route(
         "/staff/agreements/{code}/status",
         change_status,

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from catalog.models import ApprovalStage, Product
 from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
+from licensing.sales_reports import ReportLineInput, submit_sales_report
 from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
-from tiein.db import Database
+from tiein.db import Database, now_utc
 
 
 async def _stage(db: Database, product_id: int) -> ApprovalStage:
@@ -166,3 +167,39 @@ async def test_closing_a_period_from_the_periods_page_freezes_its_statements(
     # The current period has not ended: the page offers no button and the service says no.
     current = await post_form(client, "/staff/periods/close", {"period": "2999-Q1"})
     assert "PERIOD_NOT_ENDED" in (await client.get(current.headers["location"])).text
+
+
+async def test_the_audit_page_shows_what_the_licensee_under_reported(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    world = await licensing_world(db)
+    async with db.session() as session:
+        await submit_sales_report(
+            session,
+            agreement_id=world.agreement_id,
+            period="2025-Q3",
+            lines=[
+                ReportLineInput("ACME-TEE-1", "US", 3, 9000, 7500),
+                ReportLineInput("ACME-POSTER-1", "US", 2, 3000, 3000),
+            ],
+            submitted_by="acme",
+            merchant_id=world.merchant_id,
+            now=now_utc(),
+        )
+    await make_staff(db)
+    await sign_in(client)
+    detail = await client.get(f"/staff/agreements/{world.agreement_code}")
+    assert f"/staff/agreements/{world.agreement_code}/audit?period=2025-Q3" in detail.text
+
+    page = await client.get(f"/staff/agreements/{world.agreement_code}/audit?period=2025-Q3")
+    assert page.status_code == 200
+    assert "version 1" in page.text
+    # tiein saw 4 tees (100.00) and 1 Dust & Gold tee (25.00) that the report misses in part:
+    # 1 tee / 25.00 and 1 tee / 25.00 at 10 % → 2.50 each, 5.00 at risk; the posters match.
+    assert "2 discrepancies" in page.text
+    assert "<strong>US$5.00</strong>" in page.text
+    assert page.text.count("under reported") == 2
+    assert page.text.count("<td>match</td>") == 1
+
+    bad = await client.get(f"/staff/agreements/{world.agreement_code}/audit?period=Q3")
+    assert bad.status_code == 400 and "INVALID_PERIOD" in bad.text
