@@ -16,10 +16,13 @@ from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage
 from catalog.products import create_product
 from catalog.showtimes import create_showtime
-from licensing.accounts import create_api_token, create_merchant, create_staff_user
+from licensing.accounts import create_api_token, create_merchant
 from licensing.agreements import create_agreement
-from licensing.models import AgreementStatus
+from licensing.models import AgreementStatus, StaffUser
+from licensing.sales_reports import ReportLineInput, submit_sales_report
+from orders.models import LineKind, Order, OrderLine, OrderStatus
 from tiein.db import Database
+from tiein.periods import period_of
 
 
 class Gql:
@@ -65,6 +68,7 @@ class MerchantSide:
     id: int
     token: str
     agreement_id: int
+    token_id: int
     approved_id: int  # an approved product (publicly sellable)
     draft_id: int  # a draft product
     approved_sku: str
@@ -74,6 +78,7 @@ class MerchantSide:
 @dataclass
 class World:
     staff_token: str
+    staff_token_id: int
     film_id: int
     other_film_id: int
     cinema_id: int
@@ -81,7 +86,10 @@ class World:
     bundle_id: int
     a: MerchantSide
     b: MerchantSide
-    extra: dict[str, Any] = field(default_factory=dict)
+    order_id: int = 0
+    line_ids: dict[str, int] = field(default_factory=dict)  # merchant slug -> order line id
+    report_ids: dict[str, int] = field(default_factory=dict)  # merchant slug -> sales report
+    period: str = ""
 
 
 NOW = datetime.now(UTC)
@@ -132,18 +140,31 @@ async def make_merchant_side(
         currency="USD",
         stock=5,
     )
-    _, secret = await create_api_token(session, merchant=merchant, name=f"{slug} token")
+    token, secret = await create_api_token(session, merchant=merchant, name=f"{slug} token")
     await session.flush()
     return MerchantSide(
-        merchant.id, secret, agreement.id, approved.id, draft.id, approved.sku, draft.sku
+        merchant.id,
+        secret,
+        agreement.id,
+        token.id,
+        approved.id,
+        draft.id,
+        approved.sku,
+        draft.sku,
     )
 
 
 @pytest.fixture
 async def world(db: Database) -> World:
     async with db.session() as session:
-        staff = await create_staff_user(session, username="lena", password="correct-horse-1")
-        _, staff_token = await create_api_token(session, staff_user=staff, name="lena")
+        # a staff user without a usable password: argon2 hashing is slow and the API
+        # only needs the user's token
+        staff = StaffUser(username="lena", display_name="Lena", password_hash="!")
+        session.add(staff)
+        await session.flush()
+        staff_api_token, staff_token = await create_api_token(
+            session, staff_user=staff, name="lena"
+        )
         film = await create_film(
             session,
             slug="moon-harbor",
@@ -176,4 +197,36 @@ async def world(db: Database) -> World:
             currency="USD", valid_from=NOW - timedelta(days=1), valid_to=NOW + timedelta(days=30),
             per_order_limit=4, components=[(a.approved_id, 1)],
         )  # fmt: skip
-    return World(staff_token, film.id, other.id, cinema.id, showtime.id, offer.id, a, b)
+    world = World(
+        staff_token, staff_api_token.id, film.id, other.id, cinema.id, showtime.id, offer.id, a, b
+    )
+    world.period = period_of(NOW)
+    async with db.session() as session:
+        order = Order(
+            number="T-1001", access_key_hash="0" * 64, email="shopper@example.com",
+            country="US", currency="USD", status=OrderStatus.PAID, total_minor=5000,
+            expires_at=NOW, paid_at=NOW,
+        )  # fmt: skip
+        session.add(order)
+        await session.flush()
+        world.order_id = order.id
+        for side in (a, b):
+            line = OrderLine(
+                order_id=order.id, kind=LineKind.PRODUCT, product_id=side.approved_id,
+                merchant_id=side.id, description="tee", quantity=1, unit_price_minor=2500,
+                total_minor=2500,
+            )  # fmt: skip
+            session.add(line)
+            await session.flush()
+            world.line_ids["acme" if side is a else "bolt"] = line.id
+            report = await submit_sales_report(
+                session,
+                agreement_id=side.agreement_id,
+                period=world.period,
+                lines=[ReportLineInput(side.approved_sku, "US", 2, 5000, 4000)],
+                submitted_by="setup",
+                merchant_id=side.id,
+                now=NOW,
+            )
+            world.report_ids["acme" if side is a else "bolt"] = report.id
+    return world
