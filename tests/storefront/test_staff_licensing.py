@@ -6,6 +6,8 @@ import httpx
 from sqlalchemy import select
 
 from catalog.models import ApprovalStage, Product
+from catalog.products import create_product
+from licensing.approvals import submit_product
 from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
@@ -203,3 +205,43 @@ async def test_the_audit_page_shows_what_the_licensee_under_reported(
 
     bad = await client.get(f"/staff/agreements/{world.agreement_code}/audit?period=Q3")
     assert bad.status_code == 400 and "INVALID_PERIOD" in bad.text
+
+
+async def test_the_dashboard_counts_what_waits(client: httpx.AsyncClient, db: Database) -> None:
+    await licensing_world(db, sales=False)
+    await make_staff(db)
+    await sign_in(client)
+    page = await client.get("/staff")
+    assert page.status_code == 200
+    assert '<span class="figure">3</span> products awaiting review' in page.text
+    assert '<span class="figure">1</span> active agreements' in page.text
+    for path in ("/staff/approvals", "/staff/agreements", "/staff/periods", "/staff/reports"):
+        assert f'{path}">' in page.text
+
+
+async def test_the_approvals_queue_costs_the_same_statements_for_more_products(
+    client: httpx.AsyncClient, db: Database, query_counter
+) -> None:
+    world = await licensing_world(db, sales=False)
+    await make_staff(db)
+    await sign_in(client)
+    with query_counter() as few:
+        await client.get("/staff/approvals")
+    async with db.session() as session:
+        for n in range(6):
+            product = await create_product(
+                session,
+                merchant_id=world.merchant_id,
+                agreement_id=world.agreement_id,
+                film_id=world.film_ids[0],
+                sku=f"ACME-MORE-{n}",
+                name=f"More {n}",
+                category="apparel",
+                price_minor=1000,
+                currency="USD",
+            )
+            await submit_product(session, product.id, merchant_id=world.merchant_id, now=now_utc())
+    with query_counter() as many:
+        page = await client.get("/staff/approvals")
+    assert page.text.count("ACME-MORE-") == 6
+    assert many.count == few.count
