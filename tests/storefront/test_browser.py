@@ -4,7 +4,8 @@ the app served by uvicorn and a real localstripe process with its stand-in Strip
 Scenario: home -> film -> choose a showtime and a bundle -> add a poster -> cart ->
 checkout -> type the test card into the Card Element and pay -> the order page shows the
 e-ticket QR and the merch. Then a second order paid with a card that is declined: the page
-says so plainly and the order stays payable (a good card then pays it).
+says so plainly and the order stays payable (a good card then pays it). Last, staff sign in
+and the quarter's royalty report shows the royalty of the merch sold.
 Screenshots of every step go to artifacts/browser/.
 """
 
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from licensing.accounts import create_staff_user
 from tests.storefront.shop_world import build_world
 from tiein.db import Database
 
@@ -118,3 +120,19 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
 
     csp_errors = [e for e in page.console_errors if "Content Security Policy" in e]
     assert csp_errors == []
+
+    # Staff: the royalty report of this quarter shows the royalty of that merch, by channel:
+    # 10% of the two posters (2 x 15.00) sold through the storefront = 3.00, and 10% of the
+    # tee's share of the bundle price (21.62 of 32.00) = 2.162 -> 2.16.
+    async with db.session() as s:
+        await create_staff_user(s, username="riley", password="correct-horse-battery")
+    await page.goto(f"{base}/staff/login")
+    await page.fill("#f-username", "riley")
+    await page.fill("#f-password", "correct-horse-battery")
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(re.compile(r"/staff"))
+    await page.goto(f"{base}/staff/reports?group_by=channel")
+    report = await page.inner_text("main")
+    assert re.search(r"storefront.*US\$30\.00.*US\$3\.00", report, re.S), report
+    assert re.search(r"bundle.*US\$21\.62.*US\$2\.16", report, re.S), report
+    await shot(page, folder, backend, "08-staff-royalty-report")
