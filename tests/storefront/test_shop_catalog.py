@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
-from catalog.models import ApprovalStage, Product
+from catalog.models import ApprovalStage, BundleComponent, BundleOffer, Product, Showtime
 from tests.storefront.shop_world import build_world
 from tiein.db import Database
 
@@ -133,3 +135,54 @@ def _csrf(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+async def test_film_page_statement_count_does_not_grow_with_the_catalog(
+    client: httpx.AsyncClient, db: Database, world, query_counter
+):
+    await client.get("/films/night-harbor")  # warm: the session cookie, compiled templates
+    with query_counter() as small:
+        assert (await client.get("/films/night-harbor")).status_code == 200
+    async with db.session() as s:
+        showtime = await s.get(Showtime, world.showtime_ids[0])
+        for days in range(2, 8):
+            s.add(
+                Showtime(
+                    film_id=world.film_id,
+                    cinema_id=showtime.cinema_id,
+                    capacity=30,
+                    starts_at=showtime.starts_at + timedelta(days=days),
+                    price_minor=1200,
+                    currency="USD",
+                )
+            )
+        products = [
+            Product(
+                sku=f"NH-EXTRA-{i}",
+                name=f"Extra {i}",
+                category="posters",
+                price_minor=900,
+                currency="USD",
+                stock=10,
+                approval_stage=ApprovalStage.APPROVED,
+                merchant_id=world.merchant_id,
+                agreement_id=world.agreement_id,
+                film_id=world.film_id,
+            )
+            for i in range(5)
+        ]
+        s.add_all(products)
+        await s.flush()
+        for i in range(3):
+            offer = BundleOffer(
+                code=f"extra-{i}", film_id=world.film_id, name=f"Extra pack {i}",
+                price_minor=1900, currency="USD", valid_from=showtime.starts_at - timedelta(days=2),
+                valid_to=showtime.starts_at + timedelta(days=20), per_order_limit=2,
+            )  # fmt: skip
+            s.add(offer)
+            await s.flush()
+            s.add(BundleComponent(offer_id=offer.id, position=0, product_id=products[i].id, qty=1))
+    with query_counter() as large:
+        page = await client.get("/films/night-harbor")
+    assert page.text.count("Extra pack") == 3 and page.text.count('name="kind" value="ticket"') == 8
+    assert large.count == small.count
