@@ -31,38 +31,30 @@ async def test_a_new_product_starts_as_a_draft(db: Database, world: World) -> No
     assert (product.sku, product.stock, product.description) == ("SH-MUG", 10, "mug")
 
 
-@pytest.mark.parametrize(
-    ("overrides", "code", "field"),
-    [
-        ({"agreement_id": "rival"}, "NOT_FOUND", "agreement_id"),
-        ({"film_id": "unlicensed"}, "FILM_NOT_COVERED", "film_id"),
-        ({"category": Category.TOYS}, "CATEGORY_NOT_ALLOWED", "category"),
-        ({"currency": "EUR"}, "CURRENCY_MISMATCH", "currency"),
-        ({"sku": "SH-TEE-M"}, "DUPLICATE", "sku"),
-        ({"price_minor": 0}, "INVALID_PRICE", "price_minor"),
-        ({"stock": -1}, "INVALID_QUANTITY", "stock"),
-        ({"category": "weapons"}, "INVALID", "category"),
-        ({"currency": "XXX"}, "UNKNOWN_CURRENCY", "currency"),
-    ],
-)
-async def test_product_creation_rules(
-    db: Database, world: World, overrides: dict[str, Any], code: str, field: str
-) -> None:
-    overrides = dict(overrides)  # the parameters are shared by both databases' runs
+async def test_product_creation_rules(db: Database, world: World) -> None:
+    rival = {"agreement_id": world.rival_agreement.id}
+    # The rival's agreement covers only the first film, not the sequel.
+    uncovered = {
+        "merchant_id": world.rival.id,
+        "agreement_id": world.rival_agreement.id,
+        "film_id": world.sequel.id,
+    }
+    cases: list[tuple[str, dict[str, Any], str, str]] = [
+        ("another merchant's agreement", rival, "NOT_FOUND", "agreement_id"),
+        ("a film the agreement does not cover", uncovered, "FILM_NOT_COVERED", "film_id"),
+        ("a category not allowed", {"category": Category.TOYS}, "CATEGORY_NOT_ALLOWED", "category"),
+        ("not the agreement's currency", {"currency": "EUR"}, "CURRENCY_MISMATCH", "currency"),
+        ("a taken SKU", {"sku": "SH-TEE-M"}, "DUPLICATE", "sku"),
+        ("a zero price", {"price_minor": 0}, "INVALID_PRICE", "price_minor"),
+        ("negative stock", {"stock": -1}, "INVALID_QUANTITY", "stock"),
+        ("an unknown category", {"category": "weapons"}, "INVALID", "category"),
+        ("an unknown currency", {"currency": "XXX"}, "UNKNOWN_CURRENCY", "currency"),
+    ]
     async with db.session() as session:
-        if overrides.get("agreement_id") == "rival":
-            overrides["agreement_id"] = world.rival_agreement.id
-        if overrides.get("film_id") == "unlicensed":
-            # The rival's agreement covers only the first film; make the rival a product of
-            # the sequel under its own agreement.
-            overrides = {
-                "merchant_id": world.rival.id,
-                "agreement_id": world.rival_agreement.id,
-                "film_id": world.sequel.id,
-            }
-        with pytest.raises(DomainError) as refused:
-            await create_product(session, **product_args(world, **overrides))
-    assert (refused.value.code, refused.value.field) == (code, field)
+        for case, overrides, code, field in cases:
+            with pytest.raises(DomainError) as refused:
+                await create_product(session, **product_args(world, **overrides))
+            assert (refused.value.code, refused.value.field) == (code, field), case
 
 
 async def test_no_new_products_under_a_terminated_agreement(db: Database, world: World) -> None:
