@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
@@ -10,15 +10,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from catalog.models import Film
+from catalog.models import Category, Film
 from licensing.agreements import (
     STATUS_CHANGES,
+    create_agreement,
     get_agreement_by_code,
     list_agreements,
     set_agreement_status,
 )
 from licensing.audit import audit
-from licensing.models import AgreementStatus, RoyaltyEntry
+from licensing.codes import LicensingError
+from licensing.models import AgreementStatus, Channel, Merchant, RoyaltyEntry
 from licensing.royalty import micros_to_minor
 from licensing.statements import StatementFigures, compute_statement
 from storefront.charts import Series, line_chart
@@ -27,7 +29,7 @@ from storefront.staff.common import error_message, flash, page
 from storefront.web import read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
-from tiein.money import format_money
+from tiein.money import check_currency, format_money, parse_amount
 from tiein.periods import check_period, period_of, periods_between
 
 MAX_PERIODS = 40  # ten years of quarters on one page
@@ -175,8 +177,143 @@ async def audit_page(request: Request) -> Response:
     )
 
 
+# --- signing a new agreement ---------------------------------------------------------------
+# The view only turns form text into typed values; every rule is create_agreement's.
+
+
+def _int(text: str, field: str, *, optional: bool = False) -> int | None:
+    text = text.strip()
+    if optional and not text:
+        return None
+    if not text.lstrip("-").isdigit():
+        raise DomainError(LicensingError.INVALID, f"{text!r} is not a whole number.", field)
+    return int(text)
+
+
+def _date(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise DomainError(
+            LicensingError.INVALID_TERM, f"{text!r} is not a date like 2026-07-01.", field
+        ) from None
+
+
+def _amount(text: str, currency: str, field: str, *, optional: bool = False) -> int | None:
+    text = text.strip()
+    if optional and not text:
+        return None
+    return parse_amount(text or "0", currency, field=field)
+
+
+def _tiers(text: str, currency: str) -> list[tuple[int, int]]:
+    """Lines of "threshold rate_bps", the threshold an amount: "0 800" / "1000.00 1200"."""
+    tiers = []
+    for n, line in enumerate(text.strip().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise DomainError(
+                LicensingError.INVALID_TIERS,
+                f"Tier line {n}: write a threshold and a rate, like 1000.00 1200.",
+                "tiers",
+            )
+        threshold = parse_amount(parts[0], currency, field="tiers")
+        tiers.append((threshold, _int(parts[1], "tiers") or 0))
+    return tiers
+
+
+def agreement_input(form: dict[str, object], lists: dict[str, list[str]]) -> dict[str, object]:
+    """The keyword arguments of `create_agreement` from the submitted form."""
+    text = {k: str(v) for k, v in form.items()}
+    currency = check_currency(text.get("currency", ""))
+    territories = text.get("territories", "").replace(",", " ").split()
+    return {
+        "code": text.get("code", ""),
+        "merchant_id": _int(text.get("merchant_id", ""), "merchant"),
+        "film_ids": [_int(f, "films") for f in lists["film_ids"]],
+        "categories": lists["categories"],
+        "territories": [t.upper() for t in territories],
+        "channels": lists["channels"],
+        "start_date": _date(text.get("start_date", ""), "startDate"),
+        "end_date": _date(text.get("end_date", ""), "endDate"),
+        "sell_off_days": _int(text.get("sell_off_days", "") or "0", "sellOffDays"),
+        "currency": currency,
+        "rate_bps": _int(text.get("rate_bps", ""), "rateBps"),
+        "bundle_rate_bps": _int(text.get("bundle_rate_bps", ""), "bundleRateBps", optional=True),
+        "per_unit_min_minor": _amount(
+            text.get("per_unit_min", ""), currency, "perUnitMin", optional=True
+        ),
+        "tiers": _tiers(text.get("tiers", ""), currency),
+        "advance_minor": _amount(text.get("advance", ""), currency, "advance"),
+        "minimum_guarantee_minor": _amount(
+            text.get("minimum_guarantee", ""), currency, "minimumGuarantee"
+        ),
+        "status": AgreementStatus.ACTIVE
+        if text.get("status") == "active"
+        else AgreementStatus.DRAFT,
+    }
+
+
+async def _new_form(
+    request: Request, status_code: int, values: dict[str, object], error: str | None
+) -> Response:
+    async with request.app.state.db.read_session() as session:
+        merchants = (
+            await session.execute(select(Merchant.id, Merchant.name).order_by(Merchant.name))
+        ).all()
+        films = (await session.execute(select(Film.id, Film.title).order_by(Film.title))).all()
+    return page(
+        request,
+        "staff/agreement_new.html",
+        status_code,
+        merchants=merchants,
+        films=[(str(f.id), f.title) for f in films],
+        categories=[(c.value, c.value) for c in Category],
+        channels=[(c.value, c.value.replace("_", " ")) for c in Channel],
+        values=values,
+        error=error,
+    )
+
+
+@require_staff
+async def new_agreement(request: Request) -> Response:
+    if request.method == "GET":
+        settings = request.app.state.settings
+        return await _new_form(
+            request,
+            200,
+            {
+                "currency": settings.currency,
+                "sell_off_days": "0",
+                "film_ids": [],
+                "categories": [],
+                "channels": [],
+            },
+            None,
+        )
+    form = await read_form(request)
+    lists = {k: [str(v) for v in form.getlist(k)] for k in ("film_ids", "categories", "channels")}
+    values: dict[str, object] = {k: str(v) for k, v in form.items() if k not in lists} | lists
+    try:
+        async with request.app.state.db.session() as session:
+            agreement = await create_agreement(session, **agreement_input(dict(form), lists))
+            code = agreement.code
+    except DomainError as error:
+        return await _new_form(request, 400, values, error_message(error))
+    flash(request, f"Agreement {code} signed.")
+    return RedirectResponse(request.url_for("staff_agreement", code=code), status_code=303)
+
+
 routes = [
     Route("/staff/agreements", agreements_page, methods=["GET"], name="staff_agreements"),
+    Route(
+        "/staff/agreements/new",
+        new_agreement,
+        methods=["GET", "POST"],
+        name="staff_new_agreement",
+    ),
     Route("/staff/agreements/{code}", agreement_page, methods=["GET"], name="staff_agreement"),
     Route("/staff/agreements/{code}/audit", audit_page, methods=["GET"], name="staff_audit"),
     Route(

@@ -245,3 +245,62 @@ async def test_the_approvals_queue_costs_the_same_statements_for_more_products(
         page = await client.get("/staff/approvals")
     assert page.text.count("ACME-MORE-") == 6
     assert many.count == few.count
+
+
+async def test_staff_sign_an_agreement_through_the_form(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    world = await licensing_world(db, sales=False)
+    await make_staff(db)
+    await sign_in(client)
+    form = {
+        "code": "LA-2026-0042",
+        "merchant_id": str(world.merchant_id),
+        "film_ids": [str(world.film_ids[1])],
+        "categories": ["toys", "posters"],
+        "channels": ["storefront", "bundle"],
+        "territories": "fr, de",
+        "start_date": "2026-01-01",
+        "end_date": "2027-12-31",
+        "sell_off_days": "90",
+        "currency": "EUR",
+        "rate_bps": "800",
+        "bundle_rate_bps": "",
+        "per_unit_min": "0.50",
+        "tiers": "0 800\n1000.00 1200",
+        "advance": "2500.00",
+        "minimum_guarantee": "10000.00",
+        "status": "active",
+    }
+    new = await client.get("/staff/agreements/new")
+    assert "Acme &lt;Merch&gt; &amp; Co" in new.text
+
+    # A rule's refusal comes back on the form with what was typed.
+    bad = await post_form(
+        client,
+        "/staff/agreements/new",
+        {**form, "territories": "FR, XX"},
+        page="/staff/agreements/new",
+    )
+    assert bad.status_code == 400
+    assert "INVALID_TERRITORY" in bad.text
+    assert 'value="LA-2026-0042"' in bad.text and 'value="toys" checked' in bad.text
+
+    made = await post_form(client, "/staff/agreements/new", form, page="/staff/agreements/new")
+    assert made.status_code == 303
+    detail = await client.get(made.headers["location"])
+    assert "Agreement LA-2026-0042 signed." in detail.text
+    async with db.read_session() as session:
+        from licensing.agreements import get_agreement_by_code
+
+        agreement = await get_agreement_by_code(session, "LA-2026-0042")
+    assert agreement.status == AgreementStatus.ACTIVE
+    assert (agreement.currency, agreement.rate_bps, agreement.sell_off_days) == ("EUR", 800, 90)
+    assert agreement.per_unit_min_minor == 50
+    assert (agreement.advance_minor, agreement.minimum_guarantee_minor) == (250000, 1000000)
+    assert [(t.threshold_minor, t.rate_bps) for t in agreement.tiers] == [(0, 800), (100000, 1200)]
+    assert sorted(t.country for t in agreement.territories) == ["DE", "FR"]
+    assert "€2,500.00" in detail.text
+
+    again = await post_form(client, "/staff/agreements/new", form, page="/staff/agreements/new")
+    assert again.status_code == 400 and "DUPLICATE" in again.text
