@@ -1,9 +1,9 @@
 """Checkout: turn a cart into an order awaiting payment, and the card step of the pay page.
 
-`place_order` runs inside the caller's write transaction. It checks every line again, takes
-stock and seats with conditional updates in one fixed order (showtimes, then products, by
-ascending id, so two checkouts never deadlock), writes the order, its lines, bundle
-allocations and reservations, flushes, and only then asks Stripe for a PaymentIntent. If
+`place_order` runs inside the caller's write transaction. It checks every line again, writes
+the order, its lines, bundle allocations and reservations, takes stock and seats with
+conditional updates in one fixed order (showtimes, then products, by ascending id, so two
+checkouts never deadlock), flushes, and only then asks Stripe for a PaymentIntent. If
 Stripe fails the DomainError it raises rolls the caller's transaction back: nothing stays
 reserved and no order exists.
 """
@@ -101,8 +101,8 @@ def _check_contact(email: str, country: str, needs_shipping: bool, name: str, ad
     return email, country, name, address
 
 
-async def _reserve(session: AsyncSession, priced: list[PricedItem]) -> tuple[dict, dict]:
-    """Take every seat and unit the order needs: showtimes then products, ascending ids."""
+def _needs(priced: list[PricedItem]) -> tuple[dict[int, int], dict[int, int]]:
+    """Seats per showtime and units per product that the order needs."""
     seats: dict[int, int] = defaultdict(int)
     units: dict[int, int] = defaultdict(int)
     for p in priced:
@@ -114,6 +114,13 @@ async def _reserve(session: AsyncSession, priced: list[PricedItem]) -> tuple[dic
             if p.offer is not None:
                 for component in p.offer.components:
                     units[component.product_id] += component.qty * p.quantity
+    return dict(seats), dict(units)
+
+
+async def _reserve(
+    session: AsyncSession, priced: list[PricedItem], seats: dict[int, int], units: dict[int, int]
+) -> None:
+    """Take every seat and unit the order needs: showtimes then products, ascending ids."""
     for showtime_id in sorted(seats):
         try:
             await take_seats(session, showtime_id, seats[showtime_id])
@@ -138,7 +145,6 @@ async def _reserve(session: AsyncSession, priced: list[PricedItem]) -> tuple[dic
             raise _sold_out(
                 OrderError.OUT_OF_STOCK, name, product.stock if product else 0
             ) from None
-    return dict(seats), dict(units)
 
 
 def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
@@ -176,7 +182,7 @@ async def place_order(
     )
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
-    seats, units = await _reserve(session, priced)
+    seats, units = _needs(priced)
 
     expires_at = now + timedelta(minutes=reservation_minutes)
     access_key = secrets.token_urlsafe(24)
@@ -240,6 +246,9 @@ async def place_order(
             )
         )
     await session.flush()
+    # Hot rows (a premiere's seats, its T-shirt) are locked from here to the commit: the
+    # order's own rows are written first so that the lock is held as briefly as possible.
+    await _reserve(session, priced, seats, units)
 
     if order.total_minor == 0:
         from orders.fulfilment import fulfil_order
