@@ -4,7 +4,9 @@ the app served by uvicorn and a real localstripe process with its stand-in Strip
 Scenario: home -> film -> choose a showtime and a bundle -> add a poster -> cart ->
 checkout -> type the test card into the Card Element and pay -> the order page shows the
 e-ticket QR and the merch. Then a second order paid with a card that is declined: the page
-says so plainly and the order stays payable (a good card then pays it). Last, staff sign in
+says so plainly and the order stays payable (a good card then pays it). A third order is
+paid with a card that asks for 3-D Secure (confirmCardPayment and localstripe's dialog).
+Last, staff sign in
 and the quarter's royalty report shows the royalty of the merch sold.
 Screenshots of every step go to artifacts/browser/.
 """
@@ -118,11 +120,24 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
     await page.locator(".order-status", has_text="Paid").wait_for()
     await shot(page, folder, backend, "07-retried-paid")
 
+    # A third order with a card that asks for 3-D Secure: the server's confirmation answers
+    # requires_action, the page runs confirmCardPayment, the shopper completes the check.
+    await page.goto(f"{base}/products/NH-POSTER-01")
+    await page.get_by_role("button", name="Add to cart").click()
+    await page.wait_for_url(f"{base}/cart")
+    await checkout(page, base)
+    await page.locator("#card-element input").first.wait_for()
+    await pay_with(page, "4000002500003155")
+    await page.get_by_role("button", name="Complete authentication").click(timeout=20_000)
+    await page.wait_for_url(re.compile(r"/orders/TI-"), timeout=30_000)
+    await page.locator(".order-status", has_text="Paid").wait_for()
+    await shot(page, folder, backend, "08-3ds-paid")
+
     csp_errors = [e for e in page.console_errors if "Content Security Policy" in e]
     assert csp_errors == []
 
     # Staff: the royalty report of this quarter shows the royalty of that merch, by channel:
-    # 10% of the two posters (2 x 15.00) sold through the storefront = 3.00, and 10% of the
+    # 10% of the three posters (3 x 15.00) sold through the storefront = 4.50, and 10% of the
     # tee's share of the bundle price (21.62 of 32.00) = 2.162 -> 2.16.
     async with db.session() as s:
         await create_staff_user(s, username="riley", password="correct-horse-battery")
@@ -133,6 +148,6 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
     await page.wait_for_url(re.compile(r"/staff"))
     await page.goto(f"{base}/staff/reports?group_by=channel")
     report = await page.inner_text("main")
-    assert re.search(r"storefront.*US\$30\.00.*US\$3\.00", report, re.S), report
+    assert re.search(r"storefront.*US\$45\.00.*US\$4\.50", report, re.S), report
     assert re.search(r"bundle.*US\$21\.62.*US\$2\.16", report, re.S), report
-    await shot(page, folder, backend, "08-staff-royalty-report")
+    await shot(page, folder, backend, "09-staff-royalty-report")
