@@ -40,18 +40,24 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 
 async def home(request: Request) -> Response:
-    """Now showing, coming soon, and the bundles on sale."""
+    """Now showing (released, with showtimes in the next two weeks), coming soon, the
+    bundles on sale, and the earlier films whose licensed merch is still sold."""
     at = now(request)
     async with reading(request) as session:
         films = await list_films(session)
+        showing = await queries.films_with_showtimes(session, now=at)
         bundles = await queries.featured_bundles(session, now=at)
     today = at.date()
-    now_showing = [f for f in films if f.release_date <= today]
     coming_soon = sorted((f for f in films if f.release_date > today), key=lambda f: f.release_date)
+    released = [f for f in films if f.release_date <= today]
     return _page(
-        request, "catalog/home.html", now_showing=now_showing, coming_soon=coming_soon,
+        request,
+        "catalog/home.html",
+        now_showing=[f for f in released if f.id in showing],
+        more_films=[f for f in released if f.id not in showing],
+        coming_soon=coming_soon,
         bundles=bundles,
-    )  # fmt: skip
+    )
 
 
 @dataclass

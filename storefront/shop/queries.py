@@ -4,7 +4,7 @@ only fetch rows and ask `licensing.sellable` what may be shown for sale."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,16 @@ async def featured_bundles(session: AsyncSession, *, now: datetime, limit: int =
         .limit(limit)
     )
     return list(rows)
+
+
+async def films_with_showtimes(session: AsyncSession, *, now: datetime, days: int = 14) -> set[int]:
+    """Ids of the films with a showtime starting in the next `days` days."""
+    rows = await session.scalars(
+        select(Showtime.film_id)
+        .where(Showtime.starts_at > now, Showtime.starts_at < now + timedelta(days=days))
+        .distinct()
+    )
+    return set(rows)
 
 
 async def sellable_merch_for_film(

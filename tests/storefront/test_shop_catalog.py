@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from catalog.models import ApprovalStage, BundleComponent, BundleOffer, Product, Showtime
+from catalog.models import (
+    ApprovalStage,
+    BundleComponent,
+    BundleOffer,
+    Film,
+    Product,
+    Showtime,
+)
 from tests.storefront.shop_world import build_world
 from tiein.db import Database
 
@@ -17,12 +24,25 @@ async def world(db: Database):
     return await build_world(db)
 
 
-async def test_home_lists_now_showing_coming_soon_and_bundles(client: httpx.AsyncClient, world):
+async def test_home_lists_now_showing_coming_soon_and_bundles(
+    client: httpx.AsyncClient, db: Database, world
+):
+    async with db.session() as s:
+        s.add(
+            Film(
+                slug="old-light",
+                title="Old Light",
+                runtime_minutes=90,
+                release_date=datetime.now(UTC).date() - timedelta(days=400),
+            )
+        )
     page = await client.get("/")
     assert page.status_code == 200
     html = page.text
     now_part, coming_part = html.split('id="coming-soon"', 1)
     assert 'href="/films/night-harbor"' in now_part
+    assert "Old Light" not in now_part  # released, but no showtimes: not "now showing"
+    assert 'href="/films/old-light"' in coming_part.split('id="more-films"', 1)[1]
     assert "Star Fall" in coming_part and "Star Fall" not in now_part
     assert "Premiere pack" in coming_part  # the featured bundles come after
     assert "US$32.00" in html  # prices always carry their currency
