@@ -29,10 +29,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
     royalties.add_argument(
         "--group-by",
         nargs="+",
-        default=["film"],
+        action="extend",
+        default=None,
         choices=("film", "merchant", "territory", "channel"),
         metavar="GROUP",
-        help="one or more of film, merchant, territory, channel (default film)",
+        help="one or more of film, merchant, territory, channel (default film); repeatable",
     )
     royalties.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     royalties.set_defaults(func=_royalties)
@@ -113,10 +114,11 @@ def _royalties(args: argparse.Namespace) -> int:
     from licensing.reports import royalty_report
 
     period = _period(args.period)
+    group_by = args.group_by or ["film"]
 
     async def work(db: Database):  # type: ignore[no-untyped-def]
         async with db.read_session() as session:
-            return await royalty_report(session, period, args.group_by)
+            return await royalty_report(session, period, group_by)
 
     rows = run_with_db(work)
     names = {
@@ -125,7 +127,7 @@ def _royalties(args: argparse.Namespace) -> int:
         "territory": ("territory", lambda r: r.territory),
         "channel": ("channel", lambda r: r.channel and r.channel.value),
     }
-    groups = list(dict.fromkeys(args.group_by))
+    groups = list(dict.fromkeys(group_by))
     headers = [names[g][0] for g in groups] + ["currency", "units", "net", "royalty"]
     table = [
         [names[g][1](r) for g in groups]

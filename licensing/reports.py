@@ -69,37 +69,55 @@ async def royalty_report(
     session: AsyncSession, period: str, group_by: Sequence[str]
 ) -> list[ReportRow]:
     """Royalties of the ledger entries posted to `period`, grouped by any of film, merchant,
-    territory and channel, and always by currency. One query."""
+    territory and channel, and always by currency. One query: the entries are first summed
+    per agreement and asked-for group (a few thousand rows at most), and only those sums
+    are joined to agreements, films and merchants."""
     period = check_period(period)
     groups = check_group_by(group_by)
-    columns = []
-    query_from = RoyaltyEntry.__table__.join(
-        Agreement.__table__, Agreement.id == RoyaltyEntry.agreement_id
-    )
+    inner_keys = [RoyaltyEntry.agreement_id]
     if "film" in groups:
-        query_from = query_from.join(Film.__table__, Film.id == RoyaltyEntry.film_id)
-        columns += [RoyaltyEntry.film_id.label("film_id"), Film.title.label("film_title")]
-    if "merchant" in groups:
-        query_from = query_from.join(Merchant.__table__, Merchant.id == Agreement.merchant_id)
-        columns += [
-            Agreement.merchant_id.label("merchant_id"),
-            Merchant.name.label("merchant_name"),
-        ]
+        inner_keys.append(RoyaltyEntry.film_id)
     if "territory" in groups:
-        columns.append(RoyaltyEntry.territory.label("territory"))
+        inner_keys.append(RoyaltyEntry.territory)
     if "channel" in groups:
-        columns.append(RoyaltyEntry.channel.label("channel"))
-    columns.append(Agreement.currency.label("currency"))
-    query = (
+        inner_keys.append(RoyaltyEntry.channel)
+    sums = (
         select(
-            *columns,
+            *inner_keys,
             func.count().label("entries"),
             func.sum(RoyaltyEntry.units).label("units"),
             func.sum(RoyaltyEntry.net_minor).label("net_minor"),
             func.sum(RoyaltyEntry.royalty_micros).label("royalty_micros"),
         )
-        .select_from(query_from)
         .where(RoyaltyEntry.period == period)
+        .group_by(*inner_keys)
+        .subquery()
+    )
+    source = sums.join(Agreement, Agreement.id == sums.c.agreement_id)
+    columns = []
+    if "film" in groups:
+        source = source.join(Film, Film.id == sums.c.film_id)
+        columns += [sums.c.film_id.label("film_id"), Film.title.label("film_title")]
+    if "merchant" in groups:
+        source = source.join(Merchant, Merchant.id == Agreement.merchant_id)
+        columns += [
+            Agreement.merchant_id.label("merchant_id"),
+            Merchant.name.label("merchant_name"),
+        ]
+    if "territory" in groups:
+        columns.append(sums.c.territory.label("territory"))
+    if "channel" in groups:
+        columns.append(sums.c.channel.label("channel"))
+    columns.append(Agreement.currency.label("currency"))
+    query = (
+        select(
+            *columns,
+            func.sum(sums.c.entries).label("entries"),
+            func.sum(sums.c.units).label("units"),
+            func.sum(sums.c.net_minor).label("net_minor"),
+            func.sum(sums.c.royalty_micros).label("royalty_micros"),
+        )
+        .select_from(source)
         .group_by(*columns)
         .order_by(*columns)
     )
@@ -108,6 +126,8 @@ async def royalty_report(
         values = dict(row)
         for key in ("entries", "units", "net_minor", "royalty_micros"):
             values[key] = int(values[key] or 0)
+        if values.get("channel") is not None:
+            values["channel"] = Channel(values["channel"])
         rows.append(ReportRow(**values))
     return rows
 

@@ -103,35 +103,8 @@ async def statements_for_period(
             if not ids:
                 return []
 
-    starts_at, ends_at = period_bounds(period)
-    agreement_query = select(
-        Agreement.id,
-        Agreement.code,
-        Agreement.merchant_id,
-        Agreement.currency,
-        Agreement.advance_minor,
-        Agreement.minimum_guarantee_minor,
-        Agreement.end_date,
-    ).order_by(Agreement.id)
-    if ids is not None:
-        agreement_query = agreement_query.where(Agreement.id.in_(ids))
-    else:
-        with_entries = select(RoyaltyEntry.agreement_id).where(RoyaltyEntry.period == period)
-        agreement_query = agreement_query.where(
-            or_(
-                Agreement.id.in_(with_entries),
-                and_(
-                    Agreement.status != AgreementStatus.DRAFT,
-                    Agreement.start_date < ends_at.date(),
-                    Agreement.end_date >= starts_at.date(),
-                ),
-            )
-        )
-    agreements = (await session.execute(agreement_query)).all()
-    if not agreements:
-        return []
-    wanted = [a.id for a in agreements]
-    restrict = ids is not None and len(wanted) <= 500  # else aggregate all, filter in Python
+    restrict = ids is not None and len(ids) <= 500  # else aggregate all, filter in Python
+    wanted = ids or []
 
     base: dict[int, int] = {}
     if anchor is not None:
@@ -180,6 +153,31 @@ async def statements_for_period(
             current[agreement_id] = (int(units), int(net), int(micros), bool(adjusted))
         else:
             earlier[agreement_id] += micros_to_minor(int(micros))
+
+    starts_at, ends_at = period_bounds(period)
+    agreement_query = select(
+        Agreement.id,
+        Agreement.code,
+        Agreement.merchant_id,
+        Agreement.currency,
+        Agreement.advance_minor,
+        Agreement.minimum_guarantee_minor,
+        Agreement.end_date,
+    ).order_by(Agreement.id)
+    if ids is not None:
+        agreement_query = agreement_query.where(Agreement.id.in_(ids))
+    else:  # those with entries in the period, and those whose term overlaps it
+        agreement_query = agreement_query.where(
+            or_(
+                Agreement.id.in_(sorted(current)),
+                and_(
+                    Agreement.status != AgreementStatus.DRAFT,
+                    Agreement.start_date < ends_at.date(),
+                    Agreement.end_date >= starts_at.date(),
+                ),
+            )
+        )
+    agreements = (await session.execute(agreement_query)).all()
 
     out = []
     for a in agreements:
