@@ -148,3 +148,9 @@ async def test_load_terms_takes_the_same_number_of_queries_for_one_or_many(db, q
     assert terms[ids[0]].territories == frozenset({"US", "GB", "JP"})
     assert set(all_terms) == set(ids)
     assert all_terms[ids[3]].film_ids == frozenset({f.id})
+
+
+def test_every_refusal_is_a_licensing_error_code():
+    from licensing.codes import LicensingError
+
+    assert {r.value for r in Refusal} <= {c.value for c in LicensingError}
