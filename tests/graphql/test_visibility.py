@@ -4,7 +4,6 @@ an id that does not exist; staff see everything."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select, update
 
 from catalog.models import Product
@@ -38,22 +37,21 @@ def statement_id(world: World, agreement_id: int) -> str:
     return gid("RoyaltyStatement", statement_key(agreement_id, world.period))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("type_name", sorted(OWNED))
-async def test_merchant_gets_not_found_for_another_merchants_node(
-    gql: Gql, world: World, type_name: str
-) -> None:
-    """Given merchant A, when it asks `node` for merchant B's object, then it gets null,
-    exactly as for an id that does not exist; its own object and staff see it."""
-    theirs = gid(type_name, OWNED[type_name](world))
-    missing = gid(type_name, 999_999)
-    mine = gid(type_name, OWN[type_name](world))
-    for value in (theirs, missing):
-        body = await gql(NODE, {"id": value}, token=world.a.token)
-        assert body["data"] == {"node": None} and "errors" not in body
-    own = await gql.data(NODE, {"id": mine}, token=world.a.token)
-    assert own["node"] == {"id": mine, "__typename": type_name}
-    staff = await gql.data(NODE, {"id": theirs}, token=world.staff_token)
-    assert staff["node"]["id"] == theirs
+async def test_merchant_gets_not_found_for_another_merchants_node(gql: Gql, world: World) -> None:
+    """For every merchant-owned node type: given merchant A, when it asks `node` for merchant
+    B's object, then it gets null, exactly as for an id that does not exist; its own object
+    and staff see it."""
+    for type_name in sorted(OWNED):
+        theirs = gid(type_name, OWNED[type_name](world))
+        missing = gid(type_name, 999_999)
+        mine = gid(type_name, OWN[type_name](world))
+        for value in (theirs, missing):
+            body = await gql(NODE, {"id": value}, token=world.a.token)
+            assert body["data"] == {"node": None} and "errors" not in body, type_name
+        own = await gql.data(NODE, {"id": mine}, token=world.a.token)
+        assert own["node"] == {"id": mine, "__typename": type_name}
+        staff = await gql.data(NODE, {"id": theirs}, token=world.staff_token)
+        assert staff["node"]["id"] == theirs
 
 
 async def test_statement_node_of_another_merchant_is_not_found(gql: Gql, world: World) -> None:
@@ -88,18 +86,18 @@ async def test_order_node_shows_a_merchant_only_its_lines_and_never_the_email(
     assert public["node"] is None
 
 
-@pytest.mark.parametrize("type_name", ["Film", "Cinema", "Showtime", "BundleOffer"])
-async def test_catalog_nodes_are_public(gql: Gql, world: World, type_name: str) -> None:
-    pk = {
+async def test_catalog_nodes_are_public(gql: Gql, world: World) -> None:
+    catalog = {
         "Film": world.film_id,
         "Cinema": world.cinema_id,
         "Showtime": world.showtime_id,
         "BundleOffer": world.bundle_id,
-    }[type_name]
-    for token in (None, world.a.token, world.staff_token):
-        body = await gql.data(NODE, {"id": gid(type_name, pk)}, token=token)
-        assert body["node"]["__typename"] == type_name
-    assert (await gql.data(NODE, {"id": gid(type_name, 999_999)}))["node"] is None
+    }
+    for type_name, pk in catalog.items():
+        for token in (None, world.a.token, world.staff_token):
+            body = await gql.data(NODE, {"id": gid(type_name, pk)}, token=token)
+            assert body["node"]["__typename"] == type_name
+        assert (await gql.data(NODE, {"id": gid(type_name, 999_999)}))["node"] is None
 
 
 async def test_malformed_and_mistyped_ids_are_not_found(gql: Gql, world: World) -> None:
@@ -158,20 +156,17 @@ async def test_nested_fields_hide_another_merchants_objects(gql: Gql, world: Wor
     ]
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
+async def test_filters_on_another_merchant_find_nothing(gql: Gql, world: World) -> None:
+    for query in (
         "query($m: ID!) { products(first: 5, filter: {merchantId: $m}) { totalCount } }",
         "query($m: ID!) { agreements(first: 5, filter: {merchantId: $m}) { totalCount } }",
-    ],
-)
-async def test_filters_on_another_merchant_find_nothing(gql: Gql, world: World, query: str) -> None:
-    theirs = await gql.data(query, {"m": gid("Merchant", world.b.id)}, token=world.a.token)
-    missing = await gql.data(query, {"m": gid("Merchant", 999_999)}, token=world.a.token)
-    assert theirs == missing
-    assert next(iter(theirs.values()))["totalCount"] == 0
-    staff = await gql.data(query, {"m": gid("Merchant", world.b.id)}, token=world.staff_token)
-    assert next(iter(staff.values()))["totalCount"] >= 1
+    ):
+        theirs = await gql.data(query, {"m": gid("Merchant", world.b.id)}, token=world.a.token)
+        missing = await gql.data(query, {"m": gid("Merchant", 999_999)}, token=world.a.token)
+        assert theirs == missing
+        assert next(iter(theirs.values()))["totalCount"] == 0
+        staff = await gql.data(query, {"m": gid("Merchant", world.b.id)}, token=world.staff_token)
+        assert next(iter(staff.values()))["totalCount"] >= 1
 
 
 async def test_partner_lists_are_scoped_to_the_merchant(gql: Gql, world: World) -> None:
