@@ -13,7 +13,9 @@ the gaps that matter to tiein:
 - `payment_intent.canceled` and `charge.refunded` events are sent to the webhooks.
 
 `start_localstripe(port)` starts the process and waits until it answers;
-`register_webhook(api_base, url, secret)` points its webhooks at an app.
+`register_webhook(api_base, url, secret)` points its webhooks at an app;
+`start_offline_stripe(app_url)` does both for the offline demo and returns the `STRIPE_*`
+environment to serve the app with.
 """
 
 from __future__ import annotations
@@ -118,6 +120,30 @@ def register_webhook(
         data["events"] = list(events)
     response = httpx.post(f"{api_base}/_config/webhooks/{webhook_id}", json=data, timeout=5.0)
     response.raise_for_status()
+
+
+def start_offline_stripe(
+    app_url: str, *, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """For `make run` without Stripe keys: start localstripe on loopback, point its webhooks
+    at `app_url` (e.g. "http://127.0.0.1:8000") and return the process with the `STRIPE_*`
+    environment the app must be started with. Stop the process with `stop_localstripe`."""
+    port = port or free_port()
+    process = start_localstripe(port)
+    api_base = f"http://127.0.0.1:{port}"
+    try:
+        register_webhook(api_base, f"{app_url.rstrip('/')}/webhooks/stripe", TEST_WEBHOOK_SECRET)
+    except httpx.HTTPError:
+        stop_localstripe(process)
+        raise
+    env = {
+        "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": TEST_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": api_base,
+        "STRIPE_JS_URL": f"{api_base}/js.stripe.com/v3/",
+    }
+    return process, env
 
 
 def _build_app() -> Any:

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order, record_payment_failure
 from orders.models import OrderStatus, StripeEvent
 from tiein.db import Database, now_utc
+from tiein.errors import DomainError
 
 log = logging.getLogger("tiein.webhooks")
 
@@ -94,10 +95,18 @@ async def stripe_webhook(request: Request) -> JSONResponse:
             if seen is not None:
                 raise _Duplicate
             session.add(StripeEvent(event_id=event["id"][:120], type=event["type"][:80]))
-            await session.flush()
+            try:
+                await session.flush()
+            except IntegrityError:
+                # Another delivery of this event committed first (PostgreSQL waited for it).
+                raise _Duplicate from None
             outcome = await handle_event(session, event)
-    except (_Duplicate, IntegrityError):
+    except _Duplicate:
         return JSONResponse({"received": True, "duplicate": True})
+    except DomainError as exc:
+        # Nothing was recorded: Stripe retries, and `tiein payments reconcile` will too.
+        log.error("stripe event %s %s refused: %s", event["id"], event["type"], exc)
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=500)
     log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
     return JSONResponse({"received": True, "outcome": outcome})
 
