@@ -81,6 +81,11 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
     assert "Premiere pack" in await page.inner_text("table.cart")
     assert "US$47.00" in await page.inner_text("table.cart")
     await shot(page, folder, backend, "03-cart")
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    await shot(page, folder, backend, "03-cart-phone")
+    await page.goto(f"{base}/films/night-harbor")
+    await shot(page, folder, backend, "02-film-phone")
+    await page.set_viewport_size({"width": 1280, "height": 900})
 
     # Checkout -> pay page.
     await checkout(page, base)
