@@ -84,16 +84,21 @@ def bar_chart(
     width: int = 640,
     bar_height: int = 22,
     label_width: int = 170,
+    marker: tuple[str, Number] | None = None,
 ) -> Markup:
-    """A horizontal bar chart. Negative values (credits) grow left of the zero line."""
+    """A horizontal bar chart. Negative values (credits) grow left of the zero line.
+
+    `marker` = (label, value) draws a dashed reference line (e.g. 100 % of a guarantee); the
+    scale always reaches it, so a small share looks small."""
     ident = _ident(ident or title)
     if not bars:
         return _empty(ident, title, description, width)
     gap, top, value_room = 8, 8, 110
     height = top * 2 + len(bars) * (bar_height + gap)
     plot_left, plot_right = label_width, width - value_room
-    low = Fraction(min(0, *(b.value for b in bars)))
-    high = Fraction(max(0, *(b.value for b in bars)))
+    reference = [marker[1]] if marker else []
+    low = Fraction(min(0, *(b.value for b in bars), *reference))
+    high = Fraction(max(0, *(b.value for b in bars), *reference))
     span = (high - low) or Fraction(1)
     scale = Fraction(plot_right - plot_left) / span
     zero = plot_left - low * scale
@@ -124,6 +129,13 @@ def bar_chart(
             f' font-size="12">{shown}</text>'
         )
         parts.append("</g>")
+    if marker:
+        at = _px(plot_left + (Fraction(marker[1]) - low) * scale)
+        parts.append(
+            f'<g class="marker"><title>{escape(marker[0])}</title>'
+            f'<line x1="{at}" y1="{top - 4}" x2="{at}" y2="{height - top + 4}" stroke="{INK}"'
+            f' stroke-width="1" stroke-dasharray="4 3"/></g>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above went through escape())
 

@@ -278,6 +278,7 @@ def mg_pace_chart(table: Table) -> Markup:
             "pace); the table has every figure."
         ),
         ident="mg-pace",
+        marker=("100 % of the minimum guarantee", 1),
     )
 
 

@@ -115,3 +115,21 @@ def test_decimal_values_chart_exactly() -> None:
     )
     widths = [Decimal(r.get("width")) for r in root.findall(".//svg:rect", NS)]
     assert widths[0] == 2 * widths[1]
+
+
+def test_a_marker_sets_the_scale_so_a_small_share_looks_small() -> None:
+    # 0.4 % of a guarantee must not fill the chart just because it is the only bar.
+    root = _parse(
+        bar_chart(
+            [Bar("LA-1", Decimal("0.004"), "0.4 %")],
+            title="t",
+            description="d",
+            marker=("100 % of the minimum guarantee", 1),
+        )
+    )
+    bar = Decimal(root.find(".//svg:rect", NS).get("width"))
+    marker = root.find(".//svg:g[@class='marker']", NS)
+    assert marker.find("svg:title", NS).text == "100 % of the minimum guarantee"
+    line = marker.find("svg:line", NS)
+    full = Decimal(line.get("x1")) - Decimal(root.findall(".//svg:line", NS)[0].get("x1"))
+    assert bar < full / 100
