@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -16,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product, Ticket
-from orders.models import Order
+from orders.models import Order, OrderLine, OrderStatus, Refund
 from tests.storefront.shop_world import build_world
 from tiein.config import Settings
 from tiein.db import Database
@@ -220,3 +221,58 @@ async def test_without_payment_keys_checkout_refuses_and_reserves_nothing(
     async with db.read_session() as s:
         assert await s.scalar(select(func.count()).select_from(Order)) == 0
         assert await s.scalar(select(Product.stock).where(Product.sku == "NH-TEE-01")) == 3
+
+
+async def pay(shop: httpx.AsyncClient, localstripe, token: str, number: str, key: str) -> dict:
+    card = await card_token(localstripe, "4242424242424242")
+    paid = await shop.post(
+        f"/pay/{number}/confirm", json={"token": card, "key": key}, headers={"X-CSRF-Token": token}
+    )
+    return paid.json()
+
+
+async def test_an_order_past_its_payment_time_cannot_be_paid(shop, world, localstripe, db):
+    token = await fill_cart(shop, world)
+    number, key = await check_out(shop, token)
+    async with db.session() as s:
+        order = await s.scalar(select(Order).where(Order.number == number))
+        order.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    page = await shop.get(f"/pay/{number}", params={"key": key})
+    assert "The time to pay for this order has run out" in page.text
+    assert 'id="pay-form"' not in page.text
+    answer = await pay(shop, localstripe, token, number, key)
+    assert answer["status"] == "error" and "run out" in answer["message"]
+    order_page = await shop.get(f"/orders/{number}", params={"key": key})
+    assert "Pay now" not in order_page.text
+
+
+async def test_the_order_page_shows_refunds_and_void_tickets(shop, world, localstripe, db):
+    token = await fill_cart(shop, world)
+    number, key = await check_out(shop, token)
+    assert (await pay(shop, localstripe, token, number, key))["status"] == "succeeded"
+    async with db.session() as s:
+        order = await s.scalar(select(Order).where(Order.number == number))
+        line = await s.scalar(
+            select(OrderLine).where(OrderLine.order_id == order.id, OrderLine.kind == "bundle")
+        )
+        line.refunded_quantity = 1
+        order.status = OrderStatus.PARTIALLY_REFUNDED
+        order.refunded_minor = 3200
+        ticket = await s.scalar(select(Ticket).where(Ticket.order_line_id == line.id))
+        ticket.voided_at = datetime.now(UTC)
+        s.add(
+            Refund(
+                order_id=order.id,
+                idempotency_key=f"refund-{number}",
+                amount_minor=3200,
+                reason="Could not come <b>after all</b>",
+                created_by="staff",
+            )
+        )
+    page = (await shop.get(f"/orders/{number}", params={"key": key})).text
+    assert "Partly refunded" in page
+    assert "Refunds" in page and "US$32.00" in page
+    assert "Could not come &lt;b&gt;after all&lt;/b&gt;" in page
+    assert "this ticket is void" in page
+    assert 'class="ticket-qr"' not in page  # a void ticket shows no code to scan
+    assert "1 refunded" in page
