@@ -167,7 +167,7 @@ async def pay(request: Request) -> Response:
         return RedirectResponse(order_url(order, key), 303)
     settings = request.app.state.settings
     expired = order.expires_at <= now(request)
-    return render(
+    response = render(
         request,
         "checkout/pay.html",
         order=order,
@@ -181,6 +181,14 @@ async def pay(request: Request) -> Response:
         status_url=f"/orders/{order.number}/status?{urlencode({'key': key})}",
         order_url=order_url(order, key),
     )
+    _private(response)
+    return response
+
+
+def _private(response: Response) -> None:
+    """Pages whose URL carries the order's key: never cached, never sent as a referrer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
 
 
 async def pay_confirm(request: Request) -> Response:
@@ -251,6 +259,5 @@ async def order(request: Request) -> Response:
         flashes=pop_flash(request),
         payable=found.status == OrderStatus.PENDING_PAYMENT and found.expires_at > now(request),
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the key is in the URL
+    _private(response)
     return response
