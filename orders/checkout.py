@@ -27,6 +27,7 @@ from catalog.models import Product, Showtime
 from catalog.stock import take_seats, take_stock
 from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.codes import OrderError
+from orders.fulfilment import fulfil_order, lock_order
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -251,8 +252,6 @@ async def place_order(
     await _reserve(session, priced, seats, units)
 
     if order.total_minor == 0:
-        from orders.fulfilment import fulfil_order
-
         await fulfil_order(session, order.id, now=now)
         return PlacedOrder(order, access_key, "")
     if gateway is None:
@@ -334,6 +333,7 @@ async def confirm_payment(
     try:
         intent = await gateway.confirm_intent(order.payment_intent_id, payment_method)
     except CardDeclined as exc:
+        await lock_order(session, order_id=order.id)
         await _record_payment(
             session, order.payment_intent_id, "requires_payment_method", exc.message
         )
@@ -343,10 +343,10 @@ async def confirm_payment(
             OrderError.PAYMENT_UNAVAILABLE,
             "The payment service did not answer; you were not charged. Please try again.",
         ) from exc
+    # Every writer locks the order row before its payment row: no deadlock with the webhook.
+    await lock_order(session, order_id=order.id)
     await _record_payment(session, intent.id, intent.status, intent.last_error)
     if intent.status == "succeeded":
-        from orders.fulfilment import fulfil_order
-
         await fulfil_order(session, order.id, now=now)
         return CardStep("succeeded")
     if intent.status == "requires_action":

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from catalog.models import Ticket
 from licensing.models import RoyaltyEntry
+from orders.checkout import confirm_payment
 from orders.models import Order, OrderStatus, Payment, StripeEvent
 from orders.payments import StripeGateway
 from orders.webhooks import routes as webhook_routes
@@ -251,3 +252,41 @@ async def test_localstripe_delivers_the_success_to_the_live_app(
     assert await count(db, Ticket) == 2
     async with db.read_session() as s:
         assert await s.scalar(select(Order.paid_at).where(Order.id == placed.order.id))
+
+
+async def test_the_pay_page_and_the_webhook_racing_fulfil_once_without_deadlock(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    app_client: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+    obj = {"id": placed.order.payment_intent_id, "object": "payment_intent", "status": "succeeded"}
+
+    async def pay_page() -> str:
+        async with db.session() as s:
+            order = await s.get(Order, placed.order.id)
+            assert order is not None
+            return (
+                await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+            ).status
+
+    results = await asyncio.gather(
+        pay_page(),
+        *(
+            deliver(
+                app_client,
+                event(f"evt_race_{i}", "payment_intent.succeeded", obj),
+                localstripe.webhook_secret,
+            )
+            for i in range(3)
+        ),
+    )
+
+    assert results[0] == "succeeded"
+    assert all(r.status_code == 200 for r in results[1:])
+    assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
+    assert await count(db, Ticket) == 2
+    assert await count(db, RoyaltyEntry) == 3
