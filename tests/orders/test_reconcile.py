@@ -6,15 +6,18 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
-from catalog.models import Ticket
+from catalog.models import Product, Ticket
 from licensing.models import RoyaltyEntry
+from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
 from orders.models import OrderStatus, Reservation, ReservationStatus
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments
 from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import (
     Shop,
+    build_shop,
     checkout,
     count,
     fetch_order,
@@ -119,3 +122,29 @@ async def test_the_reconcile_and_expire_verbs_run_from_the_command_line(
     assert "payments reconciled: checked 1, paid 1" in out
     assert "orders expired: checked 0" in out
     assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
+
+
+@pytest.mark.parametrize("stock_left", [3, 2])
+async def test_a_payment_for_an_expired_order_takes_its_items_again_or_stays_expired(
+    db: Database, gateway: StripeGateway, now: datetime, stock_left: int
+) -> None:
+    shop = await build_shop(db, now=now)
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+    async with db.session() as s:
+        order = await lock_order(s, order_id=placed.order.id)
+        assert order is not None
+        await cancel_unpaid_order(s, order, OrderStatus.EXPIRED, now=now)
+        await s.execute(update(Product).where(Product.id == shop.shirt_id).values(stock=stock_left))
+
+    async with db.session() as s:
+        fulfilled = await fulfil_order(s, placed.order.id, now=now)
+
+    order = await fetch_order(db, placed.order.id)
+    if stock_left >= 3:  # the order needs 3 shirts: it is sold, nothing oversold
+        assert fulfilled and order.status == OrderStatus.PAID
+        assert await stock_of(db, shop.shirt_id) == stock_left - 3
+        assert await count(db, Ticket) == 2
+    else:
+        assert not fulfilled and order.status == OrderStatus.EXPIRED
+        assert await stock_of(db, shop.shirt_id) == stock_left
+        assert await count(db, Ticket) == 0
