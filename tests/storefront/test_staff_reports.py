@@ -229,3 +229,27 @@ async def test_a_bad_period_is_explained_not_crashed(
     bad_group = await client.get("/staff/reports/royalties.csv?period=2025-Q3&group_by=planet")
     assert bad_group.status_code == 400
     assert "INVALID_GROUP_BY" in bad_group.text
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_but_amounts_are_not() -> None:
+    from storefront.staff.reports import Column, Table
+
+    rows = [
+        {"name": '=HYPERLINK("http://evil.example")', "amount": -1050, "currency": "USD"},
+        {"name": "Night Train", "amount": 1050, "currency": "JPY"},
+    ]
+    table = Table(
+        "t",
+        [
+            Column("name", "Name", lambda r: r["name"]),
+            Column("amount", "Amount", lambda r: r["amount"], money=True),
+        ],
+        rows,
+    )
+    parsed = list(csv.reader(io.StringIO(table.to_csv())))
+    assert parsed == [
+        ["name", "amount"],
+        ['\'=HYPERLINK("http://evil.example")', "-10.50"],
+        ["Night Train", "1050"],
+    ]
+    assert [cells[1][0] for cells in table.cells] == ["-US$10.50", "¥1,050"]
