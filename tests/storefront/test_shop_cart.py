@@ -123,3 +123,17 @@ async def test_a_form_post_without_the_csrf_token_is_forbidden(client, world, pa
     assert wrong.status_code == 403
     cart = (await client.get("/cart")).text
     assert "Cart (1)" in cart  # nothing changed
+
+
+async def test_bundle_refusals_name_the_limit_and_the_seats_left(client, world):
+    token = await csrf(client)
+    film = (await client.get("/films/night-harbor")).text
+    offer_id = film.split('name="offer_id" value="', 1)[1].split('"', 1)[0]
+    _, small_showtime = world.showtime_ids  # capacity 2
+    await add(client, token, kind="bundle", offer_id=offer_id, showtime_id=small_showtime, qty=3)
+    assert "only 2 left of Premiere pack" in (await client.get("/cart")).text
+    first, _ = world.showtime_ids
+    await add(client, token, kind="bundle", offer_id=offer_id, showtime_id=first, qty=5)
+    cart = (await client.get("/cart")).text
+    assert "Premiere pack: at most 4 per order" in cart
+    assert "Your cart is empty" in cart
