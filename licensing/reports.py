@@ -22,6 +22,7 @@ from catalog.models import Film
 from licensing.codes import LicensingError
 from licensing.models import Agreement, AgreementStatus, Channel, Merchant, RoyaltyEntry
 from licensing.royalty import div_round_half_up, micros_to_minor
+from licensing.statements import ledger_scan
 from tiein.errors import DomainError
 from tiein.periods import check_period, period_bounds
 
@@ -74,24 +75,25 @@ async def royalty_report(
     are joined to agreements, films and merchants."""
     period = check_period(period)
     groups = check_group_by(group_by)
-    inner_keys = [RoyaltyEntry.agreement_id]
+    e = ledger_scan(session)
+    inner_keys = [e.c.agreement_id]
     if "film" in groups:
-        inner_keys.append(RoyaltyEntry.film_id)
+        inner_keys.append(e.c.film_id)
     if "territory" in groups:
-        inner_keys.append(RoyaltyEntry.territory)
+        inner_keys.append(e.c.territory)
     if "channel" in groups:
-        inner_keys.append(RoyaltyEntry.channel)
+        inner_keys.append(e.c.channel)
     sums = (
         select(
             *inner_keys,
             func.count().label("entries"),
-            func.sum(RoyaltyEntry.units).label("units"),
-            func.sum(RoyaltyEntry.net_minor).label("net_minor"),
-            func.sum(RoyaltyEntry.royalty_micros).label("royalty_micros"),
+            func.sum(e.c.units).label("units"),
+            func.sum(e.c.net_minor).label("net_minor"),
+            func.sum(e.c.royalty_micros).label("royalty_micros"),
         )
-        .where(RoyaltyEntry.period == period)
+        .where(e.c.period == period)
         .group_by(*inner_keys)
-        .subquery()
+        .subquery("sums")
     )
     source = sums.join(Agreement, Agreement.id == sums.c.agreement_id)
     columns = []
