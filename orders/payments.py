@@ -85,7 +85,10 @@ class StripeGateway:
         if not settings.stripe_secret_key:
             raise PaymentUnavailable("no Stripe secret key is configured (STRIPE_SECRET_KEY)")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
-        self._http = _HTTPXClient(timeout=30)
+        # Plain http (localstripe on loopback) has no certificates to check: skip building
+        # a TLS context for it.
+        plain = settings.stripe_api_base.startswith("http://")
+        self._http = _HTTPXClient(timeout=30, verify_ssl_certs=not plain)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
