@@ -285,7 +285,8 @@ def mg_pace_chart(table: Table) -> Markup:
 # --- views --------------------------------------------------------------------------------
 
 
-def _csv(table: Table, filename: str) -> Response:
+def csv_response(table: Table, filename: str) -> Response:
+    """A table as a CSV download."""
     return Response(
         table.to_csv(),
         media_type="text/csv; charset=utf-8",
@@ -334,7 +335,7 @@ async def royalties_csv(request: Request) -> Response:
         table = await royalties_table(request, period, groups)
     except DomainError as error:
         return Response(error_message(error), status_code=400, media_type="text/plain")
-    return _csv(table, f"royalties-{period}-{'-'.join(groups)}.csv")
+    return csv_response(table, f"royalties-{period}-{'-'.join(groups)}.csv")
 
 
 @require_staff
@@ -344,13 +345,13 @@ async def film_commerce_csv(request: Request) -> Response:
     except DomainError as error:
         return Response(error_message(error), status_code=400, media_type="text/plain")
     table, _ = await film_commerce_table(request, period)
-    return _csv(table, f"film-commerce-{period}.csv")
+    return csv_response(table, f"film-commerce-{period}.csv")
 
 
 @require_staff
 async def mg_pace_csv(request: Request) -> Response:
     table = await mg_pace_table(request)
-    return _csv(table, f"mg-pace-{now_utc().date().isoformat()}.csv")
+    return csv_response(table, f"mg-pace-{now_utc().date().isoformat()}.csv")
 
 
 routes = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import httpx
 from sqlalchemy import select
 
@@ -12,6 +15,7 @@ from licensing.models import AgreementStatus, Period, PeriodStatus, ProductRevie
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
 from tiein.db import Database, now_utc
+from tiein.money import format_money, parse_amount
 
 
 async def _stage(db: Database, product_id: int) -> ApprovalStage:
@@ -304,3 +308,33 @@ async def test_staff_sign_an_agreement_through_the_form(
 
     again = await post_form(client, "/staff/agreements/new", form, page="/staff/agreements/new")
     assert again.status_code == 400 and "DUPLICATE" in again.text
+
+
+async def test_a_periods_statements_page_and_its_csv_agree_before_and_after_closing(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    world = await licensing_world(db)
+    await make_staff(db)
+    await sign_in(client)
+    seen = []
+    for step in ("open", "closed"):
+        page = await client.get("/staff/periods/2025-Q3/statements")
+        assert page.status_code == 200
+        download = await client.get("/staff/periods/2025-Q3/statements.csv")
+        (row,) = list(csv.DictReader(io.StringIO(download.text)))
+        assert row["agreement"] == world.agreement_code
+        assert row["licensee"] == "Acme <Merch> & Co"
+        assert (row["net_sales"], row["royalty_earned"], row["royalty_payable"]) == (
+            "155.00",
+            "15.50",
+            "0.00",
+        )
+        assert row["frozen"] == ("yes" if step == "closed" else "no")
+        for key in ("net_sales", "royalty_earned", "cumulative_earned", "advance_recouped"):
+            shown = format_money(parse_amount(row[key], row["currency"]), row["currency"])
+            assert f'<td class="num">{shown}</td>' in page.text
+        seen.append({k: v for k, v in row.items() if k != "frozen"})
+        if step == "open":
+            await post_form(client, "/staff/periods/close", {"period": "2025-Q3"})
+    assert seen[0] == seen[1]  # closing froze exactly the figures that were shown
+    assert (await client.get("/staff/periods/2025-Q9/statements")).status_code == 404
