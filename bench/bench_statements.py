@@ -118,6 +118,8 @@ def entries_sql(dialect: str, count: int, agreements: int) -> str:
     net = f"({units} * (500 + ((i * 7877) % 99991) % 4500))"
     secs = "(((i * 2246822519) % 2147483647) % 31536000)"
     sign = "(CASE WHEN i % 25 = 0 THEN -1 ELSE 1 END)"
+    # Zero-padded so that the unique (source, source_ref) index is filled in order.
+    padded = "printf('%09d', i)" if dialect == "sqlite" else "lpad(i::text, 9, '0')"
     rate = f"(800 + {a} % 7 * 100)"
     channel = (
         "(CASE i % 3 WHEN 0 THEN 'storefront' WHEN 1 THEN 'bundle' ELSE 'licensee_retail' END)"
@@ -149,13 +151,20 @@ def entries_sql(dialect: str, count: int, agreements: int) -> str:
     return (
         f"{series}INSERT INTO royalty_entries ({columns}) SELECT i, {a}, {product}, "
         f"({a} - 1) % {FILMS} + 1, CASE WHEN i % 25 = 0 THEN 'refund' ELSE 'sale' END, "
-        f"'b:' || i, {channel}, {territory}, {occurred}, {period}, {sign} * {units}, "
+        f"'b:' || {padded}, {channel}, {territory}, {occurred}, {period}, {sign} * {units}, "
         f"{sign} * {net}, {rate}, {sign} * {net} * {rate} * {ROYALTY_SCALE // 10_000}, "
         f"{false}, {created} {source_from}"
     )
 
 
 # ---------------------------------------------------------------- SQLite
+
+
+def _secondary_indexes() -> list[Any]:
+    """The ledger's indexes other than its primary key and unique constraint."""
+    from licensing.models import RoyaltyEntry
+
+    return sorted(RoyaltyEntry.__table__.indexes, key=lambda index: index.name)
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -177,8 +186,17 @@ def seed_sqlite(path: Path, entries: int, agreements: int) -> None:
     conn.execute("PRAGMA synchronous=OFF")
     for table, rows in reference_rows(agreements).items():
         _sqlite_insert(conn, table, rows)
+    indexes = _secondary_indexes()
+    for index in indexes:
+        conn.execute(f"DROP INDEX {index.name}")
     conn.execute(entries_sql("sqlite", entries, agreements))
     conn.commit()
+    conn.close()
+    engine = create_engine(f"sqlite:///{path}")
+    for index in indexes:  # built once over the loaded table: faster than row by row
+        index.create(engine)
+    engine.dispose()
+    conn = sqlite3.connect(path)
     conn.execute("ANALYZE")
     conn.close()
 
@@ -206,7 +224,20 @@ async def seed_postgres(dsn: str, url: str, entries: int, agreements: int) -> No
         await conn.execute("SET session_replication_role = replica")
         for table, rows in reference_rows(agreements).items():
             await conn.copy_records_to_table(table, records=rows, columns=COLUMNS[table])
+        indexes = _secondary_indexes()
+        for index in indexes:
+            await conn.execute(f"DROP INDEX {index.name}")
         await conn.execute(entries_sql("postgresql", entries, agreements))
+        await conn.execute("SET session_replication_role = DEFAULT")
+    finally:
+        await conn.close()
+    db = Database(url)
+    async with db.engine.begin() as sa_conn:
+        for index in indexes:
+            await sa_conn.run_sync(index.create)
+    await db.dispose()
+    conn = await asyncpg.connect(dsn)
+    try:
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
