@@ -128,3 +128,25 @@ async def test_an_amendment_posts_only_the_difference(db):
     }
     # The period now earns 10% of the amended 115.00: 11.50.
     assert (q2.units, q2.net_sales_minor, q2.royalty_earned_minor) == (13, 11500, 1150)
+
+
+async def test_a_late_report_for_a_closed_period_lands_as_an_adjustment(db):
+    from licensing.periods import close_period
+
+    async with db.session() as session:
+        agreement, tee, _ = await _world(session)
+        await close_period(session, "2026-Q1", now=F.at("2026-04-01"), closed_by="ana")
+        await submit_sales_report(
+            session, agreement_id=agreement.id, period="2026-Q1",
+            lines=[ReportLineInput(tee.sku, "US", 2, 2000, 2000)],
+            submitted_by="m", merchant_id=None, now=F.at("2026-04-20"),
+        )  # fmt: skip
+        [entry] = (await session.scalars(select(RoyaltyEntry))).all()
+        with pytest.raises(DomainError) as future:
+            await submit_sales_report(
+                session, agreement_id=agreement.id, period="2026-Q3", lines=[],
+                submitted_by="m", merchant_id=None, now=F.at("2026-04-20"),
+            )  # fmt: skip
+    assert (entry.period, entry.is_adjustment) == ("2026-Q2", True)
+    assert entry.occurred_at == F.at("2026-03-31T23:59:59.999999")
+    assert future.value.code == "PERIOD_NOT_STARTED"
