@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -16,8 +16,10 @@ from starlette.applications import Starlette
 from catalog.models import Ticket
 from licensing.models import RoyaltyEntry
 from orders.checkout import confirm_payment
-from orders.models import Order, OrderStatus, Payment, StripeEvent
+from orders.models import Order, OrderStatus, Payment, Refund, StripeEvent
 from orders.payments import StripeGateway
+from orders.reconcile import expire_orders
+from orders.refunds import refund_order_lines
 from orders.webhooks import routes as webhook_routes
 from tests.fixtures.stripe import LiveApp, LocalStripe, stripe_signature
 from tests.orders.shop import Shop, checkout, count, fetch_order, full_cart, stock_of
@@ -290,3 +292,35 @@ async def test_the_pay_page_and_the_webhook_racing_fulfil_once_without_deadlock(
     assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
     assert await count(db, Ticket) == 2
     assert await count(db, RoyaltyEntry) == 3
+
+
+async def wait_for_event(db: Database, kind: str, count_wanted: int = 1) -> None:
+    deadline = time.monotonic() + 10
+    while await count(db, StripeEvent, StripeEvent.type == kind) < count_wanted:
+        assert time.monotonic() < deadline, f"no {kind} event arrived"
+        await asyncio.sleep(0.1)
+
+
+async def test_refund_and_cancel_events_sent_by_localstripe_apply_nothing_twice(
+    db: Database, shop: Shop, gateway: StripeGateway, live_app: LiveApp, now: datetime
+) -> None:
+    paid = await checkout(db, full_cart(shop), gateway, now=now)
+    async with db.session() as s:
+        order = await s.get(Order, paid.order.id)
+        assert order is not None
+        await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    async with db.session() as s:
+        await refund_order_lines(
+            s, paid.order.id, None, restock=True, by="ana", gateway=gateway, now=now
+        )
+    unpaid = await checkout(db, full_cart(shop), gateway, now=now)
+    await expire_orders(db, gateway, now=now + timedelta(minutes=20))
+
+    await wait_for_event(db, "charge.refunded")
+    await wait_for_event(db, "payment_intent.canceled")
+    refunded = await fetch_order(db, paid.order.id)
+    assert refunded.status == OrderStatus.REFUNDED
+    assert refunded.refunded_minor == refunded.total_minor
+    assert await count(db, Refund) == 1
+    assert (await fetch_order(db, unpaid.order.id)).status == OrderStatus.EXPIRED
+    assert await stock_of(db, shop.shirt_id) == 50
