@@ -54,17 +54,30 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             yield
         finally:
+            gateway = getattr(app.state, "stripe_gateway", None)
+            if gateway is not None:
+                await gateway.close()
             if owned:
                 await app.state.db.dispose()
 
-    script_hosts = []
+    script_hosts, frame_hosts, connect_hosts = [], [], []
     if settings.stripe_js_url.startswith("http"):
         parts = urlsplit(settings.stripe_js_url)
         script_hosts.append(f"{parts.scheme}://{parts.netloc}")
+        if parts.netloc == "js.stripe.com":
+            # Real Stripe.js talks to its API and opens 3-D Secure frames from these hosts.
+            frame_hosts += ["https://hooks.stripe.com"]
+            connect_hosts += ["https://api.stripe.com"]
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
-        Middleware(SecurityHeadersMiddleware, script_hosts=script_hosts, https=settings.https_only),
+        Middleware(
+            SecurityHeadersMiddleware,
+            script_hosts=script_hosts,
+            frame_hosts=frame_hosts,
+            connect_hosts=connect_hosts,
+            https=settings.https_only,
+        ),
         Middleware(
             SessionMiddleware,
             secret_key=settings.secret_key,

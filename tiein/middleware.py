@@ -33,15 +33,28 @@ class RequestIdMiddleware:
 class SecurityHeadersMiddleware:
     """CSP (our origin plus the Stripe.js host), no sniffing, no framing, strict referrers."""
 
-    def __init__(self, app: ASGIApp, *, script_hosts: Iterable[str] = (), https: bool = False):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        script_hosts: Iterable[str] = (),
+        frame_hosts: Iterable[str] = (),
+        connect_hosts: Iterable[str] = (),
+        https: bool = False,
+    ):
         self.app = app
-        hosts = " ".join(sorted(set(script_hosts)))
+
+        def hosts(*groups: Iterable[str]) -> str:
+            return " ".join(["'self'", *sorted({h for g in groups for h in g})])
+
         self.headers = {
             "Content-Security-Policy": (
-                f"default-src 'self'; script-src 'self' {hosts}; frame-src 'self' {hosts}; "
-                f"connect-src 'self' {hosts}; img-src 'self' data:; style-src 'self'; "
-                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-            ).replace("  ", " "),
+                f"default-src 'self'; script-src {hosts(script_hosts)}; "
+                f"frame-src {hosts(script_hosts, frame_hosts)}; "
+                f"connect-src {hosts(script_hosts, connect_hosts)}; img-src 'self' data:; "
+                "style-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                "frame-ancestors 'none'"
+            ),
             "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "DENY",
             "Referrer-Policy": "strict-origin-when-cross-origin",

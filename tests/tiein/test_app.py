@@ -45,3 +45,14 @@ async def test_an_unknown_page_gets_the_friendly_404(client: httpx.AsyncClient) 
     assert response.status_code == 404
     assert "We could not find that page" in response.text
     assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_the_csp_allows_real_stripe_js_and_its_frames_only(db: Database) -> None:
+    app = create_app(Settings(stripe_js_url="https://js.stripe.com/v3/"), database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        csp = (await c.get("/healthz")).headers["content-security-policy"]
+    assert "script-src 'self' https://js.stripe.com;" in csp
+    assert "frame-src 'self' https://hooks.stripe.com https://js.stripe.com;" in csp
+    assert "connect-src 'self' https://api.stripe.com https://js.stripe.com;" in csp
+    assert "frame-ancestors 'none'" in csp
