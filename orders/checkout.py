@@ -381,3 +381,34 @@ async def confirm_with_token(
             "The payment service did not accept the card details; you were not charged.",
         ) from exc
     return await confirm_payment(session, order, payment_method, gateway=gateway, now=now)
+
+
+async def refresh_payment(
+    session: AsyncSession, order: Order, *, gateway: StripeGateway, now: datetime
+) -> CardStep:
+    """Ask Stripe how the order's payment stands and apply a success at once (after Stripe.js
+    `confirmCardPayment` finished 3-D Secure, the page need not wait for the webhook).
+    Idempotent: a paid order answers `succeeded` without asking Stripe."""
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        done = order.status in (
+            OrderStatus.PAID,
+            OrderStatus.PARTIALLY_REFUNDED,
+            OrderStatus.REFUNDED,
+        )
+        return CardStep("succeeded" if done else order.status.value)
+    if not order.payment_intent_id:
+        raise DomainError(OrderError.ORDER_NOT_PAYABLE, "This order has no payment.")
+    try:
+        intent = await gateway.retrieve_intent(order.payment_intent_id)
+    except PaymentUnavailable as exc:
+        raise DomainError(
+            OrderError.PAYMENT_UNAVAILABLE, "The payment service did not answer; try again."
+        ) from exc
+    await lock_order(session, order_id=order.id)
+    await _record_payment(session, intent.id, intent.status, intent.last_error)
+    if intent.status == "succeeded":
+        await fulfil_order(session, order.id, now=now)
+        return CardStep("succeeded")
+    if intent.status == "requires_action":
+        return CardStep("requires_action", client_secret=intent.client_secret)
+    return CardStep(intent.status, message=intent.last_error)

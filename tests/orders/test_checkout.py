@@ -20,6 +20,7 @@ from orders.checkout import (
     confirm_with_token,
     order_by_access,
     place_order,
+    refresh_payment,
 )
 from orders.codes import OrderError
 from orders.models import (
@@ -254,3 +255,48 @@ async def test_fifty_shoppers_for_the_last_ten_units_make_ten_paid_orders(
     assert await count(db, Order) == 10
     assert await stock_of(db, shop.shirt_id) == 0
     assert len(await ledger(db)) == 10
+
+
+async def test_after_3d_secure_the_page_applies_the_success_without_waiting_for_the_webhook(
+    db: Database, shop: Shop, gateway: StripeGateway, localstripe: LocalStripe, now: datetime
+) -> None:
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+    # A card that asks for 3-D Secure: the server's confirmation needs the shopper's action.
+    async with httpx.AsyncClient() as http:
+        token = (
+            await http.post(
+                f"{localstripe.url}/v1/tokens",
+                data={
+                    "card[number]": "4000002500003155",
+                    "card[exp_month]": "12",
+                    "card[exp_year]": "2031",
+                    "card[cvc]": "123",
+                    "key": localstripe.publishable_key,
+                },
+            )
+        ).json()["id"]
+    async with db.session() as s:
+        order = await s.get(Order, placed.order.id)
+        step = await confirm_with_token(s, order, token, gateway=gateway, now=now)
+    assert step.status == "requires_action"
+    assert step.client_secret == placed.client_secret
+    async with db.session() as s:
+        order = await s.get(Order, placed.order.id)
+        waiting = await refresh_payment(s, order, gateway=gateway, now=now)
+    assert waiting.status == "requires_action"
+
+    # What Stripe.js confirmCardPayment does once the shopper completes the challenge.
+    intent_id = placed.client_secret.split("_secret_")[0]
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{localstripe.url}/v1/payment_intents/{intent_id}/_authenticate?success=true",
+            json={"key": localstripe.publishable_key, "client_secret": placed.client_secret},
+        )
+    assert response.status_code == 200, response.text
+
+    async with db.session() as s:
+        order = await s.get(Order, placed.order.id)
+        step = await refresh_payment(s, order, gateway=gateway, now=now)
+    assert step.status == "succeeded"
+    assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
+    assert await count(db, Ticket) == 2
