@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order, record_payment_failure
 from orders.models import OrderStatus, StripeEvent
+from orders.refunds import apply_stripe_refunds
 from tiein.db import Database, now_utc
 from tiein.errors import DomainError
 
@@ -37,8 +38,6 @@ class _Duplicate(Exception):
 
 async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
     """Apply one verified event inside the caller's transaction; returns what was done."""
-    from orders.refunds import apply_stripe_refunds
-
     now = now_utc()
     kind = event.get("type", "")
     obj = (event.get("data") or {}).get("object") or {}

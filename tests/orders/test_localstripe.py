@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orders.localstripe import start_offline_stripe, stop_localstripe
 from orders.payments import StripeGateway
 from tests.fixtures.stripe import LocalStripe
 
@@ -75,3 +76,17 @@ async def test_parameters_localstripe_rejects_are_dropped(localstripe: LocalStri
         )
     assert response.status_code == 200, response.text
     assert response.json()["amount"] == 500
+
+
+def test_the_offline_demo_gets_a_localstripe_and_the_stripe_environment() -> None:
+    process, env = start_offline_stripe("http://127.0.0.1:8000")
+    try:
+        assert env["STRIPE_API_BASE"].startswith("http://127.0.0.1:")
+        assert env["STRIPE_JS_URL"] == env["STRIPE_API_BASE"] + "/js.stripe.com/v3/"
+        assert env["STRIPE_SECRET_KEY"].startswith("sk_test_")
+        assert env["STRIPE_PUBLISHABLE_KEY"].startswith("pk_test_")
+        response = httpx.get(env["STRIPE_JS_URL"], timeout=5)
+        assert response.status_code == 200 and "localstripe" in response.text
+    finally:
+        stop_localstripe(process)
+    assert process.poll() is not None
