@@ -81,7 +81,7 @@ class _HTTPXClient(stripe.HTTPXClient):
 class StripeGateway:
     """Async access to the Stripe API. Close it with `await gateway.close()`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, retries: int = 2) -> None:
         if not settings.stripe_secret_key:
             raise PaymentUnavailable("no Stripe secret key is configured (STRIPE_SECRET_KEY)")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
@@ -93,7 +93,7 @@ class StripeGateway:
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
             http_client=self._http,
-            max_network_retries=2,
+            max_network_retries=retries,
         )
 
     async def close(self) -> None:

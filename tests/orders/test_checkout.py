@@ -190,7 +190,7 @@ async def test_stripe_unreachable_rolls_everything_back(
     unreachable = dataclasses.replace(
         settings, stripe_secret_key="sk_test_x", stripe_api_base="http://127.0.0.1:9"
     )
-    gateway = StripeGateway(unreachable)
+    gateway = StripeGateway(unreachable, retries=0)
     try:
         with pytest.raises(DomainError) as refused:
             await checkout(db, full_cart(shop), gateway, now=now)
