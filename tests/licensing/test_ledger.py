@@ -204,3 +204,31 @@ async def test_a_late_sale_lands_in_the_first_open_period(db):
             now=F.at("2026-01-03T00:00"),
         )  # fmt: skip
     assert (late.period, late.is_adjustment) == ("2026-Q1", True)
+
+
+async def test_concurrent_sales_of_a_tiered_agreement_see_each_others_net(db):
+    """Tiers read the contract year's cumulative net, so postings to one agreement are
+    serialized: a second posting waits for the first transaction instead of missing it."""
+    import asyncio
+
+    from licensing.periods import ensure_period
+
+    async with db.session() as session:
+        _, product = await F.world(session, tiers=[(0, 800), (100000, 1200)])
+        await ensure_period(session, "2026-Q1")
+
+    async def post(ref: str) -> None:
+        async with db.session() as session:
+            await post_sales(session, [sale(ref, product, 6, 60000)], now=F.at("2026-02-10"))
+
+    async with db.session() as first:
+        await post_sales(first, [sale("order_line:1", product, 6, 60000)], now=F.at("2026-02-10"))
+        second = asyncio.create_task(post("order_line:2"))
+        await asyncio.sleep(0.3)  # the second posting starts while the first is uncommitted
+    await second
+    async with db.read_session() as session:
+        micros = (
+            await session.scalars(select(RoyaltyEntry.royalty_micros).order_by(RoyaltyEntry.id))
+        ).all()
+    # First 60000 at 8% = 4800; then 40000 at 8% + 20000 at 12% = 5600.
+    assert micros == [4800 * M, 5600 * M]

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel, RoyaltyEntry
 from licensing.periods import close_period
+from licensing.reports import royalty_report
 from licensing.statements import statements_for_period
 from tests.licensing import factory as F
 from tiein.db import Base
@@ -99,6 +100,12 @@ async def test_statements_hold_exactly_the_ledgers_royalty(db, ops):
             )
         ).one()
         assert await statement_totals(session) == (ledger_micros, ledger_net)
+        for period in PERIODS:  # the staff report holds the same royalty as the statements
+            report = await royalty_report(session, period, ["merchant", "channel"])
+            statements = await statements_for_period(session, period)
+            assert sum(r.royalty_micros for r in report) == sum(
+                f.royalty_micros for f in statements
+            )
         q4 = await statements_for_period(session, "2026-Q4")
         q_all = [f for p in PERIODS for f in await statements_for_period(session, p)]
         for final in q4:  # the last cumulative is the sum of every period's rounded earned
