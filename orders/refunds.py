@@ -189,23 +189,42 @@ async def refund_order_lines(
 
 
 async def apply_stripe_refunds(
-    session: AsyncSession, intent_id: str, refunds: list[dict[str, Any]], *, now: datetime
+    session: AsyncSession,
+    intent_id: str,
+    refunds: list[dict[str, Any]],
+    *,
+    now: datetime,
+    amount_refunded: int | None = None,
+    charge_id: str = "",
 ) -> int:
     """Record the refunds of a `charge.refunded` event that tiein does not know yet (made
-    in the Stripe dashboard). Known ones (by Stripe id or our idempotency key) are skipped."""
-    if not intent_id or not refunds:
+    in the Stripe dashboard). Known ones (by Stripe id or our idempotency key) are skipped.
+    Without the refund list, a charge's `amount_refunded` above what tiein recorded is
+    recorded as one refund (once per amount)."""
+    if not intent_id or not (refunds or amount_refunded):
         return 0
     order = await lock_order(session, intent_id=intent_id)
     if order is None or order.status not in REFUNDABLE:
         return 0
+    if not refunds and amount_refunded is not None:
+        missing = min(amount_refunded, order.total_minor) - order.refunded_minor
+        key = f"stripe-{charge_id or intent_id}-{amount_refunded}"[:120]
+        known = await session.scalar(select(Refund.id).where(Refund.idempotency_key == key))
+        if missing <= 0 or known is not None:
+            return 0
+        refunds = [{"id": None, "amount": missing, "status": "succeeded", "_key": key}]
     applied = 0
     for data in refunds:
-        stripe_id = data.get("id") or ""
+        stripe_id = data.get("id")
         ours = (data.get("metadata") or {}).get("tiein_refund") or ""
-        known = await session.scalar(
-            select(Refund.id).where(
-                (Refund.stripe_refund_id == stripe_id) | (Refund.idempotency_key == ours)
+        known = (
+            await session.scalar(
+                select(Refund.id).where(
+                    (Refund.stripe_refund_id == stripe_id) | (Refund.idempotency_key == ours)
+                )
             )
+            if stripe_id
+            else None
         )
         if known is not None or data.get("status") not in (None, "succeeded", "pending"):
             continue
@@ -216,7 +235,7 @@ async def apply_stripe_refunds(
             Refund(
                 order_id=order.id,
                 stripe_refund_id=stripe_id,
-                idempotency_key=f"stripe-{stripe_id}",
+                idempotency_key=data.get("_key") or f"stripe-{stripe_id}",
                 amount_minor=amount,
                 restock=False,
                 reason="refunded in Stripe",

@@ -62,8 +62,18 @@ async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
         return "cancelled" if done else "ignored"
     if kind == "charge.refunded":
         intent_id = obj.get("payment_intent") or ""
+        # Recent API versions leave `refunds` out of a charge unless expanded: then only
+        # the charge's `amount_refunded` tells what was paid back.
         refunds = (obj.get("refunds") or {}).get("data") or []
-        applied = await apply_stripe_refunds(session, intent_id, refunds, now=now)
+        total = obj.get("amount_refunded")
+        applied = await apply_stripe_refunds(
+            session,
+            intent_id,
+            refunds,
+            amount_refunded=int(total) if isinstance(total, int) else None,
+            charge_id=obj.get("id") or "",
+            now=now,
+        )
         return f"{applied} refund(s) applied"
     return "ignored"
 

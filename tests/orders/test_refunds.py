@@ -165,3 +165,31 @@ async def test_a_refund_made_in_the_stripe_dashboard_is_recorded_once(
     assert order.status == OrderStatus.PARTIALLY_REFUNDED
     assert order.refunded_minor == 1000
     assert await count(db, Refund) == 1
+
+
+async def test_a_charge_without_its_refund_list_is_reconciled_by_its_refunded_amount(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    # Recent Stripe API versions send charge.refunded without `refunds` unless expanded.
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    async with db.session() as s:
+        await refund_order_lines(
+            s, order.id, [(shirts.id, 1)], restock=False, by="ana", gateway=gateway, now=now
+        )
+    intent = order.payment_intent_id or ""
+    async with db.session() as s:  # the event about our own refund: nothing to add
+        assert (
+            await apply_stripe_refunds(
+                s, intent, [], amount_refunded=SHIRT_PRICE, charge_id="ch_1", now=now
+            )
+            == 0
+        )
+    for _ in range(2):  # then 700 more refunded in the dashboard, the event sent twice
+        async with db.session() as s:
+            await apply_stripe_refunds(
+                s, intent, [], amount_refunded=SHIRT_PRICE + 700, charge_id="ch_1", now=now
+            )
+    order = await fetch_order(db, order.id)
+    assert order.refunded_minor == SHIRT_PRICE + 700
+    assert await count(db, Refund) == 2
