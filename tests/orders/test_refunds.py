@@ -128,6 +128,9 @@ async def test_a_second_refund_of_the_rest_completes_the_order_and_nothing_is_re
     assert order.status == OrderStatus.REFUNDED
     assert rest.amount_minor == order.total_minor - TICKET_PRICE
     assert await count(db, Refund) == 2
+    entries = await ledger(db)  # refunded in two pieces, the mirror is exact
+    assert sum(e.net_minor for e in entries) == 0
+    assert sum(e.royalty_micros for e in entries) == 0
     # Stripe holds exactly what tiein recorded.
     refunds = await gateway.client.v1.refunds.list_async(
         {"payment_intent": order.payment_intent_id or ""}
