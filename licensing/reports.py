@@ -150,7 +150,8 @@ class FilmCommerceRow:
     """What one film sold in a period on tiein's own channels, and what it earned.
 
     - tickets_sold: tickets of paid orders (ticket lines and the ticket of each bundle),
-      refunded ones excluded; bundles_sold: bundle lines likewise
+      refunded ones excluded; bundles_sold: bundle lines likewise; wholly refunded lines
+      count for nothing (neither as ticket orders nor as merch)
     - merch_units, money[].net_minor: licensed merch sold through the storefront and bundles
       (ledger entries posted to the period, refunds netted)
     - money[].royalty_micros: royalty earned by the film's merch on every channel, licensee
@@ -201,6 +202,7 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
         Order.status.in_(counted), Order.paid_at >= starts_at, Order.paid_at < ends_at
     )
     kept = OrderLine.quantity - OrderLine.refunded_quantity
+    live = OrderLine.quantity > OrderLine.refunded_quantity  # not wholly refunded
     ticket_kinds = (LineKind.TICKET, LineKind.BUNDLE)
     tickets = (
         await session.execute(
@@ -212,12 +214,12 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
             )
             .join(Order, Order.id == OrderLine.order_id)
             .join(Showtime, Showtime.id == OrderLine.showtime_id)
-            .where(paid_in_period, OrderLine.kind.in_(ticket_kinds))
+            .where(paid_in_period, live, OrderLine.kind.in_(ticket_kinds))
             .group_by(Showtime.film_id)
         )
     ).all()
     merch_orders = select(OrderLine.order_id).where(
-        OrderLine.kind.in_((LineKind.PRODUCT, LineKind.BUNDLE))
+        live, OrderLine.kind.in_((LineKind.PRODUCT, LineKind.BUNDLE))
     )
     with_merch = dict(
         (
@@ -227,6 +229,7 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
                 .join(Showtime, Showtime.id == OrderLine.showtime_id)
                 .where(
                     paid_in_period,
+                    live,
                     OrderLine.kind.in_(ticket_kinds),
                     OrderLine.order_id.in_(merch_orders),
                 )

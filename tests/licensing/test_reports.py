@@ -81,7 +81,7 @@ async def test_film_commerce_counts_tickets_bundles_merch_and_the_attach_rate(db
         session.add_all([show, offer])
         await session.flush()
         ticket = {"kind": LineKind.TICKET, "showtime_id": show.id}
-        # 1: two tickets and a tee; 2: one bundle; 3: one ticket alone (merch attach 2 of 3).
+        # 1: two tickets and a tee; 2: one bundle; 3: one ticket alone.
         await _paid_order(session, "T-1", [
             {**ticket, "quantity": 2},
             {"kind": LineKind.PRODUCT, "product_id": tee.id, "quantity": 1},
@@ -90,14 +90,21 @@ async def test_film_commerce_counts_tickets_bundles_merch_and_the_attach_rate(db
         await _paid_order(session, "T-2", [{**bundle, "quantity": 1}])
         await _paid_order(session, "T-3", [{**ticket, "quantity": 1}])
         await _paid_order(session, "T-4", [{**ticket, "quantity": 5}], paid_at=F.at("2026-01-05"))
+        # 5: three tickets, one refunded; 6: wholly refunded, merch and all — counts for nothing.
+        await _paid_order(session, "T-5", [{**ticket, "quantity": 3, "refunded_quantity": 1}])
+        await _paid_order(session, "T-6", [
+            {**ticket, "quantity": 2, "refunded_quantity": 2},
+            {"kind": LineKind.PRODUCT, "product_id": tee.id, "quantity": 1,
+             "refunded_quantity": 1},
+        ])  # fmt: skip
         await post_sales(session, [line("order_line:2", tee, 1, 2500),
                                    line("bundle_part:1", tee, 1, 1800, channel=Channel.BUNDLE),
                                    line("report_line:1", tee, 4, 8000,
                                         channel=Channel.LICENSEE_RETAIL)], now=NOW)  # fmt: skip
         [row] = await film_commerce_report(session, "2026-Q3")
-    assert (row.film_id, row.tickets_sold, row.bundles_sold) == (tee.film_id, 4, 1)
-    assert (row.ticket_orders, row.ticket_orders_with_merch) == (3, 2)
-    assert row.merch_attach_rate == Decimal("0.6667")
+    assert (row.film_id, row.tickets_sold, row.bundles_sold) == (tee.film_id, 2 + 1 + 1 + 2, 1)
+    assert (row.ticket_orders, row.ticket_orders_with_merch) == (4, 2)
+    assert row.merch_attach_rate == Decimal("0.5000")
     assert row.merch_units == 2  # storefront + bundle, not the licensee's own retail
     [usd] = row.money
     assert (usd.currency, usd.net_minor) == ("USD", 4300)
