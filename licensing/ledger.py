@@ -82,22 +82,7 @@ async def _post(
 ) -> list[RoyaltyEntry]:
     if not lines:
         return []
-    refs = [line.source_ref for line in lines]
-    posted: set[str] = set()
-    for chunk in _chunks(sorted(set(refs)), 500):
-        query = select(RoyaltyEntry.source_ref).where(
-            RoyaltyEntry.source == source, RoyaltyEntry.source_ref.in_(chunk)
-        )
-        posted.update((await session.scalars(query)).all())
-    todo: list[SaleLine] = []
-    for line in lines:
-        if line.source_ref not in posted:
-            posted.add(line.source_ref)  # also skips a repeat inside this batch
-            todo.append(line)
-    if not todo:
-        return []
-
-    product_ids = sorted({line.product_id for line in todo})
+    product_ids = sorted({line.product_id for line in lines})
     products = {
         p.id: p
         for p in (
@@ -111,6 +96,8 @@ async def _post(
     missing = [pid for pid in product_ids if pid not in products]
     if missing:
         raise DomainError(LicensingError.NOT_FOUND, f"No product {missing[0]}.", "product")
+    # Lock the agreements first: a concurrent posting of the same cause then waits, and the
+    # check below sees what it committed.
     agreement_ids = sorted({p.agreement_id for p in products.values()})
     agreements = {
         a.id: a
@@ -124,6 +111,20 @@ async def _post(
             )
         ).all()
     }
+
+    posted: set[str] = set()
+    for chunk in _chunks(sorted({line.source_ref for line in lines}), 500):
+        query = select(RoyaltyEntry.source_ref).where(
+            RoyaltyEntry.source == source, RoyaltyEntry.source_ref.in_(chunk)
+        )
+        posted.update((await session.scalars(query)).all())
+    todo: list[SaleLine] = []
+    for line in lines:
+        if line.source_ref not in posted:
+            posted.add(line.source_ref)  # also skips a repeat inside this batch
+            todo.append(line)
+    if not todo:
+        return []
 
     last_closed = await last_closed_period(session)
     targets = [posting_period(line.occurred_at, last_closed) for line in todo]
@@ -225,6 +226,14 @@ async def post_refund(
     all units in pieces sums to exactly -R. Idempotent on `refund_source_ref` (the entry
     posted before is returned); None when the sale has no ledger entry.
     """
+    original = await session.scalar(
+        select(RoyaltyEntry)
+        .where(
+            RoyaltyEntry.source == EntrySource.SALE,
+            RoyaltyEntry.source_ref == original_source_ref,
+        )
+        .with_for_update()  # serializes refunds of one line; the check below sees them
+    )
     done = await session.scalar(
         select(RoyaltyEntry).where(
             RoyaltyEntry.source == EntrySource.REFUND,
@@ -233,14 +242,6 @@ async def post_refund(
     )
     if done is not None:
         return done
-    original = await session.scalar(
-        select(RoyaltyEntry)
-        .where(
-            RoyaltyEntry.source == EntrySource.SALE,
-            RoyaltyEntry.source_ref == original_source_ref,
-        )
-        .with_for_update()  # serializes refunds of one line
-    )
     if original is None:
         return None
     before_units, before_net = (

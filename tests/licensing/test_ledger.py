@@ -232,3 +232,28 @@ async def test_concurrent_sales_of_a_tiered_agreement_see_each_others_net(db):
         ).all()
     # First 60000 at 8% = 4800; then 40000 at 8% + 20000 at 12% = 5600.
     assert micros == [4800 * M, 5600 * M]
+
+
+async def test_the_same_sale_posted_by_two_transactions_at_once_is_posted_once(db):
+    """A webhook delivered twice at the same moment: the second posting waits for the first
+    and then finds its entry, instead of failing on the unique key or posting twice."""
+    import asyncio
+
+    from licensing.periods import ensure_period
+
+    async with db.session() as session:
+        _, product = await F.world(session)
+        await ensure_period(session, "2026-Q1")
+    line = sale("order_line:7", product, 1, 1000)
+
+    async def post() -> list:
+        async with db.session() as session:
+            return await post_sales(session, [line], now=F.at("2026-02-10"))
+
+    async with db.session() as first:
+        posted = await post_sales(first, [line], now=F.at("2026-02-10"))
+        second = asyncio.create_task(post())
+        await asyncio.sleep(0.3)
+    assert (len(posted), await second) == (1, [])
+    async with db.read_session() as session:
+        assert await session.scalar(select(func.count()).select_from(RoyaltyEntry)) == 1
