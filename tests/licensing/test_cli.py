@@ -81,3 +81,20 @@ async def test_bad_input_is_one_clear_line_and_a_non_zero_exit(db, run):
     assert code != 0 and "No agreement 'LA-NOPE'" in err
     code, _, err = await run("report", "royalties", "--period", "Q3-2026")
     assert code != 0 and "INVALID_PERIOD" in err
+
+
+async def test_audit_mg_pace_and_film_commerce_reports(db, run):
+    agreement_code = await _seed(db)
+    code, out, _ = await run(
+        "report", "audit", "--agreement", agreement_code, "--period", "2026-Q1", "--format", "csv"
+    )
+    assert code == 0
+    # No licensee report: everything tiein saw is unreported (10% of 10.01 and of 50.00).
+    assert [row.split(",", 1)[1] for row in out.splitlines()[1:]] == [
+        "GB,0,0.00,1,10.01,1.00,under_reported",
+        "US,0,0.00,2,50.00,5.00,under_reported",
+    ]
+    code, out, _ = await run("report", "film-commerce", "--period", "2026-Q1", "--format", "csv")
+    assert code == 0 and out.splitlines()[1].endswith(",0,0,3,0.00%,USD,60.01,6.00")
+    code, out, _ = await run("report", "mg-pace", "--today", "2026-03-01")
+    assert code == 0 and "(nothing)" in out  # the seeded agreement has no minimum guarantee
