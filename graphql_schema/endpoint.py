@@ -37,6 +37,7 @@ from graphql_schema import errors as codes
 from graphql_schema.auth import BadToken, viewer_from_request
 from graphql_schema.context import Context
 from graphql_schema.errors import ApiError
+from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
 from graphql_schema.schema import schema
 from tiein.db import now_utc
@@ -223,6 +224,8 @@ async def graphql_post(request: Request) -> Response:
             context_value=context,
             variable_values=parsed["variables"],
             operation_name=parsed["operation_name"],
+            execution_context_class=FastExecutionContext,
+            is_awaitable=fast_is_awaitable,
         )
         if isawaitable(result):
             result = await result

@@ -94,6 +94,28 @@ RELATIONS: dict[str, Relation] = {
 }
 
 
+class _NotLoaded:
+    def __repr__(self) -> str:
+        return "NOT_LOADED"
+
+
+NOT_LOADED: Any = _NotLoaded()
+
+# model -> {field name on its GraphQL type: (model pointed to, foreign key attribute)}
+PREFETCH: dict[type, dict[str, tuple[type, str]]] = {
+    Product: {
+        "merchant": (Merchant, "merchant_id"),
+        "agreement": (Agreement, "agreement_id"),
+        "film": (Film, "film_id"),
+    },
+    Showtime: {"film": (Film, "film_id"), "cinema": (Cinema, "cinema_id")},
+    BundleOffer: {"film": (Film, "film_id")},
+    Agreement: {"merchant": (Merchant, "merchant_id")},
+    SalesReport: {"agreement": (Agreement, "agreement_id")},
+    ApiToken: {"merchant": (Merchant, "merchant_id")},
+}
+
+
 @dataclass(frozen=True)
 class PageRows:
     rows: list[Any]
@@ -164,6 +186,9 @@ class Loaders:
         self.viewer = viewer
         self.now = now
         self._loaders: dict[Hashable, DataLoader] = {}
+        # (model, id) -> object (or None: not visible) of everything loaded through the
+        # visibility helpers in this request; fields read it synchronously (see `known`).
+        self._known: dict[tuple[type, int], Any] = {}
         self._lists = _list_queries(viewer, now)
 
     def _loader(self, key: Hashable, batch: Callable[[list[Any]], Any]) -> DataLoader:
@@ -179,19 +204,59 @@ class Loaders:
             stmt = visible(model, self.viewer, self.now).where(model.id.in_(ids))
             async with self.db.read_session() as session:
                 found = {obj.id: obj for obj in (await session.scalars(stmt)).all()}
+            for i in ids:
+                self._known[(model, i)] = found.get(i)
             return [found.get(i) for i in ids]
 
         return self._loader(("node", model), batch)
 
+    def remember(self, rows: Sequence[Any]) -> None:
+        """Objects a visibility-checked query returned, so that later fields find them."""
+        for row in rows:
+            self._known[(type(row), row.id)] = row
+            self.node(type(row)).prime(row.id, row)
+
+    def known(self, model: type, pk: int) -> Any:
+        """The object if this request has loaded it already (None if not visible), else
+        NOT_LOADED. Resolving from memory keeps graphql-core on its fast synchronous path."""
+        return self._known.get((model, pk), NOT_LOADED)
+
+    def load(self, model: type, pk: int | None) -> Any:
+        """The object `pk` of `model`: at once when known, else an awaitable from the loader."""
+        if pk is None:
+            return None
+        found = self._known.get((model, pk), NOT_LOADED)
+        if found is not NOT_LOADED:
+            return found
+        return self.node(model).load(pk)
+
+    async def prefetch(self, rows: Sequence[Any], wanted: set[str]) -> None:
+        """Load, in one batch per model, the objects `rows` point to through the fields in
+        `wanted` (e.g. product.merchant), so that those fields resolve synchronously."""
+        if not rows:
+            return
+        waits = []
+        for field, (model, attr) in PREFETCH.get(type(rows[0]), {}).items():
+            if field not in wanted:
+                continue
+            ids = {getattr(r, attr) for r in rows} - {None}
+            missing = [i for i in ids if (model, i) not in self._known]
+            if missing:
+                waits.append(self.node(model).load_many(missing))
+        for wait in waits:
+            await wait
+
     def page(self, relation: str) -> DataLoader:
-        """(parent id, offset, limit) → PageRows: one windowed statement per page shape."""
+        """(parent id, offset, limit, wanted fields) → PageRows: one windowed statement per
+        page shape; the related objects the wanted fields need are prefetched for every
+        parent at once, so the fields below stay in step (and batched) across parents."""
         rel = RELATIONS[relation]
 
-        async def batch(keys: list[tuple[int, int, int]]) -> list[PageRows]:
+        async def batch(keys: list[tuple[int, int, int, frozenset[str]]]) -> list[PageRows]:
             shapes: dict[tuple[int, int], list[int]] = defaultdict(list)
-            for parent_id, offset, limit in keys:
+            for parent_id, offset, limit, _ in keys:
                 shapes[(offset, limit)].append(parent_id)
-            found: dict[tuple[int, int, int], list[Any]] = defaultdict(list)
+            found: dict[tuple[int, int], list[Any]] = defaultdict(list)
             async with self.db.read_session() as session:
                 for (offset, limit), parent_ids in shapes.items():
                     number = (
@@ -216,9 +281,12 @@ class Loaders:
                         parent = getattr(obj, rel.parent.key)
                         found[(parent, offset, limit)].append(obj)
             out = []
-            for key in keys:
-                rows = found.get(key, [])
-                out.append(PageRows(rows[: key[2]], len(rows) > key[2]))
+            for parent_id, offset, limit, _ in keys:
+                rows = found.get((parent_id, offset, limit), [])
+                out.append(PageRows(rows[:limit], len(rows) > limit))
+            shown = [row for page in out for row in page.rows]
+            self.remember(shown)
+            await self.prefetch(shown, set().union(*(key[3] for key in keys)))
             return out
 
         return self._loader(("page", relation), batch)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import graphene
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from graphql_relay import from_global_id, to_global_id
 from sqlalchemy import Select, func, select
 
@@ -175,6 +176,29 @@ def connection_field(
     return graphene.Field(graphene.NonNull(conn), description=description, **page_args(), **extra)
 
 
+def selected_names(info: Any) -> set[str]:
+    """Every field name selected below the current field (fragments followed): enough to
+    decide which related objects to prefetch for a page."""
+    names: set[str] = set()
+    seen: set[str] = set()
+    stack = [node.selection_set for node in info.field_nodes if node.selection_set]
+    while stack:
+        selection_set = stack.pop()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+                if selection.selection_set:
+                    stack.append(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                stack.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None:
+                    stack.append(fragment.selection_set)
+    return names
+
+
 async def paginate(
     info: Any,
     stmt: Select[Any],
@@ -191,8 +215,8 @@ async def paginate(
         rows = list(
             (await session.scalars(stmt.order_by(*order_by).offset(offset).limit(limit + 1))).all()
         )
-    for row in rows[:limit]:
-        ctx.loaders.node(type(row)).prime(row.id, row)
+    ctx.loaders.remember(rows[:limit])
+    await ctx.loaders.prefetch(rows[:limit], selected_names(info))
 
     async def count() -> int:
         async with ctx.db.read_session() as session:
@@ -210,9 +234,8 @@ async def child_page(
     """A page of a nested connection, batched over every parent by the request's loaders."""
     offset, limit = page_window(first, after)
     loaders = info.context.loaders
-    found = await loaders.page(relation).load((parent_id, offset, limit))
-    for row in found.rows:
-        loaders.node(type(row)).prime(row.id, row)
+    wanted = frozenset(selected_names(info))
+    found = await loaders.page(relation).load((parent_id, offset, limit, wanted))
 
     async def count() -> int:
         return await loaders.count(relation).load(parent_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import graphene
 
@@ -23,6 +22,15 @@ class MoneyValue:
     minor: int
     currency: str
 
+    # plain attributes, so that the executor's fast path reads them (see execution.py)
+    @property
+    def amount(self) -> str:
+        return format_amount(self.minor, self.currency)
+
+    @property
+    def minor_units(self) -> int:
+        return self.minor
+
 
 def money(minor: int | None, currency: str) -> MoneyValue | None:
     return None if minor is None else MoneyValue(int(minor), currency)
@@ -40,14 +48,6 @@ class Money(graphene.ObjectType):
     minor_units = graphene.Int(
         required=True, description="The amount in the currency's minor units, e.g. 1234 cents."
     )
-
-    @staticmethod
-    def resolve_amount(root: MoneyValue, info: Any) -> str:
-        return format_amount(root.minor, root.currency)
-
-    @staticmethod
-    def resolve_minor_units(root: MoneyValue, info: Any) -> int:
-        return root.minor
 
 
 def _enum(enum: type[StrEnum], description: str) -> type[graphene.Enum]:

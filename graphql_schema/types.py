@@ -19,10 +19,9 @@ from orders import models as om
 
 
 def _load(info: Any, model: type, pk: int | None) -> Any:
-    """The object `pk` of `model` through the request's loader (None if not visible)."""
-    if pk is None:
-        return None
-    return info.context.loaders.node(model).load(pk)
+    """The object `pk` of `model` (None if not visible): from memory when this request has
+    loaded it already, else through the request's loader."""
+    return info.context.loaders.load(model, pk)
 
 
 def _page(relation: str, what: str, conn: Any) -> graphene.Field:

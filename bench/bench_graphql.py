@@ -1,0 +1,364 @@
+"""Benchmark: the GraphQL catalog query against its floor, served by the same uvicorn worker.
+
+Seeds a temporary SQLite database (50 films, each with 20 licensed products of 5 merchants,
+showtimes and bundle offers; or the EMPTY database given with --database-url), starts
+uvicorn with ONE worker on a loopback port serving tiein plus one extra route, /floor,
+that fetches the same data with plain SQL and serializes it with orjson (no GraphQL, no
+ORM objects). Then sends a bounded number of requests with a few concurrent connections:
+
+    films(first: 50) { … products(first: 20) { price merchant agreement stock }
+                       showtimes(first: 10) bundleOffers(first: 10) … }
+
+as staff (token lookup included) and as the public, and prints requests/s, p50/p95 latency,
+the ratio to the floor (target ≤ 4x) and the SQL statements of one query (target ≤ 10).
+
+    .venv/bin/python bench/bench_graphql.py [--requests 200] [--concurrency 4] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event, text  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime  # noqa: E402
+from licensing.accounts import create_api_token  # noqa: E402
+from licensing.models import (  # noqa: E402
+    Agreement,
+    AgreementCategory,
+    AgreementChannel,
+    AgreementFilm,
+    AgreementStatus,
+    AgreementTerritory,
+    Merchant,
+    StaffUser,
+)
+from tiein.db import Base, Database  # noqa: E402
+from tiein.models import load_all_models  # noqa: E402
+from tiein.money import format_amount  # noqa: E402
+
+FILMS, MERCHANTS, PRODUCTS_PER_FILM = 50, 5, 20
+
+QUERY = """query Catalog { films(first: 50) { nodes { id slug title releaseDate
+  products(first: 20) { nodes { id sku name price { amount currency } stock
+    merchant { id name } agreement { id code } } }
+  showtimes(first: 10) { nodes { id startsAt price { amount currency } } }
+  bundleOffers(first: 10) { nodes { id code name price { amount currency } } } } } }"""
+
+
+async def seed(url: str) -> str:
+    """The data set; returns a staff token."""
+    load_all_models()
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        staff = StaffUser(username="bench", display_name="Bench", password_hash="!")
+        cinema = Cinema(name="Rex", city="Austin", country="US")
+        s.add_all([staff, cinema])
+        films = [
+            Film(slug=f"film-{i:02d}", title=f"Film {i}", release_date=date(2025, 1, 1) +
+                 timedelta(days=i), runtime_minutes=100)
+            for i in range(FILMS)
+        ]  # fmt: skip
+        s.add_all(films)
+        await s.flush()
+        agreements = []
+        for m in range(MERCHANTS):
+            merchant = Merchant(slug=f"m-{m}", name=f"Merchant {m}", country="US",
+                                contact_email=f"m{m}@example.com")  # fmt: skip
+            s.add(merchant)
+            await s.flush()
+            agreement = Agreement(
+                code=f"LA-B-{m}", merchant_id=merchant.id, status=AgreementStatus.ACTIVE,
+                start_date=date(2024, 1, 1), end_date=date(2099, 1, 1), currency="USD",
+                rate_bps=1000,
+            )  # fmt: skip
+            s.add(agreement)
+            await s.flush()
+            s.add_all([AgreementFilm(agreement_id=agreement.id, film_id=f.id) for f in films])
+            s.add_all([
+                AgreementCategory(agreement_id=agreement.id, category="apparel"),
+                AgreementChannel(agreement_id=agreement.id, channel="storefront"),
+                AgreementTerritory(agreement_id=agreement.id, country="US"),
+            ])  # fmt: skip
+            agreements.append(agreement)
+        for film in films:
+            products = []
+            for p in range(PRODUCTS_PER_FILM):
+                agreement = agreements[p % MERCHANTS]
+                product = Product(
+                    sku=f"{film.slug}-{p}", merchant_id=agreement.merchant_id,
+                    agreement_id=agreement.id, film_id=film.id, name=f"Tee {p}",
+                    category="apparel", price_minor=1999 + p, currency="USD", stock=50,
+                    approval_stage="approved",
+                )  # fmt: skip
+                products.append(product)
+            s.add_all(products)
+            s.add_all([
+                Showtime(film_id=film.id, cinema_id=cinema.id, capacity=100, price_minor=1400,
+                         starts_at=now + timedelta(days=1 + k), currency="USD")
+                for k in range(3)
+            ])  # fmt: skip
+            await s.flush()
+            for k in range(2):
+                offer = BundleOffer(
+                    code=f"{film.slug}-b{k}", film_id=film.id, name="Ticket + tee",
+                    price_minor=3000, currency="USD", valid_from=now - timedelta(days=1),
+                    valid_to=now + timedelta(days=30),
+                )  # fmt: skip
+                s.add(offer)
+                await s.flush()
+                s.add(BundleComponent(offer_id=offer.id, position=1, product_id=products[k].id,
+                                      qty=1))  # fmt: skip
+        _, secret = await create_api_token(s, staff_user=staff, name="bench")
+    await db.dispose()
+    return secret
+
+
+def _windowed(table: str, columns: str, order: str, limit: int, ids: list[int]) -> Any:
+    return text(
+        f"SELECT * FROM (SELECT {columns}, row_number() OVER (PARTITION BY film_id "
+        f"ORDER BY {order}) AS rn FROM {table} WHERE film_id IN ({','.join(map(str, ids))})) "
+        f"AS w WHERE rn <= {limit}"
+    )
+
+
+def _money(minor: int, currency: str) -> dict[str, str]:
+    return {"amount": format_amount(minor, currency), "currency": currency}
+
+
+async def floor(request: Request) -> Response:
+    """The same data as QUERY with plain SQL and orjson: the floor GraphQL is compared to."""
+    async with request.app.state.db.read_session() as s:
+        films = (await s.execute(text(
+            "SELECT id, slug, title, release_date FROM films "
+            "ORDER BY release_date DESC, id DESC LIMIT 50"))).all()  # fmt: skip
+        ids = [f.id for f in films] or [0]
+        products = (await s.execute(_windowed(
+            "products", "id, film_id, sku, name, price_minor, currency, stock, merchant_id, "
+            "agreement_id", "id", 20, ids))).all()  # fmt: skip
+        merchant_ids = ",".join(str(i) for i in {p.merchant_id for p in products}) or "0"
+        agreement_ids = ",".join(str(i) for i in {p.agreement_id for p in products}) or "0"
+        merchants = dict(
+            (
+                await s.execute(
+                    text(f"SELECT id, name FROM merchants WHERE id IN ({merchant_ids})")
+                )
+            ).all()
+        )
+        agreements = dict(
+            (
+                await s.execute(
+                    text(f"SELECT id, code FROM agreements WHERE id IN ({agreement_ids})")
+                )
+            ).all()
+        )
+        showtimes = (await s.execute(_windowed(
+            "showtimes", "id, film_id, starts_at, price_minor, currency", "starts_at, id", 10,
+            ids))).all()  # fmt: skip
+        offers = (await s.execute(_windowed(
+            "bundle_offers", "id, film_id, code, name, price_minor, currency", "valid_from, id",
+            10, ids))).all()  # fmt: skip
+    by_film: dict[int, dict[str, list[Any]]] = {
+        f.id: {"products": [], "showtimes": [], "bundleOffers": []} for f in films
+    }
+    for p in products:
+        by_film[p.film_id]["products"].append({
+            "id": p.id, "sku": p.sku, "name": p.name, "price": _money(p.price_minor, p.currency),
+            "stock": p.stock, "merchant": {"id": p.merchant_id, "name": merchants[p.merchant_id]},
+            "agreement": {"id": p.agreement_id, "code": agreements[p.agreement_id]},
+        })  # fmt: skip
+    for st in showtimes:
+        by_film[st.film_id]["showtimes"].append(
+            {
+                "id": st.id,
+                "startsAt": str(st.starts_at),
+                "price": _money(st.price_minor, st.currency),
+            }
+        )
+    for o in offers:
+        by_film[o.film_id]["bundleOffers"].append(
+            {"id": o.id, "code": o.code, "name": o.name, "price": _money(o.price_minor, o.currency)}
+        )
+    body = {"data": {"films": {"nodes": [
+        {"id": f.id, "slug": f.slug, "title": f.title, "releaseDate": str(f.release_date),
+         "products": {"nodes": by_film[f.id]["products"]},
+         "showtimes": {"nodes": by_film[f.id]["showtimes"]},
+         "bundleOffers": {"nodes": by_film[f.id]["bundleOffers"]}}
+        for f in films
+    ]}}}  # fmt: skip
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def bench_app() -> Any:
+    """tiein plus the /floor route, for uvicorn --factory."""
+    from tiein.app import create_app
+
+    app = create_app()
+    app.router.routes.append(Route("/floor", floor))
+    return app
+
+
+async def count_statements(url: str, token: str | None) -> int:
+    """SQL statements of one catalog query, in-process."""
+    from tiein.app import create_app
+    from tiein.config import load_settings
+
+    db = Database(url)
+    app = create_app(load_settings({"TIEIN_DATABASE_URL": url}), database=db)
+    statements: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.strip().upper() not in {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}:
+            statements.append(statement)
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await client.post("/graphql", json={"query": QUERY}, headers=headers)  # warm-up
+        event.listen(db.engine.sync_engine, "before_cursor_execute", before)
+        response = await client.post("/graphql", json={"query": QUERY}, headers=headers)
+        event.remove(db.engine.sync_engine, "before_cursor_execute", before)
+    body = response.json()
+    if "errors" in body:
+        raise SystemExit(f"the catalog query failed: {body['errors']}")
+    await db.dispose()
+    return len(statements)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "TIEIN_DATABASE_URL": url, "TIEIN_ALLOWED_HOSTS": "127.0.0.1",
+           "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}"}  # fmt: skip
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "bench_graphql:bench_app",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit("uvicorn did not start")
+        time.sleep(0.1)
+
+
+async def hammer(base: str, request: dict[str, Any], count: int, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    share, extra = divmod(count, concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                started = time.perf_counter()
+                response = await client.request(**request)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200 or b'"errors"' in response.content[:20]:
+                    raise SystemExit(f"{request['url']} answered {response.status_code}")
+
+        await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(base: str, requests: dict[str, dict[str, Any]], args: Any) -> dict:
+    for request in requests.values():  # warm-up
+        await hammer(base, request, 2 * args.concurrency, args.concurrency)
+    results = {name: {"latencies": [], "seconds": 0.0} for name in requests}
+    for _ in range(args.rounds):
+        for name, request in requests.items():
+            started = time.perf_counter()
+            results[name]["latencies"] += await hammer(  # type: ignore[operator]
+                base, request, args.requests, args.concurrency
+            )
+            results[name]["seconds"] += time.perf_counter() - started  # type: ignore[operator]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200, help="per variant and round")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--database-url", default="", help="an EMPTY database to seed")
+    args = parser.parse_args()
+    args.requests = max(args.concurrency, min(args.requests, 5000))
+
+    with tempfile.TemporaryDirectory(prefix="tiein-bench-") as tmp:
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        token = asyncio.run(seed(url))
+        counts = {
+            "staff": asyncio.run(count_statements(url, token)),
+            "public": asyncio.run(count_statements(url, None)),
+        }
+        port = free_port()
+        server = start_server(url, port)
+        try:
+            gql = {"method": "POST", "url": "/graphql", "json": {"query": QUERY}}
+            requests = {
+                "floor (SQL+orjson)": {"method": "GET", "url": "/floor"},
+                "graphql staff": {**gql, "headers": {"Authorization": f"Bearer {token}"}},
+                "graphql public": gql,
+            }
+            results = asyncio.run(measure(f"http://127.0.0.1:{port}", requests, args))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    backend = url.split(":", 1)[0]
+    print(f"graphql catalog: one uvicorn worker, {backend}, {FILMS} films x "
+          f"{PRODUCTS_PER_FILM} products, {args.requests * args.rounds} requests per variant, "
+          f"{args.concurrency} connections")  # fmt: skip
+    print(f"{'variant':<20}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'x floor':>9}")
+    floor_rate = 0.0
+    for name, data in results.items():
+        latencies = data["latencies"]
+        rate = len(latencies) / data["seconds"]
+        floor_rate = floor_rate or rate
+        p50, p95 = statistics.median(latencies) * 1000, percentile(latencies, 0.95) * 1000
+        print(f"{name:<20}{rate:>9.1f}{p50:>9.1f}{p95:>9.1f}{floor_rate / rate:>9.2f}")
+    print(f"SQL statements per query: staff {counts['staff']} (2 of them the token lookup), "
+          f"public {counts['public']} (target <= 10)")  # fmt: skip
+    print("target: graphql <= 4x the floor")
+
+
+if __name__ == "__main__":
+    main()
