@@ -343,12 +343,12 @@ async def confirm_payment(
             OrderError.PAYMENT_UNAVAILABLE,
             "The payment service did not answer; you were not charged. Please try again.",
         ) from exc
+    if intent.status == "succeeded":
+        await fulfil_order(session, order.id, now=now)  # records the payment too
+        return CardStep("succeeded")
     # Every writer locks the order row before its payment row: no deadlock with the webhook.
     await lock_order(session, order_id=order.id)
     await _record_payment(session, intent.id, intent.status, intent.last_error)
-    if intent.status == "succeeded":
-        await fulfil_order(session, order.id, now=now)
-        return CardStep("succeeded")
     if intent.status == "requires_action":
         return CardStep("requires_action", client_secret=intent.client_secret)
     if intent.status == "processing":
