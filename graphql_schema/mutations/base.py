@@ -72,8 +72,13 @@ def domain_errors(exc: DomainError, fields: Mapping[str, str] | None) -> list[di
     """UserErrors of a refusal; a refusal that lists line errors yields one per line."""
     line_errors = getattr(exc, "line_errors", None)
     if line_errors:
+        # line 0 stands for the report as a whole (e.g. the channel is not licensed)
         return [
-            {"field": f"lines.{line_no}.{camel(field)}", "code": str(code), "message": message}
+            {
+                "field": f"lines.{line_no}.{camel(field)}" if line_no else (camel(field) or None),
+                "code": str(code),
+                "message": message,
+            }
             for line_no, field, code, message in line_errors
         ]
     return [user_error(exc, fields)]

@@ -383,3 +383,20 @@ async def test_revoked_token_stops_on_the_next_request(gql: Gql, world: World) -
 
 def test_stage_names_match_the_model() -> None:
     assert ApprovalStage.CONCEPT_SUBMITTED.name == "CONCEPT_SUBMITTED"
+
+
+async def test_mutations_of_one_operation_run_in_order(gql: Gql, world: World) -> None:
+    """Mutation fields run serially, each in its own transaction: the second sees the first."""
+    body = await gql.data(
+        """mutation($id: ID!) {
+             first: adjustStock(input: {id: $id, delta: 1}) { product { stock } errors { code } }
+             second: adjustStock(input: {id: $id, delta: 2}) { product { stock } errors { code } }
+             refused: adjustStock(input: {id: $id, delta: -100}) { product { stock }
+                                                                  errors { field code } } }""",
+        {"id": gid("Product", world.a.draft_id)},
+        token=world.a.token,
+    )
+    assert body["first"]["product"] == {"stock": 6}
+    assert body["second"]["product"] == {"stock": 8}
+    assert body["refused"] == {"product": None,
+                               "errors": [{"field": "delta", "code": "OUT_OF_STOCK"}]}  # fmt: skip

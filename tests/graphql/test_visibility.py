@@ -202,3 +202,14 @@ async def test_merchant_sees_its_product_history(gql: Gql, world: World, db: Dat
     q = "query($id: ID!) { node(id: $id) { ... on Product { history { action } } } }"
     body = await gql.data(q, {"id": gid("Product", world.a.draft_id)}, token=world.a.token)
     assert body["node"] == {"history": []}
+
+
+async def test_films_filter_by_cinema_status(gql: Gql, world: World) -> None:
+    query = (
+        "query($s: FilmStatus!) { films(first: 5, filter: {status: $s}) { nodes { slug status } } }"
+    )
+    showing = await gql.data(query, {"s": "NOW_SHOWING"})
+    assert showing["films"]["nodes"] == [{"slug": "moon-harbor", "status": "NOW_SHOWING"}]
+    coming = await gql.data(query, {"s": "COMING_SOON"})
+    assert coming["films"]["nodes"] == [{"slug": "paper-comets", "status": "COMING_SOON"}]
+    assert (await gql.data(query, {"s": "OUT_OF_CINEMAS"}))["films"]["nodes"] == []
