@@ -106,7 +106,7 @@ class Cart:
         cart = cls()
         for item in items:
             cart = cart.with_item(item)
-        return cart
+        return cls(tuple(replace(i, qty=min(i.qty, MAX_QUANTITY)) for i in cart.items))
 
     def to_session(self) -> list[dict[str, Any]]:
         return [item.to_dict() for item in self.items]

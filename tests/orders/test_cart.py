@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from catalog.models import ApprovalStage, Product, Showtime
-from orders.cart import MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary
+from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary
 from orders.codes import OrderError
 from orders.models import LineKind
 from tests.orders.shop import BUNDLE_PRICE, SHIRT_PRICE, TICKET_PRICE, Shop, full_cart
@@ -170,3 +172,29 @@ async def test_the_summary_explains_a_line_that_can_no_longer_be_bought(
     assert "not been approved" in (summary.lines[0].error or "")
     assert summary.lines[1].error_code == OrderError.UNKNOWN_PRODUCT
     assert len(summary.errors) == 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 30) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+items = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["product", "ticket", "bundle", "x"]), "qty": st.integers(-2, 25)},
+    optional={
+        "sku": st.text(max_size=6),
+        "showtime": st.integers(1, 3),
+        "offer": st.integers(1, 3),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(items | json_values, max_size=30) | json_values)
+def test_any_session_data_gives_a_valid_cart_that_round_trips(data: object) -> None:
+    # The cookie is signed, but an old or hand-made cart must never break a page.
+    cart = Cart.from_session(data)
+    assert len(cart) <= MAX_ITEMS
+    assert all(1 <= item.qty <= MAX_QUANTITY for item in cart.items)
+    assert len({item.key for item in cart.items}) == len(cart.items)
+    assert Cart.from_session(cart.to_session()).to_session() == cart.to_session()
