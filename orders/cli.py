@@ -63,17 +63,17 @@ def register(verbs: Any) -> None:
     payments = verbs.add_parser("payments", help="Stripe payments").add_subparsers(
         dest="payments_verb", metavar="VERB", required=True
     )
-    payments.add_parser(
-        "reconcile",
-        help="ask Stripe about every order awaiting payment and apply what it says "
-        "(fulfils paid orders whose webhook was lost; idempotent)",
-    ).set_defaults(func=_reconcile)
+    text = (
+        "ask Stripe about every order awaiting payment and apply what it says "
+        "(fulfils paid orders whose webhook was lost; idempotent)"
+    )
+    payments.add_parser("reconcile", help=text, description=text).set_defaults(func=_reconcile)
 
     orders = verbs.add_parser("orders", help="orders").add_subparsers(
         dest="orders_verb", metavar="VERB", required=True
     )
-    orders.add_parser(
-        "expire",
-        help="release the items of unpaid orders whose reservation ran out, mark them expired "
-        "and cancel their PaymentIntents (idempotent)",
-    ).set_defaults(func=_expire)
+    text = (
+        "release the items of unpaid orders whose reservation ran out, mark them expired "
+        "and cancel their PaymentIntents (idempotent)"
+    )
+    orders.add_parser("expire", help=text, description=text).set_defaults(func=_expire)
