@@ -40,8 +40,12 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
+from orders.availability import Availability, bundle_availability
 from orders.models import Order, OrderLine
 from tiein.db import Database
+
+SHOWTIME_NOT_OF_FILM = "SHOWTIME_NOT_OF_FILM"
+OTHER_FILM = "This showtime is of another film."
 
 Visible = Callable[[Viewer, datetime], Select[Any]]
 
@@ -305,6 +309,37 @@ class Loaders:
             return [counts.get(p, 0) for p in parent_ids]
 
         return self._loader(("count", relation), batch)
+
+    def availability(self) -> DataLoader:
+        """(offer id, showtime id) → Availability, or None when the showtime does not exist;
+        one call of orders.availability.bundle_availability for every pair asked."""
+
+        async def batch(keys: list[tuple[int, int]]) -> list[Any]:
+            offer_ids = sorted({k[0] for k in keys})
+            showtime_ids = sorted({k[1] for k in keys})
+            async with self.db.read_session() as session:
+                offers = (
+                    await session.scalars(select(BundleOffer).where(BundleOffer.id.in_(offer_ids)))
+                ).all()
+                showtimes = (
+                    await session.scalars(
+                        visible(Showtime, self.viewer, self.now).where(
+                            Showtime.id.in_(showtime_ids)
+                        )
+                    )
+                ).all()
+                found = await bundle_availability(session, offers, showtimes, now=self.now)
+            exists = {s.id for s in showtimes}
+            return [
+                (
+                    found.get(key, Availability(0, SHOWTIME_NOT_OF_FILM, OTHER_FILM))
+                    if key[1] in exists
+                    else None
+                )
+                for key in keys
+            ]
+
+        return self._loader(("availability",), batch)
 
     def list(self, name: str) -> DataLoader:
         """parent key → the list of values of a small bounded list (terms, lines, history)."""

@@ -11,7 +11,7 @@ import graphene
 
 from catalog import models as cm
 from graphql_schema import scalars as sc
-from graphql_schema.relay import Node, child_page, connection, page_args, register
+from graphql_schema.relay import Node, child_page, connection, decode_pk, page_args, register
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 from licensing.statements import StatementFigures
@@ -302,6 +302,14 @@ class BundleComponent(graphene.ObjectType):
         return _load(info, cm.Product, root.product_id)
 
 
+class BundleAvailability(graphene.ObjectType):
+    """How many bundles can be bought for one showtime, and when none, why."""
+
+    available = graphene.Int(required=True, description="Bundles that can be bought now.")
+    refusal = graphene.String(description="Why none can be bought: a stable code.")
+    message = graphene.String(description="Why none can be bought, in plain words.")
+
+
 class BundleOffer(graphene.ObjectType):
     """A film's ticket-plus-merch offer: one ticket of a chosen showtime plus fixed merch."""
 
@@ -328,9 +336,23 @@ class BundleOffer(graphene.ObjectType):
     def resolve_film(root: cm.BundleOffer, info: Any) -> Any:
         return _load(info, cm.Film, root.film_id)
 
+    availability = graphene.Field(
+        BundleAvailability,
+        showtime_id=graphene.ID(required=True, description="A showtime of the offer's film."),
+        description="Availability for one showtime: the fewest of its free seats and each "
+        "component's stock per bundle; null when the showtime does not exist.",
+    )
+
     @staticmethod
     def resolve_components(root: cm.BundleOffer, info: Any) -> Any:
         return info.context.loaders.list("bundle.components").load(root.id)
+
+    @staticmethod
+    def resolve_availability(root: cm.BundleOffer, info: Any, showtime_id: str) -> Any:
+        showtime = decode_pk(showtime_id, "Showtime")
+        if showtime is None:
+            return None
+        return info.context.loaders.availability().load((root.id, showtime))
 
 
 @dataclass(frozen=True)

@@ -213,3 +213,13 @@ async def test_films_filter_by_cinema_status(gql: Gql, world: World) -> None:
     coming = await gql.data(query, {"s": "COMING_SOON"})
     assert coming["films"]["nodes"] == [{"slug": "paper-comets", "status": "COMING_SOON"}]
     assert (await gql.data(query, {"s": "OUT_OF_CINEMAS"}))["films"]["nodes"] == []
+
+
+async def test_bundle_availability_per_showtime(gql: Gql, world: World) -> None:
+    query = """query($offer: ID!, $showtime: ID!) { node(id: $offer) { ... on BundleOffer {
+                 availability(showtimeId: $showtime) { available refusal } } } }"""
+    offer = gid("BundleOffer", world.bundle_id)
+    ok = await gql.data(query, {"offer": offer, "showtime": gid("Showtime", world.showtime_id)})
+    assert ok["node"]["availability"] == {"available": 10, "refusal": None}  # 10 tees in stock
+    missing = await gql.data(query, {"offer": offer, "showtime": gid("Showtime", 999)})
+    assert missing["node"]["availability"] is None
