@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,11 +129,28 @@ async def list_films(session: AsyncSession) -> list[Film]:
     return list(rows)
 
 
-async def create_cinema(session: AsyncSession, *, name: str, city: str, country: str) -> Cinema:
+def check_timezone(name: str, *, field: str = "timezone") -> str:
+    """An IANA time zone name such as "America/New_York"."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise DomainError(
+            CatalogError.INVALID, f"{name!r} is not a time zone like Europe/Paris.", field
+        ) from None
+    return name
+
+
+async def create_cinema(
+    session: AsyncSession, *, name: str, city: str, country: str, timezone: str = "UTC"
+) -> Cinema:
     """Create a cinema (staff). The country is an ISO 3166-1 alpha-2 code: it is the
-    territory in which bundle merch sold for its showtimes must be licensed."""
+    territory in which bundle merch sold for its showtimes must be licensed. Showtimes are
+    shown in the cinema's time zone (IANA name)."""
     cinema = Cinema(
-        name=_required(name, "name"), city=_required(city, "city"), country=check_country(country)
+        name=_required(name, "name"),
+        city=_required(city, "city"),
+        country=check_country(country),
+        timezone=check_timezone(timezone),
     )
     session.add(cinema)
     await session.flush()

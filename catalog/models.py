@@ -88,6 +88,8 @@ class Cinema(Base):
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(120))
     country: Mapped[str] = mapped_column(String(2))
+    # IANA zone: showtimes are shown, and grouped by day, in the cinema's local time.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
 
 
 class Showtime(Base):

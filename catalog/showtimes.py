@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,12 +117,19 @@ class ShowtimeGroup:
     showtimes: list[Showtime]
 
 
+def local_start(showtime: Showtime) -> datetime:
+    """When the showtime starts in its cinema's time zone (cinema loaded)."""
+    return showtime.starts_at.astimezone(ZoneInfo(showtime.cinema.timezone))
+
+
 def group_by_day_and_cinema(showtimes: Sequence[Showtime]) -> list[ShowtimeGroup]:
-    """Group showtimes (cinema loaded) by UTC day, then cinema name; start order inside."""
+    """Group showtimes (cinema loaded) by the cinema's local day, then cinema name; start
+    order inside."""
     groups: dict[tuple[date, int], list[Showtime]] = {}
     cinemas: dict[int, Cinema] = {}
     for showtime in sorted(showtimes, key=lambda s: (s.starts_at, s.id)):
-        groups.setdefault((showtime.starts_at.date(), showtime.cinema_id), []).append(showtime)
+        day = local_start(showtime).date()
+        groups.setdefault((day, showtime.cinema_id), []).append(showtime)
         cinemas[showtime.cinema_id] = showtime.cinema
     keys = sorted(groups, key=lambda k: (k[0], cinemas[k[1]].name, k[1]))
     return [ShowtimeGroup(day, cinemas[cid], groups[(day, cid)]) for day, cid in keys]

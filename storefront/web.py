@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -50,7 +52,16 @@ def _context(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_context])
+
+
+def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str:
+    """A moment as the clock shows it in `zone` (a cinema's), with the zone's abbreviation."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
 templates.env.filters["money"] = format_money
+templates.env.filters["local_time"] = local_time
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

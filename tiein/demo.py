@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from rich.progress import Progress
 from sqlalchemy import func, select
@@ -180,14 +181,15 @@ BUNDLES = [
 ]  # fmt: skip
 
 CINEMAS = [
-    ("Aurora Picturehouse", "New York", "US", 1400, "USD"),
-    ("Kinoza Shibuya", "Tokyo", "JP", 1900, "JPY"),
+    ("Aurora Picturehouse", "New York", "US", "America/New_York", 1400, "USD"),
+    ("Kinoza Shibuya", "Tokyo", "JP", "Asia/Tokyo", 1900, "JPY"),
 ]
 EMAIL_NAMES = ["ana", "ben", "chen", "dara", "eli", "fumi", "gus", "hana", "ivo", "jae", "kim"]
 
 
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+def _at(day: date, hour: int, minute: int = 0, zone: str = "UTC") -> datetime:
+    """`hour:minute` on `day` as the clock shows it in `zone`, as a UTC moment."""
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 async def demo_loaded(session: AsyncSession) -> bool:
@@ -266,8 +268,8 @@ async def _catalog(session: AsyncSession, today: date) -> World:
             franchise_slug=franchise,
         )
     cinemas = [
-        await create_cinema(session, name=name, city=city, country=country)
-        for name, city, country, _, _ in CINEMAS
+        await create_cinema(session, name=name, city=city, country=country, timezone=zone)
+        for name, city, country, zone, _, _ in CINEMAS
     ]
     merchants = {}
     for slug, name, country, email in MERCHANTS:
@@ -390,13 +392,13 @@ async def _showtimes(session: AsyncSession, world: World, today: date) -> None:
     showing = [f for f in world.films.values() if f.release_date <= today + timedelta(days=14)]
     showing = [f for f in showing if f.release_date >= today - timedelta(days=300)]
     for film in showing:
-        for cinema, (_, _, _, price, currency) in zip(world.cinemas, CINEMAS, strict=True):
+        for cinema, (_, _, _, zone, price, currency) in zip(world.cinemas, CINEMAS, strict=True):
             for offset in range(-3, 11):
                 day = today + timedelta(days=offset)
                 if day < film.release_date:
                     continue
                 for hour in (14, 19) if cinema.country == "US" else (18,):
-                    starts = _at(day, hour + (film.id % 2), 30 if film.id % 3 else 0)
+                    starts = _at(day, hour + (film.id % 2), 30 if film.id % 3 else 0, zone)
                     world.showtimes.append(
                         await create_showtime(
                             session,
@@ -411,7 +413,7 @@ async def _showtimes(session: AsyncSession, world: World, today: date) -> None:
                     )
         day = max(film.release_date, today - timedelta(days=275))
         while day < today - timedelta(days=3):
-            starts = _at(day, 19)
+            starts = _at(day, 19, 0, CINEMAS[0][3])
             world.showtimes.append(
                 await create_showtime(
                     session,
@@ -419,7 +421,7 @@ async def _showtimes(session: AsyncSession, world: World, today: date) -> None:
                     cinema_id=world.cinemas[0].id,
                     starts_at=starts,
                     capacity=400,
-                    price_minor=CINEMAS[0][3],
+                    price_minor=CINEMAS[0][4],
                     currency="USD",
                     now=starts - timedelta(days=7),
                 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:26:58.592787
+Create Date: 2026-11-22 05:08:47.511661
 """
 
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('city', sa.String(length=120), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cinemas'))
     )
     op.create_table('franchises',

@@ -113,6 +113,7 @@ class TicketVerdict:
     cinema_name: str
     cinema_city: str
     starts_at: datetime
+    cinema_timezone: str
     state: str
     valid: bool
     kind: str = "ticket"
@@ -145,7 +146,9 @@ async def verify_code(
         )
     ticket_row = (
         await session.execute(
-            select(Ticket, Showtime.starts_at, Film.title, Cinema.name, Cinema.city)
+            select(
+                Ticket, Showtime.starts_at, Film.title, Cinema.name, Cinema.city, Cinema.timezone
+            )
             .join(Showtime, Showtime.id == Ticket.showtime_id)
             .join(Film, Film.id == Showtime.film_id)
             .join(Cinema, Cinema.id == Showtime.cinema_id)
@@ -154,7 +157,7 @@ async def verify_code(
     ).first()
     if ticket_row is None:
         return None
-    ticket, starts_at, title, cinema_name, city = ticket_row
+    ticket, starts_at, title, cinema_name, city, zone = ticket_row
     if ticket.voided_at is not None:
         state, valid = "void (refunded)", False
     elif ticket.checked_in_at is not None:
@@ -163,7 +166,7 @@ async def verify_code(
         state, valid = "for a past showtime", False
     else:
         state, valid = "valid", True
-    return TicketVerdict(title, cinema_name, city, starts_at, state, valid)
+    return TicketVerdict(title, cinema_name, city, starts_at, zone, state, valid)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from catalog.models import Cinema, Film, Showtime
 from catalog.tickets import check_in
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import page
-from storefront.web import read_form
+from storefront.web import local_time, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
 
@@ -23,7 +23,14 @@ async def _showtimes(request: Request) -> list[dict[str, object]]:
     since = now_utc() - timedelta(days=1)
     async with request.app.state.db.read_session() as session:
         rows = await session.execute(
-            select(Showtime.id, Showtime.starts_at, Film.title, Cinema.name, Cinema.city)
+            select(
+                Showtime.id,
+                Showtime.starts_at,
+                Film.title,
+                Cinema.name,
+                Cinema.city,
+                Cinema.timezone,
+            )
             .join(Film, Film.id == Showtime.film_id)
             .join(Cinema, Cinema.id == Showtime.cinema_id)
             .where(Showtime.starts_at >= since)
@@ -33,7 +40,7 @@ async def _showtimes(request: Request) -> list[dict[str, object]]:
         return [
             {
                 "id": r.id,
-                "label": f"{r.starts_at:%a %d %b %H:%M} UTC · {r.title} · {r.name}, {r.city}",
+                "label": f"{local_time(r.starts_at, r.timezone)} · {r.title} · {r.name}, {r.city}",
             }
             for r in rows
         ]
@@ -68,7 +75,7 @@ async def check_in_ticket(request: Request) -> Response:
                 session, code, showtime_id=showtime_id, by=staff_name(request), now=now_utc()
             )
             admitted = await session.execute(
-                select(Showtime.starts_at, Film.title, Cinema.name)
+                select(Showtime.starts_at, Film.title, Cinema.name, Cinema.timezone)
                 .join(Film, Film.id == Showtime.film_id)
                 .join(Cinema, Cinema.id == Showtime.cinema_id)
                 .where(Showtime.id == ticket.showtime_id)
@@ -77,7 +84,10 @@ async def check_in_ticket(request: Request) -> Response:
         result = {
             "ok": True,
             "code": "ADMITTED",
-            "message": f"Admit one: {show.title}, {show.name}, {show.starts_at:%d %b %H:%M} UTC.",
+            "message": (
+                f"Admit one: {show.title}, {show.name}, "
+                f"{local_time(show.starts_at, show.timezone, '%d %b %H:%M')}."
+            ),
         }
     except DomainError as error:
         status = 409
