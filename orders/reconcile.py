@@ -45,9 +45,9 @@ class ReconcileReport:
 
 async def _pending(db: Database, *, expired_before: datetime | None = None) -> list[tuple]:
     async with db.read_session() as session:
-        query = select(Order.id, Order.number, Order.payment_intent_id).where(
-            Order.status == OrderStatus.PENDING_PAYMENT
-        )
+        query = select(
+            Order.id, Order.number, Order.payment_intent_id, Order.total_minor, Order.currency
+        ).where(Order.status == OrderStatus.PENDING_PAYMENT)
         if expired_before is not None:
             query = query.where(Order.expires_at <= expired_before)
         rows = await session.execute(query.order_by(Order.id))
@@ -75,7 +75,7 @@ async def reconcile_payments(
     one cancels it and frees its items, a failed attempt is recorded. The net for a lost
     webhook or a crash between payment and fulfilment (SPEC §6)."""
     report = ReconcileReport()
-    for order_id, number, intent_id in await _pending(db):
+    for order_id, number, intent_id, total, currency in await _pending(db):
         if not intent_id:
             continue
         report.checked += 1
@@ -84,7 +84,9 @@ async def reconcile_payments(
         except PaymentUnavailable as exc:
             report.errors.append(f"{number}: {exc}")
             continue
-        if intent.status == "succeeded":
+        if intent.status == "succeeded" and (intent.amount, intent.currency) != (total, currency):
+            report.errors.append(f"{number}: Stripe holds {intent.amount} {intent.currency}")
+        elif intent.status == "succeeded":
             if await _fulfil(db, order_id, now):
                 report.paid += 1
                 log.warning("order %s was paid but not fulfilled: fulfilled by reconcile", number)
@@ -117,7 +119,7 @@ async def expire_orders(
     succeeded meanwhile fulfils the order instead, and one that is still processing is left
     for the next run — so a paid order is never expired."""
     report = ReconcileReport()
-    for order_id, number, intent_id in await _pending(db, expired_before=now):
+    for order_id, number, intent_id, _total, _currency in await _pending(db, expired_before=now):
         report.checked += 1
         if intent_id and gateway is not None:
             try:

@@ -45,6 +45,12 @@ async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
         order = await lock_order(session, intent_id=obj.get("id", ""))
         if order is None:
             return "unknown payment intent"
+        amount, currency = obj.get("amount"), str(obj.get("currency") or "").upper()
+        if (amount is not None and amount != order.total_minor) or (
+            currency and currency != order.currency
+        ):
+            log.error("order %s: paid %s %s, not its total", order.number, amount, currency)
+            return "amount differs from the order: not fulfilled"
         done = await fulfil_order(session, order.id, now=now)
         return "fulfilled" if done else "already paid"
     if kind == "payment_intent.payment_failed":

@@ -324,3 +324,24 @@ async def test_refund_and_cancel_events_sent_by_localstripe_apply_nothing_twice(
     assert await count(db, Refund) == 1
     assert (await fetch_order(db, unpaid.order.id)).status == OrderStatus.EXPIRED
     assert await stock_of(db, shop.shirt_id) == 50
+
+
+async def test_a_success_for_another_amount_does_not_fulfil_the_order(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    app_client: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    intent = await paid_in_stripe(db, shop, gateway, now)
+    forged = {**intent, "amount": 1}
+    response = await deliver(
+        app_client,
+        event("evt_cheap", "payment_intent.succeeded", forged),
+        localstripe.webhook_secret,
+    )
+    assert response.status_code == 200
+    assert "not fulfilled" in response.json()["outcome"]
+    assert (await fetch_order(db, intent["order_id"])).status == OrderStatus.PENDING_PAYMENT
+    assert await count(db, Ticket) == 0
