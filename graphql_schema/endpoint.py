@@ -182,7 +182,13 @@ async def _settle(before: set[asyncio.Task[Any]]) -> None:
     graphql-core 3.2 gathers sibling fields without cancelling them when a non-null field
     fails, so their sessions would outlive the request; let them finish (bounded)."""
     current = asyncio.current_task()
-    pending = [t for t in asyncio.all_tasks() - before if t is not current and not t.done()]
+    pending = [
+        task
+        for task in asyncio.all_tasks() - before
+        if task is not current
+        and not task.done()
+        and "ExecutionContext." in getattr(task.get_coro(), "__qualname__", "")
+    ]
     if pending:
         await asyncio.wait(pending, timeout=10)
 

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from inspect import isawaitable
 from typing import Any
 
 from aiodataloader import DataLoader
@@ -218,7 +219,6 @@ class Loaders:
         """Objects a visibility-checked query returned, so that later fields find them."""
         for row in rows:
             self._known[(type(row), row.id)] = row
-            self.node(type(row)).prime(row.id, row)
 
     def known(self, model: type, pk: int) -> Any:
         """The object if this request has loaded it already (None if not visible), else
@@ -233,6 +233,11 @@ class Loaders:
         if found is not NOT_LOADED:
             return found
         return self.node(model).load(pk)
+
+    async def get(self, model: type, pk: int | None) -> Any:
+        """`load`, awaited."""
+        found = self.load(model, pk)
+        return await found if isawaitable(found) else found
 
     async def prefetch(self, rows: Sequence[Any], wanted: set[str]) -> None:
         """Load, in one batch per model, the objects `rows` point to through the fields in

@@ -54,7 +54,7 @@ class ViewerInfo(graphene.ObjectType):
     def resolve_merchant(root: Any, info: Any) -> Any:
         if root.merchant_id is None:
             return None
-        return info.context.loaders.node(lm.Merchant).load(root.merchant_id)
+        return info.context.loaders.load(lm.Merchant, root.merchant_id)
 
 
 class FilmFilter(graphene.InputObjectType):
@@ -123,7 +123,7 @@ async def resolve_node(info: Any, value: str) -> Any:
     model = MODEL_FOR_TYPE.get(kind)
     if model is None or model is StatementView:
         return None
-    return await info.context.loaders.node(model).load(pk)
+    return await info.context.loaders.get(model, pk)
 
 
 async def _statement_node(info: Any, value: str) -> Any:
@@ -136,7 +136,7 @@ async def _statement_node(info: Any, value: str) -> Any:
     agreement_text, _, period = raw.partition(".")
     if kind != "RoyaltyStatement" or not agreement_text.isdigit() or len(agreement_text) > 18:
         return None
-    agreement = await info.context.loaders.node(lm.Agreement).load(int(agreement_text))
+    agreement = await info.context.loaders.get(lm.Agreement, int(agreement_text))
     if agreement is None:
         return None
     try:

@@ -477,8 +477,8 @@ class SalesReportLine(graphene.ObjectType):
 
 
 async def _report_currency(info: Any, line: lm.SalesReportLine) -> str:
-    report = await info.context.loaders.node(lm.SalesReport).load(line.report_id)
-    agreement = await info.context.loaders.node(lm.Agreement).load(report.agreement_id)
+    report = await info.context.loaders.get(lm.SalesReport, line.report_id)
+    agreement = await info.context.loaders.get(lm.Agreement, report.agreement_id)
     return agreement.currency
 
 
@@ -544,7 +544,7 @@ class OrderLine(graphene.ObjectType):
 
 
 async def _order_currency(info: Any, line: om.OrderLine) -> str:
-    order = await info.context.loaders.node(om.Order).load(line.order_id)
+    order = await info.context.loaders.get(om.Order, line.order_id)
     return order.currency
 
 
