@@ -110,7 +110,10 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
 
 
 def _request_error(message: str, status: int = 400, code: str = codes.BAD_REQUEST) -> Response:
-    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+    return _json(
+        {"errors": [{"message": message, "extensions": {"code": code}}], "extensions": {"cost": 0}},
+        status,
+    )
 
 
 def _format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str, Any]]:
@@ -205,19 +208,23 @@ async def graphql_post(request: Request) -> Response:
         viewer = await viewer_from_request(request, db, now=now)
     except BadToken as exc:
         return _json(
-            {"errors": [{"message": str(exc), "extensions": {"code": codes.UNAUTHENTICATED}}]},
+            {
+                "errors": [{"message": str(exc), "extensions": {"code": codes.UNAUTHENTICATED}}],
+                "extensions": {"cost": 0},
+            },
             401,
             headers={"WWW-Authenticate": 'Bearer realm="tiein"'},
         )
     prepared = documents.prepare(parsed["query"], settings.graphql_introspection)
-    if prepared.errors or prepared.document is None:
-        return _json({"errors": _format_errors(list(prepared.errors), request_id)})
+    if prepared.document is None:
+        errors = _format_errors(list(prepared.errors), request_id)
+        return _json({"errors": errors, "extensions": {"cost": 0}})
     cost, cost_errors = query_cost(
         schema.graphql_schema, prepared.document, parsed["operation_name"], parsed["variables"]
     )
     extensions = {"cost": cost}
-    if cost_errors:
-        errors = _format_errors(cost_errors, request_id)
+    if prepared.errors or cost_errors:
+        errors = _format_errors(list(prepared.errors or cost_errors), request_id)
         return _json({"errors": errors, "extensions": extensions})
     context = Context(
         db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app

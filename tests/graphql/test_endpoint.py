@@ -64,6 +64,10 @@ async def test_every_response_reports_its_cost(gql: Gql, db: Database) -> None:
     assert ok["extensions"]["cost"] == 21  # films 1 + nodes 10 + title 10
     refused = await gql("{ agreements(first: 2) { nodes { code } } }")
     assert refused["errors"] and refused["extensions"]["cost"] == 5
+    invalid = await gql("{ films(first: 2) { nodes { nope } } }")
+    assert invalid["errors"] and invalid["extensions"]["cost"] == 5
+    broken = await gql("{ films(")
+    assert broken["errors"] and broken["extensions"]["cost"] == 0
 
 
 async def test_a_document_is_parsed_and_validated_once(gql: Gql, db: Database) -> None:
