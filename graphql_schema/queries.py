@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
+from graphql_relay import from_global_id
 from sqlalchemy import false, select
 
 from catalog import models as cm
@@ -127,8 +128,8 @@ async def resolve_node(info: Any, value: str) -> Any:
 
 
 async def _statement_node(info: Any, value: str) -> Any:
-    from graphql_relay import from_global_id
-
+    """A RoyaltyStatement's id is `<agreement id>.<period>`: live figures until the period
+    closes, frozen ones after; visible when its agreement is."""
     try:
         kind, raw = from_global_id(value)
     except (ValueError, TypeError, UnicodeDecodeError):
