@@ -167,3 +167,13 @@ async def test_staff_reports_are_staff_only(gql: Gql, world: World) -> None:
     bad = await gql('{ royaltyReport(period: "2026-Q5", groupBy: [FILM]) { units } }',
                     token=world.staff_token)  # fmt: skip
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_operation_name_picks_the_operation_to_run(gql: Gql, db: Database) -> None:
+    document = """query Small { viewer { kind } }
+                  query Big { films(first: 20) { nodes { title } } }"""
+    response = await gql.client.post("/graphql", json={"query": document, "operationName": "Big"})
+    body = response.json()
+    assert body["data"] == {"films": {"nodes": []}} and body["extensions"]["cost"] == 41
+    missing = await gql(document)
+    assert missing["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
