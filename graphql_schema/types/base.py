@@ -1,0 +1,34 @@
+"""Helpers shared by the object types: related objects and nested connections."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import graphene
+
+from graphql_schema.relay import child_page, page_args
+
+
+def _load(info: Any, model: type, pk: int | None) -> Any:
+    """The object `pk` of `model` (None if not visible): from memory when this request has
+    loaded it already, else through the request's loader."""
+    return info.context.loaders.load(model, pk)
+
+
+def _page(relation: str, what: str, conn: Any) -> graphene.Field:
+    """A nested connection field paged per parent by a windowed, batched statement."""
+
+    async def resolve(root: Any, info: Any, first: int, after: str | None = None) -> Any:
+        return await child_page(info, relation, root.id, first, after)
+
+    return graphene.Field(
+        graphene.NonNull(conn), description=f"The {what}.", resolver=resolve, **page_args()
+    )
+
+
+def _lazy(name: str) -> Callable[[], Any]:
+    """A type of the package by name, looked up when the schema is built (types of one
+    domain refer to another's without import cycles)."""
+    return lambda: getattr(importlib.import_module("graphql_schema.types"), name)

@@ -1,0 +1,221 @@
+"""Catalog types: films, cinemas, showtimes, licensed products and bundle offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphene
+
+from catalog import models as cm
+from graphql_schema import scalars as sc
+from graphql_schema.relay import Node, decode_pk
+from graphql_schema.types.base import _lazy, _load, _page
+from graphql_schema.visibility import sees_merchant_private
+from licensing import models as lm
+
+
+class Film(graphene.ObjectType):
+    """A film of the studio, whose IP partners license."""
+
+    class Meta:
+        interfaces = (Node,)
+
+    slug = graphene.String(required=True, description="The film's unique URL name.")
+    title = graphene.String(required=True, description="The title.")
+    original_title = graphene.String(required=True, description="The original title, if any.")
+    synopsis = graphene.String(required=True, description="A short synopsis.")
+    release_date = graphene.Date(required=True, description="The cinema release date.")
+    runtime_minutes = graphene.Int(required=True, description="Running time in minutes.")
+    rating = graphene.String(required=True, description="The age rating, e.g. PG-13.")
+    poster_url = graphene.String(required=True, description="The poster image URL.")
+    status = graphene.Field(
+        graphene.NonNull(sc.FilmStatus), description="Where the film stands in cinemas now."
+    )
+    products = _page("film.products", "licensed products of the film", _lazy("ProductConnection"))
+    showtimes = _page("film.showtimes", "showtimes of the film", _lazy("ShowtimeConnection"))
+    bundle_offers = _page(
+        "film.bundle_offers", "bundle offers of the film", _lazy("BundleOfferConnection")
+    )
+
+    @staticmethod
+    async def resolve_status(root: cm.Film, info: Any) -> str:
+        if root.release_date > info.context.now.date():
+            return sc.FilmStatus.COMING_SOON.value
+        upcoming = await info.context.loaders.list("film.upcoming").load(root.id)
+        return sc.FilmStatus.NOW_SHOWING.value if upcoming else sc.FilmStatus.OUT_OF_CINEMAS.value
+
+
+class Cinema(graphene.ObjectType):
+    """A cinema that screens showtimes."""
+
+    class Meta:
+        interfaces = (Node,)
+
+    name = graphene.String(required=True, description="The cinema's name.")
+    city = graphene.String(required=True, description="The city.")
+    country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
+    showtimes = _page("cinema.showtimes", "showtimes here", _lazy("ShowtimeConnection"))
+
+
+class Showtime(graphene.ObjectType):
+    """A screening of a film at a cinema."""
+
+    class Meta:
+        interfaces = (Node,)
+
+    film = graphene.Field(graphene.NonNull(Film), description="The film screened.")
+    cinema = graphene.Field(graphene.NonNull(Cinema), description="Where.")
+    starts_at = graphene.DateTime(required=True, description="When it starts (UTC).")
+    capacity = graphene.Int(required=True, description="Seats in total.")
+    seats_left = graphene.Int(required=True, description="Seats neither sold nor held.")
+    price = graphene.Field(graphene.NonNull(sc.Money), description="The ticket price.")
+
+    @staticmethod
+    def resolve_film(root: cm.Showtime, info: Any) -> Any:
+        return _load(info, cm.Film, root.film_id)
+
+    @staticmethod
+    def resolve_cinema(root: cm.Showtime, info: Any) -> Any:
+        return _load(info, cm.Cinema, root.cinema_id)
+
+    @staticmethod
+    def resolve_price(root: cm.Showtime, info: Any) -> Any:
+        return sc.money(root.price_minor, root.currency)
+
+
+class ProductReview(graphene.ObjectType):
+    """One step of a product's approval history: a submission or a review."""
+
+    action = graphene.Field(graphene.NonNull(sc.ReviewAction), description="What was done.")
+    from_stage = graphene.Field(graphene.NonNull(sc.ApprovalStage), description="The stage before.")
+    to_stage = graphene.Field(graphene.NonNull(sc.ApprovalStage), description="The stage after.")
+    actor = graphene.String(required=True, description="Who did it.")
+    comment = graphene.String(required=True, description="The comment given.")
+    created_at = graphene.DateTime(required=True, description="When.")
+
+
+class Product(graphene.ObjectType):
+    """A licensed product of one merchant, under one agreement, for one film."""
+
+    class Meta:
+        interfaces = (Node,)
+
+    sku = graphene.String(required=True, description="The unique stock-keeping unit.")
+    name = graphene.String(required=True, description="The product name.")
+    description = graphene.String(required=True, description="A description for shoppers.")
+    category = graphene.Field(graphene.NonNull(sc.Category), description="Its category.")
+    price = graphene.Field(graphene.NonNull(sc.Money), description="The unit price.")
+    stock = graphene.Int(description="Units in stock; null unless you are staff or its merchant.")
+    in_stock = graphene.Boolean(required=True, description="Whether at least one unit is left.")
+    approval_stage = graphene.Field(
+        graphene.NonNull(sc.ApprovalStage), description="Where it stands in approval."
+    )
+    image_url = graphene.String(required=True, description="The product image URL.")
+    film = graphene.Field(graphene.NonNull(Film), description="The film it is licensed from.")
+    merchant = graphene.Field(
+        graphene.NonNull(_lazy("Merchant")), description="Who makes and sells it."
+    )
+    agreement = graphene.Field(
+        _lazy("Agreement"),
+        description="The agreement it is sold under; null unless you may see it.",
+    )
+    history = graphene.List(
+        graphene.NonNull(ProductReview),
+        required=True,
+        description="Submissions and reviews, oldest first (its merchant and staff only).",
+    )
+    created_at = graphene.DateTime(required=True, description="When it was created.")
+    updated_at = graphene.DateTime(required=True, description="When it last changed.")
+
+    @staticmethod
+    def resolve_price(root: cm.Product, info: Any) -> Any:
+        return sc.money(root.price_minor, root.currency)
+
+    @staticmethod
+    def resolve_stock(root: cm.Product, info: Any) -> int | None:
+        return root.stock if sees_merchant_private(info.context.viewer, root.merchant_id) else None
+
+    @staticmethod
+    def resolve_in_stock(root: cm.Product, info: Any) -> bool:
+        return root.stock > 0
+
+    @staticmethod
+    def resolve_film(root: cm.Product, info: Any) -> Any:
+        return _load(info, cm.Film, root.film_id)
+
+    @staticmethod
+    def resolve_merchant(root: cm.Product, info: Any) -> Any:
+        return _load(info, lm.Merchant, root.merchant_id)
+
+    @staticmethod
+    def resolve_agreement(root: cm.Product, info: Any) -> Any:
+        return _load(info, lm.Agreement, root.agreement_id)
+
+    @staticmethod
+    def resolve_history(root: cm.Product, info: Any) -> Any:
+        return info.context.loaders.list("product.history").load(root.id)
+
+
+class BundleComponent(graphene.ObjectType):
+    """A fixed merch part of a bundle offer."""
+
+    position = graphene.Int(required=True, description="Its place in the bundle, from 1.")
+    product = graphene.Field(Product, description="The product; null unless you may see it.")
+    qty = graphene.Int(required=True, description="Units of the product per bundle.")
+
+    @staticmethod
+    def resolve_product(root: cm.BundleComponent, info: Any) -> Any:
+        return _load(info, cm.Product, root.product_id)
+
+
+class BundleAvailability(graphene.ObjectType):
+    """How many bundles can be bought for one showtime, and when none, why."""
+
+    available = graphene.Int(required=True, description="Bundles that can be bought now.")
+    refusal = graphene.String(description="Why none can be bought: a stable code.")
+    message = graphene.String(description="Why none can be bought, in plain words.")
+
+
+class BundleOffer(graphene.ObjectType):
+    """A film's ticket-plus-merch offer: one ticket of a chosen showtime plus fixed merch."""
+
+    class Meta:
+        interfaces = (Node,)
+
+    code = graphene.String(required=True, description="The unique offer code.")
+    name = graphene.String(required=True, description="The offer's name.")
+    description = graphene.String(required=True, description="A description for shoppers.")
+    price = graphene.Field(graphene.NonNull(sc.Money), description="The bundle price.")
+    valid_from = graphene.DateTime(required=True, description="When it can first be bought.")
+    valid_to = graphene.DateTime(required=True, description="When it stops being sold.")
+    per_order_limit = graphene.Int(required=True, description="Bundles per order at most.")
+    film = graphene.Field(graphene.NonNull(Film), description="The film of the ticket.")
+    components = graphene.List(
+        graphene.NonNull(BundleComponent), required=True, description="The merch parts."
+    )
+
+    @staticmethod
+    def resolve_price(root: cm.BundleOffer, info: Any) -> Any:
+        return sc.money(root.price_minor, root.currency)
+
+    @staticmethod
+    def resolve_film(root: cm.BundleOffer, info: Any) -> Any:
+        return _load(info, cm.Film, root.film_id)
+
+    availability = graphene.Field(
+        BundleAvailability,
+        showtime_id=graphene.ID(required=True, description="A showtime of the offer's film."),
+        description="Availability for one showtime: the fewest of its free seats and each "
+        "component's stock per bundle; null when the showtime does not exist.",
+    )
+
+    @staticmethod
+    def resolve_components(root: cm.BundleOffer, info: Any) -> Any:
+        return info.context.loaders.list("bundle.components").load(root.id)
+
+    @staticmethod
+    def resolve_availability(root: cm.BundleOffer, info: Any, showtime_id: str) -> Any:
+        showtime = decode_pk(showtime_id, "Showtime")
+        if showtime is None:
+            return None
+        return info.context.loaders.availability().load((root.id, showtime))
