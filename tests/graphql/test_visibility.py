@@ -223,3 +223,49 @@ async def test_bundle_availability_per_showtime(gql: Gql, world: World) -> None:
     assert ok["node"]["availability"] == {"available": 10, "refusal": None}  # 10 tees in stock
     missing = await gql.data(query, {"offer": offer, "showtime": gid("Showtime", 999)})
     assert missing["node"]["availability"] is None
+
+
+async def test_bundle_lines_show_to_the_merchants_of_their_parts(
+    gql: Gql, world: World, db: Database
+) -> None:
+    """A bundle line carries merch of merchant B (its allocation): B sees the order and that
+    line; A, with no part in it, sees neither."""
+    from orders.models import BundleAllocation, LineKind, Order, OrderLine, OrderStatus
+    from tests.graphql.conftest import NOW
+
+    async with db.session() as session:
+        order = Order(number="T-2002", access_key_hash="1" * 64, email="b@example.com",
+                      country="US", currency="USD", status=OrderStatus.PAID, total_minor=3600,
+                      expires_at=NOW, paid_at=NOW)  # fmt: skip
+        session.add(order)
+        await session.flush()
+        line = OrderLine(order_id=order.id, kind=LineKind.BUNDLE, showtime_id=world.showtime_id,
+                         bundle_offer_id=world.bundle_id, description="bundle", quantity=1,
+                         unit_price_minor=3600, total_minor=3600)  # fmt: skip
+        session.add(line)
+        await session.flush()
+        session.add(BundleAllocation(order_line_id=line.id, position=1,
+                                     product_id=world.b.approved_id, merchant_id=world.b.id,
+                                     qty=1, amount_minor=2000))  # fmt: skip
+        order_id, line_id = order.id, line.id
+    query = "query($id: ID!) { node(id: $id) { ... on Order { number lines { id kind } } } }"
+    seen_by_b = await gql.data(query, {"id": gid("Order", order_id)}, token=world.b.token)
+    assert seen_by_b["node"] == {
+        "number": "T-2002", "lines": [{"id": gid("OrderLine", line_id), "kind": "BUNDLE"}]
+    }  # fmt: skip
+    assert (await gql.data(query, {"id": gid("Order", order_id)}, token=world.a.token))[
+        "node"
+    ] is None
+
+
+async def test_nested_pages_follow_their_cursors(gql: Gql, world: World) -> None:
+    query = """query($id: ID!, $after: String) { node(id: $id) { ... on Film {
+                 products(first: 1, after: $after) { totalCount nodes { sku }
+                   pageInfo { hasNextPage endCursor } } } } }"""
+    film = gid("Film", world.film_id)
+    first = (await gql.data(query, {"id": film}, token=world.staff_token))["node"]["products"]
+    assert first["totalCount"] == 4 and first["pageInfo"]["hasNextPage"]
+    after = first["pageInfo"]["endCursor"]
+    second = await gql.data(query, {"id": film, "after": after}, token=world.staff_token)
+    page = second["node"]["products"]
+    assert page["nodes"] != first["nodes"] and page["pageInfo"]["hasNextPage"]
