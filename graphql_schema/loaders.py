@@ -324,7 +324,11 @@ class Loaders:
             showtime_ids = sorted({k[1] for k in keys})
             async with self.db.read_session() as session:
                 offers = (
-                    await session.scalars(select(BundleOffer).where(BundleOffer.id.in_(offer_ids)))
+                    await session.scalars(
+                        visible(BundleOffer, self.viewer, self.now).where(
+                            BundleOffer.id.in_(offer_ids)
+                        )
+                    )
                 ).all()
                 showtimes = (
                     await session.scalars(
