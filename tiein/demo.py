@@ -34,6 +34,7 @@ from licensing.agreements import create_agreement
 from licensing.approvals import review_product, submit_product
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Agreement, AgreementStatus, Channel
+from licensing.periods import close_period
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -44,7 +45,7 @@ from orders.models import (
     RefundLine,
 )
 from tiein.db import Database
-from tiein.periods import period_bounds, period_of, previous_period
+from tiein.periods import period_bounds, period_of, periods_between, previous_period
 
 SEED = 20261122
 DEMO_STAFF = ("staff", "tiein-demo-staff")
@@ -228,6 +229,7 @@ async def load_demo(
             await _showtimes(session, world, today)
         step()
         placed = await _history(db, world, rng, today, orders, step)
+        closed = await _close_past_periods(db, today)
         async with db.session() as session:
             await create_staff_user(
                 session, username=DEMO_STAFF[0], password=DEMO_STAFF[1], display_name="Demo staff"
@@ -236,7 +238,8 @@ async def load_demo(
     return (
         f"demo data loaded: {len(FILMS)} films, {len(CINEMAS)} cinemas, {len(MERCHANTS)} "
         f"merchants, {len(AGREEMENTS)} agreements, {len(PRODUCTS) + len(IN_APPROVAL)} products, "
-        f"{len(BUNDLES)} bundle offers, {placed} paid orders. Staff login: "
+        f"{len(BUNDLES)} bundle offers, {placed} paid orders; closed periods: "
+        f"{', '.join(closed) or 'none'}. Staff login: "
         f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login"
     )
 
@@ -459,6 +462,18 @@ async def _history(
                     placed += 1
         step(min(batch, count - start))
     return placed
+
+
+async def _close_past_periods(db: Database, today: date) -> list[str]:
+    """Close the quarters of the history that have ended, oldest first, as staff would."""
+    current = period_of(today)
+    first = previous_period(previous_period(current))
+    closed = []
+    for period in periods_between(first, previous_period(current)):
+        async with db.session() as session:
+            await close_period(session, period, now=_at(today, 0), closed_by="demo")
+        closed.append(period)
+    return closed
 
 
 async def _one_order(
