@@ -45,8 +45,10 @@ class Money(graphene.ObjectType):
         "for JPY. Never a float.",
     )
     currency = graphene.String(required=True, description="The ISO 4217 currency code.")
-    minor_units = graphene.Int(
-        required=True, description="The amount in the currency's minor units, e.g. 1234 cents."
+    minor_units = graphene.BigInt(
+        required=True,
+        description="The amount in the currency's minor units, e.g. 1234 cents (a 64-bit "
+        "integer: report totals outgrow GraphQL's 32-bit Int).",
     )
 
 

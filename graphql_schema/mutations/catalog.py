@@ -238,6 +238,10 @@ class CreateCinemaInput(graphene.InputObjectType):
     name = graphene.String(required=True, description="The cinema's name.")
     city = graphene.String(required=True, description="The city.")
     country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
+    timezone = graphene.String(
+        description='IANA time zone, e.g. "America/New_York"; showtimes are shown in it. '
+        "Default UTC."
+    )
 
 
 class CreateCinema(graphene.Mutation):
@@ -257,7 +261,11 @@ class CreateCinema(graphene.Mutation):
     async def mutate(root: Any, info: Any, input: Any) -> CreateCinema:
         async def work(session: Any) -> Any:
             return await create_cinema(
-                session, name=input.name, city=input.city, country=input.country
+                session,
+                name=input.name,
+                city=input.city,
+                country=input.country,
+                timezone=input.timezone or "UTC",
             )
 
         cinema, errors = await run(info, work)

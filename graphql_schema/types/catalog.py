@@ -54,6 +54,9 @@ class Cinema(graphene.ObjectType):
     name = graphene.String(required=True, description="The cinema's name.")
     city = graphene.String(required=True, description="The city.")
     country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
+    timezone = graphene.String(
+        required=True, description="IANA time zone in which its showtimes are shown."
+    )
     showtimes = _page("cinema.showtimes", "showtimes here", _lazy("ShowtimeConnection"))
 
 

@@ -281,10 +281,19 @@ async def test_staff_signs_up_a_partner_with_an_agreement_and_a_token(
 async def test_staff_schedules_cinema_showtime_and_bundle(gql: Gql, world: World) -> None:
     cinema = payload(await gql(
         """mutation($input: CreateCinemaInput!) { createCinema(input: $input) {
-             cinema { id name country } errors { field code } } }""",
-        {"input": {"name": "Odeon", "city": "Leeds", "country": "GB"}}, token=world.staff_token,
+             cinema { id name country timezone } errors { field code } } }""",
+        {"input": {"name": "Odeon", "city": "Leeds", "country": "GB",
+                   "timezone": "Europe/London"}}, token=world.staff_token,
     ))  # fmt: skip
     assert cinema["errors"] == []
+    assert cinema["cinema"]["timezone"] == "Europe/London"
+    nowhere = payload(await gql(
+        """mutation($input: CreateCinemaInput!) { createCinema(input: $input) {
+             cinema { id } errors { field code } } }""",
+        {"input": {"name": "X", "city": "Y", "country": "GB", "timezone": "Mars/Olympus"}},
+        token=world.staff_token,
+    ))  # fmt: skip
+    assert nowhere == {"cinema": None, "errors": [{"field": "timezone", "code": "INVALID"}]}
     showtime_query = """mutation($input: CreateShowtimeInput!) { createShowtime(input: $input) {
              showtime { capacity seatsLeft price { amount } film { slug } cinema { name } }
              errors { field code } } }"""

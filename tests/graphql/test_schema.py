@@ -89,5 +89,5 @@ def test_spec_names_are_kept() -> None:
     assert set(group_by.values) == {"FILM", "MERCHANT", "TERRITORY", "CHANNEL"}
     money = schema.graphql_schema.type_map["Money"]
     assert {f: str(v.type) for f, v in money.fields.items()} == {
-        "amount": "String!", "currency": "String!", "minorUnits": "Int!"
+        "amount": "String!", "currency": "String!", "minorUnits": "BigInt!"
     }  # fmt: skip
