@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from graphql_schema.errors import forbidden, unauthenticated
-from licensing.accounts import PUBLIC, Viewer, viewer_for_token
+from licensing.accounts import PUBLIC, Viewer, look_up_token, record_token_use
 from tiein.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +32,8 @@ class BadToken(Exception):
 async def viewer_from_request(request: Request, db: Database, *, now: datetime) -> Viewer:
     """The viewer of a request; PUBLIC without a token, BadToken for a bad or revoked one.
 
-    The lookup records the token's last use, so it runs in a (short) write session.
+    The lookup reads only; the token's last use is written (in a short write session) at
+    most once a minute, so requests do not queue behind each other for a write lock.
     """
     header = request.headers.get("authorization")
     if header is None:
@@ -41,11 +42,14 @@ async def viewer_from_request(request: Request, db: Database, *, now: datetime) 
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret or len(secret) > 200:
         raise BadToken("Use the header `Authorization: Bearer <token>`.")
-    async with db.session() as session:
-        viewer = await viewer_for_token(session, secret, now=now)
-    if viewer is None:
+    async with db.read_session() as session:
+        use = await look_up_token(session, secret, now=now)
+    if use is None:
         raise BadToken("The API token is unknown or revoked.")
-    return viewer
+    if use.needs_recording and use.viewer.token_id is not None:
+        async with db.session() as session:
+            await record_token_use(session, use.viewer.token_id, now=now)
+    return use.viewer
 
 
 def _viewer(args: tuple[Any, ...]) -> Viewer:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -193,25 +193,58 @@ async def revoke_api_token(
     return token
 
 
-async def viewer_for_token(
+# A token's last use is recorded to the minute, so a busy client costs one write a minute.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    viewer: Viewer
+    needs_recording: bool
+
+
+async def look_up_token(
     session: AsyncSession, secret: str, *, now: datetime | None = None
-) -> Viewer | None:
-    """The viewer a bearer token stands for, or None when it is unknown or revoked."""
+) -> TokenUse | None:
+    """Who a bearer token stands for (None when unknown or revoked); reads only."""
     row = (
         await session.execute(
-            select(ApiToken.id, ApiToken.merchant_id, ApiToken.staff_user_id, ApiToken.name).where(
-                ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)
-            )
+            select(
+                ApiToken.id,
+                ApiToken.merchant_id,
+                ApiToken.staff_user_id,
+                ApiToken.name,
+                ApiToken.last_used_at,
+            ).where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None))
         )
     ).first()
     if row is None:
         return None
-    await session.execute(
-        update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now or now_utc())
-    )
-    return Viewer(
+    now = now or now_utc()
+    viewer = Viewer(
         merchant_id=row.merchant_id,
         staff_user_id=row.staff_user_id,
         name=row.name or "token",
         token_id=row.id,
     )
+    stale = row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION
+    return TokenUse(viewer, needs_recording=stale)
+
+
+async def record_token_use(session: AsyncSession, token_id: int, *, now: datetime) -> None:
+    """Note that a token was used at `now`."""
+    await session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
+async def viewer_for_token(
+    session: AsyncSession, secret: str, *, now: datetime | None = None
+) -> Viewer | None:
+    """The viewer a bearer token stands for, or None when it is unknown or revoked; records
+    the use (to the minute) in `session`, which must be a write session."""
+    now = now or now_utc()
+    use = await look_up_token(session, secret, now=now)
+    if use is None:
+        return None
+    if use.needs_recording:
+        await record_token_use(session, use.viewer.token_id or 0, now=now)
+    return use.viewer
