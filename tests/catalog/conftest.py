@@ -15,13 +15,10 @@ from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage, Category, Cinema, Film, Product, Showtime
 from catalog.products import create_product
 from catalog.showtimes import create_showtime
+from licensing.agreements import create_agreement
 from licensing.models import (
     Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
     AgreementStatus,
-    AgreementTerritory,
     Channel,
     Merchant,
 )
@@ -50,24 +47,20 @@ async def add_agreement(
     categories: tuple[Category, ...] = (Category.APPAREL, Category.POSTERS),
     status: AgreementStatus = AgreementStatus.ACTIVE,
 ) -> Agreement:
-    agreement = Agreement(
+    return await create_agreement(
+        session,
         code=code,
         merchant_id=merchant.id,
-        status=status,
+        film_ids=[f.id for f in films],
+        categories=categories,
+        territories=territories,
+        channels=channels,
         start_date=date(2026, 1, 1),
         end_date=date(2027, 12, 31),
-        sell_off_days=0,
         currency=currency,
         rate_bps=1000,
+        status=status,
     )
-    session.add(agreement)
-    await session.flush()
-    session.add_all([AgreementFilm(agreement_id=agreement.id, film_id=f.id) for f in films])
-    session.add_all([AgreementTerritory(agreement_id=agreement.id, country=c) for c in territories])
-    session.add_all([AgreementChannel(agreement_id=agreement.id, channel=c) for c in channels])
-    session.add_all([AgreementCategory(agreement_id=agreement.id, category=c) for c in categories])
-    await session.flush()
-    return agreement
 
 
 async def approve(session: AsyncSession, *products: Product) -> None:

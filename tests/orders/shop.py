@@ -19,13 +19,9 @@ from catalog.models import (
     Product,
     Showtime,
 )
+from licensing.agreements import create_agreement
 from licensing.models import (
-    Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
     AgreementStatus,
-    AgreementTerritory,
     Channel,
     Merchant,
     RoyaltyEntry,
@@ -66,28 +62,19 @@ async def build_shop(
         merchant = Merchant(slug="acme", name="Acme", country="US", contact_email="a@acme.test")
         s.add_all([film, cinema, merchant])
         await s.flush()
-        agreement = Agreement(
+        agreement = await create_agreement(
+            s,
             code="LA-2026-0001",
             merchant_id=merchant.id,
-            status=AgreementStatus.ACTIVE,
+            film_ids=[film.id],
+            categories=[Category.APPAREL, Category.POSTERS],
+            territories=["US", "GB"],
+            channels=[Channel.STOREFRONT, Channel.BUNDLE],
             start_date=today - timedelta(days=30),
             end_date=today + timedelta(days=365),
             currency="USD",
             rate_bps=1000,
-        )
-        s.add(agreement)
-        await s.flush()
-        s.add_all(
-            [AgreementFilm(agreement_id=agreement.id, film_id=film.id)]
-            + [AgreementTerritory(agreement_id=agreement.id, country=c) for c in ("US", "GB")]
-            + [
-                AgreementChannel(agreement_id=agreement.id, channel=c)
-                for c in (Channel.STOREFRONT, Channel.BUNDLE)
-            ]
-            + [
-                AgreementCategory(agreement_id=agreement.id, category=c)
-                for c in (Category.APPAREL, Category.POSTERS)
-            ]
+            status=AgreementStatus.ACTIVE,
         )
         common = {
             "merchant_id": merchant.id,
