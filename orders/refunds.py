@@ -126,22 +126,8 @@ async def refund_order_lines(
         refund_lines.append((row, line, qty))
     await session.flush()
 
-    if order.payment_intent_id:
-        if gateway is None:
-            raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
-        try:
-            result = await gateway.create_refund(
-                payment_intent=order.payment_intent_id,
-                amount=amount,
-                idempotency_key=key,
-                metadata={"order_number": order.number, "tiein_refund": key},
-            )
-        except (PaymentUnavailable, CardDeclined) as exc:
-            raise DomainError(
-                OrderError.REFUND_FAILED,
-                f"Stripe did not make the refund, so nothing changed: {exc}",
-            ) from exc
-        refund.stripe_refund_id = result.id
+    if order.payment_intent_id and gateway is None:
+        raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
 
     for row, line, qty in refund_lines:
         line.refunded_quantity += qty
@@ -184,6 +170,25 @@ async def refund_order_lines(
     fully = all(line.refunded_quantity >= line.quantity for line in all_lines)
     order.status = OrderStatus.REFUNDED if fully else OrderStatus.PARTIALLY_REFUNDED
     await session.flush()
+
+    # Money moves last: every rule above (stock, tickets, ledger, a period closed meanwhile)
+    # has had its say, so a refusal cannot leave a refund paid out with nothing recorded. A
+    # retry after a failed commit reuses the same key, and Stripe refunds once.
+    if order.payment_intent_id and gateway is not None:
+        try:
+            result = await gateway.create_refund(
+                payment_intent=order.payment_intent_id,
+                amount=amount,
+                idempotency_key=key,
+                metadata={"order_number": order.number, "tiein_refund": key},
+            )
+        except (PaymentUnavailable, CardDeclined) as exc:
+            raise DomainError(
+                OrderError.REFUND_FAILED,
+                f"Stripe did not make the refund, so nothing changed: {exc}",
+            ) from exc
+        refund.stripe_refund_id = result.id
+        await session.flush()
     log.info("order %s refunded %s by %s", order.number, amount, by)
     return refund
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from catalog.models import Ticket
+from licensing.ledger import post_refund
 from licensing.models import Channel, EntrySource, RoyaltyEntry
 from orders.checkout import confirm_payment
 from orders.codes import OrderError
 from orders.models import Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
 from orders.refunds import apply_stripe_refunds, refund_order_lines
+from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import (
     SHIRT_PRICE,
     TICKET_PRICE,
@@ -196,3 +199,34 @@ async def test_a_charge_without_its_refund_list_is_reconciled_by_its_refunded_am
     order = await fetch_order(db, order.id)
     assert order.refunded_minor == SHIRT_PRICE + 700
     assert await count(db, Refund) == 2
+
+
+async def test_a_refund_refused_by_the_ledger_pays_nothing_back(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime, localstripe: LocalStripe
+) -> None:
+    """Money moves last: when a rule refuses the refund after the order rows are written (here
+    the ledger: both shirts' royalty was already reversed), Stripe is never asked to pay."""
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    async with db.session() as s:
+        await post_refund(
+            s, original_source_ref=f"order_line:{shirts.id}", refund_source_ref="manual:1",
+            units=2, net_minor=2 * SHIRT_PRICE, occurred_at=now, now=now,
+        )  # fmt: skip
+
+    with pytest.raises(DomainError):
+        async with db.session() as s:
+            await refund_order_lines(
+                s, order.id, [(shirts.id, 1)], restock=True, by="staff", gateway=gateway, now=now
+            )
+
+    async with httpx.AsyncClient(timeout=5) as http:
+        response = await http.get(
+            f"{localstripe.url}/v1/refunds",
+            headers={"Authorization": f"Bearer {localstripe.secret_key}"},
+        )
+    refunds = response.json()["data"]
+    assert [r for r in refunds if r.get("payment_intent") == order.payment_intent_id] == []
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PAID, 0)
+    assert await count(db, Refund) == 0
