@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
-from catalog.models import BundleComponent, BundleOffer, Film, Product, Showtime
+from catalog.models import ApprovalStage, BundleComponent, BundleOffer, Film, Product, Showtime
 from tiein.errors import DomainError
 from tiein.money import allocate, check_currency
 
@@ -175,6 +175,14 @@ async def create_bundle_offer(
                 CatalogError.CURRENCY_MISMATCH,
                 f"{product.sku} is priced in {product.currency}, the bundle in {currency}.",
                 "currency",
+            )
+        # A bundle is public: it may only show merch that has passed approval (approval is
+        # final, so its components stay approved).
+        if product.approval_stage != ApprovalStage.APPROVED:
+            raise _refuse(
+                CatalogError.COMPONENT_NOT_APPROVED,
+                f"{product.sku} has not been approved yet.",
+                "components",
             )
 
     merch = sum(found[pid][0].price_minor * qty for pid, qty in components)

@@ -60,6 +60,8 @@ def _pair(
 ) -> Availability:
     if seats.starts_at <= now:
         return _refused(CatalogError.SHOWTIME_IN_PAST, "This showtime has already started.")
+    if not offer.valid_from <= now < offer.valid_to:
+        return _refused(CatalogError.BUNDLE_NOT_ON_SALE, "This bundle is not on sale right now.")
     if not offer.valid_from <= seats.starts_at <= offer.valid_to:
         return _refused(
             CatalogError.OFFER_NOT_VALID_FOR_SHOWTIME,
@@ -77,19 +79,21 @@ def _pair(
             CatalogError.BUNDLE_PRICE_ABOVE_PARTS,
             "At this showtime the bundle would cost more than its parts bought separately.",
         )
-    on_date = seats.starts_at.date()
-    for _, product in parts:
-        agreement = terms.get(product.agreement_id)
-        refusal = (
-            sellable(product, agreement, seats.country, on_date, Channel.BUNDLE)
-            if agreement is not None
-            else Refusal.AGREEMENT_NOT_ACTIVE
-        )
-        if refusal is not None:
-            words = refusal_message(
-                refusal, country=seats.country, channel=Channel.BUNDLE, on_date=on_date
+    # The merch is sold today (SPEC §3: the sale date) and handed over at the showtime: the
+    # license must hold on both days.
+    for on_date in dict.fromkeys([now.date(), seats.starts_at.date()]):
+        for _, product in parts:
+            agreement = terms.get(product.agreement_id)
+            refusal = (
+                sellable(product, agreement, seats.country, on_date, Channel.BUNDLE)
+                if agreement is not None
+                else Refusal.AGREEMENT_NOT_ACTIVE
             )
-            return _refused(refusal.value, f"{product.name}: {words}.")
+            if refusal is not None:
+                words = refusal_message(
+                    refusal, country=seats.country, channel=Channel.BUNDLE, on_date=on_date
+                )
+                return _refused(refusal.value, f"{product.name}: {words}.")
     if seats.seats_left <= 0:
         return _refused(CatalogError.SOLD_OUT, "This showtime is sold out.")
     available = seats.seats_left

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
+
 from catalog.bundles import create_bundle_offer, get_bundle_offer
 from catalog.films import create_cinema
 from catalog.models import BundleOffer, Showtime
 from catalog.products import adjust_stock
 from catalog.showtimes import create_showtime, showtimes_for_film
 from catalog.stock import take_seats, take_stock
+from licensing.models import Agreement
 from orders.availability import Availability, bundle_availability, offer_availability
 from tests.catalog.conftest import NOW, World
 from tiein.db import Database
@@ -149,3 +152,31 @@ async def test_statements_do_not_grow_with_offers_and_showtimes(
     assert (len(small), len(large)) == (1, 50)
     assert one.count == many.count
     assert many.count <= 8  # showtimes, components with products, the agreement terms
+
+
+async def test_bundle_merch_must_be_licensed_on_the_day_of_sale_too(
+    db: Database, world: World
+) -> None:
+    """SPEC §3: the sale date counts. A term that starts after today but before the showtime
+    does not allow selling the bundle today; once the term has begun, it does."""
+    offer = await make_offer(db, world)
+    showtime = await add_showtime(db, world)  # in three days
+    async with db.session() as session:
+        await session.execute(
+            update(Agreement)
+            .where(Agreement.id == world.agreement.id)
+            .values(start_date=(NOW + timedelta(days=2)).date())
+        )
+    today = await availability(db, offer, showtime)
+    assert (today.available, today.refusal) == (0, "OUTSIDE_TERM")
+    later = await availability(db, offer, showtime, now=NOW + timedelta(days=2, hours=1))
+    assert later == Availability(25)
+
+
+async def test_a_bundle_is_sold_only_inside_its_own_window(db: Database, world: World) -> None:
+    offer = await make_offer(db, world, valid_from=NOW + timedelta(days=1))
+    early = await availability(db, offer, world.showtime)
+    assert (early.available, early.refusal) == (0, "BUNDLE_NOT_ON_SALE")
+    assert await availability(db, offer, world.showtime, now=NOW + timedelta(days=1)) == (
+        Availability(25)
+    )

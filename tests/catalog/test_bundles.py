@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.bundles import allocate_bundle, bundle_offers_for_film, create_bundle_offer
 from catalog.models import Category, Product
 from catalog.products import create_product
-from tests.catalog.conftest import NOW, World, add_agreement
+from tests.catalog.conftest import NOW, World, add_agreement, approve
 from tiein.db import Database
 from tiein.errors import DomainError
 
@@ -27,14 +27,28 @@ def offer_args(world: World, **overrides: Any) -> dict[str, Any]:
 
 
 async def merch_of(
-    session: AsyncSession, world: World, film_id: int, sku: str, **kw: Any
+    session: AsyncSession, world: World, film_id: int, sku: str, approved: bool = True, **kw: Any
 ) -> Product:
     args: dict[str, Any] = dict(
         merchant_id=world.merchant.id, agreement_id=world.agreement.id, film_id=film_id, sku=sku,
         name=sku, category=Category.POSTERS, price_minor=2000, currency="USD", stock=5,
     )  # fmt: skip
     args.update(kw)
-    return await create_product(session, **args)
+    product = await create_product(session, **args)
+    if approved:
+        await approve(session, product)
+    return product
+
+
+async def test_only_approved_merch_can_be_bundled(db: Database, world: World) -> None:
+    """A bundle is public, so it must not reveal merch still in approval."""
+    async with db.session() as session:
+        draft = await merch_of(session, world, world.film.id, "SH-DRAFT", approved=False)
+        with pytest.raises(DomainError) as caught:
+            await create_bundle_offer(
+                session, **offer_args(world, components=[(draft.id, 1)], price_minor=5000)
+            )
+    assert (caught.value.code, caught.value.field) == ("COMPONENT_NOT_APPROVED", "components")
 
 
 async def test_an_offer_is_created_with_its_components_in_order(db: Database, world: World) -> None:

@@ -60,7 +60,9 @@ async def test_statement_count_does_not_grow_with_the_films_returned(
     gql: Gql, world: World, db: Database
 ) -> None:
     """Given 2 films, then 51 films, each with products, merchants, agreements, showtimes and
-    bundles, the catalog query runs the same number of statements (at most 14)."""
+    bundles, the catalog query runs the same number of statements (at most 13)."""
+    # The token's first use of the minute is recorded (one more statement); count after it.
+    await gql.data("{ viewer { kind } }", token=world.staff_token)
     counts = []
     sizes = []
     for more in (0, 49):
@@ -71,7 +73,7 @@ async def test_statement_count_does_not_grow_with_the_films_returned(
         sizes.append(sum(len(e["node"]["products"]["nodes"]) for e in data["films"]["edges"]))
     assert sizes[1] > 20 * sizes[0]
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 14  # 2 for the token, then one per loader and page shape
+    assert counts[1] <= 13  # 1 for the token, then one per loader and page shape
 
 
 async def test_pages_follow_their_cursors(gql: Gql, world: World, db: Database) -> None:
