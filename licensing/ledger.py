@@ -31,7 +31,7 @@ from licensing.models import (
     PeriodStatus,
     RoyaltyEntry,
 )
-from licensing.periods import ensure_periods, last_closed_period, posting_period
+from licensing.periods import ensure_periods, hold_periods, last_closed_period, posting_period
 from licensing.royalty import contract_year, entry_royalty, refund_royalty_micros
 from tiein.errors import DomainError
 from tiein.periods import utc
@@ -126,6 +126,7 @@ async def _post(
     if not todo:
         return []
 
+    await hold_periods(session, exclusive=False)
     last_closed = await last_closed_period(session)
     targets = [posting_period(line.occurred_at, last_closed) for line in todo]
     await _lock_open_periods(session, {period for period, _ in targets})
@@ -268,6 +269,7 @@ async def post_refund(
             "amount",
         )
     royalty = refund_royalty_micros(original.royalty_micros, original.units, refunded_before, units)
+    await hold_periods(session, exclusive=False)
     period, adjustment = posting_period(occurred_at, await last_closed_period(session))
     await _lock_open_periods(session, {period})
     entry = RoyaltyEntry(

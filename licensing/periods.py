@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +50,21 @@ async def ensure_period(session: AsyncSession, period: str) -> Period:
     """The Period row of `period` (e.g. "2026-Q3"), created open when missing."""
     period = check_period(period)
     return (await ensure_periods(session, [period]))[period]
+
+
+# Closing a period and posting to the ledger exclude each other: a posting decides its
+# period from the last closed one, so that must not change between its read and its commit.
+# PostgreSQL: a transaction-scoped advisory lock, shared by postings, exclusive for a close.
+# SQLite: write transactions are serial already (BEGIN IMMEDIATE).
+_PERIODS_LOCK = 0x7469_6569_6E50  # "tieinP"
+
+
+async def hold_periods(session: AsyncSession, *, exclusive: bool) -> None:
+    """Hold the set of closed periods steady until this transaction ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    await session.execute(text(f"SELECT {function}(:key)"), {"key": _PERIODS_LOCK})
 
 
 async def last_closed_period(session: AsyncSession) -> str | None:
@@ -100,6 +115,7 @@ async def close_period(
             f"{period} is not over until {ends_at.date().isoformat()}; it cannot be closed yet.",
             "period",
         )
+    await hold_periods(session, exclusive=True)
     last_closed = await last_closed_period(session)
     if last_closed is not None and period < last_closed:
         return await stored_statements(session, period)  # frozen (empty) long ago
