@@ -111,6 +111,18 @@ async def _take_again(session: AsyncSession, order: Order) -> bool:
     return True
 
 
+async def _record_payment(
+    session: AsyncSession, order: Order, *, now: datetime, error: str = ""
+) -> None:
+    if order.payment_intent_id:
+        await session.execute(
+            update(Payment)
+            .where(Payment.intent_id == order.payment_intent_id)
+            .values(status="succeeded", last_error=error, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def fulfil_order(session: AsyncSession, order_id: int, *, now: datetime) -> bool:
     """Make a paid order `paid`, exactly once (SPEC §6): reservations become sales, tickets
     are issued for ticket and bundle lines, royalty entries are posted for merch lines
@@ -131,6 +143,14 @@ async def fulfil_order(session: AsyncSession, order_id: int, *, now: datetime) -
                 order.number,
                 order.status.value,
             )
+            # Kept on the payment, so the money taken is on record for staff, not only in logs.
+            await _record_payment(
+                session,
+                order,
+                now=now,
+                error=f"Paid after the order {order.status.value}; its items were gone. "
+                "Refund this payment.",
+            )
             return False
     elif order.status != OrderStatus.PENDING_PAYMENT:
         return False
@@ -143,13 +163,7 @@ async def fulfil_order(session: AsyncSession, order_id: int, *, now: datetime) -
     )
     order.status = OrderStatus.PAID
     order.paid_at = now
-    if order.payment_intent_id:
-        await session.execute(
-            update(Payment)
-            .where(Payment.intent_id == order.payment_intent_id)
-            .values(status="succeeded", last_error="", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    await _record_payment(session, order, now=now)
 
     lines = await order_lines(session, order.id)
     showtime_ids = {line.showtime_id for line in lines if line.showtime_id is not None}

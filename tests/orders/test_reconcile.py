@@ -6,12 +6,13 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from catalog.models import Product, Ticket
 from licensing.models import RoyaltyEntry
+from orders.cart import Cart, CartItem
 from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
-from orders.models import OrderStatus, Reservation, ReservationStatus
+from orders.models import OrderStatus, Payment, Reservation, ReservationStatus
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments
 from tests.fixtures.stripe import LocalStripe
@@ -148,3 +149,40 @@ async def test_a_payment_for_an_expired_order_takes_its_items_again_or_stays_exp
         assert not fulfilled and order.status == OrderStatus.EXPIRED
         assert await stock_of(db, shop.shirt_id) == stock_left
         assert await count(db, Ticket) == 0
+
+
+async def test_expire_without_stripe_leaves_orders_that_may_still_be_paid(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    """An intent that cannot be cancelled first might still succeed: the order stays pending
+    (and holds its items) rather than being expired with a payment on its way."""
+    placed = await checkout(db, full_cart(shop), gateway, now=now)
+
+    report = await expire_orders(db, None, now=now + timedelta(minutes=16))
+
+    assert (report.checked, report.expired) == (1, 0)
+    assert report.errors == [f"{placed.order.number}: Stripe is not configured; left pending"]
+    assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert await stock_of(db, shop.shirt_id) == 50 - 3
+
+
+async def test_a_payment_after_expiry_whose_items_were_resold_stays_on_record(
+    db: Database, gateway: StripeGateway, now: datetime
+) -> None:
+    """Nothing paid is lost: when the items of an expired order were sold to someone else,
+    its late payment is not fulfilled, and the payment row says it must be refunded."""
+    shop = await build_shop(db, now=now, shirt_stock=2)
+    two_shirts = Cart().with_item(CartItem.product(shop.shirt_sku, 2))
+    late = await checkout(db, two_shirts, gateway, now=now)
+    await expire_orders(db, gateway, now=now + timedelta(minutes=16))
+    await checkout(db, two_shirts, gateway, now=now + timedelta(minutes=17))
+
+    async with db.session() as session:
+        assert await fulfil_order(session, late.order.id, now=now + timedelta(minutes=18)) is False
+
+    assert (await fetch_order(db, late.order.id)).status == OrderStatus.EXPIRED
+    async with db.read_session() as session:
+        payment = await session.scalar(select(Payment).where(Payment.order_id == late.order.id))
+    assert payment is not None and payment.status == "succeeded"
+    assert "Refund this payment" in payment.last_error
+    assert await stock_of(db, shop.shirt_id) == 0
