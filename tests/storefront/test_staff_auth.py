@@ -52,14 +52,17 @@ async def test_anonymous_users_are_sent_to_login_or_refused_on_every_staff_route
     client: httpx.AsyncClient,
 ) -> None:
     # Rule: every staff page refuses anonymous users (GET → login, anything else → 403).
+    # The POSTs carry a valid CSRF token, so the refusal must come from the staff guard.
+    token = await csrf(client, "/staff/login")
     for method, path in _guarded_routes():
-        response = await client.request(method, path, data={"csrf_token": "x"})
+        response = await client.request(method, path, data={"csrf_token": token})
         if method == "GET":
             assert response.status_code == 303, (method, path)
             location = response.headers["location"]
             assert location.startswith("http://testserver/staff/login?next="), location
         else:
             assert response.status_code == 403, (method, path, response.status_code)
+            assert response.text == "Sign in as staff first.", (method, path)
 
 
 async def test_staff_sign_in_and_out(client: httpx.AsyncClient, db: Database) -> None:
