@@ -34,6 +34,12 @@ class Context:
             self._loaders = Loaders(self.db, self.viewer, self.now)
         return self._loaders
 
+    def close(self) -> None:
+        """Free what the request's loaders hold, once the response is built."""
+        if self._loaders is not None:
+            self._loaders.close()
+            self._loaders = None
+
     def reset_loaders(self) -> None:
         """Forget everything loaded so far (after a mutation changed the data)."""
         self._loaders = None

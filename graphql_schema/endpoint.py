@@ -247,6 +247,7 @@ async def graphql_post(request: Request) -> Response:
     assert isinstance(result, ExecutionResult)
     if result.errors:
         await _settle(before)
+    context.close()
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = _format_errors(list(result.errors), request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -17,6 +18,12 @@ from orders.models import OrderStatus as OrderStatusEnum
 from tiein.money import format_amount
 
 
+@functools.lru_cache(maxsize=8192)
+def _amount(minor: int, currency: str) -> str:
+    """format_amount, remembered: prices repeat across objects and requests."""
+    return format_amount(minor, currency)
+
+
 @dataclass(frozen=True)
 class MoneyValue:
     minor: int
@@ -25,15 +32,21 @@ class MoneyValue:
     # plain attributes, so that the executor's fast path reads them (see execution.py)
     @property
     def amount(self) -> str:
-        return format_amount(self.minor, self.currency)
+        return _amount(self.minor, self.currency)
 
     @property
     def minor_units(self) -> int:
         return self.minor
 
 
+@functools.lru_cache(maxsize=8192)
+def _money(minor: int, currency: str) -> MoneyValue:
+    """One immutable MoneyValue per amount, shared (prices repeat across objects)."""
+    return MoneyValue(minor, currency)
+
+
 def money(minor: int | None, currency: str) -> MoneyValue | None:
-    return None if minor is None else MoneyValue(int(minor), currency)
+    return None if minor is None else _money(int(minor), currency)
 
 
 class Money(graphene.ObjectType):
