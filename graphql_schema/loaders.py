@@ -202,7 +202,6 @@ class Loaders:
         cyclic garbage collector (its full, slow collections) instead of being freed."""
         self._loaders.clear()
         self._known.clear()
-        self._lists.clear()
 
     def _loader(self, key: Hashable, batch: Callable[[list[Any]], Any]) -> DataLoader:
         loader = self._loaders.get(key)
