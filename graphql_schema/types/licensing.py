@@ -159,6 +159,12 @@ def _statement_money(attr: str) -> Any:
     return resolve
 
 
+def _statement_field(attr: str, description: str) -> graphene.Field:
+    return graphene.Field(
+        graphene.NonNull(sc.Money), description=description, resolver=_statement_money(attr)
+    )
+
+
 class RoyaltyStatement(graphene.ObjectType):
     """The royalty statement of one agreement for one period (SPEC §4), in the agreement's
     currency. Frozen once the period is closed; live figures until then."""
@@ -179,40 +185,24 @@ class RoyaltyStatement(graphene.ObjectType):
         required=True,
         description="The exact (unrounded) royalty in minor units, as a decimal string.",
     )
-    royalty_earned = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="Royalty earned in the period (exact sum rounded half-up).",
-        resolver=_statement_money("royalty_earned_minor"),
+    royalty_earned = _statement_field(
+        "royalty_earned_minor", "Royalty earned in the period (exact sum rounded half-up)."
     )
-    cumulative_earned = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="Royalty earned in every period of the agreement up to this one.",
-        resolver=_statement_money("cumulative_earned_minor"),
+    cumulative_earned = _statement_field(
+        "cumulative_earned_minor", "Royalty earned in every period of the agreement up to this one."
     )
-    advance = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="The agreement's advance.",
-        resolver=_statement_money("advance_minor"),
+    advance = _statement_field("advance_minor", "The agreement's advance.")
+    advance_recouped = _statement_field(
+        "advance_recouped_minor", "The part of the advance recouped in this period."
     )
-    advance_recouped = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="The part of the advance recouped in this period.",
-        resolver=_statement_money("advance_recouped_minor"),
+    royalty_payable = _statement_field(
+        "royalty_payable_minor", "Payable for the period; negative is a credit after net refunds."
     )
-    royalty_payable = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="Payable for the period; negative is a credit after net refunds.",
-        resolver=_statement_money("royalty_payable_minor"),
+    minimum_guarantee = _statement_field(
+        "minimum_guarantee_minor", "The agreement's minimum guarantee for the whole term."
     )
-    minimum_guarantee = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="The agreement's minimum guarantee for the whole term.",
-        resolver=_statement_money("minimum_guarantee_minor"),
-    )
-    mg_shortfall = graphene.Field(
-        graphene.NonNull(sc.Money),
-        description="Minimum-guarantee shortfall, on the period that holds the end date.",
-        resolver=_statement_money("mg_shortfall_minor"),
+    mg_shortfall = _statement_field(
+        "mg_shortfall_minor", "Minimum-guarantee shortfall, on the period that holds the end date."
     )
     has_adjustments = graphene.Boolean(
         required=True, description="Whether it holds prior-period adjustments."
