@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,16 +29,13 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from uvicorn_server import start_uvicorn  # noqa: E402
+
 from catalog.models import Film, Showtime  # noqa: E402
+from orders.localstripe import free_port  # noqa: E402
 from tiein.db import Base, Database  # noqa: E402
 from tiein.demo import load_demo  # noqa: E402
 from tiein.models import load_all_models  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def prepare(url: str, orders: int) -> str:
@@ -67,26 +62,9 @@ async def prepare(url: str, orders: int) -> str:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TIEIN_DATABASE_URL": url, "TIEIN_ALLOWED_HOSTS": "127.0.0.1"}
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
-        env.pop(name, None)
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "tiein.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit("uvicorn did not start")
-        time.sleep(0.1)
+    env = {"TIEIN_DATABASE_URL": url, "TIEIN_ALLOWED_HOSTS": "127.0.0.1",
+           "STRIPE_SECRET_KEY": "", "STRIPE_API_BASE": ""}  # fmt: skip
+    return start_uvicorn("tiein.app:create_app", port, env)
 
 
 async def hammer(base: str, path: str, requests: int, concurrency: int) -> list[float]:
