@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
 from orders.models import Order, OrderStatus, Payment
@@ -146,3 +147,28 @@ async def expire_orders(
         else:
             report.unchanged += 1
     return report
+
+
+@dataclass(frozen=True)
+class StrandedPayment:
+    """Money taken for an order that could not be fulfilled: it must be paid back."""
+
+    order_number: str
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+async def stranded_payments(session: AsyncSession) -> list[StrandedPayment]:
+    """Succeeded payments whose orders expired or were cancelled (a payment that arrived after
+    the order's items were sold again). Nothing paid is lost: staff see these and refund."""
+    rows = await session.execute(
+        select(Order.number, Payment.amount_minor, Payment.currency, Payment.last_error)
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.status == "succeeded",
+            Order.status.in_((OrderStatus.EXPIRED, OrderStatus.CANCELLED)),
+        )
+        .order_by(Payment.updated_at)
+    )
+    return [StrandedPayment(*row) for row in rows]

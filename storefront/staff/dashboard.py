@@ -10,6 +10,7 @@ from starlette.routing import Route
 from catalog.models import ApprovalStage, Product
 from licensing.models import Agreement, Period, PeriodStatus
 from orders.models import Order, OrderStatus
+from orders.reconcile import stranded_payments
 from storefront.staff.auth import require_staff
 from storefront.staff.common import page
 
@@ -39,6 +40,7 @@ async def dashboard(request: Request) -> Response:
             .select_from(Order)
             .where(Order.status.in_((OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)))
         )
+        stranded = await stranded_payments(session)
     return page(
         request,
         "staff/dashboard.html",
@@ -46,6 +48,7 @@ async def dashboard(request: Request) -> Response:
         agreements_by_status={str(k): v for k, v in by_status.items()},
         open_periods=open_periods or 0,
         paid_orders=paid_orders or 0,
+        stranded=stranded,
     )
 
 

@@ -14,9 +14,10 @@ from orders.cart import Cart, CartItem
 from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
 from orders.models import OrderStatus, Payment, Reservation, ReservationStatus
 from orders.payments import StripeGateway
-from orders.reconcile import expire_orders, reconcile_payments
+from orders.reconcile import expire_orders, reconcile_payments, stranded_payments
 from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import (
+    SHIRT_PRICE,
     Shop,
     build_shop,
     checkout,
@@ -186,3 +187,6 @@ async def test_a_payment_after_expiry_whose_items_were_resold_stays_on_record(
     assert payment is not None and payment.status == "succeeded"
     assert "Refund this payment" in payment.last_error
     assert await stock_of(db, shop.shirt_id) == 0
+    async with db.read_session() as session:
+        [stranded] = await stranded_payments(session)
+    assert (stranded.order_number, stranded.amount_minor) == (late.order.number, 2 * SHIRT_PRICE)

@@ -13,6 +13,7 @@ from catalog.products import create_product
 from licensing.approvals import submit_product
 from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
 from licensing.sales_reports import ReportLineInput, submit_sales_report
+from orders.models import Order, OrderStatus, Payment
 from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
 from tiein.db import Database, now_utc
 from tiein.money import format_money, parse_amount
@@ -221,6 +222,32 @@ async def test_the_dashboard_counts_what_waits(client: httpx.AsyncClient, db: Da
     assert '<span class="figure">1</span> active agreements' in page.text
     for path in ("/staff/approvals", "/staff/agreements", "/staff/periods", "/staff/reports"):
         assert f'{path}">' in page.text
+    assert "to pay back" not in page.text
+
+
+async def test_the_dashboard_lists_payments_taken_for_lapsed_orders(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """Nothing paid is lost: a payment that arrived after its order expired is in plain view."""
+    now = now_utc()
+    async with db.session() as session:
+        order = Order(
+            number="T-LATE", access_key_hash="0" * 64, email="fan@example.com", country="US",
+            currency="USD", status=OrderStatus.EXPIRED, total_minor=4200, expires_at=now,
+            payment_intent_id="pi_late",
+        )  # fmt: skip
+        session.add(order)
+        await session.flush()
+        payment = Payment(
+            order_id=order.id, intent_id="pi_late", amount_minor=4200, currency="USD",
+            status="succeeded", last_error="Paid after the order expired. Refund it.",
+        )  # fmt: skip
+        session.add(payment)
+    await make_staff(db)
+    await sign_in(client)
+    page = await client.get("/staff")
+    assert "1 payment to pay back." in page.text
+    assert "Order T-LATE: US$42.00 — Paid after the order expired. Refund it." in page.text
 
 
 async def test_the_approvals_queue_costs_the_same_statements_for_more_products(
