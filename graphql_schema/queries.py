@@ -111,6 +111,13 @@ def _ctx(info: Any) -> Any:
     return info.context
 
 
+def _is(column: Any, global_id: str, type_name: str) -> Any:
+    """`column` equals the object a global ID names; an ID of another type or a malformed one
+    matches nothing (a filter never errors on an ID the caller may not know)."""
+    pk = decode_pk(global_id, type_name)
+    return column == pk if pk is not None else false()
+
+
 def _film_by_slug(slug: str | None) -> Any:
     return select(cm.Film.id).where(cm.Film.slug == (slug or "").strip().lower())
 
@@ -284,10 +291,7 @@ class Query(graphene.ObjectType):
             if filter.get("approval_stage") is not None:
                 stmt = stmt.where(cm.Product.approval_stage == filter["approval_stage"])
             if filter.get("merchant_id") is not None:
-                merchant = decode_pk(filter["merchant_id"], "Merchant")
-                stmt = stmt.where(
-                    cm.Product.merchant_id == merchant if merchant is not None else false()
-                )
+                stmt = stmt.where(_is(cm.Product.merchant_id, filter["merchant_id"], "Merchant"))
         return await paginate(info, stmt, (cm.Product.id,), first, after)
 
     @staticmethod
@@ -307,10 +311,7 @@ class Query(graphene.ObjectType):
             if filter.get("film_slug") is not None:
                 stmt = stmt.where(cm.Showtime.film_id.in_(_film_by_slug(filter["film_slug"])))
             if filter.get("cinema_id") is not None:
-                cinema = decode_pk(filter["cinema_id"], "Cinema")
-                stmt = stmt.where(
-                    cm.Showtime.cinema_id == cinema if cinema is not None else false()
-                )
+                stmt = stmt.where(_is(cm.Showtime.cinema_id, filter["cinema_id"], "Cinema"))
             if filter.get("upcoming"):
                 stmt = stmt.where(cm.Showtime.starts_at >= ctx.now)
         order = (cm.Showtime.starts_at, cm.Showtime.id)
@@ -343,10 +344,7 @@ class Query(graphene.ObjectType):
         stmt = visible(lm.Agreement, ctx.viewer, ctx.now)
         if filter:
             if filter.get("merchant_id") is not None:
-                merchant = decode_pk(filter["merchant_id"], "Merchant")
-                stmt = stmt.where(
-                    lm.Agreement.merchant_id == merchant if merchant is not None else false()
-                )
+                stmt = stmt.where(_is(lm.Agreement.merchant_id, filter["merchant_id"], "Merchant"))
             if filter.get("status") is not None:
                 stmt = stmt.where(lm.Agreement.status == filter["status"])
         return await paginate(info, stmt, (lm.Agreement.id,), first, after)
@@ -369,8 +367,7 @@ class Query(graphene.ObjectType):
             raise from_domain(exc) from None
         ids_stmt = visible(lm.Agreement, ctx.viewer, ctx.now).with_only_columns(lm.Agreement.id)
         if agreement_id is not None:
-            pk = decode_pk(agreement_id, "Agreement")
-            ids_stmt = ids_stmt.where(lm.Agreement.id == pk if pk is not None else false())
+            ids_stmt = ids_stmt.where(_is(lm.Agreement.id, agreement_id, "Agreement"))
         async with ctx.db.read_session() as session:
             if ctx.viewer.is_staff and agreement_id is None:
                 figures = await statements_for_period(session, period)
@@ -394,8 +391,9 @@ class Query(graphene.ObjectType):
         stmt = visible(lm.SalesReport, ctx.viewer, ctx.now)
         if filter:
             if filter.get("agreement_id") is not None:
-                pk = decode_pk(filter["agreement_id"], "Agreement")
-                stmt = stmt.where(lm.SalesReport.agreement_id == pk if pk is not None else false())
+                stmt = stmt.where(
+                    _is(lm.SalesReport.agreement_id, filter["agreement_id"], "Agreement")
+                )
             if filter.get("period") is not None:
                 try:
                     stmt = stmt.where(lm.SalesReport.period == check_period(filter["period"]))
