@@ -1,19 +1,25 @@
 """Benchmark: checkout throughput — orders placed and paid per second — on PostgreSQL against
 localstripe, with 20 concurrent shoppers, and the p50/p95 latency of one checkout.
 
-One checkout = `place_order` (re-check, reserve stock and a seat, create the order and its
-PaymentIntent) in one transaction, then `confirm_payment` with pm_card_visa (Stripe confirms,
-the order is fulfilled: tickets issued, ledger posted) in a second one — what the checkout
+One checkout = `place_order` (re-check, reserve stock and a seat and commit; create the
+PaymentIntent with no transaction open; record it), then `confirm_payment` with pm_card_visa
+(Stripe confirms, the order is fulfilled: tickets issued, ledger posted) — what the checkout
 and pay pages do. Shoppers buy a T-shirt and a ticket; stock is ample, so every checkout pays.
+
+`--stripe-latency MS` puts a delaying proxy (`orders.latency_proxy`) in front of localstripe,
+so every Stripe call takes MS more, as with a real Stripe far away. With the hot item's row
+lock held through a 300 ms call, checkouts of it could not pass about 3 a second; with no
+lock held across Stripe they overlap. After each scenario the books are checked: orders
+`paid` against checkouts that succeeded (lost), and units taken from stock against units on
+paid lines (oversold or leaked).
 
 Needs PostgreSQL on 127.0.0.1:5432 (users postgres or root, trust auth; TIEIN_BENCH_PG_URL
 overrides). A temporary database is created and dropped; localstripe runs on a free port.
 
-Two scenarios: all shoppers buying one hot item (their checkouts queue on its row locks,
-held from the stock update through the PaymentIntent call to the commit), and each shopper
-buying its own item.
+Two scenarios: all shoppers buying one hot item (their reservations take its row lock, for
+the length of one short transaction each), and each shopper buying its own item.
 
-    .venv/bin/python bench/bench_checkout.py [--shoppers 20] [--seconds 10]
+    .venv/bin/python bench/bench_checkout.py [--shoppers 20] [--seconds 10] [--stripe-latency 300]
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import uuid
 from datetime import datetime, timedelta
 
 import asyncpg
+import httpx
+from sqlalchemy import func, select
 
 from catalog.models import (
     ApprovalStage,
@@ -49,13 +57,14 @@ from licensing.models import (
 )
 from orders.cart import Cart, CartItem
 from orders.checkout import confirm_payment, place_order
+from orders.latency_proxy import start_latency_proxy
 from orders.localstripe import (
     TEST_SECRET_KEY,
     free_port,
     start_localstripe,
     stop_localstripe,
 )
-from orders.models import Order
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
 from orders.payments import StripeGateway
 from tiein.config import Settings
 from tiein.db import Base, Database, now_utc
@@ -102,15 +111,25 @@ async def seed(db: Database, now: datetime, items: int) -> list[Cart]:
         carts = []
         for i in range(items):
             shirt = Product(
-                sku=f"BENCH-TEE-{i}", name=f"Bench tee {i}", category=Category.APPAREL,
-                price_minor=2500, currency="USD", stock=1_000_000,
-                approval_stage=ApprovalStage.APPROVED, merchant_id=merchant.id,
-                agreement_id=agreement.id, film_id=film.id,
-            )  # fmt: skip
+                sku=f"BENCH-TEE-{i}",
+                name=f"Bench tee {i}",
+                category=Category.APPAREL,
+                price_minor=2500,
+                currency="USD",
+                stock=1_000_000,
+                approval_stage=ApprovalStage.APPROVED,
+                merchant_id=merchant.id,
+                agreement_id=agreement.id,
+                film_id=film.id,
+            )
             showtime = Showtime(
-                film_id=film.id, cinema_id=cinema.id, starts_at=now + timedelta(days=2, hours=i),
-                capacity=1_000_000, price_minor=1200, currency="USD",
-            )  # fmt: skip
+                film_id=film.id,
+                cinema_id=cinema.id,
+                starts_at=now + timedelta(days=2, hours=i),
+                capacity=1_000_000,
+                price_minor=1200,
+                currency="USD",
+            )
             s.add_all([shirt, showtime])
             await s.flush()
             carts.append(
@@ -123,11 +142,10 @@ async def seed(db: Database, now: datetime, items: int) -> list[Cart]:
 
 async def one_checkout(db: Database, cart: Cart, gateway: StripeGateway) -> None:
     now = now_utc()
-    async with db.session() as s:
-        placed = await place_order(
-            s, cart, email="fan@example.com", country="US", shipping_name="Ada",
-            shipping_address="1 Road", now=now, gateway=gateway,
-        )  # fmt: skip
+    placed = await place_order(
+        db, cart, email="fan@example.com", country="US", shipping_name="Ada",
+        shipping_address="1 Road", now=now, gateway=gateway,
+    )  # fmt: skip
     async with db.session() as s:
         order = await s.get(Order, placed.order.id)
         assert order is not None
@@ -173,7 +191,44 @@ async def measure(
     }
 
 
-async def run(shoppers: int, seconds: float, api_base: str, pg_url: str) -> None:
+async def books(db: Database) -> dict[str, int]:
+    """Paid orders; the hot T-shirt's stock, units on its paid lines, units reserved."""
+    hot = Product.sku == "BENCH-TEE-0"
+    async with db.read_session() as s:
+        paid = await s.scalar(select(func.count(Order.id)).where(Order.status == OrderStatus.PAID))
+        stock = await s.scalar(select(Product.stock).where(hot))
+        sold = await s.scalar(
+            select(func.coalesce(func.sum(OrderLine.quantity), 0))
+            .join(Order, Order.id == OrderLine.order_id)
+            .join(Product, Product.id == OrderLine.product_id)
+            .where(hot, OrderLine.kind == LineKind.PRODUCT, Order.status == OrderStatus.PAID)
+        )
+        held = await s.scalar(
+            select(func.coalesce(func.sum(Reservation.quantity), 0))
+            .join(Product, Product.id == Reservation.product_id)
+            .where(hot, Reservation.status == ReservationStatus.ACTIVE)
+        )
+    return {"paid": paid or 0, "stock": stock or 0, "sold": sold or 0, "held": held or 0}
+
+
+async def most_in_flight(proxy_url: str) -> int:
+    """The most PaymentIntent creations the latency proxy held at once."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        calls = (await http.get(f"{proxy_url}/_proxy/calls")).json()
+    edges = []
+    for c in calls:
+        if c["path"] == "/v1/payment_intents" and c["method"] == "POST":
+            edges += [(c["arrived"], 1), (c["answered"], -1)]
+    most = current = 0
+    for _, step in sorted(edges):
+        current += step
+        most = max(most, current)
+    return most
+
+
+async def run(
+    shoppers: int, seconds: float, api_base: str, pg_url: str, latency: int, proxy_url: str
+) -> None:
     db = Database(pg_url)
     async with db.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
@@ -186,15 +241,38 @@ async def run(shoppers: int, seconds: float, api_base: str, pg_url: str) -> None
             "one hot item (every shopper buys the same T-shirt and premiere seat)": carts[:1],
             "a catalogue (each shopper buys its own T-shirt and showtime)": carts,
         }
-        print(f"checkout on PostgreSQL against localstripe, {shoppers} concurrent shoppers")
+        where = f"behind a {latency} ms proxy" if latency else "directly"
+        print(
+            f"checkout on PostgreSQL against localstripe ({where}), {shoppers} concurrent shoppers"
+        )
         print("  (one checkout = place_order + card confirmation + fulfilment)")
         for label, chosen in scenarios.items():
+            before = await books(db)
+            if proxy_url:
+                async with httpx.AsyncClient(timeout=10) as http:
+                    await http.delete(f"{proxy_url}/_proxy/calls")
             r = await measure(db, chosen, gateway, shoppers, seconds)
+            after = await books(db)
+            lost = r["orders"] - (after["paid"] - before["paid"])
+            # Units taken from the hot T-shirt's stock that no paid line or live reservation
+            # accounts for: > 0 leaked, < 0 sold without being taken (oversold).
+            taken = before["stock"] - after["stock"]
+            unaccounted = taken - (after["sold"] - before["sold"]) - after["held"]
             print(f"- {label}:")
             print(
                 f"    {r['orders']:.0f} orders placed and paid in {r['elapsed']:.1f} s "
                 f"({r['failed']:.0f} failed): {r['rate']:.1f} orders/s"
             )
+            print(
+                f"    books: {lost:.0f} lost (succeeded, not paid); hot T-shirt units taken "
+                f"{taken}, unaccounted {unaccounted} (< 0 oversold, > 0 leaked), "
+                f"{after['held']} still reserved"
+            )
+            if proxy_url:
+                print(
+                    f"    at most {await most_in_flight(proxy_url)} PaymentIntent calls in flight "
+                    f"at once (1 would mean checkouts queue behind each other's Stripe call)"
+                )
             print(f"    latency p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms")
             print(f"    app CPU per checkout {r['cpu']:.0f} ms (one process)")
     finally:
@@ -206,6 +284,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shoppers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0, help="per scenario")
+    parser.add_argument(
+        "--stripe-latency", type=int, default=0, metavar="MS",
+        help="delay every Stripe call by MS milliseconds (a proxy in front of localstripe)",
+    )  # fmt: skip
     args = parser.parse_args()
     load_all_models()
 
@@ -225,12 +307,27 @@ def main() -> int:
     asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
     port = free_port()
     process = start_localstripe(port)
+    api_base = f"http://127.0.0.1:{port}"
+    proxy = None
     try:
+        if args.stripe_latency:
+            proxy_port = free_port()
+            proxy = start_latency_proxy(api_base, args.stripe_latency / 1000, proxy_port)
+            api_base = f"http://127.0.0.1:{proxy_port}"
         pg_url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
         asyncio.run(
-            run(args.shoppers, args.seconds, f"http://127.0.0.1:{port}", f"{pg_url}/{name}")
+            run(
+                args.shoppers,
+                args.seconds,
+                api_base,
+                f"{pg_url}/{name}",
+                args.stripe_latency,
+                api_base if proxy else "",
+            )
         )
     finally:
+        if proxy is not None:
+            stop_localstripe(proxy)
         stop_localstripe(process)
         asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return 0

@@ -3,20 +3,21 @@
 Every decrement is one conditional UPDATE (`... WHERE stock >= :n`) whose row count says
 whether it happened, so two concurrent buyers can never both take the last unit, on SQLite
 (writers serialized by BEGIN IMMEDIATE) and on PostgreSQL (the second UPDATE waits on the row
-lock and re-checks the condition). A bundle takes its seat first, then its products by
-ascending id — one fixed lock order, so two bundles never deadlock — inside a savepoint, so
-either everything is taken or nothing is.
+lock and re-checks the condition). An order's items — its seats, its products, a bundle's
+seat and merch — are reserved by `take_items` alone: showtimes first, then products by
+ascending id (one fixed lock order, so two checkouts never deadlock), inside a savepoint, so
+either everything is taken or nothing is; `return_items` releases them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Mapping
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
-from catalog.models import BundleOffer, Product, Showtime
+from catalog.models import Product, Showtime
 from tiein.errors import DomainError
 
 
@@ -91,34 +92,48 @@ async def return_seats(session: AsyncSession, showtime_id: int, qty: int) -> Non
         )
 
 
-def bundle_units(offer: BundleOffer, count: int) -> dict[int, int]:
-    """Units per product (ascending id) that `count` bundles of `offer` need."""
-    units: dict[int, int] = defaultdict(int)
-    for component in offer.components:
-        units[component.product_id] += component.qty * count
-    return dict(sorted(units.items()))
+class Shortage(DomainError):
+    """`take_items` could not take what was asked of one showtime or one product."""
+
+    def __init__(
+        self, error: DomainError, *, showtime_id: int | None = None, product_id: int | None = None
+    ) -> None:
+        super().__init__(error.code, error.message, error.field)
+        self.showtime_id = showtime_id
+        self.product_id = product_id
 
 
-async def take_bundle(
-    session: AsyncSession, offer: BundleOffer, showtime_id: int, count: int
+def _in_lock_order(items: Mapping[int, int]) -> list[tuple[int, int]]:
+    return sorted(items.items())
+
+
+async def take_items(
+    session: AsyncSession, *, seats: Mapping[int, int], units: Mapping[int, int]
 ) -> None:
-    """Take one seat per bundle and every component's units, all or nothing.
+    """Take `seats` (per showtime id) and `units` (per product id), all or nothing: the one
+    way stock and seats are reserved (checkout, and a late payment taking its items again).
 
-    Lock order: the showtime row first, then the products by ascending id. A refusal
-    (SOLD_OUT or OUT_OF_STOCK) rolls back to a savepoint, so nothing stays taken and the
-    caller's transaction remains usable."""
-    _check_qty(count)
+    Lock order: showtimes first, then products, each by ascending id, so two takers never
+    deadlock. A refusal is a `Shortage` naming the row that fell short; it rolls back to a
+    savepoint, so nothing stays taken and the caller's transaction remains usable."""
     async with session.begin_nested():
-        await take_seats(session, showtime_id, count)
-        for product_id, qty in bundle_units(offer, count).items():
-            await take_stock(session, product_id, qty)
+        for showtime_id, qty in _in_lock_order(seats):
+            try:
+                await take_seats(session, showtime_id, qty)
+            except DomainError as exc:
+                raise Shortage(exc, showtime_id=showtime_id) from None
+        for product_id, qty in _in_lock_order(units):
+            try:
+                await take_stock(session, product_id, qty)
+            except DomainError as exc:
+                raise Shortage(exc, product_id=product_id) from None
 
 
-async def return_bundle(
-    session: AsyncSession, offer: BundleOffer, showtime_id: int, count: int
+async def return_items(
+    session: AsyncSession, *, seats: Mapping[int, int], units: Mapping[int, int]
 ) -> None:
-    """Give back what `take_bundle(offer, showtime_id, count)` took (same lock order)."""
-    _check_qty(count)
-    await return_seats(session, showtime_id, count)
-    for product_id, qty in bundle_units(offer, count).items():
+    """Give back what `take_items(seats=..., units=...)` took, in the same lock order."""
+    for showtime_id, qty in _in_lock_order(seats):
+        await return_seats(session, showtime_id, qty)
+    for product_id, qty in _in_lock_order(units):
         await return_stock(session, product_id, qty)

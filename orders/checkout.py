@@ -1,11 +1,14 @@
 """Checkout: turn a cart into an order awaiting payment, and the card step of the pay page.
 
-`place_order` runs inside the caller's write transaction. It checks every line again, writes
-the order, its lines, bundle allocations and reservations, takes stock and seats with
-conditional updates in one fixed order (showtimes, then products, by ascending id, so two
-checkouts never deadlock), flushes, and only then asks Stripe for a PaymentIntent. If
-Stripe fails the DomainError it raises rolls the caller's transaction back: nothing stays
-reserved and no order exists.
+`place_order` never holds a lock while Stripe is asked, so a premiere's one hot T-shirt does
+not serialize every checkout behind Stripe's latency. Phase 1 (one short transaction):
+check every line again, write the order, its lines, bundle allocations and reservations,
+take stock and seats with conditional updates in one fixed order (showtimes, then products,
+by ascending id, so two checkouts never deadlock), commit. Phase 2 (no transaction open):
+create the PaymentIntent, with an idempotency key and metadata derived from the order.
+Phase 3 (short transaction): record the intent on the order if it still awaits payment. If
+Stripe fails, the reservation is released at once. Every crash point between the phases is
+covered by the jobs and the webhook (see `place_order`).
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.bundles import allocate_bundle
 from catalog.films import check_country
 from catalog.models import Product, Showtime
-from catalog.stock import take_seats, take_stock
+from catalog.stock import Shortage, take_items
 from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.codes import OrderError
-from orders.fulfilment import fulfil_order, lock_order
+from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order, record_intent
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -37,7 +40,8 @@ from orders.models import (
     Payment,
     Reservation,
 )
-from orders.payments import CardDeclined, PaymentUnavailable, StripeGateway
+from orders.payments import CardDeclined, Intent, PaymentUnavailable, StripeGateway
+from tiein.db import Database
 from tiein.errors import DomainError
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -121,31 +125,24 @@ def _needs(priced: list[PricedItem]) -> tuple[dict[int, int], dict[int, int]]:
 async def _reserve(
     session: AsyncSession, priced: list[PricedItem], seats: dict[int, int], units: dict[int, int]
 ) -> None:
-    """Take every seat and unit the order needs: showtimes then products, ascending ids."""
-    for showtime_id in sorted(seats):
-        try:
-            await take_seats(session, showtime_id, seats[showtime_id])
-        except DomainError as exc:
-            if exc.code != OrderError.SOLD_OUT:
-                raise
+    """Take every seat and unit the order needs (one conditional update each, in the fixed
+    lock order of `take_items`); a shortage is said in the shopper's words."""
+    try:
+        await take_items(session, seats=seats, units=units)
+    except Shortage as short:
+        if short.showtime_id is not None:
             left = await session.scalar(
-                select(Showtime.capacity - Showtime.seats_taken).where(Showtime.id == showtime_id)
+                select(Showtime.capacity - Showtime.seats_taken).where(
+                    Showtime.id == short.showtime_id
+                )
             )
             what = next(
-                p.description for p in priced if p.showtime and p.showtime.id == showtime_id
+                p.description for p in priced if p.showtime and p.showtime.id == short.showtime_id
             )
             raise _sold_out(OrderError.SOLD_OUT, what, left or 0) from None
-    for product_id in sorted(units):
-        try:
-            await take_stock(session, product_id, units[product_id])
-        except DomainError as exc:
-            if exc.code != OrderError.OUT_OF_STOCK:
-                raise
-            product = await session.get(Product, product_id, populate_existing=True)
-            name = product.name if product else f"product {product_id}"
-            raise _sold_out(
-                OrderError.OUT_OF_STOCK, name, product.stock if product else 0
-            ) from None
+        product = await session.get(Product, short.product_id, populate_existing=True)
+        name = product.name if product else f"product {short.product_id}"
+        raise _sold_out(OrderError.OUT_OF_STOCK, name, product.stock if product else 0) from None
 
 
 def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
@@ -156,7 +153,7 @@ def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
     )
 
 
-async def place_order(
+async def reserve_order(
     session: AsyncSession,
     cart: Cart,
     *,
@@ -165,16 +162,16 @@ async def place_order(
     shipping_name: str = "",
     shipping_address: str = "",
     now: datetime,
-    gateway: StripeGateway | None,
     reservation_minutes: int = 15,
+    payments: bool = True,
 ) -> PlacedOrder:
-    """Create an order awaiting payment from `cart` (SPEC §6).
-
-    Every line is checked again (licensing in `country` for merch, in the cinema's country
-    for bundles; started showtimes; limits; one currency), stock and seats are reserved for
-    `reservation_minutes`, and a PaymentIntent for the total is created with an idempotency
-    key derived from the order. Refusals are DomainErrors in words; when Stripe cannot be
-    reached the error is PAYMENT_UNAVAILABLE and the caller's rollback undoes everything."""
+    """Phase 1 of checkout, in the caller's short transaction: check every line again
+    (licensing in `country` for merch, in the cinema's country for bundles; started
+    showtimes; limits; one currency), write the order `pending_payment` with its lines and
+    bundle allocations, and reserve its stock and seats for `reservation_minutes`. An order
+    with nothing to pay is fulfilled at once. Without `payments` (no Stripe configured) an
+    order to pay is refused before anything is written. The PlacedOrder has no client
+    secret yet: phases 2 and 3 (`create_order_intent`, `record_order_intent`) add it."""
     if not cart.items:
         raise DomainError(OrderError.EMPTY_CART, "Your cart is empty.", "cart")
     needs_shipping = any(item.kind == LineKind.PRODUCT for item in cart.items)
@@ -184,6 +181,9 @@ async def place_order(
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
     seats, units = _needs(priced)
+    total = sum(p.total_minor for p in priced)
+    if total > 0 and not payments:
+        raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
 
     expires_at = now + timedelta(minutes=reservation_minutes)
     access_key = secrets.token_urlsafe(24)
@@ -194,7 +194,7 @@ async def place_order(
         country=country,
         currency=priced[0].currency,
         status=OrderStatus.PENDING_PAYMENT,
-        total_minor=sum(p.total_minor for p in priced),
+        total_minor=total,
         refunded_minor=0,
         shipping_name=shipping_name,
         shipping_address=shipping_address,
@@ -248,16 +248,21 @@ async def place_order(
         )
     await session.flush()
     # Hot rows (a premiere's seats, its T-shirt) are locked from here to the commit: the
-    # order's own rows are written first so that the lock is held as briefly as possible.
+    # order's own rows are written first, and Stripe is not called before the commit.
     await _reserve(session, priced, seats, units)
-
     if order.total_minor == 0:
         await fulfil_order(session, order.id, now=now)
-        return PlacedOrder(order, access_key, "")
-    if gateway is None:
-        raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
+    return PlacedOrder(order, access_key, "")
+
+
+async def create_order_intent(gateway: StripeGateway, order: Order) -> Intent:
+    """Phase 2 of checkout, with no transaction open: the order's PaymentIntent. Its
+    idempotency key comes from the order, so asking again (a retry, the reconcile job after
+    a crash) gives the same intent; its metadata names the order, so a payment can be
+    settled even if the intent's id never reached the order. PAYMENT_UNAVAILABLE when Stripe
+    cannot be reached or refuses."""
     try:
-        intent = await gateway.create_intent(
+        return await gateway.create_intent(
             amount=order.total_minor,
             currency=order.currency,
             metadata={"order_number": order.number, "order_id": str(order.id)},
@@ -269,21 +274,82 @@ async def place_order(
             "We could not reach the payment service, so nothing was reserved or charged. "
             "Please try again in a moment.",
         ) from exc
-    order.payment_intent_id = intent.id
-    session.add(
-        Payment(
-            order_id=order.id,
-            intent_id=intent.id,
-            amount_minor=order.total_minor,
-            currency=order.currency,
-            status=intent.status,
-            last_error="",
-            created_at=now,
-            updated_at=now,
+
+
+async def record_order_intent(
+    session: AsyncSession, order_id: int, intent: Intent, *, now: datetime
+) -> Order | None:
+    """Phase 3 of checkout, in a short transaction: record the intent on the order (its id
+    and a Payment row), once. The order, locked and fresh, when it still awaits payment;
+    None when it does not any more (its time ran out meanwhile) or holds another intent."""
+    order = await lock_order(session, order_id=order_id)
+    if order is None:
+        return None
+    recorded = await record_intent(session, order, intent.id, intent.status, now=now)
+    if not recorded or order.status != OrderStatus.PENDING_PAYMENT:
+        return None
+    return order
+
+
+async def release_order(session: AsyncSession, order_id: int, *, now: datetime) -> bool:
+    """Give back at once what an order awaiting payment holds and mark it `cancelled` (the
+    payment service failed it); False when it no longer awaits payment."""
+    order = await lock_order(session, order_id=order_id)
+    if order is None:
+        return False
+    return await cancel_unpaid_order(session, order, OrderStatus.CANCELLED, now=now)
+
+
+async def place_order(
+    db: Database,
+    cart: Cart,
+    *,
+    email: str,
+    country: str,
+    shipping_name: str = "",
+    shipping_address: str = "",
+    now: datetime,
+    gateway: StripeGateway | None,
+    reservation_minutes: int = 15,
+) -> PlacedOrder:
+    """Create an order awaiting payment from `cart` (SPEC §6), with no lock held while
+    Stripe is asked: (1) `reserve_order` checks, writes and reserves, and commits; (2)
+    `create_order_intent` asks Stripe, no transaction open; (3) `record_order_intent` records
+    the intent in a short transaction. If Stripe fails, the reservation is released at once
+    (the order is `cancelled`, its items back on sale) and PAYMENT_UNAVAILABLE is raised.
+    A crash between the phases loses and oversells nothing: an order without an intent is
+    released when its time runs out (`tiein orders expire`) or picks up its intent through
+    `tiein payments reconcile`, and a payment of an unrecorded intent is settled by the
+    order id in its metadata."""
+    async with db.session() as session:
+        placed = await reserve_order(
+            session,
+            cart,
+            email=email,
+            country=country,
+            shipping_name=shipping_name,
+            shipping_address=shipping_address,
+            now=now,
+            reservation_minutes=reservation_minutes,
+            payments=gateway is not None,
         )
-    )
-    await session.flush()
-    return PlacedOrder(order, access_key, intent.client_secret)
+    if placed.order.status != OrderStatus.PENDING_PAYMENT or gateway is None:
+        return placed  # nothing to pay: fulfilled already
+    try:
+        intent = await create_order_intent(gateway, placed.order)
+    except DomainError:
+        async with db.session() as session:
+            await release_order(session, placed.order.id, now=now)
+        raise
+    async with db.session() as session:
+        order = await record_order_intent(session, placed.order.id, intent, now=now)
+    if order is None:
+        raise DomainError(
+            OrderError.ORDER_NOT_PAYABLE,
+            "The time to pay for this order ran out before it could be paid; its items "
+            "were released.",
+        )
+    return PlacedOrder(order, placed.access_key, intent.client_secret)
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,17 @@ either all of it or none of it, and a second delivery of the same news finds the
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Cinema, Showtime
-from catalog.stock import return_seats, return_stock, take_seats, take_stock
+from catalog.stock import Shortage, return_items, take_items
 from catalog.tickets import issue_tickets
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
@@ -50,6 +53,55 @@ async def lock_order(
     return await session.scalar(query)
 
 
+async def record_intent(
+    session: AsyncSession, order: Order, intent_id: str, status: str, *, now: datetime
+) -> bool:
+    """Attach a PaymentIntent to its order (whose row the caller has locked), once: the
+    order's intent id and its Payment row. False, and nothing changes, when the order
+    already holds another intent."""
+    if order.payment_intent_id == intent_id:
+        return True
+    if order.payment_intent_id is not None:
+        return False
+    order.payment_intent_id = intent_id
+    session.add(
+        Payment(
+            order_id=order.id,
+            intent_id=intent_id,
+            amount_minor=order.total_minor,
+            currency=order.currency,
+            status=status,
+            last_error="",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await session.flush()
+    return True
+
+
+async def lock_order_of_intent(
+    session: AsyncSession, intent_id: str, metadata: Mapping[str, Any], *, now: datetime
+) -> Order | None:
+    """The order a PaymentIntent pays, locked. Found by the intent id; or — for an intent
+    that checkout created but did not get to record (a crash between Stripe's answer and the
+    commit) — by the order id in the intent's metadata, when the order number matches too
+    and the order holds no other intent: the intent is then recorded on it."""
+    order = await lock_order(session, intent_id=intent_id) if intent_id else None
+    if order is not None or not intent_id:
+        return order
+    order_id = str(metadata.get("order_id") or "")
+    if not re.fullmatch(r"[0-9]{1,18}", order_id):
+        return None
+    order = await lock_order(session, order_id=int(order_id))
+    if order is None or order.number != metadata.get("order_number"):
+        return None
+    if not await record_intent(session, order, intent_id, "requires_payment_method", now=now):
+        return None
+    log.warning("order %s: PaymentIntent %s recorded from its metadata", order.number, intent_id)
+    return order
+
+
 async def order_lines(session: AsyncSession, order_id: int) -> list[OrderLine]:
     """The order's lines with their bundle allocations."""
     rows = await session.scalars(
@@ -70,22 +122,27 @@ async def _reservations(
         .where(Reservation.order_id == order_id, Reservation.status == status)
         .execution_options(populate_existing=True)
     )
-    # The fixed lock order of checkout: showtimes, then products, by ascending id.
-    return sorted(
-        rows,
-        key=lambda r: (0, r.showtime_id) if r.showtime_id is not None else (1, r.product_id),
-    )
+    return list(rows)
+
+
+def _needs(reservations: list[Reservation]) -> tuple[dict[int, int], dict[int, int]]:
+    seats: dict[int, int] = {}
+    units: dict[int, int] = {}
+    for r in reservations:
+        if r.showtime_id is not None:
+            seats[r.showtime_id] = seats.get(r.showtime_id, 0) + r.quantity
+        else:
+            assert r.product_id is not None
+            units[r.product_id] = units.get(r.product_id, 0) + r.quantity
+    return seats, units
 
 
 async def release_reservations(session: AsyncSession, order_id: int) -> int:
     """Give the seats and units an unpaid order holds back; returns how many rows."""
     held = await _reservations(session, order_id, ReservationStatus.ACTIVE)
+    seats, units = _needs(held)
+    await return_items(session, seats=seats, units=units)
     for reservation in held:
-        if reservation.showtime_id is not None:
-            await return_seats(session, reservation.showtime_id, reservation.quantity)
-        else:
-            assert reservation.product_id is not None
-            await return_stock(session, reservation.product_id, reservation.quantity)
         reservation.status = ReservationStatus.RELEASED
     await session.flush()
     return len(held)
@@ -95,15 +152,10 @@ async def _take_again(session: AsyncSession, order: Order) -> bool:
     """A payment arrived for an order whose reservation was released: take the same seats
     and units again if they are still there (all or nothing)."""
     released = await _reservations(session, order.id, ReservationStatus.RELEASED)
+    seats, units = _needs(released)
     try:
-        async with session.begin_nested():
-            for reservation in released:
-                if reservation.showtime_id is not None:
-                    await take_seats(session, reservation.showtime_id, reservation.quantity)
-                else:
-                    assert reservation.product_id is not None
-                    await take_stock(session, reservation.product_id, reservation.quantity)
-    except DomainError:
+        await take_items(session, seats=seats, units=units)
+    except Shortage:
         return False
     for reservation in released:
         reservation.status = ReservationStatus.ACTIVE

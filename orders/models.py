@@ -186,6 +186,11 @@ class StripeEvent(Base):
 
 
 class Refund(Base):
+    """Money paid back. A refund of lines through Stripe is *pending* while its Stripe refund
+    id is NULL (claimed, Stripe not yet answered): its lines already count as refunded, its
+    effects (tickets, stock, ledger) are not applied yet. Refunds recorded from Stripe's
+    events have no lines."""
+
     __tablename__ = "refunds"
 
     id: Mapped[int] = mapped_column(primary_key=True)

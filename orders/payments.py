@@ -23,7 +23,14 @@ CANCELABLE = frozenset(
 
 
 class PaymentUnavailable(Exception):
-    """Stripe could not be reached, or refused the request for a reason not the card's."""
+    """Stripe could not be reached, or refused the request for a reason not the card's.
+    `refused` is True when Stripe answered with a refusal (a 4xx), so asking again with the
+    same idempotency key cannot turn out otherwise; False when no answer came (the request
+    may or may not have been carried out)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class CardDeclined(Exception):
@@ -181,7 +188,10 @@ class StripeGateway:
                 exc.user_message or "Your card was declined.", exc.code or ""
             ) from exc
         except stripe.StripeError as exc:
-            raise PaymentUnavailable(exc.user_message or str(exc) or type(exc).__name__) from exc
+            status = exc.http_status or 0
+            raise PaymentUnavailable(
+                exc.user_message or str(exc) or type(exc).__name__, refused=400 <= status < 500
+            ) from exc
 
 
 def gateway_for(app: Any) -> StripeGateway:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.checkout import create_order_intent, record_order_intent
 from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
-from orders.models import Order, OrderStatus, Payment
-from orders.payments import CANCELABLE, PaymentUnavailable, StripeGateway
+from orders.models import Order, OrderStatus, Payment, Refund
+from orders.payments import CANCELABLE, CardDeclined, PaymentUnavailable, StripeGateway
+from orders.refunds import abandon_refund, complete_refund, pay_back, pending_refunds
 from tiein.db import Database
+from tiein.errors import DomainError
 
 log = logging.getLogger("tiein.orders")
 
@@ -29,6 +32,8 @@ class ReconcileReport:
     cancelled: int = 0
     expired: int = 0
     unchanged: int = 0
+    refunds_completed: int = 0
+    refunds_abandoned: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -39,9 +44,17 @@ class ReconcileReport:
             f"expired {self.expired}",
             f"unchanged {self.unchanged}",
         ]
+        if self.refunds_completed or self.refunds_abandoned:
+            parts.append(f"refunds completed {self.refunds_completed}")
+            parts.append(f"refunds abandoned {self.refunds_abandoned}")
         if self.errors:
             parts.append(f"errors {len(self.errors)}")
         return ", ".join(parts)
+
+
+# Checkout and refunds go through their phases within seconds; what is older than this
+# without its Stripe answer recorded was left by a crash, and the jobs take it over.
+STALE_AFTER = timedelta(minutes=2)
 
 
 async def _pending(db: Database, *, expired_before: datetime | None = None) -> list[tuple]:
@@ -74,11 +87,19 @@ async def reconcile_payments(
     """Ask Stripe about every order awaiting payment and apply what it says: a succeeded
     intent fulfils the order (once — the webhook may race us and that is fine), a canceled
     one cancels it and frees its items, a failed attempt is recorded. The net for a lost
-    webhook or a crash between payment and fulfilment (SPEC §6)."""
+    webhook or a crash between payment and fulfilment (SPEC §6). It also takes over what a
+    crash left half-way: an order whose PaymentIntent was never recorded gets it (same
+    idempotency key, same intent), and a pending refund is completed or abandoned."""
     report = ReconcileReport()
     for order_id, number, intent_id, total, currency in await _pending(db):
         if not intent_id:
-            continue
+            try:
+                intent_id = await _adopt_intent(db, gateway, order_id, now=now)
+            except DomainError as exc:
+                report.errors.append(f"{number}: {exc.message}")
+                continue
+            if not intent_id:
+                continue
         report.checked += 1
         try:
             intent = await gateway.retrieve_intent(intent_id)
@@ -109,7 +130,59 @@ async def reconcile_payments(
                         payment.last_error = intent.last_error
                     payment.updated_at = now
             report.unchanged += 1
+    await _settle_refunds(db, gateway, report, now=now)
     return report
+
+
+async def _adopt_intent(
+    db: Database, gateway: StripeGateway, order_id: int, *, now: datetime
+) -> str | None:
+    """An order left awaiting payment without its PaymentIntent (a crash during checkout)
+    and older than STALE_AFTER: ask Stripe for its intent again — the idempotency key comes
+    from the order, so an intent created before the crash is the one returned — and record
+    it. The intent's id, or None when the order is not stale (or not pending) any more."""
+    async with db.read_session() as session:
+        order = await session.get(Order, order_id)
+    if order is None or order.payment_intent_id or order.created_at > now - STALE_AFTER:
+        return None
+    intent = await create_order_intent(gateway, order)
+    async with db.session() as session:
+        recorded = await record_order_intent(session, order_id, intent, now=now)
+    return intent.id if recorded is not None else None
+
+
+async def _settle_refunds(
+    db: Database, gateway: StripeGateway, report: ReconcileReport, *, now: datetime
+) -> None:
+    """Refunds left pending by a crash: ask Stripe again with the refund's own key (it pays
+    back once) and complete them; abandon those Stripe refuses."""
+    async with db.read_session() as session:
+        ids = await pending_refunds(session, claimed_before=now - STALE_AFTER)
+    for refund_id in ids:
+        async with db.read_session() as session:
+            refund = await session.get(Refund, refund_id)
+            order = await session.get(Order, refund.order_id) if refund else None
+        if refund is None or order is None:
+            continue
+        try:
+            stripe_refund_id = await pay_back(gateway, refund, order)
+        except (PaymentUnavailable, CardDeclined) as exc:
+            if isinstance(exc, PaymentUnavailable) and not exc.refused:
+                report.errors.append(f"{order.number} refund {refund_id}: {exc}")
+                continue
+            async with db.session() as session:
+                if await abandon_refund(session, refund_id):
+                    report.refunds_abandoned += 1
+            continue
+        try:
+            async with db.session() as session:
+                done = await complete_refund(session, refund_id, stripe_refund_id, now=now)
+        except DomainError as exc:
+            report.errors.append(f"{order.number} refund {refund_id}: {exc.message}")
+            continue
+        if done is not None:
+            report.refunds_completed += 1
+            log.warning("order %s: refund %s completed by reconcile", order.number, refund_id)
 
 
 async def expire_orders(

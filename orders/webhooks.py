@@ -21,7 +21,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order, record_payment_failure
+from orders.fulfilment import (
+    cancel_unpaid_order,
+    fulfil_order,
+    lock_order,
+    lock_order_of_intent,
+    record_payment_failure,
+)
 from orders.models import OrderStatus, StripeEvent
 from orders.refunds import apply_stripe_refunds
 from tiein.db import Database, now_utc
@@ -42,7 +48,10 @@ async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
     kind = event.get("type", "")
     obj = (event.get("data") or {}).get("object") or {}
     if kind == "payment_intent.succeeded":
-        order = await lock_order(session, intent_id=obj.get("id", ""))
+        # By its id, or by the order id in its metadata when checkout did not record it.
+        order = await lock_order_of_intent(
+            session, str(obj.get("id") or ""), obj.get("metadata") or {}, now=now
+        )
         if order is None:
             return "unknown payment intent"
         amount, currency = obj.get("amount"), str(obj.get("currency") or "").upper()

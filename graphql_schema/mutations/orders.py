@@ -8,11 +8,19 @@ import graphene
 
 from graphql_schema import types as t
 from graphql_schema.auth import staff_only
-from graphql_schema.mutations.base import actor_name, errors_field, find, not_found, run
+from graphql_schema.mutations.base import (
+    actor_name,
+    domain_errors,
+    errors_field,
+    find,
+    not_found,
+    run,
+)
 from graphql_schema.relay import decode_pk
 from orders import models as om
 from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
 from orders.refunds import refund_order_lines
+from tiein.errors import DomainError
 
 
 class RefundLineInput(graphene.InputObjectType):
@@ -55,7 +63,9 @@ class RefundOrderLines(graphene.Mutation):
     @staticmethod
     @staff_only
     async def mutate(root: Any, info: Any, input: Any) -> RefundOrderLines:
-        async def work(session: Any) -> Any:
+        fields = {"order": "orderId", "order_id": "orderId"}
+
+        async def lookup(session: Any) -> Any:
             order = await find(
                 session, info, om.Order, input.order_id, type_name="Order", field="orderId"
             )
@@ -67,20 +77,31 @@ class RefundOrderLines(graphene.Mutation):
                     if pk is None:
                         raise not_found("order line", f"lines.{i}.lineId")
                     lines.append((pk, line.quantity))
+            return order.id, lines, await actor_name(session, info)
+
+        found, errors = await run(info, lookup, fields)
+        if found is None:
+            return RefundOrderLines(order=None, errors=errors)
+        order_id, lines, by = found
+        ctx = info.context
+        try:
+            # Its own short transactions, none open while Stripe pays back.
             await refund_order_lines(
-                session,
-                order.id,
+                ctx.db,
+                order_id,
                 lines,
                 restock=bool(input.get("restock")),
-                by=await actor_name(session, info),
+                by=by,
                 gateway=_gateway(info),
-                now=info.context.now,
+                now=ctx.now,
                 reason=input.get("reason") or "",
             )
-            return await session.get(om.Order, order.id)
-
-        order, errors = await run(info, work, {"order": "orderId", "order_id": "orderId"})
-        return RefundOrderLines(order=order, errors=errors)
+        except DomainError as exc:
+            return RefundOrderLines(order=None, errors=domain_errors(exc, fields))
+        ctx.reset_loaders()
+        async with ctx.db.read_session() as session:
+            order = await session.get(om.Order, order_id)
+        return RefundOrderLines(order=order, errors=[])
 
 
 class OrderMutations(graphene.ObjectType):

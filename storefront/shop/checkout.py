@@ -25,6 +25,7 @@ from storefront.shop.common import (
     check_csrf_header,
     clean_country,
     country_name,
+    database,
     now,
     pop_flash,
     reading,
@@ -121,9 +122,9 @@ async def checkout_submit(request: Request) -> Response:
     values["country"] = values["country"].upper()
     settings = request.app.state.settings
     try:
-        async with _gateway(request) as gateway, writing(request) as session:
-            placed = await place_order(
-                session,
+        async with _gateway(request) as gateway:
+            placed = await place_order(  # commits as it goes: no lock held during Stripe
+                database(request),
                 cart,
                 email=values["email"],
                 country=values["country"],

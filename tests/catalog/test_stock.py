@@ -1,4 +1,5 @@
-"""Reservations never oversell: conditional decrements, bundles all or nothing (SPEC §5-§6)."""
+"""Reservations never oversell: conditional decrements, and `take_items` (the one reservation
+path) takes a bundle's seat and merch all or nothing (SPEC §5-§6)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from catalog.bundles import BundleOffer, create_bundle_offer, get_bundle_offer
 from catalog.models import Product, Showtime
 from catalog.products import adjust_stock
 from catalog.stock import (
-    return_bundle,
+    Shortage,
+    return_items,
     return_seats,
     return_stock,
-    take_bundle,
+    take_items,
     take_seats,
     take_stock,
 )
@@ -32,6 +34,14 @@ async def levels(db: Database, world: World) -> tuple[int, int, int]:
         )
         stock = dict((await session.execute(select(Product.id, Product.stock))).all())
     return seats, stock[world.tshirt.id], stock[world.poster.id]
+
+
+def bundle_needs(offer: BundleOffer, showtime_id: int, count: int) -> dict[str, dict[int, int]]:
+    """What `count` bundles of `offer` take: one seat each, and every component's units."""
+    units: dict[int, int] = {}
+    for component in offer.components:
+        units[component.product_id] = units.get(component.product_id, 0) + component.qty * count
+    return {"seats": {showtime_id: count}, "units": units}
 
 
 async def make_offer(db: Database, world: World, tshirts: int = 1) -> BundleOffer:
@@ -72,17 +82,18 @@ async def test_a_bundle_takes_its_seat_and_all_its_merch_or_nothing(
     offer = await make_offer(db, world, tshirts=2)
     async with db.session() as session:
         await adjust_stock(session, world.tshirt.id, -45, merchant_id=None)  # 5 T-shirts left
-        await take_bundle(session, offer, world.showtime.id, 2)  # 1 left
+        await take_items(session, **bundle_needs(offer, world.showtime.id, 2))  # 1 left
         assert await levels(db, world) == (0, 50, 50)  # uncommitted: others see nothing yet
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(Shortage) as refused:
             # Seats and posters would be there; the T-shirts are not: nothing is taken.
-            await take_bundle(session, offer, world.showtime.id, 1)
+            await take_items(session, **bundle_needs(offer, world.showtime.id, 1))
         # The caller's transaction is still usable after the refusal.
         await take_stock(session, world.poster.id, 1)
     assert refused.value.code == "OUT_OF_STOCK"
+    assert refused.value.product_id == world.tshirt.id
     assert await levels(db, world) == (2, 1, 47)
     async with db.session() as session:
-        await return_bundle(session, offer, world.showtime.id, 2)
+        await return_items(session, **bundle_needs(offer, world.showtime.id, 2))
     assert await levels(db, world) == (0, 5, 49)
 
 
@@ -97,7 +108,7 @@ async def test_thirty_concurrent_bundle_reservations_with_five_tshirts_left(
     async def reserve() -> bool:
         try:
             async with db.session() as session:
-                await take_bundle(session, offer, world.showtime.id, 1)
+                await take_items(session, **bundle_needs(offer, world.showtime.id, 1))
         except DomainError as refused:
             assert refused.code == "OUT_OF_STOCK"
             return False

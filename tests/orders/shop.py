@@ -143,17 +143,16 @@ def full_cart(shop: Shop) -> Cart:
 async def checkout(
     db: Database, cart: Cart, gateway: StripeGateway, *, now: datetime, country: str = "US"
 ) -> PlacedOrder:
-    async with db.session() as s:
-        return await place_order(
-            s,
-            cart,
-            email="fan@example.com",
-            country=country,
-            shipping_name="Ada Fan",
-            shipping_address="1 Harbor Road, Springfield",
-            now=now,
-            gateway=gateway,
-        )
+    return await place_order(
+        db,
+        cart,
+        email="fan@example.com",
+        country=country,
+        shipping_name="Ada Fan",
+        shipping_address="1 Harbor Road, Springfield",
+        now=now,
+        gateway=gateway,
+    )
 
 
 async def fetch_order(db: Database, order_id: int) -> Order:

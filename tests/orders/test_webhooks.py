@@ -309,10 +309,9 @@ async def test_refund_and_cancel_events_sent_by_localstripe_apply_nothing_twice(
         order = await s.get(Order, paid.order.id)
         assert order is not None
         await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
-    async with db.session() as s:
-        await refund_order_lines(
-            s, paid.order.id, None, restock=True, by="ana", gateway=gateway, now=now
-        )
+    await refund_order_lines(
+        db, paid.order.id, None, restock=True, by="ana", gateway=gateway, now=now
+    )
     unpaid = await checkout(db, full_cart(shop), gateway, now=now)
     await expire_orders(db, gateway, now=now + timedelta(minutes=20))
 

@@ -1,0 +1,322 @@
+"""Fault run: kill -9 the server in the middle of a checkout load, restart it, run the jobs,
+and check the books. Bounded (about two minutes); prints its figures.
+
+1. A fresh PostgreSQL database (`tiein db upgrade`), one film, showtime and hot T-shirt
+   (bench_checkout's seed), localstripe with its webhooks pointed at the server.
+2. `tiein serve` with TIEIN_RESERVATION_MINUTES=1; SHOPPERS shoppers go through the real
+   pages again and again: cart, /checkout (reserve, PaymentIntent), card token, /pay confirm.
+3. After LOAD_SECONDS the server is killed with SIGKILL, whatever it was doing; then
+   restarted. Once every hold has run out, `tiein orders expire` and `tiein payments
+   reconcile` are run, as a scheduler would.
+4. The books: paid orders left unfulfilled (Stripe says succeeded, tiein does not say paid;
+   or paid without its tickets or ledger entries), leaked reservations (units taken from
+   stock that no paid line accounts for, reservations still active), and the ledger against
+   the paid lines.
+
+    .venv/bin/python bench/fault_run.py [--shoppers 8] [--load-seconds 6]
+
+Needs PostgreSQL on 127.0.0.1:5432 (TIEIN_BENCH_PG_URL overrides) and localstripe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+from bench_checkout import find_postgres, seed
+from sqlalchemy import func, select
+from uvicorn_server import ROOT
+
+from catalog.models import Product, Ticket
+from licensing.models import EntrySource, RoyaltyEntry
+from orders.localstripe import (
+    TEST_PUBLISHABLE_KEY,
+    TEST_SECRET_KEY,
+    TEST_WEBHOOK_SECRET,
+    free_port,
+    register_webhook,
+    start_localstripe,
+    stop_localstripe,
+)
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
+from orders.payments import StripeGateway
+from tiein.config import Settings
+from tiein.db import Database, now_utc
+from tiein.models import load_all_models
+
+TIEIN = [sys.executable, "-c", "import sys; from tiein.cli import main; sys.exit(main())"]
+HOLD_MINUTES = 1
+
+
+def tiein(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [*TIEIN, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    return (done.stdout + done.stderr).strip()
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [*TIEIN, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit("tiein serve did not start")
+        time.sleep(0.1)
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if not found:
+        raise RuntimeError("no CSRF token on the page")
+    return found.group(1)
+
+
+async def shopper(base: str, stripe_url: str, sku: str, showtime_id: int, stop: float) -> int:
+    """Buy a T-shirt and a ticket through the pages until the server dies or time is up."""
+    paid = 0
+    while time.monotonic() < stop:
+        try:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as web:
+                token = _token((await web.get("/")).text)
+                form = {"csrf_token": token, "qty": "1"}
+                await web.post("/cart/add", data={**form, "kind": "product", "sku": sku})
+                await web.post(
+                    "/cart/add",
+                    data={**form, "kind": "ticket", "showtime_id": str(showtime_id)},
+                )
+                placed = await web.post(
+                    "/checkout",
+                    data={
+                        "csrf_token": token, "email": "fan@example.com", "country": "US",
+                        "shipping_name": "Ada Fan", "shipping_address": "1 Harbor Road",
+                    },
+                )  # fmt: skip
+                location = placed.headers.get("location", "")
+                if placed.status_code != 303 or "/pay/" not in location:
+                    continue
+                number = location.split("/pay/", 1)[1].split("?", 1)[0]
+                key = location.split("key=", 1)[1]
+                card = await web.post(
+                    f"{stripe_url}/v1/tokens",
+                    data={
+                        "card[number]": "4242424242424242", "card[exp_month]": "12",
+                        "card[exp_year]": "2031", "card[cvc]": "123", "key": TEST_PUBLISHABLE_KEY,
+                    },
+                )  # fmt: skip
+                step = await web.post(
+                    f"/pay/{number}/confirm",
+                    json={"token": card.json()["id"], "key": key, "csrf_token": token},
+                    headers={"X-CSRF-Token": token},
+                )
+                if step.json().get("status") == "succeeded":
+                    paid += 1
+        except (httpx.HTTPError, ValueError, RuntimeError):
+            await asyncio.sleep(0.2)  # the server is down: keep trying until time is up
+    return paid
+
+
+async def load(
+    base: str, stripe_url: str, showtime_id: int, shoppers: int, seconds: float, kill: Any
+) -> int:
+    stop = time.monotonic() + seconds + 3
+    tasks = [
+        asyncio.create_task(shopper(base, stripe_url, "BENCH-TEE-0", showtime_id, stop))
+        for _ in range(shoppers)
+    ]
+    await asyncio.sleep(seconds)
+    kill()
+    return sum(await asyncio.gather(*tasks))
+
+
+async def books(db: Database, gateway: StripeGateway, stock_before: int) -> dict[str, int]:
+    async with db.read_session() as s:
+        orders = list(await s.execute(select(Order.id, Order.status, Order.payment_intent_id)))
+        lines = list(
+            await s.execute(
+                select(OrderLine.id, OrderLine.order_id, OrderLine.kind, OrderLine.quantity)
+            )
+        )
+        per_line = select(Ticket.order_line_id, func.count()).group_by(Ticket.order_line_id)
+        tickets = dict((await s.execute(per_line)).all())
+        entries = set(
+            await s.scalars(
+                select(RoyaltyEntry.source_ref).where(RoyaltyEntry.source == EntrySource.SALE)
+            )
+        )
+        stock = int(await s.scalar(select(Product.stock).where(Product.sku == "BENCH-TEE-0")) or 0)
+        active = int(
+            await s.scalar(
+                select(func.count(Reservation.id)).where(
+                    Reservation.status == ReservationStatus.ACTIVE
+                )
+            )
+            or 0
+        )
+    paid_ids = {oid for oid, status, _ in orders if status == OrderStatus.PAID}
+    unfulfilled = 0
+    for _oid, status, intent_id in orders:
+        if intent_id and status != OrderStatus.PAID:
+            intent = await gateway.retrieve_intent(intent_id)
+            unfulfilled += intent.status == "succeeded"
+    for lid, oid, kind, qty in lines:
+        if oid in paid_ids and kind == LineKind.TICKET and tickets.get(lid, 0) != qty:
+            unfulfilled += 1
+    paid_product_lines = {
+        f"order_line:{lid}" for lid, oid, kind, _ in lines if oid in paid_ids and kind == "product"
+    }
+    sold = sum(q for _, oid, kind, q in lines if oid in paid_ids and kind == LineKind.PRODUCT)
+    pending = sum(1 for _, status, _ in orders if status == OrderStatus.PENDING_PAYMENT)
+    return {
+        "orders": len(orders),
+        "paid": len(paid_ids),
+        "pending": pending,
+        "unfulfilled": unfulfilled,
+        "leaked_units": (stock_before - stock) - sold,
+        "active_reservations": active,
+        "ledger_missing": len(paid_product_lines - entries),
+        "ledger_extra": len(entries - paid_product_lines),
+    }
+
+
+async def prepare(url: str) -> tuple[int, int]:
+    """The hot T-shirt's stock and the showtime's id, once seeded."""
+    db = Database(url)
+    try:
+        carts = await seed(db, now_utc(), 1)
+        async with db.read_session() as s:
+            stock = await s.scalar(select(Product.stock).where(Product.sku == "BENCH-TEE-0"))
+        return int(stock or 0), int(carts[0].items[1].showtime_id or 0)
+    finally:
+        await db.dispose()
+
+
+async def check(url: str, api_base: str, stock_before: int) -> dict[str, int]:
+    db = Database(url)
+    gateway = StripeGateway(Settings(stripe_secret_key=TEST_SECRET_KEY, stripe_api_base=api_base))
+    try:
+        return await books(db, gateway, stock_before)
+    finally:
+        await gateway.close()
+        await db.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shoppers", type=int, default=8)
+    parser.add_argument("--load-seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    load_all_models()
+    admin = asyncio.run(find_postgres())
+    if admin is None:
+        print("fault run skipped: no PostgreSQL on 127.0.0.1:5432")
+        return 0
+    name = f"tiein_fault_{uuid.uuid4().hex[:10]}"
+
+    async def admin_sql(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+    stripe_port, app_port = free_port(), free_port()
+    stripe_url, base = f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{app_port}"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TIEIN_DATABASE_URL": url,
+        "TIEIN_SECRET_KEY": "fault-run-secret",
+        "TIEIN_RESERVATION_MINUTES": str(HOLD_MINUTES),
+        "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": TEST_PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/",
+    }
+    stripe = start_localstripe(stripe_port)
+    server = None
+    try:
+        tiein(env, "db", "upgrade")
+        stock_before, showtime_id = asyncio.run(prepare(url))
+        register_webhook(stripe_url, f"{base}/webhooks/stripe", TEST_WEBHOOK_SECRET)
+        server = serve(env, app_port)
+        started = time.monotonic()
+        victim = server
+
+        def kill() -> None:
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait()
+
+        paid = asyncio.run(
+            load(base, stripe_url, showtime_id, args.shoppers, args.load_seconds, kill)
+        )
+        print(f"load: {args.shoppers} shoppers for {args.load_seconds:.0f} s, then kill -9")
+        print(f"  checkouts the shoppers saw paid before the kill: {paid}")
+        server = serve(env, app_port)  # restarted; webhooks sent meanwhile were lost
+        before = asyncio.run(check(url, stripe_url, stock_before))
+        print(
+            f"  just after the restart: {before['orders']} orders, {before['paid']} paid, "
+            f"{before['pending']} pending, {before['unfulfilled']} paid in Stripe but not "
+            f"fulfilled, {before['active_reservations']} reservations active"
+        )
+        wait = started + HOLD_MINUTES * 60 + 5 - time.monotonic()
+        if wait > 0:
+            print(f"  waiting {wait:.0f} s for every hold to run out")
+            time.sleep(wait)
+        print("  tiein orders expire:", tiein(env, "orders", "expire").splitlines()[0])
+        print("  tiein payments reconcile:", tiein(env, "payments", "reconcile").splitlines()[0])
+        after = asyncio.run(check(url, stripe_url, stock_before))
+        print("after the jobs:")
+        print(f"  orders {after['orders']}, paid {after['paid']}, pending {after['pending']}")
+        print(f"  paid orders unfulfilled: {after['unfulfilled']}")
+        print(
+            f"  leaked reservations: {after['active_reservations']} still active, "
+            f"{after['leaked_units']} T-shirt units taken with no paid line"
+        )
+        print(
+            f"  ledger vs paid product lines: {after['ledger_missing']} missing, "
+            f"{after['ledger_extra']} extra"
+        )
+        bad = (
+            after["unfulfilled"]
+            or after["active_reservations"]
+            or after["leaked_units"]
+            or after["ledger_missing"]
+            or after["ledger_extra"]
+        )
+        print("fault run:", "FAILED" if bad else "ok")
+        return 1 if bad else 0
+    finally:
+        if server is not None and server.poll() is None:
+            server.terminate()
+            server.wait(timeout=15)
+        stop_localstripe(stripe)
+        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,456 @@
+"""Stripe is asked with no transaction open (SPEC §6): checkouts of one hot item and refunds
+of one order do not queue behind each other's Stripe calls, and a crash between the phases
+(reserve and commit → ask Stripe → record) sells nothing twice and loses nothing.
+
+The crash points are reproduced by running the phases of `place_order` and
+`refund_order_lines` one by one and stopping where the process would have died; the jobs and
+the webhook then take over, against a real localstripe (behind a delaying proxy where Stripe
+has to be slow)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from catalog.models import Ticket
+from licensing.models import EntrySource, RoyaltyEntry
+from orders.cart import Cart, CartItem
+from orders.checkout import (
+    PlacedOrder,
+    create_order_intent,
+    record_order_intent,
+    reserve_order,
+)
+from orders.codes import OrderError
+from orders.models import (
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Refund,
+    Reservation,
+    ReservationStatus,
+)
+from orders.payments import StripeGateway
+from orders.reconcile import expire_orders, reconcile_payments
+from orders.refunds import claim_refund, pay_back, refund_order_lines
+from orders.webhooks import routes as webhook_routes
+from tests.fixtures.stripe import LocalStripe
+from tests.fixtures.stripe_slow import SlowStripe
+from tests.orders.shop import (
+    SHIRT_PRICE,
+    Shop,
+    build_shop,
+    checkout,
+    count,
+    fetch_order,
+    full_cart,
+    seats_taken,
+    stock_of,
+)
+from tests.orders.test_refunds import lines_of, paid_order
+from tests.orders.test_webhooks import deliver, event
+from tiein.config import Settings
+from tiein.db import Database
+from tiein.errors import DomainError
+
+LATER = timedelta(minutes=5)  # past the jobs' STALE_AFTER, within the 15 minutes' hold
+EXPIRED = timedelta(minutes=20)
+
+
+@pytest.fixture
+async def webhook(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The webhook route alone, in a tiny app with the test's database and settings."""
+    app = Starlette(routes=webhook_routes)
+    app.state.db = db
+    app.state.settings = stripe_settings
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def phase_one(db: Database, cart: Cart, now: datetime) -> PlacedOrder:
+    """Checkout's first transaction alone: the order written, its items reserved, committed."""
+    async with db.session() as s:
+        return await reserve_order(
+            s, cart, email="fan@example.com", country="US", shipping_name="Ada Fan",
+            shipping_address="1 Harbor Road, Springfield", now=now,
+        )  # fmt: skip
+
+
+async def stripe_refunds(localstripe: LocalStripe, intent_id: str) -> list[dict]:
+    async with httpx.AsyncClient(timeout=5) as http:
+        response = await http.get(
+            f"{localstripe.url}/v1/refunds",
+            headers={"Authorization": f"Bearer {localstripe.secret_key}"},
+        )
+    return [r for r in response.json()["data"] if r.get("payment_intent") == intent_id]
+
+
+async def reversals(db: Database) -> int:
+    return await count(db, RoyaltyEntry, RoyaltyEntry.source == EntrySource.REFUND)
+
+
+# --- no lock held while Stripe thinks -----------------------------------------------------
+
+
+async def test_a_slow_stripe_does_not_hold_up_the_next_checkout_of_the_same_hot_item(
+    db: Database, slow_gateway: StripeGateway, slow_stripe: SlowStripe, now: datetime
+) -> None:
+    shop = await build_shop(db, now=now, shirt_stock=10)
+    cart = Cart().with_item(CartItem.product(shop.shirt_sku, 1))
+
+    placed = await asyncio.gather(*(checkout(db, cart, slow_gateway, now=now) for _ in range(2)))
+
+    first, second = await slow_stripe.calls(path="/v1/payment_intents")
+    # The second shopper reserved the same T-shirt and reached Stripe while the first
+    # shopper's PaymentIntent was still on its way: nobody waited for the other's call.
+    assert second.arrived < first.answered
+    assert await stock_of(db, shop.shirt_id) == 8
+    for one in placed:
+        order = await fetch_order(db, one.order.id)
+        assert order.status == OrderStatus.PENDING_PAYMENT and order.payment_intent_id
+        assert one.client_secret.startswith(order.payment_intent_id)
+
+
+async def test_two_refunds_of_one_order_do_not_wait_for_each_others_stripe_call(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    slow_gateway: StripeGateway,
+    slow_stripe: SlowStripe,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    lines = await lines_of(db, order)
+    slow_stripe.forget()
+
+    async def refund(line: OrderLine) -> Refund:
+        return await refund_order_lines(
+            db, order.id, [(line.id, 1)], restock=False, by="ana", gateway=slow_gateway, now=now
+        )
+
+    made = await asyncio.gather(refund(lines["product"]), refund(lines["ticket"]))
+
+    first, second = await slow_stripe.calls(path="/v1/refunds")
+    assert second.arrived < first.answered  # the order's lock was not held during the call
+    assert all(r.stripe_refund_id for r in made)
+    assert len(await stripe_refunds(localstripe, order.payment_intent_id or "")) == 2
+    assert (await fetch_order(db, order.id)).status == OrderStatus.PARTIALLY_REFUNDED
+    assert await reversals(db) == 1  # the shirt's; a ticket line has no royalty
+
+
+async def test_two_refunds_of_the_same_lines_at_once_pay_back_once(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    slow_gateway: StripeGateway,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+
+    async def refund_all() -> Refund | str:
+        try:
+            return await refund_order_lines(
+                db, order.id, None, restock=True, by="ana", gateway=slow_gateway, now=now
+            )
+        except DomainError as refused:
+            return refused.code
+
+    outcomes = await asyncio.gather(refund_all(), refund_all())
+
+    assert sorted(isinstance(o, Refund) for o in outcomes) == [False, True]
+    assert next(o for o in outcomes if isinstance(o, str)) in (
+        OrderError.NOT_REFUNDABLE,
+        OrderError.INVALID_REFUND,
+    )
+    refunded = await stripe_refunds(localstripe, order.payment_intent_id or "")
+    assert [r["amount"] for r in refunded] == [order.total_minor]
+    assert (await fetch_order(db, order.id)).status == OrderStatus.REFUNDED
+    assert await reversals(db) == 3
+    assert await stock_of(db, shop.shirt_id) == 50
+
+
+# --- checkout: the crash points --------------------------------------------------------------
+
+
+async def test_an_order_left_without_its_intent_is_released_when_its_time_runs_out(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    held = await phase_one(db, full_cart(shop), now)  # then the process died
+    assert await stock_of(db, shop.shirt_id) == 47
+
+    soon = await expire_orders(db, gateway, now=now + LATER)
+    assert soon.expired == 0  # the hold still runs
+    report = await expire_orders(db, gateway, now=now + EXPIRED)
+
+    assert report.expired == 1
+    assert (await fetch_order(db, held.order.id)).status == OrderStatus.EXPIRED
+    assert await stock_of(db, shop.shirt_id) == 50
+    assert await stock_of(db, shop.poster_id) == 50
+    assert await seats_taken(db, shop.showtime_id) == 0
+    assert await count(db, Reservation, Reservation.status == ReservationStatus.ACTIVE) == 0
+
+
+async def test_reconcile_gives_an_order_left_without_its_intent_the_same_intent(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    held = await phase_one(db, full_cart(shop), now)
+    created = await create_order_intent(gateway, held.order)  # Stripe answered; then the crash
+
+    fresh = await reconcile_payments(db, gateway, now=now)  # a checkout may still be running
+    assert (await fetch_order(db, held.order.id)).payment_intent_id is None
+    assert fresh.checked == 0
+    await reconcile_payments(db, gateway, now=now + LATER)
+
+    order = await fetch_order(db, held.order.id)
+    assert order.payment_intent_id == created.id  # same idempotency key, same intent
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert await count(db, Payment, Payment.intent_id == created.id) == 1
+    # At the end of the hold, the intent is cancelled in Stripe and the items released.
+    await expire_orders(db, gateway, now=now + EXPIRED)
+    assert (await gateway.retrieve_intent(created.id)).status == "canceled"
+    assert (await fetch_order(db, order.id)).status == OrderStatus.EXPIRED
+    assert await stock_of(db, shop.shirt_id) == 50
+
+
+async def test_a_payment_of_an_intent_never_recorded_is_settled_by_its_order_metadata(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    webhook: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    held = await phase_one(db, full_cart(shop), now)
+    intent = await create_order_intent(gateway, held.order)  # the crash: never recorded
+    paid = await gateway.confirm_intent(intent.id, "pm_card_visa")
+    assert paid.status == "succeeded"
+    payload = event(
+        "evt_unrecorded_1",
+        "payment_intent.succeeded",
+        {
+            "id": paid.id,
+            "object": "payment_intent",
+            "status": "succeeded",
+            "amount": paid.amount,
+            "currency": paid.currency.lower(),
+            "metadata": paid.metadata,
+        },
+    )
+
+    answer = await deliver(webhook, payload, localstripe.webhook_secret)
+
+    assert answer.status_code == 200 and answer.json()["outcome"] == "fulfilled"
+    order = await fetch_order(db, held.order.id)
+    assert (order.status, order.payment_intent_id) == (OrderStatus.PAID, paid.id)
+    async with db.read_session() as s:
+        payment = await s.scalar(select(Payment).where(Payment.order_id == order.id))
+    assert payment is not None and payment.status == "succeeded"
+    assert await count(db, Ticket) == 2
+    assert await count(db, Reservation, Reservation.status == ReservationStatus.CONVERTED) == 3
+    # The checkout retried after the crash would get this very intent, and record nothing new.
+    again = await create_order_intent(gateway, held.order)
+    async with db.session() as s:
+        assert await record_order_intent(s, held.order.id, again, now=now) is None
+    assert again.id == paid.id
+    assert await count(db, Payment) == 1
+
+
+async def test_a_webhook_naming_another_orders_number_settles_nothing(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    webhook: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    held = await phase_one(db, full_cart(shop), now)
+    intent = await create_order_intent(gateway, held.order)
+    metadata = {"order_id": str(held.order.id), "order_number": "TI-SOMETHINGELSE"}
+    payload = event(
+        "evt_mismatch_1",
+        "payment_intent.succeeded",
+        {"id": intent.id, "amount": intent.amount, "currency": "usd", "metadata": metadata},
+    )
+
+    answer = await deliver(webhook, payload, localstripe.webhook_secret)
+
+    assert answer.json()["outcome"] == "unknown payment intent"
+    order = await fetch_order(db, held.order.id)
+    assert (order.status, order.payment_intent_id) == (OrderStatus.PENDING_PAYMENT, None)
+
+
+async def test_reconcile_fulfils_a_paid_intent_that_was_never_recorded_and_whose_webhook_was_lost(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    held = await phase_one(db, full_cart(shop), now)
+    intent = await create_order_intent(gateway, held.order)
+    await gateway.confirm_intent(intent.id, "pm_card_visa")
+
+    report = await reconcile_payments(db, gateway, now=now + LATER)
+
+    assert report.paid == 1
+    order = await fetch_order(db, held.order.id)
+    assert (order.status, order.payment_intent_id) == (OrderStatus.PAID, intent.id)
+    assert await count(db, Ticket) == 2
+
+
+# --- refunds: the crash points and a refusal -----------------------------------------------
+
+
+async def test_a_refund_claimed_before_a_crash_is_paid_back_once_by_reconcile(
+    db: Database, shop: Shop, gateway: StripeGateway, localstripe: LocalStripe, now: datetime
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    async with db.session() as s:
+        await claim_refund(s, order.id, [(shirts.id, 1)], restock=True, by="ana", now=now)
+    # The crash: Stripe was never asked. The units are held by the pending refund.
+    with pytest.raises(DomainError) as refused:
+        await refund_order_lines(
+            db, order.id, [(shirts.id, 2)], restock=True, by="bo", gateway=gateway, now=now
+        )
+    assert refused.value.code == OrderError.INVALID_REFUND
+    assert await reversals(db) == 0
+
+    reports = [await reconcile_payments(db, gateway, now=now + LATER) for _ in range(2)]
+
+    assert [r.refunds_completed for r in reports] == [1, 0]
+    refunded = await stripe_refunds(localstripe, order.payment_intent_id or "")
+    assert [r["amount"] for r in refunded] == [SHIRT_PRICE]
+    async with db.read_session() as s:
+        refund = await s.scalar(select(Refund))
+    assert refund is not None and refund.stripe_refund_id == refunded[0]["id"]
+    assert await reversals(db) == 1
+    assert await stock_of(db, shop.shirt_id) == 48  # 3 sold, 1 back
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PARTIALLY_REFUNDED, SHIRT_PRICE)
+
+
+async def test_a_refund_paid_by_stripe_before_a_crash_is_recorded_once(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    webhook: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    ticket = (await lines_of(db, order))["ticket"]
+    async with db.session() as s:
+        refund = await claim_refund(s, order.id, [(ticket.id, 1)], restock=False, by="a", now=now)
+    stripe_id = await pay_back(gateway, refund, order)  # Stripe paid; then the crash
+    # Stripe's charge.refunded about it arrives: known by its key, nothing is added.
+    charge = {
+        "id": "ch_x",
+        "payment_intent": order.payment_intent_id,
+        "amount_refunded": refund.amount_minor,
+        "refunds": {
+            "data": [
+                {
+                    "id": stripe_id,
+                    "amount": refund.amount_minor,
+                    "status": "succeeded",
+                    "metadata": {"tiein_refund": refund.idempotency_key},
+                }
+            ]
+        },
+    }
+    answer = await deliver(
+        webhook, event("evt_refunded_1", "charge.refunded", charge), localstripe.webhook_secret
+    )
+    assert answer.json()["outcome"] == "0 refund(s) applied"
+
+    report = await reconcile_payments(db, gateway, now=now + LATER)
+
+    assert report.refunds_completed == 1
+    assert [r["id"] for r in await stripe_refunds(localstripe, order.payment_intent_id or "")] == [
+        stripe_id
+    ]
+    assert await count(db, Refund) == 1
+    assert await count(db, Ticket, Ticket.voided_at.is_not(None)) == 1
+    assert await seats_taken(db, shop.showtime_id) == 1
+
+
+def refusing_gateway(settings: Settings) -> StripeGateway:
+    """Stripe answering every call with a refusal (401: the key was revoked)."""
+    return StripeGateway(dataclasses.replace(settings, stripe_secret_key="rk_revoked"), retries=0)
+
+
+def unreachable_gateway(settings: Settings) -> StripeGateway:
+    """Stripe not answering at all (a closed port)."""
+    return StripeGateway(
+        dataclasses.replace(settings, stripe_api_base="http://127.0.0.1:9"), retries=0
+    )
+
+
+@pytest.mark.parametrize("failing", [refusing_gateway, unreachable_gateway])
+async def test_a_refund_stripe_does_not_make_is_abandoned_at_once_and_its_lines_stay_refundable(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    stripe_settings: Settings,
+    localstripe: LocalStripe,
+    now: datetime,
+    failing: Callable[[Settings], StripeGateway],
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    broken = failing(stripe_settings)
+    try:
+        with pytest.raises(DomainError) as refused:
+            await refund_order_lines(
+                db, order.id, [(shirts.id, 1)], restock=True, by="ana", gateway=broken, now=now
+            )
+    finally:
+        await broken.close()
+
+    assert refused.value.code == OrderError.REFUND_FAILED
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PAID, 0)
+    assert (await lines_of(db, order))["product"].refunded_quantity == 0
+    assert await count(db, Refund) == 0
+    assert await reversals(db) == 0
+    assert await stock_of(db, shop.shirt_id) == 47
+    # The lines can be refunded again, and are paid back once.
+    await refund_order_lines(
+        db, order.id, [(shirts.id, 2)], restock=True, by="ana", gateway=gateway, now=now
+    )
+    refunded = await stripe_refunds(localstripe, order.payment_intent_id or "")
+    assert [r["amount"] for r in refunded] == [2 * SHIRT_PRICE]
+    assert await reversals(db) == 1
+
+
+async def test_reconcile_abandons_a_pending_refund_stripe_refuses_and_keeps_one_it_cannot_ask(
+    db: Database, shop: Shop, gateway: StripeGateway, stripe_settings: Settings, now: datetime
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    async with db.session() as s:
+        await claim_refund(s, order.id, [(shirts.id, 1)], restock=False, by="ana", now=now)
+
+    unreachable = unreachable_gateway(stripe_settings)
+    refusing = refusing_gateway(stripe_settings)
+    try:
+        unanswered = await reconcile_payments(db, unreachable, now=now + LATER)
+        assert unanswered.errors and unanswered.refunds_abandoned == 0
+        assert await count(db, Refund) == 1  # Stripe may have paid it: ask again next time
+        refused = await reconcile_payments(db, refusing, now=now + LATER)
+    finally:
+        await unreachable.close()
+        await refusing.close()
+
+    assert refused.refunds_abandoned == 1
+    assert await count(db, Refund) == 0
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PAID, 0)
+    assert await reversals(db) == 0
