@@ -144,7 +144,12 @@ def check_new_password(password: str) -> None:
 
 
 async def create_staff_user(
-    session: AsyncSession, *, username: str, password: str, display_name: str = ""
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    display_name: str = "",
+    hasher: PasswordHasher | None = None,
 ) -> StaffUser:
     """Create a staff user with an argon2-hashed password (at least 10 characters)."""
     username = username.strip().lower()
@@ -164,7 +169,7 @@ async def create_staff_user(
     user = StaffUser(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, hasher=hasher),
     )
     session.add(user)
     await session.flush()

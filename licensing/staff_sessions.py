@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from anyio import to_thread
 from argon2 import PasswordHasher
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from licensing.accounts import (
@@ -112,6 +112,15 @@ async def throttle_sign_in(
     """Refuse an attempt over either limit (`SignInThrottled`); otherwise record it. Attempts
     older than the window are pruned here."""
     since = now - limits.window
+    if session.get_bind().dialect.name == "postgresql":
+        # Count and record as one step per account and per address, so a burst of parallel
+        # guesses cannot all pass the count (on SQLite, BEGIN IMMEDIATE already serialises).
+        # Always the account first, then the address: no two sign-ins wait on each other.
+        for kind, key in ((1, username), (2, address)):
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:kind, hashtext(:key))"),
+                {"kind": kind, "key": key},
+            )
     await session.execute(delete(SignInAttempt).where(SignInAttempt.attempted_at <= since))
     ends = [
         moment + limits.window
