@@ -224,22 +224,6 @@ async def check_password(
     return await to_thread.run_sync(verify)
 
 
-async def authenticate_staff(
-    session: AsyncSession,
-    username: str,
-    password: str,
-    *,
-    hasher: PasswordHasher | None = None,
-) -> StaffCredentials | None:
-    """The active staff user with that username and password, or None (same answer, same
-    cost either way). Sign-ins go through `licensing.staff_sessions.sign_in_staff`, which
-    throttles and does not hold a transaction while argon2 runs."""
-    credentials = await staff_credentials(session, username)
-    if await check_password(credentials, password, hasher=hasher):
-        return credentials
-    return None
-
-
 async def create_api_token(
     session: AsyncSession,
     *,
