@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
@@ -30,15 +31,36 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(password: str, *, hasher: PasswordHasher | None = None) -> str:
+    return (hasher or _hasher).hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(
+    password_hash: str, password: str, *, hasher: PasswordHasher | None = None
+) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return (hasher or _hasher).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_dummy_hashes: dict[tuple[object, ...], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash made with `hasher`'s parameters, to verify against when there is no user: the
+    refusal then costs what a wrong password costs. Made once per set of parameters."""
+    key = (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[key]
 
 
 @dataclass(frozen=True)
@@ -105,8 +127,29 @@ async def create_merchant(
     return merchant
 
 
+def check_new_password(password: str) -> None:
+    """A staff password has 10 characters or more (and at most 1000: argon2 hashes it all)."""
+    if len(password) < 10:
+        raise DomainError(
+            LicensingError.INVALID,
+            "Use a password of 10 characters or more.",
+            "password",
+        )
+    if len(password) > 1000:
+        raise DomainError(
+            LicensingError.INVALID,
+            "Use a password of at most 1000 characters.",
+            "password",
+        )
+
+
 async def create_staff_user(
-    session: AsyncSession, *, username: str, password: str, display_name: str = ""
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    display_name: str = "",
+    hasher: PasswordHasher | None = None,
 ) -> StaffUser:
     """Create a staff user with an argon2-hashed password (at least 10 characters)."""
     username = username.strip().lower()
@@ -116,12 +159,7 @@ async def create_staff_user(
             "Use 3-80 lowercase letters, digits, dashes.",
             "username",
         )
-    if len(password) < 10:
-        raise DomainError(
-            LicensingError.INVALID,
-            "Use a password of 10 characters or more.",
-            "password",
-        )
+    check_new_password(password)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise DomainError(
             LicensingError.DUPLICATE,
@@ -131,27 +169,59 @@ async def create_staff_user(
     user = StaffUser(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, hasher=hasher),
     )
     session.add(user)
     await session.flush()
     return user
 
 
-async def authenticate_staff(
-    session: AsyncSession, username: str, password: str, *, now: datetime | None = None
-) -> StaffUser | None:
-    """The staff user with that username and password, or None (same answer either way)."""
-    user = await session.scalar(
-        select(StaffUser).where(StaffUser.username == username.strip().lower())
-    )
-    if user is None:
-        verify_password(hash_password("timing-equaliser"), password)
-        return None
-    if not verify_password(user.password_hash, password):
-        return None
-    user.last_login_at = now or now_utc()
-    return user
+@dataclass(frozen=True)
+class StaffCredentials:
+    """What a sign-in checks a password against: an active staff user's id, name and hash."""
+
+    staff_user_id: int
+    username: str
+    password_hash: str
+
+
+def normalise_username(username: str) -> str:
+    """Usernames are lowercase slugs of at most 80 characters."""
+    return username.strip().lower()[:80]
+
+
+async def staff_credentials(session: AsyncSession, username: str) -> StaffCredentials | None:
+    """The credentials of the active staff user `username`, or None (unknown or deactivated)."""
+    row = (
+        await session.execute(
+            select(StaffUser.id, StaffUser.username, StaffUser.password_hash).where(
+                StaffUser.username == normalise_username(username),
+                StaffUser.deactivated_at.is_(None),
+            )
+        )
+    ).first()
+    return StaffCredentials(row.id, row.username, row.password_hash) if row else None
+
+
+async def check_password(
+    credentials: StaffCredentials | None,
+    password: str,
+    *,
+    hasher: PasswordHasher | None = None,
+) -> bool:
+    """True when `password` is the credentials' password. Every call runs exactly one argon2
+    verification (against a dummy hash when there is no user), so a refusal takes as long for
+    an unknown account as for a known one; it runs in a worker thread, so the event loop goes
+    on serving while argon2 works."""
+    hasher = hasher or _hasher
+
+    def verify() -> bool:
+        if credentials is None:
+            verify_password(_dummy_hash(hasher), password, hasher=hasher)
+            return False
+        return verify_password(credentials.password_hash, password, hasher=hasher)
+
+    return await to_thread.run_sync(verify)
 
 
 async def create_api_token(

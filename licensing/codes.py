@@ -10,6 +10,9 @@ class LicensingError(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     DUPLICATE = "DUPLICATE"
     INVALID_TERRITORY = "INVALID_TERRITORY"
+    # Staff sign-in
+    SIGN_IN_FAILED = "SIGN_IN_FAILED"
+    SIGN_IN_THROTTLED = "SIGN_IN_THROTTLED"
     # The sellable rule (the values of licensing.sellable.Refusal, in its check order)
     AGREEMENT_NOT_ACTIVE = "AGREEMENT_NOT_ACTIVE"
     NOT_LICENSED_IN_TERRITORY = "NOT_LICENSED_IN_TERRITORY"

@@ -15,7 +15,7 @@ the gaps that matter to tiein:
 `start_localstripe(port)` starts the process and waits until it answers;
 `register_webhook(api_base, url, secret)` points its webhooks at an app;
 `start_offline_stripe(app_url)` does both for the offline demo and returns the `STRIPE_*`
-environment to serve the app with.
+environment to serve the app with. There is no built-in webhook secret: callers pass theirs.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -37,7 +38,9 @@ import httpx
 # Test keys the launcher's callers use; localstripe accepts any sk_/pk_ key.
 TEST_SECRET_KEY = "sk_test_tiein_localstripe"  # noqa: S105 (test key for a local fake)
 TEST_PUBLISHABLE_KEY = "pk_test_tiein_localstripe"
-TEST_WEBHOOK_SECRET = "whsec_tiein_localstripe"  # noqa: S105 (test secret for a local fake)
+# The webhook secret is never a constant: `tiein serve` keeps one per installation under this
+# name (tiein.installation), tests make a random one per run.
+WEBHOOK_SECRET_NAME = "localstripe_webhook_secret"  # noqa: S105 (a name, not a secret)
 
 DROPPED_PARAMS: dict[str, set[str]] = {
     r"^/v1/payment_intents$": {
@@ -122,24 +125,31 @@ def register_webhook(
     response.raise_for_status()
 
 
+def new_webhook_secret() -> str:
+    """A random webhook signing secret, shaped like Stripe's."""
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
 def start_offline_stripe(
-    app_url: str, *, port: int | None = None
+    app_url: str, *, port: int | None = None, webhook_secret: str | None = None
 ) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """For `make run` without Stripe keys: start localstripe on loopback, point its webhooks
-    at `app_url` (e.g. "http://127.0.0.1:8000") and return the process with the `STRIPE_*`
-    environment the app must be started with. Stop the process with `stop_localstripe`."""
+    at `app_url` (e.g. "http://127.0.0.1:8000"), signed with `webhook_secret` (a random one
+    when not given), and return the process with the `STRIPE_*` environment the app must be
+    started with. Stop the process with `stop_localstripe`."""
     port = port or free_port()
+    webhook_secret = webhook_secret or new_webhook_secret()
     process = start_localstripe(port)
     api_base = f"http://127.0.0.1:{port}"
     try:
-        register_webhook(api_base, f"{app_url.rstrip('/')}/webhooks/stripe", TEST_WEBHOOK_SECRET)
+        register_webhook(api_base, f"{app_url.rstrip('/')}/webhooks/stripe", webhook_secret)
     except httpx.HTTPError:
         stop_localstripe(process)
         raise
     env = {
         "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": TEST_PUBLISHABLE_KEY,
-        "STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "STRIPE_WEBHOOK_SECRET": webhook_secret,
         "STRIPE_API_BASE": api_base,
         "STRIPE_JS_URL": f"{api_base}/js.stripe.com/v3/",
     }

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,6 +17,7 @@ from starlette.routing import Route
 
 from tiein.config import Settings, load_settings
 from tiein.db import Database
+from tiein.installation import SecretKey, SessionCookieMiddleware
 from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 
 
@@ -47,11 +47,14 @@ def _routes() -> list:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     """Build tiein. Pass a `database` to share one (tests); otherwise the app owns its own."""
     settings = settings or load_settings()
+    # TIEIN_SECRET_KEY when set; otherwise the installation's key, loaded by the lifespan.
+    secret_key = SecretKey(settings.secret_key)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = database is None
         app.state.db = database or Database(settings.database_url)
+        await secret_key.load(app.state.db)
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # cyclic collector's way, so full collections only walk what requests create.
         gc.freeze()
@@ -83,8 +86,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             https=settings.https_only,
         ),
         Middleware(
-            SessionMiddleware,
-            secret_key=settings.secret_key,
+            SessionCookieMiddleware,
+            key=secret_key,
             session_cookie="tiein_session",
             same_site="lax",
             https_only=settings.https_only,
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exception_handlers=exception_handlers,
     )
     app.state.settings = settings
+    app.state.secret_key = secret_key
     if database is not None:
         app.state.db = database
     return app

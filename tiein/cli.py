@@ -72,6 +72,7 @@ def _start_local_stripe(args: argparse.Namespace) -> Any:
         )
     from orders import localstripe
 
+    webhook_secret = local_stripe_webhook_secret()  # before the process: nothing to clean up
     port = args.localstripe_port
     try:
         process = localstripe.start_localstripe(port)
@@ -82,16 +83,25 @@ def _start_local_stripe(args: argparse.Namespace) -> Any:
     os.environ.update(
         STRIPE_SECRET_KEY=localstripe.TEST_SECRET_KEY,
         STRIPE_PUBLISHABLE_KEY=localstripe.TEST_PUBLISHABLE_KEY,
-        STRIPE_WEBHOOK_SECRET=localstripe.TEST_WEBHOOK_SECRET,
+        STRIPE_WEBHOOK_SECRET=webhook_secret,
         STRIPE_API_BASE=base,
         STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
     )
     app_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     localstripe.register_webhook(
-        base, f"http://{app_host}:{args.port}/webhooks/stripe", localstripe.TEST_WEBHOOK_SECRET
+        base, f"http://{app_host}:{args.port}/webhooks/stripe", webhook_secret
     )
     print(f"tiein: test payments through localstripe at {base} (no STRIPE_SECRET_KEY set)")
     return process
+
+
+def local_stripe_webhook_secret() -> str:
+    """The installation's webhook secret for localstripe, made on first use and kept in the
+    database like the secret key (SPEC §11), so every start and worker signs with the same."""
+    from orders.localstripe import WEBHOOK_SECRET_NAME
+    from tiein.installation import installation_secret
+
+    return run_with_db(lambda db: installation_secret(db, WEBHOOK_SECRET_NAME, prefix="whsec_"))
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -171,6 +181,34 @@ def _staff_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff_password(args: argparse.Namespace) -> int:
+    import getpass
+
+    from licensing.staff_sessions import change_staff_password
+
+    password = args.password or getpass.getpass("New password: ")
+
+    async def work(db: Database) -> str:
+        async with db.session() as session:
+            user = await change_staff_password(session, args.username, password)
+            return user.username
+
+    print(f"password changed, sessions ended: {run_with_db(work)}")
+    return 0
+
+
+def _staff_deactivate(args: argparse.Namespace) -> int:
+    from licensing.staff_sessions import deactivate_staff_user
+
+    async def work(db: Database) -> str:
+        async with db.session() as session:
+            user = await deactivate_staff_user(session, args.username)
+            return user.username
+
+    print(f"staff user deactivated, sessions ended, tokens revoked: {run_with_db(work)}")
+    return 0
+
+
 def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -241,6 +279,18 @@ def build_parser() -> argparse.ArgumentParser:
     screate.add_argument("--name", default="", help="display name")
     screate.add_argument("--password", help="password (prompted for when omitted)")
     screate.set_defaults(func=_staff_create)
+    spassword = staff.add_parser(
+        "password", help="set a staff user's password and end all of their sessions"
+    )
+    spassword.add_argument("username", help="login name")
+    spassword.add_argument("--password", help="new password (prompted for when omitted)")
+    spassword.set_defaults(func=_staff_password)
+    sdeactivate = staff.add_parser(
+        "deactivate",
+        help="stop a staff user signing in; ends their sessions and revokes their API tokens",
+    )
+    sdeactivate.add_argument("username", help="login name")
+    sdeactivate.set_defaults(func=_staff_deactivate)
 
     for name in COMMAND_MODULES:
         try:

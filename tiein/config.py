@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
-DEV_SECRET_KEY = "tiein-dev-secret-change-me"  # noqa: S105 (local default only)
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -18,7 +17,9 @@ def _bool(value: str | None, default: bool) -> bool:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: str = DEV_SECRET_KEY
+    # Empty means "not configured": the installation's own key is used, made on first start
+    # and kept in the database (tiein.installation). There is no default key in the source.
+    secret_key: str = ""
     currency: str = "USD"
     stripe_secret_key: str = ""
     stripe_publishable_key: str = ""
@@ -42,7 +43,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     hosts = tuple(h.strip() for h in env.get("TIEIN_ALLOWED_HOSTS", "*").split(",") if h.strip())
     return Settings(
         database_url=env.get("TIEIN_DATABASE_URL") or DEFAULT_DATABASE_URL,
-        secret_key=env.get("TIEIN_SECRET_KEY") or DEV_SECRET_KEY,
+        secret_key=env.get("TIEIN_SECRET_KEY", ""),
         currency=(env.get("TIEIN_CURRENCY") or "USD").upper(),
         stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
         stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),

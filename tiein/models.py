@@ -12,5 +12,6 @@ def load_all_models() -> MetaData:
     import catalog.models  # noqa: F401
     import licensing.models  # noqa: F401
     import orders.models  # noqa: F401
+    import tiein.installation  # noqa: F401
 
     return Base.metadata

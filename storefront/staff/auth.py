@@ -1,8 +1,12 @@
 """Staff sign-in: the login and logout pages, and `require_staff`, the guard of every staff page.
 
-The signed session cookie holds `staff_user = {"id", "username"}`. Signing in or out
-rotates the session: everything but the shopper's cart is dropped and a new CSRF token is
-issued, so a token planted before sign-in is worthless after it.
+Staff sessions are held on the server (licensing.staff_sessions): the signed session cookie
+carries a random `staff_session` token, and every staff request checks it against the
+`staff_sessions` table, so logout, a password change or a deactivation ends it at once, and a
+copied cookie is worth nothing afterwards. `staff_user` ({"id", "username"}) sits beside it
+for the templates only; it never grants anything. Signing in or out rotates the session:
+everything but the shopper's cart is dropped, a new token and a new CSRF token are issued, so
+a cookie or token planted before sign-in is worthless after it.
 """
 
 from __future__ import annotations
@@ -17,20 +21,48 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from licensing.accounts import authenticate_staff
+from licensing.staff_sessions import (
+    BAD_SIGN_IN,
+    SignInThrottled,
+    end_staff_session,
+    record_session_use,
+    sign_in_staff,
+    staff_for_session,
+)
 from storefront.web import read_form, render
+from tiein.db import now_utc
+from tiein.errors import DomainError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_PATH = "/staff/login"
-BAD_LOGIN = "Unknown username or wrong password."
+BAD_LOGIN = BAD_SIGN_IN
+SESSION_KEY = "staff_session"
 
 
 def current_staff(request: Request) -> dict[str, Any] | None:
-    """The signed-in staff user of this session ({"id", "username"}) or None."""
-    user = request.session.get("staff_user")
-    if isinstance(user, dict) and isinstance(user.get("id"), int):
-        return user
-    return None
+    """The staff user ({"id", "username"}) `require_staff` let in, or None outside it."""
+    return getattr(request.state, "staff_user", None)
+
+
+async def signed_in_staff(request: Request) -> dict[str, Any] | None:
+    """The staff user of this browser's live server-side session, or None. A dead token
+    (logged out, password changed, deactivated, expired) is dropped from the cookie."""
+    token = request.session.get(SESSION_KEY)
+    if not isinstance(token, str) or not token:
+        return None
+    now = now_utc()
+    async with request.app.state.db.read_session() as session:
+        use = await staff_for_session(session, token, now=now)
+    if use is None:
+        request.session.pop(SESSION_KEY, None)
+        request.session.pop("staff_user", None)
+        return None
+    if use.needs_recording:
+        async with request.app.state.db.session() as session:
+            await record_session_use(session, use.session_id, now=now)
+    user = {"id": use.staff_user_id, "username": use.username}
+    request.state.staff_user = user
+    return user
 
 
 def staff_name(request: Request) -> str:
@@ -45,7 +77,7 @@ def require_staff(endpoint: Endpoint) -> Endpoint:
 
     @functools.wraps(endpoint)
     async def guarded(request: Request) -> Response:
-        if current_staff(request) is None:
+        if await signed_in_staff(request) is None:
             if request.method in ("GET", "HEAD"):
                 target = request.url.path
                 if request.url.query:
@@ -85,17 +117,35 @@ def _safe_next(target: str | None) -> str:
 async def login(request: Request) -> Response:
     next_path = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
-        if current_staff(request):
+        if await signed_in_staff(request):
             return RedirectResponse(next_path, status_code=303)
         return render(request, "staff/login.html", next_path=next_path, error=None, username="")
     form = await read_form(request)
     username = str(form.get("username", ""))[:80]
     password = str(form.get("password", ""))[:1000]
     next_path = _safe_next(str(form.get("next", "")))
-    async with request.app.state.db.session() as session:
-        user = await authenticate_staff(session, username, password)
-        found = {"id": user.id, "username": user.username} if user else None
-    if found is None:
+    previous = request.session.get(SESSION_KEY)
+    try:
+        signed_in = await sign_in_staff(
+            request.app.state.db,
+            username,
+            password,
+            address=request.client.host if request.client else "",
+            user_agent=request.headers.get("user-agent", ""),
+            replacing=previous if isinstance(previous, str) else None,
+        )
+    except SignInThrottled as exc:
+        response = render(
+            request,
+            "staff/login.html",
+            429,
+            next_path=next_path,
+            error=exc.message,
+            username=username,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except DomainError:
         return render(
             request,
             "staff/login.html",
@@ -105,13 +155,18 @@ async def login(request: Request) -> Response:
             username=username,
         )
     _rotate(request)
-    request.session["staff_user"] = found
+    request.session[SESSION_KEY] = signed_in.token
+    request.session["staff_user"] = {"id": signed_in.staff_user_id, "username": signed_in.username}
     return RedirectResponse(next_path, status_code=303)
 
 
 @require_staff
 async def logout(request: Request) -> Response:
     await read_form(request)
+    token = request.session.get(SESSION_KEY)
+    if isinstance(token, str):
+        async with request.app.state.db.session() as session:
+            await end_staff_session(session, token)
     _rotate(request)
     return RedirectResponse(request.url_for("staff_login"), status_code=303)
 

@@ -1,0 +1,84 @@
+"""The staff login page throttles per account and per address (429 + Retry-After) and keeps
+serving other requests while passwords are checked."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from licensing.staff_sessions import SignInLimits, throttle_sign_in
+from tests.storefront.staff_world import STAFF_PASSWORD, csrf, make_staff, sign_in
+from tiein.app import create_app
+from tiein.config import Settings
+from tiein.db import Database, now_utc
+
+
+def browser(settings: Settings, db: Database, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=create_app(settings, database=db), client=(address, 5000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await make_staff(db)
+    for _ in range(5):
+        assert (await sign_in(client, password="wrong password!")).status_code == 400
+    response = await sign_in(client)  # the right password, now
+    assert response.status_code == 429
+    assert 0 < int(response.headers["retry-after"]) <= 900
+    assert "Too many failed sign-ins. Try again in 15 minutes." in response.text
+    assert (await client.get("/staff")).status_code == 303
+
+
+async def test_an_address_with_twenty_recent_attempts_is_refused(
+    settings: Settings, db: Database
+) -> None:
+    await make_staff(db)
+    now = now_utc()
+    async with db.session() as session:
+        for index in range(SignInLimits().per_address):
+            await throttle_sign_in(session, f"guess-{index}", "198.51.100.20", now=now)
+    async with browser(settings, db, "198.51.100.20") as locked:
+        response = await sign_in(locked)
+        assert response.status_code == 429
+        assert 0 < int(response.headers["retry-after"]) <= 900
+    async with browser(settings, db, "198.51.100.21") as other:
+        assert (await sign_in(other)).status_code == 303
+
+
+async def test_healthz_answers_while_wrong_passwords_are_checked(
+    settings: Settings, db: Database
+) -> None:
+    # Eight clients send wrong passwords at once; /healthz still answers promptly (argon2
+    # used to run on the event loop: every request then waited for all of them, ~3.4 s).
+    await make_staff(db)
+    clients = [browser(settings, db, f"198.51.100.{i}") for i in range(8)]
+    tokens = [await csrf(c, "/staff/login") for c in clients]
+    started = asyncio.Event()
+
+    async def wrong(c: httpx.AsyncClient, token: str, index: int) -> int:
+        started.set()
+        form = {"csrf_token": token, "username": f"nobody-{index}", "password": STAFF_PASSWORD}
+        return (await c.post("/staff/login", data=form)).status_code
+
+    async def health() -> float:
+        await started.wait()
+        await asyncio.sleep(0.05)  # the sign-ins are hashing now
+        begun = time.perf_counter()
+        async with browser(settings, db, "192.0.2.50") as probe:
+            assert (await probe.get("/healthz")).status_code == 200
+        return time.perf_counter() - begun
+
+    begun = time.perf_counter()
+    *statuses, health_time = await asyncio.gather(
+        *(wrong(c, t, i) for i, (c, t) in enumerate(zip(clients, tokens, strict=True))),
+        health(),
+    )
+    all_time = time.perf_counter() - begun
+    for c in clients:
+        await c.aclose()
+    assert statuses == [400] * 8
+    assert health_time < 1.0 and health_time < all_time / 3, (health_time, all_time)
