@@ -38,6 +38,8 @@ class PeriodicJobs:
         self.db = db
         self.settings = settings
         self.interval = settings.jobs_interval if interval is None else interval
+        if not self.interval > 0:
+            raise ValueError(f"the jobs interval must be positive, not {self.interval}")
         self._task: asyncio.Task[None] | None = None
         self._lock: IO[bytes] | None = None
 
