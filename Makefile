@@ -53,4 +53,5 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache artifacts tiein.db tiein.db-wal tiein.db-shm
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache artifacts tiein.db tiein.db-wal tiein.db-shm \
+	  tiein.db.localstripe.json tiein.db.jobs.lock

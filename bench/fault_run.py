@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -42,7 +43,6 @@ from licensing.models import EntrySource, RoyaltyEntry
 from orders.localstripe import (
     TEST_PUBLISHABLE_KEY,
     TEST_SECRET_KEY,
-    TEST_WEBHOOK_SECRET,
     free_port,
     register_webhook,
     start_localstripe,
@@ -56,6 +56,7 @@ from tiein.models import load_all_models
 
 TIEIN = [sys.executable, "-c", "import sys; from tiein.cli import main; sys.exit(main())"]
 HOLD_MINUTES = 1
+WEBHOOK_SECRET = f"whsec_{secrets.token_hex(16)}"  # per run: no secret in the source
 
 
 def tiein(env: dict[str, str], *args: str) -> str:
@@ -253,7 +254,7 @@ def main() -> int:
         "TIEIN_RESERVATION_MINUTES": str(HOLD_MINUTES),
         "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": TEST_PUBLISHABLE_KEY,
-        "STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_url,
         "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/",
     }
@@ -262,7 +263,7 @@ def main() -> int:
     try:
         tiein(env, "db", "upgrade")
         stock_before, showtime_id = asyncio.run(prepare(url))
-        register_webhook(stripe_url, f"{base}/webhooks/stripe", TEST_WEBHOOK_SECRET)
+        register_webhook(stripe_url, f"{base}/webhooks/stripe", WEBHOOK_SECRET)
         server = serve(env, app_port)
         started = time.monotonic()
         victim = server

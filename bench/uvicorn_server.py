@@ -1,4 +1,5 @@
-"""One uvicorn worker on loopback for the HTTP benchmarks, started and awaited the same way."""
+"""The app on loopback for the HTTP benchmarks, started and awaited the same way: plain
+uvicorn with one worker (`start_uvicorn`), or `tiein serve` itself (`start_serve`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,30 @@ def start_uvicorn(factory: str, port: int, env: dict[str, str]) -> subprocess.Po
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-    deadline = time.monotonic() + 30
+    return _wait_until_healthy(process, port, 30)
+
+
+def start_serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """Run `tiein serve --port PORT ARGS…` (its output discarded) and wait until /healthz
+    answers; SystemExit when it does not within 60 s. Stop it with SIGTERM or SIGINT."""
+    command = [
+        sys.executable, "-c", "import sys; from tiein.cli import main; sys.exit(main())",
+        "serve", "--host", "127.0.0.1", "--port", str(port), *args,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return _wait_until_healthy(process, port, 60)
+
+
+def _wait_until_healthy(
+    process: subprocess.Popen[bytes], port: int, timeout: float
+) -> subprocess.Popen[bytes]:
+    deadline = time.monotonic() + timeout
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -31,5 +55,5 @@ def start_uvicorn(factory: str, port: int, env: dict[str, str]) -> subprocess.Po
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise SystemExit("uvicorn did not start")
+            raise SystemExit("the server did not start")
         time.sleep(0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 from tiein.cli import CommandError, run_with_db
@@ -11,12 +12,25 @@ from tiein.db import Database, now_utc
 
 
 def _gateway(required: bool) -> Any:
+    """Stripe as configured; without keys, the local stand-in (localstripe) that a running
+    `tiein serve` started for the same database — it keeps its payments in memory, so the
+    verbs must ask that very process."""
+    from orders.localstripe import TEST_SECRET_KEY, running_stand_in
     from orders.payments import StripeGateway
 
     settings = load_settings()
     if not settings.stripe_secret_key:
+        api_base = running_stand_in(settings.database_url)
+        if api_base is not None:
+            settings = dataclasses.replace(
+                settings, stripe_secret_key=TEST_SECRET_KEY, stripe_api_base=api_base
+            )
+    if not settings.stripe_secret_key:
         if required:
-            raise CommandError("STRIPE_SECRET_KEY is not set: cannot ask Stripe about payments")
+            raise CommandError(
+                "STRIPE_SECRET_KEY is not set and no `tiein serve` with localstripe runs on "
+                "this database: cannot ask Stripe about payments"
+            )
         return None
     return StripeGateway(settings)
 

@@ -16,12 +16,15 @@ the gaps that matter to tiein:
 `register_webhook(api_base, url, secret)` points its webhooks at an app;
 `start_offline_stripe(app_url)` does both for the offline demo and returns the `STRIPE_*`
 environment to serve the app with. There is no built-in webhook secret: callers pass theirs.
+`record_stand_in` / `running_stand_in` let the command-line verbs find the stand-in a running
+`tiein serve` started for the same database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -31,9 +34,12 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tiein.db import runtime_path
 
 # Test keys the launcher's callers use; localstripe accepts any sk_/pk_ key.
 TEST_SECRET_KEY = "sk_test_tiein_localstripe"  # noqa: S105 (test key for a local fake)
@@ -58,6 +64,11 @@ DROPPED_PARAMS: dict[str, set[str]] = {
     r"^/v1/refunds$": {"reason", "instructions_email"},
 }
 IDEMPOTENCY_CACHE_SIZE = 20_000
+STAND_IN_FILE = "localstripe.json"  # beside the database: see `tiein.db.runtime_path`
+
+
+class PortInUse(RuntimeError):
+    """The port asked for is taken by another process."""
 
 
 def free_port() -> int:
@@ -67,14 +78,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_localstripe(port: int, *, timeout: float = 20.0) -> subprocess.Popen[bytes]:
-    """Start the launcher as a child process on 127.0.0.1:`port` and wait until it answers."""
-    process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-        [sys.executable, "-m", "orders.localstripe", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+def start_localstripe(
+    port: int, *, timeout: float = 20.0, die_with_parent: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start the launcher as a child process on 127.0.0.1:`port` and wait until it answers.
+
+    The port is bound here and the listening socket handed to the child, so a port that is
+    already taken (say, by a localstripe an earlier run left behind) fails at once with
+    `PortInUse`, and whatever answers afterwards is our child, never a stranger on the port.
+    `die_with_parent` asks Linux to stop the child when this process dies, however it dies."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(f"127.0.0.1:{port} is already in use ({exc.strerror})") from exc
+    command = [sys.executable, "-m", "orders.localstripe", "--fd", str(sock.fileno())]
+    if die_with_parent:
+        command += ["--parent-pid", str(os.getpid())]
+    try:
+        process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            pass_fds=(sock.fileno(),),
+        )
+    finally:
+        sock.close()  # the child holds its own copy
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", timeout=timeout, process=process)
     except BaseException:
@@ -156,10 +189,52 @@ def start_offline_stripe(
     return process, env
 
 
+def record_stand_in(database_url: str, api_base: str, process: subprocess.Popen[bytes]) -> Path:
+    """Note, beside the database, that `process` is the Stripe stand-in of the `tiein serve`
+    on `database_url`, so the command-line verbs (`tiein orders expire`, `tiein payments
+    reconcile`) talk to the same in-memory store. Returns the file written."""
+    path = runtime_path(database_url, STAND_IN_FILE)
+    record = {"api_base": api_base, "pid": process.pid, "serve_pid": os.getpid()}
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(record))
+    temporary.replace(path)
+    return path
+
+
+def forget_stand_in(database_url: str, process: subprocess.Popen[bytes]) -> None:
+    """Remove the record of `process` (left alone if another serve has replaced it)."""
+    path = runtime_path(database_url, STAND_IN_FILE)
+    try:
+        if json.loads(path.read_text()).get("pid") == process.pid:
+            path.unlink()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def running_stand_in(database_url: str) -> str | None:
+    """The API base of the Stripe stand-in a running `tiein serve` started for this database,
+    or None when there is none (no record, its process gone, or it does not answer)."""
+    path = runtime_path(database_url, STAND_IN_FILE)
+    try:
+        record = json.loads(path.read_text())
+        pid, api_base = int(record["pid"]), str(record["api_base"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, someone else's
+    try:
+        wait_until_ready(api_base, timeout=2.0)
+    except RuntimeError:
+        return None
+    return api_base
+
+
 def _build_app() -> Any:
     """localstripe's aiohttp app with the store kept in memory and the gaps filled."""
-    import json
-
     from aiohttp import web
     from localstripe import resources
 
@@ -255,20 +330,45 @@ def _build_app() -> Any:
     return app
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Have Linux send us SIGTERM when the process that started us dies (PR_SET_PDEATHSIG),
+    and stop now if it is already gone: a stand-in never outlives its `tiein serve`."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != parent_pid:
+        sys.exit(0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m orders.localstripe",
         description="Run localstripe on 127.0.0.1 with an in-memory store (tests, demo).",
     )
     parser.add_argument("--port", type=int, default=8420, help="port on 127.0.0.1 (8420)")
+    parser.add_argument(
+        "--fd", type=int, help="serve on this listening socket, inherited from the parent"
+    )
+    parser.add_argument(
+        "--parent-pid", type=int, help="exit when this process (the one starting us) dies"
+    )
     args = parser.parse_args(argv)
+    if args.parent_pid:
+        _die_with_parent(args.parent_pid)
 
     from aiohttp import web
 
     app = _build_app()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", args.port))
+    if args.fd is not None:
+        sock = socket.socket(fileno=args.fd)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", args.port))
     web.run_app(app, sock=sock, access_log=None, print=None, handle_signals=True)
     return 0
 

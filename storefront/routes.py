@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from storefront.shop import routes as shop_routes
 from storefront.staff import staff_routes
+from storefront.static_files import PackageStaticFiles
 from storefront.web import HERE
 
 routes: list = [
-    Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    Mount("/static", app=PackageStaticFiles(HERE / "static"), name="static"),
     *shop_routes,
     *staff_routes,
 ]

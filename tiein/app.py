@@ -18,6 +18,7 @@ from starlette.routing import Route
 from tiein.config import Settings, load_settings
 from tiein.db import Database
 from tiein.installation import SecretKey, SessionCookieMiddleware
+from tiein.jobs import PeriodicJobs
 from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 
 
@@ -45,7 +46,8 @@ def _routes() -> list:
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
-    """Build tiein. Pass a `database` to share one (tests); otherwise the app owns its own."""
+    """Build tiein. Pass a `database` to share one (tests); otherwise the app owns its own.
+    With `settings.jobs` the lifespan also runs the periodic jobs (`tiein.jobs`)."""
     settings = settings or load_settings()
     # TIEIN_SECRET_KEY when set; otherwise the installation's key, loaded by the lifespan.
     secret_key = SecretKey(settings.secret_key)
@@ -58,9 +60,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # cyclic collector's way, so full collections only walk what requests create.
         gc.freeze()
+        jobs = PeriodicJobs(app.state.db, settings) if settings.jobs else None
+        if jobs is not None:
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.stop()
             gateway = getattr(app.state, "stripe_gateway", None)
             if gateway is not None:
                 await gateway.close()

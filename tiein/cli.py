@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from tiein.config import load_settings
-from tiein.db import Database
+from tiein.db import Database, is_sqlite
 from tiein.errors import DomainError
 
 # Packages that add verbs of their own through a `register(subparsers)` function.
@@ -34,16 +34,42 @@ def run_with_db(work: Callable[[Database], Awaitable[Any]]) -> Any:
     return asyncio.run(main())
 
 
+class _Terminated(BaseException):
+    """SIGTERM reached `tiein serve`: unwind, so that everything it started is stopped."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated(signum)
+
+
 def _serve(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM. Whatever way it ends (signal, error, the server
+    failing to start), the local Stripe stand-in started here is stopped with it: uvicorn
+    re-raises the signal it caught once it has shut down, and SIGTERM's handler here turns
+    that into an unwinding exception, so the `finally` below always runs. The stand-in also
+    dies with this process on Linux (PR_SET_PDEATHSIG), should it be killed outright."""
     import os
+    import signal
 
-    import uvicorn
+    from tiein.server import TcpConfig, run_uvicorn
 
+    settings = load_settings()
+    use_stand_in = not os.environ.get("STRIPE_SECRET_KEY") and not args.no_localstripe
+    jobs = args.jobs
+    if jobs is None:
+        jobs = is_sqlite(settings.database_url) or use_stand_in
+    os.environ["TIEIN_JOBS"] = "1" if jobs else "0"
+    if args.jobs_interval is not None:
+        if args.jobs_interval <= 0:
+            raise CommandError("--jobs-interval must be a positive number of seconds")
+        os.environ["TIEIN_JOBS_INTERVAL"] = str(args.jobs_interval)
+
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     stripe_process = None
-    if not os.environ.get("STRIPE_SECRET_KEY") and not args.no_localstripe:
-        stripe_process = _start_local_stripe(args)
     try:
-        uvicorn.run(
+        if use_stand_in:
+            stripe_process = _start_local_stripe(args, settings.database_url)
+        config = TcpConfig(
             "tiein.app:create_app",
             factory=True,
             host=args.host,
@@ -52,16 +78,25 @@ def _serve(args: argparse.Namespace) -> int:
             log_level="info",
             proxy_headers=True,
         )
+        if not run_uvicorn(config):
+            raise CommandError(f"the server did not start on {args.host}:{args.port}")
+    except _Terminated:
+        return 128 + signal.SIGTERM
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let the clean-up finish
         if stripe_process is not None:
-            from orders.localstripe import stop_localstripe
+            from orders.localstripe import forget_stand_in, stop_localstripe
 
             stop_localstripe(stripe_process)
+            forget_stand_in(settings.database_url, stripe_process)
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 
-def _start_local_stripe(args: argparse.Namespace) -> Any:
-    """No Stripe keys: run localstripe on loopback beside the app and point the app at it."""
+def _start_local_stripe(args: argparse.Namespace, database_url: str) -> Any:
+    """No Stripe keys: run localstripe on loopback beside the app and point the app at it.
+    A port already taken (a stand-in some other run left behind) is never reused: a fresh
+    port is used instead. The address is recorded beside the database for the CLI verbs."""
     import importlib.util
     import os
 
@@ -75,22 +110,28 @@ def _start_local_stripe(args: argparse.Namespace) -> Any:
     webhook_secret = local_stripe_webhook_secret()  # before the process: nothing to clean up
     port = args.localstripe_port
     try:
-        process = localstripe.start_localstripe(port)
-    except RuntimeError:
+        process = localstripe.start_localstripe(port, die_with_parent=True)
+    except localstripe.PortInUse as exc:
         port = localstripe.free_port()
-        process = localstripe.start_localstripe(port)
+        print(f"tiein: {exc}; starting localstripe on port {port} instead", file=sys.stderr)
+        process = localstripe.start_localstripe(port, die_with_parent=True)
     base = f"http://127.0.0.1:{port}"
-    os.environ.update(
-        STRIPE_SECRET_KEY=localstripe.TEST_SECRET_KEY,
-        STRIPE_PUBLISHABLE_KEY=localstripe.TEST_PUBLISHABLE_KEY,
-        STRIPE_WEBHOOK_SECRET=webhook_secret,
-        STRIPE_API_BASE=base,
-        STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
-    )
-    app_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
-    localstripe.register_webhook(
-        base, f"http://{app_host}:{args.port}/webhooks/stripe", webhook_secret
-    )
+    try:
+        os.environ.update(
+            STRIPE_SECRET_KEY=localstripe.TEST_SECRET_KEY,
+            STRIPE_PUBLISHABLE_KEY=localstripe.TEST_PUBLISHABLE_KEY,
+            STRIPE_WEBHOOK_SECRET=webhook_secret,
+            STRIPE_API_BASE=base,
+            STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+        )
+        app_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        localstripe.register_webhook(
+            base, f"http://{app_host}:{args.port}/webhooks/stripe", webhook_secret
+        )
+        localstripe.record_stand_in(database_url, base, process)
+    except BaseException:
+        localstripe.stop_localstripe(process)
+        raise
     print(f"tiein: test payments through localstripe at {base} (no STRIPE_SECRET_KEY set)")
     return process
 
@@ -238,6 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-localstripe",
         action="store_true",
         help="do not start localstripe even when no Stripe keys are configured",
+    )
+    serve.add_argument(
+        "--jobs",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the periodic jobs (expire unpaid orders, reconcile payments) in the server "
+        "(default: on with SQLite or the local localstripe, off otherwise)",
+    )
+    serve.add_argument(
+        "--jobs-interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between two runs of the periodic jobs (default 30, TIEIN_JOBS_INTERVAL)",
     )
     serve.set_defaults(func=_serve)
 

@@ -30,6 +30,8 @@ class Settings:
     graphql_introspection: bool = True
     allowed_hosts: tuple[str, ...] = field(default=("*",))
     https_only: bool = False
+    jobs: bool = False  # run the periodic jobs in-process (`tiein serve --jobs`)
+    jobs_interval: float = 30.0  # seconds between two runs of the periodic jobs
 
     @property
     def stripe_is_test(self) -> bool:
@@ -54,4 +56,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_introspection=_bool(env.get("TIEIN_GRAPHQL_INTROSPECTION"), True),
         allowed_hosts=hosts or ("*",),
         https_only=_bool(env.get("TIEIN_HTTPS_ONLY"), False),
+        jobs=_bool(env.get("TIEIN_JOBS"), False),
+        jobs_interval=float(env.get("TIEIN_JOBS_INTERVAL") or 30),
     )

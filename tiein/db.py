@@ -8,9 +8,12 @@ database is waited on (busy timeout) rather than failed. Read-only work uses
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -63,6 +66,17 @@ def now_utc() -> datetime:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def runtime_path(url: str, suffix: str) -> Path:
+    """Where the processes serving one database leave run-time files for each other (the
+    local Stripe stand-in's address, the periodic jobs' lock): beside a SQLite database file,
+    otherwise in the temporary directory under a name derived from the URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database).resolve().with_name(f"{Path(parsed.database).name}.{suffix}")
+    digest = hashlib.sha256(parsed.render_as_string(hide_password=False).encode()).hexdigest()
+    return Path(tempfile.gettempdir()) / f"tiein-{digest[:16]}.{suffix}"
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
