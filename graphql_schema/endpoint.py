@@ -45,7 +45,8 @@ from tiein.errors import DomainError
 
 log = logging.getLogger("tiein.graphql")
 
-MAX_QUERY_BYTES = 100_000
+MAX_QUERY_BYTES = 100_000  # characters of `query` (SPEC §11: documents have a size limit)
+MAX_TOKENS = 20_000  # parsing stops past this many tokens (GRAPHQL_PARSE_FAILED)
 CACHE_SIZE = 512
 GRAPHIQL_CDN = "https://unpkg.com"
 
@@ -84,7 +85,7 @@ class DocumentCache:
     @staticmethod
     def _prepare(text: str, introspection: bool) -> Prepared:
         try:
-            document = parse(text, max_tokens=20_000)
+            document = parse(text, max_tokens=MAX_TOKENS)
         except GraphQLSyntaxError as exc:
             exc.extensions = {"code": codes.GRAPHQL_PARSE_FAILED}
             return Prepared(None, (exc,))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from graphql_schema.endpoint import DocumentCache, documents
+from graphql_schema.endpoint import MAX_QUERY_BYTES, MAX_TOKENS, DocumentCache, documents
 from licensing.models import ApiToken
 from tests.graphql.conftest import Gql, World
 from tiein.app import create_app
@@ -177,3 +177,17 @@ async def test_operation_name_picks_the_operation_to_run(gql: Gql, db: Database)
     assert body["data"] == {"films": {"nodes": []}} and body["extensions"]["cost"] == 41
     missing = await gql(document)
     assert missing["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_documents_have_a_size_and_a_token_limit(gql: Gql, db: Database) -> None:
+    """SPEC §11: a query text over MAX_QUERY_BYTES is refused with 413 before parsing; one
+    with more than MAX_TOKENS tokens stops parsing there (GRAPHQL_PARSE_FAILED)."""
+    too_long = "{ viewer { kind } }" + " " * MAX_QUERY_BYTES
+    response = await gql.raw(too_long)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    many_tokens = "{ viewer { " + "id " * MAX_TOKENS + "} }"
+    assert len(many_tokens) < MAX_QUERY_BYTES
+    body = await gql(many_tokens)
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert "tokens" in body["errors"][0]["message"]
