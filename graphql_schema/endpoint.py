@@ -3,7 +3,8 @@
 POST runs one operation given as JSON `{query, variables, operationName}`; a JSON array
 (batching) is refused. GET serves GraphiQL (when introspection is on). Each document is
 parsed and validated once and cached by its text (LRU); the limits of `limits.py` run
-before execution. Every response carries `extensions.cost`. An unexpected exception
+before execution. With introspection off, no error suggests names. Every response carries
+`extensions.cost`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
 sees a traceback.
 """
@@ -95,7 +96,16 @@ class DocumentCache:
         rules = list(specified_rules)
         if not introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
-        errors = validate(schema.graphql_schema, document, rules, max_errors=50)
+        # Without introspection, suggestions ("Did you mean 'agreements'?") would let a
+        # caller map the schema one guess at a time (SPEC §11); coercion of variables gets the
+        # same switch in `graphql_post`.
+        errors = validate(
+            schema.graphql_schema,
+            document,
+            rules,
+            max_errors=50,
+            hide_suggestions=not introspection,
+        )
         for error in errors:
             error.extensions = {**(error.extensions or {}), "code": codes.GRAPHQL_VALIDATION_FAILED}
         return Prepared(document, tuple(errors))
@@ -240,6 +250,7 @@ async def graphql_post(request: Request) -> Response:
             operation_name=parsed["operation_name"],
             execution_context_class=FastExecutionContext,
             is_awaitable=fast_is_awaitable,
+            hide_suggestions=not settings.graphql_introspection,
         )
         if isawaitable(result):
             result = await result

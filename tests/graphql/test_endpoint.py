@@ -191,3 +191,44 @@ async def test_documents_have_a_size_and_a_token_limit(gql: Gql, db: Database) -
     body = await gql(many_tokens)
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert "tokens" in body["errors"][0]["message"]
+
+
+# Each of these makes graphql-core suggest a name ("Did you mean …?"): validation of fields,
+# arguments, types, enum literals and input fields, then coercion of variables (an enum value,
+# an unknown input field).
+SUGGESTING = [
+    ("{ agreement(first: 1) { totalCount } }", None),
+    ('{ films(first: 1, aftr: "x") { totalCount } }', None),
+    ("query($f: FilmFiltr) { films(first: 1, filter: $f) { totalCount } }", None),
+    ("{ films(first: 1, filter: {status: NOW_SHOWNG}) { totalCount } }", None),
+    ("{ films(first: 1, filter: {statu: NOW_SHOWING}) { totalCount } }", None),
+    (
+        "query($f: FilmFilter) { films(first: 1, filter: $f) { totalCount } }",
+        {"f": {"status": "NOW_SHOWNG"}},
+    ),
+    (
+        "query($f: FilmFilter) { films(first: 1, filter: $f) { totalCount } }",
+        {"f": {"statu": "NOW_SHOWING"}},
+    ),
+]
+
+
+async def test_without_introspection_errors_suggest_no_names(
+    settings: Settings, db: Database
+) -> None:
+    """SPEC §11: with introspection off, no error names a field, argument, type, enum value or
+    input field the caller did not write (they would map the schema one guess at a time)."""
+    for introspection in (True, False):
+        app = create_app(
+            Settings(**{**settings.__dict__, "graphql_introspection": introspection}), database=db
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            for query, variables in SUGGESTING:
+                response = await client.post(
+                    "/graphql", json={"query": query, "variables": variables}
+                )
+                assert response.status_code == 200
+                messages = " ".join(e["message"] for e in response.json()["errors"])
+                assert ("Did you mean" in messages) is introspection, (query, messages)
