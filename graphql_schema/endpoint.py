@@ -4,7 +4,8 @@ POST runs one operation given as JSON `{query, variables, operationName}`; a JSO
 (batching) is refused. GET serves GraphiQL (when introspection is on). Each document is
 parsed and validated once and cached by its text (LRU); the limits of `limits.py` run
 before execution. With introspection off, no error suggests names. Every response carries
-`extensions.cost`. An unexpected exception
+`extensions.cost`; an operation that runs spends its cost from the caller's budget
+(`tiein.ratelimit`) and reports `extensions.throttle`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
 sees a traceback.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -41,8 +44,10 @@ from graphql_schema.errors import ApiError
 from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
 from graphql_schema.schema import schema
+from licensing.accounts import Viewer
 from tiein.db import now_utc
 from tiein.errors import DomainError
+from tiein.ratelimit import BucketUnavailable, TokenBucket
 
 log = logging.getLogger("tiein.graphql")
 
@@ -207,6 +212,47 @@ async def _settle(before: set[asyncio.Task[Any]]) -> None:
         await asyncio.wait(pending, timeout=10)
 
 
+def _budget_key(request: Request, viewer: Viewer) -> str:
+    """Whose budget a request spends: its token's; without a token, its client address's
+    (behind a proxy, run uvicorn with --proxy-headers so that is the client's own)."""
+    if viewer.token_id is not None:
+        return f"token:{viewer.token_id}"
+    return f"address:{request.client.host if request.client else 'unknown'}"
+
+
+async def _spend(
+    budget: TokenBucket, key: str, cost: int, extensions: dict[str, Any]
+) -> GraphQLError | None:
+    """Take the operation's cost from the caller's bucket (SPEC §11), adding
+    `extensions.throttle`; an error when the bucket does not hold it yet (THROTTLED, with
+    `retryAfter` seconds) or never can (QUERY_TOO_COSTLY). If the shared store is down the
+    request goes by unthrottled, logged: the budget protects the service, it must not stop it.
+    """
+    try:
+        allowed, available, retry_after = await budget.take(key, cost, time.time())
+    except BucketUnavailable as exc:
+        log.error("graphql: the cost budget store is unavailable (%s); not throttling", exc)
+        return None
+    extensions["throttle"] = {
+        "maximumAvailable": budget.capacity,
+        "currentlyAvailable": int(available),
+        "restoreRate": budget.rate,
+    }
+    if allowed:
+        return None
+    if math.isinf(retry_after):
+        return GraphQLError(
+            f"The query costs {cost}; a caller may spend at most {budget.capacity} at once.",
+            extensions={"code": codes.QUERY_TOO_COSTLY, "cost": cost, "maxCost": budget.capacity},
+        )
+    wait = math.ceil(retry_after * 1000) / 1000
+    return GraphQLError(
+        f"Throttled: the query costs {cost} and {int(available)} points are available; "
+        f"{budget.rate} come back each second. Retry in {wait} s.",
+        extensions={"code": codes.THROTTLED, "cost": cost, "retryAfter": wait},
+    )
+
+
 async def graphql_post(request: Request) -> Response:
     settings = request.app.state.settings
     db = request.app.state.db
@@ -233,10 +279,19 @@ async def graphql_post(request: Request) -> Response:
     cost, cost_errors = query_cost(
         schema.graphql_schema, prepared.document, parsed["operation_name"], parsed["variables"]
     )
-    extensions = {"cost": cost}
+    extensions: dict[str, Any] = {"cost": cost}
     if prepared.errors or cost_errors:
         errors = _format_errors(list(prepared.errors or cost_errors), request_id)
         return _json({"errors": errors, "extensions": extensions})
+    budget = request.app.state.budget
+    if budget is not None:
+        refusal = await _spend(budget, _budget_key(request, viewer), cost, extensions)
+        if refusal is not None:
+            retry = refusal.extensions.get("retryAfter") if refusal.extensions else None
+            return _json(
+                {"errors": [refusal.formatted], "extensions": extensions},
+                headers={"Retry-After": str(math.ceil(retry))} if retry is not None else None,
+            )
     context = Context(
         db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app
     )

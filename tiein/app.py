@@ -19,6 +19,7 @@ from starlette.routing import Route
 from tiein.config import Settings, load_settings
 from tiein.db import Database
 from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from tiein.ratelimit import bucket_for
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             gateway = getattr(app.state, "stripe_gateway", None)
             if gateway is not None:
                 await gateway.close()
+            if app.state.budget is not None:
+                await app.state.budget.close()
             if owned:
                 await app.state.db.dispose()
 
@@ -100,6 +103,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exception_handlers=exception_handlers,
     )
     app.state.settings = settings
+    # the /graphql cost budget of each token (or address): in Redis when configured
+    app.state.budget = bucket_for(
+        settings.graphql_budget, settings.graphql_restore_rate, settings.redis_url
+    )
     if database is not None:
         app.state.db = database
     return app

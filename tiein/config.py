@@ -29,6 +29,9 @@ class Settings:
     graphql_introspection: bool = True
     allowed_hosts: tuple[str, ...] = field(default=("*",))
     https_only: bool = False
+    redis_url: str = ""  # shared rate-limit buckets; in process memory when empty
+    graphql_budget: int = 50_000  # cost points a caller may hold (0: no budget)
+    graphql_restore_rate: int = 2_500  # points given back per second
 
     @property
     def stripe_is_test(self) -> bool:
@@ -53,4 +56,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_introspection=_bool(env.get("TIEIN_GRAPHQL_INTROSPECTION"), True),
         allowed_hosts=hosts or ("*",),
         https_only=_bool(env.get("TIEIN_HTTPS_ONLY"), False),
+        redis_url=env.get("TIEIN_REDIS_URL", "").strip(),
+        graphql_budget=int(env.get("TIEIN_GRAPHQL_BUDGET") or 50_000),
+        graphql_restore_rate=int(env.get("TIEIN_GRAPHQL_RESTORE_RATE") or 2_500),
     )
