@@ -77,16 +77,35 @@ class DocumentCache:
         return len(self._items)
 
     def prepare(self, text: str, introspection: bool) -> Prepared:
+        found = self._cached(text, introspection)
+        if found is None:
+            found = self._keep(text, introspection, self._prepare(text, introspection))
+        return found
+
+    async def prepare_off_loop(self, text: str, introspection: bool) -> Prepared:
+        """`prepare`, with a new document parsed and validated in a worker thread: graphql-
+        core's validation is quadratic in repeated fields (OverlappingFieldsCanBeMerged), so
+        an unlucky document takes a while, and the event loop must go on serving meanwhile.
+        The default executor's few threads also bound how many such documents run at once.
+        The cache itself is only touched on the loop."""
+        found = self._cached(text, introspection)
+        if found is None:
+            prepared = await asyncio.to_thread(self._prepare, text, introspection)
+            found = self._keep(text, introspection, prepared)
+        return found
+
+    def _cached(self, text: str, introspection: bool) -> Prepared | None:
         key = (text, introspection)
         found = self._items.get(key)
         if found is not None:
             self._items.move_to_end(key)
-            return found
-        found = self._prepare(text, introspection)
-        self._items[key] = found
+        return found
+
+    def _keep(self, text: str, introspection: bool, prepared: Prepared) -> Prepared:
+        self._items[(text, introspection)] = prepared
         if len(self._items) > self.size:
             self._items.popitem(last=False)
-        return found
+        return prepared
 
     @staticmethod
     def _prepare(text: str, introspection: bool) -> Prepared:
@@ -272,7 +291,7 @@ async def graphql_post(request: Request) -> Response:
             401,
             headers={"WWW-Authenticate": 'Bearer realm="tiein"'},
         )
-    prepared = documents.prepare(parsed["query"], settings.graphql_introspection)
+    prepared = await documents.prepare_off_loop(parsed["query"], settings.graphql_introspection)
     if prepared.document is None:
         errors = _format_errors(list(prepared.errors), request_id)
         return _json({"errors": errors, "extensions": {"cost": 0}})
