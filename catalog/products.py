@@ -25,6 +25,7 @@ _agreement_films = table("agreement_films", column("agreement_id"), column("film
 _agreement_categories = table("agreement_categories", column("agreement_id"), column("category"))
 
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAMESPACED = re.compile(r"^([0-9]{4,})-")
 _CLOSED_AGREEMENT = {"terminated", "expired"}
 UPDATABLE_FIELDS = frozenset({"name", "description", "price_minor", "image_url"})
 
@@ -48,6 +49,27 @@ def _check_name(name: Any) -> str:
     return text
 
 
+def sku_prefix(merchant_id: int) -> str:
+    """A merchant's SKU prefix (SPEC §7): its id, zero-padded to four digits (`0007`).
+
+    Derived from the id until merchants get a prefix of their own (the Studio console issue
+    adds it with its column); the form, digits then a dash, is the same."""
+    return f"{merchant_id:04d}"
+
+
+def merchant_sku(merchant_id: int, code: str) -> str:
+    """The SKU of a product whose merchant chose `code`: the merchant's prefix, a dash and the
+    code (`0007-MUG`); a code that already starts with the merchant's own prefix is kept.
+
+    SKUs are globally unique, so a code taken as it is would collide with another merchant's
+    SKU, and answering DUPLICATE would tell the caller that a product it may not see exists
+    (SPEC §7: a merchant can only ever collide with itself). Inside its own namespace a
+    merchant's DUPLICATE only ever names one of its own products."""
+    code = (code or "").strip()
+    own = f"{sku_prefix(merchant_id)}-"
+    return code if code.startswith(own) else own + code
+
+
 async def create_product(
     session: AsyncSession,
     *,
@@ -67,12 +89,23 @@ async def create_product(
 
     Rules: the agreement is the merchant's own (another's is NOT_FOUND) and not terminated or
     expired; the agreement covers the film and allows the category; the currency is the
-    agreement's; the SKU is unique; the price is positive; the stock is not negative.
+    agreement's; the SKU is unique; the price is positive; the stock is not negative. A SKU
+    in the namespaced form (`0007-…`, see `merchant_sku`, which the API always uses) must
+    carry the merchant's own prefix, so that no one squats another merchant's namespace.
     """
     sku = (sku or "").strip()
     if not _SKU.match(sku):
         raise DomainError(
             CatalogError.INVALID, f"{sku!r} is not a SKU (letters, digits, . _ -).", "sku"
+        )
+    namespace = _NAMESPACED.match(sku)
+    if namespace is not None and not _SKU.match(sku[namespace.end() :]):
+        raise DomainError(CatalogError.INVALID, f"{sku!r} has no code after its prefix.", "sku")
+    if namespace is not None and namespace.group(1) != sku_prefix(merchant_id):
+        raise DomainError(
+            CatalogError.INVALID,
+            f"This merchant's SKUs start with {sku_prefix(merchant_id)}- (or a letter).",
+            "sku",
         )
     name = _check_name(name)
     _check_price(price_minor)
@@ -131,6 +164,8 @@ async def create_product(
             f"Products of this agreement are priced in {agreement_currency}.",
             "currency",
         )
+    # Global, as the column is unique: a namespaced SKU can only be taken by the same
+    # merchant, so this never reveals another merchant's product (see `merchant_sku`).
     if await session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
         raise DomainError(CatalogError.DUPLICATE, f"The SKU {sku!r} is taken.", "sku")
     product = Product(

@@ -3,7 +3,9 @@
 POST runs one operation given as JSON `{query, variables, operationName}`; a JSON array
 (batching) is refused. GET serves GraphiQL (when introspection is on). Each document is
 parsed and validated once and cached by its text (LRU); the limits of `limits.py` run
-before execution. Every response carries `extensions.cost`. An unexpected exception
+before execution. With introspection off, no error suggests names. Every response carries
+`extensions.cost`; an operation that runs spends its cost from the caller's budget
+(`tiein.ratelimit`) and reports `extensions.throttle`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
 sees a traceback.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -40,12 +44,15 @@ from graphql_schema.errors import ApiError
 from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
 from graphql_schema.schema import schema
+from licensing.accounts import Viewer
 from tiein.db import now_utc
 from tiein.errors import DomainError
+from tiein.ratelimit import BucketUnavailable, TokenBucket
 
 log = logging.getLogger("tiein.graphql")
 
-MAX_QUERY_BYTES = 100_000
+MAX_QUERY_BYTES = 100_000  # characters of `query` (SPEC §11: documents have a size limit)
+MAX_TOKENS = 20_000  # parsing stops past this many tokens (GRAPHQL_PARSE_FAILED)
 CACHE_SIZE = 512
 GRAPHIQL_CDN = "https://unpkg.com"
 
@@ -70,21 +77,40 @@ class DocumentCache:
         return len(self._items)
 
     def prepare(self, text: str, introspection: bool) -> Prepared:
+        found = self._cached(text, introspection)
+        if found is None:
+            found = self._keep(text, introspection, self._prepare(text, introspection))
+        return found
+
+    async def prepare_off_loop(self, text: str, introspection: bool) -> Prepared:
+        """`prepare`, with a new document parsed and validated in a worker thread: graphql-
+        core's validation is quadratic in repeated fields (OverlappingFieldsCanBeMerged), so
+        an unlucky document takes a while, and the event loop must go on serving meanwhile.
+        The default executor's few threads also bound how many such documents run at once.
+        The cache itself is only touched on the loop."""
+        found = self._cached(text, introspection)
+        if found is None:
+            prepared = await asyncio.to_thread(self._prepare, text, introspection)
+            found = self._keep(text, introspection, prepared)
+        return found
+
+    def _cached(self, text: str, introspection: bool) -> Prepared | None:
         key = (text, introspection)
         found = self._items.get(key)
         if found is not None:
             self._items.move_to_end(key)
-            return found
-        found = self._prepare(text, introspection)
-        self._items[key] = found
+        return found
+
+    def _keep(self, text: str, introspection: bool, prepared: Prepared) -> Prepared:
+        self._items[(text, introspection)] = prepared
         if len(self._items) > self.size:
             self._items.popitem(last=False)
-        return found
+        return prepared
 
     @staticmethod
     def _prepare(text: str, introspection: bool) -> Prepared:
         try:
-            document = parse(text, max_tokens=20_000)
+            document = parse(text, max_tokens=MAX_TOKENS)
         except GraphQLSyntaxError as exc:
             exc.extensions = {"code": codes.GRAPHQL_PARSE_FAILED}
             return Prepared(None, (exc,))
@@ -94,7 +120,16 @@ class DocumentCache:
         rules = list(specified_rules)
         if not introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
-        errors = validate(schema.graphql_schema, document, rules, max_errors=50)
+        # Without introspection, suggestions ("Did you mean 'agreements'?") would let a
+        # caller map the schema one guess at a time (SPEC §11); coercion of variables gets the
+        # same switch in `graphql_post`.
+        errors = validate(
+            schema.graphql_schema,
+            document,
+            rules,
+            max_errors=50,
+            hide_suggestions=not introspection,
+        )
         for error in errors:
             error.extensions = {**(error.extensions or {}), "code": codes.GRAPHQL_VALIDATION_FAILED}
         return Prepared(document, tuple(errors))
@@ -196,6 +231,47 @@ async def _settle(before: set[asyncio.Task[Any]]) -> None:
         await asyncio.wait(pending, timeout=10)
 
 
+def _budget_key(request: Request, viewer: Viewer) -> str:
+    """Whose budget a request spends: its token's; without a token, its client address's
+    (behind a proxy, run uvicorn with --proxy-headers so that is the client's own)."""
+    if viewer.token_id is not None:
+        return f"token:{viewer.token_id}"
+    return f"address:{request.client.host if request.client else 'unknown'}"
+
+
+async def _spend(
+    budget: TokenBucket, key: str, cost: int, extensions: dict[str, Any]
+) -> GraphQLError | None:
+    """Take the operation's cost from the caller's bucket (SPEC §11), adding
+    `extensions.throttle`; an error when the bucket does not hold it yet (THROTTLED, with
+    `retryAfter` seconds) or never can (QUERY_TOO_COSTLY). If the shared store is down the
+    request goes by unthrottled, logged: the budget protects the service, it must not stop it.
+    """
+    try:
+        allowed, available, retry_after = await budget.take(key, cost, time.time())
+    except BucketUnavailable as exc:
+        log.error("graphql: the cost budget store is unavailable (%s); not throttling", exc)
+        return None
+    extensions["throttle"] = {
+        "maximumAvailable": budget.capacity,
+        "currentlyAvailable": int(available),
+        "restoreRate": budget.rate,
+    }
+    if allowed:
+        return None
+    if math.isinf(retry_after):
+        return GraphQLError(
+            f"The query costs {cost}; a caller may spend at most {budget.capacity} at once.",
+            extensions={"code": codes.QUERY_TOO_COSTLY, "cost": cost, "maxCost": budget.capacity},
+        )
+    wait = math.ceil(retry_after * 1000) / 1000
+    return GraphQLError(
+        f"Throttled: the query costs {cost} and {int(available)} points are available; "
+        f"{budget.rate} come back each second. Retry in {wait} s.",
+        extensions={"code": codes.THROTTLED, "cost": cost, "retryAfter": wait},
+    )
+
+
 async def graphql_post(request: Request) -> Response:
     settings = request.app.state.settings
     db = request.app.state.db
@@ -215,17 +291,26 @@ async def graphql_post(request: Request) -> Response:
             401,
             headers={"WWW-Authenticate": 'Bearer realm="tiein"'},
         )
-    prepared = documents.prepare(parsed["query"], settings.graphql_introspection)
+    prepared = await documents.prepare_off_loop(parsed["query"], settings.graphql_introspection)
     if prepared.document is None:
         errors = _format_errors(list(prepared.errors), request_id)
         return _json({"errors": errors, "extensions": {"cost": 0}})
     cost, cost_errors = query_cost(
         schema.graphql_schema, prepared.document, parsed["operation_name"], parsed["variables"]
     )
-    extensions = {"cost": cost}
+    extensions: dict[str, Any] = {"cost": cost}
     if prepared.errors or cost_errors:
         errors = _format_errors(list(prepared.errors or cost_errors), request_id)
         return _json({"errors": errors, "extensions": extensions})
+    budget = request.app.state.budget
+    if budget is not None:
+        refusal = await _spend(budget, _budget_key(request, viewer), cost, extensions)
+        if refusal is not None:
+            retry = refusal.extensions.get("retryAfter") if refusal.extensions else None
+            return _json(
+                {"errors": [refusal.formatted], "extensions": extensions},
+                headers={"Retry-After": str(math.ceil(retry))} if retry is not None else None,
+            )
     context = Context(
         db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app
     )
@@ -239,6 +324,7 @@ async def graphql_post(request: Request) -> Response:
             operation_name=parsed["operation_name"],
             execution_context_class=FastExecutionContext,
             is_awaitable=fast_is_awaitable,
+            hide_suggestions=not settings.graphql_introspection,
         )
         if isawaitable(result):
             result = await result

@@ -10,13 +10,18 @@
 
 `static_errors` does not depend on variables and is cached with the parsed document;
 `query_cost` runs per request because `first` may come from a variable.
+
+Both are linear in the document (SPEC §11): a fragment's figures are computed once per depth
+it is spread at, not once per path (fragments that each spread the next one twice would
+otherwise mean 2^n paths), and the walk stops at the first limit exceeded, so a refused
+document reports a cost of *at least* the figure given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from graphql import (
     FieldNode,
@@ -58,20 +63,41 @@ def _error(message: str, node: Any, code: str, **extra: Any) -> GraphQLError:
     return GraphQLError(message, nodes=node, extensions={"code": code, **extra})
 
 
+class _Stop(Exception):
+    """A limit is exceeded: the walk ends at once (its error is already recorded)."""
+
+
 @dataclass
 class _Walk:
+    """One pass over a document. Costs and alias counts are computed per selection set at a
+    multiplier of 1 (a parent multiplies them by its page size), so a fragment's figures do
+    not depend on where it is spread, only on the depth it is spread at; they are remembered
+    per (fragment, depth, introspection state), which makes the walk linear in the document
+    however often fragments spread each other. The walk stops at the first limit exceeded.
+    """
+
     schema: GraphQLSchema
     fragments: dict[str, FragmentDefinitionNode]
     variables: Mapping[str, Any] | None = None  # None: static checks only
-    cost: int = 0
-    aliases: int = 0
     errors: list[GraphQLError] = field(default_factory=list)
     _reported: set[str] = field(default_factory=set)
+    _memo: dict[tuple[str, int, tuple[int, int] | None], tuple[int, int]] = field(
+        default_factory=dict
+    )
+    _active: set[str] = field(default_factory=set)
+
+    @property
+    def static(self) -> bool:
+        return self.variables is None
 
     def report(self, key: str, error: GraphQLError) -> None:
         if key not in self._reported:
             self._reported.add(key)
             self.errors.append(error)
+
+    def stop(self, error: GraphQLError) -> NoReturn:
+        self.errors.append(error)
+        raise _Stop
 
     def page_size(self, node: FieldNode) -> int:
         """The `first` of a connection field, checking it; MAX_PAGE when unknown."""
@@ -102,89 +128,127 @@ class _Walk:
             return value
         return MAX_PAGE
 
+    def add(self, cost: int, aliases: int) -> tuple[int, int]:
+        """Check running figures. Every multiplier is at least 1, so a part above a limit
+        means the whole is above it: stop there."""
+        if cost > MAX_COST:
+            if not self.static:
+                self.stop(
+                    GraphQLError(
+                        f"The query costs at least {cost}; at most {MAX_COST} is allowed. Ask "
+                        "for smaller pages (`first`) or fewer nested connections.",
+                        extensions={"code": QUERY_TOO_COSTLY, "cost": cost, "maxCost": MAX_COST},
+                    )
+                )
+            cost = MAX_COST + 1  # static pass: page sizes from variables are not known yet
+        if aliases > MAX_ALIASES:
+            if self.static:
+                self.stop(
+                    GraphQLError(
+                        f"The query uses more than {MAX_ALIASES} aliases; at most "
+                        f"{MAX_ALIASES} are allowed.",
+                        extensions={"code": TOO_MANY_ALIASES, "maxAliases": MAX_ALIASES},
+                    )
+                )
+            aliases = MAX_ALIASES + 1
+        return cost, aliases
+
     def selections(
         self,
         selection_set: SelectionSetNode | None,
         parent: Any,
         depth: int,
-        multiplier: int,
         intro: tuple[int, int] | None,
-        seen: frozenset[str],
-    ) -> None:
+    ) -> tuple[int, int]:
+        """(cost at a multiplier of 1, aliases) of a selection set."""
+        cost = aliases = 0
         if selection_set is None:
-            return
+            return cost, aliases
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
-                self.field(node, parent, depth, multiplier, intro, seen)
+                part = self.field(node, parent, depth, intro)
             elif isinstance(node, InlineFragmentNode):
                 typed = (
                     self.schema.get_type(node.type_condition.name.value)
                     if node.type_condition
                     else parent
                 )
-                self.selections(node.selection_set, typed, depth, multiplier, intro, seen)
+                part = self.selections(node.selection_set, typed, depth, intro)
             elif isinstance(node, FragmentSpreadNode):
-                name = node.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:  # unknown or cyclic: validation reports
-                    continue
-                typed = self.schema.get_type(fragment.type_condition.name.value)
-                self.selections(
-                    fragment.selection_set, typed, depth, multiplier, intro, seen | {name}
-                )
+                part = self.spread(node.name.value, depth, intro)
+            else:  # pragma: no cover - the grammar has no other selection
+                continue
+            cost, aliases = self.add(cost + part[0], aliases + part[1])
+        return cost, aliases
+
+    def spread(self, name: str, depth: int, intro: tuple[int, int] | None) -> tuple[int, int]:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._active:  # unknown or cyclic: validation says so
+            return 0, 0
+        # below an introspection field the depth no longer counts, only `intro`
+        key = (name, depth if intro is None else -1, intro)
+        found = self._memo.get(key)
+        if found is None:
+            typed = self.schema.get_type(fragment.type_condition.name.value)
+            self._active.add(name)
+            try:
+                found = self.selections(fragment.selection_set, typed, depth, intro)
+            finally:
+                self._active.discard(name)
+            self._memo[key] = found
+        return found
 
     def field(
         self,
         node: FieldNode,
         parent: Any,
         depth: int,
-        multiplier: int,
         intro: tuple[int, int] | None,
-        seen: frozenset[str],
-    ) -> None:
+    ) -> tuple[int, int]:
         name = node.name.value
-        if node.alias is not None:
-            self.aliases += 1
-        self.cost += multiplier
+        aliases = 0 if node.alias is None else 1
         if name in ("__schema", "__type"):
             intro = (0, 0)
         if intro is not None:
             fields_deep, lists = intro[0] + 1, intro[1] + (name in INTROSPECTION_LISTS)
             if fields_deep > MAX_INTROSPECTION_DEPTH or lists > MAX_INTROSPECTION_LISTS:
-                self.report(
-                    "intro-depth",
-                    _error("The introspection query nests too deep.", node, QUERY_TOO_DEEP),
-                )
-                return
+                self.stop(_error("The introspection query nests too deep.", node, QUERY_TOO_DEEP))
             intro = (fields_deep, lists)
         else:
             depth += 1
             if depth > MAX_DEPTH:
-                self.report(
-                    "depth",
+                self.stop(
                     _error(
                         f"The query nests deeper than {MAX_DEPTH} fields.",
                         node,
                         QUERY_TOO_DEEP,
                         maxDepth=MAX_DEPTH,
-                    ),
+                    )
                 )
-                return
         definition = None
         if parent is not None and (is_object_type(parent) or is_interface_type(parent)):
             definition = parent.fields.get(name)
+        multiplier = 1
         if definition is None:
             if name == "__schema":
                 definition_type: Any = self.schema.get_type("__Schema")
             elif name == "__type":
                 definition_type = self.schema.get_type("__Type")
             else:
-                return  # unknown field: the standard validation names it
+                return 1, aliases  # unknown field: the standard validation names it
         else:
             definition_type = get_named_type(definition.type)
             if "first" in definition.args:
-                multiplier *= self.page_size(node)
-        self.selections(node.selection_set, definition_type, depth, multiplier, intro, seen)
+                multiplier = self.page_size(node)
+        cost, below = self.selections(node.selection_set, definition_type, depth, intro)
+        return self.add(1 + multiplier * cost, aliases + below)
+
+
+@dataclass
+class _Result:
+    cost: int = 0
+    aliases: int = 0
+    errors: list[GraphQLError] = field(default_factory=list)
 
 
 def _walk(
@@ -192,15 +256,21 @@ def _walk(
     document: DocumentNode,
     operations: list[OperationDefinitionNode],
     variables: Mapping[str, Any] | None,
-) -> _Walk:
+) -> _Result:
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     walk = _Walk(schema, fragments, variables)
-    for operation in operations:
-        root = schema.get_root_type(operation.operation)
-        walk.selections(operation.selection_set, root, 0, 1, None, frozenset())
-    return walk
+    result = _Result(errors=walk.errors)
+    try:
+        for operation in operations:
+            root = schema.get_root_type(operation.operation)
+            cost, aliases = walk.selections(operation.selection_set, root, 0, None)
+            result.cost, result.aliases = walk.add(result.cost + cost, result.aliases + aliases)
+    except _Stop:
+        stopped = walk.errors[-1].extensions or {}
+        result.cost = max(result.cost, stopped.get("cost", 0))
+    return result
 
 
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
@@ -209,15 +279,7 @@ def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
 
 def static_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
     """Depth, alias and literal page-size errors of every operation of a document."""
-    walk = _walk(schema, document, _operations(document), None)
-    if walk.aliases > MAX_ALIASES:
-        walk.errors.append(
-            GraphQLError(
-                f"The query uses {walk.aliases} aliases; at most {MAX_ALIASES} are allowed.",
-                extensions={"code": TOO_MANY_ALIASES, "maxAliases": MAX_ALIASES},
-            )
-        )
-    return walk.errors
+    return _walk(schema, document, _operations(document), None).errors
 
 
 def query_cost(
@@ -234,12 +296,4 @@ def query_cost(
     elif len(operations) > 1:
         operations = []  # execution reports the missing operation name
     walk = _walk(schema, document, operations, variables)
-    if walk.cost > MAX_COST:
-        walk.errors.append(
-            GraphQLError(
-                f"The query costs {walk.cost}; at most {MAX_COST} is allowed. Ask for smaller "
-                "pages (`first`) or fewer nested connections.",
-                extensions={"code": QUERY_TOO_COSTLY, "cost": walk.cost, "maxCost": MAX_COST},
-            )
-        )
     return walk.cost, walk.errors

@@ -20,6 +20,7 @@ from tiein.db import Database
 from tiein.installation import SecretKey, SessionCookieMiddleware
 from tiein.jobs import PeriodicJobs
 from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from tiein.ratelimit import bucket_for
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             gateway = getattr(app.state, "stripe_gateway", None)
             if gateway is not None:
                 await gateway.close()
+            if app.state.budget is not None:
+                await app.state.budget.close()
             if owned:
                 await app.state.db.dispose()
 
@@ -111,6 +114,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.secret_key = secret_key
+    # the /graphql cost budget of each token (or address): in Redis when configured
+    app.state.budget = bucket_for(
+        settings.graphql_budget, settings.graphql_restore_rate, settings.redis_url
+    )
     if database is not None:
         app.state.db = database
     return app

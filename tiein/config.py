@@ -32,6 +32,9 @@ class Settings:
     https_only: bool = False
     jobs: bool = False  # run the periodic jobs in-process (`tiein serve --jobs`)
     jobs_interval: float = 30.0  # seconds between two runs of the periodic jobs
+    redis_url: str = ""  # shared rate-limit buckets; in process memory when empty
+    graphql_budget: int = 50_000  # cost points a caller may hold (0: no budget)
+    graphql_restore_rate: int = 2_500  # points given back per second
 
     @property
     def stripe_is_test(self) -> bool:
@@ -58,4 +61,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         https_only=_bool(env.get("TIEIN_HTTPS_ONLY"), False),
         jobs=_bool(env.get("TIEIN_JOBS"), False),
         jobs_interval=float(env.get("TIEIN_JOBS_INTERVAL") or 30),
+        redis_url=env.get("TIEIN_REDIS_URL", "").strip(),
+        graphql_budget=int(env.get("TIEIN_GRAPHQL_BUDGET") or 50_000),
+        graphql_restore_rate=int(env.get("TIEIN_GRAPHQL_RESTORE_RATE") or 2_500),
     )

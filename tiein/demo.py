@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 from catalog.bundles import allocate_bundle, create_bundle_offer
 from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage, BundleOffer, Category, Cinema, Film, Product, Showtime
-from catalog.products import create_product
+from catalog.products import create_product, merchant_sku
 from catalog.showtimes import create_showtime
 from catalog.stock import take_seats, take_stock
 from catalog.tickets import issue_tickets
@@ -351,7 +351,9 @@ async def _product(
         merchant_id=agreement.merchant_id,
         agreement_id=agreement.id,
         film_id=world.films[film].id,
-        sku=f"{code[-4:]}-{Category(category).value[:3].upper()}-{index:03d}",
+        sku=merchant_sku(
+            agreement.merchant_id, f"{Category(category).value[:3].upper()}-{index:03d}"
+        ),
         name=name,
         category=category,
         price_minor=price if agreement.currency != "JPY" else price // 10,

@@ -9,7 +9,7 @@ import graphene
 from catalog import models as cm
 from catalog.bundles import create_bundle_offer
 from catalog.films import create_cinema
-from catalog.products import adjust_stock, create_product, update_product
+from catalog.products import adjust_stock, create_product, merchant_sku, update_product
 from catalog.showtimes import create_showtime
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
@@ -48,7 +48,12 @@ class CreateProductInput(graphene.InputObjectType):
 
     agreement_id = graphene.ID(required=True, description="The agreement it is sold under.")
     film_id = graphene.ID(required=True, description="The film it is licensed from.")
-    sku = graphene.String(required=True, description="A unique SKU (letters, digits, . _ -).")
+    sku = graphene.String(
+        required=True,
+        description="Your product code (letters, digits, . _ -). The product's SKU is your "
+        "merchant prefix, a dash and this code (`0007-MUG`); a code that already starts "
+        "with your prefix is kept as it is.",
+    )
     name = graphene.String(required=True, description="The product name.")
     category = graphene.Field(
         graphene.NonNull(sc.Category), description="A category the agreement allows."
@@ -90,7 +95,8 @@ class CreateProduct(graphene.Mutation):
                 merchant_id=agreement.merchant_id,
                 agreement_id=agreement.id,
                 film_id=film.id,
-                sku=input.sku,
+                # the caller chooses a code inside the merchant's own namespace (SPEC §7)
+                sku=merchant_sku(agreement.merchant_id, input.sku),
                 name=input.name,
                 category=input.category,
                 price_minor=price_minor,

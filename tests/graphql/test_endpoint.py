@@ -4,14 +4,16 @@ on every response, tokens stored hashed."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import uuid
 
 import httpx
 import pytest
 from sqlalchemy import select, text
 
-from graphql_schema.endpoint import DocumentCache, documents
+from graphql_schema.endpoint import MAX_QUERY_BYTES, MAX_TOKENS, DocumentCache, documents
 from licensing.models import ApiToken
 from tests.graphql.conftest import Gql, World
 from tiein.app import create_app
@@ -177,3 +179,72 @@ async def test_operation_name_picks_the_operation_to_run(gql: Gql, db: Database)
     assert body["data"] == {"films": {"nodes": []}} and body["extensions"]["cost"] == 41
     missing = await gql(document)
     assert missing["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_documents_have_a_size_and_a_token_limit(gql: Gql, db: Database) -> None:
+    """SPEC §11: a query text over MAX_QUERY_BYTES is refused with 413 before parsing; one
+    with more than MAX_TOKENS tokens stops parsing there (GRAPHQL_PARSE_FAILED)."""
+    too_long = "{ viewer { kind } }" + " " * MAX_QUERY_BYTES
+    response = await gql.raw(too_long)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    many_tokens = "{ viewer { " + "id " * MAX_TOKENS + "} }"
+    assert len(many_tokens) < MAX_QUERY_BYTES
+    body = await gql(many_tokens)
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert "tokens" in body["errors"][0]["message"]
+
+
+# Each of these makes graphql-core suggest a name ("Did you mean …?"): validation of fields,
+# arguments, types, enum literals and input fields, then coercion of variables (an enum value,
+# an unknown input field).
+SUGGESTING = [
+    ("{ agreement(first: 1) { totalCount } }", None),
+    ('{ films(first: 1, aftr: "x") { totalCount } }', None),
+    ("query($f: FilmFiltr) { films(first: 1, filter: $f) { totalCount } }", None),
+    ("{ films(first: 1, filter: {status: NOW_SHOWNG}) { totalCount } }", None),
+    ("{ films(first: 1, filter: {statu: NOW_SHOWING}) { totalCount } }", None),
+    (
+        "query($f: FilmFilter) { films(first: 1, filter: $f) { totalCount } }",
+        {"f": {"status": "NOW_SHOWNG"}},
+    ),
+    (
+        "query($f: FilmFilter) { films(first: 1, filter: $f) { totalCount } }",
+        {"f": {"statu": "NOW_SHOWING"}},
+    ),
+]
+
+
+async def test_without_introspection_errors_suggest_no_names(
+    settings: Settings, db: Database
+) -> None:
+    """SPEC §11: with introspection off, no error names a field, argument, type, enum value or
+    input field the caller did not write (they would map the schema one guess at a time)."""
+    for introspection in (True, False):
+        app = create_app(
+            Settings(**{**settings.__dict__, "graphql_introspection": introspection}), database=db
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client:
+            for query, variables in SUGGESTING:
+                response = await client.post(
+                    "/graphql", json={"query": query, "variables": variables}
+                )
+                assert response.status_code == 200
+                messages = " ".join(e["message"] for e in response.json()["errors"])
+                assert ("Did you mean" in messages) is introspection, (query, messages)
+
+
+async def test_a_slow_document_does_not_hold_up_other_requests(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """graphql-core's validation is quadratic in repeated fields; a new document is parsed and
+    validated off the event loop, so /healthz answers while it runs."""
+    slow = "{ " + "viewer { kind } " * 400 + f"}} # {uuid.uuid4()}: not in the cache yet"
+    posted = asyncio.ensure_future(client.post("/graphql", json={"query": slow}))
+    await asyncio.sleep(0.05)  # the POST reaches validation (~1 s for this document)
+    health = await client.get("/healthz")
+    assert health.status_code == 200
+    assert not posted.done(), "the document was validated before /healthz could answer"
+    assert (await posted).status_code == 200

@@ -3,6 +3,9 @@ required and 1-100 — each refusal with a clear `extensions.code`, nothing exec
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from graphql import get_introspection_query, parse
 
 from graphql_schema.limits import MAX_COST, query_cost, static_errors
@@ -62,3 +65,79 @@ async def test_page_sizes_must_be_given_and_at_most_100(gql: Gql, db: Database) 
     assert "errors" not in await gql(by_variable, {"n": 100})
     bad_cursor = await gql('{ films(first: 5, after: "bm9wZQ==") { totalCount } }')
     assert codes(bad_cursor) == ["BAD_USER_INPUT"]
+
+
+def _doubling(n: int, on: str, leaf: str, spread: str = "...F{i} ...F{i}") -> str:
+    """Fragments F1..Fn, each spreading the one below it twice: 2^n paths, a ~1.7 KB text at
+    n = 30."""
+    parts = [f"fragment F0 on {on} {{ {leaf} }}"]
+    for i in range(1, n + 1):
+        parts.append(f"fragment F{i} on {on} {{ {spread.format(i=i - 1)} }}")
+    return "\n".join(parts)
+
+
+FAN_OUTS = {
+    "spreads": ("{{ ...F{n} }}", "Query", "viewer { kind }", "...F{i} ...F{i}", "QUERY_TOO_COSTLY"),
+    "inline fragments": (
+        "{{ ...F{n} }}", "Query", "viewer { kind }", "... on Query {{ ...F{i} }} ... {{ ...F{i} }}",
+        "QUERY_TOO_COSTLY",
+    ),
+    "connections": (
+        "{{ films(first: 2) {{ ...F{n} }} }}", "FilmConnection", "nodes { title }",
+        "...F{i} ...F{i}", "QUERY_TOO_COSTLY",
+    ),
+    "aliases": ("{{ ...F{n} }}", "Query", "me: viewer { kind }", "...F{i} ...F{i}",
+                "TOO_MANY_ALIASES"),
+}  # fmt: skip
+
+
+@pytest.mark.timeout(60)  # the old, path-by-path walk never finished at n = 30
+@pytest.mark.parametrize("n", [30, 60])
+@pytest.mark.parametrize("shape", list(FAN_OUTS))
+async def test_exponential_fan_out_is_refused_at_once(
+    gql: Gql, db: Database, shape: str, n: int
+) -> None:
+    """SPEC §11: the analysis is linear in the document and stops at the first limit, so a
+    small document that fans out to 2^n paths is refused in well under a second."""
+    operation, on, leaf, spread, code = FAN_OUTS[shape]
+    query = operation.format(n=n) + "\n" + _doubling(n, on, leaf, spread)
+    assert len(query) < 4_000
+    started = time.perf_counter()
+    body = await gql(query)
+    elapsed = time.perf_counter() - started
+    assert codes(body) == [code] and "data" not in body
+    assert elapsed < 1.0, elapsed
+    if code == "QUERY_TOO_COSTLY":
+        assert MAX_COST < body["extensions"]["cost"] <= 100 * MAX_COST
+
+
+def test_fragment_costs_are_the_sum_over_every_place_they_are_spread() -> None:
+    """Remembering a fragment's figures changes nothing: spread at the root, under a page of
+    50 and twice under a page of 3, it counts once per path, times the pages above it."""
+    query = """
+        fragment T on Film { title status }
+        fragment P on ProductConnection { nodes { name } }
+        { film(slug: "x") { ...T products(first: 4) { ...P } }
+          films(first: 50) { nodes { ...T products(first: 3) { ...P ...P } } } }
+    """
+    cost, errors = query_cost(schema.graphql_schema, parse(query), None, {})
+    film = 1 + 2 + (1 + 4 * (1 + 1))  # film, T, products(first: 4) { nodes { name } }
+    films = 1 + 50 * (1 + 2 + (1 + 3 * (2 + 2)))
+    assert (cost, errors) == (film + films, [])
+    small = "{ ...F10 }\n" + _doubling(10, "Query", "viewer { kind }")
+    assert query_cost(schema.graphql_schema, parse(small), None, {}) == (2 * 2**10, [])
+    assert static_errors(schema.graphql_schema, parse(small)) == []
+
+
+async def test_fragments_past_the_depth_limit_are_refused_wherever_spread(
+    gql: Gql, db: Database
+) -> None:
+    """A fragment that is shallow enough at one place but too deep at another is refused."""
+    query = """
+        fragment Deep on Film { products(first: 1) { nodes { film { products(first: 1) {
+          nodes { film { title } } } } } } }
+        { film(slug: "x") { ...Deep }
+          films(first: 1) { nodes { products(first: 1) { nodes { film { ...Deep } } } } } }
+    """
+    assert codes(await gql(query)) == ["QUERY_TOO_DEEP"]
+    assert "errors" not in await gql(query.split("films(first: 1)")[0] + "}")

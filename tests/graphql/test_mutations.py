@@ -8,13 +8,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from catalog.models import ApprovalStage, Product
+from catalog.products import create_product
 from licensing.models import ApiToken, Merchant, SalesReport
 from orders.models import Order, OrderLine
 from tests.graphql.conftest import NOW, Gql, World, gid
 from tiein.db import Database
+from tiein.errors import DomainError
 
 CREATE_PRODUCT = """mutation($input: CreateProductInput!) { createProduct(input: $input) {
   product { id sku approvalStage stock price { amount currency minorUnits } merchant { slug } }
@@ -409,3 +412,61 @@ async def test_mutations_of_one_operation_run_in_order(gql: Gql, world: World) -
     assert body["second"]["product"] == {"stock": 8}
     assert body["refused"] == {"product": None,
                                "errors": [{"field": "delta", "code": "OUT_OF_STOCK"}]}  # fmt: skip
+
+
+async def test_another_merchants_hidden_sku_cannot_be_detected(gql: Gql, world: World) -> None:
+    """SPEC §7: a merchant's code lives in its own namespace (prefix + dash + code), so asking
+    for another merchant's hidden SKU creates a product like any fresh code would, and only a
+    merchant's own SKUs are ever DUPLICATE."""
+    hidden = world.b.draft_sku  # bolt's draft: acme may not see it
+    assert (await gql.data(f'{{ product(sku: "{hidden}") {{ id }} }}', token=world.a.token)) == {
+        "product": None
+    }
+    taken = payload(
+        await gql(CREATE_PRODUCT, {"input": product_input(world, world.a.agreement_id, sku=hidden)},
+                  token=world.a.token)
+    )  # fmt: skip
+    assert taken["errors"] == []
+    assert taken["product"]["sku"] == f"{world.a.id:04d}-{hidden}"
+    fresh = payload(
+        await gql(CREATE_PRODUCT, {"input": product_input(world, world.a.agreement_id,
+                  sku="NEVER-USED")}, token=world.a.token)
+    )  # fmt: skip
+    assert fresh["errors"] == [] and fresh["product"]["sku"] == f"{world.a.id:04d}-NEVER-USED"
+    # bolt's own namespace, written out by acme, is only a code inside acme's namespace
+    bolt = f"{world.b.id:04d}-MUG"
+    assert payload(await gql(CREATE_PRODUCT, {"input": product_input(world, world.b.agreement_id,
+                   sku="MUG")}, token=world.b.token))["product"]["sku"] == bolt  # fmt: skip
+    squat = payload(
+        await gql(CREATE_PRODUCT, {"input": product_input(world, world.a.agreement_id, sku=bolt)},
+                  token=world.a.token)
+    )  # fmt: skip
+    assert squat["errors"] == [] and squat["product"]["sku"] == f"{world.a.id:04d}-{bolt}"
+    # a merchant's own SKU, with or without its prefix, is DUPLICATE
+    for again in ("NEVER-USED", f"{world.a.id:04d}-NEVER-USED"):
+        twice = payload(
+            await gql(CREATE_PRODUCT, {"input": product_input(world, world.a.agreement_id,
+                      sku=again)}, token=world.a.token)
+        )  # fmt: skip
+        assert [(e["field"], e["code"]) for e in twice["errors"]] == [("sku", "DUPLICATE")]
+
+
+async def test_a_sku_in_another_merchants_namespace_is_refused_to_every_caller(
+    world: World, db: Database
+) -> None:
+    """The service keeps namespaced SKUs (`0007-…`) to their merchant, whoever calls it."""
+    async with db.session() as session:
+        with pytest.raises(DomainError) as refused:
+            await create_product(
+                session, merchant_id=world.a.id, agreement_id=world.a.agreement_id,
+                film_id=world.film_id, sku=f"{world.b.id:04d}-CAP", name="Cap",
+                category="apparel", price_minor=900, currency="USD",
+            )  # fmt: skip
+        assert (refused.value.code, refused.value.field) == ("INVALID", "sku")
+        with pytest.raises(DomainError) as empty:
+            await create_product(
+                session, merchant_id=world.a.id, agreement_id=world.a.agreement_id,
+                film_id=world.film_id, sku=f"{world.a.id:04d}-", name="Cap",
+                category="apparel", price_minor=900, currency="USD",
+            )  # fmt: skip
+        assert empty.value.code == "INVALID"

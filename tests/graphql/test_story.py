@@ -52,12 +52,14 @@ async def test_merchant_story_from_signing_to_statement(gql: Gql, db: Database) 
 
     # merchant: a product, concept then sample, each approved by staff
     product = (await mutate(gql, "createProduct", "CreateProductInput",
-        "product { id approvalStage }",
+        "product { id sku approvalStage }",
         {"agreementId": agreement["id"], "filmId": gid("Film", film_id), "sku": "SF-POSTER",
          "name": "Star Ferry poster", "category": "POSTERS",
          "price": {"amount": "18.00", "currency": "USD"}, "stock": 40},
         token))["product"]  # fmt: skip
     assert product["approvalStage"] == "DRAFT"
+    sku = product["sku"]  # the merchant's prefix, a dash and its code (SPEC §7)
+    assert sku.endswith("-SF-POSTER") and sku[:4].isdigit()
     catalog = '{ products(first: 10, filter: {filmSlug: "star-ferry"}) { nodes { sku } } }'
     assert (await gql.data(catalog))["products"]["nodes"] == []  # not on sale yet
     for expected in ("CONCEPT_APPROVED", "APPROVED"):
@@ -70,13 +72,13 @@ async def test_merchant_story_from_signing_to_statement(gql: Gql, db: Database) 
         assert reviewed["product"]["approvalStage"] == expected
 
     # public: the product is on sale
-    assert (await gql.data(catalog))["products"]["nodes"] == [{"sku": "SF-POSTER"}]
+    assert (await gql.data(catalog))["products"]["nodes"] == [{"sku": sku}]
 
     # merchant: reports its own retail sales; the statement shows the royalty
     period = period_of(NOW)
     await mutate(gql, "submitSalesReport", "SubmitSalesReportInput", "salesReport { version }",
         {"agreementId": agreement["id"], "period": period,
-         "lines": [{"sku": "SF-POSTER", "territory": "CA", "units": 10, "gross": "180.00",
+         "lines": [{"sku": sku, "territory": "CA", "units": 10, "gross": "180.00",
                     "net": "150.00"}]}, token)  # fmt: skip
     statements = await gql.data(
         """query($period: String!) { royaltyStatements(first: 5, period: $period) {
