@@ -3,6 +3,9 @@
 - Depth ≤ 10 fields (introspection subtrees have their own bound: ≤ 3 nested lists of the
   introspection schema, the nesting of GraphiQL's own query, and ≤ 15 fields deep).
 - ≤ 100 aliases per document.
+- ≤ 50 fields of one response name at one place (fragments included): graphql-core's
+  OverlappingFieldsCanBeMerged compares those fields pairwise, so 400 `viewer { kind }` in a
+  5 KB document would cost over a second of validation.
 - Every connection needs `first`, 1 to 100 (BAD_USER_INPUT otherwise).
 - Cost ≤ 50,000: every field costs 1, multiplied by the `first` of each connection above it;
   `films(first: 50) { edges { node { products(first: 20) { nodes { name } } } } }` costs
@@ -19,6 +22,7 @@ document reports a cost of *at least* the figure given.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -45,11 +49,13 @@ from graphql_schema.errors import (
     QUERY_TOO_COSTLY,
     QUERY_TOO_DEEP,
     TOO_MANY_ALIASES,
+    TOO_MANY_REPEATS,
 )
 
 MAX_DEPTH = 10
 MAX_COST = 50_000
 MAX_ALIASES = 100
+MAX_FIELD_REPEATS = 50
 MAX_PAGE = 100
 MAX_INTROSPECTION_DEPTH = 15
 MAX_INTROSPECTION_LISTS = 3
@@ -278,8 +284,67 @@ def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
 
 
 def static_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
-    """Depth, alias and literal page-size errors of every operation of a document."""
-    return _walk(schema, document, _operations(document), None).errors
+    """Depth, alias, literal page-size and repeated-field errors of every operation of a
+    document; checked before graphql-core's own validation, whose cost they bound."""
+    return _walk(schema, document, _operations(document), None).errors or _repeat_errors(document)
+
+
+def _repeat_errors(document: DocumentNode) -> list[GraphQLError]:
+    """At most MAX_FIELD_REPEATS fields of one response name at any one place. Linear: each
+    selection set is counted once, each fragment's counts once (a counter never holds more
+    names than there are aliases (≤ MAX_ALIASES, checked first) and schema fields, and the
+    walk stops at the first excess)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    memo: dict[str, Counter[str]] = {}
+
+    def fragment_counts(name: str) -> Counter[str]:
+        if name not in memo:
+            memo[name] = Counter()  # a cycle or unknown fragment: validation reports it
+            if name in fragments:
+                memo[name] = place_counts(fragments[name].selection_set)
+        return memo[name]
+
+    def place_counts(selection_set: SelectionSetNode) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        spreads: set[str] = set()  # a fragment spread twice at one place is merged once
+        pending = [selection_set]
+        while pending:
+            for selection in pending.pop().selections:
+                if isinstance(selection, FieldNode):
+                    counts[(selection.alias or selection.name).value] += 1
+                    if selection.selection_set is not None:
+                        place_counts(selection.selection_set)
+                elif isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    spreads.add(selection.name.value)
+        for name in spreads:
+            counts.update(fragment_counts(name))
+        for response_name, count in counts.items():
+            if count > MAX_FIELD_REPEATS:
+                raise _Repeated(response_name, selection_set)
+        return counts
+
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                place_counts(definition.selection_set)
+            elif isinstance(definition, FragmentDefinitionNode):
+                fragment_counts(definition.name.value)
+    except _Repeated as exc:
+        message = (
+            f"'{exc.response_name}' is asked for more than {MAX_FIELD_REPEATS} times at one "
+            "place (fragments included)."
+        )
+        return [_error(message, exc.node, TOO_MANY_REPEATS, limit=MAX_FIELD_REPEATS)]
+    return []
+
+
+class _Repeated(Exception):
+    def __init__(self, response_name: str, node: SelectionSetNode) -> None:
+        self.response_name, self.node = response_name, node
 
 
 def query_cost(

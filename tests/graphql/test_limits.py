@@ -8,7 +8,7 @@ import time
 import pytest
 from graphql import get_introspection_query, parse
 
-from graphql_schema.limits import MAX_COST, query_cost, static_errors
+from graphql_schema.limits import MAX_COST, MAX_FIELD_REPEATS, query_cost, static_errors
 from graphql_schema.schema import schema
 from tests.graphql.conftest import Gql
 from tiein.db import Database
@@ -141,3 +141,35 @@ async def test_fragments_past_the_depth_limit_are_refused_wherever_spread(
     """
     assert codes(await gql(query)) == ["QUERY_TOO_DEEP"]
     assert "errors" not in await gql(query.split("films(first: 1)")[0] + "}")
+
+
+def _repeated(count: int, how: str) -> str:
+    if how == "fields":
+        return "{ " + " viewer { kind }" * count + " }"
+    if how == "inline fragments":
+        return "{ " + " ... on Query { viewer { kind } }" * count + " }"
+    fragments = " ".join(f"fragment R{i} on Query {{ viewer {{ kind }} }}" for i in range(count))
+    return "{ " + " ".join(f"...R{i}" for i in range(count)) + " } " + fragments
+
+
+@pytest.mark.parametrize("how", ["fields", "inline fragments", "named fragments"])
+async def test_one_field_repeated_at_one_place_is_bounded(gql: Gql, db: Database, how: str) -> None:
+    """SPEC §11: graphql-core compares the fields of one response name pairwise, so 2,000
+    `viewer { kind }` in one small document would cost seconds of validation; past
+    MAX_FIELD_REPEATS at one place (however they get there) the document is refused at once."""
+    allowed = await gql(_repeated(MAX_FIELD_REPEATS, how))
+    assert "errors" not in allowed and allowed["data"]["viewer"]["kind"]
+    started = time.perf_counter()
+    refused = await gql(_repeated(2_000 if how != "named fragments" else 1_000, how))
+    elapsed = time.perf_counter() - started
+    assert codes(refused) == ["TOO_MANY_REPEATS"] and "data" not in refused
+    assert "'viewer'" in refused["errors"][0]["message"]
+    assert elapsed < 1.0, elapsed
+    assert codes(await gql(_repeated(MAX_FIELD_REPEATS + 1, how))) == ["TOO_MANY_REPEATS"]
+
+
+async def test_a_fragment_spread_twice_at_one_place_counts_once(gql: Gql, db: Database) -> None:
+    spreads, fields = " ...Many" * 10, " viewer { kind }" * 40
+    query = f"{{ {spreads} }} fragment Many on Query {{ {fields} }}"
+    body = await gql(query)
+    assert "errors" not in body and body["data"]["viewer"]["kind"]
