@@ -25,7 +25,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
     if exc.status_code == 404:
         return render(request, "errors/404.html", 404, detail=None)
-    if exc.status_code in (403, 400, 405, 409, 429):
+    if exc.status_code in (403, 400, 405, 409, 413, 429):
         return PlainTextResponse(exc.detail, status_code=exc.status_code)
     return render(request, "errors/500.html", exc.status_code, request_id=_request_id(request))
 

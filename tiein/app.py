@@ -18,7 +18,11 @@ from starlette.routing import Route
 
 from tiein.config import Settings, load_settings
 from tiein.db import Database
-from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from tiein.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(
             SecurityHeadersMiddleware,
             script_hosts=script_hosts,
@@ -99,6 +104,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         exception_handlers=exception_handlers,
     )
+    # Starlette's trailing-slash redirect answers with an absolute URL built from the Host
+    # header; redirects of ours are relative paths, so a stray slash is a plain 404.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     if database is not None:
         app.state.db = database

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEV_SECRET_KEY = "tiein-dev-secret-change-me"  # noqa: S105 (local default only)
 
 
@@ -29,6 +31,9 @@ class Settings:
     graphql_introspection: bool = True
     allowed_hosts: tuple[str, ...] = field(default=("*",))
     https_only: bool = False
+    # Absolute links that leave the site (e-mails) start with this, never with the Host header.
+    public_url: str = DEFAULT_PUBLIC_URL
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def stripe_is_test(self) -> bool:
@@ -53,4 +58,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_introspection=_bool(env.get("TIEIN_GRAPHQL_INTROSPECTION"), True),
         allowed_hosts=hosts or ("*",),
         https_only=_bool(env.get("TIEIN_HTTPS_ONLY"), False),
+        public_url=(env.get("TIEIN_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+        max_body_bytes=int(env.get("TIEIN_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
     )
+
+
+def public_url(settings: Settings, path: str) -> str:
+    """An absolute URL of this site for links that leave it (e-mails): TIEIN_PUBLIC_URL and
+    `path`, never the Host header of a request."""
+    return settings.public_url.rstrip("/") + "/" + path.lstrip("/")
