@@ -20,7 +20,7 @@ from storefront.web import path_for, path_param, query_param, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
 from tiein.money import format_money
-from tiein.parsing import clean_text, parse_int
+from tiein.parsing import InvalidInput, clean_text, parse_int
 
 RECENT = 50
 
@@ -105,6 +105,8 @@ async def refund(request: Request) -> Response:
                 reason=reason,
             )
             message = f"Refunded {format_money(made.amount_minor, order.currency)}."
+    except InvalidInput:
+        raise  # a malformed field is a 400, not a notice
     except DomainError as error:
         flash(request, error_message(error), "error")
     else:
