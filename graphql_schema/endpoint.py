@@ -43,6 +43,7 @@ from graphql_schema.context import Context
 from graphql_schema.errors import ApiError
 from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
+from graphql_schema.scalars import check_text_inputs
 from graphql_schema.schema import schema
 from licensing.accounts import Viewer
 from tiein.db import now_utc
@@ -316,6 +317,7 @@ async def graphql_post(request: Request) -> Response:
     )
     before = asyncio.all_tasks()
     try:
+        check_text_inputs(parsed["query"], prepared.document, parsed["variables"])
         result = execute(
             schema.graphql_schema,
             prepared.document,

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from graphql_relay import from_global_id
 from sqlalchemy import false, select
 
 from catalog import models as cm
@@ -25,6 +24,7 @@ from graphql_schema.relay import (
     decode_pk,
     page_window,
     paginate,
+    split_id,
 )
 from graphql_schema.types import StatementView
 from licensing import models as lm
@@ -32,6 +32,7 @@ from licensing.reports import film_commerce_report, royalty_report
 from licensing.statements import compute_statement, statements_for_period
 from orders import models as om
 from tiein.errors import DomainError
+from tiein.parsing import InvalidInput, parse_id
 from tiein.periods import check_period
 
 
@@ -137,14 +138,15 @@ async def resolve_node(info: Any, value: str) -> Any:
 async def _statement_node(info: Any, value: str) -> Any:
     """A RoyaltyStatement's id is `<agreement id>.<period>`: live figures until the period
     closes, frozen ones after; visible when its agreement is."""
+    found = split_id(value)
+    if found is None or found[0] != "RoyaltyStatement":
+        return None
+    agreement_text, _, period = found[1].partition(".")
     try:
-        kind, raw = from_global_id(value)
-    except (ValueError, TypeError, UnicodeDecodeError):
+        agreement_id = parse_id(agreement_text, field="id")
+    except InvalidInput:
         return None
-    agreement_text, _, period = raw.partition(".")
-    if kind != "RoyaltyStatement" or not agreement_text.isdigit() or len(agreement_text) > 18:
-        return None
-    agreement = await info.context.loaders.get(lm.Agreement, int(agreement_text))
+    agreement = await info.context.loaders.get(lm.Agreement, agreement_id)
     if agreement is None:
         return None
     try:

@@ -19,8 +19,10 @@ from graphql_relay import from_global_id, to_global_id
 from sqlalchemy import Select, func, select
 
 from graphql_schema.errors import bad_user_input
+from tiein.parsing import InvalidInput, has_unsafe_characters, parse_id, parse_int
 
 MAX_PAGE = 100
+MAX_OFFSET = 999_999_999
 _CURSOR_PREFIX = "offset:"
 
 # model class -> graphene type, filled in by graphql_schema.types
@@ -49,20 +51,34 @@ def global_id(type_name: str, pk: int | str) -> str:
     return to_global_id(type_name, str(pk))
 
 
-def decode_id(value: str | None, type_name: str | None = None) -> tuple[str, int] | None:
-    """(type name, primary key) of a global ID, or None when it is malformed or of another
-    type than `type_name`; callers answer "not found" in both cases."""
+def split_id(value: object) -> tuple[str, str] | None:
+    """(type name, raw key) of a global ID — base64 of "Type:key" — or None when it is not
+    one: too long, not base64, or with a type name or key that is not clean text."""
     if not isinstance(value, str) or len(value) > 200:
         return None
     try:
         kind, raw = from_global_id(value)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         return None
-    if not kind or (type_name is not None and kind != type_name):
+    if not kind or has_unsafe_characters(kind) or has_unsafe_characters(raw):
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    return kind, raw
+
+
+def decode_id(value: str | None, type_name: str | None = None) -> tuple[str, int] | None:
+    """(type name, primary key) of a global ID, or None when it is malformed (the key must
+    be a database id: ASCII digits, 1 to 2**31 - 1) or of another type than `type_name`;
+    callers answer "not found" in both cases."""
+    found = split_id(value)
+    if found is None:
         return None
-    return kind, int(raw)
+    kind, raw = found
+    if type_name is not None and kind != type_name:
+        return None
+    try:
+        return kind, parse_id(raw, field="id")
+    except InvalidInput:
+        return None
 
 
 def decode_pk(value: str | None, type_name: str) -> int | None:
@@ -82,13 +98,15 @@ def page_window(first: int | None, after: str | None) -> tuple[int, int]:
     if after is None:
         return 0, first
     try:
-        text = base64.urlsafe_b64decode(after.encode()).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        text = ""
-    number = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 9:
-        raise bad_user_input("`after` is not a cursor of this connection.", argument="after")
-    return int(number) + 1, first
+        text = base64.urlsafe_b64decode(after[:64].encode()).decode() if len(after) <= 64 else ""
+        if not text.startswith(_CURSOR_PREFIX):
+            raise InvalidInput("not a cursor", "after")
+        offset = parse_int(text.removeprefix(_CURSOR_PREFIX), field="after", min=0, max=MAX_OFFSET)
+    except (ValueError, binascii.Error, UnicodeError, InvalidInput):
+        raise bad_user_input(
+            "`after` is not a cursor of this connection.", argument="after"
+        ) from None
+    return offset + 1, first
 
 
 @dataclass(frozen=True)

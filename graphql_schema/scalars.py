@@ -1,21 +1,26 @@
-"""Money and the enums of the API. Money is an object of strings and integers, never a Float."""
+"""Money and the enums of the API (money is an object of strings and integers, never a Float),
+and the one rule on every String and ID the API takes: no control characters."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import graphene
+from graphql import DocumentNode, StringValueNode, Visitor, visit
 
 from catalog.models import ApprovalStage as ApprovalStageEnum
 from catalog.models import Category as CategoryEnum
+from graphql_schema.errors import bad_user_input
 from licensing.models import AgreementStatus as AgreementStatusEnum
 from licensing.models import Channel as ChannelEnum
 from licensing.models import ReviewAction as ReviewActionEnum
 from orders.models import LineKind as LineKindEnum
 from orders.models import OrderStatus as OrderStatusEnum
 from tiein.money import format_amount
+from tiein.parsing import find_unsafe_text, has_unsafe_characters
 
 
 @functools.lru_cache(maxsize=8192)
@@ -121,3 +126,33 @@ class ViewerKind(graphene.Enum):
     PUBLIC = "public"
     MERCHANT = "merchant"
     STAFF = "staff"
+
+
+class _UnsafeLiterals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if has_unsafe_characters(node.value):
+            self.found = True
+            return Visitor.BREAK
+        return None
+
+
+def check_text_inputs(source: str, document: DocumentNode, variables: dict[str, Any]) -> None:
+    """Refuse, before execution, an operation whose string inputs — literals in the document
+    or the values of its variables — hold characters `tiein.parsing.clean_text` refuses (NUL
+    and the other control characters): BAD_USER_INPUT, with the variable's path if one holds
+    it. graphql-core takes a raw NUL inside a string literal, and "\\u0000" escapes, so the
+    document is walked when its text has either."""
+    if has_unsafe_characters(source) or "\\u" in source:
+        visitor = _UnsafeLiterals()
+        visit(document, visitor)
+        if visitor.found:
+            raise bad_user_input("A string argument holds control characters (such as NUL).")
+    where = find_unsafe_text(variables)
+    if where is not None:
+        raise bad_user_input(
+            "A variable holds control characters (such as NUL).", variable=where.split(".")[0]
+        )

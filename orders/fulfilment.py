@@ -10,7 +10,6 @@ either all of it or none of it, and a second delivery of the same news finds the
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from orders.models import (
     ReservationStatus,
 )
 from tiein.errors import DomainError
+from tiein.parsing import InvalidInput, parse_id
 
 log = logging.getLogger("tiein.orders")
 
@@ -90,10 +90,11 @@ async def lock_order_of_intent(
     order = await lock_order(session, intent_id=intent_id) if intent_id else None
     if order is not None or not intent_id:
         return order
-    order_id = str(metadata.get("order_id") or "")
-    if not re.fullmatch(r"[0-9]{1,18}", order_id):
+    try:
+        order_id = parse_id(metadata.get("order_id"), field="metadata.order_id")
+    except InvalidInput:
         return None
-    order = await lock_order(session, order_id=int(order_id))
+    order = await lock_order(session, order_id=order_id)
     if order is None or order.number != metadata.get("order_number"):
         return None
     if not await record_intent(session, order, intent_id, "requires_payment_method", now=now):

@@ -1,6 +1,10 @@
 """`POST /webhooks/stripe`: Stripe's signed news about payments and refunds.
 
-The signature is checked on the raw body (a bad or stale one is 400 and nothing changes).
+The signature is checked on the raw body (a bad one, or one timestamped more than five
+minutes away from now — in the past or in the future — is 400 and nothing changes). A
+signed event whose fields are not of their kind (an `id` that is not `evt_…`, a success
+without an integer `amount` and a currency code, …) is malformed: 400, nothing recorded,
+nothing applied (`parse_event`).
 The event id is recorded in `stripe_events` in the same transaction as its effect, and the
 id is unique, so a duplicate delivery — even five at once — is answered 200 and does nothing.
 Effects are idempotent on their own too (the order row is locked and its status checked), so
@@ -10,7 +14,11 @@ order never move a paid order backwards.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import stripe
@@ -32,32 +40,112 @@ from orders.models import OrderStatus, StripeEvent
 from orders.refunds import apply_stripe_refunds
 from tiein.db import Database, now_utc
 from tiein.errors import DomainError
+from tiein.parsing import InvalidInput, clean_text, parse_int
 
 log = logging.getLogger("tiein.webhooks")
 
 MAX_BODY = 512 * 1024
+TOLERANCE_SECONDS = 300  # how far a signature's timestamp may be from now, either way
+_EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,116}", re.ASCII)  # event_id is String(120)
+_STRIPE_ID = re.compile(r"[a-z]{1,8}_[A-Za-z0-9_]{1,120}", re.ASCII)
+_CURRENCY = re.compile(r"[A-Za-z]{3}", re.ASCII)
 
 
 class _Duplicate(Exception):
     pass
 
 
-async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
-    """Apply one verified event inside the caller's transaction; returns what was done."""
+@dataclass(frozen=True)
+class Event:
+    """A verified event whose fields were checked by `parse_event`: `obj` is its
+    `data.object`, and the fields the handlers read are of their kind."""
+
+    id: str
+    type: str
+    obj: dict[str, Any]
+
+
+def _stripe_id(value: object, field: str, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    text = clean_text(value, field=field, max_len=130)
+    if not _STRIPE_ID.fullmatch(text):
+        raise InvalidInput("Not a Stripe id.", field)
+    return text
+
+
+def _amount(value: object, field: str) -> int:
+    """An amount in minor units: a JSON integer (never a bool, a float or a string)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput("An amount is an integer of minor units.", field)
+    return parse_int(value, field=field, min=0, max=10**15)
+
+
+def parse_event(data: object) -> Event:
+    """The event of a verified payload, with the fields its handler reads checked: the id is
+    `evt_…`, the type is text, `data.object` is an object; payment-intent events carry the
+    intent's id, and a success its `amount` (an integer) and `currency` (a code); a refund
+    carries the intent's id and integer amounts. Anything else is InvalidInput (a 400)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("Not an event.", "event")
+    event_id = clean_text(data.get("id"), field="id", max_len=120)
+    if not _EVENT_ID.fullmatch(event_id):
+        raise InvalidInput("An event id looks like evt_….", "id")
+    kind = clean_text(data.get("type"), field="type", max_len=80, required=True)
+    obj = (data.get("data") if isinstance(data.get("data"), dict) else {}).get("object")
+    if not isinstance(obj, dict):
+        raise InvalidInput("The event has no object.", "data.object")
+    if kind.startswith("payment_intent."):
+        _stripe_id(obj.get("id"), "data.object.id")
+        if not isinstance(obj.get("metadata") or {}, dict):
+            raise InvalidInput("Metadata is an object.", "data.object.metadata")
+    if kind == "payment_intent.succeeded":
+        _amount(obj.get("amount"), "data.object.amount")
+        currency = obj.get("currency")
+        if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
+            raise InvalidInput("A currency is a three-letter code.", "data.object.currency")
+    if kind == "payment_intent.payment_failed":
+        error = obj.get("last_payment_error")
+        if error is not None and not isinstance(error, dict):
+            raise InvalidInput("Not a payment error.", "data.object.last_payment_error")
+        clean_text((error or {}).get("message"), field="last_payment_error", max_len=5000)
+    if kind == "charge.refunded":
+        _stripe_id(obj.get("id"), "data.object.id", required=False)
+        _stripe_id(obj.get("payment_intent"), "data.object.payment_intent", required=False)
+        if obj.get("amount_refunded") is not None:
+            _amount(obj.get("amount_refunded"), "data.object.amount_refunded")
+        refunds = obj.get("refunds")
+        if refunds is not None and not isinstance(refunds, dict):
+            raise InvalidInput("Not a list of refunds.", "data.object.refunds")
+        listed = (refunds or {}).get("data")
+        if listed is not None and not isinstance(listed, list):
+            raise InvalidInput("Not a list of refunds.", "data.object.refunds.data")
+        for n, refund in enumerate(listed or []):
+            field = f"data.object.refunds.data.{n}"
+            if not isinstance(refund, dict):
+                raise InvalidInput("Not a refund.", field)
+            _stripe_id(refund.get("id"), f"{field}.id", required=False)
+            _amount(refund.get("amount") or 0, f"{field}.amount")
+            clean_text(refund.get("status"), field=f"{field}.status", max_len=40)
+            metadata = refund.get("metadata")
+            if metadata is not None and not isinstance(metadata, dict):
+                raise InvalidInput("Not metadata.", f"{field}.metadata")
+            clean_text((metadata or {}).get("tiein_refund"), field=f"{field}.metadata", max_len=120)
+    return Event(event_id, kind, obj)
+
+
+async def handle_event(session: AsyncSession, event: Event) -> str:
+    """Apply one verified, parsed event inside the caller's transaction; returns what was
+    done."""
     now = now_utc()
-    kind = event.get("type", "")
-    obj = (event.get("data") or {}).get("object") or {}
+    kind, obj = event.type, event.obj
     if kind == "payment_intent.succeeded":
         # By its id, or by the order id in its metadata when checkout did not record it.
-        order = await lock_order_of_intent(
-            session, str(obj.get("id") or ""), obj.get("metadata") or {}, now=now
-        )
+        order = await lock_order_of_intent(session, obj["id"], obj.get("metadata") or {}, now=now)
         if order is None:
             return "unknown payment intent"
-        amount, currency = obj.get("amount"), str(obj.get("currency") or "").upper()
-        if (amount is not None and amount != order.total_minor) or (
-            currency and currency != order.currency
-        ):
+        amount, currency = obj["amount"], obj["currency"].upper()
+        if amount != order.total_minor or currency != order.currency:
             log.error("order %s: paid %s %s, not its total", order.number, amount, currency)
             return "amount differs from the order: not fulfilled"
         done = await fulfil_order(session, order.id, now=now)
@@ -65,10 +153,10 @@ async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
     if kind == "payment_intent.payment_failed":
         error = obj.get("last_payment_error") or {}
         message = error.get("message") or "The payment failed."
-        await record_payment_failure(session, obj.get("id", ""), message, now=now)
+        await record_payment_failure(session, obj["id"], message, now=now)
         return "failure recorded"
     if kind == "payment_intent.canceled":
-        order = await lock_order(session, intent_id=obj.get("id", ""))
+        order = await lock_order(session, intent_id=obj["id"])
         if order is None:
             return "unknown payment intent"
         # `tiein orders expire` cancels the intents of orders whose time ran out.
@@ -93,32 +181,59 @@ async def handle_event(session: AsyncSession, event: dict[str, Any]) -> str:
     return "ignored"
 
 
+def signed_in_the_future(header: str | None, now: float) -> bool:
+    """True when the `t=` of a Stripe-Signature header is more than TOLERANCE_SECONDS ahead
+    of `now` (Stripe's own check only looks at the past). A header without a readable `t=`
+    is left to the signature check, which refuses it."""
+    for item in (header or "").split(","):
+        name, _, value = item.partition("=")
+        if name.strip() == "t":
+            try:
+                stamp = parse_int(value, field="t", min=0, max=10**12)
+            except InvalidInput:
+                return False
+            return stamp > now + TOLERANCE_SECONDS
+    return False
+
+
+def _refused(error: str, status: int = 400, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, **extra}, status_code=status)
+
+
 async def stripe_webhook(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     body = await request.body()
     if len(body) > MAX_BODY:
-        return JSONResponse({"error": "payload too large"}, status_code=413)
+        return _refused("payload too large", 413)
     signature = request.headers.get("stripe-signature")
     if not settings.stripe_webhook_secret:
-        return JSONResponse({"error": "webhooks are not configured"}, status_code=503)
+        return _refused("webhooks are not configured", 503)
+    if signed_in_the_future(signature, time.time()):
+        return _refused("invalid signature")
     try:
-        event = stripe.Webhook.construct_event(
-            body, signature, settings.stripe_webhook_secret, tolerance=300
-        ).to_dict()
-    except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError):
-        return JSONResponse({"error": "invalid signature"}, status_code=400)
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        return JSONResponse({"error": "not an event"}, status_code=400)
+        stripe.WebhookSignature.verify_header(
+            body, signature, settings.stripe_webhook_secret, tolerance=TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, ValueError, TypeError, UnicodeDecodeError):
+        return _refused("invalid signature")
+    try:
+        # our own reading of the verified body (the SDK's event builder assumes an object)
+        event = parse_event(json.loads(body))
+    except InvalidInput as exc:
+        log.warning("malformed stripe event refused: %s (%s)", exc.message, exc.field)
+        return _refused("malformed event", field=exc.field, message=exc.message)
+    except ValueError:
+        return _refused("malformed event", message="The body is not JSON.")
 
     db: Database = request.app.state.db
     try:
         async with db.session() as session:
             seen = await session.scalar(
-                select(StripeEvent.id).where(StripeEvent.event_id == event["id"])
+                select(StripeEvent.id).where(StripeEvent.event_id == event.id)
             )
             if seen is not None:
                 raise _Duplicate
-            session.add(StripeEvent(event_id=event["id"][:120], type=event["type"][:80]))
+            session.add(StripeEvent(event_id=event.id, type=event.type))
             try:
                 await session.flush()
             except IntegrityError:
@@ -129,9 +244,9 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"received": True, "duplicate": True})
     except DomainError as exc:
         # Nothing was recorded: Stripe retries, and `tiein payments reconcile` will too.
-        log.error("stripe event %s %s refused: %s", event["id"], event["type"], exc)
+        log.error("stripe event %s %s refused: %s", event.id, event.type, exc)
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=500)
-    log.info("stripe event %s %s: %s", event["id"], event["type"], outcome)
+    log.info("stripe event %s %s: %s", event.id, event.type, outcome)
     return JSONResponse({"received": True, "outcome": outcome})
 
 

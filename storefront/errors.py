@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from storefront.web import render
+from tiein.parsing import InvalidInput
 
 log = logging.getLogger("tiein.errors")
 _MACHINE_PATHS = ("/graphql", "/webhooks/", "/healthz")
@@ -24,9 +25,20 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
     if exc.status_code == 404:
         return render(request, "errors/404.html", 404, detail=None)
-    if exc.status_code in (403, 400, 405, 409, 429):
+    if exc.status_code in (403, 400, 405, 409, 413, 429):
         return PlainTextResponse(exc.detail, status_code=exc.status_code)
     return render(request, "errors/500.html", exc.status_code, request_id=_request_id(request))
+
+
+async def invalid_input(request: Request, exc: Exception) -> Response:
+    """A value of the request is not of its field's kind (tiein.parsing): a 400 that names
+    the field, never a 500."""
+    assert isinstance(exc, InvalidInput)
+    if not _wants_html(request):
+        return JSONResponse(
+            {"error": exc.code, "field": exc.field, "message": exc.message}, status_code=400
+        )
+    return PlainTextResponse(f"{exc.field}: {exc.message}", status_code=400)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -40,4 +52,4 @@ def _request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
-exception_handlers = {HTTPException: http_error, 500: server_error}
+exception_handlers = {HTTPException: http_error, InvalidInput: invalid_input, 500: server_error}

@@ -9,16 +9,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jinja2 import pass_context
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from orders.cart import Cart
 from tiein.money import format_money
+from tiein.parsing import clean_text
 
 HERE = Path(__file__).resolve().parent
 CSRF_FIELD = "csrf_token"
+# No form of ours has a longer field (a view may allow less); longer text is refused whole.
+MAX_FORM_FIELD = 4000
+MAX_FORM_FIELDS = 200
+MAX_PARAM = 200
 
 
 def csrf_token(request: Request) -> str:
@@ -31,13 +38,44 @@ def csrf_token(request: Request) -> str:
 
 
 async def read_form(request: Request) -> FormData:
-    """The POSTed form, after checking its CSRF token: a missing or wrong token is a 403."""
-    form = await request.form()
+    """The POSTed form, after checking its CSRF token: a missing or wrong token is a 403.
+
+    Every field is text (no file uploads) of at most MAX_FORM_FIELD characters without
+    control characters (`tiein.parsing.clean_text`), else the request is refused with
+    InvalidInput (a 400); views parse typed values from it with the same helpers."""
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    for name, value in form.multi_items():
+        clean_text(name, field="form", max_len=100)
+        clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+    if not isinstance(sent, str) or not isinstance(expected, str) or not expected:
+        raise HTTPException(403, "The form expired or did not come from this site. Try again.")
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
         raise HTTPException(403, "The form expired or did not come from this site. Try again.")
     return form
+
+
+def path_param(request: Request, name: str, max_len: int = MAX_PARAM) -> str:
+    """A path parameter as clean text (`clean_text`; InvalidInput, a 400, otherwise)."""
+    return clean_text(request.path_params.get(name), field=name, max_len=max_len)
+
+
+def query_param(request: Request, name: str, max_len: int = MAX_PARAM) -> str:
+    """A query parameter as clean text, "" when absent (InvalidInput, a 400, otherwise)."""
+    return clean_text(request.query_params.get(name), field=name, max_len=max_len)
+
+
+def path_for(request: Request, name: str, /, **path_params: Any) -> str:
+    """The path of a named route, for links and redirects: never an absolute URL, which
+    would carry whatever Host header the request named."""
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return root + str(request.app.url_path_for(name, **path_params))
+
+
+@pass_context
+def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
+    return path_for(context["request"], name, **path_params)
 
 
 def _context(request: Request) -> dict[str, Any]:
@@ -46,12 +84,14 @@ def _context(request: Request) -> dict[str, Any]:
         "csrf_token": lambda: csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "staff_user": request.session.get("staff_user"),
-        "cart_count": sum(int(i.get("qty", 0)) for i in request.session.get("cart", [])),
+        "cart_count": Cart.from_session(request.session.get("cart")).count,
         "stripe_is_test": settings.stripe_is_test,
     }
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_context])
+# Links in pages are paths: an absolute URL would carry whatever Host the request named.
+templates.env.globals["url_for"] = _url_for
 
 
 def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str:

@@ -19,7 +19,11 @@ from tiein.config import Settings, load_settings
 from tiein.db import Database
 from tiein.installation import SecretKey, SessionCookieMiddleware
 from tiein.jobs import PeriodicJobs
-from tiein.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
+from tiein.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from tiein.ratelimit import bucket_for
 
 
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(
             SecurityHeadersMiddleware,
             script_hosts=script_hosts,
@@ -112,6 +117,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         lifespan=lifespan,
         exception_handlers=exception_handlers,
     )
+    # Starlette's trailing-slash redirect answers with an absolute URL built from the Host
+    # header; redirects of ours are relative paths, so a stray slash is a plain 404.
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.secret_key = secret_key
     # the /graphql cost budget of each token (or address): in Redis when configured

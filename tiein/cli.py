@@ -59,6 +59,9 @@ def _serve(args: argparse.Namespace) -> int:
     if jobs is None:
         jobs = is_sqlite(settings.database_url) or use_stand_in
     os.environ["TIEIN_JOBS"] = "1" if jobs else "0"
+    # Links that leave the site (e-mails) point where this server listens, unless configured.
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    os.environ.setdefault("TIEIN_PUBLIC_URL", f"http://{host}:{args.port}")
     if args.jobs_interval is not None:
         if args.jobs_interval <= 0:
             raise CommandError("--jobs-interval must be a positive number of seconds")

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -35,6 +37,9 @@ class Settings:
     redis_url: str = ""  # shared rate-limit buckets; in process memory when empty
     graphql_budget: int = 50_000  # cost points a caller may hold (0: no budget)
     graphql_restore_rate: int = 2_500  # points given back per second
+    # Absolute links that leave the site (e-mails) start with this, never with the Host header.
+    public_url: str = DEFAULT_PUBLIC_URL
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @property
     def stripe_is_test(self) -> bool:
@@ -64,4 +69,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redis_url=env.get("TIEIN_REDIS_URL", "").strip(),
         graphql_budget=int(env.get("TIEIN_GRAPHQL_BUDGET") or 50_000),
         graphql_restore_rate=int(env.get("TIEIN_GRAPHQL_RESTORE_RATE") or 2_500),
+        public_url=(env.get("TIEIN_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+        max_body_bytes=int(env.get("TIEIN_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
     )
+
+
+def public_url(settings: Settings, path: str) -> str:
+    """An absolute URL of this site for links that leave it (e-mails): TIEIN_PUBLIC_URL and
+    `path`, never the Host header of a request."""
+    return settings.public_url.rstrip("/") + "/" + path.lstrip("/")

@@ -4,6 +4,11 @@ SQLite (the embedded default) runs in WAL mode with foreign keys on; write trans
 begin with BEGIN IMMEDIATE so that two writers never deadlock on a lock upgrade, and a busy
 database is waited on (busy timeout) rather than failed. Read-only work uses
 `Database.read_session()`, which begins a deferred transaction and never blocks writers.
+
+Every flush checks what it writes against the columns (`check_column_values`): text fits
+its column's length and holds no control characters, 32-bit integers fit 32 bits. SQLite
+would store what PostgreSQL refuses, so without the check the same input would be kept on
+one database and be a 500 on the other; with it, both refuse it with InvalidInput.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Integer, MetaData, String, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,8 +29,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
+
+from tiein.parsing import InvalidInput, has_unsafe_characters
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -107,15 +114,50 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, **kwargs)
 
 
+INT32 = (-(2**31), 2**31 - 1)
+
+
+class CheckedSession(Session):
+    """The session of every Database: its flushes run `check_column_values`."""
+
+
+@event.listens_for(CheckedSession, "before_flush")
+def check_column_values(session: Session, _context: Any, _instances: Any) -> None:
+    """Refuse (InvalidInput, naming the attribute) a new or changed row whose text is longer
+    than its column or holds control characters, or whose 32-bit integer does not fit."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            value = state.dict.get(attr.key)
+            if value is None:
+                continue
+            kind = attr.columns[0].type
+            if isinstance(value, str) and isinstance(kind, String):
+                if kind.length is not None and len(value) > kind.length:
+                    raise InvalidInput(f"At most {kind.length} characters.", attr.key)
+                if has_unsafe_characters(value):
+                    raise InvalidInput("The text holds control characters.", attr.key)
+            elif (
+                type(kind) is Integer
+                and isinstance(value, int)
+                and not INT32[0] <= value <= INT32[1]
+            ):
+                raise InvalidInput("The number is too large.", attr.key)
+
+
 class Database:
     """The engine and the session factories of one database."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=CheckedSession
+        )
         read_engine = self.engine.execution_options(tiein_read_only=True)
-        self.read_sessions = async_sessionmaker(read_engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            read_engine, expire_on_commit=False, sync_session_class=CheckedSession
+        )
 
     @property
     def dialect(self) -> str:

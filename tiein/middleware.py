@@ -1,12 +1,19 @@
-"""Plain ASGI middleware: request ids and security headers on every response."""
+"""Plain ASGI middleware: request ids, security headers on every response, and the limit on
+the size of request bodies."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tiein.parsing import InvalidInput, parse_int
+
+TOO_LARGE = "The request body is too large."
 
 
 class RequestIdMiddleware:
@@ -77,3 +84,65 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the limited `receive` once a body passes the limit; the app's handler for
+    HTTPException answers it (413) like any other refusal."""
+
+    def __init__(self) -> None:
+        super().__init__(413, TOO_LARGE)
+
+
+class BodySizeLimitMiddleware:
+    """Request bodies of at most `max_bytes`, never read whole to find out.
+
+    A Content-Length over the limit is answered 413 before the app runs. A body without one
+    (chunked) is counted as its `http.request` messages arrive: the message that passes the
+    limit raises BodyTooLarge inside the app, which answers 413 and reads no further. So a
+    50 MB upload costs at most the limit plus one chunk of memory."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            try:
+                length = parse_int(declared, field="Content-Length", min=0)
+            except InvalidInput:
+                await PlainTextResponse("Bad Content-Length.", 400)(scope, receive, send)
+                return
+            if length > self.max_bytes:
+                response = PlainTextResponse(TOO_LARGE, 413, headers={"Connection": "close"})
+                await response(scope, receive, send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watched_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            response = PlainTextResponse(TOO_LARGE, 413, headers={"Connection": "close"})
+            await response(scope, receive, send)

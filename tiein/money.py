@@ -22,7 +22,7 @@ CURRENCY_SYMBOLS: dict[str, str] = {
     "KRW": "₩", "CAD": "CA$", "AUD": "A$",
 }  # fmt: skip
 
-_AMOUNT = re.compile(r"^\s*(-)?(\d{1,15})(?:\.(\d+))?\s*$")
+_AMOUNT = re.compile(r"^\s*(-)?(\d{1,15})(?:\.(\d+))?\s*$", re.ASCII)  # 0-9 only
 
 
 def exponent(currency: str) -> int:

@@ -4,23 +4,32 @@ to the shopper in words."""
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from orders.cart import MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary, price_item
+from orders.cart import (
+    MAX_ITEMS,
+    MAX_QUANTITY,
+    Cart,
+    CartItem,
+    add_to_cart,
+    cart_summary,
+    price_item,
+)
 from storefront.shop.common import (
     COUNTRIES,
     country_name,
     flash,
     now,
     pop_flash,
-    positive_int,
     reading,
     safe_next,
     shopper_country,
 )
 from storefront.web import read_form, render
 from tiein.errors import DomainError
+from tiein.parsing import clean_text, parse_choice, parse_id, parse_int
 
 SESSION_KEY = "cart"
 
@@ -33,28 +42,20 @@ def save_cart(request: Request, cart: Cart) -> None:
     request.session[SESSION_KEY] = cart.to_session()
 
 
-def _int(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
-
-
-def _item_from_form(form) -> CartItem | None:  # type: ignore[no-untyped-def]
-    qty = positive_int(form.get("qty"), maximum=MAX_QUANTITY)
-    if qty is None:
+def _item_from_form(form: FormData) -> CartItem | None:
+    """The item a form asks for; None for a quantity outside 1..MAX_QUANTITY. A malformed
+    field raises InvalidInput (a 400)."""
+    qty = parse_int(form.get("qty") or "1", field="qty", min=0)
+    if not 1 <= qty <= MAX_QUANTITY:
         return None
-    kind = form.get("kind")
+    kind = parse_choice(form.get("kind"), ("product", "ticket", "bundle"), field="kind")
     if kind == "product":
-        sku = str(form.get("sku") or "").strip()
-        return CartItem.product(sku, qty) if sku else None
-    showtime = _int(form.get("showtime_id"))
-    if showtime is None:
-        return None
+        sku = clean_text(form.get("sku"), field="sku", max_len=64, required=True)
+        return CartItem.product(sku, qty)
+    showtime = parse_id(form.get("showtime_id"), field="showtime_id")
     if kind == "ticket":
         return CartItem.ticket(showtime, qty)
-    offer = _int(form.get("offer_id"))
-    if kind == "bundle" and offer is not None:
-        return CartItem.bundle(offer, showtime, qty)
-    return None
+    return CartItem.bundle(parse_id(form.get("offer_id"), field="offer_id"), showtime, qty)
 
 
 async def add(request: Request) -> Response:
@@ -84,9 +85,9 @@ async def update(request: Request) -> Response:
     again (stock, seats, limits)."""
     form = await read_form(request)
     cart = current_cart(request)
-    index = _int(form.get("index"))
-    qty = _int(form.get("qty"))
-    if index is None or index >= len(cart) or qty is None or qty > MAX_QUANTITY:
+    index = parse_int(form.get("index"), field="index", min=0, max=MAX_ITEMS)
+    qty = parse_int(form.get("qty"), field="qty", min=0)
+    if index >= len(cart) or qty > MAX_QUANTITY:
         flash(request, f"Choose a quantity between 0 and {MAX_QUANTITY}.", "error")
         return RedirectResponse("/cart", 303)
     changed = cart.with_quantity(index, qty)
@@ -111,8 +112,8 @@ async def remove(request: Request) -> Response:
     """POST /cart/remove: drop a line."""
     form = await read_form(request)
     cart = current_cart(request)
-    index = _int(form.get("index"))
-    if index is not None and index < len(cart):
+    index = parse_int(form.get("index"), field="index", min=0, max=MAX_ITEMS)
+    if index < len(cart):
         save_cart(request, cart.without(index))
         flash(request, "Removed from your cart.")
     return RedirectResponse("/cart", 303)

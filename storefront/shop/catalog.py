@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from storefront.shop.common import (
     reading,
     shopper_country,
 )
-from storefront.web import render
+from storefront.web import path_for, path_param, query_param, render
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
@@ -88,7 +89,7 @@ async def film(request: Request) -> Response:
     at = now(request)
     country = shopper_country(request)
     async with reading(request) as session:
-        found = await film_by_slug(session, request.path_params["slug"])
+        found = await film_by_slug(session, path_param(request, "slug"))
         if found is None:
             raise HTTPException(404)
         showtimes = await showtimes_for_film(session, found.id, now=at)
@@ -125,7 +126,7 @@ async def product(request: Request) -> Response:
     country = shopper_country(request)
     async with reading(request) as session:
         page = await queries.product_page(
-            session, request.path_params["sku"], country=country, now=now(request)
+            session, path_param(request, "sku"), country=country, now=now(request)
         )
     if page is None:
         raise HTTPException(404)
@@ -141,16 +142,17 @@ async def product(request: Request) -> Response:
 
 async def verify(request: Request) -> Response:
     """`/verify?code=…` (the form) lands on `/verify/{code}`; `/verify` alone shows the form."""
-    code = (request.query_params.get("code") or "").strip()
+    code = query_param(request, "code")
     if code:
-        return RedirectResponse(request.url_for("verify_code", code=code[:100]), 303)
+        # quoted whole: a code may hold any character, "/" and "?" included
+        return RedirectResponse(path_for(request, "verify") + "/" + quote(code, safe=""), 303)
     return _page(request, "catalog/verify.html", code=None, result=None)
 
 
 async def verify_code(request: Request) -> Response:
     """Anyone may check that a product SKU or a ticket code is genuine; the answer names what
     it is and never anything about the shopper who bought it."""
-    code = request.path_params["code"].strip()[:100]
+    code = path_param(request, "code")
     async with reading(request) as session:
         result = await queries.verify_code(session, code, now=now(request))
     return _page(request, "catalog/verify.html", 200 if result else 404, code=code, result=result)

@@ -32,10 +32,12 @@ from storefront.shop.common import (
     shopper_country,
     writing,
 )
-from storefront.web import read_form, render
+from storefront.web import path_param, query_param, read_form, render
 from tiein.errors import DomainError
+from tiein.parsing import clean_text
 
-FORM_FIELDS = ("email", "country", "shipping_name", "shipping_address")
+# The checkout form's fields and the longest text each takes.
+FORM_FIELDS = {"email": 254, "country": 100, "shipping_name": 200, "shipping_address": 1000}
 STATUS_WORDS = {
     OrderStatus.PENDING_PAYMENT: "Awaiting payment",
     OrderStatus.PAID: "Paid",
@@ -118,7 +120,10 @@ async def checkout_submit(request: Request) -> Response:
     cart = current_cart(request)
     if not cart.items:
         return RedirectResponse("/cart", 303)
-    values = {name: str(form.get(name) or "").strip() for name in FORM_FIELDS}
+    values = {
+        name: clean_text(form.get(name), field=name, max_len=max_len)
+        for name, max_len in FORM_FIELDS.items()
+    }
     values["country"] = values["country"].upper()
     settings = request.app.state.settings
     try:
@@ -160,9 +165,9 @@ async def _order_for(request: Request, session: Any, number: str, key: str) -> O
 
 async def pay(request: Request) -> Response:
     """GET /pay/{number}?key=…: the card step (Stripe.js Card Element)."""
-    key = request.query_params.get("key", "")
+    key = query_param(request, "key")
     async with reading(request) as session:
-        order = await _order_for(request, session, request.path_params["number"], key)
+        order = await _order_for(request, session, path_param(request, "number"), key)
         page = await queries.order_page(session, order.id)
     if order.status != OrderStatus.PENDING_PAYMENT:
         return RedirectResponse(order_url(order, key), 303)
@@ -202,17 +207,19 @@ async def pay_confirm(request: Request) -> Response:
     if not isinstance(body, dict):
         return JSONResponse({"status": "error", "message": "Bad request."}, 400)
     check_csrf_header(request, request.headers.get("x-csrf-token") or body.get("csrf_token"))
-    key = str(body.get("key") or "")
+    number = path_param(request, "number")
+    key = clean_text(body.get("key"), field="key", max_len=200)
+    token = clean_text(body.get("token"), field="token", max_len=200)
     try:
         async with _gateway(request) as gateway, writing(request) as session:
-            order = await _order_for(request, session, request.path_params["number"], key)
+            order = await _order_for(request, session, number, key)
             if gateway is None:
                 return JSONResponse(
                     {"status": "error", "message": "Payments are not configured on this site."},
                     503,
                 )
             step = await confirm_with_token(
-                session, order, str(body.get("token") or ""), gateway=gateway, now=now(request)
+                session, order, token, gateway=gateway, now=now(request)
             )
     except DomainError as exc:
         return JSONResponse({"status": "error", "message": exc.message}, 409)
@@ -230,16 +237,16 @@ async def order_status(request: Request) -> Response:
     """GET /orders/{number}/status?key=…: the order's status, for the pay page to poll."""
     async with reading(request) as session:
         order = await _order_for(
-            request, session, request.path_params["number"], request.query_params.get("key", "")
+            request, session, path_param(request, "number"), query_param(request, "key")
         )
     return JSONResponse({"status": order.status.value}, headers={"Cache-Control": "no-store"})
 
 
 async def order(request: Request) -> Response:
     """GET /orders/{number}?key=…: status, lines, bundle contents, e-tickets, refunds."""
-    key = request.query_params.get("key", "")
+    key = query_param(request, "key")
     async with reading(request) as session:
-        found = await _order_for(request, session, request.path_params["number"], key)
+        found = await _order_for(request, session, path_param(request, "number"), key)
         page = await queries.order_page(session, found.id)
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)

@@ -85,22 +85,23 @@ def pop_flash(request: Request) -> list[dict[str, str]]:
 def check_csrf_header(request: Request, sent: object) -> None:
     """For the card step's JSON calls: the session's CSRF token must come back (else 403)."""
     expected = request.session.get("csrf")
-    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+    if (
+        not isinstance(sent, str)
+        or not isinstance(expected, str)
+        or not expected
+        or not hmac.compare_digest(sent.encode(), expected.encode())
+    ):
         raise HTTPException(403, "The page expired or did not come from this site. Reload it.")
-
-
-def positive_int(value: object, *, default: int = 1, maximum: int = 99) -> int | None:
-    """A quantity typed in a form: 1..maximum, or None when it is not one."""
-    text = str(value if value is not None else default).strip()
-    if not text.isdigit():
-        return None
-    number = int(text)
-    return number if 1 <= number <= maximum else None
 
 
 def safe_next(value: object, default: str = "/") -> str:
     """A local path to go back to after a form (never another site)."""
-    text = str(value or "")
-    if text.startswith("/") and not text.startswith("//") and "\\" not in text:
+    text = value if isinstance(value, str) else ""
+    if (
+        text.startswith("/")
+        and not text.startswith("//")
+        and "\\" not in text
+        and not any(c in text for c in "\t\n\r")
+    ):
         return text
     return default

@@ -26,10 +26,11 @@ from licensing.statements import StatementFigures, compute_statement
 from storefront.charts import Series, line_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, flash, page
-from storefront.web import read_form
+from storefront.web import path_for, path_param, query_param, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
 from tiein.money import check_currency, format_money, parse_amount
+from tiein.parsing import MAX_ID, clean_text, parse_id, parse_int, parse_optional_int
 from tiein.periods import check_period, period_of, periods_between
 
 MAX_PERIODS = 40  # ten years of quarters on one page
@@ -37,7 +38,7 @@ MAX_PERIODS = 40  # ten years of quarters on one page
 
 @require_staff
 async def agreements_page(request: Request) -> Response:
-    wanted = request.query_params.get("status", "")
+    wanted = query_param(request, "status")
     status = AgreementStatus(wanted) if wanted in set(AgreementStatus) else None
     async with request.app.state.db.read_session() as session:
         agreements = await list_agreements(session, status=status)
@@ -96,7 +97,7 @@ def _statement_chart(statements: list[StatementFigures], currency: str) -> str:
 
 @require_staff
 async def agreement_page(request: Request) -> Response:
-    code = request.path_params["code"]
+    code = path_param(request, "code")
     today = now_utc().date()
     async with request.app.state.db.read_session() as session:
         try:
@@ -131,8 +132,8 @@ async def agreement_page(request: Request) -> Response:
 @require_staff
 async def change_status(request: Request) -> Response:
     form = await read_form(request)
-    code = request.path_params["code"]
-    wanted = str(form.get("status", ""))
+    code = path_param(request, "code")
+    wanted = clean_text(form.get("status"), field="status", max_len=40)
     try:
         async with request.app.state.db.session() as session:
             agreement = await get_agreement_by_code(session, code)
@@ -141,18 +142,18 @@ async def change_status(request: Request) -> Response:
         flash(request, error_message(error), "error")
     else:
         flash(request, f"{code} is now {wanted}.")
-    return RedirectResponse(request.url_for("staff_agreement", code=code), status_code=303)
+    return RedirectResponse(path_for(request, "staff_agreement", code=code), status_code=303)
 
 
 @require_staff
 async def audit_page(request: Request) -> Response:
-    code = request.path_params["code"]
+    code = path_param(request, "code")
     async with request.app.state.db.read_session() as session:
         try:
             agreement = await get_agreement_by_code(session, code)
         except DomainError:
             raise HTTPException(404) from None
-        period = request.query_params.get("period") or period_of(now_utc())
+        period = query_param(request, "period", 16) or period_of(now_utc())
         try:
             period = check_period(period)
             result = await audit(session, agreement.id, period)
@@ -182,12 +183,10 @@ async def audit_page(request: Request) -> Response:
 
 
 def _int(text: str, field: str, *, optional: bool = False) -> int | None:
-    text = text.strip()
-    if optional and not text:
-        return None
-    if not text.lstrip("-").isdigit():
-        raise DomainError(LicensingError.INVALID, f"{text!r} is not a whole number.", field)
-    return int(text)
+    """A whole number of the form (32-bit, as the columns are); the service checks ranges."""
+    if optional:
+        return parse_optional_int(text, field=field, min=-MAX_ID, max=MAX_ID)
+    return parse_int(text, field=field, min=-MAX_ID, max=MAX_ID)
 
 
 def _date(text: str, field: str) -> date:
@@ -231,8 +230,8 @@ def agreement_input(form: dict[str, object], lists: dict[str, list[str]]) -> dic
     territories = text.get("territories", "").replace(",", " ").split()
     return {
         "code": text.get("code", ""),
-        "merchant_id": _int(text.get("merchant_id", ""), "merchant"),
-        "film_ids": [_int(f, "films") for f in lists["film_ids"]],
+        "merchant_id": parse_id(text.get("merchant_id", ""), field="merchant"),
+        "film_ids": [parse_id(f, field="films") for f in lists["film_ids"]],
         "categories": lists["categories"],
         "territories": [t.upper() for t in territories],
         "channels": lists["channels"],
@@ -303,7 +302,7 @@ async def new_agreement(request: Request) -> Response:
     except DomainError as error:
         return await _new_form(request, 400, values, error_message(error))
     flash(request, f"Agreement {code} signed.")
-    return RedirectResponse(request.url_for("staff_agreement", code=code), status_code=303)
+    return RedirectResponse(path_for(request, "staff_agreement", code=code), status_code=303)
 
 
 routes = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -15,9 +14,10 @@ from licensing.approvals import review_product
 from licensing.models import Merchant, ProductReview
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
-from storefront.web import read_form
+from storefront.web import path_for, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
+from tiein.parsing import clean_text, parse_id
 
 AWAITING_REVIEW = (ApprovalStage.CONCEPT_SUBMITTED, ApprovalStage.SAMPLE_SUBMITTED)
 DECISIONS = {
@@ -55,12 +55,9 @@ async def queue(request: Request) -> Response:
 @require_staff
 async def review(request: Request) -> Response:
     form = await read_form(request)
-    try:
-        product_id = int(request.path_params["product_id"])
-    except ValueError:
-        raise HTTPException(404) from None
-    decision = str(form.get("decision", ""))
-    comment = str(form.get("comment", "")).strip()[:4000]
+    product_id = parse_id(request.path_params["product_id"], field="product_id")
+    decision = clean_text(form.get("decision"), field="decision", max_len=40)
+    comment = clean_text(form.get("comment"), field="comment", max_len=4000)
     try:
         async with request.app.state.db.session() as session:
             product = await review_product(
@@ -76,7 +73,7 @@ async def review(request: Request) -> Response:
         flash(request, error_message(error), "error")
     else:
         flash(request, f"{sku} {DECISIONS.get(decision, decision)}.")
-    return RedirectResponse(request.url_for("staff_approvals"), status_code=303)
+    return RedirectResponse(path_for(request, "staff_approvals"), status_code=303)
 
 
 routes = [

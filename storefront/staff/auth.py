@@ -15,6 +15,7 @@ import functools
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -29,9 +30,10 @@ from licensing.staff_sessions import (
     sign_in_staff,
     staff_for_session,
 )
-from storefront.web import read_form, render
+from storefront.web import path_for, query_param, read_form, render
 from tiein.db import now_utc
 from tiein.errors import DomainError
+from tiein.parsing import clean_text
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_PATH = "/staff/login"
@@ -82,10 +84,8 @@ def require_staff(endpoint: Endpoint) -> Endpoint:
                 target = request.url.path
                 if request.url.query:
                     target += "?" + request.url.query
-                return RedirectResponse(
-                    request.url_for("staff_login").include_query_params(next=target),
-                    status_code=303,
-                )
+                login_path = path_for(request, "staff_login")
+                return RedirectResponse(f"{login_path}?{urlencode({'next': target})}", 303)
             raise HTTPException(403, "Sign in as staff first.")
         return await endpoint(request)
 
@@ -115,15 +115,15 @@ def _safe_next(target: str | None) -> str:
 
 
 async def login(request: Request) -> Response:
-    next_path = _safe_next(request.query_params.get("next"))
+    next_path = _safe_next(query_param(request, "next", 2000))
     if request.method == "GET":
         if await signed_in_staff(request):
             return RedirectResponse(next_path, status_code=303)
         return render(request, "staff/login.html", next_path=next_path, error=None, username="")
     form = await read_form(request)
-    username = str(form.get("username", ""))[:80]
-    password = str(form.get("password", ""))[:1000]
-    next_path = _safe_next(str(form.get("next", "")))
+    username = clean_text(form.get("username"), field="username", max_len=80)
+    password = clean_text(form.get("password"), field="password", max_len=1000, strip=False)
+    next_path = _safe_next(clean_text(form.get("next"), field="next", max_len=2000))
     previous = request.session.get(SESSION_KEY)
     try:
         signed_in = await sign_in_staff(
@@ -168,7 +168,7 @@ async def logout(request: Request) -> Response:
         async with request.app.state.db.session() as session:
             await end_staff_session(session, token)
     _rotate(request)
-    return RedirectResponse(request.url_for("staff_login"), status_code=303)
+    return RedirectResponse(path_for(request, "staff_login"), status_code=303)
 
 
 routes = [

@@ -14,9 +14,10 @@ from licensing.statements import statements_for_period
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
 from storefront.staff.reports import Column, Table, csv_response
-from storefront.web import read_form
+from storefront.web import path_for, path_param, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
+from tiein.parsing import clean_text
 from tiein.periods import check_period, period_of, previous_period
 
 
@@ -44,7 +45,7 @@ async def periods_page(request: Request) -> Response:
 @require_staff
 async def close(request: Request) -> Response:
     form = await read_form(request)
-    name = str(form.get("period", "")).strip()[:16]
+    name = clean_text(form.get("period"), field="period", max_len=16)
     try:
         async with request.app.state.db.session() as session:
             await close_period(session, name, now=now_utc(), closed_by=staff_name(request))
@@ -52,7 +53,7 @@ async def close(request: Request) -> Response:
         flash(request, error_message(error), "error")
     else:
         flash(request, f"{name} is closed; its statements are frozen.")
-    return RedirectResponse(request.url_for("staff_periods"), status_code=303)
+    return RedirectResponse(path_for(request, "staff_periods"), status_code=303)
 
 
 STATEMENT_COLUMNS = [
@@ -107,7 +108,7 @@ async def statements_table(request: Request, period: str) -> Table:
 @require_staff
 async def period_statements(request: Request) -> Response:
     try:
-        period = check_period(request.path_params["name"])
+        period = check_period(path_param(request, "name"))
     except DomainError:
         raise HTTPException(404) from None
     table = await statements_table(request, period)
@@ -117,7 +118,7 @@ async def period_statements(request: Request) -> Response:
 @require_staff
 async def period_statements_csv(request: Request) -> Response:
     try:
-        period = check_period(request.path_params["name"])
+        period = check_period(path_param(request, "name"))
     except DomainError:
         raise HTTPException(404) from None
     return csv_response(await statements_table(request, period), f"statements-{period}.csv")

@@ -16,24 +16,23 @@ from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
 from orders.refunds import refund_order_lines, refunds_of_order
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
-from storefront.web import read_form
+from storefront.web import path_for, path_param, query_param, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
 from tiein.money import format_money
+from tiein.parsing import InvalidInput, clean_text, parse_int
 
 RECENT = 50
 
 
 @require_staff
 async def orders_page(request: Request) -> Response:
-    number = request.query_params.get("number", "").strip()[:32]
+    number = query_param(request, "number", 32)
     async with request.app.state.db.read_session() as session:
         if number:
             found = await session.scalar(select(Order.number).where(Order.number == number))
             if found:
-                return RedirectResponse(
-                    request.url_for("staff_order", number=found), status_code=303
-                )
+                return RedirectResponse(path_for(request, "staff_order", number=found), 303)
         recent = list(
             await session.scalars(select(Order).order_by(Order.created_at.desc()).limit(RECENT))
         )
@@ -56,7 +55,7 @@ async def _order(session, number: str) -> Order:  # type: ignore[no-untyped-def]
 @require_staff
 async def order_page(request: Request) -> Response:
     async with request.app.state.db.read_session() as session:
-        order = await _order(session, request.path_params["number"])
+        order = await _order(session, path_param(request, "number"))
         lines = await order_lines(session, order.id)
         refunds = await refunds_of_order(session, order)
     return page(request, "staff/order.html", order=order, lines=lines, refunds=refunds)
@@ -68,13 +67,9 @@ def _wanted_lines(form: FormData, line_ids: list[int]) -> list[tuple[int, int]] 
         return None
     wanted = []
     for line_id in line_ids:
-        text = str(form.get(f"qty_{line_id}", "") or "0").strip()
-        if not text.isdigit():
-            raise DomainError(
-                OrderError.INVALID_REFUND, f"{text!r} is not a quantity.", f"qty_{line_id}"
-            )
-        if int(text) > 0:
-            wanted.append((line_id, int(text)))
+        qty = parse_int(form.get(f"qty_{line_id}") or "0", field=f"qty_{line_id}", min=0)
+        if qty > 0:
+            wanted.append((line_id, qty))
     if not wanted:
         raise DomainError(OrderError.INVALID_REFUND, "Choose at least one unit to refund.", "lines")
     return wanted
@@ -93,7 +88,8 @@ def _gateway(request: Request, order: Order) -> StripeGateway | None:
 @require_staff
 async def refund(request: Request) -> Response:
     form = await read_form(request)
-    number = request.path_params["number"]
+    number = path_param(request, "number")
+    reason = clean_text(form.get("reason"), field="reason", max_len=2000)
     db = request.app.state.db
     try:
         async with db.read_session() as session:
@@ -108,14 +104,16 @@ async def refund(request: Request) -> Response:
             by=staff_name(request),
             gateway=_gateway(request, order),
             now=now_utc(),
-            reason=str(form.get("reason", ""))[:2000],
+            reason=reason,
         )
         message = f"Refunded {format_money(made.amount_minor, order.currency)}."
+    except InvalidInput:
+        raise  # a malformed field is a 400, not a notice
     except DomainError as error:
         flash(request, error_message(error), "error")
     else:
         flash(request, message)
-    return RedirectResponse(request.url_for("staff_order", number=number), status_code=303)
+    return RedirectResponse(path_for(request, "staff_order", number=number), status_code=303)
 
 
 routes = [

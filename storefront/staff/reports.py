@@ -26,9 +26,11 @@ from licensing.reports import GROUPS, film_commerce_report, mg_pace, royalty_rep
 from storefront.charts import Bar, bar_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, page
+from storefront.web import path_for, query_param
 from tiein.db import now_utc
 from tiein.errors import DomainError
 from tiein.money import format_amount, format_money
+from tiein.parsing import clean_text
 from tiein.periods import check_period, period_of
 
 CHART_BARS = 25  # the chart shows the largest rows; the table shows them all
@@ -116,7 +118,11 @@ ROYALTY_FIGURES = [
 
 def _group_by(request: Request) -> list[str]:
     """group_by=film&group_by=territory or group_by=film,territory; film by default."""
-    names = [p for v in request.query_params.getlist("group_by") for p in v.split(",")]
+    values = [
+        clean_text(v, field="group_by", max_len=100)
+        for v in request.query_params.getlist("group_by")[: len(GROUPS) * 2]
+    ]
+    names = [p for v in values for p in v.split(",")]
     names = [n.strip().lower() for n in names if n.strip()]
     return names or ["film"]
 
@@ -295,13 +301,13 @@ def csv_response(table: Table, filename: str) -> Response:
 
 
 def _period(request: Request) -> str:
-    return check_period(request.query_params.get("period") or period_of(now_utc()))
+    return check_period(query_param(request, "period", 16) or period_of(now_utc()))
 
 
 @require_staff
 async def reports_page(request: Request) -> Response:
     groups = _group_by(request)
-    period = request.query_params.get("period") or period_of(now_utc())
+    period = query_param(request, "period", 16) or period_of(now_utc())
     context: dict[str, Any] = {"period": period, "groups": groups, "all_groups": GROUPS}
     try:
         period = check_period(period)
@@ -318,10 +324,10 @@ async def reports_page(request: Request) -> Response:
         **{**context, "period": period},
         royalties=royalties,
         royalties_charts=royalties_charts(royalties, period, groups),
-        royalties_csv=f"{request.url_for('staff_royalties_csv').path}?period={period}&{query}",
+        royalties_csv=f"{path_for(request, 'staff_royalties_csv')}?period={period}&{query}",
         films=films,
         films_chart=film_commerce_chart(film_rows, period),
-        films_csv=f"{request.url_for('staff_film_commerce_csv').path}?period={period}",
+        films_csv=f"{path_for(request, 'staff_film_commerce_csv')}?period={period}",
         pace=pace,
         pace_chart=mg_pace_chart(pace),
     )

@@ -16,6 +16,7 @@ from storefront.staff.common import page
 from storefront.web import local_time, read_form
 from tiein.db import now_utc
 from tiein.errors import DomainError
+from tiein.parsing import MAX_ID, clean_text, parse_optional_int
 
 
 async def _showtimes(request: Request) -> list[dict[str, object]]:
@@ -46,14 +47,14 @@ async def _showtimes(request: Request) -> list[dict[str, object]]:
         ]
 
 
-def _showtime_id(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isdigit() else None
+def _showtime_id(text: object) -> int | None:
+    """The showtime picked at the door, if any (blank: none; malformed: InvalidInput)."""
+    return parse_optional_int(text, field="showtime_id", min=1, max=MAX_ID)
 
 
 @require_staff
 async def check_in_page(request: Request) -> Response:
-    showtime_id = _showtime_id(request.query_params.get("showtime_id", ""))
+    showtime_id = _showtime_id(request.query_params.get("showtime_id"))
     return page(
         request,
         "staff/check_in.html",
@@ -66,8 +67,8 @@ async def check_in_page(request: Request) -> Response:
 @require_staff
 async def check_in_ticket(request: Request) -> Response:
     form = await read_form(request)
-    code = str(form.get("code", "")).strip()[:64]
-    showtime_id = _showtime_id(str(form.get("showtime_id", "")))
+    code = clean_text(form.get("code"), field="code", max_len=64)
+    showtime_id = _showtime_id(form.get("showtime_id"))
     status = 200
     try:
         async with request.app.state.db.session() as session:

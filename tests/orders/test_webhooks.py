@@ -265,7 +265,13 @@ async def test_the_pay_page_and_the_webhook_racing_fulfil_once_without_deadlock(
     now: datetime,
 ) -> None:
     placed = await checkout(db, full_cart(shop), gateway, now=now)
-    obj = {"id": placed.order.payment_intent_id, "object": "payment_intent", "status": "succeeded"}
+    obj = {
+        "id": placed.order.payment_intent_id,
+        "object": "payment_intent",
+        "status": "succeeded",
+        "amount": placed.order.total_minor,
+        "currency": placed.order.currency.lower(),
+    }
 
     async def pay_page() -> str:
         async with db.session() as s:
