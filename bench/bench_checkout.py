@@ -31,6 +31,8 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -86,6 +88,29 @@ async def find_postgres() -> str | None:
         await conn.close()
         return url
     return None
+
+
+@contextmanager
+def scratch_database(admin: str, prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database for one run (its SQLAlchemy URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    async def admin_sql(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+            + "/"
+            + name
+        )
+    finally:
+        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def seed(db: Database, now: datetime, items: int) -> list[Cart]:
@@ -295,16 +320,6 @@ def main() -> int:
     if admin is None:
         print("checkout benchmark skipped: no PostgreSQL on 127.0.0.1:5432")
         return 0
-    name = f"tiein_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
     port = free_port()
     process = start_localstripe(port)
     api_base = f"http://127.0.0.1:{port}"
@@ -314,22 +329,21 @@ def main() -> int:
             proxy_port = free_port()
             proxy = start_latency_proxy(api_base, args.stripe_latency / 1000, proxy_port)
             api_base = f"http://127.0.0.1:{proxy_port}"
-        pg_url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        asyncio.run(
-            run(
-                args.shoppers,
-                args.seconds,
-                api_base,
-                f"{pg_url}/{name}",
-                args.stripe_latency,
-                api_base if proxy else "",
+        with scratch_database(admin, "tiein_bench") as url:
+            asyncio.run(
+                run(
+                    args.shoppers,
+                    args.seconds,
+                    api_base,
+                    url,
+                    args.stripe_latency,
+                    api_base if proxy else "",
+                )
             )
-        )
     finally:
         if proxy is not None:
             stop_localstripe(proxy)
         stop_localstripe(process)
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return 0
 
 

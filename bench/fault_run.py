@@ -29,14 +29,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from typing import Any
 
-import asyncpg
 import httpx
-from bench_checkout import find_postgres, seed
+from bench_checkout import find_postgres, scratch_database, seed
 from sqlalchemy import func, select
-from uvicorn_server import ROOT
+from uvicorn_server import ROOT, start_serve
 
 from catalog.models import Product, Ticket
 from licensing.models import EntrySource, RoyaltyEntry
@@ -64,27 +62,6 @@ def tiein(env: dict[str, str], *args: str) -> str:
         [*TIEIN, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     return (done.stdout + done.stderr).strip()
-
-
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [*TIEIN, "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise SystemExit("tiein serve did not start")
-        time.sleep(0.1)
 
 
 def _token(html: str) -> str:
@@ -233,24 +210,18 @@ def main() -> int:
     if admin is None:
         print("fault run skipped: no PostgreSQL on 127.0.0.1:5432")
         return 0
-    name = f"tiein_fault_{uuid.uuid4().hex[:10]}"
+    with scratch_database(admin, "tiein_fault") as url:
+        return run_faults(args, url)
 
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
 
-    asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
-    url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+def run_faults(args: argparse.Namespace, url: str) -> int:
+    """Load, kill -9, restart, run the jobs, check the books; 1 when they do not add up."""
     stripe_port, app_port = free_port(), free_port()
     stripe_url, base = f"http://127.0.0.1:{stripe_port}", f"http://127.0.0.1:{app_port}"
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "TIEIN_DATABASE_URL": url,
-        "TIEIN_SECRET_KEY": "fault-run-secret",
         "TIEIN_RESERVATION_MINUTES": str(HOLD_MINUTES),
         "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": TEST_PUBLISHABLE_KEY,
@@ -264,7 +235,7 @@ def main() -> int:
         tiein(env, "db", "upgrade")
         stock_before, showtime_id = asyncio.run(prepare(url))
         register_webhook(stripe_url, f"{base}/webhooks/stripe", WEBHOOK_SECRET)
-        server = serve(env, app_port)
+        server = start_serve(app_port, env)
         started = time.monotonic()
         victim = server
 
@@ -277,7 +248,7 @@ def main() -> int:
         )
         print(f"load: {args.shoppers} shoppers for {args.load_seconds:.0f} s, then kill -9")
         print(f"  checkouts the shoppers saw paid before the kill: {paid}")
-        server = serve(env, app_port)  # restarted; webhooks sent meanwhile were lost
+        server = start_serve(app_port, env)  # restarted; webhooks sent meanwhile were lost
         before = asyncio.run(check(url, stripe_url, stock_before))
         print(
             f"  just after the restart: {before['orders']} orders, {before['paid']} paid, "
@@ -316,7 +287,6 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=15)
         stop_localstripe(stripe)
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
