@@ -53,6 +53,7 @@ from tiein.ratelimit import BucketUnavailable, TokenBucket
 log = logging.getLogger("tiein.graphql")
 
 MAX_QUERY_BYTES = 100_000  # characters of `query` (SPEC §11: documents have a size limit)
+REFUSAL_CHARGE = 1_000  # budget points a document refused before execution spends, at most
 MAX_TOKENS = 20_000  # parsing stops past this many tokens (GRAPHQL_PARSE_FAILED)
 CACHE_SIZE = 512
 GRAPHIQL_CDN = "https://unpkg.com"
@@ -300,18 +301,21 @@ async def graphql_post(request: Request) -> Response:
         schema.graphql_schema, prepared.document, parsed["operation_name"], parsed["variables"]
     )
     extensions: dict[str, Any] = {"cost": cost}
-    if prepared.errors or cost_errors:
-        errors = _format_errors(list(prepared.errors or cost_errors), request_id)
-        return _json({"errors": errors, "extensions": extensions})
+    refused = list(prepared.errors or cost_errors)
     budget = request.app.state.budget
     if budget is not None:
-        refusal = await _spend(budget, _budget_key(request, viewer), cost, extensions)
+        # A refused document spends too (at most REFUSAL_CHARGE): analysing it was work, and
+        # a caller sending invalid documents must not go unbudgeted.
+        charge = min(cost, REFUSAL_CHARGE) if refused else cost
+        refusal = await _spend(budget, _budget_key(request, viewer), charge, extensions)
         if refusal is not None:
             retry = refusal.extensions.get("retryAfter") if refusal.extensions else None
             return _json(
                 {"errors": [refusal.formatted], "extensions": extensions},
                 headers={"Retry-After": str(math.ceil(retry))} if retry is not None else None,
             )
+    if refused:
+        return _json({"errors": _format_errors(refused, request_id), "extensions": extensions})
     context = Context(
         db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app
     )

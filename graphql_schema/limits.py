@@ -56,6 +56,7 @@ MAX_DEPTH = 10
 MAX_COST = 50_000
 MAX_ALIASES = 100
 MAX_FIELD_REPEATS = 50
+MAX_OVERLAP_WORK = 50_000  # Σ (subtree sizes of one name at one place)², see _repeat_errors
 MAX_PAGE = 100
 MAX_INTROSPECTION_DEPTH = 15
 MAX_INTROSPECTION_LISTS = 3
@@ -290,61 +291,91 @@ def static_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQL
 
 
 def _repeat_errors(document: DocumentNode) -> list[GraphQLError]:
-    """At most MAX_FIELD_REPEATS fields of one response name at any one place. Linear: each
-    selection set is counted once, each fragment's counts once (a counter never holds more
-    names than there are aliases (≤ MAX_ALIASES, checked first) and schema fields, and the
-    walk stops at the first excess)."""
+    """Bound the work of graphql-core's OverlappingFieldsCanBeMerged, which compares the
+    fields of one response name at one place pairwise, and their sub-fields pairwise again:
+    at most MAX_FIELD_REPEATS fields of one name at one place, and at most MAX_OVERLAP_WORK
+    for the sum, over places and names asked for more than once, of the square of those
+    fields' subtree sizes (an upper bound of the comparisons). Linear: each selection set and
+    each fragment is counted once; the counters hold no more names than there are aliases
+    (≤ MAX_ALIASES, checked first) and schema fields; the walk stops at the first excess."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    memo: dict[str, Counter[str]] = {}
+    memo: dict[str, _Place] = {}
+    work = 0
 
-    def fragment_counts(name: str) -> Counter[str]:
+    def fragment_place(name: str) -> _Place:
         if name not in memo:
-            memo[name] = Counter()  # a cycle or unknown fragment: validation reports it
+            memo[name] = _Place()  # a cycle or unknown fragment: validation reports it
             if name in fragments:
-                memo[name] = place_counts(fragments[name].selection_set)
+                memo[name] = place_of(fragments[name].selection_set)
         return memo[name]
 
-    def place_counts(selection_set: SelectionSetNode) -> Counter[str]:
-        counts: Counter[str] = Counter()
+    def place_of(selection_set: SelectionSetNode) -> _Place:
+        nonlocal work
+        place = _Place()
         spreads: set[str] = set()  # a fragment spread twice at one place is merged once
         pending = [selection_set]
         while pending:
             for selection in pending.pop().selections:
                 if isinstance(selection, FieldNode):
-                    counts[(selection.alias or selection.name).value] += 1
-                    if selection.selection_set is not None:
-                        place_counts(selection.selection_set)
+                    below = place_of(selection.selection_set) if selection.selection_set else None
+                    place.add(
+                        (selection.alias or selection.name).value,
+                        1,
+                        1 + (below.size if below else 0),
+                    )
                 elif isinstance(selection, InlineFragmentNode):
                     pending.append(selection.selection_set)
                 elif isinstance(selection, FragmentSpreadNode):
                     spreads.add(selection.name.value)
         for name in spreads:
-            counts.update(fragment_counts(name))
-        for response_name, count in counts.items():
+            spread = fragment_place(name)
+            for response_name, count in spread.counts.items():
+                place.add(response_name, count, spread.sizes[response_name])
+        for response_name, count in place.counts.items():
             if count > MAX_FIELD_REPEATS:
-                raise _Repeated(response_name, selection_set)
-        return counts
+                raise _Repeated(
+                    response_name, selection_set, f"more than {MAX_FIELD_REPEATS} times"
+                )
+            if count > 1:
+                work += place.sizes[response_name] ** 2
+                if work > MAX_OVERLAP_WORK:
+                    raise _Repeated(response_name, selection_set, "too often with sub-fields")
+        return place
 
     try:
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
-                place_counts(definition.selection_set)
+                place_of(definition.selection_set)
             elif isinstance(definition, FragmentDefinitionNode):
-                fragment_counts(definition.name.value)
+                fragment_place(definition.name.value)
     except _Repeated as exc:
         message = (
-            f"'{exc.response_name}' is asked for more than {MAX_FIELD_REPEATS} times at one "
-            "place (fragments included)."
+            f"'{exc.response_name}' is asked for {exc.how} at one place (fragments included): "
+            "ask for each field once."
         )
         return [_error(message, exc.node, TOO_MANY_REPEATS, limit=MAX_FIELD_REPEATS)]
     return []
 
 
+@dataclass
+class _Place:
+    """The fields at one place: how many of each response name, and their subtree sizes."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    sizes: Counter[str] = field(default_factory=Counter)
+    size: int = 0
+
+    def add(self, response_name: str, count: int, size: int) -> None:
+        self.counts[response_name] += count
+        self.sizes[response_name] += size
+        self.size += size
+
+
 class _Repeated(Exception):
-    def __init__(self, response_name: str, node: SelectionSetNode) -> None:
-        self.response_name, self.node = response_name, node
+    def __init__(self, response_name: str, node: SelectionSetNode, how: str) -> None:
+        self.response_name, self.node, self.how = response_name, node, how
 
 
 def query_cost(

@@ -173,3 +173,20 @@ async def test_a_fragment_spread_twice_at_one_place_counts_once(gql: Gql, db: Da
     query = f"{{ {spreads} }} fragment Many on Query {{ {fields} }}"
     body = await gql(query)
     assert "errors" not in body and body["data"]["viewer"]["kind"]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "{ " + ("viewer { " + "merchant { name } " * 50 + "} ") * 50 + "}",
+        "{ " + ("films(first: 1) { edges { node { " + "title " * 50 + "} } } ") * 50 + "}",
+    ],
+)
+async def test_repeats_nested_in_repeats_are_bounded(gql: Gql, db: Database, nested: str) -> None:
+    """Within 50 repeats at every place, repeats of repeats still make graphql-core compare
+    50² pairs of fields, each with 50² pairs of sub-fields (seconds of CPU for a 40 KB
+    document, budget or not): their overlap work is bounded, and refused before validation."""
+    started = time.perf_counter()
+    body = await gql(nested)
+    assert codes(body) == ["TOO_MANY_REPEATS"] and "data" not in body
+    assert time.perf_counter() - started < 1.0

@@ -89,6 +89,22 @@ async def test_operations_spend_their_cost_until_throttled(
         assert "errors" not in (await post(QUERY)).json()
 
 
+async def test_refused_documents_spend_their_cost_too(
+    make_app: Callable[[], Starlette], world: World
+) -> None:
+    """Validation is work: a caller sending documents that fail it is budgeted like any other
+    (their cost, at most REFUSAL_CHARGE), so invalid documents are no free way to load the
+    server."""
+    invalid = "{ films(first: 10) { nodes { title nope } } }"  # costs 31, fails validation
+    async with serve(make_app()) as post:
+        answers = [(await post(invalid, world.a.token)).json() for _ in range(4)]
+        assert [a["errors"][0]["extensions"]["code"] for a in answers] == [
+            "GRAPHQL_VALIDATION_FAILED"
+        ] * 3 + ["THROTTLED"]
+        assert answers[0]["extensions"]["cost"] == 31
+        assert answers[0]["extensions"]["throttle"]["currentlyAvailable"] in (69, 70)
+
+
 async def test_a_throttled_mutation_does_not_run(
     make_app: Callable[[], Starlette], world: World
 ) -> None:
