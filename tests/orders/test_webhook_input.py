@@ -4,6 +4,8 @@ new checks stand between them and the order."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from datetime import datetime
@@ -155,3 +157,55 @@ async def test_a_signature_timestamped_in_the_future_is_refused(
     # a clock a little ahead is tolerated, as a clock a little behind is
     response = await deliver(app_client, payload, secret, timestamp=int(time.time()) + 60)
     assert response.status_code == 200 and response.json()["outcome"] == "fulfilled"
+
+
+def _signed(payload: bytes, secret: str, stamp: str, header: str) -> str:
+    """A header carrying a real signature over `stamp` (as text, however it is spelled)."""
+    signed = f"{stamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return header.format(stamp=stamp, digest=digest, now=int(time.time()))
+
+
+@pytest.mark.parametrize(
+    ("stamp", "header"),
+    [
+        ("+{future}", "t={stamp},v1={digest}"),  # the SDK's int() reads the plus sign
+        ("10000000000000", "t={stamp},v1={digest}"),  # past our digit limit: refused, not let by
+        ("{future}", "t ={now},t={stamp},v1={digest}"),  # the SDK reads the exact name `t`
+        ("{future}", "t={now},t={stamp},v1={digest}"),  # two timestamps
+    ],
+)
+async def test_a_future_timestamp_cannot_hide_behind_another_spelling(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    app_client: httpx.AsyncClient,  # noqa: F811
+    localstripe: LocalStripe,
+    now: datetime,
+    stamp: str,
+    header: str,
+) -> None:
+    """Found by a hostile review: Stripe's SDK reads `t=` more loosely than the future check
+    did, so a future timestamp spelled its way passed both. The header is read strictly."""
+    intent = await paid_in_stripe(db, shop, gateway, now)
+    payload = event("evt_future_2", "payment_intent.succeeded", without(intent, "order_id"))
+    stamp = stamp.format(future=int(time.time()) + 365 * 86400)
+    response = await app_client.post(
+        "/webhooks/stripe",
+        content=payload,
+        headers={"Stripe-Signature": _signed(payload, localstripe.webhook_secret, stamp, header)},
+    )
+    assert response.status_code == 400, response.text
+    assert (await fetch_order(db, intent["order_id"])).status == OrderStatus.PENDING_PAYMENT
+    assert await count(db, StripeEvent) == 0
+
+
+async def test_a_signed_body_nested_too_deeply_is_a_400(
+    db: Database,
+    app_client: httpx.AsyncClient,  # noqa: F811
+    localstripe: LocalStripe,
+) -> None:
+    payload = b"[" * 100_000 + b"]" * 100_000
+    response = await deliver(app_client, payload, localstripe.webhook_secret)
+    assert response.status_code == 400, response.text
+    assert await count(db, StripeEvent) == 0
