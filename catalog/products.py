@@ -27,6 +27,7 @@ _agreement_categories = table("agreement_categories", column("agreement_id"), co
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _NAMESPACED = re.compile(r"^([0-9]{4,})-")
 _CLOSED_AGREEMENT = {"terminated", "expired"}
+MAX_STOCK = 1_000_000_000  # units of one product; the column is a 32-bit integer
 UPDATABLE_FIELDS = frozenset({"name", "description", "price_minor", "image_url"})
 
 
@@ -116,8 +117,12 @@ async def create_product(
         raise DomainError(
             CatalogError.INVALID, f"{category!r} is not a product category.", "category"
         ) from None
-    if not isinstance(stock, int) or stock < 0:
-        raise DomainError(CatalogError.INVALID_QUANTITY, "Stock must not be negative.", "stock")
+    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
+        raise DomainError(
+            CatalogError.INVALID_QUANTITY,
+            f"Stock is a whole number from 0 to {MAX_STOCK:,}.",
+            "stock",
+        )
 
     agreement = (
         await session.execute(
@@ -229,20 +234,29 @@ async def update_product(
 async def adjust_stock(
     session: AsyncSession, product_id: int, delta: int, *, merchant_id: int | None
 ) -> Product:
-    """Add (delta > 0) or remove (delta < 0) stock. Stock never goes below zero: the change
-    is one conditional UPDATE, so it is safe against concurrent reservations."""
-    if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
+    """Add (delta > 0) or remove (delta < 0) stock. Stock stays within 0 and MAX_STOCK (the
+    column is 32-bit): the change is one conditional UPDATE, so it is safe against concurrent
+    reservations."""
+    if not isinstance(delta, int) or isinstance(delta, bool) or not 0 < abs(delta) <= MAX_STOCK:
         raise DomainError(
-            CatalogError.INVALID_QUANTITY, "The stock change must be a non-zero integer.", "delta"
+            CatalogError.INVALID_QUANTITY,
+            f"The stock change is a non-zero whole number of at most {MAX_STOCK:,} units.",
+            "delta",
         )
     await get_product(session, product_id, merchant_id=merchant_id)
     result = await session.execute(
         update(Product)
-        .where(Product.id == product_id, Product.stock + delta >= 0)
+        .where(Product.id == product_id, (Product.stock + delta).between(0, MAX_STOCK))
         .values(stock=Product.stock + delta)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
+        if delta > 0:
+            raise DomainError(
+                CatalogError.INVALID_QUANTITY,
+                f"Stock cannot go above {MAX_STOCK:,} units.",
+                "delta",
+            )
         raise DomainError(
             CatalogError.OUT_OF_STOCK,
             f"Cannot remove {-delta} units: not that many are in stock.",

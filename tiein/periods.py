@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime
 from tiein.errors import DomainError, ErrorCode
 
 _PERIOD = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)  # 0-9 only
+# Years a period may name: each period's end, the next one's start, must be a date too.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 def utc(moment: datetime) -> datetime:
@@ -25,11 +27,15 @@ def period_of(moment: datetime | date) -> str:
 
 
 def parse_period(text: str, *, field: str = "period") -> tuple[int, int]:
-    """("2026-Q3") → (2026, 3); DomainError INVALID_PERIOD otherwise."""
+    """("2026-Q3") → (2026, 3), for years FIRST_YEAR to LAST_YEAR; DomainError
+    INVALID_PERIOD otherwise."""
     match = _PERIOD.match(text.strip() if isinstance(text, str) else "")
-    if not match:
+    if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        shown = repr(text[:20]) if isinstance(text, str) else "That"
         raise DomainError(
-            ErrorCode.INVALID_PERIOD, f"{text!r} is not a period like 2026-Q3.", field=field
+            ErrorCode.INVALID_PERIOD,
+            f"{shown} is not a period like 2026-Q3 (years {FIRST_YEAR} to {LAST_YEAR}).",
+            field=field,
         )
     return int(match.group(1)), int(match.group(2))
 

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from catalog.models import ApprovalStage, Category
-from catalog.products import adjust_stock, create_product, get_product, update_product
+from catalog.products import (
+    MAX_STOCK,
+    adjust_stock,
+    create_product,
+    get_product,
+    update_product,
+)
 from licensing.models import AgreementStatus
 from tests.catalog.conftest import World, add_agreement
 from tiein.db import Database
@@ -47,6 +53,7 @@ async def test_product_creation_rules(db: Database, world: World) -> None:
         ("a taken SKU", {"sku": "SH-TEE-M"}, "DUPLICATE", "sku"),
         ("a zero price", {"price_minor": 0}, "INVALID_PRICE", "price_minor"),
         ("negative stock", {"stock": -1}, "INVALID_QUANTITY", "stock"),
+        ("stock past 32 bits", {"stock": 2**31 - 1}, "INVALID_QUANTITY", "stock"),
         ("an unknown category", {"category": "weapons"}, "INVALID", "category"),
         ("an unknown currency", {"currency": "XXX"}, "UNKNOWN_CURRENCY", "currency"),
     ]
@@ -114,3 +121,19 @@ async def test_stock_is_adjusted_but_never_below_zero(db: Database, world: World
     assert zero.value.code == "INVALID_QUANTITY"
     async with db.read_session() as session:
         assert (await get_product(session, world.tshirt.id)).stock == 0
+
+
+async def test_stock_stays_within_what_the_column_holds(db: Database, world: World) -> None:
+    """Found by a hostile review: adding 2**31 - 1 units was a 500 on PostgreSQL and, on
+    SQLite, a stock no GraphQL read could serve again. Stock stays within MAX_STOCK."""
+    async with db.session() as session:
+        topped = await adjust_stock(session, world.tshirt.id, MAX_STOCK - 50, merchant_id=None)
+        assert topped.stock == MAX_STOCK
+        with pytest.raises(DomainError) as past:
+            await adjust_stock(session, world.tshirt.id, 1, merchant_id=None)
+        with pytest.raises(DomainError) as huge:
+            await adjust_stock(session, world.tshirt.id, 2**31 - 1, merchant_id=None)
+    assert (past.value.code, past.value.field) == ("INVALID_QUANTITY", "delta")
+    assert (huge.value.code, huge.value.field) == ("INVALID_QUANTITY", "delta")
+    async with db.read_session() as session:
+        assert (await get_product(session, world.tshirt.id)).stock == MAX_STOCK

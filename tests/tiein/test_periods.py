@@ -37,7 +37,9 @@ def test_bounds_next_and_previous() -> None:
     assert periods_between("2025-Q4", "2026-Q2") == ["2025-Q4", "2026-Q1", "2026-Q2"]
 
 
-@pytest.mark.parametrize("text", ["2026-Q5", "2026Q3", "26-Q1", "2026-q3x", "", "2026-Q0"])
+@pytest.mark.parametrize(
+    "text", ["2026-Q5", "2026Q3", "26-Q1", "2026-q3x", "", "2026-Q0", "9999-Q4", "0000-Q1"]
+)
 def test_malformed_periods_are_refused(text: str) -> None:
     with pytest.raises(DomainError) as caught:
         check_period(text)
