@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from storefront.web import render
@@ -48,8 +48,19 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return render(request, "errors/500.html", 500, request_id=_request_id(request))
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body arrived: nobody to answer, nothing to log as ours."""
+    log.info("client disconnected mid-request (request %s)", _request_id(request))
+    return PlainTextResponse("The request body did not arrive.", status_code=400)
+
+
 def _request_id(request: Request) -> str:
     return request.scope.get("state", {}).get("request_id", "")
 
 
-exception_handlers = {HTTPException: http_error, InvalidInput: invalid_input, 500: server_error}
+exception_handlers = {
+    HTTPException: http_error,
+    InvalidInput: invalid_input,
+    ClientDisconnect: client_gone,
+    500: server_error,
+}

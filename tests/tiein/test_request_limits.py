@@ -3,6 +3,7 @@ Host header (SPEC §11)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 
@@ -132,3 +133,30 @@ def test_links_that_leave_the_site_use_the_public_url() -> None:
     assert load_settings({}).public_url == "http://127.0.0.1:8000"
     settings = load_settings({"TIEIN_PUBLIC_URL": "https://shop.example/"})
     assert public_url(settings, "/orders/T-1?key=k") == "https://shop.example/orders/T-1?key=k"
+
+
+async def test_a_client_hanging_up_mid_body_is_no_server_error(
+    settings: Settings, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by a hostile review: an aborted upload was logged as an unhandled error with its
+    traceback. The client is gone; it gets a plain 400 and the log no error."""
+    app = create_app(settings, database=db)
+    sent: list[dict] = []
+    messages = iter([{"type": "http.request", "body": b'{"que', "more_body": True}])
+
+    async def receive() -> dict:
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "root_path": "", "server": ("testserver", 80), "client": ("203.0.113.9", 5000),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+    }  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
