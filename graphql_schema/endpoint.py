@@ -235,7 +235,8 @@ async def _settle(before: set[asyncio.Task[Any]]) -> None:
 
 def _budget_key(request: Request, viewer: Viewer) -> str:
     """Whose budget a request spends: its token's; without a token, its client address's
-    (behind a proxy, run uvicorn with --proxy-headers so that is the client's own)."""
+    (behind a reverse proxy, name it with `tiein serve --forwarded-allow-ips` so that is the
+    client's own)."""
     if viewer.token_id is not None:
         return f"token:{viewer.token_id}"
     return f"address:{request.client.host if request.client else 'unknown'}"

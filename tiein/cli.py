@@ -51,7 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
     import os
     import signal
 
-    from tiein.server import TcpConfig, run_uvicorn
+    from tiein.server import run_uvicorn
 
     settings = load_settings()
     use_stand_in = not os.environ.get("STRIPE_SECRET_KEY") and not args.no_localstripe
@@ -72,16 +72,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         if use_stand_in:
             stripe_process = _start_local_stripe(args, settings.database_url)
-        config = TcpConfig(
-            "tiein.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="info",
-            proxy_headers=True,
-        )
-        if not run_uvicorn(config):
+        if not run_uvicorn(server_config(args)):
             raise CommandError(f"the server did not start on {args.host}:{args.port}")
     except _Terminated:
         return 128 + signal.SIGTERM
@@ -94,6 +85,26 @@ def _serve(args: argparse.Namespace) -> int:
             forget_stand_in(settings.database_url, stripe_process)
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def server_config(args: argparse.Namespace) -> Any:
+    """uvicorn's settings for `tiein serve`. The client address (which the sign-in throttle
+    and the anonymous GraphQL budget key on) comes from X-Forwarded-For only when the
+    connection comes from a proxy named with --forwarded-allow-ips: trusted by default, a
+    local client could claim any address it likes."""
+    from tiein.server import TcpConfig
+
+    proxies = args.forwarded_allow_ips
+    return TcpConfig(
+        "tiein.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 def _start_local_stripe(args: argparse.Namespace, database_url: str) -> Any:
@@ -282,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-localstripe",
         action="store_true",
         help="do not start localstripe even when no Stripe keys are configured",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        metavar="IPS",
+        help="comma-separated addresses of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto to trust (default: none; the connection's own address counts)",
     )
     serve.add_argument(
         "--jobs",

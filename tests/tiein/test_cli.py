@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from licensing.accounts import hash_token
-from tiein.cli import build_parser, main
+from tiein.cli import build_parser, main, server_config
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -94,3 +94,15 @@ def test_a_short_staff_password_is_refused_naming_the_field(
     code, _, err = run(["staff", "create", "bob", "--password", "short"], capsys)
     assert code == 2
     assert err.startswith("tiein: INVALID (password):")
+
+
+def test_serve_trusts_forwarded_addresses_only_from_named_proxies() -> None:
+    """Found by a hostile review: serve trusted X-Forwarded-For from loopback, so a local
+    client could give every sign-in attempt a new address and never be throttled."""
+    plain = server_config(build_parser().parse_args(["serve"]))
+    assert plain.proxy_headers is False
+    behind = server_config(
+        build_parser().parse_args(["serve", "--forwarded-allow-ips", "10.0.0.5,10.0.0.6"])
+    )
+    assert behind.proxy_headers is True
+    assert behind.forwarded_allow_ips == "10.0.0.5,10.0.0.6"
