@@ -171,10 +171,7 @@ async def one_checkout(db: Database, cart: Cart, gateway: StripeGateway) -> None
         db, cart, email="fan@example.com", country="US", shipping_name="Ada",
         shipping_address="1 Road", now=now, gateway=gateway,
     )  # fmt: skip
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        assert order is not None
-        step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     if step.status != "succeeded":
         raise RuntimeError(f"checkout ended {step.status}: {step.message}")
 

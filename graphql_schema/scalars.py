@@ -103,6 +103,25 @@ class FilmStatus(graphene.Enum):
         }.get(self, "")
 
 
+class RefundStatus(graphene.Enum):
+    """How a refund made by `refundOrderLines` stands."""
+
+    COMPLETED = "completed"
+    PENDING = "pending"
+
+    @property
+    def description(self) -> str:
+        return {
+            RefundStatus.COMPLETED: "Paid back; tickets voided, stock and ledger updated.",
+            RefundStatus.PENDING: (
+                "Pending confirmation from Stripe: its answer did not come, so the money may "
+                "or may not have gone back. The lines count as refunded meanwhile (they cannot "
+                "be refunded twice); `tiein payments reconcile` or Stripe's event completes "
+                "the refund, or undoes it if Stripe refused."
+            ),
+        }.get(self, "")
+
+
 class ReviewDecision(graphene.Enum):
     """A reviewer's answer to a submitted product stage."""
 

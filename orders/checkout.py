@@ -9,6 +9,10 @@ create the PaymentIntent, with an idempotency key and metadata derived from the 
 Phase 3 (short transaction): record the intent on the order if it still awaits payment. If
 Stripe fails, the reservation is released at once. Every crash point between the phases is
 covered by the jobs and the webhook (see `place_order`).
+
+The pay step (`confirm_payment`, `confirm_with_token`, `refresh_payment`) goes the same way:
+read the order in a short read session, ask Stripe with no session open, then record the
+answer in a short transaction — only while the order still awaits payment with that intent.
 """
 
 from __future__ import annotations
@@ -376,45 +380,51 @@ def check_payable(order: Order, *, now: datetime) -> None:
         )
 
 
-async def _record_payment(session: AsyncSession, intent_id: str, status: str, error: str) -> None:
-    payment = await session.scalar(select(Payment).where(Payment.intent_id == intent_id))
-    if payment is not None and payment.status != "succeeded":
-        payment.status = status
-        payment.last_error = error
-        await session.flush()
-
-
-async def confirm_payment(
-    session: AsyncSession,
-    order: Order,
-    payment_method: str,
-    *,
-    gateway: StripeGateway,
-    now: datetime,
-) -> CardStep:
-    """Confirm the order's PaymentIntent with `payment_method` on the server. On success
-    the order is fulfilled at once (the webhook that follows finds it paid)."""
+async def _payable(db: Database, order_id: int, *, now: datetime) -> Order:
+    """The pay step's first phase, in a short read session: the order as it stands now,
+    which must be payable (`check_payable`)."""
+    async with db.read_session() as session:
+        order = await session.get(Order, order_id)
+    if order is None:
+        raise DomainError(OrderError.ORDER_NOT_FOUND, "No such order.", "order")
     check_payable(order, now=now)
-    assert order.payment_intent_id is not None
-    try:
-        intent = await gateway.confirm_intent(order.payment_intent_id, payment_method)
-    except CardDeclined as exc:
-        await lock_order(session, order_id=order.id)
-        await _record_payment(
-            session, order.payment_intent_id, "requires_payment_method", exc.message
-        )
-        return CardStep("requires_payment_method", message=exc.message)
-    except PaymentUnavailable as exc:
-        raise DomainError(
-            OrderError.PAYMENT_UNAVAILABLE,
-            "The payment service did not answer; you were not charged. Please try again.",
-        ) from exc
+    return order
+
+
+async def _record_attempt(
+    db: Database, order_id: int, intent_id: str, status: str, error: str
+) -> bool:
+    """Record how a payment attempt stands, in a short transaction, only while the order
+    still awaits payment with that intent (a webhook or the jobs may have moved it on while
+    Stripe was asked); a succeeded payment row is never moved back. False when the order
+    moved on."""
+    async with db.session() as session:
+        # Every writer locks the order row before its payment row: no deadlock with the webhook.
+        order = await lock_order(session, order_id=order_id)
+        if (
+            order is None
+            or order.status != OrderStatus.PENDING_PAYMENT
+            or order.payment_intent_id != intent_id
+        ):
+            return False
+        payment = await session.scalar(select(Payment).where(Payment.intent_id == intent_id))
+        if payment is not None and payment.status != "succeeded":
+            payment.status = status
+            payment.last_error = error
+            await session.flush()
+        return True
+
+
+async def _apply_intent(db: Database, order_id: int, intent: Intent, *, now: datetime) -> CardStep:
+    """The pay step's last phase, once Stripe has answered: a success fulfils the order (in
+    whatever state it is now: `fulfil_order` acts once, and takes the items again for an
+    order that expired meanwhile); any other status is recorded on the payment while the
+    order still awaits payment with this intent."""
     if intent.status == "succeeded":
-        await fulfil_order(session, order.id, now=now)  # records the payment too
+        async with db.session() as session:
+            await fulfil_order(session, order_id, now=now)  # records the payment too
         return CardStep("succeeded")
-    # Every writer locks the order row before its payment row: no deadlock with the webhook.
-    await lock_order(session, order_id=order.id)
-    await _record_payment(session, intent.id, intent.status, intent.last_error)
+    await _record_attempt(db, order_id, intent.id, intent.status, intent.last_error)
     if intent.status == "requires_action":
         return CardStep("requires_action", client_secret=intent.client_secret)
     if intent.status == "processing":
@@ -422,9 +432,39 @@ async def confirm_payment(
     return CardStep(intent.status, message=intent.last_error or "The payment did not go through.")
 
 
+async def confirm_payment(
+    db: Database,
+    order_id: int,
+    payment_method: str,
+    *,
+    gateway: StripeGateway,
+    now: datetime,
+) -> CardStep:
+    """Confirm the order's PaymentIntent with `payment_method` on the server. On success
+    the order is fulfilled at once (the webhook that follows finds it paid).
+
+    No transaction is open while Stripe is asked (SPEC §6): the order is read in a short
+    read session and checked payable, Stripe confirms with nothing open, and the answer is
+    recorded in a short transaction (`_apply_intent`)."""
+    order = await _payable(db, order_id, now=now)
+    intent_id = order.payment_intent_id
+    assert intent_id is not None
+    try:
+        intent = await gateway.confirm_intent(intent_id, payment_method)
+    except CardDeclined as exc:
+        await _record_attempt(db, order_id, intent_id, "requires_payment_method", exc.message)
+        return CardStep("requires_payment_method", message=exc.message)
+    except PaymentUnavailable as exc:
+        raise DomainError(
+            OrderError.PAYMENT_UNAVAILABLE,
+            "The payment service did not answer; you were not charged. Please try again.",
+        ) from exc
+    return await _apply_intent(db, order_id, intent, now=now)
+
+
 async def confirm_with_token(
-    session: AsyncSession,
-    order: Order,
+    db: Database,
+    order_id: int,
     token_id: str,
     *,
     gateway: StripeGateway,
@@ -432,9 +472,10 @@ async def confirm_with_token(
 ) -> CardStep:
     """The card step of the pay page: Stripe.js `createToken` (Card Element) gives a token;
     the server turns it into a payment method and confirms the PaymentIntent. Works with
-    real Stripe.js and with localstripe's stand-in."""
-    check_payable(order, now=now)
+    real Stripe.js and with localstripe's stand-in. Like `confirm_payment`, it holds no
+    transaction open while Stripe is asked."""
     token_id = (token_id or "").strip()
+    await _payable(db, order_id, now=now)
     if not re.fullmatch(r"tok_\w{1,100}", token_id):
         raise DomainError(OrderError.INVALID, "The card details did not arrive.", "token")
     try:
@@ -446,15 +487,20 @@ async def confirm_with_token(
             OrderError.PAYMENT_UNAVAILABLE,
             "The payment service did not accept the card details; you were not charged.",
         ) from exc
-    return await confirm_payment(session, order, payment_method, gateway=gateway, now=now)
+    return await confirm_payment(db, order_id, payment_method, gateway=gateway, now=now)
 
 
 async def refresh_payment(
-    session: AsyncSession, order: Order, *, gateway: StripeGateway, now: datetime
+    db: Database, order_id: int, *, gateway: StripeGateway, now: datetime
 ) -> CardStep:
     """Ask Stripe how the order's payment stands and apply a success at once (after Stripe.js
     `confirmCardPayment` finished 3-D Secure, the page need not wait for the webhook).
-    Idempotent: a paid order answers `succeeded` without asking Stripe."""
+    Idempotent: a paid order answers `succeeded` without asking Stripe. No transaction is
+    open while Stripe is asked (read, ask, then record in a short transaction)."""
+    async with db.read_session() as session:
+        order = await session.get(Order, order_id)
+    if order is None:
+        raise DomainError(OrderError.ORDER_NOT_FOUND, "No such order.", "order")
     if order.status != OrderStatus.PENDING_PAYMENT:
         done = order.status in (
             OrderStatus.PAID,
@@ -470,11 +516,4 @@ async def refresh_payment(
         raise DomainError(
             OrderError.PAYMENT_UNAVAILABLE, "The payment service did not answer; try again."
         ) from exc
-    await lock_order(session, order_id=order.id)
-    await _record_payment(session, intent.id, intent.status, intent.last_error)
-    if intent.status == "succeeded":
-        await fulfil_order(session, order.id, now=now)
-        return CardStep("succeeded")
-    if intent.status == "requires_action":
-        return CardStep("requires_action", client_secret=intent.client_secret)
-    return CardStep(intent.status, message=intent.last_error)
+    return await _apply_intent(db, order_id, intent, now=now)

@@ -29,3 +29,4 @@ class OrderError(StrEnum):
     NOT_REFUNDABLE = "NOT_REFUNDABLE"
     INVALID_REFUND = "INVALID_REFUND"
     REFUND_FAILED = "REFUND_FAILED"
+    REFUND_PENDING = "REFUND_PENDING"  # not a refusal: Stripe's answer did not come

@@ -26,7 +26,8 @@ class PaymentUnavailable(Exception):
     """Stripe could not be reached, or refused the request for a reason not the card's.
     `refused` is True when Stripe answered with a refusal (a 4xx), so asking again with the
     same idempotency key cannot turn out otherwise; False when no answer came (the request
-    may or may not have been carried out)."""
+    may or may not have been carried out). A 409 (the same idempotency key is still being
+    worked on) is not a refusal: the other request may yet succeed."""
 
     def __init__(self, message: str, *, refused: bool = False) -> None:
         super().__init__(message)
@@ -88,14 +89,14 @@ class _HTTPXClient(stripe.HTTPXClient):
 class StripeGateway:
     """Async access to the Stripe API. Close it with `await gateway.close()`."""
 
-    def __init__(self, settings: Settings, *, retries: int = 2) -> None:
+    def __init__(self, settings: Settings, *, retries: int = 2, timeout: float = 30) -> None:
         if not settings.stripe_secret_key:
             raise PaymentUnavailable("no Stripe secret key is configured (STRIPE_SECRET_KEY)")
         base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
         # Plain http (localstripe on loopback) has no certificates to check: skip building
         # a TLS context for it.
         plain = settings.stripe_api_base.startswith("http://")
-        self._http = _HTTPXClient(timeout=30, verify_ssl_certs=not plain)
+        self._http = _HTTPXClient(timeout=timeout, verify_ssl_certs=not plain)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
@@ -190,7 +191,8 @@ class StripeGateway:
         except stripe.StripeError as exc:
             status = exc.http_status or 0
             raise PaymentUnavailable(
-                exc.user_message or str(exc) or type(exc).__name__, refused=400 <= status < 500
+                exc.user_message or str(exc) or type(exc).__name__,
+                refused=400 <= status < 500 and status != 409,
             ) from exc
 
 

@@ -6,12 +6,18 @@ tries every rule of the refund's effects in a savepoint it rolls back, and commi
 then asked with the refund's own idempotency key. `complete_refund` records Stripe's refund id
 and, in that same transaction, voids the refunded tickets, frees their seats, returns merch to
 stock only when asked, and posts the ledger reversals — once, guarded by the pending state.
-If Stripe refuses, `abandon_refund` removes the pending refund at once. A pending refund left
-by a crash is completed (or abandoned) by `tiein payments reconcile`.
+If Stripe refuses (a definite answer: a 4xx), `abandon_refund` removes the pending refund at
+once. When no answer comes (a timeout, a lost connection) Stripe may have paid it back, so
+the refund stays pending: its lines stay counted as refunded (nobody can refund them twice)
+and `tiein payments reconcile` asks Stripe again with the same key, completing it or
+abandoning it on Stripe's definite answer — as it does for a refund left by a crash.
 
-Refunds made outside tiein (the Stripe dashboard) arrive as `charge.refunded` and are
-recorded by `apply_stripe_refunds` without lines: the money is accounted for, the royalty
-is not reversed (no one said which units came back) and a warning is logged.
+Stripe's `charge.refunded` event completes a pending refund it names (by our idempotency
+key in the refund's metadata, with Stripe's refund id), so the ledger reversal posts once
+whichever of the event and reconcile comes first. Refunds made outside tiein (the Stripe
+dashboard) are recorded by `apply_stripe_refunds` without lines: the money is accounted
+for, the royalty is not reversed (no one said which units came back) and a warning is
+logged.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +47,20 @@ from tiein.errors import DomainError
 log = logging.getLogger("tiein.orders")
 
 REFUNDABLE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+# Statuses of a Stripe refund that say the money did not (and will not) go back.
+FAILED_REFUND = ("failed", "canceled")
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """What `refund_order_lines` did. `pending` is True when Stripe's answer did not come
+    (a timeout, a lost connection): Stripe may or may not have paid the refund back, so it
+    stays pending — its lines count as refunded, its effects (tickets, stock, the ledger
+    reversal) wait — until `tiein payments reconcile` or Stripe's `charge.refunded` event
+    completes it, or reconcile abandons it on Stripe's refusal."""
+
+    refund: Refund
+    pending: bool = False
 
 
 def _plan(
@@ -296,7 +317,7 @@ async def refund_order_lines(
     gateway: StripeGateway | None,
     now: datetime,
     reason: str = "",
-) -> Refund:
+) -> RefundOutcome:
     """Refund `(order_line_id, quantity)` pairs of a paid order, or all that is left when
     `lines` is None. Each refunded unit gives back its unit price; the order becomes
     `partially_refunded` or `refunded`; tickets of refunded ticket and bundle lines are
@@ -305,10 +326,11 @@ async def refund_order_lines(
 
     No lock is held while Stripe is asked: `claim_refund` records the refund as pending and
     commits; Stripe pays back with the refund's idempotency key; `complete_refund` records
-    it. Money moves only after every rule has accepted the refund; if Stripe refuses, the
-    pending refund is abandoned at once and REFUND_FAILED raised. A crash between the
-    phases leaves a pending refund that `tiein payments reconcile` completes (same key:
-    Stripe refunds once) or abandons."""
+    it. Money moves only after every rule has accepted the refund; if Stripe refuses (a
+    definite answer), the pending refund is abandoned at once and REFUND_FAILED raised. If
+    no answer comes, the outcome is `pending` (see RefundOutcome): the refund is left for
+    `tiein payments reconcile` (same key: Stripe refunds once) or the `charge.refunded`
+    event, as is a pending refund left by a crash between the phases."""
     async with db.session() as session:
         refund = await claim_refund(
             session,
@@ -327,10 +349,20 @@ async def refund_order_lines(
             done = await complete_refund(session, refund.id, None, now=now)
             assert done is not None
             log.info("order %s refunded %s by %s", order.number, refund.amount_minor, by)
-            return done
+            return RefundOutcome(done)
     try:
         stripe_refund_id = await pay_back(gateway, refund, order)
     except (PaymentUnavailable, CardDeclined) as exc:
+        if isinstance(exc, PaymentUnavailable) and not exc.refused:
+            # No answer: Stripe may have paid it back. Abandoning it now would lose the
+            # ledger reversal of money that went back; reconcile asks again with its key.
+            log.warning(
+                "order %s: refund %s left pending, Stripe did not answer: %s",
+                order.number,
+                refund.idempotency_key,
+                exc,
+            )
+            return RefundOutcome(refund, pending=True)
         async with db.session() as session:
             abandoned = await abandon_refund(session, refund.id)
         if abandoned:
@@ -352,7 +384,58 @@ async def refund_order_lines(
     if done is None:  # abandoned meanwhile by `tiein payments reconcile`
         raise DomainError(OrderError.REFUND_FAILED, "Stripe did not make the refund.")
     log.info("order %s refunded %s by %s", order.number, refund.amount_minor, by)
-    return done
+    return RefundOutcome(done)
+
+
+async def _settle_named_refunds(
+    session: AsyncSession, order: Order, refunds: list[dict[str, Any]], *, now: datetime
+) -> int:
+    """Pending refunds of `order` (its row locked) that Stripe's refund list names by our
+    idempotency key in the refund's metadata (`pay_back` puts it there; a pending refund has
+    no Stripe id yet) take Stripe's word: completed with Stripe's refund id
+    (`complete_refund`, so the reversal posts once) or, for a failed or canceled Stripe
+    refund, abandoned. How many were completed."""
+    completed = 0
+    for data in refunds:
+        stripe_id = data.get("id") or None
+        ours = (data.get("metadata") or {}).get("tiein_refund") or ""
+        if not ours or not stripe_id:
+            continue
+        refund = await session.scalar(
+            select(Refund).where(
+                Refund.order_id == order.id,
+                Refund.idempotency_key == ours,
+                Refund.stripe_refund_id.is_(None),
+            )
+        )
+        if refund is None:
+            continue
+        has_lines = await session.scalar(
+            select(RefundLine.id).where(RefundLine.refund_id == refund.id).limit(1)
+        )
+        if has_lines is None:
+            continue
+        if data.get("status") in FAILED_REFUND:
+            await abandon_refund(session, refund.id)
+            continue
+        if int(data.get("amount") or 0) != refund.amount_minor:
+            log.error(
+                "order %s: Stripe refund %s of %s does not match refund %s of %s",
+                order.number,
+                stripe_id,
+                data.get("amount"),
+                refund.idempotency_key,
+                refund.amount_minor,
+            )
+            continue
+        if await complete_refund(session, refund.id, stripe_id, now=now) is not None:
+            completed += 1
+            log.warning(
+                "order %s: pending refund %s completed by Stripe's event",
+                order.number,
+                refund.idempotency_key,
+            )
+    return completed
 
 
 async def apply_stripe_refunds(
@@ -364,15 +447,20 @@ async def apply_stripe_refunds(
     amount_refunded: int | None = None,
     charge_id: str = "",
 ) -> int:
-    """Record the refunds of a `charge.refunded` event that tiein does not know yet (made
-    in the Stripe dashboard). Known ones (by Stripe id or our idempotency key) are skipped.
-    Without the refund list, a charge's `amount_refunded` above what tiein recorded is
-    recorded as one refund (once per amount)."""
+    """Apply the refunds of a `charge.refunded` event. A pending refund of ours that the
+    event names is completed (see `_settle_named_refunds`); completed ones are skipped;
+    the others were made outside tiein (the Stripe dashboard) and are recorded without
+    lines. Without the refund list, a charge's `amount_refunded` above what tiein recorded
+    is recorded as one refund (once per amount). How many refunds were applied."""
     if not intent_id or not (refunds or amount_refunded):
         return 0
     order = await lock_order(session, intent_id=intent_id)
-    if order is None or order.status not in REFUNDABLE:
+    if order is None:
         return 0
+    # Before the status check: a pending refund of everything made the order `refunded`.
+    settled = await _settle_named_refunds(session, order, refunds, now=now)
+    if order.status not in REFUNDABLE:
+        return settled
     if not refunds and amount_refunded is not None:
         missing = min(amount_refunded, order.total_minor) - order.refunded_minor
         key = f"stripe-{charge_id or intent_id}-{amount_refunded}"[:120]
@@ -423,7 +511,7 @@ async def apply_stripe_refunds(
             stripe_id,
         )
     await session.flush()
-    return applied
+    return settled + applied
 
 
 async def refunds_of_order(session: AsyncSession, order: Order) -> list[Refund]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import graphene
 
+from graphql_schema import scalars as sc
 from graphql_schema import types as t
 from graphql_schema.auth import staff_only
 from graphql_schema.mutations.base import (
@@ -58,6 +59,11 @@ class RefundOrderLines(graphene.Mutation):
         input = RefundOrderLinesInput(required=True, description="The refund.")
 
     order = graphene.Field(t.Order, description="The order after the refund.")
+    refund_status = graphene.Field(
+        sc.RefundStatus,
+        description="COMPLETED, or PENDING when Stripe has not confirmed the refund yet; "
+        "null when refused.",
+    )
     errors = errors_field()
 
     @staticmethod
@@ -86,7 +92,7 @@ class RefundOrderLines(graphene.Mutation):
         ctx = info.context
         try:
             # Its own short transactions, none open while Stripe pays back.
-            await refund_order_lines(
+            made = await refund_order_lines(
                 ctx.db,
                 order_id,
                 lines,
@@ -101,7 +107,8 @@ class RefundOrderLines(graphene.Mutation):
         ctx.reset_loaders()
         async with ctx.db.read_session() as session:
             order = await session.get(om.Order, order_id)
-        return RefundOrderLines(order=order, errors=[])
+        status = sc.RefundStatus.PENDING if made.pending else sc.RefundStatus.COMPLETED
+        return RefundOrderLines(order=order, refund_status=status, errors=[])
 
 
 class OrderMutations(graphene.ObjectType):

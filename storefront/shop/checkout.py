@@ -30,7 +30,6 @@ from storefront.shop.common import (
     pop_flash,
     reading,
     shopper_country,
-    writing,
 )
 from storefront.web import path_param, query_param, read_form, render
 from tiein.errors import DomainError
@@ -210,16 +209,18 @@ async def pay_confirm(request: Request) -> Response:
     number = path_param(request, "number")
     key = clean_text(body.get("key"), field="key", max_len=200)
     token = clean_text(body.get("token"), field="token", max_len=200)
+    async with reading(request) as session:
+        order = await _order_for(request, session, number, key)
     try:
-        async with _gateway(request) as gateway, writing(request) as session:
-            order = await _order_for(request, session, number, key)
+        # No session is open while Stripe is asked: the service reads, asks, then records.
+        async with _gateway(request) as gateway:
             if gateway is None:
                 return JSONResponse(
                     {"status": "error", "message": "Payments are not configured on this site."},
                     503,
                 )
             step = await confirm_with_token(
-                session, order, token, gateway=gateway, now=now(request)
+                database(request), order.id, token, gateway=gateway, now=now(request)
             )
     except DomainError as exc:
         return JSONResponse({"status": "error", "message": exc.message}, 409)

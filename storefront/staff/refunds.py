@@ -106,13 +106,23 @@ async def refund(request: Request) -> Response:
             now=now_utc(),
             reason=reason,
         )
-        message = f"Refunded {format_money(made.amount_minor, order.currency)}."
+        amount = format_money(made.refund.amount_minor, order.currency)
+        if made.pending:
+            pending = DomainError(
+                OrderError.REFUND_PENDING,
+                f"The refund of {amount} is pending confirmation from Stripe: its answer did "
+                "not come. The lines count as refunded meanwhile; the payment reconcile job "
+                "completes the refund, or undoes it if Stripe refused.",
+            )
+            message, kind = error_message(pending), "warning"
+        else:
+            message, kind = f"Refunded {amount}.", "ok"
     except InvalidInput:
         raise  # a malformed field is a 400, not a notice
     except DomainError as error:
         flash(request, error_message(error), "error")
     else:
-        flash(request, message)
+        flash(request, message, kind)
     return RedirectResponse(path_for(request, "staff_order", number=number), status_code=303)
 
 

@@ -355,19 +355,23 @@ async def test_staff_reviews_products_and_closes_periods(gql: Gql, world: World)
 async def test_staff_refunds_an_order_line(gql: Gql, world: World, db: Database) -> None:
     refund = """mutation($input: RefundOrderLinesInput!) { refundOrderLines(input: $input) {
                   order { status refunded { amount } lines { refundedQuantity } }
-                  errors { field code } } }"""
+                  refundStatus errors { field code } } }"""
     line = gid("OrderLine", world.line_ids["acme"])
     result = payload(await gql(
         refund, {"input": {"orderId": gid("Order", world.order_id),
                            "lines": [{"lineId": line, "quantity": 1}], "restock": True}},
         token=world.staff_token,
     ))  # fmt: skip
-    assert result["errors"] == []
+    assert result["errors"] == [] and result["refundStatus"] == "COMPLETED"
     assert result["order"]["status"] == "PARTIALLY_REFUNDED"
     assert result["order"]["refunded"] == {"amount": "25.00"}
     missing = payload(await gql(refund, {"input": {"orderId": gid("Order", 999_999)}},
                                 token=world.staff_token))  # fmt: skip
-    assert missing == {"order": None, "errors": [{"field": "orderId", "code": "NOT_FOUND"}]}
+    assert missing == {
+        "order": None,
+        "refundStatus": None,
+        "errors": [{"field": "orderId", "code": "NOT_FOUND"}],
+    }
     async with db.read_session() as session:
         order = await session.get(Order, world.order_id)
         assert order is not None and order.refunded_minor == 2500

@@ -96,9 +96,7 @@ async def test_paying_with_a_card_fulfils_the_order_at_once(
 ) -> None:
     placed = await checkout(db, full_cart(shop), gateway, now=now)
 
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
 
     assert step.status == "succeeded"
     order = await fetch_order(db, placed.order.id)
@@ -133,9 +131,7 @@ async def test_a_card_token_from_stripe_js_pays_the_order(
         )
     token = response.json()["id"]
 
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_with_token(s, order, token, gateway=gateway, now=now)
+    step = await confirm_with_token(db, placed.order.id, token, gateway=gateway, now=now)
 
     assert step.status == "succeeded"
     assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
@@ -146,11 +142,9 @@ async def test_a_declined_card_keeps_the_order_payable(
 ) -> None:
     placed = await checkout(db, full_cart(shop), gateway, now=now)
 
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_payment(
-            s, order, "pm_card_chargeCustomerFail", gateway=gateway, now=now
-        )
+    step = await confirm_payment(
+        db, placed.order.id, "pm_card_chargeCustomerFail", gateway=gateway, now=now
+    )
     assert step.status == "requires_payment_method"
     assert "declined" in step.message
     order = await fetch_order(db, placed.order.id)
@@ -162,9 +156,7 @@ async def test_a_declined_card_keeps_the_order_payable(
     assert await stock_of(db, shop.shirt_id) == 47  # still reserved for this shopper
 
     # The shopper tries another card: the same order is paid.
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     assert step.status == "succeeded"
     assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
 
@@ -173,12 +165,10 @@ async def test_an_order_past_its_time_cannot_be_paid(
     db: Database, shop: Shop, gateway: StripeGateway, now: datetime
 ) -> None:
     placed = await checkout(db, full_cart(shop), gateway, now=now)
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        with pytest.raises(DomainError) as refused:
-            await confirm_payment(
-                s, order, "pm_card_visa", gateway=gateway, now=now + timedelta(minutes=16)
-            )
+    with pytest.raises(DomainError) as refused:
+        await confirm_payment(
+            db, placed.order.id, "pm_card_visa", gateway=gateway, now=now + timedelta(minutes=16)
+        )
     assert refused.value.code == OrderError.ORDER_NOT_PAYABLE
     assert "run out" in refused.value.message
 
@@ -244,9 +234,7 @@ async def test_fifty_shoppers_for_the_last_ten_units_make_ten_paid_orders(
             placed = await checkout(db, cart, gateway, now=now)
         except DomainError as exc:
             return exc.code
-        async with db.session() as s:
-            order = await s.get(Order, placed.order.id)
-            step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+        step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
         return step.status
 
     outcomes = await asyncio.gather(*(shopper(i) for i in range(50)))
@@ -277,14 +265,10 @@ async def test_after_3d_secure_the_page_applies_the_success_without_waiting_for_
                 },
             )
         ).json()["id"]
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_with_token(s, order, token, gateway=gateway, now=now)
+    step = await confirm_with_token(db, placed.order.id, token, gateway=gateway, now=now)
     assert step.status == "requires_action"
     assert step.client_secret == placed.client_secret
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        waiting = await refresh_payment(s, order, gateway=gateway, now=now)
+    waiting = await refresh_payment(db, placed.order.id, gateway=gateway, now=now)
     assert waiting.status == "requires_action"
 
     # What Stripe.js confirmCardPayment does once the shopper completes the challenge.
@@ -296,9 +280,7 @@ async def test_after_3d_secure_the_page_applies_the_success_without_waiting_for_
         )
     assert response.status_code == 200, response.text
 
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await refresh_payment(s, order, gateway=gateway, now=now)
+    step = await refresh_payment(db, placed.order.id, gateway=gateway, now=now)
     assert step.status == "succeeded"
     assert (await fetch_order(db, placed.order.id)).status == OrderStatus.PAID
     assert await count(db, Ticket) == 2

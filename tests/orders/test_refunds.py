@@ -36,9 +36,7 @@ from tiein.errors import DomainError
 
 async def paid_order(db: Database, shop: Shop, gateway: StripeGateway, now: datetime) -> Order:
     placed = await checkout(db, full_cart(shop), gateway, now=now)
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     assert step.status == "succeeded"
     return await fetch_order(db, placed.order.id)
 
@@ -56,9 +54,11 @@ async def test_refunding_one_of_two_shirts_posts_the_mirror_and_keeps_the_rest(
     shirts = (await lines_of(db, order))["product"]
     stock_before = await stock_of(db, shop.shirt_id)
 
-    refund = await refund_order_lines(
+    made = await refund_order_lines(
         db, order.id, [(shirts.id, 1)], restock=False, by="staff:ana", gateway=gateway, now=now
     )
+    refund = made.refund
+    assert not made.pending
 
     order = await fetch_order(db, order.id)
     assert order.status == OrderStatus.PARTIALLY_REFUNDED
@@ -86,9 +86,11 @@ async def test_refunding_the_whole_order_voids_tickets_restocks_and_reverses_eve
     order = await paid_order(db, shop, gateway, now)
     assert await seats_taken(db, shop.showtime_id) == 2
 
-    refund = await refund_order_lines(
-        db, order.id, None, restock=True, by="staff:ana", gateway=gateway, now=now
-    )
+    refund = (
+        await refund_order_lines(
+            db, order.id, None, restock=True, by="staff:ana", gateway=gateway, now=now
+        )
+    ).refund
 
     order = await fetch_order(db, order.id)
     assert order.status == OrderStatus.REFUNDED
@@ -124,7 +126,7 @@ async def test_a_second_refund_of_the_rest_completes_the_order_and_nothing_is_re
     )
     order = await fetch_order(db, order.id)
     assert order.status == OrderStatus.REFUNDED
-    assert rest.amount_minor == order.total_minor - TICKET_PRICE
+    assert rest.refund.amount_minor == order.total_minor - TICKET_PRICE
     assert await count(db, Refund) == 2
     entries = await ledger(db)  # refunded in two pieces, the mirror is exact
     assert sum(e.net_minor for e in entries) == 0

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from starlette.applications import Starlette
 
 from catalog.models import Ticket
@@ -56,6 +56,8 @@ from tests.orders.shop import (
 )
 from tests.orders.test_refunds import lines_of, paid_order
 from tests.orders.test_webhooks import deliver, event
+from tests.storefront.test_shop_checkout import card_token, token_of
+from tiein.app import create_app
 from tiein.config import Settings
 from tiein.db import Database
 from tiein.errors import DomainError
@@ -133,9 +135,10 @@ async def test_two_refunds_of_one_order_do_not_wait_for_each_others_stripe_call(
     slow_stripe.forget()
 
     async def refund(line: OrderLine) -> Refund:
-        return await refund_order_lines(
+        made = await refund_order_lines(
             db, order.id, [(line.id, 1)], restock=False, by="ana", gateway=slow_gateway, now=now
         )
+        return made.refund
 
     made = await asyncio.gather(refund(lines["product"]), refund(lines["ticket"]))
 
@@ -159,9 +162,10 @@ async def test_two_refunds_of_the_same_lines_at_once_pay_back_once(
 
     async def refund_all() -> Refund | str:
         try:
-            return await refund_order_lines(
+            made = await refund_order_lines(
                 db, order.id, None, restock=True, by="ana", gateway=slow_gateway, now=now
             )
+            return made.refund
         except DomainError as refused:
             return refused.code
 
@@ -177,6 +181,73 @@ async def test_two_refunds_of_the_same_lines_at_once_pay_back_once(
     assert (await fetch_order(db, order.id)).status == OrderStatus.REFUNDED
     assert await reversals(db) == 3
     assert await stock_of(db, shop.shirt_id) == 50
+
+
+async def transactions_left_open(db: Database, backend: str) -> int:
+    """PostgreSQL sessions of the test database idle inside a transaction (none on SQLite,
+    where a held write lock shows as a writer that has to wait)."""
+    if backend != "postgresql":
+        return 0
+    async with db.read_session() as s:
+        found = await s.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()"
+            )
+        )
+    return int(found or 0)
+
+
+async def test_the_card_step_holds_no_transaction_while_stripe_confirms(
+    db: Database,
+    shop: Shop,
+    backend: str,
+    gateway: StripeGateway,
+    slow_gateway: StripeGateway,
+    slow_stripe: SlowStripe,
+    stripe_settings: Settings,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    paying = await checkout(db, full_cart(shop), gateway, now=now)
+    intent_id = paying.order.payment_intent_id
+    app = create_app(slow_stripe.configure(stripe_settings), database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        csrf = token_of((await client.get("/")).text)
+        card = await card_token(localstripe, "4242424242424242")
+        slow_stripe.forget()
+
+        async def pay_page() -> httpx.Response:
+            return await client.post(
+                f"/pay/{paying.order.number}/confirm",
+                json={"token": card, "key": paying.access_key},
+                headers={"X-CSRF-Token": csrf},
+            )
+
+        async def another_shopper() -> tuple[int, PlacedOrder]:
+            # The pay step's first Stripe call (the card's payment method) has been answered:
+            # its next calls are under way.
+            for _ in range(500):
+                if await slow_stripe.calls(path="/v1/payment_methods"):
+                    break
+                await asyncio.sleep(0.02)
+            left_open = await transactions_left_open(db, backend)
+            cart = Cart().with_item(CartItem.product(shop.shirt_sku, 1))
+            return left_open, await checkout(db, cart, slow_gateway, now=now)
+
+        paid, (left_open, other) = await asyncio.gather(pay_page(), another_shopper())
+
+    assert paid.status_code == 200 and paid.json()["status"] == "succeeded"
+    (confirmed,) = await slow_stripe.calls(path=f"/v1/payment_intents/{intent_id}/confirm")
+    (created,) = await slow_stripe.calls(path="/v1/payment_intents")
+    # The other shopper's checkout wrote and committed its order (SQLite: took the write
+    # lock) and reached Stripe while the card step was still waiting for Stripe's answer.
+    assert created.arrived < confirmed.answered
+    assert left_open == 0  # no transaction sat open through the Stripe call
+    assert (await fetch_order(db, paying.order.id)).status == OrderStatus.PAID
+    assert (await fetch_order(db, other.order.id)).status == OrderStatus.PENDING_PAYMENT
+    assert await stock_of(db, shop.shirt_id) == 46  # two shirts sold, one reserved
 
 
 # --- checkout: the crash points --------------------------------------------------------------
@@ -349,7 +420,6 @@ async def test_a_refund_paid_by_stripe_before_a_crash_is_recorded_once(
     async with db.session() as s:
         refund = await claim_refund(s, order.id, [(ticket.id, 1)], restock=False, by="a", now=now)
     stripe_id = await pay_back(gateway, refund, order)  # Stripe paid; then the crash
-    # Stripe's charge.refunded about it arrives: known by its key, nothing is added.
     charge = {
         "id": "ch_x",
         "payment_intent": order.payment_intent_id,
@@ -368,11 +438,13 @@ async def test_a_refund_paid_by_stripe_before_a_crash_is_recorded_once(
     answer = await deliver(
         webhook, event("evt_refunded_1", "charge.refunded", charge), localstripe.webhook_secret
     )
-    assert answer.json()["outcome"] == "0 refund(s) applied"
+    # Stripe's charge.refunded about it arrives: known by our key, it completes the refund.
+    assert answer.json()["outcome"] == "1 refund(s) applied"
+    assert await reversals(db) == 0  # a ticket line has no royalty to reverse
 
     report = await reconcile_payments(db, gateway, now=now + LATER)
 
-    assert report.refunds_completed == 1
+    assert report.refunds_completed == 0
     assert [r["id"] for r in await stripe_refunds(localstripe, order.payment_intent_id or "")] == [
         stripe_id
     ]
@@ -393,19 +465,17 @@ def unreachable_gateway(settings: Settings) -> StripeGateway:
     )
 
 
-@pytest.mark.parametrize("failing", [refusing_gateway, unreachable_gateway])
-async def test_a_refund_stripe_does_not_make_is_abandoned_at_once_and_its_lines_stay_refundable(
+async def test_a_refund_stripe_refuses_is_abandoned_at_once_and_its_lines_stay_refundable(
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
     stripe_settings: Settings,
     localstripe: LocalStripe,
     now: datetime,
-    failing: Callable[[Settings], StripeGateway],
 ) -> None:
     order = await paid_order(db, shop, gateway, now)
     shirts = (await lines_of(db, order))["product"]
-    broken = failing(stripe_settings)
+    broken = refusing_gateway(stripe_settings)
     try:
         with pytest.raises(DomainError) as refused:
             await refund_order_lines(
@@ -454,3 +524,134 @@ async def test_reconcile_abandons_a_pending_refund_stripe_refuses_and_keeps_one_
     after = await fetch_order(db, order.id)
     assert (after.status, after.refunded_minor) == (OrderStatus.PAID, 0)
     assert await reversals(db) == 0
+
+
+def answer_lost(settings: Settings, slow: SlowStripe) -> StripeGateway:
+    """Stripe that does the work but whose answer comes after the gateway stopped waiting
+    (a timeout): the refund is made, tiein does not learn it."""
+    return StripeGateway(slow.configure(settings), retries=0, timeout=slow.delay / 5)
+
+
+def no_connection(settings: Settings, slow: SlowStripe) -> StripeGateway:
+    return unreachable_gateway(settings)
+
+
+async def made_in_stripe(localstripe: LocalStripe, intent_id: str, wanted: int) -> list[dict]:
+    """Stripe's refunds of an intent, once `wanted` of them exist (the proxy forwards a call
+    after its delay, whether or not anyone still waits for the answer)."""
+    for _ in range(200):
+        found = await stripe_refunds(localstripe, intent_id)
+        if len(found) >= wanted:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"Stripe holds {len(found)} refund(s), not {wanted}")
+
+
+async def unanswered_refund(
+    db: Database, order_id: int, line: OrderLine, silent: StripeGateway, now: datetime
+) -> Refund:
+    """Refund one unit of `line` through a Stripe whose answer does not come: it stays
+    pending, and its unit cannot be refunded again meanwhile."""
+    try:
+        made = await refund_order_lines(
+            db, order_id, [(line.id, 1)], restock=True, by="ana", gateway=silent, now=now
+        )
+    finally:
+        await silent.close()
+    assert made.pending and made.refund.stripe_refund_id is None
+    assert await count(db, Refund) == 1
+    with pytest.raises(DomainError) as twice:
+        await refund_order_lines(
+            db, order_id, [(line.id, 2)], restock=True, by="bo", gateway=silent, now=now
+        )
+    assert twice.value.code == OrderError.INVALID_REFUND
+    after = await fetch_order(db, order_id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PARTIALLY_REFUNDED, SHIRT_PRICE)
+    assert await reversals(db) == 0  # not before Stripe's word
+    return made.refund
+
+
+@pytest.mark.parametrize("silent", [answer_lost, no_connection])
+async def test_a_refund_without_stripes_answer_stays_pending_until_reconcile_completes_it(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    stripe_settings: Settings,
+    slow_stripe: SlowStripe,
+    localstripe: LocalStripe,
+    now: datetime,
+    silent: Callable[[Settings, SlowStripe], StripeGateway],
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    intent_id = order.payment_intent_id or ""
+
+    await unanswered_refund(db, order.id, shirts, silent(stripe_settings, slow_stripe), now)
+    if silent is answer_lost:
+        await made_in_stripe(localstripe, intent_id, 1)  # Stripe did pay it back
+
+    reports = [await reconcile_payments(db, gateway, now=now + LATER) for _ in range(2)]
+
+    assert [(r.refunds_completed, r.refunds_abandoned) for r in reports] == [(1, 0), (0, 0)]
+    refunded = await stripe_refunds(localstripe, intent_id)
+    assert [r["amount"] for r in refunded] == [SHIRT_PRICE]  # same key: paid back once
+    async with db.read_session() as s:
+        refund = await s.scalar(select(Refund))
+    assert refund is not None and refund.stripe_refund_id == refunded[0]["id"]
+    assert await reversals(db) == 1
+    assert await stock_of(db, shop.shirt_id) == 48  # 3 sold, 1 back
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PARTIALLY_REFUNDED, SHIRT_PRICE)
+
+
+async def test_stripes_refund_event_completes_a_refund_whose_answer_was_lost_once(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    stripe_settings: Settings,
+    slow_stripe: SlowStripe,
+    webhook: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    intent_id = order.payment_intent_id or ""
+    await unanswered_refund(db, order.id, shirts, answer_lost(stripe_settings, slow_stripe), now)
+    (made,) = await made_in_stripe(localstripe, intent_id, 1)
+    assert made["metadata"]["tiein_refund"]
+    charge = {
+        "id": "ch_lost_answer",
+        "payment_intent": intent_id,
+        "amount_refunded": made["amount"],
+        "refunds": {
+            "data": [
+                {
+                    "id": made["id"],
+                    "amount": made["amount"],
+                    "status": made["status"],
+                    "metadata": made["metadata"],
+                }
+            ]
+        },
+    }
+
+    first = await deliver(
+        webhook, event("evt_lost_answer_1", "charge.refunded", charge), localstripe.webhook_secret
+    )
+    again = await deliver(
+        webhook, event("evt_lost_answer_2", "charge.refunded", charge), localstripe.webhook_secret
+    )
+    report = await reconcile_payments(db, gateway, now=now + LATER)
+
+    assert first.json()["outcome"] == "1 refund(s) applied"
+    assert again.json()["outcome"] == "0 refund(s) applied"
+    assert report.refunds_completed == 0
+    async with db.read_session() as s:
+        refunds = list(await s.scalars(select(Refund)))
+    assert [(r.stripe_refund_id, r.amount_minor) for r in refunds] == [(made["id"], SHIRT_PRICE)]
+    assert await reversals(db) == 1  # posted once, by the event
+    assert await stock_of(db, shop.shirt_id) == 48
+    assert len(await stripe_refunds(localstripe, intent_id)) == 1
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.PARTIALLY_REFUNDED, SHIRT_PRICE)

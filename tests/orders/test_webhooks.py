@@ -274,12 +274,9 @@ async def test_the_pay_page_and_the_webhook_racing_fulfil_once_without_deadlock(
     }
 
     async def pay_page() -> str:
-        async with db.session() as s:
-            order = await s.get(Order, placed.order.id)
-            assert order is not None
-            return (
-                await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
-            ).status
+        return (
+            await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
+        ).status
 
     results = await asyncio.gather(
         pay_page(),
@@ -311,10 +308,7 @@ async def test_refund_and_cancel_events_sent_by_localstripe_apply_nothing_twice(
     db: Database, shop: Shop, gateway: StripeGateway, live_app: LiveApp, now: datetime
 ) -> None:
     paid = await checkout(db, full_cart(shop), gateway, now=now)
-    async with db.session() as s:
-        order = await s.get(Order, paid.order.id)
-        assert order is not None
-        await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    await confirm_payment(db, paid.order.id, "pm_card_visa", gateway=gateway, now=now)
     await refund_order_lines(
         db, paid.order.id, None, restock=True, by="ana", gateway=gateway, now=now
     )

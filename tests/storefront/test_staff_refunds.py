@@ -3,6 +3,7 @@ them: some units of a line, then everything left; stock only when asked (SPEC §
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -39,9 +40,7 @@ async def staff_client(stripe_settings: Settings, db: Database) -> AsyncIterator
 async def _paid_order(db: Database, gateway: StripeGateway, now: datetime) -> tuple[Shop, Order]:
     shop = await build_shop(db, now=now)
     placed = await checkout(db, full_cart(shop), gateway, now=now)
-    async with db.session() as s:
-        order = await s.get(Order, placed.order.id)
-        step = await confirm_payment(s, order, "pm_card_visa", gateway=gateway, now=now)
+    step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     assert step.status == "succeeded"
     async with db.read_session() as s:
         return shop, await s.get(Order, placed.order.id)
@@ -104,6 +103,36 @@ async def test_staff_refund_one_shirt_with_restock_then_everything_left(
     assert tickets and all(t.voided_at is not None for t in tickets)
     assert await stock_of(db, shop.shirt_id) == stock_before + 1
     assert "Only paid orders can be refunded." in shown.text
+
+
+async def test_a_refund_stripe_does_not_answer_is_shown_pending_confirmation(
+    stripe_settings: Settings, db: Database, gateway: StripeGateway
+) -> None:
+    from tiein.app import create_app
+
+    _shop, order = await _paid_order(db, gateway, now_utc())
+    shirt = (await _lines(db, order.id))[LineKind.PRODUCT]
+    # Stripe's address stops answering (a closed port) after the order was paid.
+    silent = dataclasses.replace(stripe_settings, stripe_api_base="http://127.0.0.1:9")
+    app = create_app(silent, database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await make_staff(db)
+        await sign_in(client)
+        token = await csrf(client, f"/staff/orders/{order.number}")
+        form = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "1"}
+        response = await client.post(f"/staff/orders/{order.number}/refund", data=form)
+        shown = await client.get(response.headers["location"])
+    await app.state.stripe_gateway.close()
+
+    assert "pending confirmation from Stripe" in shown.text
+    assert "REFUND_PENDING" in shown.text
+    assert "Refunded US$" not in shown.text
+    async with db.read_session() as s:
+        (refund,) = (await s.scalars(select(Refund))).all()
+        refreshed = await s.get(Order, order.id)
+    assert refund.stripe_refund_id is None and refreshed.refunded_minor == 2500
+    assert not [e for e in await ledger(db) if e.units < 0]  # not before Stripe's word
 
 
 async def test_orders_list_finds_an_order_by_number(
