@@ -122,8 +122,8 @@ async def _apply(
     at: datetime,
     now: datetime,
 ) -> None:
-    """What refunding the lines does besides the money: tickets of ticket and bundle lines
-    voided and their seats freed (before the show), merch back in stock when `restock`, and
+    """What refunding the lines does besides the money: unused tickets of ticket and bundle
+    lines voided and their seats freed (before the show), merch back in stock when `restock`, and
     each line's (each bundle merch part's) ledger reversal, posted once per refund line."""
     for row, line in parts:
         qty = row.quantity
@@ -142,12 +142,14 @@ async def _apply(
             )
             continue
         assert line.showtime_id is not None
-        await void_tickets(session, line.id, qty, now=at)
+        # Only seats whose tickets are voided go back on sale: a ticket already used at the
+        # door (perhaps while the refund waited on Stripe) keeps its seat.
+        freed = len(await void_tickets(session, line.id, qty, now=at))
         starts_at = await session.scalar(
             select(Showtime.starts_at).where(Showtime.id == line.showtime_id)
         )
-        if starts_at is not None and starts_at > at:
-            await return_seats(session, line.showtime_id, qty)
+        if freed and starts_at is not None and starts_at > at:
+            await return_seats(session, line.showtime_id, freed)
         for part in line.allocations:
             if part.product_id is None:
                 continue
@@ -438,6 +440,30 @@ async def _settle_named_refunds(
     return completed
 
 
+async def _make_room(
+    session: AsyncSession, order: Order, amount: int, named: set[str | None]
+) -> None:
+    """A refund made outside tiein that does not fit beside our pending refunds: Stripe
+    has paid it back, and the charge cannot carry more than its amount, so our pending
+    refunds that Stripe's list does not name were not (and will not be) paid: abandon them,
+    newest first, until it fits, so the money Stripe did pay back is recorded in full."""
+    pending = await session.scalars(
+        select(Refund)
+        .where(
+            Refund.order_id == order.id,
+            Refund.stripe_refund_id.is_(None),
+            Refund.lines.any(),  # ours, claimed with lines; not a recorded outside refund
+        )
+        .order_by(Refund.id.desc())
+    )
+    for refund in list(pending):
+        if amount <= order.total_minor - order.refunded_minor:
+            return
+        if refund.idempotency_key not in named:
+            await abandon_refund(session, refund.id)
+            await session.refresh(order)
+
+
 async def apply_stripe_refunds(
     session: AsyncSession,
     intent_id: str,
@@ -469,21 +495,22 @@ async def apply_stripe_refunds(
             return 0
         refunds = [{"id": None, "amount": missing, "status": "succeeded", "_key": key}]
     applied = 0
+    named = {(data.get("metadata") or {}).get("tiein_refund") for data in refunds}
     for data in refunds:
         stripe_id = data.get("id")
         ours = (data.get("metadata") or {}).get("tiein_refund") or ""
-        known = (
-            await session.scalar(
-                select(Refund.id).where(
-                    (Refund.stripe_refund_id == stripe_id) | (Refund.idempotency_key == ours)
-                )
+        known = await session.scalar(
+            select(Refund.id).where(
+                Refund.order_id == order.id,
+                (Refund.stripe_refund_id == stripe_id) | (Refund.idempotency_key == ours),
             )
-            if stripe_id
-            else None
         )
         if known is not None or data.get("status") not in (None, "succeeded", "pending"):
             continue
-        amount = min(int(data.get("amount") or 0), order.total_minor - order.refunded_minor)
+        wanted = int(data.get("amount") or 0)
+        if wanted > order.total_minor - order.refunded_minor and stripe_id:
+            await _make_room(session, order, wanted, named)
+        amount = min(wanted, order.total_minor - order.refunded_minor)
         if amount <= 0:
             continue
         session.add(

@@ -125,7 +125,7 @@ def parse_event(data: object) -> Event:
             field = f"data.object.refunds.data.{n}"
             if not isinstance(refund, dict):
                 raise InvalidInput("Not a refund.", field)
-            _stripe_id(refund.get("id"), f"{field}.id", required=False)
+            _stripe_id(refund.get("id"), f"{field}.id")  # Stripe always names its refunds
             _amount(refund.get("amount") or 0, f"{field}.amount")
             clean_text(refund.get("status"), field=f"{field}.status", max_len=40)
             metadata = refund.get("metadata")

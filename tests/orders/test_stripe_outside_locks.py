@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select, text
 from starlette.applications import Starlette
 
-from catalog.models import Ticket
+from catalog.models import Showtime, Ticket
+from catalog.tickets import check_in
 from licensing.models import EntrySource, RoyaltyEntry
 from orders.cart import Cart, CartItem
 from orders.checkout import (
@@ -655,3 +656,79 @@ async def test_stripes_refund_event_completes_a_refund_whose_answer_was_lost_onc
     assert len(await stripe_refunds(localstripe, intent_id)) == 1
     after = await fetch_order(db, order.id)
     assert (after.status, after.refunded_minor) == (OrderStatus.PARTIALLY_REFUNDED, SHIRT_PRICE)
+
+
+async def test_a_dashboard_refund_beside_a_pending_one_is_recorded_in_full(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    stripe_settings: Settings,
+    slow_stripe: SlowStripe,
+    webhook: httpx.AsyncClient,
+    localstripe: LocalStripe,
+    now: datetime,
+) -> None:
+    """Found by a hostile review: with a refund of ours pending (Stripe never got it), staff
+    refund the whole order in the Stripe dashboard. The charge cannot carry both, so ours
+    did not and will not happen: it is abandoned and the money Stripe paid back is recorded
+    in full (it was recorded as 0 and lost)."""
+    order = await paid_order(db, shop, gateway, now)
+    shirts = (await lines_of(db, order))["product"]
+    await unanswered_refund(db, order.id, shirts, no_connection(stripe_settings, slow_stripe), now)
+    charge = {
+        "id": "ch_dashboard",
+        "payment_intent": order.payment_intent_id,
+        "amount_refunded": order.total_minor,
+        "refunds": {
+            "data": [{"id": "re_dashboard_1", "amount": order.total_minor, "status": "succeeded"}]
+        },
+    }
+    answer = await deliver(
+        webhook, event("evt_dashboard_1", "charge.refunded", charge), localstripe.webhook_secret
+    )
+
+    assert answer.json()["outcome"] == "1 refund(s) applied"
+    async with db.read_session() as s:
+        refunds = list(await s.scalars(select(Refund)))
+        line = await s.get(OrderLine, shirts.id)
+    assert [(r.stripe_refund_id, r.amount_minor) for r in refunds] == [
+        ("re_dashboard_1", order.total_minor)
+    ]
+    assert line is not None and line.refunded_quantity == 0  # the abandoned claim let go
+    after = await fetch_order(db, order.id)
+    assert (after.status, after.refunded_minor) == (OrderStatus.REFUNDED, order.total_minor)
+
+
+async def test_a_ticket_used_while_its_refund_waits_keeps_its_seat(
+    db: Database,
+    shop: Shop,
+    gateway: StripeGateway,
+    stripe_settings: Settings,
+    slow_stripe: SlowStripe,
+    now: datetime,
+) -> None:
+    """Found by a hostile review: a ticket checked in while its refund waited on Stripe
+    stayed used, but completing the refund put its seat back on sale."""
+    order = await paid_order(db, shop, gateway, now)
+    tickets = (await lines_of(db, order))["ticket"]
+    silent = no_connection(stripe_settings, slow_stripe)
+    try:
+        made = await refund_order_lines(
+            db, order.id, [(tickets.id, 1)], restock=False, by="ana", gateway=silent, now=now
+        )
+    finally:
+        await silent.close()
+    assert made.pending
+    async with db.session() as s:
+        code = await s.scalar(select(Ticket.code).where(Ticket.order_line_id == tickets.id))
+        assert code is not None
+        await check_in(s, code, showtime_id=None, by="door", now=now)
+    async with db.read_session() as s:
+        taken = await s.scalar(select(Showtime.seats_taken).where(Showtime.id == shop.showtime_id))
+
+    report = await reconcile_payments(db, gateway, now=now + LATER)
+
+    assert report.refunds_completed == 1
+    async with db.read_session() as s:
+        after = await s.scalar(select(Showtime.seats_taken).where(Showtime.id == shop.showtime_id))
+    assert after == taken  # the used ticket's seat stays taken

@@ -100,6 +100,15 @@ def raw_event(**fields: Any) -> bytes:
             type="charge.refunded",
             data={"object": {"payment_intent": "pi_1", "refunds": {"data": [{"amount": 1.5}]}}},
         ),
+        raw_event(  # refunds without their ids inserted "stripe-None" twice: a 500
+            type="charge.refunded",
+            data={
+                "object": {
+                    "payment_intent": "pi_1",
+                    "refunds": {"data": [{"amount": 100}, {"amount": 100}]},
+                }
+            },
+        ),
         json.dumps([1, 2]).encode(),
     ],
 )
