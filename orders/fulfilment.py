@@ -81,12 +81,19 @@ async def record_intent(
 
 
 async def lock_order_of_intent(
-    session: AsyncSession, intent_id: str, metadata: Mapping[str, Any], *, now: datetime
+    session: AsyncSession,
+    intent_id: str,
+    metadata: Mapping[str, Any],
+    *,
+    amount: int | None = None,
+    currency: str = "",
+    now: datetime,
 ) -> Order | None:
     """The order a PaymentIntent pays, locked. Found by the intent id; or — for an intent
     that checkout created but did not get to record (a crash between Stripe's answer and the
     commit) — by the order id in the intent's metadata, when the order number matches too
-    and the order holds no other intent: the intent is then recorded on it."""
+    and the order holds no other intent (and, when given, the intent's amount and currency
+    are the order's): the intent is then recorded on it."""
     order = await lock_order(session, intent_id=intent_id) if intent_id else None
     if order is not None or not intent_id:
         return order
@@ -97,6 +104,8 @@ async def lock_order_of_intent(
     order = await lock_order(session, order_id=order_id)
     if order is None or order.number != metadata.get("order_number"):
         return None
+    if amount is not None and (amount, currency.upper()) != (order.total_minor, order.currency):
+        return None  # not what this order costs: it does not get to claim the order
     if not await record_intent(session, order, intent_id, "requires_payment_method", now=now):
         return None
     log.warning("order %s: PaymentIntent %s recorded from its metadata", order.number, intent_id)

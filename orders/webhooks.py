@@ -142,7 +142,14 @@ async def handle_event(session: AsyncSession, event: Event) -> str:
     kind, obj = event.type, event.obj
     if kind == "payment_intent.succeeded":
         # By its id, or by the order id in its metadata when checkout did not record it.
-        order = await lock_order_of_intent(session, obj["id"], obj.get("metadata") or {}, now=now)
+        order = await lock_order_of_intent(
+            session,
+            obj["id"],
+            obj.get("metadata") or {},
+            amount=obj["amount"],
+            currency=obj["currency"],
+            now=now,
+        )
         if order is None:
             return "unknown payment intent"
         amount, currency = obj["amount"], obj["currency"].upper()

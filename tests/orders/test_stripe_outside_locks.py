@@ -353,8 +353,19 @@ async def test_a_webhook_naming_another_orders_number_settles_nothing(
         "payment_intent.succeeded",
         {"id": intent.id, "amount": intent.amount, "currency": "usd", "metadata": metadata},
     )
+    # Found by a hostile review: an intent of another amount claimed the order (it was
+    # recorded on it before the amount was compared), which then could never be paid.
+    metadata = {"order_id": str(held.order.id), "order_number": held.order.number}
+    other_amount = event(
+        "evt_mismatch_2",
+        "payment_intent.succeeded",
+        {"id": "pi_foreign1", "amount": intent.amount + 1, "currency": "usd", "metadata": metadata},
+    )
 
     answer = await deliver(webhook, payload, localstripe.webhook_secret)
+    foreign = await deliver(webhook, other_amount, localstripe.webhook_secret)
+
+    assert foreign.json()["outcome"] == "unknown payment intent"
 
     assert answer.json()["outcome"] == "unknown payment intent"
     order = await fetch_order(db, held.order.id)
