@@ -104,7 +104,8 @@ class StaffSession(Base):
 class SignInAttempt(Base):
     """A staff sign-in attempt, counted by the throttle (per username and per client address)
     until it succeeds: a successful sign-in deletes its account's attempts. Rows older than
-    the throttle's window are pruned."""
+    the throttle's window are pruned. `device` names the browser's known-device cookie, when
+    it brought one for this username: such attempts count against that device only."""
 
     __tablename__ = "sign_in_attempts"
     __table_args__ = (
@@ -115,6 +116,7 @@ class SignInAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 

@@ -6,6 +6,9 @@
   `per_address` from one address, inside `window`, further attempts are refused with
   `SignInThrottled` (and its `retry_after`) before argon2 runs — a right password included,
   so the lock-out is no oracle. The rows live in the database, so every worker counts the same.
+  A browser that signed in as a user before brings a known-device cookie (`device`): its
+  attempts for that user count against that device alone, so a stranger's five wrong guesses
+  lock strangers out of the account, not its owner (OWASP's device cookies).
 - **Sessions.** A sign-in makes a random token for the browser's cookie and keeps only its
   SHA-256 in `staff_sessions`. Each staff request looks it up (one indexed query); logout ends
   that session, a password change or a deactivation ends all of the user's sessions, and a
@@ -106,6 +109,7 @@ async def throttle_sign_in(
     username: str,
     address: str,
     *,
+    device: str | None = None,
     now: datetime,
     limits: SignInLimits = SIGN_IN_LIMITS,
 ) -> None:
@@ -126,7 +130,11 @@ async def throttle_sign_in(
         moment + limits.window
         for moment in (
             await _limit_reached_by(
-                session, SignInAttempt.username == username, limits.per_account, since=since
+                session,
+                (SignInAttempt.username == username)
+                & (SignInAttempt.device == device if device else SignInAttempt.device.is_(None)),
+                limits.per_account,
+                since=since,
             ),
             await _limit_reached_by(
                 session, SignInAttempt.address == address, limits.per_address, since=since
@@ -136,7 +144,7 @@ async def throttle_sign_in(
     ]
     if ends:
         raise SignInThrottled(max(1, math.ceil((max(ends) - now).total_seconds())))
-    session.add(SignInAttempt(username=username, address=address, attempted_at=now))
+    session.add(SignInAttempt(username=username, address=address, device=device, attempted_at=now))
 
 
 async def start_staff_session(
@@ -188,6 +196,7 @@ async def sign_in_staff(
     address: str,
     user_agent: str = "",
     replacing: str | None = None,
+    device: str | None = None,
     now: datetime | None = None,
     limits: SignInLimits = SIGN_IN_LIMITS,
     hasher: PasswordHasher | None = None,
@@ -195,12 +204,13 @@ async def sign_in_staff(
     """Sign a staff user in: throttle (`SignInThrottled`), check the password (one argon2
     verification whoever asks; `DomainError(SIGN_IN_FAILED)` on any mismatch) and open a
     session. It takes the Database rather than a session because it runs three short
-    transactions: none of them may stay open while argon2 works in its thread."""
+    transactions: none of them may stay open while argon2 works in its thread. `device` is
+    the id of the browser's known-device cookie for this username, if it brought one."""
     now = now or now_utc()
     username = normalise_username(username)
     address = address[:64]
     async with db.session() as session:
-        await throttle_sign_in(session, username, address, now=now, limits=limits)
+        await throttle_sign_in(session, username, address, device=device, now=now, limits=limits)
     async with db.read_session() as session:
         credentials = await staff_credentials(session, username)
     if await check_password(credentials, password, hasher=hasher) and credentials is not None:

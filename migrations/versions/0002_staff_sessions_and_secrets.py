@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('device', sa.String(length=64), nullable=True),
     sa.Column('attempted_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_attempts'))
     )

@@ -17,11 +17,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from licensing.accounts import normalise_username
 from licensing.staff_sessions import (
     BAD_SIGN_IN,
     SignInThrottled,
@@ -37,6 +39,8 @@ from tiein.parsing import clean_text
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_PATH = "/staff/login"
+DEVICE_COOKIE = "tiein_staff_device"
+DEVICE_LIFETIME = 90 * 24 * 3600  # seconds a browser stays a known device of its user
 BAD_LOGIN = BAD_SIGN_IN
 SESSION_KEY = "staff_session"
 
@@ -125,6 +129,7 @@ async def login(request: Request) -> Response:
     password = clean_text(form.get("password"), field="password", max_len=1000, strip=False)
     next_path = _safe_next(clean_text(form.get("next"), field="next", max_len=2000))
     previous = request.session.get(SESSION_KEY)
+    device = _known_device(request, username)
     try:
         signed_in = await sign_in_staff(
             request.app.state.db,
@@ -133,6 +138,7 @@ async def login(request: Request) -> Response:
             address=request.client.host if request.client else "",
             user_agent=request.headers.get("user-agent", ""),
             replacing=previous if isinstance(previous, str) else None,
+            device=device,
         )
     except SignInThrottled as exc:
         response = render(
@@ -157,7 +163,45 @@ async def login(request: Request) -> Response:
     _rotate(request)
     request.session[SESSION_KEY] = signed_in.token
     request.session["staff_user"] = {"id": signed_in.staff_user_id, "username": signed_in.username}
-    return RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(next_path, status_code=303)
+    _remember_device(request, response, signed_in.username, device)
+    return response
+
+
+def _devices(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.secret_key.value, salt="tiein-staff-device")
+
+
+def _known_device(request: Request, username: str) -> str | None:
+    """The id of this browser's known-device cookie when it was given at a sign-in as
+    `username` (signed, at most DEVICE_LIFETIME old); None otherwise."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return None
+    try:
+        known = _devices(request).loads(cookie, max_age=DEVICE_LIFETIME)
+    except BadSignature:
+        return None
+    if not isinstance(known, dict) or known.get("user") != normalise_username(username):
+        return None
+    device = known.get("device")
+    return device if isinstance(device, str) and 0 < len(device) <= 64 else None
+
+
+def _remember_device(
+    request: Request, response: Response, username: str, device: str | None
+) -> None:
+    """After a sign-in, this browser is a known device of `username` (see staff_sessions)."""
+    value = {"user": normalise_username(username), "device": device or secrets.token_urlsafe(16)}
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices(request).dumps(value),
+        max_age=DEVICE_LIFETIME,
+        path="/staff",
+        secure=request.app.state.settings.https_only,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 @require_staff

@@ -82,3 +82,30 @@ async def test_healthz_answers_while_wrong_passwords_are_checked(
         await c.aclose()
     assert statuses == [400] * 8
     assert health_time < 1.0 and health_time < all_time / 3, (health_time, all_time)
+
+
+async def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
+    settings: Settings, db: Database
+) -> None:
+    """Found by a hostile review: five anonymous wrong passwords locked any staff account for
+    15 minutes. A browser that signed in as the user before carries a known-device cookie;
+    its attempts count against that device alone (strangers still share one lock)."""
+    await make_staff(db)
+    await make_staff(db, "other-officer")
+    async with (
+        browser(settings, db, "198.51.100.40") as owner,
+        browser(settings, db, "198.51.100.41") as stranger,
+    ):
+        assert (await sign_in(owner)).status_code == 303  # the owner's browser, once
+        assert (await sign_in(stranger, "other-officer")).status_code == 303  # its own account
+        owner.cookies.delete("tiein_session")
+        stranger.cookies.delete("tiein_session")
+        for _ in range(5):
+            assert (await sign_in(stranger, password="wrong password!")).status_code == 400
+        assert (await sign_in(stranger)).status_code == 429  # strangers are locked out
+
+        assert (await sign_in(owner)).status_code == 303  # the owner is not
+        owner.cookies.delete("tiein_session")
+        for _ in range(5):
+            assert (await sign_in(owner, password="wrong password!")).status_code == 400
+        assert (await sign_in(owner)).status_code == 429  # the device has its own lock
