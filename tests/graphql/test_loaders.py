@@ -69,7 +69,11 @@ async def test_statement_count_does_not_grow_with_the_films_returned(
         await add_films(db, world, more) if more else None
         with count_queries(db) as counter:
             data = await gql.data(CATALOG, token=world.staff_token)
-        counts.append(counter.count)
+        # The token's last use is written once a minute of real time: a run that crosses a
+        # minute writes it again; that statement does not depend on the films returned.
+        counts.append(
+            len([q for q in counter.statements if not q.lstrip().startswith("UPDATE api_tokens")])
+        )
         sizes.append(sum(len(e["node"]["products"]["nodes"]) for e in data["films"]["edges"]))
     assert sizes[1] > 20 * sizes[0]
     assert counts[0] == counts[1], counts
