@@ -76,9 +76,11 @@ def decode_id(value: str | None, type_name: str | None = None) -> tuple[str, int
     if type_name is not None and kind != type_name:
         return None
     try:
-        return kind, parse_id(raw, field="id")
+        pk = parse_id(raw, field="id")
     except InvalidInput:
         return None
+    # One spelling per object: the ID as issued ("Product: 1" or "Product:01" name nothing).
+    return (kind, pk) if str(pk) == raw else None
 
 
 def decode_pk(value: str | None, type_name: str) -> int | None:

@@ -203,6 +203,12 @@ async def staff_credentials(session: AsyncSession, username: str) -> StaffCreden
     return StaffCredentials(row.id, row.username, row.password_hash) if row else None
 
 
+async def warm_up_sign_in() -> None:
+    """Make the dummy hash now (in a thread), so that the first sign-in of an unknown user
+    in this process costs one argon2 run, as every other sign-in does."""
+    await to_thread.run_sync(_dummy_hash, _hasher)
+
+
 async def check_password(
     credentials: StaffCredentials | None,
     password: str,

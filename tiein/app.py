@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from licensing.accounts import warm_up_sign_in
 from tiein.config import Settings, load_settings
 from tiein.db import Database
 from tiein.installation import SecretKey, SessionCookieMiddleware
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         owned = database is None
         app.state.db = database or Database(settings.database_url)
         await secret_key.load(app.state.db)
+        await warm_up_sign_in()
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # cyclic collector's way, so full collections only walk what requests create.
         gc.freeze()

@@ -201,6 +201,8 @@ HOSTILE_IDS = [
     to_global_id("Film", "٣"),
     to_global_id("Film", "99999999999"),
     to_global_id("Film", "-1"),
+    to_global_id("Film", " 1"),  # another spelling of an existing film's ID names nothing
+    to_global_id("Film", "01"),
     to_global_id("Film", "1\x00"),
     to_global_id("Fi\x00lm", "1"),
     to_global_id("RoyaltyStatement", "².2026-Q1"),

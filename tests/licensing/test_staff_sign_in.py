@@ -12,6 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from licensing import accounts
 from licensing.accounts import (
     StaffCredentials,
     _dummy_hash,
@@ -27,6 +28,8 @@ from licensing.staff_sessions import (
     deactivate_staff_user,
     sign_in_staff,
 )
+from tiein.app import create_app
+from tiein.config import Settings
 from tiein.db import Database
 from tiein.errors import DomainError
 
@@ -235,3 +238,14 @@ async def test_a_burst_of_parallel_guesses_cannot_pass_the_count(
             await worker.dispose()
     assert outcomes.count("refused") == 5
     assert sum(o.startswith("throttled:") for o in outcomes) == 5
+
+
+async def test_the_app_makes_the_dummy_hash_when_it_starts(
+    settings: Settings, db: Database
+) -> None:
+    """The first unknown-user sign-in of a process cost two argon2 runs (the dummy hash was
+    made on demand): the app's start makes it, so every sign-in costs one."""
+    accounts._dummy_hashes.clear()
+    app = create_app(settings, database=db)
+    async with app.router.lifespan_context(app):
+        assert len(accounts._dummy_hashes) == 1
