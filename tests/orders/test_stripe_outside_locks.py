@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select, text
-from starlette.applications import Starlette
 
 from catalog.models import Showtime, Ticket
 from catalog.tickets import check_in
@@ -41,7 +40,6 @@ from orders.models import (
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments
 from orders.refunds import claim_refund, pay_back, refund_order_lines
-from orders.webhooks import routes as webhook_routes
 from tests.fixtures.stripe import LocalStripe
 from tests.fixtures.stripe_slow import SlowStripe
 from tests.orders.shop import (
@@ -56,7 +54,7 @@ from tests.orders.shop import (
     stock_of,
 )
 from tests.orders.test_refunds import lines_of, paid_order
-from tests.orders.test_webhooks import deliver, event
+from tests.orders.test_webhooks import app_client, deliver, event  # noqa: F401
 from tests.storefront.test_shop_checkout import card_token, token_of
 from tiein.app import create_app
 from tiein.config import Settings
@@ -65,17 +63,6 @@ from tiein.errors import DomainError
 
 LATER = timedelta(minutes=5)  # past the jobs' STALE_AFTER, within the 15 minutes' hold
 EXPIRED = timedelta(minutes=20)
-
-
-@pytest.fixture
-async def webhook(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The webhook route alone, in a tiny app with the test's database and settings."""
-    app = Starlette(routes=webhook_routes)
-    app.state.db = db
-    app.state.settings = stripe_settings
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 async def phase_one(db: Database, cart: Cart, now: datetime) -> PlacedOrder:
@@ -298,7 +285,7 @@ async def test_a_payment_of_an_intent_never_recorded_is_settled_by_its_order_met
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
-    webhook: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,  # noqa: F811
     localstripe: LocalStripe,
     now: datetime,
 ) -> None:
@@ -319,7 +306,7 @@ async def test_a_payment_of_an_intent_never_recorded_is_settled_by_its_order_met
         },
     )
 
-    answer = await deliver(webhook, payload, localstripe.webhook_secret)
+    answer = await deliver(app_client, payload, localstripe.webhook_secret)
 
     assert answer.status_code == 200 and answer.json()["outcome"] == "fulfilled"
     order = await fetch_order(db, held.order.id)
@@ -341,7 +328,7 @@ async def test_a_webhook_naming_another_orders_number_settles_nothing(
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
-    webhook: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,  # noqa: F811
     localstripe: LocalStripe,
     now: datetime,
 ) -> None:
@@ -362,8 +349,8 @@ async def test_a_webhook_naming_another_orders_number_settles_nothing(
         {"id": "pi_foreign1", "amount": intent.amount + 1, "currency": "usd", "metadata": metadata},
     )
 
-    answer = await deliver(webhook, payload, localstripe.webhook_secret)
-    foreign = await deliver(webhook, other_amount, localstripe.webhook_secret)
+    answer = await deliver(app_client, payload, localstripe.webhook_secret)
+    foreign = await deliver(app_client, other_amount, localstripe.webhook_secret)
 
     assert foreign.json()["outcome"] == "unknown payment intent"
 
@@ -423,7 +410,7 @@ async def test_a_refund_paid_by_stripe_before_a_crash_is_recorded_once(
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
-    webhook: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,  # noqa: F811
     localstripe: LocalStripe,
     now: datetime,
 ) -> None:
@@ -448,7 +435,7 @@ async def test_a_refund_paid_by_stripe_before_a_crash_is_recorded_once(
         },
     }
     answer = await deliver(
-        webhook, event("evt_refunded_1", "charge.refunded", charge), localstripe.webhook_secret
+        app_client, event("evt_refunded_1", "charge.refunded", charge), localstripe.webhook_secret
     )
     # Stripe's charge.refunded about it arrives: known by our key, it completes the refund.
     assert answer.json()["outcome"] == "1 refund(s) applied"
@@ -622,7 +609,7 @@ async def test_stripes_refund_event_completes_a_refund_whose_answer_was_lost_onc
     gateway: StripeGateway,
     stripe_settings: Settings,
     slow_stripe: SlowStripe,
-    webhook: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,  # noqa: F811
     localstripe: LocalStripe,
     now: datetime,
 ) -> None:
@@ -649,10 +636,14 @@ async def test_stripes_refund_event_completes_a_refund_whose_answer_was_lost_onc
     }
 
     first = await deliver(
-        webhook, event("evt_lost_answer_1", "charge.refunded", charge), localstripe.webhook_secret
+        app_client,
+        event("evt_lost_answer_1", "charge.refunded", charge),
+        localstripe.webhook_secret,
     )
     again = await deliver(
-        webhook, event("evt_lost_answer_2", "charge.refunded", charge), localstripe.webhook_secret
+        app_client,
+        event("evt_lost_answer_2", "charge.refunded", charge),
+        localstripe.webhook_secret,
     )
     report = await reconcile_payments(db, gateway, now=now + LATER)
 
@@ -675,7 +666,7 @@ async def test_a_dashboard_refund_beside_a_pending_one_is_recorded_in_full(
     gateway: StripeGateway,
     stripe_settings: Settings,
     slow_stripe: SlowStripe,
-    webhook: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,  # noqa: F811
     localstripe: LocalStripe,
     now: datetime,
 ) -> None:
@@ -695,7 +686,7 @@ async def test_a_dashboard_refund_beside_a_pending_one_is_recorded_in_full(
         },
     }
     answer = await deliver(
-        webhook, event("evt_dashboard_1", "charge.refunded", charge), localstripe.webhook_secret
+        app_client, event("evt_dashboard_1", "charge.refunded", charge), localstripe.webhook_secret
     )
 
     assert answer.json()["outcome"] == "1 refund(s) applied"
