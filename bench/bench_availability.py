@@ -24,6 +24,7 @@ from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage, Category, Product
 from catalog.products import create_product
 from catalog.showtimes import create_showtime, showtimes_for_film
+from kernel.db import Base, Database
 from licensing.models import (
     Agreement,
     AgreementCategory,
@@ -35,7 +36,6 @@ from licensing.models import (
     Merchant,
 )
 from orders.availability import bundle_availability
-from tiein.db import Base, Database
 from tiein.models import load_all_models
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)

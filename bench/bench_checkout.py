@@ -6,7 +6,7 @@ PaymentIntent with no transaction open; record it), then `confirm_payment` with 
 (Stripe confirms, the order is fulfilled: tickets issued, ledger posted) — what the checkout
 and pay pages do. Shoppers buy a T-shirt and a ticket; stock is ample, so every checkout pays.
 
-`--stripe-latency MS` puts a delaying proxy (`orders.latency_proxy`) in front of localstripe,
+`--stripe-latency MS` puts a delaying proxy (`tiein.latency_proxy`) in front of localstripe,
 so every Stripe call takes MS more, as with a real Stripe far away. With the hot item's row
 lock held through a 300 ms call, checkouts of it could not pass about 3 a second; with no
 lock held across Stripe they overlap. After each scenario the books are checked: orders
@@ -47,6 +47,9 @@ from catalog.models import (
     Product,
     Showtime,
 )
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Base, Database
 from licensing.models import (
     Agreement,
     AgreementCategory,
@@ -59,17 +62,15 @@ from licensing.models import (
 )
 from orders.cart import Cart, CartItem
 from orders.checkout import confirm_payment, place_order
-from orders.latency_proxy import start_latency_proxy
-from orders.localstripe import (
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
+from orders.payments import StripeGateway
+from tiein.latency_proxy import start_latency_proxy
+from tiein.localstripe import (
     TEST_SECRET_KEY,
     free_port,
     start_localstripe,
     stop_localstripe,
 )
-from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
-from orders.payments import StripeGateway
-from tiein.config import Settings
-from tiein.db import Base, Database, now_utc
 from tiein.models import load_all_models
 
 PG_CANDIDATES = [

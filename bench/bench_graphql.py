@@ -42,6 +42,8 @@ from starlette.routing import Route  # noqa: E402
 from uvicorn_server import start_uvicorn  # noqa: E402
 
 from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime  # noqa: E402
+from kernel.db import Base, Database  # noqa: E402
+from kernel.money import format_amount  # noqa: E402
 from licensing.accounts import create_api_token  # noqa: E402
 from licensing.models import (  # noqa: E402
     Agreement,
@@ -53,10 +55,8 @@ from licensing.models import (  # noqa: E402
     Merchant,
     StaffUser,
 )
-from orders.localstripe import free_port  # noqa: E402
-from tiein.db import Base, Database  # noqa: E402
+from tiein.localstripe import free_port  # noqa: E402
 from tiein.models import load_all_models  # noqa: E402
-from tiein.money import format_amount  # noqa: E402
 
 FILMS, MERCHANTS, PRODUCTS_PER_FILM = 50, 5, 20
 
@@ -224,8 +224,8 @@ def bench_app() -> Any:
 
 async def count_statements(url: str, token: str | None) -> int:
     """SQL statements of one catalog query, in-process."""
+    from kernel.config import load_settings
     from tiein.app import create_app
-    from tiein.config import load_settings
 
     db = Database(url)
     app = create_app(load_settings({"TIEIN_DATABASE_URL": url}), database=db)

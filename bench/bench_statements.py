@@ -30,11 +30,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from kernel.db import Base, Database
+from licensing.closing import close_period
 from licensing.models import ROYALTY_SCALE
-from licensing.periods import close_period
-from licensing.reports import royalty_report
 from licensing.statements import statements_for_period
-from tiein.db import Base, Database
+from reports.royalty import royalty_report
 from tiein.models import load_all_models
 
 PERIOD = "2026-Q3"

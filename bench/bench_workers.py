@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT))
 
 from uvicorn_server import start_serve  # noqa: E402
 
-from orders.localstripe import free_port  # noqa: E402
-from tiein.db import Base, Database  # noqa: E402
+from kernel.db import Base, Database  # noqa: E402
 from tiein.demo import load_demo  # noqa: E402
+from tiein.localstripe import free_port  # noqa: E402
 from tiein.models import load_all_models  # noqa: E402
 
 STATIC = "/static/site.css"

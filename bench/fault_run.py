@@ -37,8 +37,13 @@ from sqlalchemy import func, select
 from uvicorn_server import ROOT, start_serve
 
 from catalog.models import Product, Ticket
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.models import EntrySource, RoyaltyEntry
-from orders.localstripe import (
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
+from orders.payments import StripeGateway
+from tiein.localstripe import (
     TEST_PUBLISHABLE_KEY,
     TEST_SECRET_KEY,
     free_port,
@@ -46,10 +51,6 @@ from orders.localstripe import (
     start_localstripe,
     stop_localstripe,
 )
-from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
-from orders.payments import StripeGateway
-from tiein.config import Settings
-from tiein.db import Database, now_utc
 from tiein.models import load_all_models
 
 TIEIN = [sys.executable, "-c", "import sys; from tiein.cli import main; sys.exit(main())"]

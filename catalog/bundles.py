@@ -23,8 +23,8 @@ from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
 from catalog.models import ApprovalStage, BundleComponent, BundleOffer, Film, Product, Showtime
-from tiein.errors import DomainError
-from tiein.money import allocate, check_currency
+from kernel.errors import DomainError
+from kernel.money import allocate, check_currency
 
 
 @dataclass(frozen=True)

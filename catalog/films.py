@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
 from catalog.models import Cinema, Film, Franchise
-from tiein.errors import DomainError
+from kernel.errors import DomainError
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
 from catalog.models import ApprovalStage, Category, Film, Product
-from tiein.errors import DomainError
-from tiein.money import check_currency
+from kernel.errors import DomainError
+from kernel.money import check_currency
 
 _agreements = table(
     "agreements", column("id"), column("merchant_id"), column("status"), column("currency")

@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
 from catalog.models import Cinema, Film, Showtime
-from tiein.errors import DomainError
-from tiein.money import check_currency
+from kernel.errors import DomainError
+from kernel.money import check_currency
 
 
 def _aware(value: datetime, field: str) -> datetime:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
 from catalog.models import Product, Showtime
-from tiein.errors import DomainError
+from kernel.errors import DomainError
 
 
 def _check_qty(qty: int) -> None:

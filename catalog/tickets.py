@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
 from catalog.models import Showtime, Ticket
-from tiein.errors import DomainError
+from kernel.errors import DomainError
 
 CODE_BYTES = 24  # 192 bits of randomness; 32 URL-safe characters
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from graphql_schema.errors import forbidden, unauthenticated
+from kernel.db import Database
 from licensing.accounts import PUBLIC, Viewer, look_up_token, record_token_use
-from tiein.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from graphql_schema.loaders import Loaders
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.accounts import Viewer
-from tiein.config import Settings
-from tiein.db import Database
 
 if TYPE_CHECKING:
     from graphql_schema.loaders import Loaders
@@ -29,8 +30,6 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:
-            from graphql_schema.loaders import Loaders
-
             self._loaders = Loaders(self.db, self.viewer, self.now)
         return self._loaders
 

@@ -5,7 +5,7 @@ POST runs one operation given as JSON `{query, variables, operationName}`; a JSO
 parsed and validated once and cached by its text (LRU); the limits of `limits.py` run
 before execution. With introspection off, no error suggests names. Every response carries
 `extensions.cost`; an operation that runs spends its cost from the caller's budget
-(`tiein.ratelimit`) and reports `extensions.throttle`. An unexpected exception
+(`kernel.ratelimit`) and reports `extensions.throttle`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
 sees a traceback.
 """
@@ -45,10 +45,10 @@ from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
 from graphql_schema.scalars import check_text_inputs
 from graphql_schema.schema import schema
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.ratelimit import BucketUnavailable, TokenBucket
 from licensing.accounts import Viewer
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.ratelimit import BucketUnavailable, TokenBucket
 
 log = logging.getLogger("tiein.graphql")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from tiein.errors import DomainError
+from kernel.errors import DomainError
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"

@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 
 from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
 from graphql_schema import visibility as vis
+from kernel.db import Database
 from licensing.accounts import Viewer
 from licensing.models import (
     Agreement,
@@ -43,7 +44,6 @@ from licensing.models import (
 )
 from orders.availability import Availability, bundle_availability
 from orders.models import Order, OrderLine
-from tiein.db import Database
 
 SHOWTIME_NOT_OF_FILM = "SHOWTIME_NOT_OF_FILM"
 OTHER_FILM = "This showtime is of another film."

@@ -27,13 +27,14 @@ from graphql_schema.relay import (
     split_id,
 )
 from graphql_schema.types import StatementView
+from kernel.errors import DomainError
+from kernel.parsing import InvalidInput, parse_id
+from kernel.periods import check_period
 from licensing import models as lm
-from licensing.reports import film_commerce_report, royalty_report
 from licensing.statements import compute_statement, statements_for_period
 from orders import models as om
-from tiein.errors import DomainError
-from tiein.parsing import InvalidInput, parse_id
-from tiein.periods import check_period
+from reports.film_commerce import film_commerce_report
+from reports.royalty import royalty_report
 
 
 class ViewerInfo(graphene.ObjectType):

@@ -19,7 +19,7 @@ from graphql_relay import from_global_id, to_global_id
 from sqlalchemy import Select, func, select
 
 from graphql_schema.errors import bad_user_input
-from tiein.parsing import InvalidInput, has_unsafe_characters, parse_id, parse_int
+from kernel.parsing import InvalidInput, has_unsafe_characters, parse_id, parse_int
 
 MAX_PAGE = 100
 MAX_OFFSET = 999_999_999

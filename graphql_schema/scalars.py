@@ -14,13 +14,13 @@ from graphql import DocumentNode, StringValueNode, Visitor, visit
 from catalog.models import ApprovalStage as ApprovalStageEnum
 from catalog.models import Category as CategoryEnum
 from graphql_schema.errors import bad_user_input
+from kernel.money import format_amount
+from kernel.parsing import find_unsafe_text, has_unsafe_characters
 from licensing.models import AgreementStatus as AgreementStatusEnum
 from licensing.models import Channel as ChannelEnum
 from licensing.models import ReviewAction as ReviewActionEnum
 from orders.models import LineKind as LineKindEnum
 from orders.models import OrderStatus as OrderStatusEnum
-from tiein.money import format_amount
-from tiein.parsing import find_unsafe_text, has_unsafe_characters
 
 
 @functools.lru_cache(maxsize=8192)
@@ -161,7 +161,7 @@ class _UnsafeLiterals(Visitor):
 
 def check_text_inputs(source: str, document: DocumentNode, variables: dict[str, Any]) -> None:
     """Refuse, before execution, an operation whose string inputs — literals in the document
-    or the values of its variables — hold characters `tiein.parsing.clean_text` refuses (NUL
+    or the values of its variables — hold characters `kernel.parsing.clean_text` refuses (NUL
     and the other control characters): BAD_USER_INPUT, with the variable's path if one holds
     it. graphql-core takes a raw NUL inside a string literal, and "\\u0000" escapes, so the
     document is walked when its text has either."""

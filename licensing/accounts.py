@@ -14,10 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import now_utc
+from kernel.errors import DomainError
 from licensing.codes import LicensingError
 from licensing.models import ApiToken, Merchant, StaffUser
-from tiein.db import now_utc
-from tiein.errors import DomainError
 
 TOKEN_PREFIX = "tie_"  # noqa: S105 (a public prefix, not a secret)
 _hasher = PasswordHasher()

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Category, Film
+from kernel.errors import DomainError
+from kernel.money import check_currency
 from licensing.codes import LicensingError
 from licensing.models import (
     Agreement,
@@ -23,8 +25,6 @@ from licensing.models import (
     Merchant,
 )
 from licensing.royalty import BPS, check_tiers
-from tiein.errors import DomainError
-from tiein.money import check_currency
 
 # ISO 3166-1 alpha-2, officially assigned codes.
 ISO_COUNTRIES = frozenset(

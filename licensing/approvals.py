@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import ApprovalStage, Product
+from kernel.errors import DomainError
 from licensing.accounts import Viewer
 from licensing.codes import LicensingError
 from licensing.models import ProductReview, ReviewAction
-from tiein.errors import DomainError
 
 Decision = Literal["approve", "request_changes", "reject"]
 

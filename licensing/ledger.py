@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Product
+from kernel.errors import DomainError
+from kernel.periods import utc
 from licensing.codes import LicensingError
 from licensing.models import (
     Agreement,
@@ -33,8 +35,6 @@ from licensing.models import (
 )
 from licensing.periods import ensure_periods, hold_periods, last_closed_period, posting_period
 from licensing.royalty import contract_year, entry_royalty, refund_royalty_micros
-from tiein.errors import DomainError
-from tiein.periods import utc
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import ApprovalStage, Category, enum_column
-from tiein.db import Base, UTCDateTime, now_utc
+from kernel.clock import now_utc
+from kernel.db import Base, UTCDateTime
 
 # Exact royalties are stored as integer millionths of a minor unit: n * r / 10000 has at
 # most four decimals, so every sale and report line is exact, and SQL sums stay integers.

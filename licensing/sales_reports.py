@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Product
+from kernel.errors import DomainError
+from kernel.periods import check_period, period_bounds, utc
 from licensing.agreements import ISO_COUNTRIES
 from licensing.codes import LicensingError
 from licensing.ledger import SaleLine, post_report_lines
@@ -31,8 +33,6 @@ from licensing.models import (
     SalesReportLine,
 )
 from licensing.sellable import country_name
-from tiein.errors import DomainError
-from tiein.periods import check_period, period_bounds, utc
 
 
 @dataclass

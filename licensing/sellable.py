@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import ApprovalStage, Category, Product
+from kernel.errors import DomainError
 from licensing.models import (
     Agreement,
     AgreementCategory,
@@ -26,7 +27,6 @@ from licensing.models import (
     AgreementTerritory,
     Channel,
 )
-from tiein.errors import DomainError
 
 
 class Refusal(StrEnum):

@@ -27,6 +27,9 @@ from argon2 import PasswordHasher
 from sqlalchemy import ColumnElement, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import now_utc
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.accounts import (
     check_new_password,
     check_password,
@@ -37,8 +40,6 @@ from licensing.accounts import (
 )
 from licensing.codes import LicensingError
 from licensing.models import ApiToken, SignInAttempt, StaffSession, StaffUser
-from tiein.db import Database, now_utc
-from tiein.errors import DomainError
 
 SESSION_LIFETIME = timedelta(hours=12)
 # A session's last use is recorded to the minute, so a busy console costs one write a minute.

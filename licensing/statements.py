@@ -17,6 +17,8 @@ from decimal import Decimal
 from sqlalchemy import FromClause, and_, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.errors import DomainError
+from kernel.periods import check_period, period_bounds, period_of, previous_period
 from licensing.codes import LicensingError
 from licensing.models import (
     ROYALTY_SCALE,
@@ -27,8 +29,6 @@ from licensing.models import (
 )
 from licensing.periods import last_closed_period
 from licensing.royalty import micros_to_minor, statement_math
-from tiein.errors import DomainError
-from tiein.periods import check_period, period_bounds, period_of, previous_period
 
 
 def ledger_scan(session: AsyncSession) -> FromClause:

@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from tiein.config import load_settings
-from tiein.db import create_engine
+from kernel.config import load_settings
+from kernel.db import create_engine
 from tiein.models import load_all_models
 
 target_metadata = load_all_models()

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import BundleComponent, BundleOffer, Product, Showtime
+from kernel.errors import DomainError
 from licensing.models import Channel
 from licensing.sellable import check_sellable
 from orders.availability import offer_availability
 from orders.codes import OrderError
 from orders.models import LineKind
-from tiein.errors import DomainError
 
 SESSION_KEY = "cart"
 MAX_ITEMS = 20

@@ -32,9 +32,10 @@ from catalog.bundles import allocate_bundle
 from catalog.films import check_country
 from catalog.models import Product, Showtime
 from catalog.stock import Shortage, take_items
+from kernel.db import Database
+from kernel.errors import DomainError
 from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.codes import OrderError
-from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order, record_intent
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -45,8 +46,7 @@ from orders.models import (
     Reservation,
 )
 from orders.payments import CardDeclined, Intent, PaymentUnavailable, StripeGateway
-from tiein.db import Database
-from tiein.errors import DomainError
+from orders.settlement import cancel_unpaid_order, lock_order, record_intent, settle_order
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -255,7 +255,7 @@ async def reserve_order(
     # order's own rows are written first, and Stripe is not called before the commit.
     await _reserve(session, priced, seats, units)
     if order.total_minor == 0:
-        await fulfil_order(session, order.id, now=now)
+        await settle_order(session, order.id, now=now)
     return PlacedOrder(order, access_key, "")
 
 
@@ -417,12 +417,12 @@ async def _record_attempt(
 
 async def _apply_intent(db: Database, order_id: int, intent: Intent, *, now: datetime) -> CardStep:
     """The pay step's last phase, once Stripe has answered: a success fulfils the order (in
-    whatever state it is now: `fulfil_order` acts once, and takes the items again for an
+    whatever state it is now: `settle_order` acts once, and takes the items again for an
     order that expired meanwhile); any other status is recorded on the payment while the
     order still awaits payment with this intent."""
     if intent.status == "succeeded":
         async with db.session() as session:
-            await fulfil_order(session, order_id, now=now)  # records the payment too
+            await settle_order(session, order_id, now=now)  # records the payment too
         return CardStep("succeeded")
     await _record_attempt(db, order_id, intent.id, intent.status, intent.last_error)
     if intent.status == "requires_action":

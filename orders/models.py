@@ -17,7 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models import enum_column
-from tiein.db import Base, UTCDateTime, now_utc
+from kernel.clock import now_utc
+from kernel.db import Base, UTCDateTime
 
 
 class OrderStatus(StrEnum):

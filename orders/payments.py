@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 
-from tiein.config import Settings
+from kernel.config import Settings
 
 # Statuses of a PaymentIntent in which it may still be cancelled.
 CANCELABLE = frozenset(

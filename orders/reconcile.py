@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db import Database
+from kernel.errors import DomainError
 from orders.checkout import create_order_intent, record_order_intent
-from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
 from orders.models import Order, OrderStatus, Payment, Refund
 from orders.payments import CANCELABLE, CardDeclined, PaymentUnavailable, StripeGateway
 from orders.refunds import abandon_refund, complete_refund, pay_back, pending_refunds
-from tiein.db import Database
-from tiein.errors import DomainError
+from orders.settlement import cancel_unpaid_order, lock_order, settle_order
 
 log = logging.getLogger("tiein.orders")
 
@@ -70,7 +70,7 @@ async def _pending(db: Database, *, expired_before: datetime | None = None) -> l
 
 async def _fulfil(db: Database, order_id: int, now: datetime) -> bool:
     async with db.session() as session:
-        return await fulfil_order(session, order_id, now=now)
+        return await settle_order(session, order_id, now=now)
 
 
 async def _close(db: Database, order_id: int, status: OrderStatus, now: datetime) -> bool:

@@ -36,13 +36,13 @@ from sqlalchemy.orm import selectinload
 from catalog.models import Showtime
 from catalog.stock import return_seats, return_stock
 from catalog.tickets import void_tickets
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.ledger import post_refund
 from orders.codes import OrderError
-from orders.fulfilment import lock_order, order_lines
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund, RefundLine
 from orders.payments import CardDeclined, PaymentUnavailable, StripeGateway
-from tiein.db import Database
-from tiein.errors import DomainError
+from orders.settlement import lock_order, order_lines
 
 log = logging.getLogger("tiein.orders")
 

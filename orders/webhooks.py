@@ -29,18 +29,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from orders.fulfilment import (
+from kernel.clock import now_utc
+from kernel.db import Database
+from kernel.errors import DomainError
+from kernel.parsing import InvalidInput, clean_text, parse_int
+from orders.models import OrderStatus, StripeEvent
+from orders.refunds import apply_stripe_refunds
+from orders.settlement import (
     cancel_unpaid_order,
-    fulfil_order,
     lock_order,
     lock_order_of_intent,
     record_payment_failure,
+    settle_order,
 )
-from orders.models import OrderStatus, StripeEvent
-from orders.refunds import apply_stripe_refunds
-from tiein.db import Database, now_utc
-from tiein.errors import DomainError
-from tiein.parsing import InvalidInput, clean_text, parse_int
 
 log = logging.getLogger("tiein.webhooks")
 
@@ -156,7 +157,7 @@ async def handle_event(session: AsyncSession, event: Event) -> str:
         if amount != order.total_minor or currency != order.currency:
             log.error("order %s: paid %s %s, not its total", order.number, amount, currency)
             return "amount differs from the order: not fulfilled"
-        done = await fulfil_order(session, order.id, now=now)
+        done = await settle_order(session, order.id, now=now)
         return "fulfilled" if done else "already paid"
     if kind == "payment_intent.payment_failed":
         error = obj.get("last_payment_error") or {}

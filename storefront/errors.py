@@ -8,10 +8,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from kernel.parsing import InvalidInput
 from storefront.web import render
-from tiein.parsing import InvalidInput
 
-log = logging.getLogger("tiein.errors")
+log = logging.getLogger("kernel.errors")
 _MACHINE_PATHS = ("/graphql", "/webhooks/", "/healthz")
 
 
@@ -31,7 +31,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def invalid_input(request: Request, exc: Exception) -> Response:
-    """A value of the request is not of its field's kind (tiein.parsing): a 400 that names
+    """A value of the request is not of its field's kind (kernel.parsing): a 400 that names
     the field, never a 500."""
     assert isinstance(exc, InvalidInput)
     if not _wants_html(request):

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from kernel.money import format_money
+from kernel.parsing import clean_text
 from orders.cart import Cart
-from tiein.money import format_money
-from tiein.parsing import clean_text
 
 HERE = Path(__file__).resolve().parent
 CSRF_FIELD = "csrf_token"
@@ -41,7 +41,7 @@ async def read_form(request: Request) -> FormData:
     """The POSTed form, after checking its CSRF token: a missing or wrong token is a 403.
 
     Every field is text (no file uploads) of at most MAX_FORM_FIELD characters without
-    control characters (`tiein.parsing.clean_text`), else the request is refused with
+    control characters (`kernel.parsing.clean_text`), else the request is refused with
     InvalidInput (a 400); views parse typed values from it with the same helpers."""
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     for name, value in form.multi_items():

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 
-from tiein.config import Settings
-from tiein.db import Base, Database, create_engine
+from kernel.config import Settings
+from kernel.db import Base, Database, create_engine
 from tiein.models import load_all_models
 
 HERE = Path(__file__).resolve().parent
@@ -123,7 +123,7 @@ def backend(request: pytest.FixtureRequest, backends: Backends) -> str:
 def database_url(backend: str, backends: Backends, tmp_path: Path) -> str:
     """The URL of a database with the whole schema and no rows, for this test alone."""
     if backend == "sqlite":
-        path = tmp_path / "tiein.db"
+        path = tmp_path / "kernel.db"
         shutil.copyfile(backends.sqlite_template, path)
         return f"sqlite+aiosqlite:///{path}"
     assert backends.pg_url is not None

@@ -15,17 +15,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from graphql_schema.endpoint import routes as graphql_routes
+from kernel.config import Settings, load_settings
+from kernel.db import Database
+from kernel.installation import SecretKey, SessionCookieMiddleware
+from kernel.ratelimit import bucket_for
 from licensing.accounts import warm_up_sign_in
-from tiein.config import Settings, load_settings
-from tiein.db import Database
-from tiein.installation import SecretKey, SessionCookieMiddleware
+from orders.webhooks import routes as webhook_routes
+from storefront.errors import exception_handlers
+from storefront.routes import routes as storefront_routes
 from tiein.jobs import PeriodicJobs
 from tiein.middleware import (
     BodySizeLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
-from tiein.ratelimit import bucket_for
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -39,10 +43,6 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def _routes() -> list:
-    from graphql_schema.endpoint import routes as graphql_routes
-    from orders.webhooks import routes as webhook_routes
-    from storefront.routes import routes as storefront_routes
-
     return [
         Route("/healthz", healthz),
         *graphql_routes,
@@ -111,7 +111,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             max_age=14 * 24 * 3600,
         ),
     ]
-    from storefront.errors import exception_handlers
 
     app = Starlette(
         routes=_routes(),

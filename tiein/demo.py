@@ -29,12 +29,14 @@ from catalog.products import create_product, merchant_sku
 from catalog.showtimes import create_showtime
 from catalog.stock import take_seats, take_stock
 from catalog.tickets import issue_tickets
+from kernel.db import Database
+from kernel.periods import period_bounds, period_of, periods_between, previous_period
 from licensing.accounts import create_merchant, create_staff_user
 from licensing.agreements import create_agreement
 from licensing.approvals import review_product, submit_product
+from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Agreement, AgreementStatus, Channel
-from licensing.periods import close_period
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -44,8 +46,6 @@ from orders.models import (
     Refund,
     RefundLine,
 )
-from tiein.db import Database
-from tiein.periods import period_bounds, period_of, periods_between, previous_period
 
 SEED = 20261122
 DEMO_STAFF = ("staff", "tiein-demo-staff")

@@ -22,10 +22,11 @@ import os
 from collections.abc import Awaitable
 from typing import IO
 
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database, runtime_path
 from orders.payments import PaymentUnavailable, StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
-from tiein.config import Settings
-from tiein.db import Database, now_utc, runtime_path
 
 log = logging.getLogger("tiein.jobs")
 LOCK_FILE = "jobs.lock"

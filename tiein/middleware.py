@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tiein.parsing import InvalidInput, parse_int
+from kernel.parsing import InvalidInput, parse_int
 
 TOO_LARGE = "The request body is too large."
 

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from tiein.db import create_engine
+from kernel.db import create_engine
 from tiein.models import load_all_models
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

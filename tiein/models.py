@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from tiein.db import Base
+import catalog.models  # noqa: F401
+import kernel.installation  # noqa: F401
+import licensing.models  # noqa: F401
+import orders.models  # noqa: F401
+from kernel.db import Base
 
 
 def load_all_models() -> MetaData:
     """Register every table on `Base.metadata` and return it (for Alembic and tests)."""
-    import catalog.models  # noqa: F401
-    import licensing.models  # noqa: F401
-    import orders.models  # noqa: F401
-    import tiein.installation  # noqa: F401
-
     return Base.metadata

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_schema.loaders import visible
 from graphql_schema.relay import decode_pk
+from kernel.errors import DomainError, ErrorCode
+from kernel.money import check_currency, parse_amount
 from licensing.models import Merchant, StaffUser
-from tiein.errors import DomainError, ErrorCode
-from tiein.money import parse_amount
 
 T = TypeVar("T")
 
@@ -129,7 +129,6 @@ async def find(
 
 def amount(value: Any, field: str) -> tuple[int, str]:
     """(minor units, currency) of a MoneyInput."""
-    from tiein.money import check_currency
 
     currency = check_currency(value["currency"])
     return parse_amount(value["amount"], currency, field=field), currency

@@ -22,9 +22,9 @@ from graphql_schema.mutations.base import (
     find,
     run,
 )
+from kernel.errors import DomainError, ErrorCode
 from licensing import models as lm
 from licensing.approvals import submit_product
-from tiein.errors import DomainError, ErrorCode
 
 PRODUCT_FIELDS = {
     "product_id": "id",

@@ -20,15 +20,15 @@ from graphql_schema.mutations.base import (
 )
 from graphql_schema.relay import decode_pk
 from graphql_schema.types import StatementView
+from kernel.errors import DomainError, ErrorCode
+from kernel.money import check_currency, parse_amount
 from licensing import models as lm
 from licensing.accounts import create_api_token, create_merchant, revoke_api_token
 from licensing.agreements import create_agreement, set_agreement_status
 from licensing.approvals import review_product
-from licensing.periods import close_period
+from licensing.closing import close_period
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from licensing.statements import statements_for_period
-from tiein.errors import DomainError, ErrorCode
-from tiein.money import check_currency, parse_amount
 
 
 class CreateMerchantInput(graphene.InputObjectType):

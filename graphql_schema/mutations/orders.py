@@ -18,10 +18,10 @@ from graphql_schema.mutations.base import (
     run,
 )
 from graphql_schema.relay import decode_pk
+from kernel.errors import DomainError
 from orders import models as om
 from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
 from orders.refunds import refund_order_lines
-from tiein.errors import DomainError
 
 
 class RefundLineInput(graphene.InputObjectType):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tiein.db
+import kernel.db
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -41,7 +41,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
     sa.Column('contact_email', sa.String(length=254), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_merchants')),
     sa.UniqueConstraint('slug', name=op.f('uq_merchants_slug'))
     )
@@ -58,9 +58,9 @@ def upgrade() -> None:
     sa.Column('shipping_name', sa.String(length=200), nullable=False),
     sa.Column('shipping_address', sa.Text(), nullable=False),
     sa.Column('payment_intent_id', sa.String(length=120), nullable=True),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('refunded_minor >= 0 AND refunded_minor <= total_minor', name=op.f('ck_orders_refund_within_total')),
     sa.CheckConstraint('total_minor >= 0', name=op.f('ck_orders_total_not_negative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
@@ -73,10 +73,10 @@ def upgrade() -> None:
 
     op.create_table('periods',
     sa.Column('name', sa.String(length=7), nullable=False),
-    sa.Column('starts_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Enum('open', 'closed', name='period_status', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('closed_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.String(length=200), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_periods'))
     )
@@ -85,8 +85,8 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('display_name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('username', name=op.f('uq_staff_users_username'))
     )
@@ -94,7 +94,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.String(length=120), nullable=False),
     sa.Column('type', sa.String(length=80), nullable=False),
-    sa.Column('received_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events')),
     sa.UniqueConstraint('event_id', name=op.f('uq_stripe_events_event_id'))
     )
@@ -112,7 +112,7 @@ def upgrade() -> None:
     sa.Column('bundle_rate_bps', sa.Integer(), nullable=True),
     sa.Column('advance_minor', sa.BigInteger(), nullable=False),
     sa.Column('minimum_guarantee_minor', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('advance_minor >= 0', name=op.f('ck_agreements_advance_not_negative')),
     sa.CheckConstraint('bundle_rate_bps IS NULL OR bundle_rate_bps BETWEEN 0 AND 10000', name=op.f('ck_agreements_bundle_rate_in_range')),
     sa.CheckConstraint('end_date >= start_date', name=op.f('ck_agreements_term_ordered')),
@@ -134,9 +134,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('merchant_id', sa.Integer(), nullable=True),
     sa.Column('staff_user_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('(merchant_id IS NULL) <> (staff_user_id IS NULL)', name=op.f('ck_api_tokens_one_owner')),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_api_tokens_merchant_id_merchants')),
     sa.ForeignKeyConstraint(['staff_user_id'], ['staff_users.id'], name=op.f('fk_api_tokens_staff_user_id_staff_users')),
@@ -176,8 +176,8 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('status', sa.String(length=40), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_payments_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
     sa.UniqueConstraint('intent_id', name=op.f('uq_payments_intent_id'))
@@ -194,7 +194,7 @@ def upgrade() -> None:
     sa.Column('restock', sa.Boolean(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount_minor > 0', name=op.f('ck_refunds_amount_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
@@ -249,10 +249,10 @@ def upgrade() -> None:
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('price_minor', sa.Integer(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('valid_from', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('valid_to', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_from', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_to', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('per_order_limit', sa.Integer(), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('per_order_limit >= 1', name=op.f('ck_bundle_offers_limit_positive')),
     sa.CheckConstraint('price_minor > 0', name=op.f('ck_bundle_offers_price_positive')),
     sa.CheckConstraint('valid_to > valid_from', name=op.f('ck_bundle_offers_window_ordered')),
@@ -277,8 +277,8 @@ def upgrade() -> None:
     sa.Column('stock', sa.Integer(), nullable=False),
     sa.Column('approval_stage', sa.Enum('draft', 'concept_submitted', 'concept_approved', 'sample_submitted', 'approved', 'changes_requested', 'rejected', name='approval_stage', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('image_url', sa.String(length=500), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('price_minor > 0', name=op.f('ck_products_price_positive')),
     sa.CheckConstraint('stock >= 0', name=op.f('ck_products_stock_not_negative')),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_products_agreement_id_agreements')),
@@ -306,7 +306,7 @@ def upgrade() -> None:
     sa.Column('royalty_payable_minor', sa.BigInteger(), nullable=False),
     sa.Column('mg_shortfall_minor', sa.BigInteger(), nullable=False),
     sa.Column('has_adjustments', sa.Boolean(), nullable=False),
-    sa.Column('frozen_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('frozen_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_royalty_statements_agreement_id_agreements')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_royalty_statements')),
     sa.UniqueConstraint('agreement_id', 'period', name=op.f('uq_royalty_statements_agreement_id_period'))
@@ -319,7 +319,7 @@ def upgrade() -> None:
     sa.Column('agreement_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('submitted_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('submitted_by', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_sales_reports_agreement_id_agreements')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_reports')),
@@ -329,7 +329,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('film_id', sa.Integer(), nullable=False),
     sa.Column('cinema_id', sa.Integer(), nullable=False),
-    sa.Column('starts_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('seats_taken', sa.Integer(), nullable=False),
     sa.Column('price_minor', sa.Integer(), nullable=False),
@@ -400,7 +400,7 @@ def upgrade() -> None:
     sa.Column('to_stage', sa.Enum('draft', 'concept_submitted', 'concept_approved', 'sample_submitted', 'approved', 'changes_requested', 'rejected', name='to_stage', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_product_reviews_product_id_products')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product_reviews'))
     )
@@ -414,7 +414,7 @@ def upgrade() -> None:
     sa.Column('showtime_id', sa.Integer(), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('active', 'converted', 'released', name='reservation_status', native_enum=False, create_constraint=True, length=32), nullable=False),
-    sa.Column('expires_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('(product_id IS NULL) <> (showtime_id IS NULL)', name=op.f('ck_reservations_one_target')),
     sa.CheckConstraint('quantity >= 1', name=op.f('ck_reservations_quantity_positive')),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_reservations_order_id_orders')),
@@ -435,7 +435,7 @@ def upgrade() -> None:
     sa.Column('source_ref', sa.String(length=80), nullable=False),
     sa.Column('channel', sa.Enum('storefront', 'bundle', 'licensee_retail', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('territory', sa.String(length=2), nullable=False),
-    sa.Column('occurred_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('units', sa.Integer(), nullable=False),
     sa.Column('net_minor', sa.BigInteger(), nullable=False),
@@ -443,7 +443,7 @@ def upgrade() -> None:
     sa.Column('royalty_micros', sa.BigInteger(), nullable=False),
     sa.Column('is_adjustment', sa.Boolean(), nullable=False),
     sa.Column('reverses_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_royalty_entries_agreement_id_agreements')),
     sa.ForeignKeyConstraint(['film_id'], ['films.id'], name=op.f('fk_royalty_entries_film_id_films')),
     sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_royalty_entries_product_id_products')),
@@ -518,10 +518,10 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('order_line_id', sa.Integer(), nullable=False),
     sa.Column('showtime_id', sa.Integer(), nullable=False),
-    sa.Column('issued_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('checked_in_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('checked_in_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('checked_in_by', sa.String(length=200), nullable=True),
-    sa.Column('voided_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_lines.id'], name=op.f('fk_tickets_order_line_id_order_lines')),
     sa.ForeignKeyConstraint(['showtime_id'], ['showtimes.id'], name=op.f('fk_tickets_showtime_id_showtimes')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets')),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tiein.db
+import kernel.db
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table('installation_secrets',
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('value', sa.String(length=200), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_installation_secrets'))
     )
     op.create_table('sign_in_attempts',
@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.Column('device', sa.String(length=64), nullable=True),
-    sa.Column('attempted_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_attempts'))
     )
     with op.batch_alter_table('sign_in_attempts', schema=None) as batch_op:
@@ -43,10 +43,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('staff_user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', tiein.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', tiein.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', kernel.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', kernel.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('address', sa.String(length=64), nullable=False),
     sa.Column('user_agent', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['staff_user_id'], ['staff_users.id'], name=op.f('fk_staff_sessions_staff_user_id_staff_users')),
@@ -58,7 +58,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_sessions_staff_user_id'), ['staff_user_id'], unique=False)
 
     with op.batch_alter_table('staff_users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deactivated_at', tiein.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('deactivated_at', kernel.db.UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 

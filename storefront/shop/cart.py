@@ -8,6 +8,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from kernel.errors import DomainError
+from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
 from orders.cart import (
     MAX_ITEMS,
     MAX_QUANTITY,
@@ -28,8 +30,6 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.web import read_form, render
-from tiein.errors import DomainError
-from tiein.parsing import clean_text, parse_choice, parse_id, parse_int
 
 SESSION_KEY = "cart"
 

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from catalog.tickets import ticket_qr_svg
+from kernel.errors import DomainError
+from kernel.parsing import clean_text
 from orders.cart import Cart, cart_summary
 from orders.checkout import confirm_with_token, order_by_access, place_order
 from orders.models import LineKind, Order, OrderStatus
@@ -32,8 +34,6 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.web import path_param, query_param, read_form, render
-from tiein.errors import DomainError
-from tiein.parsing import clean_text
 
 # The checkout form's fields and the longest text each takes.
 FORM_FIELDS = {"email": 254, "country": 100, "shipping_name": 200, "shipping_address": 1000}

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from tiein.db import Database, now_utc
-from tiein.errors import DomainError
+from kernel.clock import now_utc
+from kernel.db import Database
+from kernel.errors import DomainError
 
 DEFAULT_COUNTRY = "US"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

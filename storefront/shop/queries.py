@@ -13,6 +13,8 @@ from sqlalchemy.orm import selectinload
 from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Ticket
 from licensing.models import Agreement, Channel, Merchant
 from licensing.sellable import load_terms, refusal_message, sellable
+from orders.models import Refund
+from orders.settlement import order_lines
 
 
 async def featured_bundles(session: AsyncSession, *, now: datetime, limit: int = 6) -> list:
@@ -180,8 +182,6 @@ class OrderPage:
 
 async def order_page(session: AsyncSession, order_id: int) -> OrderPage:
     """Everything the order page shows, in a fixed number of statements."""
-    from orders.fulfilment import order_lines
-    from orders.models import Refund
 
     lines = await order_lines(session, order_id)
     product_ids = {line.product_id for line in lines if line.product_id} | {

@@ -11,6 +11,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from catalog.models import Category, Film
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.money import check_currency, format_money, parse_amount
+from kernel.parsing import MAX_ID, clean_text, parse_id, parse_int, parse_optional_int
+from kernel.periods import check_period, period_of, periods_between
 from licensing.agreements import (
     STATUS_CHANGES,
     create_agreement,
@@ -18,20 +23,15 @@ from licensing.agreements import (
     list_agreements,
     set_agreement_status,
 )
-from licensing.audit import audit
 from licensing.codes import LicensingError
 from licensing.models import AgreementStatus, Channel, Merchant, RoyaltyEntry
 from licensing.royalty import micros_to_minor
 from licensing.statements import StatementFigures, compute_statement
+from reports.audit import audit
 from storefront.charts import Series, line_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, flash, page
 from storefront.web import path_for, path_param, query_param, read_form
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.money import check_currency, format_money, parse_amount
-from tiein.parsing import MAX_ID, clean_text, parse_id, parse_int, parse_optional_int
-from tiein.periods import check_period, period_of, periods_between
 
 MAX_PERIODS = 40  # ten years of quarters on one page
 

@@ -23,6 +23,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.parsing import clean_text
 from licensing.accounts import normalise_username
 from licensing.staff_sessions import (
     BAD_SIGN_IN,
@@ -33,9 +36,6 @@ from licensing.staff_sessions import (
     staff_for_session,
 )
 from storefront.web import path_for, query_param, read_form, render
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.parsing import clean_text
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_PATH = "/staff/login"

@@ -7,8 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from kernel.errors import DomainError
 from storefront.web import render
-from tiein.errors import DomainError
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:

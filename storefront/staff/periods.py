@@ -8,17 +8,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.parsing import clean_text
+from kernel.periods import check_period, period_of, previous_period
+from licensing.closing import close_period
 from licensing.models import Merchant, Period, PeriodStatus, RoyaltyEntry
-from licensing.periods import close_period
 from licensing.statements import statements_for_period
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
 from storefront.staff.reports import Column, Table, csv_response
 from storefront.web import path_for, path_param, read_form
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.parsing import clean_text
-from tiein.periods import check_period, period_of, previous_period
 
 
 @require_staff

@@ -9,18 +9,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.money import format_money
+from kernel.parsing import InvalidInput, clean_text, parse_int
 from orders.codes import OrderError
-from orders.fulfilment import order_lines
 from orders.models import Order
 from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
 from orders.refunds import refund_order_lines, refunds_of_order
+from orders.settlement import order_lines
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
 from storefront.web import path_for, path_param, query_param, read_form
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.money import format_money
-from tiein.parsing import InvalidInput, clean_text, parse_int
 
 RECENT = 50
 

@@ -22,16 +22,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from licensing.reports import GROUPS, film_commerce_report, mg_pace, royalty_report
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.money import format_amount, format_money
+from kernel.parsing import clean_text
+from kernel.periods import check_period, period_of
+from reports.film_commerce import film_commerce_report
+from reports.royalty import GROUPS, mg_pace, royalty_report
 from storefront.charts import Bar, bar_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, page
 from storefront.web import path_for, query_param
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.money import format_amount, format_money
-from tiein.parsing import clean_text
-from tiein.periods import check_period, period_of
 
 CHART_BARS = 25  # the chart shows the largest rows; the table shows them all
 

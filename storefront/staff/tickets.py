@@ -11,12 +11,12 @@ from starlette.routing import Route
 
 from catalog.models import Cinema, Film, Showtime
 from catalog.tickets import check_in
+from kernel.clock import now_utc
+from kernel.errors import DomainError
+from kernel.parsing import MAX_ID, clean_text, parse_optional_int
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import page
 from storefront.web import local_time, read_form
-from tiein.db import now_utc
-from tiein.errors import DomainError
-from tiein.parsing import MAX_ID, clean_text, parse_optional_int
 
 
 async def _showtimes(request: Request) -> list[dict[str, object]]:

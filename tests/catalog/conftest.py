@@ -15,6 +15,7 @@ from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage, Category, Cinema, Film, Product, Showtime
 from catalog.products import create_product
 from catalog.showtimes import create_showtime
+from kernel.db import Database
 from licensing.agreements import create_agreement
 from licensing.models import (
     Agreement,
@@ -23,7 +24,6 @@ from licensing.models import (
     Merchant,
 )
 from orders.models import LineKind, Order, OrderLine
-from tiein.db import Database
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 

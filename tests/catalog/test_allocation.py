@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from catalog.bundles import BundlePart, allocate_bundle, allocate_bundle_price
 from catalog.models import BundleComponent, BundleOffer, Product, Showtime
-from tiein.errors import DomainError
+from kernel.errors import DomainError
 
 
 def offer_of(price: int, currency: str, *merch: tuple[int, int, int]) -> BundleOffer:

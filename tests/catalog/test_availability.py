@@ -14,10 +14,10 @@ from catalog.models import BundleOffer, Showtime
 from catalog.products import adjust_stock
 from catalog.showtimes import create_showtime, showtimes_for_film
 from catalog.stock import take_seats, take_stock
+from kernel.db import Database
 from licensing.models import Agreement
 from orders.availability import Availability, bundle_availability, offer_availability
 from tests.catalog.conftest import NOW, World
-from tiein.db import Database
 
 
 async def make_offer(db: Database, world: World, code: str = "SH-PACK", **kw: Any) -> BundleOffer:

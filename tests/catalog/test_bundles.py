@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.bundles import allocate_bundle, bundle_offers_for_film, create_bundle_offer
 from catalog.models import Category, Product
 from catalog.products import create_product
+from kernel.db import Database
+from kernel.errors import DomainError
 from tests.catalog.conftest import NOW, World, add_agreement, approve
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 def offer_args(world: World, **overrides: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ import pytest
 
 from catalog.films import create_cinema, create_film
 from catalog.showtimes import create_showtime, group_by_day_and_cinema, local_start
+from kernel.db import Database
+from kernel.errors import DomainError
 from storefront.web import local_time
-from tiein.db import Database
-from tiein.errors import DomainError
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -9,9 +9,10 @@ import pytest
 
 from catalog.showtimes import create_showtime
 from catalog.tickets import issue_tickets
+from kernel.clock import now_utc
+from kernel.db import Database
 from tests.catalog.conftest import World, add_order_line
 from tiein.cli import main
-from tiein.db import Database, now_utc
 
 
 @pytest.fixture(autouse=True)

@@ -14,10 +14,10 @@ from catalog.products import (
     get_product,
     update_product,
 )
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.models import AgreementStatus
 from tests.catalog.conftest import World, add_agreement
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 def product_args(world: World, **overrides: Any) -> dict[str, Any]:

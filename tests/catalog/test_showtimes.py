@@ -13,9 +13,9 @@ from catalog.showtimes import (
     group_by_day_and_cinema,
     showtimes_for_film,
 )
+from kernel.db import Database
+from kernel.errors import DomainError
 from tests.catalog.conftest import NOW, World
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 async def test_film_slugs_are_unique_and_franchises_are_shared(db: Database, world: World) -> None:

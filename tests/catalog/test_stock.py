@@ -21,9 +21,9 @@ from catalog.stock import (
     take_seats,
     take_stock,
 )
+from kernel.db import Database
+from kernel.errors import DomainError
 from tests.catalog.conftest import NOW, World
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 async def levels(db: Database, world: World) -> tuple[int, int, int]:

@@ -9,9 +9,9 @@ import pytest
 
 from catalog.showtimes import create_showtime
 from catalog.tickets import check_in, issue_tickets, ticket_qr_svg, void_tickets
+from kernel.db import Database
+from kernel.errors import DomainError
 from tests.catalog.conftest import NOW, World, add_order_line
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 async def test_tickets_are_issued_once_per_order_line(db: Database, world: World) -> None:

@@ -16,13 +16,13 @@ from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage
 from catalog.products import create_product
 from catalog.showtimes import create_showtime
+from kernel.db import Database
+from kernel.periods import period_of
 from licensing.accounts import create_api_token, create_merchant
 from licensing.agreements import create_agreement
 from licensing.models import AgreementStatus, StaffUser
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from orders.models import LineKind, Order, OrderLine, OrderStatus
-from tiein.db import Database
-from tiein.periods import period_of
 
 
 class Gql:

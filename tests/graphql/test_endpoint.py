@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, text
 
 from graphql_schema.endpoint import MAX_QUERY_BYTES, MAX_TOKENS, DocumentCache, documents
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.models import ApiToken
 from tests.graphql.conftest import Gql, World
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database
 
 
 async def test_graphiql_page_is_served_with_its_own_csp(client: httpx.AsyncClient) -> None:

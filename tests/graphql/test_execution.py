@@ -10,11 +10,11 @@ from graphql import ExecutionResult, execute, parse
 from graphql_schema.context import Context
 from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.schema import schema
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.accounts import PUBLIC, Viewer
 from tests.graphql.conftest import NOW, World
 from tests.graphql.test_loaders import CATALOG, add_films
-from tiein.config import Settings
-from tiein.db import Database
 
 ORDERS = """{ orders(first: 5) { nodes { number email total { amount } status
   lines { kind quantity unitPrice { amount } product { sku merchant { slug } } } } } }"""

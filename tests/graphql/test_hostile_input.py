@@ -23,8 +23,8 @@ from graphql_relay import to_global_id
 from sqlalchemy import select
 
 from graphql_schema.schema import schema
+from kernel.db import Base, Database
 from tests.graphql.conftest import Gql, World, gid
-from tiein.db import Base, Database
 
 NUL_VALUES = ["\x00", "a\x00b", "tee\x00"]
 ODD_VALUES = ["²", "٣", "1e3", "-1", "99999999999999999999", "../", "\u202egnp", "🎬", "x" * 10_000]

@@ -10,8 +10,8 @@ from graphql import get_introspection_query, parse
 
 from graphql_schema.limits import MAX_COST, MAX_FIELD_REPEATS, query_cost, static_errors
 from graphql_schema.schema import schema
+from kernel.db import Database
 from tests.graphql.conftest import Gql
-from tiein.db import Database
 
 
 def codes(body: dict) -> list[str]:

@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from catalog.models import BundleComponent, BundleOffer, Film, Product, Showtime
+from kernel.db import Database
 from licensing.models import AgreementFilm
 from tests.conftest import count_queries
 from tests.graphql.conftest import NOW, Gql, World
-from tiein.db import Database
 
 CATALOG = """{ films(first: 50) { totalCount edges { cursor node { slug title status
   products(first: 20) { totalCount nodes { sku price { amount currency } stock

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from catalog.models import ApprovalStage, Product
 from catalog.products import create_product
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.models import ApiToken, Merchant, SalesReport
 from orders.models import Order, OrderLine
 from tests.graphql.conftest import NOW, Gql, World, gid
-from tiein.db import Database
-from tiein.errors import DomainError
 
 CREATE_PRODUCT = """mutation($input: CreateProductInput!) { createProduct(input: $input) {
   product { id sku approvalStage stock price { amount currency minorUnits } merchant { slug } }

@@ -8,11 +8,11 @@ from datetime import date
 from typing import Any
 
 from catalog.films import create_film
+from kernel.db import Database
+from kernel.periods import period_of
 from licensing.accounts import create_api_token
 from licensing.models import StaffUser
 from tests.graphql.conftest import NOW, Gql, gid
-from tiein.db import Database
-from tiein.periods import period_of
 
 
 async def mutate(gql: Gql, name: str, input_type: str, selection: str, value: Any,

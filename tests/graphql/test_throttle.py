@@ -16,11 +16,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from kernel.config import Settings
+from kernel.db import Database
+from kernel.ratelimit import RedisBucket
 from tests.graphql.conftest import World, gid
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database
-from tiein.ratelimit import RedisBucket
 
 QUERY = "{ films(first: 10) { nodes { title } } }"  # costs 21
 MUTATION = """mutation($input: AdjustStockInput!) { adjustStock(input: $input) {

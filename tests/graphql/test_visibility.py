@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 
 from catalog.models import Product
 from graphql_schema.types import statement_key
+from kernel.db import Database
 from licensing.models import Agreement, AgreementStatus
 from tests.graphql.conftest import Gql, World, gid
-from tiein.db import Database
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from kernel.errors import DomainError
 from licensing.agreements import get_agreement, set_agreement_status
 from licensing.models import AgreementStatus
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 NOW = F.at("2026-02-01T00:00")
 

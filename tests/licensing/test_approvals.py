@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import ApprovalStage
+from kernel.errors import DomainError
 from licensing.accounts import Viewer
 from licensing.approvals import product_history, review_product, submit_product
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 NOW = F.at("2026-02-01T09:00")
 

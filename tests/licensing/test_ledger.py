@@ -7,12 +7,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from kernel.errors import DomainError
+from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import ROYALTY_SCALE, Channel, EntrySource, RoyaltyEntry
-from licensing.periods import close_period
 from licensing.statements import compute_statement
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 M = ROYALTY_SCALE
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from kernel.db import Database
+from licensing.closing import close_period
 from licensing.models import Period, PeriodStatus
-from licensing.periods import close_period, hold_periods, last_closed_period
-from tiein.db import Database
+from licensing.periods import hold_periods, last_closed_period
 
 AFTER_Q2 = datetime(2026, 7, 2, tzinfo=UTC)
 

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
+from kernel.db import Base
+from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel, RoyaltyEntry
-from licensing.periods import close_period
-from licensing.reports import royalty_report
 from licensing.statements import statements_for_period
+from reports.royalty import royalty_report
 from tests.licensing import factory as F
-from tiein.db import Base
 
 DB_SETTINGS = settings(
     max_examples=25,

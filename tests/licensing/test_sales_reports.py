@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from kernel.errors import DomainError
 from licensing.models import Channel, EntrySource, RoyaltyEntry, SalesReport
 from licensing.sales_reports import ReportLineInput, ReportRejected, submit_sales_report
 from licensing.statements import compute_statement
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 NOW = F.at("2026-07-03T10:00")
 
@@ -131,7 +131,7 @@ async def test_an_amendment_posts_only_the_difference(db):
 
 
 async def test_a_late_report_for_a_closed_period_lands_as_an_adjustment(db):
-    from licensing.periods import close_period
+    from licensing.closing import close_period
 
     async with db.session() as session:
         agreement, tee, _ = await _world(session)

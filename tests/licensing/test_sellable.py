@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from catalog.models import ApprovalStage, Category, Product
+from kernel.errors import DomainError
 from licensing.models import AgreementStatus, Channel
 from licensing.sellable import (
     AgreementTerms,
@@ -18,7 +19,6 @@ from licensing.sellable import (
     sellable,
 )
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 TERMS = AgreementTerms(
     id=1,

@@ -12,6 +12,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from kernel.config import Settings
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing import accounts
 from licensing.accounts import (
     StaffCredentials,
@@ -29,9 +32,6 @@ from licensing.staff_sessions import (
     sign_in_staff,
 )
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database
-from tiein.errors import DomainError
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 PASSWORD = "correct horse battery"

@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from kernel.errors import DomainError
+from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel, Period, PeriodStatus, RoyaltyStatement
-from licensing.periods import close_period, first_open_period
+from licensing.periods import first_open_period
 from licensing.statements import compute_statement, statements_for_period
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 
 def sale(ref, product, units, net, when):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from kernel.db import Database
 from licensing.accounts import (
     create_api_token,
     create_merchant,
@@ -12,7 +13,6 @@ from licensing.accounts import (
     revoke_api_token,
     viewer_for_token,
 )
-from tiein.db import Database
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 

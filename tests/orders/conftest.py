@@ -6,8 +6,9 @@ from datetime import datetime
 
 import pytest
 
+from kernel.clock import now_utc
+from kernel.db import Database
 from tests.orders.shop import Shop, build_shop
-from tiein.db import Database, now_utc
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from catalog.models import (
     Product,
     Showtime,
 )
+from kernel.db import Database
 from licensing.agreements import create_agreement
 from licensing.models import (
     AgreementStatus,
@@ -30,7 +31,6 @@ from orders.cart import Cart, CartItem
 from orders.checkout import PlacedOrder, place_order
 from orders.models import Order
 from orders.payments import StripeGateway
-from tiein.db import Database
 
 SHIRT_PRICE = 2500
 POSTER_PRICE = 1500

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from catalog.models import ApprovalStage, Product, Showtime
+from kernel.db import Database
+from kernel.errors import DomainError
 from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary
 from orders.codes import OrderError
 from orders.models import LineKind
 from tests.orders.shop import BUNDLE_PRICE, SHIRT_PRICE, TICKET_PRICE, Shop, full_cart
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 def test_a_cart_survives_the_session_cookie_and_junk_is_dropped() -> None:

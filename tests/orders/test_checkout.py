@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from catalog.models import Ticket
+from kernel.config import Settings
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.models import Channel
 from orders.cart import Cart, CartItem
 from orders.checkout import (
@@ -47,9 +50,6 @@ from tests.orders.shop import (
     seats_taken,
     stock_of,
 )
-from tiein.config import Settings
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 async def test_place_order_reserves_everything_and_creates_one_payment_intent(

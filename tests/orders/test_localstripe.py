@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orders.localstripe import start_offline_stripe, stop_localstripe
 from orders.payments import StripeGateway
 from tests.fixtures.stripe import LocalStripe
+from tiein.localstripe import start_offline_stripe, stop_localstripe
 
 PICKLE = Path("/tmp/localstripe.pickle")
 

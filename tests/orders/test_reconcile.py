@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select, update
 
 from catalog.models import Product, Ticket
+from kernel.db import Database
 from licensing.models import RoyaltyEntry
 from orders.cart import Cart, CartItem
-from orders.fulfilment import cancel_unpaid_order, fulfil_order, lock_order
 from orders.models import OrderStatus, Payment, Reservation, ReservationStatus
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments, stranded_payments
+from orders.settlement import cancel_unpaid_order, lock_order, settle_order
 from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import (
     SHIRT_PRICE,
@@ -28,7 +29,6 @@ from tests.orders.shop import (
     stock_of,
 )
 from tiein.cli import main
-from tiein.db import Database
 
 
 async def test_a_payment_whose_webhook_was_lost_is_fulfilled_by_reconcile_once(
@@ -139,7 +139,7 @@ async def test_a_payment_for_an_expired_order_takes_its_items_again_or_stays_exp
         await s.execute(update(Product).where(Product.id == shop.shirt_id).values(stock=stock_left))
 
     async with db.session() as s:
-        fulfilled = await fulfil_order(s, placed.order.id, now=now)
+        fulfilled = await settle_order(s, placed.order.id, now=now)
 
     order = await fetch_order(db, placed.order.id)
     if stock_left >= 3:  # the order needs 3 shirts: it is sold, nothing oversold
@@ -179,7 +179,7 @@ async def test_a_payment_after_expiry_whose_items_were_resold_stays_on_record(
     await checkout(db, two_shirts, gateway, now=now + timedelta(minutes=17))
 
     async with db.session() as session:
-        assert await fulfil_order(session, late.order.id, now=now + timedelta(minutes=18)) is False
+        assert await settle_order(session, late.order.id, now=now + timedelta(minutes=18)) is False
 
     assert (await fetch_order(db, late.order.id)).status == OrderStatus.EXPIRED
     async with db.read_session() as session:

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from catalog.models import Ticket
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.ledger import post_refund
 from licensing.models import Channel, EntrySource, RoyaltyEntry
 from orders.checkout import confirm_payment
@@ -30,8 +32,6 @@ from tests.orders.shop import (
     seats_taken,
     stock_of,
 )
-from tiein.db import Database
-from tiein.errors import DomainError
 
 
 async def paid_order(db: Database, shop: Shop, gateway: StripeGateway, now: datetime) -> Order:

@@ -20,6 +20,9 @@ from sqlalchemy import select, text
 
 from catalog.models import Showtime, Ticket
 from catalog.tickets import check_in
+from kernel.config import Settings
+from kernel.db import Database
+from kernel.errors import DomainError
 from licensing.models import EntrySource, RoyaltyEntry
 from orders.cart import Cart, CartItem
 from orders.checkout import (
@@ -57,9 +60,6 @@ from tests.orders.test_refunds import lines_of, paid_order
 from tests.orders.test_webhooks import app_client, deliver, event  # noqa: F401
 from tests.storefront.test_shop_checkout import card_token, token_of
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database
-from tiein.errors import DomainError
 
 LATER = timedelta(minutes=5)  # past the jobs' STALE_AFTER, within the 15 minutes' hold
 EXPIRED = timedelta(minutes=20)

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from catalog.models import Ticket
+from kernel.db import Database
 from orders.models import OrderStatus, StripeEvent
 from orders.payments import StripeGateway
 from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import Shop, count, fetch_order
 from tests.orders.test_webhooks import app_client, deliver, event, paid_in_stripe  # noqa: F401
-from tiein.db import Database
 
 
 def without(obj: dict[str, Any], key: str) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from catalog.models import Ticket
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.models import RoyaltyEntry
 from orders.checkout import confirm_payment
 from orders.models import Order, OrderStatus, Payment, Refund, StripeEvent
@@ -23,8 +25,6 @@ from orders.refunds import refund_order_lines
 from orders.webhooks import routes as webhook_routes
 from tests.fixtures.stripe import LiveApp, LocalStripe, stripe_signature
 from tests.orders.shop import Shop, checkout, count, fetch_order, full_cart, stock_of
-from tiein.config import Settings
-from tiein.db import Database
 
 
 @pytest.fixture

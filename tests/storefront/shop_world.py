@@ -18,13 +18,13 @@ from catalog.models import (
     Product,
     Showtime,
 )
+from kernel.db import Database
 from licensing.agreements import create_agreement
 from licensing.models import (
     AgreementStatus,
     Channel,
     Merchant,
 )
-from tiein.db import Database
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ import httpx
 from catalog.models import Cinema, Film, Showtime
 from catalog.products import create_product
 from catalog.tickets import issue_tickets
+from kernel.db import Database
 from licensing.accounts import create_merchant, create_staff_user
 from licensing.agreements import create_agreement
 from licensing.approvals import submit_product
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import AgreementStatus, Channel
 from orders.models import LineKind, Order, OrderLine, OrderStatus
-from tiein.db import Database
 
 STAFF_USERNAME = "desk-officer"
 STAFF_PASSWORD = "correct horse battery"

@@ -21,9 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from kernel.db import Database
 from licensing.accounts import create_staff_user
 from tests.storefront.shop_world import build_world
-from tiein.db import Database
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

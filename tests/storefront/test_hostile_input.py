@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import select
 from starlette.routing import Match, Mount, Route
 
+from kernel.config import Settings
+from kernel.db import Base, Database
 from tests.storefront.shop_world import World, build_world
 from tests.storefront.staff_world import make_staff, sign_in, ticket_world
-from tiein.config import Settings
-from tiein.db import Base, Database
 
 # Refused whatever the field: NUL (PostgreSQL cannot store it) and text longer than any field.
 ALWAYS_BAD = ["\x00", "a\x00b", "x" * 10_000]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from kernel.db import Database
 from tests.storefront.shop_world import build_world
-from tiein.db import Database
 
 
 @pytest.fixture

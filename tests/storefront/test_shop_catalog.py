@@ -15,8 +15,8 @@ from catalog.models import (
     Product,
     Showtime,
 )
+from kernel.db import Database
 from tests.storefront.shop_world import build_world
-from tiein.db import Database
 
 
 @pytest.fixture

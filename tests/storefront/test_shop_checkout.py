@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from catalog.models import Product, Ticket
+from kernel.config import Settings
+from kernel.db import Database
 from orders.models import Order, OrderLine, OrderStatus, Refund
 from tests.storefront.shop_world import build_world
-from tiein.config import Settings
-from tiein.db import Database
 
 
 @pytest.fixture

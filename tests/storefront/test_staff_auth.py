@@ -8,6 +8,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from kernel.db import Database
 from storefront.staff import staff_routes
 from tests.storefront.staff_world import (
     STAFF_USERNAME,
@@ -16,7 +17,6 @@ from tests.storefront.staff_world import (
     post_form,
     sign_in,
 )
-from tiein.db import Database
 
 PUBLIC = {"/staff/login"}
 

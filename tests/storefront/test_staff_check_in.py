@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from kernel.clock import now_utc
+from kernel.db import Database
 from tests.storefront.staff_world import make_staff, post_form, sign_in, ticket_world
-from tiein.db import Database, now_utc
 
 
 async def _check_in(client: httpx.AsyncClient, code: str, showtime_id: int | str) -> httpx.Response:

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from catalog.models import ApprovalStage, Product
 from catalog.products import create_product
+from kernel.clock import now_utc
+from kernel.db import Database
+from kernel.money import format_money, parse_amount
 from licensing.approvals import submit_product
 from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from orders.models import Order, OrderStatus, Payment
 from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
-from tiein.db import Database, now_utc
-from tiein.money import format_money, parse_amount
 
 
 async def _stage(db: Database, product_id: int) -> ApprovalStage:

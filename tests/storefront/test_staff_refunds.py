@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from catalog.models import Ticket
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database
 from orders.checkout import confirm_payment
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
 from tests.orders.shop import Shop, build_shop, checkout, full_cart, ledger, stock_of
 from tests.storefront.staff_world import csrf, make_staff, sign_in
-from tiein.config import Settings
-from tiein.db import Database, now_utc
 
 
 @pytest.fixture

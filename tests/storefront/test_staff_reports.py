@@ -10,10 +10,10 @@ from html.parser import HTMLParser
 import httpx
 
 from catalog.models import Cinema, Showtime
+from kernel.db import Database
+from kernel.money import format_money, parse_amount
 from orders.models import LineKind, Order, OrderLine, OrderStatus
 from tests.storefront.staff_world import licensing_world, make_staff, sign_in
-from tiein.db import Database
-from tiein.money import format_money, parse_amount
 
 PAID_AT = datetime(2025, 8, 2, 18, tzinfo=UTC)
 

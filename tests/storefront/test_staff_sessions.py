@@ -10,6 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.accounts import create_api_token, look_up_token
 from licensing.models import StaffSession, StaffUser
 from licensing.staff_sessions import (
@@ -22,8 +25,6 @@ from licensing.staff_sessions import (
 from tests.conftest import count_queries
 from tests.storefront.staff_world import STAFF_USERNAME, make_staff, post_form, sign_in
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database, now_utc
 
 
 @pytest.fixture

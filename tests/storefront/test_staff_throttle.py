@@ -8,11 +8,12 @@ import time
 
 import httpx
 
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database
 from licensing.staff_sessions import SignInLimits, throttle_sign_in
 from tests.storefront.staff_world import STAFF_PASSWORD, csrf, make_staff, sign_in
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database, now_utc
 
 
 def browser(settings: Settings, db: Database, address: str) -> httpx.AsyncClient:

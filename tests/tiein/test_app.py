@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from kernel.config import Settings
+from kernel.db import Database
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database
 
 
 async def test_healthz_reports_a_reachable_database(client: httpx.AsyncClient) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from licensing.accounts import hash_token
-from tiein.cli import build_parser, main, server_config
+from tiein.cli import build_parser, main
+from tiein.cli.serve import server_config
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

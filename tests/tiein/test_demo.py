@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime
+from kernel.db import Database
 from licensing.models import Agreement, Merchant, RoyaltyEntry
 from orders.models import Order
-from tiein.db import Database
 from tiein.demo import load_demo
 
 TODAY = date(2026, 11, 22)

@@ -13,13 +13,14 @@ import itsdangerous
 import pytest
 from sqlalchemy import func, select
 
-import orders.localstripe
+import tiein.localstripe
+from kernel.config import Settings, load_settings
+from kernel.db import Database
+from kernel.installation import SECRET_KEY_NAME, InstallationSecret, installation_secret
 from tests.storefront.staff_world import make_staff, sign_in
 from tiein.app import create_app
-from tiein.cli import local_stripe_webhook_secret, main
-from tiein.config import Settings, load_settings
-from tiein.db import Database
-from tiein.installation import SECRET_KEY_NAME, InstallationSecret, installation_secret
+from tiein.cli import main
+from tiein.cli.serve import local_stripe_webhook_secret
 
 # The key every installation shared before: anyone could sign a staff cookie with it.
 OLD_BUILT_IN_KEY = "tiein-dev-secret-change-me"
@@ -43,7 +44,7 @@ def test_no_secret_key_comes_from_the_source() -> None:
     assert load_settings({}).secret_key == ""
     assert Settings().secret_key == ""
     assert load_settings({"TIEIN_SECRET_KEY": "from-env"}).secret_key == "from-env"
-    assert not hasattr(orders.localstripe, "TEST_WEBHOOK_SECRET")
+    assert not hasattr(tiein.localstripe, "TEST_WEBHOOK_SECRET")
 
 
 async def test_a_staff_cookie_signed_with_the_old_built_in_key_opens_nothing(

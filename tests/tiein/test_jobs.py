@@ -17,12 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database
 from orders.models import OrderStatus
 from orders.payments import StripeGateway
 from tests.orders.shop import Shop, build_shop, checkout, fetch_order, full_cart, stock_of
 from tiein.app import create_app
-from tiein.config import Settings
-from tiein.db import Database, now_utc
 from tiein.jobs import PeriodicJobs
 
 
@@ -121,7 +122,7 @@ async def test_one_process_runs_the_jobs_of_a_database_another_takes_over(
 
 
 def test_jobs_settings_come_from_the_environment() -> None:
-    from tiein.config import load_settings
+    from kernel.config import load_settings
 
     assert load_settings({}).jobs is False
     assert load_settings({}).jobs_interval == 30

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from kernel.config import Settings, load_settings, public_url
+from kernel.db import Database
 from orders.models import Order
 from tests.storefront.shop_world import build_world
 from tests.storefront.staff_world import make_staff, sign_in
 from tiein.app import create_app
-from tiein.config import Settings, load_settings, public_url
-from tiein.db import Database
 
 FIFTY_MB = 50 * 1024 * 1024
 CHUNK = 64 * 1024

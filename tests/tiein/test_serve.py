@@ -23,20 +23,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orders.localstripe import (
-    STAND_IN_FILE,
-    TEST_SECRET_KEY,
-    free_port,
-    running_stand_in,
-)
+from kernel.clock import now_utc
+from kernel.config import Settings
+from kernel.db import Database, runtime_path
 from orders.models import OrderStatus
 from orders.payments import StripeGateway
 from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import build_shop, checkout, fetch_order, full_cart, stock_of
 from tiein import migrate
 from tiein.cli import main
-from tiein.config import Settings
-from tiein.db import Database, now_utc, runtime_path
+from tiein.localstripe import (
+    STAND_IN_FILE,
+    TEST_SECRET_KEY,
+    free_port,
+    running_stand_in,
+)
 from tiein.server import TcpConfig
 
 ROOT = Path(__file__).resolve().parents[2]

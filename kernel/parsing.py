@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from tiein.errors import DomainError
+from kernel.errors import DomainError
 
 INVALID_INPUT = "INVALID_INPUT"
 MAX_ID = 2**31 - 1

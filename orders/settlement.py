@@ -1,6 +1,6 @@
 """What happens when Stripe says an order is paid — exactly once — and when it never will be.
 
-Exactly once: `fulfil_order` locks the order row (SELECT ... FOR UPDATE on PostgreSQL; on
+Exactly once: `settle_order` locks the order row (SELECT ... FOR UPDATE on PostgreSQL; on
 SQLite the write transaction began with BEGIN IMMEDIATE, so writers are serialized) and
 acts only on an order still awaiting payment. Everything — status, reservations becoming
 sales, tickets, ledger entries — happens in the caller's one transaction, so a crash leaves
@@ -21,6 +21,8 @@ from sqlalchemy.orm import selectinload
 from catalog.models import Cinema, Showtime
 from catalog.stock import Shortage, return_items, take_items
 from catalog.tickets import issue_tickets
+from kernel.errors import DomainError
+from kernel.parsing import InvalidInput, parse_id
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
 from orders.codes import OrderError
@@ -33,8 +35,6 @@ from orders.models import (
     Reservation,
     ReservationStatus,
 )
-from tiein.errors import DomainError
-from tiein.parsing import InvalidInput, parse_id
 
 log = logging.getLogger("tiein.orders")
 
@@ -185,7 +185,7 @@ async def _record_payment(
         )
 
 
-async def fulfil_order(session: AsyncSession, order_id: int, *, now: datetime) -> bool:
+async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -> bool:
     """Make a paid order `paid`, exactly once (SPEC §6): reservations become sales, tickets
     are issued for ticket and bundle lines, royalty entries are posted for merch lines
     (product lines through the storefront in the shipping country; bundle merch parts

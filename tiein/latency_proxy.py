@@ -2,12 +2,12 @@
 away: every call waits `delay` seconds, then is forwarded and its answer passed back. For the
 benchmarks and the tests about a slow Stripe; the application never uses it.
 
-`python -m orders.latency_proxy --upstream http://127.0.0.1:8420 --delay-ms 300 --port 8421`
+`python -m tiein.latency_proxy --upstream http://127.0.0.1:8420 --delay-ms 300 --port 8421`
 serves on 127.0.0.1 only. Each forwarded call is recorded (method, path, when it arrived,
 when it was answered, on the proxy's monotonic clock): `GET /_proxy/calls` lists them and
 `DELETE /_proxy/calls` forgets them, so a test can tell which calls were in flight together.
 `start_latency_proxy(upstream, delay, port)` starts it as a child process and waits until it
-answers; stop it with `orders.localstripe.stop_localstripe`.
+answers; stop it with `tiein.localstripe.stop_localstripe`.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def start_latency_proxy(
     upstream: str, delay: float, port: int, *, timeout: float = 20.0
 ) -> subprocess.Popen[bytes]:
     """Start the proxy on 127.0.0.1:`port` in front of `upstream` and wait until it answers."""
-    command = [sys.executable, "-m", "orders.latency_proxy", "--upstream", upstream]
+    command = [sys.executable, "-m", "tiein.latency_proxy", "--upstream", upstream]
     command += ["--delay-ms", str(round(delay * 1000)), "--port", str(port)]
     process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
         command,
@@ -126,7 +126,7 @@ def start_latency_proxy(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orders.latency_proxy",
+        prog="python -m tiein.latency_proxy",
         description="Forward HTTP calls to UPSTREAM after a delay (a slow Stripe).",
     )
     parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:8420")

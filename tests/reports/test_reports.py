@@ -8,14 +8,15 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import BundleOffer, Cinema, Showtime
-from licensing.audit import audit
+from kernel.errors import DomainError
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
-from licensing.reports import film_commerce_report, mg_pace, royalty_report
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from orders.models import LineKind, Order, OrderLine, OrderStatus
+from reports.audit import audit
+from reports.film_commerce import film_commerce_report
+from reports.royalty import mg_pace, royalty_report
 from tests.licensing import factory as F
-from tiein.errors import DomainError
 
 NOW = F.at("2026-08-10T12:00")
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiein.errors import DomainError
-from tiein.money import (
+from kernel.errors import DomainError
+from kernel.money import (
     CURRENCY_EXPONENTS,
     allocate,
     exponent,

@@ -1,6 +1,6 @@
 """Run localstripe (a Stripe stand-in, GPL) as a separate process, for tests and the demo.
 
-`python -m orders.localstripe --port 8420` starts it on 127.0.0.1 only. localstripe is never
+`python -m tiein.localstripe --port 8420` starts it on 127.0.0.1 only. localstripe is never
 imported by the application: only this launcher's child process loads it. The launcher fills
 the gaps that matter to tiein:
 
@@ -39,13 +39,13 @@ from typing import Any
 
 import httpx
 
-from tiein.db import runtime_path
+from kernel.db import runtime_path
 
 # Test keys the launcher's callers use; localstripe accepts any sk_/pk_ key.
 TEST_SECRET_KEY = "sk_test_tiein_localstripe"  # noqa: S105 (test key for a local fake)
 TEST_PUBLISHABLE_KEY = "pk_test_tiein_localstripe"
 # The webhook secret is never a constant: `tiein serve` keeps one per installation under this
-# name (tiein.installation), tests make a random one per run.
+# name (kernel.installation), tests make a random one per run.
 WEBHOOK_SECRET_NAME = "localstripe_webhook_secret"  # noqa: S105 (a name, not a secret)
 
 DROPPED_PARAMS: dict[str, set[str]] = {
@@ -64,7 +64,7 @@ DROPPED_PARAMS: dict[str, set[str]] = {
     r"^/v1/refunds$": {"reason", "instructions_email"},
 }
 IDEMPOTENCY_CACHE_SIZE = 20_000
-STAND_IN_FILE = "localstripe.json"  # beside the database: see `tiein.db.runtime_path`
+STAND_IN_FILE = "localstripe.json"  # beside the database: see `kernel.db.runtime_path`
 
 
 class PortInUse(RuntimeError):
@@ -95,7 +95,7 @@ def start_localstripe(
     except OSError as exc:
         sock.close()
         raise PortInUse(f"127.0.0.1:{port} is already in use ({exc.strerror})") from exc
-    command = [sys.executable, "-m", "orders.localstripe", "--fd", str(sock.fileno())]
+    command = [sys.executable, "-m", "tiein.localstripe", "--fd", str(sock.fileno())]
     if die_with_parent:
         command += ["--parent-pid", str(os.getpid())]
     try:
@@ -346,7 +346,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orders.localstripe",
+        prog="python -m tiein.localstripe",
         description="Run localstripe on 127.0.0.1 with an in-memory store (tests, demo).",
     )
     parser.add_argument("--port", type=int, default=8420, help="port on 127.0.0.1 (8420)")

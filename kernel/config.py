@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kernel.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -20,7 +20,7 @@ def _bool(value: str | None, default: bool) -> bool:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     # Empty means "not configured": the installation's own key is used, made on first start
-    # and kept in the database (tiein.installation). There is no default key in the source.
+    # and kept in the database (kernel.installation). There is no default key in the source.
     secret_key: str = ""
     currency: str = "USD"
     stripe_secret_key: str = ""

@@ -1,5 +1,5 @@
-"""Staff reports (SPEC §4, issue 3): royalties grouped by film/merchant/territory/channel,
-film-to-commerce per film, and minimum-guarantee pace per agreement.
+"""Staff royalty reports (SPEC §4): royalties grouped by film/merchant/territory/channel,
+and minimum-guarantee pace per agreement.
 
 All figures come from SQL aggregation (GROUP BY); amounts are never added across
 currencies, so every money figure carries its currency. Royalties are exact micros per row,
@@ -13,18 +13,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Film
+from kernel.errors import DomainError
+from kernel.periods import check_period
 from licensing.codes import LicensingError
 from licensing.models import Agreement, AgreementStatus, Channel, Merchant, RoyaltyEntry
 from licensing.royalty import div_round_half_up, micros_to_minor
 from licensing.statements import ledger_scan
-from tiein.errors import DomainError
-from tiein.periods import check_period, period_bounds
 
 GROUPS = ("film", "merchant", "territory", "channel")
 
@@ -132,149 +131,6 @@ async def royalty_report(
             values["channel"] = Channel(values["channel"])
         rows.append(ReportRow(**values))
     return rows
-
-
-@dataclass(frozen=True)
-class CurrencyAmounts:
-    currency: str
-    net_minor: int
-    royalty_micros: int
-
-    @property
-    def royalty_minor(self) -> int:
-        return micros_to_minor(self.royalty_micros)
-
-
-@dataclass(frozen=True)
-class FilmCommerceRow:
-    """What one film sold in a period on tiein's own channels, and what it earned.
-
-    - tickets_sold: tickets of paid orders (ticket lines and the ticket of each bundle),
-      refunded ones excluded; bundles_sold: bundle lines likewise; wholly refunded lines
-      count for nothing (neither as ticket orders nor as merch)
-    - merch_units, money[].net_minor: licensed merch sold through the storefront and bundles
-      (ledger entries posted to the period, refunds netted)
-    - money[].royalty_micros: royalty earned by the film's merch on every channel, licensee
-      retail included
-    - merch_attach_rate: the share of the film's ticket orders (orders with a ticket or
-      bundle of the film) that also bought merch (a product line or a bundle), 4 places
-    """
-
-    film_id: int
-    film_slug: str
-    film_title: str
-    tickets_sold: int
-    bundles_sold: int
-    ticket_orders: int
-    ticket_orders_with_merch: int
-    merch_attach_rate: Decimal
-    merch_units: int
-    money: tuple[CurrencyAmounts, ...]
-
-
-async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmCommerceRow]:
-    """The film-to-commerce report of a period, one row per film with any activity, by title.
-
-    Orders count when paid within the period. Five queries whatever the number of films."""
-    from catalog.models import Showtime
-    from orders.models import LineKind, Order, OrderLine, OrderStatus
-
-    period = check_period(period)
-    starts_at, ends_at = period_bounds(period)
-    own = RoyaltyEntry.channel.in_((Channel.STOREFRONT, Channel.BUNDLE))
-    merch = (
-        await session.execute(
-            select(
-                RoyaltyEntry.film_id,
-                Agreement.currency,
-                func.sum(case((own, RoyaltyEntry.units), else_=0)),
-                func.sum(case((own, RoyaltyEntry.net_minor), else_=0)),
-                func.sum(RoyaltyEntry.royalty_micros),
-            )
-            .join(Agreement, Agreement.id == RoyaltyEntry.agreement_id)
-            .where(RoyaltyEntry.period == period)
-            .group_by(RoyaltyEntry.film_id, Agreement.currency)
-        )
-    ).all()
-
-    counted = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
-    paid_in_period = and_(
-        Order.status.in_(counted), Order.paid_at >= starts_at, Order.paid_at < ends_at
-    )
-    kept = OrderLine.quantity - OrderLine.refunded_quantity
-    live = OrderLine.quantity > OrderLine.refunded_quantity  # not wholly refunded
-    ticket_kinds = (LineKind.TICKET, LineKind.BUNDLE)
-    tickets = (
-        await session.execute(
-            select(
-                Showtime.film_id,
-                func.sum(kept),
-                func.sum(case((OrderLine.kind == LineKind.BUNDLE, kept), else_=0)),
-                func.count(distinct(OrderLine.order_id)),
-            )
-            .join(Order, Order.id == OrderLine.order_id)
-            .join(Showtime, Showtime.id == OrderLine.showtime_id)
-            .where(paid_in_period, live, OrderLine.kind.in_(ticket_kinds))
-            .group_by(Showtime.film_id)
-        )
-    ).all()
-    merch_orders = select(OrderLine.order_id).where(
-        live, OrderLine.kind.in_((LineKind.PRODUCT, LineKind.BUNDLE))
-    )
-    with_merch = dict(
-        (
-            await session.execute(
-                select(Showtime.film_id, func.count(distinct(OrderLine.order_id)))
-                .join(Order, Order.id == OrderLine.order_id)
-                .join(Showtime, Showtime.id == OrderLine.showtime_id)
-                .where(
-                    paid_in_period,
-                    live,
-                    OrderLine.kind.in_(ticket_kinds),
-                    OrderLine.order_id.in_(merch_orders),
-                )
-                .group_by(Showtime.film_id)
-            )
-        ).all()
-    )
-
-    film_ids = {row[0] for row in merch} | {row[0] for row in tickets}
-    if not film_ids:
-        return []
-    films = {
-        f.id: f for f in (await session.scalars(select(Film).where(Film.id.in_(film_ids)))).all()
-    }
-    money: defaultdict[int, list[CurrencyAmounts]] = defaultdict(list)
-    units: defaultdict[int, int] = defaultdict(int)
-    for film_id, currency, merch_units, net, micros in merch:
-        units[film_id] += int(merch_units or 0)
-        money[film_id].append(CurrencyAmounts(currency, int(net or 0), int(micros or 0)))
-    ticket_figures = {row[0]: row[1:] for row in tickets}
-    out = []
-    for film_id in film_ids:
-        sold, bundles, orders = ticket_figures.get(film_id, (0, 0, 0))
-        attached = int(with_merch.get(film_id, 0))
-        rate = (
-            (Decimal(attached) / Decimal(orders)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-            if orders
-            else Decimal(0)
-        )
-        film = films[film_id]
-        out.append(
-            FilmCommerceRow(
-                film_id=film_id,
-                film_slug=film.slug,
-                film_title=film.title,
-                tickets_sold=int(sold or 0),
-                bundles_sold=int(bundles or 0),
-                ticket_orders=int(orders or 0),
-                ticket_orders_with_merch=attached,
-                merch_attach_rate=rate,
-                merch_units=units[film_id],
-                money=tuple(sorted(money[film_id], key=lambda m: m.currency)),
-            )
-        )
-    return sorted(out, key=lambda r: (r.film_title, r.film_id))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tiein.db import Base, Database, UTCDateTime, now_utc
+from kernel.clock import now_utc
+from kernel.db import Base, Database, UTCDateTime
 
 SECRET_KEY_NAME = "secret_key"  # noqa: S105 (the name of a secret, not a secret)
 log = logging.getLogger(__name__)

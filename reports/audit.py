@@ -23,6 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Product
+from kernel.errors import DomainError
+from kernel.periods import check_period, period_bounds
 from licensing.codes import LicensingError
 from licensing.models import (
     Agreement,
@@ -32,8 +34,6 @@ from licensing.models import (
     SalesReportLine,
 )
 from licensing.royalty import entry_royalty, micros_to_minor
-from tiein.errors import DomainError
-from tiein.periods import check_period, period_bounds
 
 
 @dataclass(frozen=True)

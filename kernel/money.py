@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from tiein.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 
 # ISO 4217 minor-unit exponents of the currencies tiein accepts.
 CURRENCY_EXPONENTS: dict[str, int] = {

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from graphql_schema.schema import schema_sdl
+
 
 def _print_schema(args: argparse.Namespace) -> int:
-    from graphql_schema.schema import schema_sdl
 
     print(schema_sdl(), end="")
     return 0

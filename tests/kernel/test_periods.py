@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tiein.errors import DomainError
-from tiein.periods import (
+from kernel.errors import DomainError
+from kernel.periods import (
     check_period,
     next_period,
     period_bounds,

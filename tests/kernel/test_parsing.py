@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tiein.parsing import (
+from kernel.parsing import (
     MAX_ID,
     InvalidInput,
     clean_text,

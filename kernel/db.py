@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
-from tiein.parsing import InvalidInput, has_unsafe_characters
+from kernel.parsing import InvalidInput, has_unsafe_characters
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -65,10 +65,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def is_sqlite(url: str) -> bool:

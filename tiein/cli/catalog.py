@@ -7,9 +7,10 @@ import argparse
 from catalog.films import film_by_slug
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
 from catalog.tickets import check_in
-from tiein.cli import CommandError, run_with_db
-from tiein.db import Database, now_utc
-from tiein.money import format_money
+from kernel.clock import now_utc
+from kernel.db import Database
+from kernel.money import format_money
+from tiein.cli.common import CommandError, run_with_db
 
 
 def register(verbs: argparse._SubParsersAction) -> None:

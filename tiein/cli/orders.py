@@ -6,17 +6,19 @@ import argparse
 import dataclasses
 from typing import Any
 
-from tiein.cli import CommandError, run_with_db
-from tiein.config import load_settings
-from tiein.db import Database, now_utc
+from kernel.clock import now_utc
+from kernel.config import load_settings
+from kernel.db import Database
+from orders.payments import StripeGateway
+from orders.reconcile import expire_orders, reconcile_payments
+from tiein.cli.common import CommandError, run_with_db
+from tiein.localstripe import TEST_SECRET_KEY, running_stand_in
 
 
 def _gateway(required: bool) -> Any:
     """Stripe as configured; without keys, the local stand-in (localstripe) that a running
     `tiein serve` started for the same database — it keeps its payments in memory, so the
     verbs must ask that very process."""
-    from orders.localstripe import TEST_SECRET_KEY, running_stand_in
-    from orders.payments import StripeGateway
 
     settings = load_settings()
     if not settings.stripe_secret_key:
@@ -36,7 +38,6 @@ def _gateway(required: bool) -> Any:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from orders.reconcile import reconcile_payments
 
     gateway = _gateway(required=True)
 
@@ -54,7 +55,6 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _expire(args: argparse.Namespace) -> int:
-    from orders.reconcile import expire_orders
 
     gateway = _gateway(required=False)
 

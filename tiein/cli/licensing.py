@@ -9,10 +9,17 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from tiein.cli import CommandError, run_with_db
-from tiein.db import Database, now_utc
-from tiein.money import format_amount
-from tiein.periods import check_period
+from kernel.clock import now_utc
+from kernel.db import Database
+from kernel.money import format_amount
+from kernel.periods import check_period
+from licensing.agreements import get_agreement_by_code
+from licensing.closing import close_period
+from licensing.statements import compute_statement, statements_for_period
+from reports.audit import audit
+from reports.film_commerce import film_commerce_report
+from reports.royalty import mg_pace, royalty_report
+from tiein.cli.common import CommandError, run_with_db
 
 FORMATS = ("table", "csv")
 
@@ -111,7 +118,6 @@ def emit(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> 
 
 
 def _royalties(args: argparse.Namespace) -> int:
-    from licensing.reports import royalty_report
 
     period = _period(args.period)
     group_by = args.group_by or ["film"]
@@ -178,8 +184,6 @@ def _statement_row(f) -> list[object]:  # type: ignore[no-untyped-def]
 
 
 def _statement(args: argparse.Namespace) -> int:
-    from licensing.agreements import get_agreement_by_code
-    from licensing.statements import compute_statement
 
     period = _period(args.period)
 
@@ -201,7 +205,6 @@ def _statement(args: argparse.Namespace) -> int:
 
 
 def _statements(args: argparse.Namespace) -> int:
-    from licensing.statements import statements_for_period
 
     period = _period(args.period)
 
@@ -214,7 +217,6 @@ def _statements(args: argparse.Namespace) -> int:
 
 
 def _film_commerce(args: argparse.Namespace) -> int:
-    from licensing.reports import film_commerce_report
 
     period = _period(args.period)
 
@@ -246,7 +248,6 @@ def _film_commerce(args: argparse.Namespace) -> int:
 
 
 def _mg_pace(args: argparse.Namespace) -> int:
-    from licensing.reports import mg_pace
 
     today = args.today or now_utc().date()
 
@@ -274,8 +275,6 @@ def _mg_pace(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from licensing.agreements import get_agreement_by_code
-    from licensing.audit import audit
 
     period = _period(args.period)
 
@@ -306,7 +305,6 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _period_close(args: argparse.Namespace) -> int:
-    from licensing.periods import close_period
 
     period = _period(args.period)
 

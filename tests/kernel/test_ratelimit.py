@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from tiein.ratelimit import BucketUnavailable, MemoryBucket, RedisBucket, TokenBucket, bucket_for
+from kernel.ratelimit import BucketUnavailable, MemoryBucket, RedisBucket, TokenBucket, bucket_for
 
 T0 = 1_800_000_000.0  # a fixed wall-clock time
 MakeBucket = Callable[[int, float], TokenBucket]

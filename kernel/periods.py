@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from tiein.errors import DomainError, ErrorCode
+from kernel.errors import DomainError, ErrorCode
 
 _PERIOD = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)  # 0-9 only
 # Years a period may name: each period's end, the next one's start, must be a date too.
