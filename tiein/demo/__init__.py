@@ -1,0 +1,84 @@
+"""The demo data set: a studio slate, cinemas, partners, agreements, products, bundles and
+three quarters of paid orders, so that every page and report has something to show.
+
+Deterministic (one seeded random generator; dates relative to today) and idempotent (it
+does nothing when films exist). It goes through the app's own services wherever one exists:
+films, cinemas, showtimes, agreements, products and approvals, bundles, stock and seats,
+tickets and the royalty ledger. Historical orders are written as already paid: they never
+met Stripe, so they skip checkout and payment, and carry a `DEMO-` number.
+"""
+
+import random
+from datetime import UTC, date, datetime
+
+from rich.progress import Progress
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog.models import Film
+from kernel.db import Database
+from licensing.accounts import create_staff_user
+from tiein.demo.catalog import build_catalog, license_products, offer_bundles, schedule_showtimes
+from tiein.demo.data import (
+    AGREEMENTS,
+    BUNDLES,
+    CINEMAS,
+    DEMO_STAFF,
+    FILMS,
+    IN_APPROVAL,
+    MERCHANTS,
+    PRODUCTS,
+    SEED,
+)
+from tiein.demo.history import close_past_periods, place_history
+
+
+async def demo_loaded(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(func.count(Film.id))))
+
+
+async def load_demo(
+    db: Database,
+    *,
+    orders: int = 2000,
+    today: date | None = None,
+    progress: bool = True,
+) -> str:
+    """Load the demo data set once; returns a one-paragraph summary."""
+    async with db.read_session() as session:
+        if await demo_loaded(session):
+            return "demo data already loaded: nothing to do"
+    today = today or datetime.now(UTC).date()
+    rng = random.Random(SEED)
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("demo data", total=orders + 5)
+
+        def step(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        async with db.session() as session:
+            world = await build_catalog(session, today)
+        step()
+        async with db.session() as session:
+            await license_products(session, world, today)
+        step()
+        async with db.session() as session:
+            await offer_bundles(session, world, today)
+        step()
+        async with db.session() as session:
+            await schedule_showtimes(session, world, today)
+        step()
+        placed = await place_history(db, world, rng, today, orders, step)
+        closed = await close_past_periods(db, today)
+        async with db.session() as session:
+            await create_staff_user(
+                session, username=DEMO_STAFF[0], password=DEMO_STAFF[1], display_name="Demo staff"
+            )
+        step()
+    return (
+        f"demo data loaded: {len(FILMS)} films, {len(CINEMAS)} cinemas, {len(MERCHANTS)} "
+        f"merchants, {len(AGREEMENTS)} agreements, {len(PRODUCTS) + len(IN_APPROVAL)} products, "
+        f"{len(BUNDLES)} bundle offers, {placed} paid orders; closed periods: "
+        f"{', '.join(closed) or 'none'}. Staff login: "
+        f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login"
+    )
