@@ -53,5 +53,5 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache artifacts kernel.db kernel.db-wal kernel.db-shm \
-	  kernel.db.localstripe.json kernel.db.jobs.lock
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache artifacts tiein.db tiein.db-wal tiein.db-shm \
+	  tiein.db.localstripe.json tiein.db.jobs.lock

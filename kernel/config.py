@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./kernel.db"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 

@@ -123,7 +123,7 @@ def backend(request: pytest.FixtureRequest, backends: Backends) -> str:
 def database_url(backend: str, backends: Backends, tmp_path: Path) -> str:
     """The URL of a database with the whole schema and no rows, for this test alone."""
     if backend == "sqlite":
-        path = tmp_path / "kernel.db"
+        path = tmp_path / "tiein.db"
         shutil.copyfile(backends.sqlite_template, path)
         return f"sqlite+aiosqlite:///{path}"
     assert backends.pg_url is not None
