@@ -34,10 +34,11 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from graphql_schema import errors as codes
+from graphql_schema import graphiql as graphiql_ui
 from graphql_schema.auth import BadToken, viewer_from_request
 from graphql_schema.context import Context
 from graphql_schema.errors import ApiError
@@ -56,7 +57,6 @@ MAX_QUERY_BYTES = 100_000  # characters of `query` (SPEC §11: documents have a 
 REFUSAL_CHARGE = 1_000  # budget points a document refused before execution spends, at most
 MAX_TOKENS = 20_000  # parsing stops past this many tokens (GRAPHQL_PARSE_FAILED)
 CACHE_SIZE = 512
-GRAPHIQL_CDN = "https://unpkg.com"
 
 
 @dataclass(frozen=True)
@@ -349,53 +349,14 @@ async def graphql_post(request: Request) -> Response:
     return _json(payload)
 
 
-GRAPHIQL_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>tiein GraphQL</title>
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <link rel="stylesheet" href="{cdn}/graphiql@3.8.3/graphiql.min.css">
-  <style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <script src="{cdn}/react@18.3.1/umd/react.production.min.js"></script>
-  <script src="{cdn}/react-dom@18.3.1/umd/react-dom.production.min.js"></script>
-  <script src="{cdn}/graphiql@3.8.3/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
-    ReactDOM.createRoot(document.getElementById("graphiql")).render(
-      React.createElement(GraphiQL, {{
-        fetcher,
-        defaultQuery: "# Add `Authorization: Bearer <token>` under Headers.\\n"
-          + "{{\\n  films(first: 5) {{ nodes {{ title status }} }}\\n}}\\n",
-      }})
-    );
-  </script>
-</body>
-</html>
-"""
-
-# GraphiQL is served from its CDN, so its page alone allows that origin (and inline code).
-GRAPHIQL_CSP = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {GRAPHIQL_CDN}; "
-    f"style-src 'self' 'unsafe-inline' {GRAPHIQL_CDN}; img-src 'self' data: {GRAPHIQL_CDN}; "
-    f"font-src 'self' data: {GRAPHIQL_CDN}; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
 async def graphiql(request: Request) -> Response:
     if not request.app.state.settings.graphql_introspection:
         return _request_error("GraphiQL is off on this server.", 404, "NOT_FOUND")
-    return HTMLResponse(
-        GRAPHIQL_HTML.format(cdn=GRAPHIQL_CDN),
-        headers={"Content-Security-Policy": GRAPHIQL_CSP, "Cache-Control": "no-store"},
-    )
+    return graphiql_ui.graphiql_page()
 
 
 routes: list = [
     Route("/graphql", graphql_post, methods=["POST"]),
     Route("/graphql", graphiql, methods=["GET"]),
+    *graphiql_ui.routes,
 ]
