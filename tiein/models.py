@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 import catalog.models  # noqa: F401
-import kernel.installation  # noqa: F401
+import kernel.installation
+import kernel.outbox  # noqa: F401
 import licensing.models  # noqa: F401
 import orders.models  # noqa: F401
 from kernel.db import Base
