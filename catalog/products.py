@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
 from catalog.models import ApprovalStage, Category, Film, Product
-from kernel.errors import DomainError
+from kernel.errors import Checks, DomainError
 from kernel.money import check_currency
 
 _agreements = table(
@@ -94,85 +94,97 @@ async def create_product(
     in the namespaced form (`0007-…`, see `merchant_sku`, which the API always uses) must
     carry the merchant's own prefix, so that no one squats another merchant's namespace.
     """
+    checks = Checks()  # every bad field is named, not only the first
     sku = (sku or "").strip()
-    if not _SKU.match(sku):
-        raise DomainError(
-            CatalogError.INVALID, f"{sku!r} is not a SKU (letters, digits, . _ -).", "sku"
-        )
-    namespace = _NAMESPACED.match(sku)
-    if namespace is not None and not _SKU.match(sku[namespace.end() :]):
-        raise DomainError(CatalogError.INVALID, f"{sku!r} has no code after its prefix.", "sku")
-    if namespace is not None and namespace.group(1) != sku_prefix(merchant_id):
-        raise DomainError(
-            CatalogError.INVALID,
-            f"This merchant's SKUs start with {sku_prefix(merchant_id)}- (or a letter).",
-            "sku",
-        )
-    name = _check_name(name)
-    _check_price(price_minor)
-    currency = check_currency(currency)
-    try:
-        category = Category(category)
-    except ValueError:
-        raise DomainError(
-            CatalogError.INVALID, f"{category!r} is not a product category.", "category"
-        ) from None
-    if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
-        raise DomainError(
-            CatalogError.INVALID_QUANTITY,
-            f"Stock is a whole number from 0 to {MAX_STOCK:,}.",
-            "stock",
-        )
-
-    agreement = (
-        await session.execute(
-            select(_agreements.c.status, _agreements.c.currency).where(
-                _agreements.c.id == agreement_id, _agreements.c.merchant_id == merchant_id
+    with checks:
+        if not _SKU.match(sku):
+            raise DomainError(
+                CatalogError.INVALID, f"{sku!r} is not a SKU (letters, digits, . _ -).", "sku"
+            )
+        namespace = _NAMESPACED.match(sku)
+        if namespace is not None and not _SKU.match(sku[namespace.end() :]):
+            raise DomainError(CatalogError.INVALID, f"{sku!r} has no code after its prefix.", "sku")
+        if namespace is not None and namespace.group(1) != sku_prefix(merchant_id):
+            raise DomainError(
+                CatalogError.INVALID,
+                f"This merchant's SKUs start with {sku_prefix(merchant_id)}- (or a letter).",
+                "sku",
+            )
+        # Global, as the column is unique: a namespaced SKU can only be taken by the same
+        # merchant, so this never reveals another merchant's product (see `merchant_sku`).
+        if await session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
+            raise DomainError(CatalogError.DUPLICATE, f"The SKU {sku!r} is taken.", "sku")
+    with checks:
+        name = _check_name(name)
+    with checks:
+        _check_price(price_minor)
+    with checks:
+        currency = check_currency(currency)
+    with checks:
+        if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_STOCK:
+            raise DomainError(
+                CatalogError.INVALID_QUANTITY,
+                f"Stock is a whole number from 0 to {MAX_STOCK:,}.",
+                "stock",
+            )
+    with checks:
+        agreement = (
+            await session.execute(
+                select(_agreements.c.status, _agreements.c.currency).where(
+                    _agreements.c.id == agreement_id, _agreements.c.merchant_id == merchant_id
+                )
+            )
+        ).first()
+        if agreement is None:
+            raise DomainError(
+                CatalogError.NOT_FOUND, f"No agreement {agreement_id}.", "agreement_id"
+            )
+        status, agreement_currency = agreement
+        if str(status) in _CLOSED_AGREEMENT:
+            raise DomainError(
+                CatalogError.AGREEMENT_CLOSED,
+                f"The agreement is {status}; no new products can be made under it.",
+                "agreement_id",
+            )
+        if currency != agreement_currency:
+            raise DomainError(
+                CatalogError.CURRENCY_MISMATCH,
+                f"Products of this agreement are priced in {agreement_currency}.",
+                "currency",
+            )
+    with checks:
+        if await session.get(Film, film_id) is None:
+            raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
+        covered = await session.scalar(
+            select(_agreement_films.c.film_id).where(
+                _agreement_films.c.agreement_id == agreement_id,
+                _agreement_films.c.film_id == film_id,
             )
         )
-    ).first()
-    if agreement is None:
-        raise DomainError(CatalogError.NOT_FOUND, f"No agreement {agreement_id}.", "agreement_id")
-    status, agreement_currency = agreement
-    if str(status) in _CLOSED_AGREEMENT:
-        raise DomainError(
-            CatalogError.AGREEMENT_CLOSED,
-            f"The agreement is {status}; no new products can be made under it.",
-            "agreement_id",
+        if covered is None:
+            raise DomainError(
+                CatalogError.FILM_NOT_COVERED, "The agreement does not cover this film.", "film_id"
+            )
+    with checks:
+        try:
+            category = Category(category)
+        except ValueError:
+            raise DomainError(
+                CatalogError.INVALID, f"{category!r} is not a product category.", "category"
+            ) from None
+        allowed = await session.scalar(
+            select(_agreement_categories.c.category).where(
+                _agreement_categories.c.agreement_id == agreement_id,
+                _agreement_categories.c.category == category.value,
+            )
         )
-    if await session.get(Film, film_id) is None:
-        raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
-    covered = await session.scalar(
-        select(_agreement_films.c.film_id).where(
-            _agreement_films.c.agreement_id == agreement_id, _agreement_films.c.film_id == film_id
-        )
-    )
-    if covered is None:
-        raise DomainError(
-            CatalogError.FILM_NOT_COVERED, "The agreement does not cover this film.", "film_id"
-        )
-    allowed = await session.scalar(
-        select(_agreement_categories.c.category).where(
-            _agreement_categories.c.agreement_id == agreement_id,
-            _agreement_categories.c.category == category.value,
-        )
-    )
-    if allowed is None:
-        raise DomainError(
-            CatalogError.CATEGORY_NOT_ALLOWED,
-            f"The agreement does not allow {category.value} products.",
-            "category",
-        )
-    if currency != agreement_currency:
-        raise DomainError(
-            CatalogError.CURRENCY_MISMATCH,
-            f"Products of this agreement are priced in {agreement_currency}.",
-            "currency",
-        )
-    # Global, as the column is unique: a namespaced SKU can only be taken by the same
-    # merchant, so this never reveals another merchant's product (see `merchant_sku`).
-    if await session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
-        raise DomainError(CatalogError.DUPLICATE, f"The SKU {sku!r} is taken.", "sku")
+        if allowed is None:
+            raise DomainError(
+                CatalogError.CATEGORY_NOT_ALLOWED,
+                f"The agreement does not allow {category.value} products.",
+                "category",
+            )
+    checks.done()
     product = Product(
         merchant_id=merchant_id,
         agreement_id=agreement_id,

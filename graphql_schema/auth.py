@@ -3,7 +3,10 @@
 Permissions are declared next to the field or mutation they guard:
 
     @staff_only
-    async def mutate(root, info, input): ...
+    async def resolve_royalty_report(root, info, period, group_by): ...
+
+    class CreateCinema(MutationBase):
+        permissions = (STAFF,)
 
 An anonymous caller of a guarded field gets UNAUTHENTICATED, a merchant calling a staff field
 gets FORBIDDEN. Object visibility is a separate concern: see `graphql_schema.visibility`.
@@ -12,8 +15,9 @@ gets FORBIDDEN. Object visibility is a separate concern: see `graphql_schema.vis
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -52,6 +56,28 @@ async def viewer_from_request(request: Request, db: Database, *, now: datetime) 
     return use.viewer
 
 
+class Permission(StrEnum):
+    """What a caller needs: any token (SIGNED_IN: a merchant acts on its own objects, staff on
+    any), or a staff token (STAFF)."""
+
+    SIGNED_IN = "signed_in"
+    STAFF = "staff"
+
+
+SIGNED_IN = Permission.SIGNED_IN
+STAFF = Permission.STAFF
+
+
+def require(viewer: Viewer, permissions: Iterable[Permission]) -> None:
+    """Refuse a viewer lacking one of `permissions`: UNAUTHENTICATED without a token,
+    FORBIDDEN with a token that is not enough."""
+    needed = set(permissions)
+    if needed and viewer.is_anonymous:
+        raise unauthenticated()
+    if STAFF in needed and not viewer.is_staff:
+        raise forbidden("Only licensing staff may do this.")
+
+
 def _viewer(args: tuple[Any, ...]) -> Viewer:
     # graphene calls resolvers as (root, info, **kwargs); info is always the second argument.
     return args[1].context.viewer
@@ -62,8 +88,7 @@ def signed_in(resolver: F) -> F:
 
     @functools.wraps(resolver)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if _viewer(args).is_anonymous:
-            raise unauthenticated()
+        require(_viewer(args), (SIGNED_IN,))
         return resolver(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -74,11 +99,7 @@ def staff_only(resolver: F) -> F:
 
     @functools.wraps(resolver)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        viewer = _viewer(args)
-        if viewer.is_anonymous:
-            raise unauthenticated()
-        if not viewer.is_staff:
-            raise forbidden("Only licensing staff may do this.")
+        require(_viewer(args), (STAFF,))
         return resolver(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Category, Film
-from kernel.errors import DomainError
+from kernel.errors import Checks, DomainError
 from kernel.money import check_currency
 from licensing.codes import LicensingError
 from licensing.models import (
@@ -115,46 +115,75 @@ async def create_agreement(
     currency; rates (flat, bundle, tiers) within 0..10000 bps; tiers ascending from 0;
     per-unit minimum, advance and minimum guarantee not negative.
     """
+    checks = Checks()  # every bad field is named, not only the first
     code = (code or "").strip()
-    if not code or len(code) > 40:
-        raise DomainError(LicensingError.INVALID, "An agreement code has 1-40 characters.", "code")
-    if await session.scalar(select(Agreement.id).where(Agreement.code == code)) is not None:
-        raise DomainError(LicensingError.DUPLICATE, f"Agreement {code} exists already.", "code")
-    if await session.get(Merchant, merchant_id) is None:
-        raise DomainError(LicensingError.NOT_FOUND, "No such merchant.", "merchant")
+    with checks:
+        if not code or len(code) > 40:
+            raise DomainError(
+                LicensingError.INVALID, "An agreement code has 1-40 characters.", "code"
+            )
+        if await session.scalar(select(Agreement.id).where(Agreement.code == code)) is not None:
+            raise DomainError(LicensingError.DUPLICATE, f"Agreement {code} exists already.", "code")
+    with checks:
+        if await session.get(Merchant, merchant_id) is None:
+            raise DomainError(LicensingError.NOT_FOUND, "No such merchant.", "merchant")
     film_set = set(film_ids)
-    if not film_set:
-        raise DomainError(LicensingError.INVALID, "An agreement covers at least one film.", "films")
-    found = set((await session.scalars(select(Film.id).where(Film.id.in_(film_set)))).all())
-    if found != film_set:
-        raise DomainError(LicensingError.NOT_FOUND, "Some of the films do not exist.", "films")
-    category_set = _enum_values(categories, Category, LicensingError.INVALID_CATEGORY, "categories")
-    channel_set = _enum_values(channels, Channel, LicensingError.INVALID_CHANNEL, "channels")
-    territory_set = {check_territory(t) for t in territories}
-    if not territory_set:
-        raise DomainError(
-            LicensingError.INVALID_TERRITORY, "An agreement needs a territory.", "territories"
+    with checks:
+        if not film_set:
+            raise DomainError(
+                LicensingError.INVALID, "An agreement covers at least one film.", "films"
+            )
+        found = set((await session.scalars(select(Film.id).where(Film.id.in_(film_set)))).all())
+        if found != film_set:
+            raise DomainError(LicensingError.NOT_FOUND, "Some of the films do not exist.", "films")
+    category_set: set = set()
+    channel_set: set = set()
+    territory_set: set = set()
+    with checks:
+        category_set = _enum_values(
+            categories, Category, LicensingError.INVALID_CATEGORY, "categories"
         )
-    if not isinstance(start_date, date) or not isinstance(end_date, date):
-        raise DomainError(LicensingError.INVALID_TERM, "Give a start and an end date.", "endDate")
-    if end_date < start_date:
-        raise DomainError(
-            LicensingError.INVALID_TERM, "The end date comes before the start date.", "endDate"
-        )
-    _check_non_negative(sell_off_days, "sellOffDays")
-    currency = check_currency(currency)
-    _check_rate(rate_bps, "rateBps")
-    _check_rate(bundle_rate_bps, "bundleRateBps")
-    if rate_bps is None:
-        raise DomainError(LicensingError.INVALID_RATE, "A royalty rate is required.", "rateBps")
+    with checks:
+        channel_set = _enum_values(channels, Channel, LicensingError.INVALID_CHANNEL, "channels")
+    with checks:
+        territory_set = {check_territory(t) for t in territories}
+        if not territory_set:
+            raise DomainError(
+                LicensingError.INVALID_TERRITORY, "An agreement needs a territory.", "territories"
+            )
+    with checks:
+        if not isinstance(start_date, date) or not isinstance(end_date, date):
+            raise DomainError(
+                LicensingError.INVALID_TERM, "Give a start and an end date.", "endDate"
+            )
+        if end_date < start_date:
+            raise DomainError(
+                LicensingError.INVALID_TERM, "The end date comes before the start date.", "endDate"
+            )
+    with checks:
+        _check_non_negative(sell_off_days, "sellOffDays")
+    with checks:
+        currency = check_currency(currency)
+    with checks:
+        _check_rate(rate_bps, "rateBps")
+        if rate_bps is None:
+            raise DomainError(LicensingError.INVALID_RATE, "A royalty rate is required.", "rateBps")
+    with checks:
+        _check_rate(bundle_rate_bps, "bundleRateBps")
     tier_list = [(int(t), int(r)) for t, r in tiers]
-    try:
-        check_tiers(tier_list)
-    except ValueError as exc:
-        raise DomainError(LicensingError.INVALID_TIERS, f"Tiers: {exc}.", "tiers") from None
-    _check_non_negative(per_unit_min_minor, "perUnitMinMinor")
-    _check_non_negative(advance_minor, "advanceMinor")
-    _check_non_negative(minimum_guarantee_minor, "minimumGuaranteeMinor")
+    with checks:
+        try:
+            check_tiers(tier_list)
+        except ValueError as exc:
+            raise DomainError(LicensingError.INVALID_TIERS, f"Tiers: {exc}.", "tiers") from None
+    for value, field in (
+        (per_unit_min_minor, "perUnitMinMinor"),
+        (advance_minor, "advanceMinor"),
+        (minimum_guarantee_minor, "minimumGuaranteeMinor"),
+    ):
+        with checks:
+            _check_non_negative(value, field)
+    checks.done()
 
     agreement = Agreement(
         code=code,

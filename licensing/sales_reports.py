@@ -40,8 +40,8 @@ class ReportLineInput:
     sku: str
     territory: str
     units: int
-    gross_minor: int
-    net_minor: int
+    gross_minor: int | None  # None: the amount did not parse (its error is in `rejected`)
+    net_minor: int | None
 
 
 LineError = tuple[int, str, str, str]  # (line number from 1, field, code, message)
@@ -69,6 +69,7 @@ async def submit_sales_report(
     submitted_by: str,
     merchant_id: int | None,
     now: datetime,
+    rejected: Sequence[LineError] = (),
 ) -> SalesReport:
     """Accept or reject a licensee's report for one agreement and period (SPEC §4).
 
@@ -77,6 +78,8 @@ async def submit_sales_report(
     rejects the whole report (ReportRejected, code REPORT_REJECTED, with `.line_errors`).
     `merchant_id` set means the caller is that merchant: another merchant's agreement is
     reported as not found. Entries occur at the end of the period (or now, if earlier).
+    `rejected` holds line errors the caller found already (amounts that did not parse, whose
+    lines carry None): they reject the report too, listed with the others by line.
     """
     period = check_period(period)
     agreement = await session.scalar(
@@ -117,7 +120,7 @@ async def submit_sales_report(
         ).all()
     }
 
-    errors: list[LineError] = []
+    errors: list[LineError] = list(rejected)
     if Channel.LICENSEE_RETAIL not in channels:
         errors.append(
             (
@@ -130,7 +133,7 @@ async def submit_sales_report(
     for n, line in enumerate(lines, start=1):
         errors.extend(_line_errors(n, line, agreement.code, products, territories))
     if errors:
-        raise ReportRejected(errors)
+        raise ReportRejected(sorted(errors, key=lambda e: e[0]))
 
     previous = await session.scalar(
         select(SalesReport)
@@ -244,7 +247,11 @@ def _line_errors(
                 f"Line {n}: units must be more than 0.",
             )
         )
-    if not (0 <= line.net_minor <= line.gross_minor):
+    if (
+        line.net_minor is not None
+        and line.gross_minor is not None
+        and not (0 <= line.net_minor <= line.gross_minor)
+    ):
         out.append(
             (
                 n,

@@ -1,14 +1,15 @@
 """The root Mutation, assembled from per-domain mixins. Mutations run serially, each in its
-own write session (see base.run)."""
+own write session (see base.MutationBase)."""
 
 from __future__ import annotations
 
+from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
 
 
-class Mutation(OrderMutations, LicensingMutations, CatalogMutations):
+class Mutation(OrderMutations, LicensingMutations, AccountMutations, CatalogMutations):
     """Every change a merchant partner or licensing staff can make."""
 
 

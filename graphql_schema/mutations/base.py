@@ -1,41 +1,52 @@
-"""What every mutation shares: UserError, the write session, lookups through visibility.
+"""What every mutation shares: UserError, the base class, the write session, lookups.
 
-A mutation takes one `input` and returns `{ <object>, errors: [UserError!]! }`. It runs in
-its own write session (mutations run serially); a DomainError rolls the session back and
-becomes UserErrors, with the field named as the input names it (camelCase). An id the
-caller may not see is NOT_FOUND with the same message as an id that does not exist, and
-nothing changes.
+A mutation takes one `input` and returns `{ <object>, errors: [UserError!]! }`. A subclass
+declares who may call it (`permissions`), its input type and its payload fields, and one
+`perform(session, info, input)` that returns the payload's object (or a dict of its fields).
+`perform` runs in its own write session (mutations run serially); a DomainError — or several
+at once, collected with `kernel.errors.Checks` — rolls the session back and becomes
+UserErrors, each with the field named as the input names it (camelCase, list positions from
+1). An id the caller may not see is NOT_FOUND with the same message as an id that does not
+exist, and nothing changes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import graphene
+from graphene.types.mutation import MutationOptions
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_schema.auth import SIGNED_IN, Permission, require
+from graphql_schema.errors import ErrorCodeEnum
 from graphql_schema.loaders import visible
 from graphql_schema.relay import decode_pk
-from kernel.errors import DomainError, ErrorCode
+from kernel.errors import Checks, DomainError, DomainErrors, ErrorCode
 from kernel.money import check_currency, parse_amount
 from licensing.models import Merchant, StaffUser
 
 T = TypeVar("T")
 
-NOT_FOUND = "NOT_FOUND"
-
 
 class UserError(graphene.ObjectType):
-    """A refusal of a mutation's input by a business rule; nothing was changed."""
+    """A refusal of a mutation's input by a business rule; nothing was changed. A mutation
+    lists every field it refuses, not only the first."""
 
     field = graphene.String(
-        description="The input field at fault (camelCase path, e.g. `lines.2.territory`)."
+        description="The input field at fault, as a dotted camelCase path inside `input`, "
+        "e.g. `price` or `lines.2.territory`. Positions in lists count from 1 (the second "
+        "line is `lines.2`), unlike the 0-based `path` of GraphQL's own errors. Null when "
+        "the refusal is about the input as a whole."
     )
-    code = graphene.String(required=True, description="A stable code naming the rule.")
+    code = graphene.Field(
+        graphene.NonNull(ErrorCodeEnum), description="A stable code naming the rule."
+    )
     message = graphene.String(required=True, description="What went wrong, in plain words.")
 
 
@@ -50,7 +61,7 @@ def errors_field() -> graphene.List:
     return graphene.List(
         graphene.NonNull(UserError),
         required=True,
-        description="Why the mutation was refused; empty on success.",
+        description="Why the mutation was refused, every refused field; empty on success.",
     )
 
 
@@ -61,15 +72,17 @@ def camel(name: str) -> str:
     return _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
-def user_error(exc: DomainError, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
-    field = exc.field
-    if field is not None:
-        field = (fields or {}).get(field, camel(field))
-    return {"field": field, "code": str(exc.code), "message": exc.message}
+def api_field(field: str | None, fields: Mapping[str, str] | None = None) -> str | None:
+    """A service's field name as the input names it (`price_minor` → `price`)."""
+    if field is None:
+        return None
+    return (fields or {}).get(field, camel(field))
 
 
 def domain_errors(exc: DomainError, fields: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    """UserErrors of a refusal; a refusal that lists line errors yields one per line."""
+    """UserErrors of a refusal: one per collected refusal, and one per bad line of a report."""
+    if isinstance(exc, DomainErrors):
+        return [e for one in exc.errors for e in domain_errors(one, fields)]
     line_errors = getattr(exc, "line_errors", None)
     if line_errors:
         # line 0 stands for the report as a whole (e.g. the channel is not licensed)
@@ -81,7 +94,20 @@ def domain_errors(exc: DomainError, fields: Mapping[str, str] | None) -> list[di
             }
             for line_no, field, code, message in line_errors
         ]
-    return [user_error(exc, fields)]
+    return [{"field": api_field(exc.field, fields), "code": str(exc.code), "message": exc.message}]
+
+
+@contextmanager
+def unless_refused(checks: Checks, fields: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Run a service after the input was parsed with `checks`: its refusals join the parse
+    refusals, but for fields already refused (whose parsed value was a stand-in)."""
+    refused = {(api_field(e.field, fields) or "").split(".")[0] for e in checks.errors}
+    later = Checks()
+    with later:
+        yield
+    for error in later.errors:
+        if (api_field(error.field, fields) or "").split(".")[0] not in refused:
+            checks.add(error)
 
 
 async def run(
@@ -98,6 +124,74 @@ async def run(
         return None, domain_errors(exc, fields)
     ctx.reset_loaders()  # what was loaded before this mutation may have changed
     return result, []
+
+
+class MutationBase(graphene.Mutation):
+    """A mutation: declared `permissions`, `input_type`, payload fields and one `perform`.
+
+        class AdjustStock(MutationBase):
+            '''Add or remove stock.'''
+            permissions = (SIGNED_IN,)
+            input_type = AdjustStockInput
+            input_description = "The change."
+            fields = PRODUCT_FIELDS
+            product = graphene.Field(t.Product, description="The product.")
+            errors = errors_field()
+
+            @classmethod
+            async def perform(cls, session, info, input): ...
+
+    The payload type is named `<Name>Payload`; `perform`'s result fills the payload's first
+    field, or its fields when it returns a dict.
+    """
+
+    permissions: ClassVar[tuple[Permission, ...]] = (SIGNED_IN,)
+    input_type: ClassVar[type[graphene.InputObjectType]]
+    input_description: ClassVar[str] = ""
+    fields: ClassVar[Mapping[str, str]] = {}  # service field names → input field names
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, _meta: Any = None, **options: Any) -> None:
+        options.setdefault("name", f"{cls.__name__}Payload")
+        options.setdefault(
+            "arguments",
+            {
+                "input": graphene.Argument(
+                    graphene.NonNull(cls.input_type), description=cls.input_description
+                )
+            },
+        )
+        super().__init_subclass_with_meta__(_meta=_meta or MutationOptions(cls), **options)
+
+    @classmethod
+    def field(cls) -> graphene.Field:
+        """The root Mutation's field of this mutation, described by its docstring."""
+        return cls.Field(description=cls.__doc__)
+
+    @classmethod
+    async def mutate(cls, root: Any, info: Any, input: Any) -> Any:
+        require(info.context.viewer, cls.permissions)
+        return await cls.execute(info, input)
+
+    @classmethod
+    async def execute(cls, info: Any, input: Any) -> Any:
+        """Perform in one write transaction; a refusal becomes the payload's errors."""
+        result, errors = await run(info, lambda s: cls.perform(s, info, input), cls.fields)
+        return cls.payload(result, errors)
+
+    @classmethod
+    def payload(cls, result: Any, errors: list[dict[str, Any]]) -> Any:
+        if isinstance(result, dict):
+            return cls(**result, errors=errors)
+        main = next(name for name in cls._meta.fields if name != "errors")
+        return cls(**{main: result}, errors=errors)
+
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        raise NotImplementedError
 
 
 def not_found(label: str, field: str) -> DomainError:
@@ -129,7 +223,6 @@ async def find(
 
 def amount(value: Any, field: str) -> tuple[int, str]:
     """(minor units, currency) of a MoneyInput."""
-
     currency = check_currency(value["currency"])
     return parse_amount(value["amount"], currency, field=field), currency
 

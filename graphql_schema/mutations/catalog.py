@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import models as cm
 from catalog.bundles import create_bundle_offer
@@ -13,16 +14,17 @@ from catalog.products import adjust_stock, create_product, merchant_sku, update_
 from catalog.showtimes import create_showtime
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import signed_in, staff_only
+from graphql_schema.auth import STAFF
 from graphql_schema.mutations.base import (
     MoneyInput,
+    MutationBase,
     amount,
     aware,
     errors_field,
     find,
-    run,
+    unless_refused,
 )
-from kernel.errors import DomainError, ErrorCode
+from kernel.errors import Checks, DomainError, ErrorCode
 from licensing import models as lm
 from licensing.approvals import submit_product
 
@@ -34,6 +36,7 @@ PRODUCT_FIELDS = {
     "agreement_id": "agreementId",
     "film": "filmId",
     "film_id": "filmId",
+    "currency": "price.currency",
 }
 
 
@@ -41,6 +44,12 @@ def _merchant_of(info: Any, product: cm.Product) -> int:
     """The merchant a product change acts for: the viewer's own, or the product's for staff."""
     viewer = info.context.viewer
     return viewer.merchant_id if viewer.is_merchant else product.merchant_id
+
+
+def _acting_merchant(info: Any) -> int | None:
+    """The merchant a change is limited to: the viewer's own; None (any) for staff."""
+    viewer = info.context.viewer
+    return viewer.merchant_id if viewer.is_merchant else None
 
 
 class CreateProductInput(graphene.InputObjectType):
@@ -66,48 +75,51 @@ class CreateProductInput(graphene.InputObjectType):
     image_url = graphene.String(description="The product image URL.")
 
 
-class CreateProduct(graphene.Mutation):
+class CreateProduct(MutationBase):
     """Create a licensed product under one of your agreements (staff: any agreement)."""
 
-    class Meta:
-        name = "CreateProductPayload"
-
-    class Arguments:
-        input = CreateProductInput(required=True, description="The product.")
-
+    input_type = CreateProductInput
+    input_description = "The product."
+    fields = PRODUCT_FIELDS
     product = graphene.Field(t.Product, description="The new product.")
     errors = errors_field()
 
-    @staticmethod
-    @signed_in
-    async def mutate(root: Any, info: Any, input: Any) -> CreateProduct:
-        async def work(session: Any) -> Any:
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        checks = Checks()  # every bad field at once; a refused value is given a stand-in
+        agreement = film = None
+        price_minor, currency = 1, None
+        with checks:
             agreement = await find(
                 session, info, lm.Agreement, input.agreement_id,
                 type_name="Agreement", field="agreementId",
             )  # fmt: skip
+        with checks:
             film = await find(
                 session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
             )
+        with checks:
             price_minor, currency = amount(input.price, "price")
-            return await create_product(
+        viewer = info.context.viewer
+        merchant_id = agreement.merchant_id if agreement else (viewer.merchant_id or 0)
+        with unless_refused(checks, PRODUCT_FIELDS):
+            product = await create_product(
                 session,
-                merchant_id=agreement.merchant_id,
-                agreement_id=agreement.id,
-                film_id=film.id,
+                merchant_id=merchant_id,
+                agreement_id=agreement.id if agreement else 0,
+                film_id=film.id if film else 0,
                 # the caller chooses a code inside the merchant's own namespace (SPEC §7)
-                sku=merchant_sku(agreement.merchant_id, input.sku),
+                sku=merchant_sku(merchant_id, input.sku),
                 name=input.name,
                 category=input.category,
                 price_minor=price_minor,
-                currency=currency,
+                currency=currency or (agreement.currency if agreement else "USD"),
                 description=input.description or "",
                 stock=input.stock or 0,
                 image_url=input.image_url or "",
             )
-
-        product, errors = await run(info, work, PRODUCT_FIELDS)
-        return CreateProduct(product=product, errors=errors)
+        checks.done()
+        return product
 
 
 class UpdateProductInput(graphene.InputObjectType):
@@ -120,43 +132,31 @@ class UpdateProductInput(graphene.InputObjectType):
     image_url = graphene.String(description="A new image URL.")
 
 
-class UpdateProduct(graphene.Mutation):
+class UpdateProduct(MutationBase):
     """Change a product's name, description, price or image."""
 
-    class Meta:
-        name = "UpdateProductPayload"
-
-    class Arguments:
-        input = UpdateProductInput(required=True, description="The changes.")
-
+    input_type = UpdateProductInput
+    input_description = "The changes."
+    fields = PRODUCT_FIELDS
     product = graphene.Field(t.Product, description="The product as changed.")
     errors = errors_field()
 
-    @staticmethod
-    @signed_in
-    async def mutate(root: Any, info: Any, input: Any) -> UpdateProduct:
-        async def work(session: Any) -> Any:
-            product = await find(
-                session, info, cm.Product, input.id, type_name="Product", field="id"
-            )
-            changes: dict[str, Any] = {}
-            for key in ("name", "description", "image_url"):
-                if input.get(key) is not None:
-                    changes[key] = input[key]
-            if input.get("price") is not None:
-                price_minor, currency = amount(input.price, "price")
-                if currency != product.currency:
-                    raise DomainError(
-                        ErrorCode.INVALID, f"The price must be in {product.currency}.", "price"
-                    )
-                changes["price_minor"] = price_minor
-            merchant_id = (
-                info.context.viewer.merchant_id if info.context.viewer.is_merchant else None
-            )
-            return await update_product(session, product.id, merchant_id=merchant_id, **changes)
-
-        product, errors = await run(info, work, PRODUCT_FIELDS)
-        return UpdateProduct(product=product, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        product = await find(session, info, cm.Product, input.id, type_name="Product", field="id")
+        changes: dict[str, Any] = {}
+        for key in ("name", "description", "image_url"):
+            if input.get(key) is not None:
+                changes[key] = input[key]
+        if input.get("price") is not None:
+            price_minor, currency = amount(input.price, "price")
+            if currency != product.currency:
+                raise DomainError(
+                    ErrorCode.INVALID, f"The price must be in {product.currency}.", "price"
+                )
+            changes["price_minor"] = price_minor
+        merchant_id = _acting_merchant(info)
+        return await update_product(session, product.id, merchant_id=merchant_id, **changes)
 
 
 class AdjustStockInput(graphene.InputObjectType):
@@ -168,32 +168,21 @@ class AdjustStockInput(graphene.InputObjectType):
     )
 
 
-class AdjustStock(graphene.Mutation):
+class AdjustStock(MutationBase):
     """Add or remove stock; stock never goes below zero."""
 
-    class Meta:
-        name = "AdjustStockPayload"
-
-    class Arguments:
-        input = AdjustStockInput(required=True, description="The change.")
-
+    input_type = AdjustStockInput
+    input_description = "The change."
+    fields = PRODUCT_FIELDS
     product = graphene.Field(t.Product, description="The product with its new stock.")
     errors = errors_field()
 
-    @staticmethod
-    @signed_in
-    async def mutate(root: Any, info: Any, input: Any) -> AdjustStock:
-        async def work(session: Any) -> Any:
-            product = await find(
-                session, info, cm.Product, input.id, type_name="Product", field="id"
-            )
-            merchant_id = (
-                info.context.viewer.merchant_id if info.context.viewer.is_merchant else None
-            )
-            return await adjust_stock(session, product.id, input.delta, merchant_id=merchant_id)
-
-        product, errors = await run(info, work, PRODUCT_FIELDS)
-        return AdjustStock(product=product, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        product = await find(session, info, cm.Product, input.id, type_name="Product", field="id")
+        return await adjust_stock(
+            session, product.id, input.delta, merchant_id=_acting_merchant(info)
+        )
 
 
 class SubmitProductForApprovalInput(graphene.InputObjectType):
@@ -203,39 +192,25 @@ class SubmitProductForApprovalInput(graphene.InputObjectType):
     comment = graphene.String(description="A note for the reviewer.")
 
 
-class SubmitProductForApproval(graphene.Mutation):
+class SubmitProductForApproval(MutationBase):
     """Submit a product's concept or sample for review by licensing staff."""
 
-    class Meta:
-        name = "SubmitProductForApprovalPayload"
-
-    class Arguments:
-        input = SubmitProductForApprovalInput(required=True, description="The submission.")
-
+    input_type = SubmitProductForApprovalInput
+    input_description = "The submission."
+    fields = PRODUCT_FIELDS
     product = graphene.Field(t.Product, description="The product in its new stage.")
     errors = errors_field()
 
-    @staticmethod
-    @signed_in
-    async def mutate(
-        root: Any,
-        info: Any,
-        input: Any,
-    ) -> SubmitProductForApproval:
-        async def work(session: Any) -> Any:
-            product = await find(
-                session, info, cm.Product, input.id, type_name="Product", field="id"
-            )
-            return await submit_product(
-                session,
-                product.id,
-                merchant_id=_merchant_of(info, product),
-                comment=input.comment or "",
-                now=info.context.now,
-            )
-
-        product, errors = await run(info, work, PRODUCT_FIELDS)
-        return SubmitProductForApproval(product=product, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        product = await find(session, info, cm.Product, input.id, type_name="Product", field="id")
+        return await submit_product(
+            session,
+            product.id,
+            merchant_id=_merchant_of(info, product),
+            comment=input.comment or "",
+            now=info.context.now,
+        )
 
 
 class CreateCinemaInput(graphene.InputObjectType):
@@ -250,32 +225,24 @@ class CreateCinemaInput(graphene.InputObjectType):
     )
 
 
-class CreateCinema(graphene.Mutation):
+class CreateCinema(MutationBase):
     """Add a cinema (staff)."""
 
-    class Meta:
-        name = "CreateCinemaPayload"
-
-    class Arguments:
-        input = CreateCinemaInput(required=True, description="The cinema.")
-
+    permissions = (STAFF,)
+    input_type = CreateCinemaInput
+    input_description = "The cinema."
     cinema = graphene.Field(t.Cinema, description="The new cinema.")
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> CreateCinema:
-        async def work(session: Any) -> Any:
-            return await create_cinema(
-                session,
-                name=input.name,
-                city=input.city,
-                country=input.country,
-                timezone=input.timezone or "UTC",
-            )
-
-        cinema, errors = await run(info, work)
-        return CreateCinema(cinema=cinema, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        return await create_cinema(
+            session,
+            name=input.name,
+            city=input.city,
+            country=input.country,
+            timezone=input.timezone or "UTC",
+        )
 
 
 class CreateShowtimeInput(graphene.InputObjectType):
@@ -290,42 +257,44 @@ class CreateShowtimeInput(graphene.InputObjectType):
     price = graphene.Field(graphene.NonNull(MoneyInput), description="The ticket price.")
 
 
-class CreateShowtime(graphene.Mutation):
+class CreateShowtime(MutationBase):
     """Schedule a showtime (staff)."""
 
-    class Meta:
-        name = "CreateShowtimePayload"
-
-    class Arguments:
-        input = CreateShowtimeInput(required=True, description="The showtime.")
-
+    permissions = (STAFF,)
+    input_type = CreateShowtimeInput
+    input_description = "The showtime."
+    fields = {"price_minor": "price", "currency": "price.currency"}
     showtime = graphene.Field(t.Showtime, description="The new showtime.")
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> CreateShowtime:
-        async def work(session: Any) -> Any:
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        checks = Checks()
+        film = cinema = starts_at = None
+        price_minor, currency = 1, "USD"
+        with checks:
             film = await find(
                 session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
             )
+        with checks:
             cinema = await find(
                 session, info, cm.Cinema, input.cinema_id, type_name="Cinema", field="cinemaId"
             )
+        with checks:
             price_minor, currency = amount(input.price, "price")
-            return await create_showtime(
-                session,
-                film_id=film.id,
-                cinema_id=cinema.id,
-                starts_at=aware(input.starts_at, "startsAt"),
-                capacity=input.capacity,
-                price_minor=price_minor,
-                currency=currency,
-                now=info.context.now,
-            )
-
-        showtime, errors = await run(info, work, {"price_minor": "price"})
-        return CreateShowtime(showtime=showtime, errors=errors)
+        with checks:
+            starts_at = aware(input.starts_at, "startsAt")
+        checks.done()  # the service needs every one of them
+        return await create_showtime(
+            session,
+            film_id=film.id,
+            cinema_id=cinema.id,
+            starts_at=starts_at,
+            capacity=input.capacity,
+            price_minor=price_minor,
+            currency=currency,
+            now=info.context.now,
+        )
 
 
 class BundleComponentInput(graphene.InputObjectType):
@@ -351,58 +320,60 @@ class CreateBundleOfferInput(graphene.InputObjectType):
     )
 
 
-class CreateBundleOffer(graphene.Mutation):
+class CreateBundleOffer(MutationBase):
     """Create a film's bundle offer (staff)."""
 
-    class Meta:
-        name = "CreateBundleOfferPayload"
-
-    class Arguments:
-        input = CreateBundleOfferInput(required=True, description="The offer.")
-
+    permissions = (STAFF,)
+    input_type = CreateBundleOfferInput
+    input_description = "The offer."
+    fields = {"price_minor": "price", "currency": "price.currency"}
     bundle_offer = graphene.Field(t.BundleOffer, description="The new offer.")
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> CreateBundleOffer:
-        async def work(session: Any) -> Any:
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        checks = Checks()
+        film = valid_from = valid_to = None
+        price_minor, currency = 1, "USD"
+        with checks:
             film = await find(
                 session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
             )
-            components = []
-            for i, part in enumerate(input.components):
+        components = []
+        for n, part in enumerate(input.components, start=1):
+            with checks:
                 product = await find(
                     session, info, cm.Product, part.product_id,
-                    type_name="Product", field=f"components.{i}.productId",
+                    type_name="Product", field=f"components.{n}.productId",
                 )  # fmt: skip
                 components.append((product.id, part.qty))
+        with checks:
             price_minor, currency = amount(input.price, "price")
-            return await create_bundle_offer(
-                session,
-                film_id=film.id,
-                code=input.code,
-                name=input.name,
-                description=input.description or "",
-                price_minor=price_minor,
-                currency=currency,
-                valid_from=aware(input.valid_from, "validFrom"),
-                valid_to=aware(input.valid_to, "validTo"),
-                per_order_limit=input.per_order_limit,
-                components=components,
-            )
-
-        offer, errors = await run(info, work, {"price_minor": "price"})
-        return CreateBundleOffer(bundle_offer=offer, errors=errors)
+        with checks:
+            valid_from = aware(input.valid_from, "validFrom")
+        with checks:
+            valid_to = aware(input.valid_to, "validTo")
+        checks.done()  # the service needs every one of them
+        return await create_bundle_offer(
+            session,
+            film_id=film.id,
+            code=input.code,
+            name=input.name,
+            description=input.description or "",
+            price_minor=price_minor,
+            currency=currency,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            per_order_limit=input.per_order_limit,
+            components=components,
+        )
 
 
 class CatalogMutations(graphene.ObjectType):
-    create_product = CreateProduct.Field(description=CreateProduct.__doc__)
-    update_product = UpdateProduct.Field(description=UpdateProduct.__doc__)
-    adjust_stock = AdjustStock.Field(description=AdjustStock.__doc__)
-    submit_product_for_approval = SubmitProductForApproval.Field(
-        description=SubmitProductForApproval.__doc__
-    )
-    create_cinema = CreateCinema.Field(description=CreateCinema.__doc__)
-    create_showtime = CreateShowtime.Field(description=CreateShowtime.__doc__)
-    create_bundle_offer = CreateBundleOffer.Field(description=CreateBundleOffer.__doc__)
+    create_product = CreateProduct.field()
+    update_product = UpdateProduct.field()
+    adjust_stock = AdjustStock.field()
+    submit_product_for_approval = SubmitProductForApproval.field()
+    create_cinema = CreateCinema.field()
+    create_showtime = CreateShowtime.field()
+    create_bundle_offer = CreateBundleOffer.field()

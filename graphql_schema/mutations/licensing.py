@@ -1,143 +1,35 @@
-"""Licensing mutations: partners, tokens, agreements, reviews, periods and sales reports."""
+"""Licensing mutations: agreements, reviews, periods and sales reports."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import graphene
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import models as cm
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import signed_in, staff_only
+from graphql_schema.auth import STAFF
 from graphql_schema.mutations.base import (
+    MutationBase,
     actor_name,
     errors_field,
     find,
     not_found,
     optional_amount,
-    run,
+    unless_refused,
 )
 from graphql_schema.relay import decode_pk
 from graphql_schema.types import StatementView
-from kernel.errors import DomainError, ErrorCode
+from kernel.errors import Checks, DomainError, ErrorCode
 from kernel.money import check_currency, parse_amount
 from licensing import models as lm
-from licensing.accounts import create_api_token, create_merchant, revoke_api_token
 from licensing.agreements import create_agreement, set_agreement_status
 from licensing.approvals import review_product
 from licensing.closing import close_period
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from licensing.statements import statements_for_period
-
-
-class CreateMerchantInput(graphene.InputObjectType):
-    """A new licensee partner."""
-
-    slug = graphene.String(required=True, description="A unique short name (a-z, 0-9, -).")
-    name = graphene.String(required=True, description="The partner's name.")
-    country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
-    contact_email = graphene.String(required=True, description="The contact email.")
-
-
-class CreateMerchant(graphene.Mutation):
-    """Add a licensee partner (staff)."""
-
-    class Meta:
-        name = "CreateMerchantPayload"
-
-    class Arguments:
-        input = CreateMerchantInput(required=True, description="The partner.")
-
-    merchant = graphene.Field(t.Merchant, description="The new merchant.")
-    errors = errors_field()
-
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> CreateMerchant:
-        async def work(session: Any) -> Any:
-            return await create_merchant(
-                session,
-                slug=input.slug,
-                name=input.name,
-                country=input.country,
-                contact_email=input.contact_email,
-            )
-
-        merchant, errors = await run(info, work)
-        return CreateMerchant(merchant=merchant, errors=errors)
-
-
-class IssueApiTokenInput(graphene.InputObjectType):
-    """A new API token for one merchant, or for yourself (staff) when no merchant is given."""
-
-    merchant_id = graphene.ID(description="The merchant the token acts for.")
-    name = graphene.String(description="A label for the token.")
-
-
-class IssueApiToken(graphene.Mutation):
-    """Issue an API token (staff). The secret is in this answer only: tiein keeps its hash."""
-
-    class Meta:
-        name = "IssueApiTokenPayload"
-
-    class Arguments:
-        input = IssueApiTokenInput(required=True, description="The token's owner and label.")
-
-    token = graphene.Field(t.ApiToken, description="The new token.")
-    secret = graphene.String(
-        description="The token itself, for `Authorization: Bearer`; shown only once."
-    )
-    errors = errors_field()
-
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> IssueApiToken:
-        async def work(session: Any) -> Any:
-            name = input.get("name") or ""
-            if input.get("merchant_id") is not None:
-                merchant = await find(
-                    session, info, lm.Merchant, input.merchant_id,
-                    type_name="Merchant", field="merchantId",
-                )  # fmt: skip
-                return await create_api_token(session, merchant=merchant, name=name)
-            staff = await session.get(lm.StaffUser, info.context.viewer.staff_user_id)
-            return await create_api_token(session, staff_user=staff, name=name)
-
-        issued, errors = await run(info, work)
-        token, secret = issued if issued else (None, None)
-        return IssueApiToken(token=token, secret=secret, errors=errors)
-
-
-class RevokeApiTokenInput(graphene.InputObjectType):
-    """The token to revoke."""
-
-    id = graphene.ID(required=True, description="The token's ID.")
-
-
-class RevokeApiToken(graphene.Mutation):
-    """Revoke an API token (staff); it stops working on the next request."""
-
-    class Meta:
-        name = "RevokeApiTokenPayload"
-
-    class Arguments:
-        input = RevokeApiTokenInput(required=True, description="The token.")
-
-    token = graphene.Field(t.ApiToken, description="The revoked token.")
-    errors = errors_field()
-
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> RevokeApiToken:
-        async def work(session: Any) -> Any:
-            token = await find(
-                session, info, lm.ApiToken, input.id, type_name="ApiToken", field="id"
-            )
-            return await revoke_api_token(session, token.id, now=info.context.now)
-
-        token, errors = await run(info, work, {"id": "id"})
-        return RevokeApiToken(token=token, errors=errors)
 
 
 class RoyaltyTierInput(graphene.InputObjectType):
@@ -192,48 +84,61 @@ AGREEMENT_FIELDS = {
     "advance_minor": "advance",
     "minimum_guarantee_minor": "minimumGuarantee",
     "agreement": "id",
+    "perUnitMinMinor": "perUnitMinimum",
+    "advanceMinor": "advance",
+    "minimumGuaranteeMinor": "minimumGuarantee",
 }
+AMOUNTS = (
+    ("per_unit_minimum", "perUnitMinimum"),
+    ("advance", "advance"),
+    ("minimum_guarantee", "minimumGuarantee"),
+)
 
 
-class CreateAgreement(graphene.Mutation):
+class CreateAgreement(MutationBase):
     """Record a signed license agreement (staff)."""
 
-    class Meta:
-        name = "CreateAgreementPayload"
-
-    class Arguments:
-        input = CreateAgreementInput(required=True, description="The agreement.")
-
+    permissions = (STAFF,)
+    input_type = CreateAgreementInput
+    input_description = "The agreement."
+    fields = AGREEMENT_FIELDS
     agreement = graphene.Field(t.Agreement, description="The new agreement.")
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> CreateAgreement:
-        async def work(session: Any) -> Any:
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        checks = Checks()  # every bad field at once; a refused value is given a stand-in
+        merchant = None
+        with checks:
             merchant = await find(
                 session, info, lm.Merchant, input.merchant_id,
                 type_name="Merchant", field="merchantId",
             )  # fmt: skip
-            film_ids = []
-            for i, value in enumerate(input.film_ids):
+        film_ids = []
+        for n, value in enumerate(input.film_ids, start=1):
+            with checks:
                 pk = decode_pk(value, "Film")
                 if pk is None or await session.get(cm.Film, pk) is None:
-                    raise not_found("film", f"filmIds.{i}")
+                    raise not_found("film", f"filmIds.{n}")
                 film_ids.append(pk)
+        currency = None
+        with checks:
             currency = check_currency(input.currency)
-            tiers = [
-                (parse_amount(tier.threshold, currency, field=f"tiers.{i}.threshold"),
-                 tier.rate_bps)
-                for i, tier in enumerate(input.get("tiers") or [])
-            ]  # fmt: skip
-            extra = {}
-            if input.get("status") is not None:
-                extra["status"] = input.status
-            return await create_agreement(
+        tiers, amounts = [], {}
+        if currency is not None:  # amounts can only be read in a known currency
+            for n, tier in enumerate(input.get("tiers") or [], start=1):
+                with checks:
+                    threshold = parse_amount(tier.threshold, currency, field=f"tiers.{n}.threshold")
+                    tiers.append((threshold, tier.rate_bps))
+            for key, field in AMOUNTS:
+                with checks:
+                    amounts[key] = optional_amount(input.get(key), currency, field)
+        extra = {"status": input.status} if input.get("status") is not None else {}
+        with unless_refused(checks, AGREEMENT_FIELDS):
+            agreement = await create_agreement(
                 session,
                 code=input.code,
-                merchant_id=merchant.id,
+                merchant_id=merchant.id if merchant else 0,
                 film_ids=film_ids,
                 categories=[c.value for c in input.categories],
                 territories=input.territories,
@@ -241,23 +146,17 @@ class CreateAgreement(graphene.Mutation):
                 start_date=input.start_date,
                 end_date=input.end_date,
                 sell_off_days=input.get("sell_off_days") or 0,
-                currency=currency,
+                currency=currency or "USD",
                 rate_bps=input.rate_bps,
                 bundle_rate_bps=input.get("bundle_rate_bps"),
-                per_unit_min_minor=optional_amount(
-                    input.get("per_unit_minimum"), currency, "perUnitMinimum"
-                ),
+                per_unit_min_minor=amounts.get("per_unit_minimum"),
                 tiers=tiers,
-                advance_minor=optional_amount(input.get("advance"), currency, "advance") or 0,
-                minimum_guarantee_minor=optional_amount(
-                    input.get("minimum_guarantee"), currency, "minimumGuarantee"
-                )
-                or 0,
+                advance_minor=amounts.get("advance") or 0,
+                minimum_guarantee_minor=amounts.get("minimum_guarantee") or 0,
                 **extra,
             )
-
-        agreement, errors = await run(info, work, AGREEMENT_FIELDS)
-        return CreateAgreement(agreement=agreement, errors=errors)
+        checks.done()
+        return agreement
 
 
 class UpdateAgreementStatusInput(graphene.InputObjectType):
@@ -267,35 +166,22 @@ class UpdateAgreementStatusInput(graphene.InputObjectType):
     status = graphene.Field(graphene.NonNull(sc.AgreementStatus), description="The new status.")
 
 
-class UpdateAgreementStatus(graphene.Mutation):
+class UpdateAgreementStatus(MutationBase):
     """Activate, terminate or expire an agreement (staff)."""
 
-    class Meta:
-        name = "UpdateAgreementStatusPayload"
-
-    class Arguments:
-        input = UpdateAgreementStatusInput(required=True, description="The change.")
-
+    permissions = (STAFF,)
+    input_type = UpdateAgreementStatusInput
+    input_description = "The change."
+    fields = AGREEMENT_FIELDS
     agreement = graphene.Field(t.Agreement, description="The agreement in its new status.")
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(
-        root: Any,
-        info: Any,
-        input: Any,
-    ) -> UpdateAgreementStatus:
-        async def work(session: Any) -> Any:
-            agreement = await find(
-                session, info, lm.Agreement, input.id, type_name="Agreement", field="id"
-            )
-            return await set_agreement_status(
-                session, agreement.id, input.status, now=info.context.now
-            )
-
-        agreement, errors = await run(info, work, AGREEMENT_FIELDS)
-        return UpdateAgreementStatus(agreement=agreement, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        agreement = await find(
+            session, info, lm.Agreement, input.id, type_name="Agreement", field="id"
+        )
+        return await set_agreement_status(session, agreement.id, input.status, now=info.context.now)
 
 
 class ReviewProductInput(graphene.InputObjectType):
@@ -308,37 +194,28 @@ class ReviewProductInput(graphene.InputObjectType):
     comment = graphene.String(description="A note for the merchant.")
 
 
-class ReviewProduct(graphene.Mutation):
+class ReviewProduct(MutationBase):
     """Approve, send back or reject a submitted product stage (staff)."""
 
-    class Meta:
-        name = "ReviewProductPayload"
-
-    class Arguments:
-        input = ReviewProductInput(required=True, description="The review.")
-
+    permissions = (STAFF,)
+    input_type = ReviewProductInput
+    input_description = "The review."
+    fields = {"product": "id", "product_id": "id"}
     product = graphene.Field(t.Product, description="The product in its new stage.")
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> ReviewProduct:
-        async def work(session: Any) -> Any:
-            product = await find(
-                session, info, cm.Product, input.id, type_name="Product", field="id"
-            )
-            return await review_product(
-                session,
-                product.id,
-                decision=getattr(input.decision, "value", input.decision),
-                reviewer=await actor_name(session, info),
-                comment=input.get("comment") or "",
-                now=info.context.now,
-                viewer=info.context.viewer,
-            )
-
-        product, errors = await run(info, work, {"product": "id", "product_id": "id"})
-        return ReviewProduct(product=product, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        product = await find(session, info, cm.Product, input.id, type_name="Product", field="id")
+        return await review_product(
+            session,
+            product.id,
+            decision=getattr(input.decision, "value", input.decision),
+            reviewer=await actor_name(session, info),
+            comment=input.get("comment") or "",
+            now=info.context.now,
+            viewer=info.context.viewer,
+        )
 
 
 class ClosePeriodInput(graphene.InputObjectType):
@@ -347,35 +224,24 @@ class ClosePeriodInput(graphene.InputObjectType):
     period = graphene.String(required=True, description="An ended period, e.g. 2026-Q3.")
 
 
-class ClosePeriod(graphene.Mutation):
+class ClosePeriod(MutationBase):
     """Close a period and freeze its royalty statements (staff)."""
 
-    class Meta:
-        name = "ClosePeriodPayload"
-
-    class Arguments:
-        input = ClosePeriodInput(required=True, description="The period.")
-
+    permissions = (STAFF,)
+    input_type = ClosePeriodInput
+    input_description = "The period."
     statements = graphene.List(
         graphene.NonNull(t.RoyaltyStatement), description="The statements frozen at close."
     )
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> ClosePeriod:
-        async def work(session: Any) -> Any:
-            await close_period(
-                session,
-                input.period,
-                now=info.context.now,
-                closed_by=await actor_name(session, info),
-            )
-            figures = await statements_for_period(session, input.period)
-            return [StatementView(f) for f in figures]
-
-        statements, errors = await run(info, work)
-        return ClosePeriod(statements=statements, errors=errors)
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        await close_period(
+            session, input.period, now=info.context.now, closed_by=await actor_name(session, info)
+        )
+        figures = await statements_for_period(session, input.period)
+        return [StatementView(f) for f in figures]
 
 
 class SalesReportLineInput(graphene.InputObjectType):
@@ -398,65 +264,58 @@ class SubmitSalesReportInput(graphene.InputObjectType):
     )
 
 
-class SubmitSalesReport(graphene.Mutation):
+class SubmitSalesReport(MutationBase):
     """Report off-platform sales; a report with any bad line is rejected whole, every bad
     line named (`lines.<n>.<field>`, n from 1)."""
 
-    class Meta:
-        name = "SubmitSalesReportPayload"
-
-    class Arguments:
-        input = SubmitSalesReportInput(required=True, description="The report.")
-
+    input_type = SubmitSalesReportInput
+    input_description = "The report."
+    fields = {"agreement": "agreementId"}
     sales_report = graphene.Field(t.SalesReport, description="The accepted report.")
     errors = errors_field()
 
-    @staticmethod
-    @signed_in
-    async def mutate(root: Any, info: Any, input: Any) -> SubmitSalesReport:
-        async def work(session: Any) -> Any:
-            agreement = await find(
-                session, info, lm.Agreement, input.agreement_id,
-                type_name="Agreement", field="agreementId",
-            )  # fmt: skip
-            if not input.lines:
-                raise DomainError(ErrorCode.INVALID, "A report needs at least one line.", "lines")
-            lines = []
-            for n, line in enumerate(input.lines, start=1):
-                lines.append(
-                    ReportLineInput(
-                        sku=line.sku,
-                        territory=line.territory,
-                        units=line.units,
-                        gross_minor=parse_amount(
-                            line.gross, agreement.currency, field=f"lines.{n}.gross"
-                        ),
-                        net_minor=parse_amount(
-                            line.net, agreement.currency, field=f"lines.{n}.net"
-                        ),
-                    )
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        agreement = await find(
+            session, info, lm.Agreement, input.agreement_id,
+            type_name="Agreement", field="agreementId",
+        )  # fmt: skip
+        if not input.lines:
+            raise DomainError(ErrorCode.INVALID, "A report needs at least one line.", "lines")
+        lines, malformed = [], []
+        for n, line in enumerate(input.lines, start=1):
+            figures = {}
+            for field in ("gross", "net"):
+                try:
+                    figures[field] = parse_amount(line[field], agreement.currency, field=field)
+                except DomainError as exc:  # reported with the other bad lines
+                    figures[field] = None
+                    malformed.append((n, field, exc.code, f"Line {n}: {exc.message}"))
+            lines.append(
+                ReportLineInput(
+                    sku=line.sku,
+                    territory=line.territory,
+                    units=line.units,
+                    gross_minor=figures["gross"],
+                    net_minor=figures["net"],
                 )
-            viewer = info.context.viewer
-            return await submit_sales_report(
-                session,
-                agreement_id=agreement.id,
-                period=input.period,
-                lines=lines,
-                submitted_by=await actor_name(session, info),
-                merchant_id=viewer.merchant_id if viewer.is_merchant else None,
-                now=info.context.now,
             )
-
-        report, errors = await run(info, work, {"agreement": "agreementId"})
-        return SubmitSalesReport(sales_report=report, errors=errors)
+        viewer = info.context.viewer
+        return await submit_sales_report(
+            session,
+            agreement_id=agreement.id,
+            period=input.period,
+            lines=lines,
+            submitted_by=await actor_name(session, info),
+            merchant_id=viewer.merchant_id if viewer.is_merchant else None,
+            now=info.context.now,
+            rejected=malformed,
+        )
 
 
 class LicensingMutations(graphene.ObjectType):
-    create_merchant = CreateMerchant.Field(description=CreateMerchant.__doc__)
-    issue_api_token = IssueApiToken.Field(description=IssueApiToken.__doc__)
-    revoke_api_token = RevokeApiToken.Field(description=RevokeApiToken.__doc__)
-    create_agreement = CreateAgreement.Field(description=CreateAgreement.__doc__)
-    update_agreement_status = UpdateAgreementStatus.Field(description=UpdateAgreementStatus.__doc__)
-    review_product = ReviewProduct.Field(description=ReviewProduct.__doc__)
-    close_period = ClosePeriod.Field(description=ClosePeriod.__doc__)
-    submit_sales_report = SubmitSalesReport.Field(description=SubmitSalesReport.__doc__)
+    create_agreement = CreateAgreement.field()
+    update_agreement_status = UpdateAgreementStatus.field()
+    review_product = ReviewProduct.field()
+    close_period = ClosePeriod.field()
+    submit_sales_report = SubmitSalesReport.field()

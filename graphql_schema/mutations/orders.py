@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import staff_only
+from graphql_schema.auth import STAFF
 from graphql_schema.mutations.base import (
+    MutationBase,
     actor_name,
     domain_errors,
     errors_field,
@@ -18,7 +20,7 @@ from graphql_schema.mutations.base import (
     run,
 )
 from graphql_schema.relay import decode_pk
-from kernel.errors import DomainError
+from kernel.errors import Checks, DomainError
 from orders import models as om
 from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
 from orders.refunds import refund_order_lines
@@ -49,15 +51,13 @@ def _gateway(info: Any) -> StripeGateway | None:
         return None  # the service refuses with PAYMENT_UNAVAILABLE when it needs Stripe
 
 
-class RefundOrderLines(graphene.Mutation):
+class RefundOrderLines(MutationBase):
     """Refund order lines through Stripe and post the ledger reversals (staff)."""
 
-    class Meta:
-        name = "RefundOrderLinesPayload"
-
-    class Arguments:
-        input = RefundOrderLinesInput(required=True, description="The refund.")
-
+    permissions = (STAFF,)
+    input_type = RefundOrderLinesInput
+    input_description = "The refund."
+    fields = {"order": "orderId", "order_id": "orderId"}
     order = graphene.Field(t.Order, description="The order after the refund.")
     refund_status = graphene.Field(
         sc.RefundStatus,
@@ -66,28 +66,32 @@ class RefundOrderLines(graphene.Mutation):
     )
     errors = errors_field()
 
-    @staticmethod
-    @staff_only
-    async def mutate(root: Any, info: Any, input: Any) -> RefundOrderLines:
-        fields = {"order": "orderId", "order_id": "orderId"}
-
-        async def lookup(session: Any) -> Any:
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        """The lookups only: (order id, lines, actor); the refund runs outside (execute)."""
+        checks = Checks()
+        order = None
+        with checks:
             order = await find(
                 session, info, om.Order, input.order_id, type_name="Order", field="orderId"
             )
-            lines = None
-            if input.get("lines") is not None:
-                lines = []
-                for i, line in enumerate(input.lines):
+        lines = None
+        if input.get("lines") is not None:
+            lines = []
+            for n, line in enumerate(input.lines, start=1):
+                with checks:
                     pk = decode_pk(line.line_id, "OrderLine")
                     if pk is None:
-                        raise not_found("order line", f"lines.{i}.lineId")
+                        raise not_found("order line", f"lines.{n}.lineId")
                     lines.append((pk, line.quantity))
-            return order.id, lines, await actor_name(session, info)
+        checks.done()
+        return order.id, lines, await actor_name(session, info)
 
-        found, errors = await run(info, lookup, fields)
+    @classmethod
+    async def execute(cls, info: Any, input: Any) -> Any:
+        found, errors = await run(info, lambda s: cls.perform(s, info, input), cls.fields)
         if found is None:
-            return RefundOrderLines(order=None, errors=errors)
+            return cls(order=None, errors=errors)
         order_id, lines, by = found
         ctx = info.context
         try:
@@ -103,13 +107,13 @@ class RefundOrderLines(graphene.Mutation):
                 reason=input.get("reason") or "",
             )
         except DomainError as exc:
-            return RefundOrderLines(order=None, errors=domain_errors(exc, fields))
+            return cls(order=None, errors=domain_errors(exc, cls.fields))
         ctx.reset_loaders()
         async with ctx.db.read_session() as session:
             order = await session.get(om.Order, order_id)
         status = sc.RefundStatus.PENDING if made.pending else sc.RefundStatus.COMPLETED
-        return RefundOrderLines(order=order, refund_status=status, errors=[])
+        return cls(order=order, refund_status=status, errors=[])
 
 
 class OrderMutations(graphene.ObjectType):
-    refund_order_lines = RefundOrderLines.Field(description=RefundOrderLines.__doc__)
+    refund_order_lines = RefundOrderLines.field()
