@@ -70,21 +70,96 @@ class Money(graphene.ObjectType):
     )
 
 
-def _enum(enum: type[StrEnum], description: str) -> type[graphene.Enum]:
-    return graphene.Enum.from_enum(enum, description=description)
+def _enum(enum: type[StrEnum], description: str, values: dict[str, str]) -> type[graphene.Enum]:
+    """A GraphQL enum of a model's enum, with a description for the type and each value (a
+    value added to the model without one fails here, at import)."""
+    missing = {m.name for m in enum} - set(values)
+    assert not missing, f"{enum.__name__}: describe {sorted(missing)}"
+
+    def describe(member: Any) -> str:
+        return description if member is None else values[member.name]
+
+    return graphene.Enum.from_enum(enum, description=describe)
 
 
-Category = _enum(CategoryEnum, "A product category an agreement may allow.")
+Category = _enum(
+    CategoryEnum,
+    "A product category an agreement may allow.",
+    {
+        "APPAREL": "Clothing: T-shirts, hoodies, caps.",
+        "TOYS": "Toys and plush.",
+        "COLLECTIBLES": "Figures, replicas and limited editions.",
+        "POSTERS": "Posters and prints.",
+        "ACCESSORIES": "Bags, pins, keyrings and the like.",
+        "HOME": "Mugs, homeware and decoration.",
+        "STATIONERY": "Notebooks, pens and paper goods.",
+        "DIGITAL": "Digital goods: wallpapers, soundtracks, downloads.",
+    },
+)
 ApprovalStage = _enum(
     ApprovalStageEnum,
     "Where a product stands in approval: DRAFT → CONCEPT_SUBMITTED → CONCEPT_APPROVED → "
     "SAMPLE_SUBMITTED → APPROVED, or CHANGES_REQUESTED / REJECTED.",
+    {
+        "DRAFT": "Being prepared by its merchant; not submitted yet.",
+        "CONCEPT_SUBMITTED": "The concept awaits review by licensing staff.",
+        "CONCEPT_APPROVED": "The concept is approved; a sample is to be submitted.",
+        "SAMPLE_SUBMITTED": "The sample awaits review by licensing staff.",
+        "APPROVED": "Approved for sale (sold while its agreement allows).",
+        "CHANGES_REQUESTED": "Sent back to its merchant for changes; can be submitted again.",
+        "REJECTED": "Refused for good; never sold.",
+    },
 )
-AgreementStatus = _enum(AgreementStatusEnum, "The status of a license agreement.")
-Channel = _enum(ChannelEnum, "A sales channel an agreement may grant.")
-ReviewAction = _enum(ReviewActionEnum, "What a step of a product's approval history did.")
-OrderStatus = _enum(OrderStatusEnum, "The status of a shopper's order.")
-LineKind = _enum(LineKindEnum, "What an order line sells: a product, a ticket or a bundle.")
+AgreementStatus = _enum(
+    AgreementStatusEnum,
+    "The status of a license agreement.",
+    {
+        "DRAFT": "Recorded, not in force yet.",
+        "ACTIVE": "In force: its products sell within its term, territories and channels.",
+        "TERMINATED": "Ended early; nothing more sells under it.",
+        "EXPIRED": "Ended at the end of its term and sell-off.",
+    },
+)
+Channel = _enum(
+    ChannelEnum,
+    "A sales channel an agreement may grant.",
+    {
+        "STOREFRONT": "Sold one by one in tiein's shop.",
+        "BUNDLE": "Sold in tiein's shop as part of a ticket-plus-merch bundle.",
+        "LICENSEE_RETAIL": "Sold by the licensee itself and reported in sales reports.",
+    },
+)
+ReviewAction = _enum(
+    ReviewActionEnum,
+    "What a step of a product's approval history did.",
+    {
+        "SUBMIT": "The merchant submitted the concept or sample.",
+        "APPROVE": "Staff approved the submitted stage.",
+        "REQUEST_CHANGES": "Staff sent the product back for changes.",
+        "REJECT": "Staff rejected the product for good.",
+    },
+)
+OrderStatus = _enum(
+    OrderStatusEnum,
+    "The status of a shopper's order.",
+    {
+        "PENDING_PAYMENT": "Placed; stock and seats held until it is paid or expires.",
+        "PAID": "Paid; tickets issued and royalties posted.",
+        "CANCELLED": "Cancelled before payment; what it held is released.",
+        "EXPIRED": "Not paid in time; what it held is released.",
+        "PARTIALLY_REFUNDED": "Paid, with some lines refunded.",
+        "REFUNDED": "Paid, and every line refunded.",
+    },
+)
+LineKind = _enum(
+    LineKindEnum,
+    "What an order line sells: a product, a ticket or a bundle.",
+    {
+        "PRODUCT": "A licensed product (merch).",
+        "TICKET": "A seat at a showtime.",
+        "BUNDLE": "A bundle offer: a ticket with its merch parts.",
+    },
+)
 
 
 class FilmStatus(graphene.Enum):
@@ -129,6 +204,15 @@ class ReviewDecision(graphene.Enum):
     REQUEST_CHANGES = "request_changes"
     REJECT = "reject"
 
+    @property
+    def description(self) -> str:
+        return {
+            ReviewDecision.APPROVE: "Approve the stage: the concept (then a sample is due) "
+            "or the sample (then the product may be sold).",
+            ReviewDecision.REQUEST_CHANGES: "Send it back; the merchant may submit again.",
+            ReviewDecision.REJECT: "Refuse the product for good.",
+        }.get(self, "")
+
 
 class ReportGroupBy(graphene.Enum):
     """A dimension the royalty report can be grouped by."""
@@ -138,6 +222,15 @@ class ReportGroupBy(graphene.Enum):
     TERRITORY = "territory"
     CHANNEL = "channel"
 
+    @property
+    def description(self) -> str:
+        return {
+            ReportGroupBy.FILM: "One row per film.",
+            ReportGroupBy.MERCHANT: "One row per merchant (licensee).",
+            ReportGroupBy.TERRITORY: "One row per country of sale.",
+            ReportGroupBy.CHANNEL: "One row per sales channel.",
+        }.get(self, "")
+
 
 class ViewerKind(graphene.Enum):
     """Who is asking."""
@@ -145,6 +238,14 @@ class ViewerKind(graphene.Enum):
     PUBLIC = "public"
     MERCHANT = "merchant"
     STAFF = "staff"
+
+    @property
+    def description(self) -> str:
+        return {
+            ViewerKind.PUBLIC: "No token: sees what is on sale now.",
+            ViewerKind.MERCHANT: "A merchant's token: sees and changes its own objects.",
+            ViewerKind.STAFF: "A licensing staff token: sees and changes everything.",
+        }.get(self, "")
 
 
 class _UnsafeLiterals(Visitor):

@@ -15,7 +15,7 @@ from catalog.models import ApprovalStage, Product
 from catalog.products import create_product
 from kernel.db import Database
 from kernel.errors import DomainError
-from licensing.models import ApiToken, Merchant, SalesReport
+from licensing.models import Agreement, ApiToken, Merchant, SalesReport
 from orders.models import Order, OrderLine
 from tests.graphql.conftest import NOW, Gql, World, gid
 
@@ -474,3 +474,78 @@ async def test_a_sku_in_another_merchants_namespace_is_refused_to_every_caller(
                 category="apparel", price_minor=900, currency="USD",
             )  # fmt: skip
         assert empty.value.code == "INVALID"
+
+
+def refused(result: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((e["field"], e["code"]) for e in result["errors"])
+
+
+async def test_sales_report_names_a_malformed_amount_with_the_other_bad_lines(
+    gql: Gql, world: World, db: Database
+) -> None:
+    """An amount that does not parse does not hide the other bad lines (nor the other bad
+    fields of its own line): every one is named, by its 1-based line."""
+    sku = world.a.approved_sku
+    lines = [
+        {"sku": sku, "territory": "US", "units": 1, "gross": "12,00", "net": "9.00"},
+        {"sku": sku, "territory": "FR", "units": 1, "gross": "10.00", "net": "9.00"},
+        {"sku": "NOPE", "territory": "US", "units": 1, "gross": "10.00", "net": "1e3"},
+        {"sku": sku, "territory": "US", "units": 1, "gross": "10.00", "net": "9.00"},
+    ]
+    body = {"agreementId": gid("Agreement", world.a.agreement_id), "period": world.period,
+            "lines": lines}  # fmt: skip
+    before = await snapshot(db)
+    result = payload(await gql(REPORT, {"input": body}, token=world.a.token))
+    assert result["salesReport"] is None
+    assert refused(result) == [
+        ("lines.1.gross", "INVALID_AMOUNT"),
+        ("lines.2.territory", "NOT_LICENSED_IN_TERRITORY"),
+        ("lines.3.net", "INVALID_AMOUNT"),
+        ("lines.3.sku", "UNKNOWN_SKU"),
+    ]
+    assert await snapshot(db) == before
+
+
+async def test_create_product_names_every_bad_field(gql: Gql, world: World, db: Database) -> None:
+    bad = product_input(
+        world, world.a.agreement_id, filmId="Film:nope", sku="no spaces!", name=" ",
+        category="DIGITAL", price={"amount": "1.234", "currency": "USD"}, stock=-1,
+    )  # fmt: skip
+    before = await snapshot(db)
+    result = payload(await gql(CREATE_PRODUCT, {"input": bad}, token=world.a.token))
+    assert result["product"] is None
+    assert refused(result) == [
+        ("category", "CATEGORY_NOT_ALLOWED"),
+        ("filmId", "NOT_FOUND"),
+        ("name", "INVALID"),
+        ("price", "INVALID_AMOUNT"),
+        ("sku", "INVALID"),
+        ("stock", "INVALID_QUANTITY"),
+    ]
+    assert await snapshot(db) == before
+
+
+async def test_create_agreement_names_every_bad_field(gql: Gql, world: World, db: Database) -> None:
+    query = """mutation($input: CreateAgreementInput!) { createAgreement(input: $input) {
+                 agreement { id } errors { field code message } } }"""
+    bad = {"code": " ", "merchantId": "Merchant:nope",
+           "filmIds": [gid("Film", world.film_id), gid("Film", 999_999)],
+           "categories": ["TOYS"], "territories": ["GB", "ZZ"], "channels": ["STOREFRONT"],
+           "startDate": "2026-01-01", "endDate": "2025-12-31", "currency": "USD",
+           "rateBps": 20_000, "advance": "1.234",
+           "tiers": [{"threshold": "0", "rateBps": 800},
+                     {"threshold": "x", "rateBps": 900}]}  # fmt: skip
+    result = payload(await gql(query, {"input": bad}, token=world.staff_token))
+    assert result["agreement"] is None
+    assert refused(result) == [
+        ("advance", "INVALID_AMOUNT"),
+        ("code", "INVALID"),
+        ("endDate", "INVALID_TERM"),
+        ("filmIds.2", "NOT_FOUND"),
+        ("merchantId", "NOT_FOUND"),
+        ("rateBps", "INVALID_RATE"),
+        ("territories", "INVALID_TERRITORY"),
+        ("tiers.2.threshold", "INVALID_AMOUNT"),
+    ]
+    async with db.read_session() as session:
+        assert await session.scalar(select(func.count(Agreement.id))) == 2

@@ -1,5 +1,6 @@
-"""The schema: schema.graphql is what `tiein graphql schema` prints; every type, field and
-argument is described; money is never a Float; the SPEC §7 names are all there."""
+"""The schema: schema.graphql is what `tiein graphql schema` prints; every type, field,
+argument and enum value is described; money is never a Float; the SPEC §7 names are all
+there; UserError.code is an enum of every domain's codes."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from graphql import (
     get_named_type,
 )
 
+from catalog.codes import CatalogError
 from graphql_schema.schema import schema, schema_sdl
+from kernel.errors import ErrorCode
+from kernel.parsing import INVALID_INPUT
+from licensing.codes import LicensingError
+from orders.codes import OrderError
 from tiein.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,3 +97,27 @@ def test_spec_names_are_kept() -> None:
     assert {f: str(v.type) for f, v in money.fields.items()} == {
         "amount": "String!", "currency": "String!", "minorUnits": "BigInt!"
     }  # fmt: skip
+
+
+def test_every_enum_value_is_described() -> None:
+    missing = [
+        f"{name}.{value_name}"
+        for name, gql_type in schema.graphql_schema.type_map.items()
+        if isinstance(gql_type, GraphQLEnumType) and not name.startswith("__")
+        for value_name, value in gql_type.values.items()
+        if not value.description
+    ]
+    assert missing == []
+
+
+def test_user_error_code_is_an_enum_of_every_domains_codes() -> None:
+    """Clients switch on UserError.code: an enum holding each package's Python codes."""
+    user_error = schema.graphql_schema.type_map["UserError"]
+    assert str(user_error.fields["code"].type) == "ErrorCode!"
+    codes = schema.graphql_schema.type_map["ErrorCode"]
+    assert isinstance(codes, GraphQLEnumType)
+    python_codes = {INVALID_INPUT} | {
+        m.value for enum in (ErrorCode, CatalogError, LicensingError, OrderError) for m in enum
+    }
+    assert set(codes.values) == python_codes
+    assert "1" in user_error.fields["field"].description  # list positions count from 1
