@@ -11,7 +11,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from catalog.models import Category, Film
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.money import check_currency, format_money, parse_amount
 from kernel.parsing import MAX_ID, clean_text, parse_id, parse_int, parse_optional_int
@@ -31,7 +30,7 @@ from reports.audit import audit
 from storefront.charts import Series, line_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, flash, page
-from storefront.web import path_for, path_param, query_param, read_form
+from storefront.web import now, path_for, path_param, query_param, read_form
 
 MAX_PERIODS = 40  # ten years of quarters on one page
 
@@ -98,7 +97,7 @@ def _statement_chart(statements: list[StatementFigures], currency: str) -> str:
 @require_staff
 async def agreement_page(request: Request) -> Response:
     code = path_param(request, "code")
-    today = now_utc().date()
+    today = now(request).date()
     async with request.app.state.db.read_session() as session:
         try:
             agreement = await get_agreement_by_code(session, code)
@@ -137,7 +136,7 @@ async def change_status(request: Request) -> Response:
     try:
         async with request.app.state.db.session() as session:
             agreement = await get_agreement_by_code(session, code)
-            await set_agreement_status(session, agreement.id, wanted, now=now_utc())
+            await set_agreement_status(session, agreement.id, wanted, now=now(request))
     except DomainError as error:
         flash(request, error_message(error), "error")
     else:
@@ -153,7 +152,7 @@ async def audit_page(request: Request) -> Response:
             agreement = await get_agreement_by_code(session, code)
         except DomainError:
             raise HTTPException(404) from None
-        period = query_param(request, "period", 16) or period_of(now_utc())
+        period = query_param(request, "period", 16) or period_of(now(request))
         try:
             period = check_period(period)
             result = await audit(session, agreement.id, period)

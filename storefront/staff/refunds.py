@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.parsing import InvalidInput, clean_text, parse_int
@@ -20,7 +19,7 @@ from orders.refunds import refund_order_lines, refunds_of_order
 from orders.settlement import order_lines
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
-from storefront.web import path_for, path_param, query_param, read_form
+from storefront.web import now, path_for, path_param, query_param, read_form
 
 RECENT = 50
 
@@ -101,7 +100,7 @@ async def refund(request: Request) -> Response:
             restock=form.get("restock") == "on",
             by=staff_name(request),
             gateway=_gateway(request, order),
-            now=now_utc(),
+            now=now(request),
             reason=reason,
         )
         amount = format_money(made.refund.amount_minor, order.currency)
