@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import FromClause, and_, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -193,41 +194,77 @@ async def statements_for_period(
         )
     agreements = (await session.execute(agreement_query)).all()
 
-    out = []
-    for a in agreements:
-        units, net, micros, adjusted = current.get(a.id, (0, 0, 0, False))
-        math = statement_math(
-            royalty_micros=micros,
+    return [
+        statement_figures(
+            a,
+            period,
+            totals=current.get(a.id, NO_ENTRIES),
             previous_cumulative=base.get(a.id, 0) + earlier[a.id],
-            advance=a.advance_minor,
-            minimum_guarantee=a.minimum_guarantee_minor,
-            is_final=is_final_period(a.end_date, period),
-        )
-        figures = StatementFigures(
-            agreement_id=a.id,
-            agreement_code=a.code,
-            merchant_id=a.merchant_id,
-            period=period,
-            currency=a.currency,
-            units=units,
-            net_sales_minor=net,
-            royalty_micros=micros,
-            royalty_earned_minor=math.royalty_earned,
-            previous_cumulative_minor=math.previous_cumulative,
-            cumulative_earned_minor=math.cumulative_earned,
-            advance_minor=a.advance_minor,
-            advance_recouped_minor=math.advance_recouped,
-            royalty_payable_minor=math.royalty_payable,
-            minimum_guarantee_minor=a.minimum_guarantee_minor,
-            mg_shortfall_minor=math.mg_shortfall,
-            is_final_period=is_final_period(a.end_date, period),
-            has_adjustments=adjusted,
             frozen=frozen,
+            stored=stored.get(a.id),
         )
-        if a.id in stored:
-            figures = _frozen(figures, stored[a.id])
-        out.append(figures)
-    return out
+        for a in agreements
+    ]
+
+
+class StatementTerms(Protocol):
+    """The terms of an agreement a statement needs (an `Agreement`, or a row of its columns)."""
+
+    id: int
+    code: str
+    merchant_id: int
+    currency: str
+    advance_minor: int
+    minimum_guarantee_minor: int
+    end_date: date
+
+
+# (units, net minor, royalty micros, holds adjustments) of a period without entries
+NO_ENTRIES = (0, 0, 0, False)
+
+
+def statement_figures(
+    agreement: StatementTerms,
+    period: str,
+    *,
+    totals: tuple[int, int, int, bool],
+    previous_cumulative: int,
+    frozen: bool,
+    stored: RoyaltyStatement | None = None,
+) -> StatementFigures:
+    """One agreement's statement for `period`, from the period's ledger `totals` (units, net,
+    royalty micros, holds adjustments) and the royalty earned before it; the stored figures
+    of a closed period (`stored`) win over anything computed now."""
+    units, net, micros, adjusted = totals
+    math = statement_math(
+        royalty_micros=micros,
+        previous_cumulative=previous_cumulative,
+        advance=agreement.advance_minor,
+        minimum_guarantee=agreement.minimum_guarantee_minor,
+        is_final=is_final_period(agreement.end_date, period),
+    )
+    figures = StatementFigures(
+        agreement_id=agreement.id,
+        agreement_code=agreement.code,
+        merchant_id=agreement.merchant_id,
+        period=period,
+        currency=agreement.currency,
+        units=units,
+        net_sales_minor=net,
+        royalty_micros=micros,
+        royalty_earned_minor=math.royalty_earned,
+        previous_cumulative_minor=math.previous_cumulative,
+        cumulative_earned_minor=math.cumulative_earned,
+        advance_minor=agreement.advance_minor,
+        advance_recouped_minor=math.advance_recouped,
+        royalty_payable_minor=math.royalty_payable,
+        minimum_guarantee_minor=agreement.minimum_guarantee_minor,
+        mg_shortfall_minor=math.mg_shortfall,
+        is_final_period=is_final_period(agreement.end_date, period),
+        has_adjustments=adjusted,
+        frozen=frozen,
+    )
+    return figures if stored is None else _frozen(figures, stored)
 
 
 def _frozen(figures: StatementFigures, s: RoyaltyStatement) -> StatementFigures:

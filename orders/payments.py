@@ -1,17 +1,21 @@
 """The Stripe gateway: the only code that talks to Stripe (or localstripe in tests and demos).
 
-A thin class around the official SDK's async client (`stripe.StripeClient` with the httpx
-transport), configured from `STRIPE_*` settings. It speaks in plain values (`Intent`,
-`RefundResult`) so that services never handle SDK objects, and it turns Stripe's failures
-into two exceptions: `CardDeclined` (the shopper's card said no) and `PaymentUnavailable`
-(Stripe could not be reached or refused the request).
+A thin class around the official SDK's async client (`stripe.StripeClient` over one httpx
+connection pool), configured from `STRIPE_*` settings; an app owns one for its lifetime
+(`configured_gateway`). It speaks in plain values (`Intent`, `RefundResult`) so that
+services never handle SDK objects, and it turns Stripe's failures into two exceptions:
+`CardDeclined` (the shopper's card said no) and `PaymentUnavailable` (Stripe could not be
+reached or refused the request).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import stripe
 
 from kernel.config import Settings
@@ -74,16 +78,47 @@ class RefundResult:
     amount: int
 
 
-class _HTTPXClient(stripe.HTTPXClient):
-    """The SDK's httpx transport, passing the encoded body as `content` (httpx deprecates
-    raw text given as `data`)."""
+class _Transport(stripe.HTTPClient):
+    """The gateway's HTTP transport: one httpx connection pool, plugged in through the SDK's
+    documented extension point (a subclass of `stripe.HTTPClient` implementing its async
+    methods; the SDK keeps the retries, with `max_network_retries`).
 
-    def _get_request_args_kwargs(self, method: str, url: str, headers: Any, post_data: Any) -> Any:
-        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
-        data = kwargs.pop("data", None)
-        if data:
-            kwargs["content"] = data
-        return args, kwargs
+    Why not `stripe.HTTPXClient` itself: it hands httpx the encoded form body as `data=`,
+    which httpx 0.28 deprecates with a warning, and it turns any exception (that warning too,
+    where warnings are errors, as in our tests) into a failed call. Here the body goes as
+    `content=`. Async only; the gateway never streams (`request_stream_async` stays the
+    SDK's NotImplementedError)."""
+
+    name = "httpx"
+
+    def __init__(self, *, timeout: float, verify_ssl_certs: bool) -> None:
+        super().__init__(verify_ssl_certs=verify_ssl_certs)
+        self._client = httpx.AsyncClient(timeout=timeout, verify=verify_ssl_certs)
+
+    async def request_async(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        try:
+            response = await self._client.request(
+                method, url, headers=headers, content=post_data or None
+            )
+        except httpx.HTTPError as exc:
+            # No answer came (refused, reset, timed out): the SDK may retry; in the end the
+            # gateway reports PaymentUnavailable(refused=False).
+            raise stripe.APIConnectionError(
+                f"Stripe could not be reached ({type(exc).__name__}).", should_retry=True
+            ) from exc
+        return response.content, response.status_code, response.headers
+
+    async def sleep_async(self, secs: float) -> None:
+        await asyncio.sleep(secs)
+
+    async def close_async(self) -> None:
+        await self._client.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._client.is_closed
 
 
 class StripeGateway:
@@ -96,7 +131,7 @@ class StripeGateway:
         # Plain http (localstripe on loopback) has no certificates to check: skip building
         # a TLS context for it.
         plain = settings.stripe_api_base.startswith("http://")
-        self._http = _HTTPXClient(timeout=timeout, verify_ssl_certs=not plain)
+        self._http = _Transport(timeout=timeout, verify_ssl_certs=not plain)
         self.client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses=base,  # type: ignore[arg-type]
@@ -106,6 +141,11 @@ class StripeGateway:
 
     async def close(self) -> None:
         await self._http.close_async()
+
+    @property
+    def closed(self) -> bool:
+        """True once `close()` has run: the gateway's connections are gone for good."""
+        return self._http.closed
 
     async def create_intent(
         self, *, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
@@ -196,10 +236,11 @@ class StripeGateway:
             ) from exc
 
 
-def gateway_for(app: Any) -> StripeGateway:
-    """The gateway of a running app, made on first use and kept on `app.state`."""
-    gateway = getattr(app.state, "stripe_gateway", None)
-    if gateway is None:
-        gateway = StripeGateway(app.state.settings)
-        app.state.stripe_gateway = gateway
-    return gateway
+def configured_gateway(settings: Settings) -> StripeGateway | None:
+    """The gateway for `settings`, or None when no Stripe secret key is configured.
+
+    An app makes one (`app.state.gateway`) and closes it at shutdown: its views, GraphQL
+    mutations and in-process jobs share that one connection pool."""
+    if not settings.stripe_secret_key:
+        return None
+    return StripeGateway(settings)

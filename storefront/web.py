@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from kernel.clock import now_utc
 from kernel.money import format_money
 from kernel.parsing import clean_text
 from orders.cart import Cart
@@ -26,6 +27,18 @@ CSRF_FIELD = "csrf_token"
 MAX_FORM_FIELD = 4000
 MAX_FORM_FIELDS = 200
 MAX_PARAM = 200
+
+
+def now(request: Request) -> datetime:
+    """The moment of this request, for every service it calls: read once from the app's
+    clock (`app.state.clock`, a callable that tests set to fix the time; the UTC wall clock
+    otherwise) and kept on `request.state.now`, so one request never sees two times."""
+    moment = getattr(request.state, "now", None)
+    if moment is None:
+        clock = getattr(request.app.state, "clock", None)
+        moment = clock() if clock is not None else now_utc()
+        request.state.now = moment
+    return moment
 
 
 def csrf_token(request: Request) -> str:

@@ -21,6 +21,7 @@ from kernel.db import Database
 from kernel.installation import SecretKey, SessionCookieMiddleware
 from kernel.ratelimit import bucket_for
 from licensing.accounts import warm_up_sign_in
+from orders.payments import configured_gateway
 from orders.webhooks import routes as webhook_routes
 from storefront.errors import exception_handlers
 from storefront.routes import routes as storefront_routes
@@ -53,6 +54,8 @@ def _routes() -> list:
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     """Build tiein. Pass a `database` to share one (tests); otherwise the app owns its own.
+    The app owns one Stripe gateway (`app.state.gateway`, None without a secret key), shared
+    by the views, the GraphQL mutations and the periodic jobs, and closed at shutdown.
     With `settings.jobs` the lifespan also runs the periodic jobs (`tiein.jobs`)."""
     settings = settings or load_settings()
     # TIEIN_SECRET_KEY when set; otherwise the installation's key, loaded by the lifespan.
@@ -67,7 +70,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # cyclic collector's way, so full collections only walk what requests create.
         gc.freeze()
-        jobs = PeriodicJobs(app.state.db, settings) if settings.jobs else None
+        jobs = (
+            PeriodicJobs(app.state.db, settings, gateway=app.state.gateway)
+            if settings.jobs
+            else None
+        )
         if jobs is not None:
             jobs.start()
         try:
@@ -75,9 +82,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         finally:
             if jobs is not None:
                 await jobs.stop()
-            gateway = getattr(app.state, "stripe_gateway", None)
-            if gateway is not None:
-                await gateway.close()
+            if app.state.gateway is not None:
+                await app.state.gateway.close()
             if app.state.budget is not None:
                 await app.state.budget.close()
             if owned:
@@ -123,6 +129,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.secret_key = secret_key
+    # One connection pool to Stripe for the app's lifetime (made here, not in the lifespan,
+    # so that an app driven without its lifespan, as in tests, has it too).
+    app.state.gateway = configured_gateway(settings)
     # the /graphql cost budget of each token (or address): in Redis when configured
     app.state.budget = bucket_for(
         settings.graphql_budget, settings.graphql_restore_rate, settings.redis_url

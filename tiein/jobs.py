@@ -25,7 +25,7 @@ from typing import IO
 from kernel.clock import now_utc
 from kernel.config import Settings
 from kernel.db import Database, runtime_path
-from orders.payments import PaymentUnavailable, StripeGateway
+from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
 
 log = logging.getLogger("tiein.jobs")
@@ -33,11 +33,22 @@ LOCK_FILE = "jobs.lock"
 
 
 class PeriodicJobs:
-    """The in-process runner: `start()` in the app's lifespan, `await stop()` at shutdown."""
+    """The in-process runner: `start()` in the app's lifespan, `await stop()` at shutdown.
+    It uses the app's Stripe `gateway` (None without Stripe: then only unpaid orders without
+    a PaymentIntent are expired, and nothing is reconciled) and never closes it: the app
+    does, after stopping the runner."""
 
-    def __init__(self, db: Database, settings: Settings, *, interval: float | None = None):
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        gateway: StripeGateway | None = None,
+        interval: float | None = None,
+    ):
         self.db = db
         self.settings = settings
+        self.gateway = gateway
         self.interval = settings.jobs_interval if interval is None else interval
         if not self.interval > 0:
             raise ValueError(f"the jobs interval must be positive, not {self.interval}")
@@ -90,19 +101,12 @@ class PeriodicJobs:
 
     async def run_once(self) -> None:
         """One tick: expire, then reconcile. A failure is logged, never raised."""
-        try:
-            gateway: StripeGateway | None = StripeGateway(self.settings)
-        except PaymentUnavailable:
-            gateway = None
-        try:
-            await self._job("orders expire", expire_orders(self.db, gateway, now=now_utc()))
-            if gateway is not None:
-                await self._job(
-                    "payments reconcile", reconcile_payments(self.db, gateway, now=now_utc())
-                )
-        finally:
-            if gateway is not None:
-                await gateway.close()
+        gateway = self.gateway
+        await self._job("orders expire", expire_orders(self.db, gateway, now=now_utc()))
+        if gateway is not None:
+            await self._job(
+                "payments reconcile", reconcile_payments(self.db, gateway, now=now_utc())
+            )
 
     async def _job(self, name: str, work: Awaitable[ReconcileReport]) -> None:
         try:

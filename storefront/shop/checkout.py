@@ -4,8 +4,6 @@ turn their DomainErrors into messages next to the field they are about."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +17,7 @@ from kernel.parsing import clean_text
 from orders.cart import Cart, cart_summary
 from orders.checkout import confirm_with_token, order_by_access, place_order
 from orders.models import LineKind, Order, OrderStatus
-from orders.payments import PaymentUnavailable, StripeGateway
+from orders.payments import StripeGateway
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart
 from storefront.shop.common import (
@@ -55,19 +53,10 @@ def pay_url(order: Order, key: str) -> str:
     return f"/pay/{order.number}?{urlencode({'key': key})}"
 
 
-@asynccontextmanager
-async def _gateway(request: Request) -> AsyncIterator[StripeGateway | None]:
-    """A Stripe gateway for this request (None when no keys are configured), closed after
-    it: nothing outlives the request, so no connection is left open at shutdown."""
-    try:
-        gateway = StripeGateway(request.app.state.settings)
-    except PaymentUnavailable:
-        yield None
-        return
-    try:
-        yield gateway
-    finally:
-        await gateway.close()
+def _gateway(request: Request) -> StripeGateway | None:
+    """The app's Stripe gateway (None when no keys are configured): one connection pool for
+    every request, closed with the app."""
+    return request.app.state.gateway
 
 
 def _needs_shipping(cart: Cart) -> bool:
@@ -126,18 +115,17 @@ async def checkout_submit(request: Request) -> Response:
     values["country"] = values["country"].upper()
     settings = request.app.state.settings
     try:
-        async with _gateway(request) as gateway:
-            placed = await place_order(  # commits as it goes: no lock held during Stripe
-                database(request),
-                cart,
-                email=values["email"],
-                country=values["country"],
-                shipping_name=values["shipping_name"],
-                shipping_address=values["shipping_address"],
-                now=now(request),
-                gateway=gateway,
-                reservation_minutes=settings.reservation_minutes,
-            )
+        placed = await place_order(  # commits as it goes: no lock held during Stripe
+            database(request),
+            cart,
+            email=values["email"],
+            country=values["country"],
+            shipping_name=values["shipping_name"],
+            shipping_address=values["shipping_address"],
+            now=now(request),
+            gateway=_gateway(request),
+            reservation_minutes=settings.reservation_minutes,
+        )
     except DomainError as exc:
         errors, messages = {}, []
         if exc.field in FORM_FIELDS:
@@ -211,17 +199,16 @@ async def pay_confirm(request: Request) -> Response:
     token = clean_text(body.get("token"), field="token", max_len=200)
     async with reading(request) as session:
         order = await _order_for(request, session, number, key)
+    gateway = _gateway(request)
+    if gateway is None:
+        return JSONResponse(
+            {"status": "error", "message": "Payments are not configured on this site."}, 503
+        )
     try:
         # No session is open while Stripe is asked: the service reads, asks, then records.
-        async with _gateway(request) as gateway:
-            if gateway is None:
-                return JSONResponse(
-                    {"status": "error", "message": "Payments are not configured on this site."},
-                    503,
-                )
-            step = await confirm_with_token(
-                database(request), order.id, token, gateway=gateway, now=now(request)
-            )
+        step = await confirm_with_token(
+            database(request), order.id, token, gateway=gateway, now=now(request)
+        )
     except DomainError as exc:
         return JSONResponse({"status": "error", "message": exc.message}, 409)
     return JSONResponse(

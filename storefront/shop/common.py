@@ -6,15 +6,14 @@ import hmac
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.errors import DomainError
+from storefront.web import now as now  # the request's clock, shared with the staff views
 
 DEFAULT_COUNTRY = "US"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -27,12 +26,6 @@ COUNTRIES: dict[str, str] = {
     "NL": "Netherlands", "NO": "Norway", "NZ": "New Zealand", "PL": "Poland", "SE": "Sweden",
     "US": "United States",
 }  # fmt: skip
-
-
-def now(request: Request) -> datetime:
-    """The request's clock (tests may pin it with app.state.clock)."""
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else now_utc()
 
 
 def database(request: Request) -> Database:

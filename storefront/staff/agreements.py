@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from catalog.models import Category, Film
-from kernel.clock import now_utc
+from catalog.models import Category
 from kernel.errors import DomainError
 from kernel.money import check_currency, format_money, parse_amount
 from kernel.parsing import MAX_ID, clean_text, parse_id, parse_int, parse_optional_int
-from kernel.periods import check_period, period_of, periods_between
+from kernel.periods import check_period, period_of
 from licensing.agreements import (
     STATUS_CHANGES,
     create_agreement,
@@ -24,16 +22,15 @@ from licensing.agreements import (
     set_agreement_status,
 )
 from licensing.codes import LicensingError
-from licensing.models import AgreementStatus, Channel, Merchant, RoyaltyEntry
+from licensing.models import AgreementStatus, Channel
 from licensing.royalty import micros_to_minor
-from licensing.statements import StatementFigures, compute_statement
+from licensing.statements import StatementFigures
+from reports.agreements import agreement_history, signing_choices
 from reports.audit import audit
 from storefront.charts import Series, line_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, flash, page
-from storefront.web import path_for, path_param, query_param, read_form
-
-MAX_PERIODS = 40  # ten years of quarters on one page
+from storefront.web import now, path_for, path_param, query_param, read_form
 
 
 @require_staff
@@ -98,33 +95,19 @@ def _statement_chart(statements: list[StatementFigures], currency: str) -> str:
 @require_staff
 async def agreement_page(request: Request) -> Response:
     code = path_param(request, "code")
-    today = now_utc().date()
     async with request.app.state.db.read_session() as session:
         try:
             agreement = await get_agreement_by_code(session, code)
         except DomainError:
             raise HTTPException(404) from None
-        film_ids = [f.film_id for f in agreement.films]
-        films = (
-            list(await session.scalars(select(Film.title).where(Film.id.in_(film_ids))))
-            if film_ids
-            else []
-        )
-        last_entry = await session.scalar(
-            select(func.max(RoyaltyEntry.period)).where(RoyaltyEntry.agreement_id == agreement.id)
-        )
-        first = period_of(agreement.start_date)
-        term_end = period_of(agreement.end_date + timedelta(days=agreement.sell_off_days))
-        last = max(min(period_of(today), term_end), last_entry or first)
-        periods = periods_between(first, last)[-MAX_PERIODS:] if last >= first else []
-        statements = [await compute_statement(session, agreement.id, p) for p in periods]
+        history = await agreement_history(session, agreement, today=now(request).date())
     return page(
         request,
         "staff/agreement.html",
         agreement=agreement,
-        films=sorted(films),
-        statements=statements,
-        chart=_statement_chart(statements, agreement.currency),
+        films=history.films,
+        statements=history.statements,
+        chart=_statement_chart(history.statements, agreement.currency),
         next_statuses=sorted(s.value for s in STATUS_CHANGES[agreement.status]),
     )
 
@@ -137,7 +120,7 @@ async def change_status(request: Request) -> Response:
     try:
         async with request.app.state.db.session() as session:
             agreement = await get_agreement_by_code(session, code)
-            await set_agreement_status(session, agreement.id, wanted, now=now_utc())
+            await set_agreement_status(session, agreement.id, wanted, now=now(request))
     except DomainError as error:
         flash(request, error_message(error), "error")
     else:
@@ -153,7 +136,7 @@ async def audit_page(request: Request) -> Response:
             agreement = await get_agreement_by_code(session, code)
         except DomainError:
             raise HTTPException(404) from None
-        period = query_param(request, "period", 16) or period_of(now_utc())
+        period = query_param(request, "period", 16) or period_of(now(request))
         try:
             period = check_period(period)
             result = await audit(session, agreement.id, period)
@@ -259,16 +242,13 @@ async def _new_form(
     request: Request, status_code: int, values: dict[str, object], error: str | None
 ) -> Response:
     async with request.app.state.db.read_session() as session:
-        merchants = (
-            await session.execute(select(Merchant.id, Merchant.name).order_by(Merchant.name))
-        ).all()
-        films = (await session.execute(select(Film.id, Film.title).order_by(Film.title))).all()
+        choices = await signing_choices(session)
     return page(
         request,
         "staff/agreement_new.html",
         status_code,
-        merchants=merchants,
-        films=[(str(f.id), f.title) for f in films],
+        merchants=choices.merchants,
+        films=choices.films,
         categories=[(c.value, c.value) for c in Category],
         channels=[(c.value, c.value.replace("_", " ")) for c in Channel],
         values=values,

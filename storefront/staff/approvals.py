@@ -10,14 +10,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from catalog.models import ApprovalStage, Film, Product
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_id
 from licensing.approvals import review_product
 from licensing.models import Merchant, ProductReview
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
-from storefront.web import path_for, read_form
+from storefront.web import now, path_for, read_form
 
 AWAITING_REVIEW = (ApprovalStage.CONCEPT_SUBMITTED, ApprovalStage.SAMPLE_SUBMITTED)
 DECISIONS = {
@@ -66,7 +65,7 @@ async def review(request: Request) -> Response:
                 decision=decision,
                 reviewer=staff_name(request),
                 comment=comment,
-                now=now_utc(),
+                now=now(request),
             )
             sku = product.sku
     except DomainError as error:

@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
 from licensing.accounts import normalise_username
@@ -35,7 +34,7 @@ from licensing.staff_sessions import (
     sign_in_staff,
     staff_for_session,
 )
-from storefront.web import path_for, query_param, read_form, render
+from storefront.web import now, path_for, query_param, read_form, render
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 LOGIN_PATH = "/staff/login"
@@ -56,16 +55,16 @@ async def signed_in_staff(request: Request) -> dict[str, Any] | None:
     token = request.session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         return None
-    now = now_utc()
+    moment = now(request)
     async with request.app.state.db.read_session() as session:
-        use = await staff_for_session(session, token, now=now)
+        use = await staff_for_session(session, token, now=moment)
     if use is None:
         request.session.pop(SESSION_KEY, None)
         request.session.pop("staff_user", None)
         return None
     if use.needs_recording:
         async with request.app.state.db.session() as session:
-            await record_session_use(session, use.session_id, now=now)
+            await record_session_use(session, use.session_id, now=moment)
     user = {"id": use.staff_user_id, "username": use.username}
     request.state.staff_user = user
     return user
@@ -139,6 +138,7 @@ async def login(request: Request) -> Response:
             user_agent=request.headers.get("user-agent", ""),
             replacing=previous if isinstance(previous, str) else None,
             device=device,
+            now=now(request),
         )
     except SignInThrottled as exc:
         response = render(
@@ -210,7 +210,7 @@ async def logout(request: Request) -> Response:
     token = request.session.get(SESSION_KEY)
     if isinstance(token, str):
         async with request.app.state.db.session() as session:
-            await end_staff_session(session, token)
+            await end_staff_session(session, token, now=now(request))
     _rotate(request)
     return RedirectResponse(path_for(request, "staff_login"), status_code=303)
 

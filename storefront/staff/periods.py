@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
 from kernel.periods import check_period, period_of, previous_period
@@ -18,16 +17,16 @@ from licensing.statements import statements_for_period
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
 from storefront.staff.reports import Column, Table, csv_response
-from storefront.web import path_for, path_param, read_form
+from storefront.web import now, path_for, path_param, read_form
 
 
 @require_staff
 async def periods_page(request: Request) -> Response:
-    now = now_utc()
+    moment = now(request)
     async with request.app.state.db.read_session() as session:
         known = {p.name: p for p in await session.scalars(select(Period))}
         with_entries = set(await session.scalars(select(RoyaltyEntry.period).distinct()))
-    current = period_of(now)
+    current = period_of(moment)
     names = set(known) | with_entries | {current, previous_period(current)}
     rows = [
         {
@@ -48,7 +47,7 @@ async def close(request: Request) -> Response:
     name = clean_text(form.get("period"), field="period", max_len=16)
     try:
         async with request.app.state.db.session() as session:
-            await close_period(session, name, now=now_utc(), closed_by=staff_name(request))
+            await close_period(session, name, now=now(request), closed_by=staff_name(request))
     except DomainError as error:
         flash(request, error_message(error), "error")
     else:

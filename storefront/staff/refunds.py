@@ -9,18 +9,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.parsing import InvalidInput, clean_text, parse_int
 from orders.codes import OrderError
 from orders.models import Order
-from orders.payments import PaymentUnavailable, StripeGateway, gateway_for
+from orders.payments import StripeGateway
 from orders.refunds import refund_order_lines, refunds_of_order
 from orders.settlement import order_lines
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import error_message, flash, page
-from storefront.web import path_for, path_param, query_param, read_form
+from storefront.web import now, path_for, path_param, query_param, read_form
 
 RECENT = 50
 
@@ -76,13 +75,11 @@ def _wanted_lines(form: FormData, line_ids: list[int]) -> list[tuple[int, int]] 
 
 
 def _gateway(request: Request, order: Order) -> StripeGateway | None:
-    """Stripe, when the order was paid through it; the service refuses if it is missing."""
+    """The app's Stripe gateway, when the order was paid through it; the service refuses if
+    it is missing (no keys configured)."""
     if not order.payment_intent_id:
         return None
-    try:
-        return gateway_for(request.app)
-    except PaymentUnavailable:
-        return None
+    return request.app.state.gateway
 
 
 @require_staff
@@ -103,7 +100,7 @@ async def refund(request: Request) -> Response:
             restock=form.get("restock") == "on",
             by=staff_name(request),
             gateway=_gateway(request, order),
-            now=now_utc(),
+            now=now(request),
             reason=reason,
         )
         amount = format_money(made.refund.amount_minor, order.currency)

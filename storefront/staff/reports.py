@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.money import format_amount, format_money
 from kernel.parsing import clean_text
@@ -32,7 +31,7 @@ from reports.royalty import GROUPS, mg_pace, royalty_report
 from storefront.charts import Bar, bar_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, page
-from storefront.web import path_for, query_param
+from storefront.web import now, path_for, query_param
 
 CHART_BARS = 25  # the chart shows the largest rows; the table shows them all
 
@@ -263,7 +262,7 @@ MG_PACE_COLUMNS = [
 
 async def mg_pace_table(request: Request) -> Table:
     async with request.app.state.db.read_session() as session:
-        rows = await mg_pace(session, today=now_utc().date())
+        rows = await mg_pace(session, today=now(request).date())
     return Table("mg-pace", MG_PACE_COLUMNS, rows)
 
 
@@ -302,13 +301,13 @@ def csv_response(table: Table, filename: str) -> Response:
 
 
 def _period(request: Request) -> str:
-    return check_period(query_param(request, "period", 16) or period_of(now_utc()))
+    return check_period(query_param(request, "period", 16) or period_of(now(request)))
 
 
 @require_staff
 async def reports_page(request: Request) -> Response:
     groups = _group_by(request)
-    period = query_param(request, "period", 16) or period_of(now_utc())
+    period = query_param(request, "period", 16) or period_of(now(request))
     context: dict[str, Any] = {"period": period, "groups": groups, "all_groups": GROUPS}
     try:
         period = check_period(period)
@@ -358,7 +357,7 @@ async def film_commerce_csv(request: Request) -> Response:
 @require_staff
 async def mg_pace_csv(request: Request) -> Response:
     table = await mg_pace_table(request)
-    return csv_response(table, f"mg-pace-{now_utc().date().isoformat()}.csv")
+    return csv_response(table, f"mg-pace-{now(request).date().isoformat()}.csv")
 
 
 routes = [

@@ -11,17 +11,16 @@ from starlette.routing import Route
 
 from catalog.models import Cinema, Film, Showtime
 from catalog.tickets import check_in
-from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.parsing import MAX_ID, clean_text, parse_optional_int
 from storefront.staff.auth import require_staff, staff_name
 from storefront.staff.common import page
-from storefront.web import local_time, read_form
+from storefront.web import local_time, now, read_form
 
 
 async def _showtimes(request: Request) -> list[dict[str, object]]:
     """Showtimes from yesterday on, for the door's showtime picker."""
-    since = now_utc() - timedelta(days=1)
+    since = now(request) - timedelta(days=1)
     async with request.app.state.db.read_session() as session:
         rows = await session.execute(
             select(
@@ -73,7 +72,7 @@ async def check_in_ticket(request: Request) -> Response:
     try:
         async with request.app.state.db.session() as session:
             ticket = await check_in(
-                session, code, showtime_id=showtime_id, by=staff_name(request), now=now_utc()
+                session, code, showtime_id=showtime_id, by=staff_name(request), now=now(request)
             )
             admitted = await session.execute(
                 select(Showtime.starts_at, Film.title, Cinema.name, Cinema.timezone)

@@ -43,7 +43,7 @@ from orders.models import (
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments
 from orders.refunds import claim_refund, pay_back, refund_order_lines
-from tests.fixtures.stripe import LocalStripe
+from tests.fixtures.stripe import LocalStripe, in_process
 from tests.fixtures.stripe_slow import SlowStripe
 from tests.orders.shop import (
     SHIRT_PRICE,
@@ -200,8 +200,7 @@ async def test_the_card_step_holds_no_transaction_while_stripe_confirms(
     paying = await checkout(db, full_cart(shop), gateway, now=now)
     intent_id = paying.order.payment_intent_id
     app = create_app(slow_stripe.configure(stripe_settings), database=db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with in_process(app) as client:
         csrf = token_of((await client.get("/")).text)
         card = await card_token(localstripe, "4242424242424242")
         slow_stripe.forget()

@@ -20,6 +20,7 @@ from catalog.models import Product, Ticket
 from kernel.config import Settings
 from kernel.db import Database
 from orders.models import Order, OrderLine, OrderStatus, Refund
+from tests.fixtures.stripe import in_process
 from tests.storefront.shop_world import build_world
 
 
@@ -33,9 +34,7 @@ async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.A
     """The app configured for localstripe, driven in-process."""
     from tiein.app import create_app
 
-    app = create_app(stripe_settings, database=db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with in_process(create_app(stripe_settings, database=db)) as c:
         yield c
 
 

@@ -18,6 +18,7 @@ from kernel.db import Database
 from orders.checkout import confirm_payment
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
+from tests.fixtures.stripe import in_process
 from tests.orders.shop import Shop, build_shop, checkout, full_cart, ledger, stock_of
 from tests.storefront.staff_world import csrf, make_staff, sign_in
 
@@ -27,15 +28,10 @@ async def staff_client(stripe_settings: Settings, db: Database) -> AsyncIterator
     """A signed-in staff browser on an app configured for localstripe."""
     from tiein.app import create_app
 
-    app = create_app(stripe_settings, database=db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with in_process(create_app(stripe_settings, database=db)) as c:
         await make_staff(db)
         await sign_in(c)
         yield c
-    made = getattr(app.state, "stripe_gateway", None)
-    if made is not None:
-        await made.close()
 
 
 async def _paid_order(db: Database, gateway: StripeGateway, now: datetime) -> tuple[Shop, Order]:
@@ -115,16 +111,13 @@ async def test_a_refund_stripe_does_not_answer_is_shown_pending_confirmation(
     shirt = (await _lines(db, order.id))[LineKind.PRODUCT]
     # Stripe's address stops answering (a closed port) after the order was paid.
     silent = dataclasses.replace(stripe_settings, stripe_api_base="http://127.0.0.1:9")
-    app = create_app(silent, database=db)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with in_process(create_app(silent, database=db)) as client:
         await make_staff(db)
         await sign_in(client)
         token = await csrf(client, f"/staff/orders/{order.number}")
         form = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "1"}
         response = await client.post(f"/staff/orders/{order.number}/refund", data=form)
         shown = await client.get(response.headers["location"])
-    await app.state.stripe_gateway.close()
 
     assert "pending confirmation from Stripe" in shown.text
     assert "REFUND_PENDING" in shown.text
