@@ -60,8 +60,9 @@ from licensing.models import (
     Channel,
     Merchant,
 )
+from orders.card_step import confirm_payment
 from orders.cart import Cart, CartItem
-from orders.checkout import confirm_payment, place_order
+from orders.checkout import place_order
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
 from orders.payments import StripeGateway
 from tiein.latency_proxy import start_latency_proxy

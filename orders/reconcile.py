@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.db import Database
 from kernel.errors import DomainError
 from orders.checkout import create_order_intent, record_order_intent
-from orders.models import Order, OrderStatus, Payment, Refund
+from orders.models import Order, OrderStatus, Payment, Refund, RefundLine
 from orders.payments import CANCELABLE, CardDeclined, PaymentUnavailable, StripeGateway
-from orders.refunds import abandon_refund, complete_refund, pay_back, pending_refunds
+from orders.refunds import abandon_refund, complete_refund, pay_back
 from orders.settlement import cancel_unpaid_order, lock_order, settle_order
 
 log = logging.getLogger("tiein.orders")
@@ -245,3 +245,20 @@ async def stranded_payments(session: AsyncSession) -> list[StrandedPayment]:
         .order_by(Payment.updated_at)
     )
     return [StrandedPayment(*row) for row in rows]
+
+
+async def pending_refunds(session: AsyncSession, *, claimed_before: datetime) -> list[int]:
+    """Ids of refunds claimed before `claimed_before` and still pending: paid through Stripe,
+    with lines, and no Stripe refund id recorded (a crash between the phases)."""
+    rows = await session.scalars(
+        select(Refund.id)
+        .join(Order, Order.id == Refund.order_id)
+        .where(
+            Refund.stripe_refund_id.is_(None),
+            Refund.created_at <= claimed_before,
+            Order.payment_intent_id.is_not(None),
+            select(RefundLine.id).where(RefundLine.refund_id == Refund.id).exists(),
+        )
+        .order_by(Refund.id)
+    )
+    return list(rows)

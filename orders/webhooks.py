@@ -34,7 +34,6 @@ from kernel.db import Database
 from kernel.errors import DomainError
 from kernel.parsing import InvalidInput, clean_text, parse_int
 from orders.models import OrderStatus, StripeEvent
-from orders.refunds import apply_stripe_refunds
 from orders.settlement import (
     cancel_unpaid_order,
     lock_order,
@@ -42,6 +41,7 @@ from orders.settlement import (
     record_payment_failure,
     settle_order,
 )
+from orders.stripe_refunds import apply_stripe_refunds
 
 log = logging.getLogger("tiein.webhooks")
 

@@ -14,8 +14,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from catalog.tickets import ticket_qr_svg
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
+from orders.card_step import confirm_with_token
 from orders.cart import Cart, cart_summary
-from orders.checkout import confirm_with_token, order_by_access, place_order
+from orders.checkout import order_by_access, place_order
 from orders.models import LineKind, Order, OrderStatus
 from orders.payments import StripeGateway
 from storefront.shop import queries

@@ -16,15 +16,9 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.errors import DomainError
 from licensing.models import Channel
+from orders.card_step import confirm_payment, confirm_with_token, refresh_payment
 from orders.cart import Cart, CartItem
-from orders.checkout import (
-    access_key_matches,
-    confirm_payment,
-    confirm_with_token,
-    order_by_access,
-    place_order,
-    refresh_payment,
-)
+from orders.checkout import access_key_matches, order_by_access, place_order
 from orders.codes import OrderError
 from orders.models import (
     BundleAllocation,

@@ -14,11 +14,12 @@ from kernel.db import Database
 from kernel.errors import DomainError
 from licensing.ledger import post_refund
 from licensing.models import Channel, EntrySource, RoyaltyEntry
-from orders.checkout import confirm_payment
+from orders.card_step import confirm_payment
 from orders.codes import OrderError
 from orders.models import Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
-from orders.refunds import apply_stripe_refunds, refund_order_lines
+from orders.refunds import refund_order_lines
+from orders.stripe_refunds import apply_stripe_refunds
 from tests.fixtures.stripe import LocalStripe
 from tests.orders.shop import (
     SHIRT_PRICE,

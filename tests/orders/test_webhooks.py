@@ -17,7 +17,7 @@ from catalog.models import Ticket
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.models import RoyaltyEntry
-from orders.checkout import confirm_payment
+from orders.card_step import confirm_payment
 from orders.models import Order, OrderStatus, Payment, Refund, StripeEvent
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders

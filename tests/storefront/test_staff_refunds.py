@@ -15,7 +15,7 @@ from catalog.models import Ticket
 from kernel.clock import now_utc
 from kernel.config import Settings
 from kernel.db import Database
-from orders.checkout import confirm_payment
+from orders.card_step import confirm_payment
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
 from tests.fixtures.stripe import in_process
