@@ -19,19 +19,9 @@ from orders.codes import OrderError
 from orders.models import Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
 from orders.refunds import apply_stripe_refunds, refund_order_lines
+from tests.factory import SHIRT_PRICE, TICKET_PRICE, Shop
 from tests.fixtures.stripe import LocalStripe
-from tests.orders.shop import (
-    SHIRT_PRICE,
-    TICKET_PRICE,
-    Shop,
-    checkout,
-    count,
-    fetch_order,
-    full_cart,
-    ledger,
-    seats_taken,
-    stock_of,
-)
+from tests.orders.shop import checkout, count, fetch_order, full_cart, ledger, seats_taken, stock_of
 
 
 async def paid_order(db: Database, shop: Shop, gateway: StripeGateway, now: datetime) -> Order:

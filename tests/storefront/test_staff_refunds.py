@@ -18,8 +18,9 @@ from kernel.db import Database
 from orders.checkout import confirm_payment
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
-from tests.orders.shop import Shop, build_shop, checkout, full_cart, ledger, stock_of
-from tests.storefront.staff_world import csrf, make_staff, sign_in
+from tests.factory import Shop, order_shop, staff_member
+from tests.orders.shop import checkout, full_cart, ledger, stock_of
+from tests.storefront.console import csrf, sign_in
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ async def staff_client(stripe_settings: Settings, db: Database) -> AsyncIterator
     app = create_app(stripe_settings, database=db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        await make_staff(db)
+        await staff_member(db)
         await sign_in(c)
         yield c
     made = getattr(app.state, "stripe_gateway", None)
@@ -39,7 +40,7 @@ async def staff_client(stripe_settings: Settings, db: Database) -> AsyncIterator
 
 
 async def _paid_order(db: Database, gateway: StripeGateway, now: datetime) -> tuple[Shop, Order]:
-    shop = await build_shop(db, now=now)
+    shop = await order_shop(db, now=now)
     placed = await checkout(db, full_cart(shop), gateway, now=now)
     step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     assert step.status == "succeeded"
@@ -118,7 +119,7 @@ async def test_a_refund_stripe_does_not_answer_is_shown_pending_confirmation(
     app = create_app(silent, database=db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await make_staff(db)
+        await staff_member(db)
         await sign_in(client)
         token = await csrf(client, f"/staff/orders/{order.number}")
         form = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "1"}
