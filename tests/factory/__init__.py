@@ -2,9 +2,10 @@
 
 `builders` makes one row each (`make_film`, `make_cinema`, `make_showtime`, `make_merchant`,
 `make_agreement`, `make_product`, `make_bundle`, `make_order`, `make_order_line`,
-`make_staff_user`, `make_api_token`), with defaults and keyword overrides; the named worlds
-are composed of them: `licensing_world` and `catalog_world` (in a session), `order_shop`,
-`shop_world`, `door_world`, `staff_world`, `staff_member` and `graphql_world` (committed).
+`make_ticket_line`, `make_staff_user`, `make_api_token`), with defaults and keyword
+overrides; the named worlds are composed of them: `licensing_world` and `catalog_world` (in
+a session), `order_shop`, `shop_world`, `door_world`, `staff_world`, `staff_member` and
+`graphql_world` (committed).
 """
 
 from tests.factory.builders import (
@@ -22,6 +23,7 @@ from tests.factory.builders import (
     make_product,
     make_showtime,
     make_staff_user,
+    make_ticket_line,
 )
 from tests.factory.graphql import GraphqlWorld, MerchantSide, graphql_world
 from tests.factory.shops import (
@@ -79,6 +81,7 @@ __all__ = [
     "make_product",
     "make_showtime",
     "make_staff_user",
+    "make_ticket_line",
     "order_shop",
     "shop_world",
     "staff_member",

@@ -304,6 +304,24 @@ async def make_order_line(
     return await _added(session, line)
 
 
+async def make_ticket_line(
+    session: AsyncSession,
+    showtime: Showtime,
+    quantity: int,
+    *,
+    now: datetime,
+    number: str | None = None,
+    **line_fields: Any,
+) -> OrderLine:
+    """A paid order of `quantity` tickets for `showtime` at its price; the order's one line."""
+    total = showtime.price_minor * quantity
+    order = await make_order(session, now=now, number=number, total_minor=total,
+                             currency=showtime.currency)  # fmt: skip
+    return await make_order_line(session, order.id, kind=LineKind.TICKET, quantity=quantity,
+                                 showtime_id=showtime.id, unit_price_minor=showtime.price_minor,
+                                 **line_fields)  # fmt: skip
+
+
 async def make_staff_user(
     session: AsyncSession,
     *,

@@ -16,17 +16,15 @@ from kernel.db import Database
 from licensing.approvals import submit_product
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Agreement, Channel, Merchant
-from orders.models import LineKind
 from tests.factory.builders import (
     make_agreement,
     make_cinema,
     make_film,
     make_merchant,
-    make_order,
-    make_order_line,
     make_product,
     make_showtime,
     make_staff_user,
+    make_ticket_line,
 )
 
 STAFF_USERNAME = "desk-officer"
@@ -128,14 +126,12 @@ async def door_world(db: Database, *, now: datetime) -> Door:
                                        starts_at=now + timedelta(hours=hours), seats_taken=2,
                                        price_minor=1500)  # fmt: skip
             shows.append(show)
-        order = await make_order(session, now=now, number="T-0001", total_minor=3000)
-        line = await make_order_line(session, order.id, kind=LineKind.TICKET,
-                                     showtime_id=shows[0].id, description="Night Train ticket",
-                                     quantity=2, unit_price_minor=1500)  # fmt: skip
+        line = await make_ticket_line(session, shows[0], 2, now=now, number="T-0001",
+                                      description="Night Train ticket")  # fmt: skip
         tickets = await issue_tickets(
             session, order_line_id=line.id, showtime_id=shows[0].id, count=2, now=now
         )
-        return Door(shows[0].id, shows[1].id, tuple(t.code for t in tickets), order.number)
+        return Door(shows[0].id, shows[1].id, tuple(t.code for t in tickets), "T-0001")
 
 
 @dataclass(frozen=True)
