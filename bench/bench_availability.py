@@ -12,31 +12,33 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event
 
-from catalog.bundles import bundle_offers_for_film, create_bundle_offer
-from catalog.films import create_cinema, create_film
-from catalog.models import ApprovalStage, Category, Product
-from catalog.products import create_product
-from catalog.showtimes import create_showtime, showtimes_for_film
-from kernel.db import Base, Database
-from licensing.models import (
-    Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
-    AgreementStatus,
-    AgreementTerritory,
-    Channel,
-    Merchant,
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.factory, which builds the data
+
+from catalog.bundles import bundle_offers_for_film  # noqa: E402
+from catalog.models import Category  # noqa: E402
+from catalog.showtimes import showtimes_for_film  # noqa: E402
+from kernel.db import Base, Database  # noqa: E402
+from orders.availability import bundle_availability  # noqa: E402
+from tests.factory import (  # noqa: E402
+    make_agreement,
+    make_bundle,
+    make_cinema,
+    make_film,
+    make_merchant,
+    make_product,
+    make_showtime,
 )
-from orders.availability import bundle_availability
-from tiein.models import load_all_models
+from tiein.models import load_all_models  # noqa: E402
 
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 PRODUCTS = 30
@@ -44,56 +46,33 @@ PRODUCTS = 30
 
 async def seed(db: Database, offers: int, showtimes: int) -> int:
     async with db.session() as s:
-        film = await create_film(
-            s, slug="bench-film", title="Bench", release_date=date(2026, 6, 1), runtime_minutes=100
-        )
-        merchant = Merchant(slug="bench", name="Bench", country="US", contact_email="b@x.io")
-        s.add(merchant)
-        await s.flush()
-        agreement = Agreement(
-            code="LA-BENCH", merchant_id=merchant.id, status=AgreementStatus.ACTIVE,
-            start_date=date(2026, 1, 1), end_date=date(2027, 12, 31), currency="USD",
-            rate_bps=1000,
-        )  # fmt: skip
-        s.add(agreement)
-        await s.flush()
-        s.add(AgreementFilm(agreement_id=agreement.id, film_id=film.id))
-        s.add_all(AgreementTerritory(agreement_id=agreement.id, country=c) for c in ("US", "GB"))
-        s.add_all(AgreementChannel(agreement_id=agreement.id, channel=c) for c in Channel)
-        s.add(AgreementCategory(agreement_id=agreement.id, category=Category.APPAREL))
-        await s.flush()
-        products = [
-            await create_product(
-                s,
-                merchant_id=merchant.id,
-                agreement_id=agreement.id,
-                film_id=film.id,
-                sku=f"B-{i:03d}",
-                name=f"Item {i}",
-                category=Category.APPAREL,
-                price_minor=1000 + 100 * i,
-                currency="USD",
-                stock=10 + i,
-            )
-            for i in range(PRODUCTS)
-        ]
-        await s.execute(update(Product).values(approval_stage=ApprovalStage.APPROVED))
-        cinemas = [
-            await create_cinema(s, name=f"Screen {i}", city="Town", country=("US", "GB", "FR")[i])
-            for i in range(3)
-        ]
+        film = await make_film(s, slug="bench-film", title="Bench", release_date=date(2026, 6, 1),
+                               runtime_minutes=100)  # fmt: skip
+        merchant = await make_merchant(s, slug="bench")
+        agreement = await make_agreement(s, merchant_id=merchant.id, film_ids=[film.id],
+                                         code="LA-BENCH", territories=["US", "GB"],
+                                         categories=[Category.APPAREL])  # fmt: skip
+        products = []
+        for i in range(PRODUCTS):
+            product = await make_product(s, agreement, film.id, sku=f"B-{i:03d}", name=f"Item {i}",
+                                         price_minor=1000 + 100 * i, stock=10 + i)  # fmt: skip
+            products.append(product)
+        cinemas = []
+        for country in ("US", "GB", "FR"):
+            cinemas.append(await make_cinema(s, name=f"Screen {country}", city="Town",
+                                             country=country))  # fmt: skip
         for i in range(showtimes):
-            await create_showtime(
+            await make_showtime(
                 s, film_id=film.id, cinema_id=cinemas[i % 3].id,
                 starts_at=NOW + timedelta(days=1 + i // 4, hours=i % 4 * 3), capacity=200,
-                price_minor=1500, currency="USD", now=NOW,
+                price_minor=1500,
             )  # fmt: skip
         for i in range(offers):
             picks = [products[(i + k * 7) % PRODUCTS] for k in range(1 + i % 3)]
-            await create_bundle_offer(
+            await make_bundle(
                 s, film_id=film.id, code=f"OFFER-{i:03d}", name=f"Offer {i}",
-                price_minor=sum(p.price_minor for p in picks), currency="USD", valid_from=NOW,
-                valid_to=NOW + timedelta(days=7 + i % 10), per_order_limit=4,
+                price_minor=sum(p.price_minor for p in picks), valid_from=NOW,
+                valid_to=NOW + timedelta(days=7 + i % 10),
                 components=[(p.id, 1 + k % 2) for k, p in enumerate(picks)],
             )  # fmt: skip
         return film.id

@@ -34,45 +34,40 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
 from sqlalchemy import func, select
 
-from catalog.models import (
-    ApprovalStage,
-    Category,
-    Cinema,
-    Film,
-    Product,
-    Showtime,
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for tests.factory, which builds the data
+
+from catalog.models import Category, Product  # noqa: E402
+from kernel.clock import now_utc  # noqa: E402
+from kernel.config import Settings  # noqa: E402
+from kernel.db import Base, Database  # noqa: E402
+from orders.card_step import confirm_payment  # noqa: E402
+from orders.cart import Cart, CartItem  # noqa: E402
+from orders.checkout import place_order  # noqa: E402
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus  # noqa: E402
+from orders.payments import StripeGateway  # noqa: E402
+from tests.factory import (  # noqa: E402
+    make_agreement,
+    make_cinema,
+    make_film,
+    make_merchant,
+    make_product,
+    make_showtime,
 )
-from kernel.clock import now_utc
-from kernel.config import Settings
-from kernel.db import Base, Database
-from licensing.models import (
-    Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
-    AgreementStatus,
-    AgreementTerritory,
-    Channel,
-    Merchant,
-)
-from orders.card_step import confirm_payment
-from orders.cart import Cart, CartItem
-from orders.checkout import place_order
-from orders.models import LineKind, Order, OrderLine, OrderStatus, Reservation, ReservationStatus
-from orders.payments import StripeGateway
-from tiein.latency_proxy import start_latency_proxy
-from tiein.localstripe import (
+from tiein.latency_proxy import start_latency_proxy  # noqa: E402
+from tiein.localstripe import (  # noqa: E402
     TEST_SECRET_KEY,
     free_port,
     start_localstripe,
     stop_localstripe,
 )
-from tiein.models import load_all_models
+from tiein.models import load_all_models  # noqa: E402
 
 PG_CANDIDATES = [
     os.environ.get("TIEIN_BENCH_PG_URL", ""),
@@ -119,46 +114,22 @@ async def seed(db: Database, now: datetime, items: int) -> list[Cart]:
     """`items` T-shirts and showtimes; cart i buys shirt i and a seat of showtime i."""
     today = now.date()
     async with db.session() as s:
-        film = Film(slug="bench", title="Bench Film", release_date=today, runtime_minutes=100)
-        cinema = Cinema(name="Bench Cinema", city="Springfield", country="US")
-        merchant = Merchant(slug="bench", name="Bench", country="US", contact_email="b@x.io")
-        s.add_all([film, cinema, merchant])
-        await s.flush()
-        agreement = Agreement(
-            code="LA-BENCH", merchant_id=merchant.id, status=AgreementStatus.ACTIVE,
-            start_date=today - timedelta(days=10), end_date=today + timedelta(days=365),
-            currency="USD", rate_bps=1000,
+        film = await make_film(s, slug="bench", title="Bench Film", release_date=today,
+                               runtime_minutes=100)  # fmt: skip
+        cinema = await make_cinema(s, name="Bench Cinema")
+        merchant = await make_merchant(s, slug="bench")
+        agreement = await make_agreement(
+            s, merchant_id=merchant.id, film_ids=[film.id], code="LA-BENCH", territories=["US"],
+            categories=[Category.APPAREL], start_date=today - timedelta(days=10),
+            end_date=today + timedelta(days=365),
         )  # fmt: skip
-        s.add(agreement)
-        await s.flush()
-        s.add(AgreementFilm(agreement_id=agreement.id, film_id=film.id))
-        s.add(AgreementTerritory(agreement_id=agreement.id, country="US"))
-        s.add_all(AgreementChannel(agreement_id=agreement.id, channel=c) for c in Channel)
-        s.add(AgreementCategory(agreement_id=agreement.id, category=Category.APPAREL))
         carts = []
         for i in range(items):
-            shirt = Product(
-                sku=f"BENCH-TEE-{i}",
-                name=f"Bench tee {i}",
-                category=Category.APPAREL,
-                price_minor=2500,
-                currency="USD",
-                stock=1_000_000,
-                approval_stage=ApprovalStage.APPROVED,
-                merchant_id=merchant.id,
-                agreement_id=agreement.id,
-                film_id=film.id,
-            )
-            showtime = Showtime(
-                film_id=film.id,
-                cinema_id=cinema.id,
-                starts_at=now + timedelta(days=2, hours=i),
-                capacity=1_000_000,
-                price_minor=1200,
-                currency="USD",
-            )
-            s.add_all([shirt, showtime])
-            await s.flush()
+            shirt = await make_product(s, agreement, film.id, sku=f"BENCH-TEE-{i}",
+                                       name=f"Bench tee {i}", stock=1_000_000)  # fmt: skip
+            showtime = await make_showtime(s, film_id=film.id, cinema_id=cinema.id,
+                                           starts_at=now + timedelta(days=2, hours=i),
+                                           capacity=1_000_000)  # fmt: skip
             carts.append(
                 Cart()
                 .with_item(CartItem.product(shirt.sku))

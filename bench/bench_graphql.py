@@ -41,19 +41,18 @@ from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 from uvicorn_server import start_uvicorn  # noqa: E402
 
-from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime  # noqa: E402
 from kernel.db import Base, Database  # noqa: E402
 from kernel.money import format_amount  # noqa: E402
-from licensing.accounts import create_api_token  # noqa: E402
-from licensing.models import (  # noqa: E402
-    Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
-    AgreementStatus,
-    AgreementTerritory,
-    Merchant,
-    StaffUser,
+from tests.factory import (  # noqa: E402
+    make_agreement,
+    make_api_token,
+    make_bundle,
+    make_cinema,
+    make_film,
+    make_merchant,
+    make_product,
+    make_showtime,
+    make_staff_user,
 )
 from tiein.localstripe import free_port  # noqa: E402
 from tiein.models import load_all_models  # noqa: E402
@@ -75,65 +74,40 @@ async def seed(url: str) -> str:
         await conn.run_sync(Base.metadata.create_all)
     now = datetime.now(UTC)
     async with db.session() as s:
-        staff = StaffUser(username="bench", display_name="Bench", password_hash="!")
-        cinema = Cinema(name="Rex", city="Austin", country="US")
-        s.add_all([staff, cinema])
-        films = [
-            Film(slug=f"film-{i:02d}", title=f"Film {i}", release_date=date(2025, 1, 1) +
-                 timedelta(days=i), runtime_minutes=100)
-            for i in range(FILMS)
-        ]  # fmt: skip
-        s.add_all(films)
-        await s.flush()
+        staff = await make_staff_user(s, username="bench", display_name="Bench")
+        cinema = await make_cinema(s, name="Rex", city="Austin")
+        films = []
+        for i in range(FILMS):
+            film = await make_film(s, slug=f"film-{i:02d}", title=f"Film {i}", runtime_minutes=100,
+                                   release_date=date(2025, 1, 1) + timedelta(days=i))  # fmt: skip
+            films.append(film)
         agreements = []
         for m in range(MERCHANTS):
-            merchant = Merchant(slug=f"m-{m}", name=f"Merchant {m}", country="US",
-                                contact_email=f"m{m}@example.com")  # fmt: skip
-            s.add(merchant)
-            await s.flush()
-            agreement = Agreement(
-                code=f"LA-B-{m}", merchant_id=merchant.id, status=AgreementStatus.ACTIVE,
-                start_date=date(2024, 1, 1), end_date=date(2099, 1, 1), currency="USD",
-                rate_bps=1000,
+            merchant = await make_merchant(s, slug=f"m-{m}", name=f"Merchant {m}",
+                                           contact_email=f"m{m}@example.com")  # fmt: skip
+            agreement = await make_agreement(
+                s, merchant_id=merchant.id, film_ids=[f.id for f in films], code=f"LA-B-{m}",
+                categories=["apparel"], channels=["storefront"], territories=["US"],
+                start_date=date(2024, 1, 1), end_date=date(2099, 1, 1),
             )  # fmt: skip
-            s.add(agreement)
-            await s.flush()
-            s.add_all([AgreementFilm(agreement_id=agreement.id, film_id=f.id) for f in films])
-            s.add_all([
-                AgreementCategory(agreement_id=agreement.id, category="apparel"),
-                AgreementChannel(agreement_id=agreement.id, channel="storefront"),
-                AgreementTerritory(agreement_id=agreement.id, country="US"),
-            ])  # fmt: skip
             agreements.append(agreement)
         for film in films:
             products = []
             for p in range(PRODUCTS_PER_FILM):
-                agreement = agreements[p % MERCHANTS]
-                product = Product(
-                    sku=f"{film.slug}-{p}", merchant_id=agreement.merchant_id,
-                    agreement_id=agreement.id, film_id=film.id, name=f"Tee {p}",
-                    category="apparel", price_minor=1999 + p, currency="USD", stock=50,
-                    approval_stage="approved",
-                )  # fmt: skip
+                product = await make_product(s, agreements[p % MERCHANTS], film.id,
+                                             sku=f"{film.slug}-{p}", name=f"Tee {p}",
+                                             price_minor=1999 + p, stock=50)  # fmt: skip
                 products.append(product)
-            s.add_all(products)
-            s.add_all([
-                Showtime(film_id=film.id, cinema_id=cinema.id, capacity=100, price_minor=1400,
-                         starts_at=now + timedelta(days=1 + k), currency="USD")
-                for k in range(3)
-            ])  # fmt: skip
-            await s.flush()
+            for k in range(3):
+                await make_showtime(s, film_id=film.id, cinema_id=cinema.id, price_minor=1400,
+                                    starts_at=now + timedelta(days=1 + k))  # fmt: skip
             for k in range(2):
-                offer = BundleOffer(
-                    code=f"{film.slug}-b{k}", film_id=film.id, name="Ticket + tee",
-                    price_minor=3000, currency="USD", valid_from=now - timedelta(days=1),
-                    valid_to=now + timedelta(days=30),
-                )  # fmt: skip
-                s.add(offer)
-                await s.flush()
-                s.add(BundleComponent(offer_id=offer.id, position=1, product_id=products[k].id,
-                                      qty=1))  # fmt: skip
-        _, secret = await create_api_token(s, staff_user=staff, name="bench")
+                await make_bundle(s, code=f"{film.slug}-b{k}", film_id=film.id,
+                                  name="Ticket + tee", price_minor=3000,
+                                  valid_from=now - timedelta(days=1),
+                                  valid_to=now + timedelta(days=30),
+                                  components=[(products[k].id, 1)])  # fmt: skip
+        _, secret = await make_api_token(s, staff_user=staff, name="bench")
     await db.dispose()
     return secret
 

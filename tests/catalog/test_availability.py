@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import update
 
 from catalog.bundles import create_bundle_offer, get_bundle_offer
-from catalog.films import create_cinema
 from catalog.models import BundleOffer, Showtime
 from catalog.products import adjust_stock
-from catalog.showtimes import create_showtime, showtimes_for_film
+from catalog.showtimes import showtimes_for_film
 from catalog.stock import take_seats, take_stock
 from kernel.db import Database
 from licensing.models import Agreement
 from orders.availability import Availability, bundle_availability, offer_availability
 from tests.catalog.conftest import NOW, World
+from tests.factory import make_cinema, make_showtime
 
 
 async def make_offer(db: Database, world: World, code: str = "SH-PACK", **kw: Any) -> BundleOffer:
@@ -33,13 +33,13 @@ async def make_offer(db: Database, world: World, code: str = "SH-PACK", **kw: An
 
 
 async def add_showtime(db: Database, world: World, **kw: Any) -> Showtime:
+    """A showtime of the world's film and cinema in three days at 60.00, but for `kw`."""
     args: dict[str, Any] = dict(
         film_id=world.film.id, cinema_id=world.cinema.id, starts_at=NOW + timedelta(days=3),
-        capacity=100, price_minor=6000, currency="USD", now=NOW,
+        price_minor=6000,
     )  # fmt: skip
-    args.update(kw)
     async with db.session() as session:
-        return await create_showtime(session, **args)
+        return await make_showtime(session, **{**args, **kw})
 
 
 async def availability(
@@ -97,7 +97,7 @@ async def test_merch_not_licensed_in_the_cinemas_country_makes_the_bundle_unavai
     db: Database, world: World
 ) -> None:
     async with db.session() as session:
-        paris = await create_cinema(session, name="Lumière", city="Paris", country="FR")
+        paris = await make_cinema(session, name="Lumière", city="Paris", country="FR")
     in_paris = await add_showtime(db, world, cinema_id=paris.id)
     offer = await make_offer(db, world)
     result = await availability(db, offer, in_paris)

@@ -6,14 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundles import allocate_bundle, bundle_offers_for_film, create_bundle_offer
-from catalog.models import Category, Product
-from catalog.products import create_product
+from catalog.models import ApprovalStage, Category
 from kernel.db import Database
 from kernel.errors import DomainError
-from tests.catalog.conftest import NOW, World, add_agreement, approve
+from tests.catalog.conftest import NOW, World
+from tests.factory import make_agreement, make_product
+
+# The merch a test adds: a 20.00 poster, five in stock.
+MERCH: dict[str, Any] = {"category": Category.POSTERS, "price_minor": 2000, "stock": 5}
 
 
 def offer_args(world: World, **overrides: Any) -> dict[str, Any]:
@@ -26,24 +28,17 @@ def offer_args(world: World, **overrides: Any) -> dict[str, Any]:
     return args
 
 
-async def merch_of(
-    session: AsyncSession, world: World, film_id: int, sku: str, approved: bool = True, **kw: Any
-) -> Product:
-    args: dict[str, Any] = dict(
-        merchant_id=world.merchant.id, agreement_id=world.agreement.id, film_id=film_id, sku=sku,
-        name=sku, category=Category.POSTERS, price_minor=2000, currency="USD", stock=5,
-    )  # fmt: skip
-    args.update(kw)
-    product = await create_product(session, **args)
-    if approved:
-        await approve(session, product)
-    return product
-
-
 async def test_only_approved_merch_can_be_bundled(db: Database, world: World) -> None:
     """A bundle is public, so it must not reveal merch still in approval."""
     async with db.session() as session:
-        draft = await merch_of(session, world, world.film.id, "SH-DRAFT", approved=False)
+        draft = await make_product(
+            session,
+            world.agreement,
+            world.film.id,
+            sku="SH-DRAFT",
+            stage=ApprovalStage.DRAFT,
+            **MERCH,
+        )
         with pytest.raises(DomainError) as caught:
             await create_bundle_offer(
                 session, **offer_args(world, components=[(draft.id, 1)], price_minor=5000)
@@ -54,7 +49,9 @@ async def test_only_approved_merch_can_be_bundled(db: Database, world: World) ->
 async def test_an_offer_is_created_with_its_components_in_order(db: Database, world: World) -> None:
     async with db.session() as session:
         # A sequel poster is merch of the same franchise: allowed in the first film's bundle.
-        sequel_poster = await merch_of(session, world, world.sequel.id, "SH2-POSTER")
+        sequel_poster = await make_product(
+            session, world.agreement, world.sequel.id, sku="SH2-POSTER", **MERCH
+        )
         components = [(world.tshirt.id, 1), (world.poster.id, 2), (sequel_poster.id, 1)]
         offer = await create_bundle_offer(
             session, **offer_args(world, components=components, price_minor=25000)
@@ -77,13 +74,17 @@ async def test_an_offer_is_created_with_its_components_in_order(db: Database, wo
 async def test_offer_rules(db: Database, world: World) -> None:
     async with db.session() as session:
         await create_bundle_offer(session, **offer_args(world, code="SH-TAKEN", price_minor=100))
-        quiz = await merch_of(session, world, world.other_film.id, "QF-POSTER")
-        euro = await add_agreement(
-            session, world.merchant, [world.film], code="LA-EUR", currency="EUR"
+        quiz = await make_product(
+            session, world.agreement, world.other_film.id, sku="QF-POSTER", **MERCH
         )
-        euro_tee = await merch_of(
-            session, world, world.film.id, "SH-TEE-EU", agreement_id=euro.id, currency="EUR"
+        euro = await make_agreement(
+            session,
+            merchant_id=world.merchant.id,
+            film_ids=[world.film.id],
+            code="LA-EUR",
+            currency="EUR",
         )
+        euro_tee = await make_product(session, euro, world.film.id, sku="SH-TEE-EU", **MERCH)
         tee = world.tshirt.id
         cases: list[tuple[str, dict[str, Any], str]] = [
             ("a zero price", {"price_minor": 0}, "INVALID_PRICE"),

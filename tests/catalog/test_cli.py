@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from catalog.showtimes import create_showtime
 from catalog.tickets import issue_tickets
 from kernel.clock import now_utc
 from kernel.db import Database
-from tests.catalog.conftest import World, add_order_line
+from tests.catalog.conftest import World
+from tests.factory import make_showtime, make_ticket_line
 from tiein.cli import main
 
 
@@ -24,11 +24,9 @@ async def test_showtimes_lists_coming_showtimes_with_seats_left(
     db: Database, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with db.session() as session:
-        await create_showtime(
-            session, film_id=world.film.id, cinema_id=world.cinema.id,
-            starts_at=now_utc() + timedelta(days=1), capacity=80, price_minor=6000,
-            currency="USD", now=now_utc(),
-        )  # fmt: skip
+        await make_showtime(session, film_id=world.film.id, cinema_id=world.cinema.id,
+                            starts_at=now_utc() + timedelta(days=1), capacity=80,
+                            price_minor=6000)  # fmt: skip
     code = await _run(["showtimes", "star-harbor"])
     out, _ = capsys.readouterr()
     assert code == 0
@@ -42,7 +40,7 @@ async def test_check_in_admits_once_then_refuses_with_the_code(
     db: Database, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with db.session() as session:
-        line = await add_order_line(session, world.showtime, 1)
+        line = await make_ticket_line(session, world.showtime, 1, now=now_utc())
         (ticket,) = await issue_tickets(
             session, order_line_id=line.id, showtime_id=world.showtime.id, count=1, now=now_utc()
         )

@@ -17,7 +17,8 @@ from catalog.products import (
 from kernel.db import Database
 from kernel.errors import DomainError
 from licensing.models import AgreementStatus
-from tests.catalog.conftest import World, add_agreement
+from tests.catalog.conftest import World
+from tests.factory import make_agreement
 
 
 def product_args(world: World, **overrides: Any) -> dict[str, Any]:
@@ -66,8 +67,12 @@ async def test_product_creation_rules(db: Database, world: World) -> None:
 
 async def test_no_new_products_under_a_terminated_agreement(db: Database, world: World) -> None:
     async with db.session() as session:
-        ended = await add_agreement(
-            session, world.merchant, [world.film], code="LA-OLD", status=AgreementStatus.TERMINATED
+        ended = await make_agreement(
+            session,
+            merchant_id=world.merchant.id,
+            film_ids=[world.film.id],
+            code="LA-OLD",
+            status=AgreementStatus.TERMINATED,
         )
         with pytest.raises(DomainError) as refused:
             await create_product(session, **product_args(world, agreement_id=ended.id))

@@ -7,16 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-from catalog.showtimes import create_showtime
 from catalog.tickets import check_in, issue_tickets, ticket_qr_svg, void_tickets
 from kernel.db import Database
 from kernel.errors import DomainError
-from tests.catalog.conftest import NOW, World, add_order_line
+from tests.catalog.conftest import NOW, World
+from tests.factory import make_showtime, make_ticket_line
 
 
 async def test_tickets_are_issued_once_per_order_line(db: Database, world: World) -> None:
     async with db.session() as session:
-        line = await add_order_line(session, world.showtime, 2)
+        line = await make_ticket_line(session, world.showtime, 2, now=NOW)
         first = await issue_tickets(
             session, order_line_id=line.id, showtime_id=world.showtime.id, count=2, now=NOW
         )
@@ -42,7 +42,7 @@ async def test_a_ticket_admits_once_and_then_says_when_it_was_used(
     db: Database, world: World
 ) -> None:
     async with db.session() as session:
-        line = await add_order_line(session, world.showtime, 1)
+        line = await make_ticket_line(session, world.showtime, 1, now=NOW)
         (ticket,) = await issue_tickets(
             session, order_line_id=line.id, showtime_id=world.showtime.id, count=1, now=NOW
         )
@@ -67,15 +67,13 @@ async def test_wrong_showtime_unknown_and_void_tickets_are_refused(
     db: Database, world: World
 ) -> None:
     async with db.session() as session:
-        line = await add_order_line(session, world.showtime, 2)
+        line = await make_ticket_line(session, world.showtime, 2, now=NOW)
         tickets = await issue_tickets(
             session, order_line_id=line.id, showtime_id=world.showtime.id, count=2, now=NOW
         )
-        later = await create_showtime(
-            session, film_id=world.film.id, cinema_id=world.cinema.id,
-            starts_at=NOW + timedelta(days=5), capacity=10, price_minor=6000, currency="USD",
-            now=NOW,
-        )  # fmt: skip
+        later = await make_showtime(session, film_id=world.film.id, cinema_id=world.cinema.id,
+                                    starts_at=NOW + timedelta(days=5), capacity=10,
+                                    price_minor=6000)  # fmt: skip
         voided = await void_tickets(session, line.id, 1, now=NOW)
     assert [t.id for t in voided] == [tickets[1].id]
     async with db.session() as session:
@@ -94,7 +92,7 @@ async def test_two_doors_scanning_the_same_ticket_at_once_admit_it_once(
     db: Database, world: World
 ) -> None:
     async with db.session() as session:
-        line = await add_order_line(session, world.showtime, 1)
+        line = await make_ticket_line(session, world.showtime, 1, now=NOW)
         (ticket,) = await issue_tickets(
             session, order_line_id=line.id, showtime_id=world.showtime.id, count=1, now=NOW
         )

@@ -9,10 +9,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from catalog.models import BundleComponent, BundleOffer, Film, Product, Showtime
 from kernel.db import Database
-from licensing.models import AgreementFilm
 from tests.conftest import count_queries
+from tests.factory import cover_film, make_bundle, make_film, make_product, make_showtime
 from tests.graphql.conftest import NOW, Gql, World
 
 CATALOG = """{ films(first: 50) { totalCount edges { cursor node { slug title status
@@ -27,33 +26,20 @@ async def add_films(db: Database, world: World, count: int) -> None:
     """`count` more films, each with a product of each merchant, a showtime and a bundle."""
     async with db.session() as session:
         for i in range(count):
-            film = Film(slug=f"film-{i}", title=f"Film {i}", release_date=NOW.date(),
-                        runtime_minutes=90)  # fmt: skip
-            session.add(film)
-            await session.flush()
+            film = await make_film(session, slug=f"film-{i}", title=f"Film {i}",
+                                   release_date=NOW.date(), runtime_minutes=90)  # fmt: skip
             products = []
             for side in (world.a, world.b):
-                session.add(AgreementFilm(agreement_id=side.agreement_id, film_id=film.id))
-                product = Product(
-                    sku=f"F{i}-{side.id}", merchant_id=side.id, agreement_id=side.agreement_id,
-                    film_id=film.id, name="Tee", category="apparel", price_minor=2000,
-                    currency="USD", stock=4, approval_stage="approved",
-                )  # fmt: skip
-                session.add(product)
+                await cover_film(session, side.agreement_id, film.id)
+                product = await make_product(session, side.agreement_id, film.id,
+                                             sku=f"F{i}-{side.id}", name="Tee", price_minor=2000,
+                                             stock=4)  # fmt: skip
                 products.append(product)
-            session.add(
-                Showtime(film_id=film.id, cinema_id=world.cinema_id, capacity=50,
-                         starts_at=NOW + timedelta(days=2), price_minor=1200, currency="USD")
-            )  # fmt: skip
-            await session.flush()
-            offer = BundleOffer(
-                code=f"B{i}", film_id=film.id, name="Duo", price_minor=3000, currency="USD",
-                valid_from=NOW - timedelta(days=1), valid_to=NOW + timedelta(days=9),
-            )  # fmt: skip
-            session.add(offer)
-            await session.flush()
-            session.add(BundleComponent(offer_id=offer.id, position=1,
-                                        product_id=products[0].id, qty=1))  # fmt: skip
+            await make_showtime(session, film_id=film.id, cinema_id=world.cinema_id, capacity=50,
+                                starts_at=NOW + timedelta(days=2))  # fmt: skip
+            await make_bundle(session, code=f"B{i}", film_id=film.id, name="Duo", price_minor=3000,
+                              valid_from=NOW - timedelta(days=1), valid_to=NOW + timedelta(days=9),
+                              components=[(products[0].id, 1)])  # fmt: skip
 
 
 async def test_statement_count_does_not_grow_with_the_films_returned(

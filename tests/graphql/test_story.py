@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from catalog.films import create_film
 from kernel.db import Database
 from kernel.periods import period_of
-from licensing.accounts import create_api_token
-from licensing.models import StaffUser
+from tests.factory import make_api_token, make_film, make_staff_user
 from tests.graphql.conftest import NOW, Gql, gid
 
 
@@ -28,12 +26,10 @@ async def mutate(gql: Gql, name: str, input_type: str, selection: str, value: An
 
 async def test_merchant_story_from_signing_to_statement(gql: Gql, db: Database) -> None:
     async with db.session() as session:
-        staff = StaffUser(username="nora", display_name="Nora", password_hash="!")
-        session.add(staff)
-        await session.flush()
-        _, staff_token = await create_api_token(session, staff_user=staff, name="nora")
-        film = await create_film(session, slug="star-ferry", title="Star Ferry",
-                                 release_date=date(2025, 3, 1), runtime_minutes=101)  # fmt: skip
+        staff = await make_staff_user(session, username="nora", display_name="Nora")
+        _, staff_token = await make_api_token(session, staff_user=staff, name="nora")
+        film = await make_film(session, slug="star-ferry", title="Star Ferry",
+                               release_date=date(2025, 3, 1), runtime_minutes=101)  # fmt: skip
         film_id = film.id
     # staff: the partner, its agreement and its token
     merchant = (await mutate(gql, "createMerchant", "CreateMerchantInput", "merchant { id }",

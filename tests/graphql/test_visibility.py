@@ -10,7 +10,9 @@ from catalog.models import Product
 from graphql_schema.types import statement_key
 from kernel.db import Database
 from licensing.models import Agreement, AgreementStatus
-from tests.graphql.conftest import Gql, World, gid
+from orders.models import BundleAllocation, LineKind
+from tests.factory import make_order, make_order_line
+from tests.graphql.conftest import NOW, Gql, World, gid
 
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 
@@ -230,20 +232,12 @@ async def test_bundle_lines_show_to_the_merchants_of_their_parts(
 ) -> None:
     """A bundle line carries merch of merchant B (its allocation): B sees the order and that
     line; A, with no part in it, sees neither."""
-    from orders.models import BundleAllocation, LineKind, Order, OrderLine, OrderStatus
-    from tests.graphql.conftest import NOW
-
     async with db.session() as session:
-        order = Order(number="T-2002", access_key_hash="1" * 64, email="b@example.com",
-                      country="US", currency="USD", status=OrderStatus.PAID, total_minor=3600,
-                      expires_at=NOW, paid_at=NOW)  # fmt: skip
-        session.add(order)
-        await session.flush()
-        line = OrderLine(order_id=order.id, kind=LineKind.BUNDLE, showtime_id=world.showtime_id,
-                         bundle_offer_id=world.bundle_id, description="bundle", quantity=1,
-                         unit_price_minor=3600, total_minor=3600)  # fmt: skip
-        session.add(line)
-        await session.flush()
+        order = await make_order(session, now=NOW, number="T-2002", email="b@example.com",
+                                 total_minor=3600)  # fmt: skip
+        line = await make_order_line(session, order.id, kind=LineKind.BUNDLE,
+                                     showtime_id=world.showtime_id, bundle_offer_id=world.bundle_id,
+                                     description="bundle", unit_price_minor=3600)  # fmt: skip
         session.add(BundleAllocation(order_line_id=line.id, position=1,
                                      product_id=world.b.approved_id, merchant_id=world.b.id,
                                      qty=1, amount_minor=2000))  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 from kernel.errors import DomainError
 from licensing.agreements import get_agreement, set_agreement_status
 from licensing.models import AgreementStatus
-from tests.licensing import factory as F
+from tests import factory as F
 
 NOW = F.at("2026-02-01T00:00")
 
@@ -33,23 +33,23 @@ NOW = F.at("2026-02-01T00:00")
 )
 async def test_invalid_terms_are_refused_naming_the_field(db, overrides, code, field):
     async with db.session() as session:
-        f = await F.film(session)
-        m = await F.merchant(session)
+        f = await F.make_film(session)
+        m = await F.make_merchant(session)
         with pytest.raises(DomainError) as refused:
-            await F.agreement(session, merchant_id=m.id, film_ids=[f.id], **overrides)
+            await F.make_agreement(session, merchant_id=m.id, film_ids=[f.id], **overrides)
     assert (refused.value.code, refused.value.field) == (code, field)
 
 
 async def test_an_agreement_keeps_its_terms_and_a_duplicate_code_is_refused(db):
     async with db.session() as session:
-        f = await F.film(session)
-        m = await F.merchant(session)
-        created = await F.agreement(
+        f = await F.make_film(session)
+        m = await F.make_merchant(session)
+        created = await F.make_agreement(
             session, merchant_id=m.id, film_ids=[f.id], code="LA-2026-0042",
             territories=["us", "gb"], tiers=[(0, 800), (100000, 1200)],
         )  # fmt: skip
         with pytest.raises(DomainError) as duplicate:
-            await F.agreement(session, merchant_id=m.id, film_ids=[f.id], code="LA-2026-0042")
+            await F.make_agreement(session, merchant_id=m.id, film_ids=[f.id], code="LA-2026-0042")
     assert duplicate.value.code == "DUPLICATE"
     async with db.read_session() as session:
         loaded = await get_agreement(session, created.id)
@@ -59,9 +59,9 @@ async def test_an_agreement_keeps_its_terms_and_a_duplicate_code_is_refused(db):
 
 async def test_status_moves_draft_active_terminated_and_never_back(db):
     async with db.session() as session:
-        f = await F.film(session)
-        m = await F.merchant(session)
-        a = await F.agreement(
+        f = await F.make_film(session)
+        m = await F.make_merchant(session)
+        a = await F.make_agreement(
             session, merchant_id=m.id, film_ids=[f.id], status=AgreementStatus.DRAFT
         )
         with pytest.raises(DomainError) as skip:

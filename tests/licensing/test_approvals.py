@@ -8,13 +8,13 @@ from catalog.models import ApprovalStage
 from kernel.errors import DomainError
 from licensing.accounts import Viewer
 from licensing.approvals import product_history, review_product, submit_product
-from tests.licensing import factory as F
+from tests import factory as F
 
 NOW = F.at("2026-02-01T09:00")
 
 
 async def _draft(session):
-    agreement, product = await F.world(session)
+    agreement, product = await F.licensing_world(session)
     product.approval_stage = ApprovalStage.DRAFT
     await session.flush()
     return agreement.merchant_id, product

@@ -8,7 +8,7 @@ import pytest
 
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
-from tests.licensing import factory as F
+from tests import factory as F
 from tiein.cli import main
 
 
@@ -26,7 +26,7 @@ def run(database_url, monkeypatch, capsys):
 
 async def _seed(db) -> str:
     async with db.session() as session:
-        agreement, tee = await F.world(session, rate_bps=1000, code="LA-2026-0042")
+        agreement, tee = await F.licensing_world(session, rate_bps=1000, code="LA-2026-0042")
         when = F.at("2026-02-10T10:00")
         await post_sales(
             session,

@@ -12,7 +12,7 @@ from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import ROYALTY_SCALE, Channel, EntrySource, RoyaltyEntry
 from licensing.statements import compute_statement
-from tests.licensing import factory as F
+from tests import factory as F
 
 M = ROYALTY_SCALE
 
@@ -23,7 +23,7 @@ def sale(ref, product, units, net, when="2026-02-10T12:00", channel=Channel.STOR
 
 async def test_a_flat_rate_sale_earns_net_times_rate(db):
     async with db.session() as session:
-        agreement, product = await F.world(session, rate_bps=1000)
+        agreement, product = await F.licensing_world(session, rate_bps=1000)
         # 3 tees for 75.01 at 10%: 7.501 exactly, shown as 7.50.
         [entry] = await post_sales(session, [sale("order_line:1", product, 3, 7501)], now=F.at(
             "2026-02-10T12:00"))  # fmt: skip
@@ -37,7 +37,7 @@ async def test_a_flat_rate_sale_earns_net_times_rate(db):
 
 async def test_the_per_unit_minimum_wins_on_cheap_items(db):
     async with db.session() as session:
-        _, product = await F.world(session, rate_bps=1000, per_unit_min_minor=150)
+        _, product = await F.licensing_world(session, rate_bps=1000, per_unit_min_minor=150)
         cheap, dear = await post_sales(
             session,
             [sale("order_line:1", product, 4, 1000), sale("order_line:2", product, 2, 5000)],
@@ -51,7 +51,7 @@ async def test_the_per_unit_minimum_wins_on_cheap_items(db):
 
 async def test_a_tier_crossed_in_the_middle_of_an_entry_splits_it(db):
     async with db.session() as session:
-        _, product = await F.world(session, tiers=[(0, 800), (100000, 1200)])
+        _, product = await F.licensing_world(session, tiers=[(0, 800), (100000, 1200)])
         first, crossing, above = await post_sales(
             session,
             [
@@ -74,7 +74,7 @@ async def test_a_tier_crossed_in_the_middle_of_an_entry_splits_it(db):
 
 async def test_a_refund_counts_in_the_cumulative_net_of_the_tiers(db):
     async with db.session() as session:
-        _, product = await F.world(session, tiers=[(0, 800), (100000, 1200)])
+        _, product = await F.licensing_world(session, tiers=[(0, 800), (100000, 1200)])
         now = F.at("2026-03-01T00:00")
         await post_sales(session, [sale("order_line:1", product, 10, 100000)], now=now)
         await post_refund(
@@ -88,7 +88,7 @@ async def test_a_refund_counts_in_the_cumulative_net_of_the_tiers(db):
 
 async def test_the_bundle_rate_replaces_the_rate_for_bundle_entries(db):
     async with db.session() as session:
-        _, product = await F.world(session, rate_bps=1000, bundle_rate_bps=600)
+        _, product = await F.licensing_world(session, rate_bps=1000, bundle_rate_bps=600)
         bundle, alone = await post_sales(
             session,
             [
@@ -103,7 +103,7 @@ async def test_the_bundle_rate_replaces_the_rate_for_bundle_entries(db):
 
 async def test_posting_the_same_line_twice_posts_it_once(db):
     async with db.session() as session:
-        _, product = await F.world(session)
+        _, product = await F.licensing_world(session)
         line = sale("order_line:1", product, 1, 1000)
         first = await post_sales(session, [line, line], now=F.at("2026-02-10T12:00"))
         again = await post_sales(session, [line], now=F.at("2026-02-10T12:00"))
@@ -113,7 +113,7 @@ async def test_posting_the_same_line_twice_posts_it_once(db):
 
 async def test_a_sale_with_negative_units_is_refused(db):
     async with db.session() as session:
-        _, product = await F.world(session)
+        _, product = await F.licensing_world(session)
         with pytest.raises(DomainError) as refused:
             await post_sales(session, [sale("x:1", product, -1, 100)], now=F.at("2026-02-10"))
     assert refused.value.code == "INVALID_ENTRY"
@@ -121,7 +121,7 @@ async def test_a_sale_with_negative_units_is_refused(db):
 
 async def test_refunds_mirror_the_sale_at_its_rate_and_sum_to_exactly_minus_its_royalty(db):
     async with db.session() as session:
-        agreement, product = await F.world(session, rate_bps=1000)
+        agreement, product = await F.licensing_world(session, rate_bps=1000)
         now = F.at("2026-02-10T12:00")
         # 3 units for 10.01 at 10% = 1.001 = 1,001,000 micros... times 100: 100,100,000.
         [original] = await post_sales(session, [sale("order_line:1", product, 3, 1001)], now=now)
@@ -167,7 +167,7 @@ async def test_refunds_mirror_the_sale_at_its_rate_and_sum_to_exactly_minus_its_
 
 async def test_a_late_refund_into_a_closed_period_is_an_adjustment_in_the_next_open_one(db):
     async with db.session() as session:
-        agreement, product = await F.world(session, rate_bps=1000)
+        agreement, product = await F.licensing_world(session, rate_bps=1000)
         await post_sales(
             session, [sale("order_line:1", product, 2, 4000, "2026-03-20T10:00")],
             now=F.at("2026-03-20T10:00"),
@@ -193,7 +193,7 @@ async def test_a_late_refund_into_a_closed_period_is_an_adjustment_in_the_next_o
 
 async def test_a_late_sale_lands_in_the_first_open_period(db):
     async with db.session() as session:
-        _agreement, product = await F.world(session, start_date=date(2025, 1, 1))
+        _agreement, product = await F.licensing_world(session, start_date=date(2025, 1, 1))
         await post_sales(
             session, [sale("order_line:1", product, 1, 1000, "2025-11-20T10:00")],
             now=F.at("2025-11-20T10:00"),
@@ -214,7 +214,7 @@ async def test_concurrent_sales_of_a_tiered_agreement_see_each_others_net(db):
     from licensing.periods import ensure_period
 
     async with db.session() as session:
-        _, product = await F.world(session, tiers=[(0, 800), (100000, 1200)])
+        _, product = await F.licensing_world(session, tiers=[(0, 800), (100000, 1200)])
         await ensure_period(session, "2026-Q1")
 
     async def post(ref: str) -> None:
@@ -242,7 +242,7 @@ async def test_the_same_sale_posted_by_two_transactions_at_once_is_posted_once(d
     from licensing.periods import ensure_period
 
     async with db.session() as session:
-        _, product = await F.world(session)
+        _, product = await F.licensing_world(session)
         await ensure_period(session, "2026-Q1")
     line = sale("order_line:7", product, 1, 1000)
 

@@ -19,7 +19,7 @@ from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel, RoyaltyEntry
 from licensing.statements import statements_for_period
 from reports.royalty import royalty_report
-from tests.licensing import factory as F
+from tests import factory as F
 
 DB_SETTINGS = settings(
     max_examples=25,
@@ -50,10 +50,10 @@ async def wipe(db) -> None:
 
 
 async def two_products(session):
-    _, tiered = await F.world(
+    _, tiered = await F.licensing_world(
         session, tiers=[(0, 800), (50000, 1200)], per_unit_min_minor=50, bundle_rate_bps=700
     )
-    _, flat = await F.world(session, rate_bps=1234, currency="JPY")
+    _, flat = await F.licensing_world(session, rate_bps=1234, currency="JPY")
     return [tiered, flat]
 
 

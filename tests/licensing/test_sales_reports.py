@@ -10,14 +10,16 @@ from kernel.errors import DomainError
 from licensing.models import Channel, EntrySource, RoyaltyEntry, SalesReport
 from licensing.sales_reports import ReportLineInput, ReportRejected, submit_sales_report
 from licensing.statements import compute_statement
-from tests.licensing import factory as F
+from tests import factory as F
 
 NOW = F.at("2026-07-03T10:00")
 
 
 async def _world(session, **terms):
-    agreement, tee = await F.world(session, rate_bps=1000, territories=["US", "GB", "JP"], **terms)
-    mug = await F.product(session, agreement, tee.film_id, sku="MUG-1")
+    agreement, tee = await F.licensing_world(
+        session, rate_bps=1000, territories=["US", "GB", "JP"], **terms
+    )
+    mug = await F.make_product(session, agreement, tee.film_id, sku="MUG-1")
     return agreement, tee, mug
 
 

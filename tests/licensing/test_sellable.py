@@ -18,7 +18,7 @@ from licensing.sellable import (
     refusal_message,
     sellable,
 )
-from tests.licensing import factory as F
+from tests import factory as F
 
 TERMS = AgreementTerms(
     id=1,
@@ -125,7 +125,7 @@ def test_refusals_are_said_in_plain_words_with_the_country_name():
 
 async def test_check_sellable_refuses_before_payment_with_the_code_and_the_field(db):
     async with db.session() as session:
-        _, product = await F.world(session, territories=["US", "GB"])
+        _, product = await F.licensing_world(session, territories=["US", "GB"])
         await check_sellable(session, product, "US", date(2026, 6, 1), Channel.STOREFRONT)
         with pytest.raises(DomainError) as refused:
             await check_sellable(session, product, "JP", date(2026, 6, 1), Channel.STOREFRONT)
@@ -136,9 +136,12 @@ async def test_check_sellable_refuses_before_payment_with_the_code_and_the_field
 
 async def test_load_terms_takes_the_same_number_of_queries_for_one_or_many(db, query_counter):
     async with db.session() as session:
-        f = await F.film(session)
-        m = await F.merchant(session)
-        ids = [(await F.agreement(session, merchant_id=m.id, film_ids=[f.id])).id for _ in range(6)]
+        f = await F.make_film(session)
+        m = await F.make_merchant(session)
+        ids = [
+            (await F.make_agreement(session, merchant_id=m.id, film_ids=[f.id])).id
+            for _ in range(6)
+        ]
     async with db.read_session() as session:
         with query_counter() as one:
             terms = await load_terms(session, ids[:1])

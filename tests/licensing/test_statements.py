@@ -13,7 +13,7 @@ from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel, Period, PeriodStatus, RoyaltyStatement
 from licensing.periods import first_open_period
 from licensing.statements import compute_statement, statements_for_period
-from tests.licensing import factory as F
+from tests import factory as F
 
 
 def sale(ref, product, units, net, when):
@@ -22,7 +22,7 @@ def sale(ref, product, units, net, when):
 
 async def test_an_advance_is_recouped_over_three_periods_and_a_refund_makes_a_credit(db):
     async with db.session() as session:
-        agreement, product = await F.world(session, rate_bps=1000, advance_minor=1000)
+        agreement, product = await F.licensing_world(session, rate_bps=1000, advance_minor=1000)
         await post_sales(session, [sale("o:1", product, 1, 6000, "2026-02-01T00:00")],
                          now=F.at("2026-02-01T00:00"))  # fmt: skip
         await post_sales(session, [sale("o:2", product, 1, 7000, "2026-05-01T00:00")],
@@ -54,7 +54,7 @@ async def test_an_advance_is_recouped_over_three_periods_and_a_refund_makes_a_cr
 
 async def test_the_final_statement_shows_the_minimum_guarantee_shortfall(db):
     async with db.session() as session:
-        agreement, product = await F.world(
+        agreement, product = await F.licensing_world(
             session, rate_bps=1000, advance_minor=500, minimum_guarantee_minor=5000,
             end_date=date(2026, 6, 30),
         )  # fmt: skip
@@ -80,7 +80,7 @@ async def test_close_refuses_a_period_that_has_not_ended(db):
 
 async def test_close_is_idempotent_and_stores_the_figures_once(db):
     async with db.session() as session:
-        agreement, product = await F.world(session, rate_bps=1000)
+        agreement, product = await F.licensing_world(session, rate_bps=1000)
         await post_sales(session, [sale("o:1", product, 2, 5000, "2026-02-01T00:00")],
                          now=F.at("2026-02-01T00:00"))  # fmt: skip
         first = await close_period(session, "2026-Q1", now=F.at("2026-04-01"), closed_by="ana")
@@ -98,7 +98,7 @@ async def test_close_is_idempotent_and_stores_the_figures_once(db):
 
 async def test_periods_close_in_order(db):
     async with db.session() as session:
-        _, product = await F.world(session)
+        _, product = await F.licensing_world(session)
         await post_sales(session, [sale("o:1", product, 1, 1000, "2026-02-01T00:00"),
                                    sale("o:2", product, 1, 1000, "2026-05-01T00:00")],
                          now=F.at("2026-05-01T00:00"))  # fmt: skip
@@ -110,7 +110,7 @@ async def test_periods_close_in_order(db):
 
 async def test_frozen_figures_are_read_back_not_recomputed(db):
     async with db.session() as session:
-        agreement, product = await F.world(session, rate_bps=1000)
+        agreement, product = await F.licensing_world(session, rate_bps=1000)
         await post_sales(session, [sale("o:1", product, 1, 1000, "2026-02-01T00:00")],
                          now=F.at("2026-02-01T00:00"))  # fmt: skip
         await close_period(session, "2026-Q1", now=F.at("2026-04-01"), closed_by="ana")
@@ -124,11 +124,11 @@ async def test_frozen_figures_are_read_back_not_recomputed(db):
 
 async def test_statements_take_a_constant_number_of_queries(db, query_counter):
     async with db.session() as session:
-        f = await F.film(session)
-        m = await F.merchant(session)
+        f = await F.make_film(session)
+        m = await F.make_merchant(session)
         for i in range(8):
-            a = await F.agreement(session, merchant_id=m.id, film_ids=[f.id])
-            p = await F.product(session, a, f.id)
+            a = await F.make_agreement(session, merchant_id=m.id, film_ids=[f.id])
+            p = await F.make_product(session, a, f.id)
             await post_sales(session, [sale(f"o:{i}", p, 1, 1000 * (i + 1), "2026-02-01T00:00")],
                              now=F.at("2026-02-01T00:00"))  # fmt: skip
         await close_period(session, "2026-Q1", now=F.at("2026-04-01"), closed_by="ana")

@@ -7,21 +7,19 @@ from datetime import UTC, datetime, timedelta
 from kernel.db import Database
 from licensing.accounts import (
     create_api_token,
-    create_merchant,
     hash_token,
     look_up_token,
     revoke_api_token,
     viewer_for_token,
 )
+from tests.factory import make_merchant
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
 async def test_a_token_is_recorded_once_a_minute_and_stops_when_revoked(db: Database) -> None:
     async with db.session() as session:
-        merchant = await create_merchant(
-            session, slug="acme", name="Acme", country="US", contact_email="a@acme.example"
-        )
+        merchant = await make_merchant(session, slug="acme")
         token, secret = await create_api_token(session, merchant=merchant, name="ci")
         assert token.token_hash == hash_token(secret) and secret not in token.token_hash
 

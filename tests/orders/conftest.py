@@ -1,4 +1,4 @@
-"""Fixtures of the order tests: the clock and a small shop (see tests/orders/shop.py)."""
+"""Fixtures of the order tests: the clock and a small shop (tests.factory.order_shop)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from kernel.clock import now_utc
 from kernel.db import Database
-from tests.orders.shop import Shop, build_shop
+from tests.factory import Shop, order_shop
 
 
 @pytest.fixture
@@ -18,4 +18,4 @@ def now() -> datetime:
 
 @pytest.fixture
 async def shop(db: Database, now: datetime) -> Shop:
-    return await build_shop(db, now=now)
+    return await order_shop(db, now=now)

@@ -16,7 +16,8 @@ from kernel.errors import DomainError
 from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary
 from orders.codes import OrderError
 from orders.models import LineKind
-from tests.orders.shop import BUNDLE_PRICE, SHIRT_PRICE, TICKET_PRICE, Shop, full_cart
+from tests.factory import BUNDLE_PRICE, SHIRT_PRICE, TICKET_PRICE, Shop
+from tests.orders.shop import full_cart
 
 
 def test_a_cart_survives_the_session_cookie_and_junk_is_dropped() -> None:

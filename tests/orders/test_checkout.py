@@ -29,21 +29,9 @@ from orders.models import (
     ReservationStatus,
 )
 from orders.payments import StripeGateway
+from tests.factory import BUNDLE_PRICE, SHIRT_PRICE, TICKET_PRICE, Shop, order_shop
 from tests.fixtures.stripe import LocalStripe
-from tests.orders.shop import (
-    BUNDLE_PRICE,
-    SHIRT_PRICE,
-    TICKET_PRICE,
-    Shop,
-    build_shop,
-    checkout,
-    count,
-    fetch_order,
-    full_cart,
-    ledger,
-    seats_taken,
-    stock_of,
-)
+from tests.orders.shop import checkout, count, fetch_order, full_cart, ledger, seats_taken, stock_of
 
 
 async def test_place_order_reserves_everything_and_creates_one_payment_intent(
@@ -220,7 +208,7 @@ async def test_merch_needs_a_shipping_address(
 async def test_fifty_shoppers_for_the_last_ten_units_make_ten_paid_orders(
     db: Database, gateway: StripeGateway, now: datetime
 ) -> None:
-    shop = await build_shop(db, now=now, shirt_stock=10)
+    shop = await order_shop(db, now=now, shirt_stock=10)
     cart = Cart().with_item(CartItem.product(shop.shirt_sku, 1))
 
     async def shopper(i: int) -> str:

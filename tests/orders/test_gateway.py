@@ -13,9 +13,9 @@ import pytest
 from kernel.config import Settings
 from kernel.db import Database
 from orders.payments import PaymentUnavailable, StripeGateway, configured_gateway
+from tests.factory import shop_world, staff_member
 from tests.fixtures.stripe import LocalStripe, in_process
-from tests.storefront.shop_world import build_world
-from tests.storefront.staff_world import csrf, make_staff, sign_in
+from tests.storefront.console import csrf, sign_in
 from tests.storefront.test_shop_checkout import card_token, check_out, fill_cart
 from tiein.app import create_app
 
@@ -40,8 +40,8 @@ async def test_checkouts_payments_and_a_staff_refund_share_the_apps_one_gateway(
     localstripe: LocalStripe,
     gateways_made: list[StripeGateway],
 ) -> None:
-    world = await build_world(db)
-    await make_staff(db)
+    world = await shop_world(db)
+    await staff_member(db)
     app = create_app(stripe_settings, database=db)
     async with in_process(app) as browser:
         numbers = []

@@ -16,18 +16,9 @@ from orders.models import OrderStatus, Payment, Reservation, ReservationStatus
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments, stranded_payments
 from orders.settlement import cancel_unpaid_order, lock_order, settle_order
+from tests.factory import SHIRT_PRICE, Shop, order_shop
 from tests.fixtures.stripe import LocalStripe
-from tests.orders.shop import (
-    SHIRT_PRICE,
-    Shop,
-    build_shop,
-    checkout,
-    count,
-    fetch_order,
-    full_cart,
-    seats_taken,
-    stock_of,
-)
+from tests.orders.shop import checkout, count, fetch_order, full_cart, seats_taken, stock_of
 from tiein.cli import main
 
 
@@ -130,7 +121,7 @@ async def test_the_reconcile_and_expire_verbs_run_from_the_command_line(
 async def test_a_payment_for_an_expired_order_takes_its_items_again_or_stays_expired(
     db: Database, gateway: StripeGateway, now: datetime, stock_left: int
 ) -> None:
-    shop = await build_shop(db, now=now)
+    shop = await order_shop(db, now=now)
     placed = await checkout(db, full_cart(shop), gateway, now=now)
     async with db.session() as s:
         order = await lock_order(s, order_id=placed.order.id)
@@ -172,7 +163,7 @@ async def test_a_payment_after_expiry_whose_items_were_resold_stays_on_record(
 ) -> None:
     """Nothing paid is lost: when the items of an expired order were sold to someone else,
     its late payment is not fulfilled, and the payment row says it must be refunded."""
-    shop = await build_shop(db, now=now, shirt_stock=2)
+    shop = await order_shop(db, now=now, shirt_stock=2)
     two_shirts = Cart().with_item(CartItem.product(shop.shirt_sku, 2))
     late = await checkout(db, two_shirts, gateway, now=now)
     await expire_orders(db, gateway, now=now + timedelta(minutes=16))

@@ -20,19 +20,9 @@ from orders.models import Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
 from orders.refunds import refund_order_lines
 from orders.stripe_refunds import apply_stripe_refunds
+from tests.factory import SHIRT_PRICE, TICKET_PRICE, Shop
 from tests.fixtures.stripe import LocalStripe
-from tests.orders.shop import (
-    SHIRT_PRICE,
-    TICKET_PRICE,
-    Shop,
-    checkout,
-    count,
-    fetch_order,
-    full_cart,
-    ledger,
-    seats_taken,
-    stock_of,
-)
+from tests.orders.shop import checkout, count, fetch_order, full_cart, ledger, seats_taken, stock_of
 
 
 async def paid_order(db: Database, shop: Shop, gateway: StripeGateway, now: datetime) -> Order:

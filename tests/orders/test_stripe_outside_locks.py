@@ -43,19 +43,10 @@ from orders.models import (
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments
 from orders.refunds import claim_refund, pay_back, refund_order_lines
+from tests.factory import SHIRT_PRICE, Shop, order_shop
 from tests.fixtures.stripe import LocalStripe, in_process
 from tests.fixtures.stripe_slow import SlowStripe
-from tests.orders.shop import (
-    SHIRT_PRICE,
-    Shop,
-    build_shop,
-    checkout,
-    count,
-    fetch_order,
-    full_cart,
-    seats_taken,
-    stock_of,
-)
+from tests.orders.shop import checkout, count, fetch_order, full_cart, seats_taken, stock_of
 from tests.orders.test_refunds import lines_of, paid_order
 from tests.orders.test_webhooks import app_client, deliver, event  # noqa: F401
 from tests.storefront.test_shop_checkout import card_token, token_of
@@ -93,7 +84,7 @@ async def reversals(db: Database) -> int:
 async def test_a_slow_stripe_does_not_hold_up_the_next_checkout_of_the_same_hot_item(
     db: Database, slow_gateway: StripeGateway, slow_stripe: SlowStripe, now: datetime
 ) -> None:
-    shop = await build_shop(db, now=now, shirt_stock=10)
+    shop = await order_shop(db, now=now, shirt_stock=10)
     cart = Cart().with_item(CartItem.product(shop.shirt_sku, 1))
 
     placed = await asyncio.gather(*(checkout(db, cart, slow_gateway, now=now) for _ in range(2)))

@@ -18,8 +18,9 @@ from catalog.models import Ticket
 from kernel.db import Database
 from orders.models import OrderStatus, StripeEvent
 from orders.payments import StripeGateway
+from tests.factory import Shop
 from tests.fixtures.stripe import LocalStripe
-from tests.orders.shop import Shop, count, fetch_order
+from tests.orders.shop import count, fetch_order
 from tests.orders.test_webhooks import app_client, deliver, event, paid_in_stripe  # noqa: F401
 
 

@@ -23,8 +23,9 @@ from orders.payments import StripeGateway
 from orders.reconcile import expire_orders
 from orders.refunds import refund_order_lines
 from orders.webhooks import routes as webhook_routes
+from tests.factory import Shop
 from tests.fixtures.stripe import LiveApp, LocalStripe, stripe_signature
-from tests.orders.shop import Shop, checkout, count, fetch_order, full_cart, stock_of
+from tests.orders.shop import checkout, count, fetch_order, full_cart, stock_of
 
 
 @pytest.fixture

@@ -7,16 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.models import BundleOffer, Cinema, Showtime
 from kernel.errors import DomainError
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
 from licensing.sales_reports import ReportLineInput, submit_sales_report
-from orders.models import LineKind, Order, OrderLine, OrderStatus
+from orders.models import LineKind
 from reports.audit import audit
 from reports.film_commerce import film_commerce_report
 from reports.royalty import mg_pace, royalty_report
-from tests.licensing import factory as F
+from tests import factory as F
 
 NOW = F.at("2026-08-10T12:00")
 
@@ -27,8 +26,8 @@ def line(ref, product, units, net, territory="US", channel=Channel.STOREFRONT, w
 
 async def test_royalties_group_by_film_and_channel_and_never_mix_currencies(db):
     async with db.session() as session:
-        _dollars, tee = await F.world(session, rate_bps=1000)
-        _yen, cup = await F.world(session, rate_bps=500, currency="JPY")
+        _dollars, tee = await F.licensing_world(session, rate_bps=1000)
+        _yen, cup = await F.licensing_world(session, rate_bps=500, currency="JPY")
         await post_sales(
             session,
             [
@@ -56,31 +55,22 @@ async def test_royalties_group_by_film_and_channel_and_never_mix_currencies(db):
 
 
 async def _paid_order(session, number, lines, paid_at=NOW):
-    order = Order(
-        number=number, access_key_hash="x" * 64, email="s@x.io", country="US", currency="USD",
-        status=OrderStatus.PAID, total_minor=0, expires_at=paid_at, paid_at=paid_at,
-    )  # fmt: skip
-    session.add(order)
-    await session.flush()
+    order = await F.make_order(session, now=paid_at, number=number)
     for kwargs in lines:
-        session.add(OrderLine(order_id=order.id, unit_price_minor=1000, total_minor=1000, **kwargs))
-    await session.flush()
+        await F.make_order_line(session, order.id, total_minor=1000, **kwargs)
     return order
 
 
 async def test_film_commerce_counts_tickets_bundles_merch_and_the_attach_rate(db):
     async with db.session() as session:
-        _agreement, tee = await F.world(session, rate_bps=1000)
-        cinema = Cinema(name="Rex", city="Paris", country="US")
-        session.add(cinema)
-        await session.flush()
-        show = Showtime(film_id=tee.film_id, cinema_id=cinema.id, starts_at=NOW, capacity=100,
-                        price_minor=1200, currency="USD")  # fmt: skip
-        offer = BundleOffer(code="B1", film_id=tee.film_id, name="B", price_minor=3000,
-                            currency="USD", valid_from=NOW - timedelta(days=9),
-                            valid_to=NOW + timedelta(days=9))  # fmt: skip
-        session.add_all([show, offer])
-        await session.flush()
+        _agreement, tee = await F.licensing_world(session, rate_bps=1000)
+        cinema = await F.make_cinema(session, name="Rex", city="Paris")
+        show = await F.make_showtime(session, film_id=tee.film_id, cinema_id=cinema.id,
+                                     starts_at=NOW)  # fmt: skip
+        offer = await F.make_bundle(session, film_id=tee.film_id, code="B1", name="B",
+                                    price_minor=3000, components=[],
+                                    valid_from=NOW - timedelta(days=9),
+                                    valid_to=NOW + timedelta(days=9))  # fmt: skip
         ticket = {"kind": LineKind.TICKET, "showtime_id": show.id}
         # 1: two tickets and a tee; 2: one bundle; 3: one ticket alone.
         await _paid_order(session, "T-1", [
@@ -114,7 +104,7 @@ async def test_film_commerce_counts_tickets_bundles_merch_and_the_attach_rate(db
 
 async def test_mg_pace_projects_the_run_rate_to_the_end_of_the_term(db):
     async with db.session() as session:
-        _agreement, tee = await F.world(
+        _agreement, tee = await F.licensing_world(
             session, rate_bps=1000, minimum_guarantee_minor=10000, advance_minor=1000,
             end_date=date(2026, 12, 31),
         )  # fmt: skip
@@ -130,8 +120,8 @@ async def test_mg_pace_projects_the_run_rate_to_the_end_of_the_term(db):
 
 async def test_the_audit_compares_reported_with_observed_and_values_the_gaps(db):
     async with db.session() as session:
-        agreement, tee = await F.world(session, rate_bps=1000, territories=["US", "GB"])
-        mug = await F.product(session, agreement, tee.film_id, sku="MUG-2")
+        agreement, tee = await F.licensing_world(session, rate_bps=1000, territories=["US", "GB"])
+        mug = await F.make_product(session, agreement, tee.film_id, sku="MUG-2")
         # tiein itself sold 12 tees in the US for 120.00, and 2 mugs in GB for 30.00.
         await post_sales(session, [line("o:1", tee, 12, 12000),
                                    line("o:2", mug, 2, 3000, territory="GB")], now=NOW)  # fmt: skip

@@ -22,8 +22,7 @@ import httpx
 import pytest
 
 from kernel.db import Database
-from licensing.accounts import create_staff_user
-from tests.storefront.shop_world import build_world
+from tests.factory import make_staff_user, shop_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,7 +58,7 @@ async def checkout(page: Any, base: str) -> None:
 async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_order_payable(
     db: Database, backend: str, live_app, browser_page, browser_artifacts: Path
 ) -> None:
-    await build_world(db)
+    await shop_world(db)
     page, base, folder = browser_page, live_app.url, browser_artifacts
 
     # Home -> film.
@@ -145,7 +144,7 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
     # 10% of the three posters (3 x 15.00) sold through the storefront = 4.50, and 10% of the
     # tee's share of the bundle price (21.62 of 32.00) = 2.162 -> 2.16.
     async with db.session() as s:
-        await create_staff_user(s, username="riley", password="correct-horse-battery")
+        await make_staff_user(s, username="riley", password="correct-horse-battery")
     await page.goto(f"{base}/staff/login")
     await page.fill("#f-username", "riley")
     await page.fill("#f-password", "correct-horse-battery")

@@ -25,8 +25,8 @@ from starlette.routing import Match, Mount, Route
 
 from kernel.config import Settings
 from kernel.db import Base, Database
-from tests.storefront.shop_world import World, build_world
-from tests.storefront.staff_world import make_staff, sign_in, ticket_world
+from tests.factory import ShopWorld, door_world, shop_world, staff_member
+from tests.storefront.console import sign_in
 
 # Refused whatever the field: NUL (PostgreSQL cannot store it) and text longer than any field.
 ALWAYS_BAD = ["\x00", "a\x00b", "x" * 10_000]
@@ -159,10 +159,10 @@ async def snapshot(db: Database) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-async def world(db: Database) -> World:
-    world = await build_world(db)
-    await ticket_world(db, now=datetime.now(UTC))
-    await make_staff(db)
+async def world(db: Database) -> ShopWorld:
+    world = await shop_world(db)
+    await door_world(db, now=datetime.now(UTC))
+    await staff_member(db)
     return world
 
 
@@ -174,21 +174,21 @@ async def app(settings: Settings, db: Database) -> Any:
 
 
 @pytest.fixture
-async def shopper(app: Any, world: World) -> AsyncIterator[httpx.AsyncClient]:
+async def shopper(app: Any, world: ShopWorld) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 
 
 @pytest.fixture
-async def staff(app: Any, world: World) -> AsyncIterator[httpx.AsyncClient]:
+async def staff(app: Any, world: ShopWorld) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         assert (await sign_in(c)).status_code == 303
         yield c
 
 
-async def site(shopper: httpx.AsyncClient, staff: httpx.AsyncClient, world: World) -> Site:
+async def site(shopper: httpx.AsyncClient, staff: httpx.AsyncClient, world: ShopWorld) -> Site:
     """Both visitors' forms and pages; the shopper has a cart line, so the cart and
     checkout forms exist."""
     home = await shopper.get("/")
@@ -220,7 +220,7 @@ async def submit(client: httpx.AsyncClient, form: Form, name: str, value: str) -
 
 @pytest.mark.slow
 async def test_every_form_field_refuses_hostile_values_with_a_4xx_and_changes_nothing(
-    shopper: httpx.AsyncClient, staff: httpx.AsyncClient, world: World, db: Database
+    shopper: httpx.AsyncClient, staff: httpx.AsyncClient, world: ShopWorld, db: Database
 ) -> None:
     found = await site(shopper, staff, world)
     actions = {f.action for _, f in found.forms}
@@ -287,7 +287,7 @@ def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, set[str], li
 
 @pytest.mark.slow
 async def test_every_path_and_query_parameter_refuses_hostile_values_without_a_5xx(
-    app: Any, shopper: httpx.AsyncClient, staff: httpx.AsyncClient, world: World, db: Database
+    app: Any, shopper: httpx.AsyncClient, staff: httpx.AsyncClient, world: ShopWorld, db: Database
 ) -> None:
     found = await site(shopper, staff, world)
     routes = _routes(app.routes)
@@ -324,7 +324,7 @@ async def test_every_path_and_query_parameter_refuses_hostile_values_without_a_5
 
 
 async def test_the_card_step_json_refuses_hostile_keys_and_tokens(
-    shopper: httpx.AsyncClient, world: World, db: Database
+    shopper: httpx.AsyncClient, world: ShopWorld, db: Database
 ) -> None:
     home = await shopper.get("/")
     token = re.search(r'name="csrf_token" value="([^"]+)"', home.text)

@@ -7,12 +7,12 @@ import httpx
 import pytest
 
 from kernel.db import Database
-from tests.storefront.shop_world import build_world
+from tests.factory import shop_world
 
 
 @pytest.fixture
 async def world(db: Database):
-    return await build_world(db, shirt_stock=3)
+    return await shop_world(db, shirt_stock=3)
 
 
 async def csrf(client: httpx.AsyncClient) -> str:

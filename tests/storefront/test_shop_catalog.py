@@ -7,35 +7,22 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from catalog.models import (
-    ApprovalStage,
-    BundleComponent,
-    BundleOffer,
-    Film,
-    Product,
-    Showtime,
-)
+from catalog.models import Showtime
 from kernel.db import Database
-from tests.storefront.shop_world import build_world
+from tests.factory import make_bundle, make_film, make_product, make_showtime, shop_world
 
 
 @pytest.fixture
 async def world(db: Database):
-    return await build_world(db)
+    return await shop_world(db)
 
 
 async def test_home_lists_now_showing_coming_soon_and_bundles(
     client: httpx.AsyncClient, db: Database, world
 ):
     async with db.session() as s:
-        s.add(
-            Film(
-                slug="old-light",
-                title="Old Light",
-                runtime_minutes=90,
-                release_date=datetime.now(UTC).date() - timedelta(days=400),
-            )
-        )
+        await make_film(s, slug="old-light", title="Old Light", runtime_minutes=90,
+                        release_date=datetime.now(UTC).date() - timedelta(days=400))  # fmt: skip
     page = await client.get("/")
     assert page.status_code == 200
     html = page.text
@@ -111,21 +98,9 @@ async def test_a_script_in_a_product_name_renders_inert(
     client: httpx.AsyncClient, db: Database, world
 ):
     async with db.session() as s:
-        s.add(
-            Product(
-                sku="NH-XSS-01",
-                name="<script>alert(1)</script>",
-                description="<b>bold</b>",
-                category="posters",
-                price_minor=999,
-                currency="USD",
-                stock=3,
-                approval_stage=ApprovalStage.APPROVED,
-                merchant_id=world.merchant_id,
-                agreement_id=world.agreement_id,
-                film_id=world.film_id,
-            )
-        )
+        await make_product(s, world.agreement_id, world.film_id, sku="NH-XSS-01",
+                           name="<script>alert(1)</script>", description="<b>bold</b>",
+                           category="posters", price_minor=999, stock=3)  # fmt: skip
     for path in ("/films/night-harbor", "/products/NH-XSS-01", "/verify/NH-XSS-01"):
         html = (await client.get(path)).text
         assert "<script>alert(1)</script>" not in html, path
@@ -166,42 +141,22 @@ async def test_film_page_statement_count_does_not_grow_with_the_catalog(
     async with db.session() as s:
         showtime = await s.get(Showtime, world.showtime_ids[0])
         for days in range(2, 8):
-            s.add(
-                Showtime(
-                    film_id=world.film_id,
-                    cinema_id=showtime.cinema_id,
-                    capacity=30,
-                    starts_at=showtime.starts_at + timedelta(days=days),
-                    price_minor=1200,
-                    currency="USD",
-                )
-            )
-        products = [
-            Product(
-                sku=f"NH-EXTRA-{i}",
-                name=f"Extra {i}",
-                category="posters",
-                price_minor=900,
-                currency="USD",
-                stock=10,
-                approval_stage=ApprovalStage.APPROVED,
-                merchant_id=world.merchant_id,
-                agreement_id=world.agreement_id,
-                film_id=world.film_id,
-            )
-            for i in range(5)
-        ]
-        s.add_all(products)
-        await s.flush()
+            starts_at = showtime.starts_at + timedelta(days=days)
+            await make_showtime(s, film_id=world.film_id, cinema_id=showtime.cinema_id,
+                                capacity=30, starts_at=starts_at)  # fmt: skip
+        products = []
+        for i in range(5):
+            product = await make_product(s, world.agreement_id, world.film_id, stock=10,
+                                         sku=f"NH-EXTRA-{i}", name=f"Extra {i}",
+                                         category="posters", price_minor=900)  # fmt: skip
+            products.append(product)
         for i in range(3):
-            offer = BundleOffer(
-                code=f"extra-{i}", film_id=world.film_id, name=f"Extra pack {i}",
-                price_minor=1900, currency="USD", valid_from=showtime.starts_at - timedelta(days=2),
+            await make_bundle(
+                s, code=f"extra-{i}", film_id=world.film_id, name=f"Extra pack {i}",
+                price_minor=1900, valid_from=showtime.starts_at - timedelta(days=2),
                 valid_to=showtime.starts_at + timedelta(days=20), per_order_limit=2,
+                components=[(products[i].id, 1)],
             )  # fmt: skip
-            s.add(offer)
-            await s.flush()
-            s.add(BundleComponent(offer_id=offer.id, position=0, product_id=products[i].id, qty=1))
     with query_counter() as large:
         page = await client.get("/films/night-harbor")
     assert page.text.count("Extra pack") == 3 and page.text.count('name="kind" value="ticket"') == 8

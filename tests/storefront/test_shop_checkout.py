@@ -20,13 +20,13 @@ from catalog.models import Product, Ticket
 from kernel.config import Settings
 from kernel.db import Database
 from orders.models import Order, OrderLine, OrderStatus, Refund
+from tests.factory import shop_world
 from tests.fixtures.stripe import in_process
-from tests.storefront.shop_world import build_world
 
 
 @pytest.fixture
 async def world(db: Database):
-    return await build_world(db, shirt_stock=3)
+    return await shop_world(db, shirt_stock=3)
 
 
 @pytest.fixture

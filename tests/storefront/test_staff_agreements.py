@@ -13,9 +13,10 @@ from kernel.config import Settings
 from kernel.db import Database
 from licensing.closing import close_period
 from licensing.ledger import post_sales
+from tests.factory import staff_member
 from tests.licensing import factory as F
 from tests.reports.test_agreements import sale
-from tests.storefront.staff_world import make_staff, sign_in
+from tests.storefront.console import sign_in
 from tiein.app import create_app
 
 TODAY = datetime(2034, 1, 15, 9, tzinfo=UTC)
@@ -27,7 +28,7 @@ async def staff(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncCl
     app.state.clock = lambda: TODAY  # the sign-in's use stays fresh: no write per page
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await make_staff(db)
+        await staff_member(db)
         await sign_in(client)
         yield client
 

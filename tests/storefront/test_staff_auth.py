@@ -10,13 +10,8 @@ from starlette.routing import Route
 
 from kernel.db import Database
 from storefront.staff import staff_routes
-from tests.storefront.staff_world import (
-    STAFF_USERNAME,
-    csrf,
-    make_staff,
-    post_form,
-    sign_in,
-)
+from tests.factory import STAFF_USERNAME, staff_member
+from tests.storefront.console import csrf, post_form, sign_in
 
 PUBLIC = {"/staff/login"}
 
@@ -66,7 +61,7 @@ async def test_anonymous_users_are_sent_to_login_or_refused_on_every_staff_route
 
 
 async def test_staff_sign_in_and_out(client: httpx.AsyncClient, db: Database) -> None:
-    await make_staff(db)
+    await staff_member(db)
     before = client.cookies.get("tiein_session")
     anonymous_token = await csrf(client, "/staff/login")
 
@@ -90,7 +85,7 @@ async def test_staff_sign_in_and_out(client: httpx.AsyncClient, db: Database) ->
 async def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     asked = await client.get("/staff/check-in")
     login_page = await client.get(asked.headers["location"])
     assert 'name="next" value="/staff/check-in"' in login_page.text
@@ -114,7 +109,7 @@ async def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(
 async def test_bad_credentials_get_one_generic_answer(
     client: httpx.AsyncClient, db: Database, username: str, password: str
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     response = await sign_in(client, username, password)
     assert response.status_code == 400
     assert "Unknown username or wrong password." in response.text
@@ -124,7 +119,7 @@ async def test_bad_credentials_get_one_generic_answer(
 async def test_a_login_without_its_csrf_token_is_refused(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     await client.get("/staff/login")
     response = await client.post(
         "/staff/login", data={"username": STAFF_USERNAME, "password": "correct horse battery"}
@@ -136,7 +131,7 @@ async def test_a_login_without_its_csrf_token_is_refused(
 async def test_a_signed_in_post_without_its_csrf_token_is_refused(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     await sign_in(client)
     for method, path in _guarded_routes():
         if method == "POST":

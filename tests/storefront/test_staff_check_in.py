@@ -6,7 +6,8 @@ import httpx
 
 from kernel.clock import now_utc
 from kernel.db import Database
-from tests.storefront.staff_world import make_staff, post_form, sign_in, ticket_world
+from tests.factory import door_world, staff_member
+from tests.storefront.console import post_form, sign_in
 
 
 async def _check_in(client: httpx.AsyncClient, code: str, showtime_id: int | str) -> httpx.Response:
@@ -21,8 +22,8 @@ async def _check_in(client: httpx.AsyncClient, code: str, showtime_id: int | str
 async def test_a_ticket_admits_once_and_the_second_scan_says_already_used_with_when(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    door = await ticket_world(db, now=now_utc())
-    await make_staff(db)
+    door = await door_world(db, now=now_utc())
+    await staff_member(db)
     await sign_in(client)
 
     page = await client.get(f"/staff/check-in?showtime_id={door.showtime_id}")
@@ -49,8 +50,8 @@ async def test_a_ticket_admits_once_and_the_second_scan_says_already_used_with_w
 async def test_the_door_refuses_a_ticket_of_another_showtime_and_an_unknown_code(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    door = await ticket_world(db, now=now_utc())
-    await make_staff(db)
+    door = await door_world(db, now=now_utc())
+    await staff_member(db)
     await sign_in(client)
 
     wrong = await _check_in(client, door.codes[0], door.other_showtime_id)

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.models import Period, PeriodStatus, StaffSession
-from tests.storefront.staff_world import make_staff, post_form, sign_in
+from tests.factory import staff_member
+from tests.storefront.console import post_form, sign_in
 from tiein.app import create_app
 
 FIXED = datetime(2031, 5, 10, 12, 30, tzinfo=UTC)  # in 2031-Q2, years from the wall clock
@@ -28,7 +29,7 @@ async def staff(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncCl
     app.state.clock = lambda: FIXED
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await make_staff(db)
+        await staff_member(db)
         await sign_in(client)
         yield client
 

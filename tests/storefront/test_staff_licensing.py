@@ -9,15 +9,15 @@ import httpx
 from sqlalchemy import select
 
 from catalog.models import ApprovalStage, Product
-from catalog.products import create_product
 from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.money import format_money, parse_amount
 from licensing.approvals import submit_product
 from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
 from licensing.sales_reports import ReportLineInput, submit_sales_report
-from orders.models import Order, OrderStatus, Payment
-from tests.storefront.staff_world import licensing_world, make_staff, post_form, sign_in
+from orders.models import OrderStatus, Payment
+from tests.factory import make_order, make_product, staff_member, staff_world
+from tests.storefront.console import post_form, sign_in
 
 
 async def _stage(db: Database, product_id: int) -> ApprovalStage:
@@ -28,8 +28,8 @@ async def _stage(db: Database, product_id: int) -> ApprovalStage:
 async def test_a_concept_is_approved_sent_back_and_rejected_through_the_queue(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    world = await licensing_world(db, sales=False)
-    await make_staff(db)
+    world = await staff_world(db, sales=False)
+    await staff_member(db)
     await sign_in(client)
     tee, poster, other = world.product_ids
 
@@ -91,8 +91,8 @@ async def test_a_concept_is_approved_sent_back_and_rejected_through_the_queue(
 async def test_agreement_pages_show_terms_statements_and_change_status(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    world = await licensing_world(db)
-    await make_staff(db)
+    world = await staff_world(db)
+    await staff_member(db)
     await sign_in(client)
 
     listing = await client.get("/staff/agreements")
@@ -142,8 +142,8 @@ async def test_agreement_pages_show_terms_statements_and_change_status(
 async def test_closing_a_period_from_the_periods_page_freezes_its_statements(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    world = await licensing_world(db)
-    await make_staff(db)
+    world = await staff_world(db)
+    await staff_member(db)
     await sign_in(client)
 
     periods = await client.get("/staff/periods")
@@ -180,7 +180,7 @@ async def test_closing_a_period_from_the_periods_page_freezes_its_statements(
 async def test_the_audit_page_shows_what_the_licensee_under_reported(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    world = await licensing_world(db)
+    world = await staff_world(db)
     async with db.session() as session:
         await submit_sales_report(
             session,
@@ -194,7 +194,7 @@ async def test_the_audit_page_shows_what_the_licensee_under_reported(
             merchant_id=world.merchant_id,
             now=now_utc(),
         )
-    await make_staff(db)
+    await staff_member(db)
     await sign_in(client)
     detail = await client.get(f"/staff/agreements/{world.agreement_code}")
     assert f"/staff/agreements/{world.agreement_code}/audit?period=2025-Q3" in detail.text
@@ -214,8 +214,8 @@ async def test_the_audit_page_shows_what_the_licensee_under_reported(
 
 
 async def test_the_dashboard_counts_what_waits(client: httpx.AsyncClient, db: Database) -> None:
-    await licensing_world(db, sales=False)
-    await make_staff(db)
+    await staff_world(db, sales=False)
+    await staff_member(db)
     await sign_in(client)
     page = await client.get("/staff")
     assert page.status_code == 200
@@ -232,19 +232,14 @@ async def test_the_dashboard_lists_payments_taken_for_lapsed_orders(
     """Nothing paid is lost: a payment that arrived after its order expired is in plain view."""
     now = now_utc()
     async with db.session() as session:
-        order = Order(
-            number="T-LATE", access_key_hash="0" * 64, email="fan@example.com", country="US",
-            currency="USD", status=OrderStatus.EXPIRED, total_minor=4200, expires_at=now,
-            payment_intent_id="pi_late",
-        )  # fmt: skip
-        session.add(order)
-        await session.flush()
+        order = await make_order(session, now=now, number="T-LATE", status=OrderStatus.EXPIRED,
+                                 total_minor=4200, payment_intent_id="pi_late")  # fmt: skip
         payment = Payment(
             order_id=order.id, intent_id="pi_late", amount_minor=4200, currency="USD",
             status="succeeded", last_error="Paid after the order expired. Refund it.",
         )  # fmt: skip
         session.add(payment)
-    await make_staff(db)
+    await staff_member(db)
     await sign_in(client)
     page = await client.get("/staff")
     assert "1 payment to pay back." in page.text
@@ -254,24 +249,17 @@ async def test_the_dashboard_lists_payments_taken_for_lapsed_orders(
 async def test_the_approvals_queue_costs_the_same_statements_for_more_products(
     client: httpx.AsyncClient, db: Database, query_counter
 ) -> None:
-    world = await licensing_world(db, sales=False)
-    await make_staff(db)
+    world = await staff_world(db, sales=False)
+    await staff_member(db)
     await sign_in(client)
     with query_counter() as few:
         await client.get("/staff/approvals")
     async with db.session() as session:
         for n in range(6):
-            product = await create_product(
-                session,
-                merchant_id=world.merchant_id,
-                agreement_id=world.agreement_id,
-                film_id=world.film_ids[0],
-                sku=f"ACME-MORE-{n}",
-                name=f"More {n}",
-                category="apparel",
-                price_minor=1000,
-                currency="USD",
-            )
+            product = await make_product(
+                session, world.agreement_id, world.film_ids[0], sku=f"ACME-MORE-{n}",
+                name=f"More {n}", price_minor=1000, stock=0, stage=ApprovalStage.DRAFT,
+            )  # fmt: skip
             await submit_product(session, product.id, merchant_id=world.merchant_id, now=now_utc())
     with query_counter() as many:
         page = await client.get("/staff/approvals")
@@ -282,8 +270,8 @@ async def test_the_approvals_queue_costs_the_same_statements_for_more_products(
 async def test_staff_sign_an_agreement_through_the_form(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    world = await licensing_world(db, sales=False)
-    await make_staff(db)
+    world = await staff_world(db, sales=False)
+    await staff_member(db)
     await sign_in(client)
     form = {
         "code": "LA-2026-0042",
@@ -341,8 +329,8 @@ async def test_staff_sign_an_agreement_through_the_form(
 async def test_a_periods_statements_page_and_its_csv_agree_before_and_after_closing(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    world = await licensing_world(db)
-    await make_staff(db)
+    world = await staff_world(db)
+    await staff_member(db)
     await sign_in(client)
     seen = []
     for step in ("open", "closed"):

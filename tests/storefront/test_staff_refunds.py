@@ -18,9 +18,10 @@ from kernel.db import Database
 from orders.card_step import confirm_payment
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund
 from orders.payments import StripeGateway
+from tests.factory import Shop, order_shop, staff_member
 from tests.fixtures.stripe import in_process
-from tests.orders.shop import Shop, build_shop, checkout, full_cart, ledger, stock_of
-from tests.storefront.staff_world import csrf, make_staff, sign_in
+from tests.orders.shop import checkout, full_cart, ledger, stock_of
+from tests.storefront.console import csrf, sign_in
 
 
 @pytest.fixture
@@ -29,13 +30,13 @@ async def staff_client(stripe_settings: Settings, db: Database) -> AsyncIterator
     from tiein.app import create_app
 
     async with in_process(create_app(stripe_settings, database=db)) as c:
-        await make_staff(db)
+        await staff_member(db)
         await sign_in(c)
         yield c
 
 
 async def _paid_order(db: Database, gateway: StripeGateway, now: datetime) -> tuple[Shop, Order]:
-    shop = await build_shop(db, now=now)
+    shop = await order_shop(db, now=now)
     placed = await checkout(db, full_cart(shop), gateway, now=now)
     step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     assert step.status == "succeeded"
@@ -112,7 +113,7 @@ async def test_a_refund_stripe_does_not_answer_is_shown_pending_confirmation(
     # Stripe's address stops answering (a closed port) after the order was paid.
     silent = dataclasses.replace(stripe_settings, stripe_api_base="http://127.0.0.1:9")
     async with in_process(create_app(silent, database=db)) as client:
-        await make_staff(db)
+        await staff_member(db)
         await sign_in(client)
         token = await csrf(client, f"/staff/orders/{order.number}")
         form = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "1"}

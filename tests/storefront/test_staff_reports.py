@@ -9,11 +9,18 @@ from html.parser import HTMLParser
 
 import httpx
 
-from catalog.models import Cinema, Showtime
 from kernel.db import Database
 from kernel.money import format_money, parse_amount
-from orders.models import LineKind, Order, OrderLine, OrderStatus
-from tests.storefront.staff_world import licensing_world, make_staff, sign_in
+from orders.models import LineKind
+from tests.factory import (
+    make_cinema,
+    make_order,
+    make_order_line,
+    make_showtime,
+    staff_member,
+    staff_world,
+)
+from tests.storefront.console import sign_in
 
 PAID_AT = datetime(2025, 8, 2, 18, tzinfo=UTC)
 
@@ -77,62 +84,23 @@ def _csv_as_displayed(text: str, money_columns: set[str]) -> tuple[list[str], li
 async def _film_orders(db: Database, film_id: int, product_id: int) -> None:
     """Two paid ticket orders for Night Train in 2025-Q3, one of which also bought a tee."""
     async with db.session() as session:
-        cinema = Cinema(name="Roxy", city="Austin", country="US")
-        session.add(cinema)
-        await session.flush()
-        show = Showtime(
-            film_id=film_id,
-            cinema_id=cinema.id,
-            starts_at=PAID_AT,
-            capacity=50,
-            seats_taken=3,
-            price_minor=1500,
-            currency="USD",
-        )
-        session.add(show)
-        await session.flush()
+        cinema = await make_cinema(session, name="Roxy", city="Austin")
+        show = await make_showtime(session, film_id=film_id, cinema_id=cinema.id, capacity=50,
+                                   starts_at=PAID_AT, seats_taken=3, price_minor=1500)  # fmt: skip
         for n, with_tee in ((1, True), (2, False)):
-            order = Order(
-                number=f"R-{n}",
-                access_key_hash="0" * 64,
-                email="fan@example.com",
-                country="US",
-                currency="USD",
-                status=OrderStatus.PAID,
-                total_minor=4000,
-                expires_at=PAID_AT,
-                paid_at=PAID_AT,
-            )
-            session.add(order)
-            await session.flush()
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    kind=LineKind.TICKET,
-                    showtime_id=show.id,
-                    quantity=1 + n % 2,
-                    unit_price_minor=1500,
-                    total_minor=1500 * (1 + n % 2),
-                )
-            )
+            order = await make_order(session, now=PAID_AT, number=f"R-{n}", total_minor=4000)
+            await make_order_line(session, order.id, kind=LineKind.TICKET, showtime_id=show.id,
+                                  quantity=1 + n % 2, unit_price_minor=1500)  # fmt: skip
             if with_tee:
-                session.add(
-                    OrderLine(
-                        order_id=order.id,
-                        kind=LineKind.PRODUCT,
-                        product_id=product_id,
-                        quantity=1,
-                        unit_price_minor=2500,
-                        total_minor=2500,
-                    )
-                )
+                await make_order_line(session, order.id, kind=LineKind.PRODUCT,
+                                      product_id=product_id, unit_price_minor=2500)  # fmt: skip
 
 
 async def test_royalty_report_csv_equals_the_page_for_every_grouping(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await licensing_world(db)
-    await make_staff(db)
+    await staff_world(db)
+    await staff_member(db)
     await sign_in(client)
     for groups in (["film"], ["merchant"], ["territory"], ["channel"], ["film", "territory"]):
         query = "&".join(f"group_by={g}" for g in groups)
@@ -161,8 +129,8 @@ async def test_royalty_report_csv_equals_the_page_for_every_grouping(
 async def test_report_page_charts_royalties_and_escapes_names(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await licensing_world(db)
-    await make_staff(db)
+    await staff_world(db)
+    await staff_member(db)
     await sign_in(client)
     page = await client.get("/staff/reports?period=2025-Q3&group_by=merchant")
     assert page.text.count("<svg") == 3  # royalties, film to commerce, MG pace
@@ -173,9 +141,9 @@ async def test_report_page_charts_royalties_and_escapes_names(
 
 
 async def test_film_commerce_csv_equals_the_page(client: httpx.AsyncClient, db: Database) -> None:
-    world = await licensing_world(db)
+    world = await staff_world(db)
     await _film_orders(db, world.film_ids[0], world.product_ids[0])
-    await make_staff(db)
+    await staff_member(db)
     await sign_in(client)
     page = await client.get("/staff/reports?period=2025-Q3")
     table = _tables(page.text)["film-commerce-table"]
@@ -195,8 +163,8 @@ async def test_film_commerce_csv_equals_the_page(client: httpx.AsyncClient, db: 
 
 
 async def test_mg_pace_csv_equals_the_page(client: httpx.AsyncClient, db: Database) -> None:
-    await licensing_world(db)
-    await make_staff(db)
+    await staff_world(db)
+    await staff_member(db)
     await sign_in(client)
     page = await client.get("/staff/reports?period=2025-Q3")
     table = _tables(page.text)["mg-pace-table"]
@@ -221,7 +189,7 @@ async def test_mg_pace_csv_equals_the_page(client: httpx.AsyncClient, db: Databa
 async def test_a_bad_period_is_explained_not_crashed(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     await sign_in(client)
     page = await client.get("/staff/reports?period=2025-Q5")
     assert page.status_code == 400

@@ -23,7 +23,8 @@ from licensing.staff_sessions import (
     staff_for_session,
 )
 from tests.conftest import count_queries
-from tests.storefront.staff_world import STAFF_USERNAME, make_staff, post_form, sign_in
+from tests.factory import STAFF_USERNAME, staff_member
+from tests.storefront.console import post_form, sign_in
 from tiein.app import create_app
 
 
@@ -43,7 +44,7 @@ async def replay(thief: httpx.AsyncClient, cookie: str) -> httpx.Response:
 
 
 async def signed_in_cookie(client: httpx.AsyncClient, db: Database) -> str:
-    await make_staff(db)
+    await staff_member(db)
     assert (await sign_in(client)).status_code == 303
     cookie = client.cookies["tiein_session"]
     return cookie
@@ -101,7 +102,7 @@ async def test_a_cookie_from_before_sign_in_is_worthless_after_it(
     client: httpx.AsyncClient, thief: httpx.AsyncClient, db: Database
 ) -> None:
     # Session fixation: a cookie planted (or copied) before sign-in gains nothing from it.
-    await make_staff(db)
+    await staff_member(db)
     await client.get("/staff/login")
     planted = client.cookies["tiein_session"]
     assert (await sign_in(client)).status_code == 303
@@ -128,7 +129,7 @@ async def test_signing_in_again_rotates_the_token_and_ends_the_old_session(
 
 
 async def test_a_session_expires_and_is_checked_with_one_query(db: Database) -> None:
-    await make_staff(db)
+    await staff_member(db)
     now = now_utc()
     signed_in = await sign_in_staff(
         db, STAFF_USERNAME, "correct horse battery", address="192.0.2.1", now=now

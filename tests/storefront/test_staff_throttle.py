@@ -12,7 +12,8 @@ from kernel.clock import now_utc
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.staff_sessions import SignInLimits, throttle_sign_in
-from tests.storefront.staff_world import STAFF_PASSWORD, csrf, make_staff, sign_in
+from tests.factory import STAFF_PASSWORD, staff_member
+from tests.storefront.console import csrf, sign_in
 from tiein.app import create_app
 
 
@@ -24,7 +25,7 @@ def browser(settings: Settings, db: Database, address: str) -> httpx.AsyncClient
 async def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     for _ in range(5):
         assert (await sign_in(client, password="wrong password!")).status_code == 400
     response = await sign_in(client)  # the right password, now
@@ -37,7 +38,7 @@ async def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(
 async def test_an_address_with_twenty_recent_attempts_is_refused(
     settings: Settings, db: Database
 ) -> None:
-    await make_staff(db)
+    await staff_member(db)
     now = now_utc()
     async with db.session() as session:
         for index in range(SignInLimits().per_address):
@@ -55,7 +56,7 @@ async def test_healthz_answers_while_wrong_passwords_are_checked(
 ) -> None:
     # Eight clients send wrong passwords at once; /healthz still answers promptly (argon2
     # used to run on the event loop: every request then waited for all of them, ~3.4 s).
-    await make_staff(db)
+    await staff_member(db)
     clients = [browser(settings, db, f"198.51.100.{i}") for i in range(8)]
     tokens = [await csrf(c, "/staff/login") for c in clients]
     started = asyncio.Event()
@@ -91,8 +92,8 @@ async def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(
     """Found by a hostile review: five anonymous wrong passwords locked any staff account for
     15 minutes. A browser that signed in as the user before carries a known-device cookie;
     its attempts count against that device alone (strangers still share one lock)."""
-    await make_staff(db)
-    await make_staff(db, "other-officer")
+    await staff_member(db)
+    await staff_member(db, "other-officer")
     async with (
         browser(settings, db, "198.51.100.40") as owner,
         browser(settings, db, "198.51.100.41") as stranger,

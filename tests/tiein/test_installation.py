@@ -17,7 +17,8 @@ import tiein.localstripe
 from kernel.config import Settings, load_settings
 from kernel.db import Database
 from kernel.installation import SECRET_KEY_NAME, InstallationSecret, installation_secret
-from tests.storefront.staff_world import make_staff, sign_in
+from tests.factory import staff_member
+from tests.storefront.console import sign_in
 from tiein.app import create_app
 from tiein.cli import main
 from tiein.cli.serve import local_stripe_webhook_secret
@@ -51,7 +52,7 @@ async def test_a_staff_cookie_signed_with_the_old_built_in_key_opens_nothing(
     settings: Settings, db: Database
 ) -> None:
     # Given a staff user and an installation without TIEIN_SECRET_KEY,
-    user_id = await make_staff(db)
+    user_id = await staff_member(db)
     app = create_app(unconfigured(settings), database=db)
     # when someone signs a session cookie with the key that used to be in the source,
     cookie = forged_cookie(
@@ -81,7 +82,7 @@ async def test_the_key_is_made_once_and_every_worker_uses_it(
     assert rows == 1
 
     # A staff sign-in made by one worker is honoured by another (same key, same sessions).
-    await make_staff(db)
+    await staff_member(db)
     other = Database(database_url)
     try:
         async with client_for(create_app(unconfigured(settings), database=db)) as first:

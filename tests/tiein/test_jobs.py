@@ -22,14 +22,15 @@ from kernel.config import Settings
 from kernel.db import Database
 from orders.models import OrderStatus
 from orders.payments import StripeGateway
-from tests.orders.shop import Shop, build_shop, checkout, fetch_order, full_cart, stock_of
+from tests.factory import Shop, order_shop
+from tests.orders.shop import checkout, fetch_order, full_cart, stock_of
 from tiein.app import create_app
 from tiein.jobs import PeriodicJobs
 
 
 @pytest.fixture
 async def shop(db: Database) -> Shop:
-    return await build_shop(db, now=now_utc())
+    return await order_shop(db, now=now_utc())
 
 
 async def lapsed_order(db: Database, shop: Shop, gateway: StripeGateway):

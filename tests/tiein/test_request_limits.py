@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from kernel.config import Settings, load_settings, public_url
 from kernel.db import Database
 from orders.models import Order
-from tests.storefront.shop_world import build_world
-from tests.storefront.staff_world import make_staff, sign_in
+from tests.factory import shop_world, staff_member
+from tests.storefront.console import sign_in
 from tiein.app import create_app
 
 FIFTY_MB = 50 * 1024 * 1024
@@ -90,8 +90,8 @@ async def test_the_body_limit_is_a_setting(db: Database, database_url: str) -> N
 @pytest.fixture
 async def evil(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """A browser whose requests all name Host: evil.example."""
-    await build_world(db)
-    await make_staff(db)
+    await shop_world(db)
+    await staff_member(db)
     app = create_app(settings, database=db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(

@@ -28,8 +28,9 @@ from kernel.config import Settings
 from kernel.db import Database, runtime_path
 from orders.models import OrderStatus
 from orders.payments import StripeGateway
+from tests.factory import order_shop
 from tests.fixtures.stripe import LocalStripe
-from tests.orders.shop import build_shop, checkout, fetch_order, full_cart, stock_of
+from tests.orders.shop import checkout, fetch_order, full_cart, stock_of
 from tiein import migrate
 from tiein.cli import main
 from tiein.localstripe import (
@@ -170,7 +171,7 @@ def test_the_cli_verbs_use_the_stand_in_of_the_running_serve(
             gateway = StripeGateway(settings)
             try:
                 now = now_utc()
-                shop = await build_shop(db, now=now)
+                shop = await order_shop(db, now=now)
                 lapsed = await checkout(
                     db, full_cart(shop), gateway, now=now - timedelta(minutes=20)
                 )
