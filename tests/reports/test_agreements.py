@@ -12,7 +12,7 @@ from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel
 from licensing.statements import compute_statement
 from reports.agreements import agreement_history
-from tests.licensing import factory as F
+from tests import factory as F
 
 
 def sale(ref, product, units, net, when):
@@ -23,11 +23,11 @@ async def test_the_history_equals_compute_statement_period_by_period(
     db: Database, query_counter
 ) -> None:
     async with db.session() as session:
-        agreement, product = await F.world(
+        agreement, product = await F.licensing_world(
             session, advance_minor=1500, minimum_guarantee_minor=9000,
             end_date=date(2027, 6, 30), sell_off_days=30,
         )  # fmt: skip
-        _other, elsewhere = await F.world(session)  # another agreement's entries stay out
+        _other, elsewhere = await F.licensing_world(session)  # another agreement's entries stay out
         await post_sales(session, [sale("o:1", product, 2, 6000, "2026-02-01T10:00"),
                                    sale("x:1", elsewhere, 5, 50000, "2026-02-01T10:00")],
                          now=F.at("2026-02-01T10:00"))  # fmt: skip
@@ -65,8 +65,8 @@ async def test_the_history_equals_compute_statement_period_by_period(
 
 async def test_a_long_history_reads_no_more_than_a_short_one(db: Database, query_counter) -> None:
     async with db.session() as session:
-        short, short_product = await F.world(session, end_date=date(2026, 12, 31))
-        long, long_product = await F.world(session, end_date=date(2035, 12, 31))
+        short, short_product = await F.licensing_world(session, end_date=date(2026, 12, 31))
+        long, long_product = await F.licensing_world(session, end_date=date(2035, 12, 31))
         lines = [sale("s:1", short_product, 1, 1000, "2026-02-01T10:00")] + [
             sale(f"l:{year}", long_product, 1, 1000, f"{year}-02-01T10:00")
             for year in range(2026, 2034)

@@ -14,7 +14,7 @@ from kernel.db import Database
 from licensing.closing import close_period
 from licensing.ledger import post_sales
 from tests.factory import staff_member
-from tests.licensing import factory as F
+from tests import factory as F
 from tests.reports.test_agreements import sale
 from tests.storefront.console import sign_in
 from tiein.app import create_app
@@ -37,8 +37,8 @@ async def test_a_ten_year_agreement_page_runs_as_many_statements_as_a_one_year_o
     staff: httpx.AsyncClient, db: Database, query_counter
 ) -> None:
     async with db.session() as session:
-        short, short_product = await F.world(session, end_date=date(2026, 12, 31))
-        long, long_product = await F.world(session, end_date=date(2035, 12, 31))
+        short, short_product = await F.licensing_world(session, end_date=date(2026, 12, 31))
+        long, long_product = await F.licensing_world(session, end_date=date(2035, 12, 31))
         lines = [sale("s:1", short_product, 1, 1000, "2026-02-01T10:00")] + [
             sale(f"l:{year}", long_product, 1, 1000, f"{year}-02-01T10:00")
             for year in range(2026, 2034)
