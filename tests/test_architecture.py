@@ -31,3 +31,7 @@ def test_no_import_goes_down_a_floor() -> None:
 
 def test_no_import_of_our_packages_inside_a_function() -> None:
     assert architecture.imports_inside_functions() == []
+
+
+def test_no_shipped_module_is_over_400_lines() -> None:
+    assert architecture.oversized_modules() == []
