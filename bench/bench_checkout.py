@@ -3,7 +3,7 @@ localstripe, with 20 concurrent shoppers, and the p50/p95 latency of one checkou
 
 One checkout = `place_order` (re-check, reserve stock and a seat and commit; create the
 PaymentIntent with no transaction open; record it), then `confirm_payment` with pm_card_visa
-(Stripe confirms, the order is fulfilled: tickets issued, ledger posted) — what the checkout
+(Stripe confirms, the order is settled: tickets issued, ledger posted) — what the checkout
 and pay pages do. Shoppers buy a T-shirt and a ticket; stock is ample, so every checkout pays.
 
 `--stripe-latency MS` puts a delaying proxy (`tiein.latency_proxy`) in front of localstripe,
@@ -240,7 +240,7 @@ async def run(
         print(
             f"checkout on PostgreSQL against localstripe ({where}), {shoppers} concurrent shoppers"
         )
-        print("  (one checkout = place_order + card confirmation + fulfilment)")
+        print("  (one checkout = place_order + card confirmation + settlement)")
         for label, chosen in scenarios.items():
             before = await books(db)
             if proxy_url:

@@ -8,7 +8,7 @@ and check the books. Bounded (about two minutes); prints its figures.
 3. After LOAD_SECONDS the server is killed with SIGKILL, whatever it was doing; then
    restarted. Once every hold has run out, `tiein orders expire` and `tiein payments
    reconcile` are run, as a scheduler would.
-4. The books: paid orders left unfulfilled (Stripe says succeeded, tiein does not say paid;
+4. The books: paid orders left unsettled (Stripe says succeeded, tiein does not say paid;
    or paid without its tickets or ledger entries), leaked reservations (units taken from
    stock that no paid line accounts for, reservations still active), and the ledger against
    the paid lines.
@@ -154,14 +154,14 @@ async def books(db: Database, gateway: StripeGateway, stock_before: int) -> dict
             or 0
         )
     paid_ids = {oid for oid, status, _ in orders if status == OrderStatus.PAID}
-    unfulfilled = 0
+    unsettled = 0
     for _oid, status, intent_id in orders:
         if intent_id and status != OrderStatus.PAID:
             intent = await gateway.retrieve_intent(intent_id)
-            unfulfilled += intent.status == "succeeded"
+            unsettled += intent.status == "succeeded"
     for lid, oid, kind, qty in lines:
         if oid in paid_ids and kind == LineKind.TICKET and tickets.get(lid, 0) != qty:
-            unfulfilled += 1
+            unsettled += 1
     paid_product_lines = {
         f"order_line:{lid}" for lid, oid, kind, _ in lines if oid in paid_ids and kind == "product"
     }
@@ -171,7 +171,7 @@ async def books(db: Database, gateway: StripeGateway, stock_before: int) -> dict
         "orders": len(orders),
         "paid": len(paid_ids),
         "pending": pending,
-        "unfulfilled": unfulfilled,
+        "unsettled": unsettled,
         "leaked_units": (stock_before - stock) - sold,
         "active_reservations": active,
         "ledger_missing": len(paid_product_lines - entries),
@@ -253,8 +253,8 @@ def run_faults(args: argparse.Namespace, url: str) -> int:
         before = asyncio.run(check(url, stripe_url, stock_before))
         print(
             f"  just after the restart: {before['orders']} orders, {before['paid']} paid, "
-            f"{before['pending']} pending, {before['unfulfilled']} paid in Stripe but not "
-            f"fulfilled, {before['active_reservations']} reservations active"
+            f"{before['pending']} pending, {before['unsettled']} paid in Stripe but not "
+            f"settled, {before['active_reservations']} reservations active"
         )
         wait = started + HOLD_MINUTES * 60 + 5 - time.monotonic()
         if wait > 0:
@@ -265,7 +265,7 @@ def run_faults(args: argparse.Namespace, url: str) -> int:
         after = asyncio.run(check(url, stripe_url, stock_before))
         print("after the jobs:")
         print(f"  orders {after['orders']}, paid {after['paid']}, pending {after['pending']}")
-        print(f"  paid orders unfulfilled: {after['unfulfilled']}")
+        print(f"  paid orders unsettled: {after['unsettled']}")
         print(
             f"  leaked reservations: {after['active_reservations']} still active, "
             f"{after['leaked_units']} T-shirt units taken with no paid line"
@@ -275,7 +275,7 @@ def run_faults(args: argparse.Namespace, url: str) -> int:
             f"{after['ledger_extra']} extra"
         )
         bad = (
-            after["unfulfilled"]
+            after["unsettled"]
             or after["active_reservations"]
             or after["leaked_units"]
             or after["ledger_missing"]

@@ -89,7 +89,7 @@ async def _record_attempt(
 
 
 async def _apply_intent(db: Database, order_id: int, intent: Intent, *, now: datetime) -> CardStep:
-    """The pay step's last phase, once Stripe has answered: a success fulfils the order (in
+    """The pay step's last phase, once Stripe has answered: a success settles the order (in
     whatever state it is now: `settle_order` acts once, and takes the items again for an
     order that expired meanwhile); any other status is recorded on the payment while the
     order still awaits payment with this intent."""
@@ -114,7 +114,7 @@ async def confirm_payment(
     now: datetime,
 ) -> CardStep:
     """Confirm the order's PaymentIntent with `payment_method` on the server. On success
-    the order is fulfilled at once (the webhook that follows finds it paid).
+    the order is settled at once (the webhook that follows finds it paid).
 
     No transaction is open while Stripe is asked (SPEC §6): the order is read in a short
     read session and checked payable, Stripe confirms with nothing open, and the answer is

@@ -168,7 +168,7 @@ async def reserve_order(
     (licensing in `country` for merch, in the cinema's country for bundles; started
     showtimes; limits; one currency), write the order `pending_payment` with its lines and
     bundle allocations, and reserve its stock and seats for `reservation_minutes`. An order
-    with nothing to pay is fulfilled at once. Without `payments` (no Stripe configured) an
+    with nothing to pay is settled at once. Without `payments` (no Stripe configured) an
     order to pay is refused before anything is written. The PlacedOrder has no client
     secret yet: phases 2 and 3 (`create_order_intent`, `record_order_intent`) add it."""
     if not cart.items:
@@ -333,7 +333,7 @@ async def place_order(
             payments=gateway is not None,
         )
     if placed.order.status != OrderStatus.PENDING_PAYMENT or gateway is None:
-        return placed  # nothing to pay: fulfilled already
+        return placed  # nothing to pay: settled already
     try:
         intent = await create_order_intent(gateway, placed.order)
     except DomainError:

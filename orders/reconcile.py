@@ -68,7 +68,7 @@ async def _pending(db: Database, *, expired_before: datetime | None = None) -> l
         return [tuple(row) for row in rows]
 
 
-async def _fulfil(db: Database, order_id: int, now: datetime) -> bool:
+async def _settle(db: Database, order_id: int, now: datetime) -> bool:
     async with db.session() as session:
         return await settle_order(session, order_id, now=now)
 
@@ -85,9 +85,9 @@ async def reconcile_payments(
     db: Database, gateway: StripeGateway, *, now: datetime
 ) -> ReconcileReport:
     """Ask Stripe about every order awaiting payment and apply what it says: a succeeded
-    intent fulfils the order (once — the webhook may race us and that is fine), a canceled
+    intent settles the order (once — the webhook may race us and that is fine), a canceled
     one cancels it and frees its items, a failed attempt is recorded. The net for a lost
-    webhook or a crash between payment and fulfilment (SPEC §6). It also takes over what a
+    webhook or a crash between payment and its settlement (SPEC §6). It also takes over what a
     crash left half-way: an order whose PaymentIntent was never recorded gets it (same
     idempotency key, same intent), and a pending refund is completed or abandoned."""
     report = ReconcileReport()
@@ -109,9 +109,9 @@ async def reconcile_payments(
         if intent.status == "succeeded" and (intent.amount, intent.currency) != (total, currency):
             report.errors.append(f"{number}: Stripe holds {intent.amount} {intent.currency}")
         elif intent.status == "succeeded":
-            if await _fulfil(db, order_id, now):
+            if await _settle(db, order_id, now):
                 report.paid += 1
-                log.warning("order %s was paid but not fulfilled: fulfilled by reconcile", number)
+                log.warning("order %s was paid but not settled: settled by reconcile", number)
             else:
                 report.unchanged += 1
         elif intent.status == "canceled":
@@ -190,7 +190,7 @@ async def expire_orders(
 ) -> ReconcileReport:
     """Release the items of unpaid orders whose time ran out, mark them `expired` and cancel
     their PaymentIntents. The intent is cancelled first: an intent that turns out to have
-    succeeded meanwhile fulfils the order instead, and one that is still processing is left
+    succeeded meanwhile settles the order instead, and one that is still processing is left
     for the next run — so a paid order is never expired. Without a gateway, orders that have
     a PaymentIntent are left pending (reported as errors)."""
     report = ReconcileReport()
@@ -209,7 +209,7 @@ async def expire_orders(
                 report.errors.append(f"{number}: {exc}")
                 continue
             if intent.status == "succeeded":
-                if await _fulfil(db, order_id, now):
+                if await _settle(db, order_id, now):
                     report.paid += 1
                 continue
             if intent.status != "canceled":
@@ -224,7 +224,7 @@ async def expire_orders(
 
 @dataclass(frozen=True)
 class StrandedPayment:
-    """Money taken for an order that could not be fulfilled: it must be paid back."""
+    """Money taken for an order that could not be settled: it must be paid back."""
 
     order_number: str
     amount_minor: int

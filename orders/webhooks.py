@@ -156,9 +156,9 @@ async def handle_event(session: AsyncSession, event: Event) -> str:
         amount, currency = obj["amount"], obj["currency"].upper()
         if amount != order.total_minor or currency != order.currency:
             log.error("order %s: paid %s %s, not its total", order.number, amount, currency)
-            return "amount differs from the order: not fulfilled"
+            return "amount differs from the order: not settled"
         done = await settle_order(session, order.id, now=now)
-        return "fulfilled" if done else "already paid"
+        return "settled" if done else "already paid"
     if kind == "payment_intent.payment_failed":
         error = obj.get("last_payment_error") or {}
         message = error.get("message") or "The payment failed."

@@ -73,7 +73,7 @@ async def test_place_order_reserves_everything_and_creates_one_payment_intent(
         assert (await order_by_access(s, order.number, "guess")) is None
 
 
-async def test_paying_with_a_card_fulfils_the_order_at_once(
+async def test_paying_with_a_card_settles_the_order_at_once(
     db: Database, shop: Shop, gateway: StripeGateway, now: datetime
 ) -> None:
     placed = await checkout(db, full_cart(shop), gateway, now=now)

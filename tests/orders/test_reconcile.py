@@ -25,7 +25,7 @@ from tiein.cli import main
 async def test_a_payment_whose_webhook_was_lost_is_fulfilled_by_reconcile_once(
     db: Database, shop: Shop, gateway: StripeGateway, now: datetime
 ) -> None:
-    # The shopper paid, then the app crashed: no webhook, no fulfilment.
+    # The shopper paid, then the app crashed: no webhook, no settlement.
     paid = await checkout(db, full_cart(shop), gateway, now=now)
     await gateway.confirm_intent(paid.order.payment_intent_id or "", "pm_card_visa")
     unpaid = await checkout(db, full_cart(shop), gateway, now=now)
@@ -41,7 +41,7 @@ async def test_a_payment_whose_webhook_was_lost_is_fulfilled_by_reconcile_once(
     assert await count(db, RoyaltyEntry) == 3
 
 
-async def test_reconcile_racing_the_webhook_still_fulfils_once(
+async def test_reconcile_racing_the_webhook_still_settles_once(
     db: Database, shop: Shop, gateway: StripeGateway, now: datetime
 ) -> None:
     paid = await checkout(db, full_cart(shop), gateway, now=now)
@@ -79,7 +79,7 @@ async def test_expire_releases_the_items_of_unpaid_orders_and_cancels_their_inte
 async def test_expire_never_expires_an_order_whose_payment_went_through(
     db: Database, shop: Shop, gateway: StripeGateway, now: datetime
 ) -> None:
-    # Paid at the last second, webhook not yet in: expire finds the success and fulfils.
+    # Paid at the last second, webhook not yet in: expire finds the success and settles.
     placed = await checkout(db, full_cart(shop), gateway, now=now)
     await gateway.confirm_intent(placed.order.payment_intent_id or "", "pm_card_visa")
 
@@ -130,15 +130,15 @@ async def test_a_payment_for_an_expired_order_takes_its_items_again_or_stays_exp
         await s.execute(update(Product).where(Product.id == shop.shirt_id).values(stock=stock_left))
 
     async with db.session() as s:
-        fulfilled = await settle_order(s, placed.order.id, now=now)
+        settled = await settle_order(s, placed.order.id, now=now)
 
     order = await fetch_order(db, placed.order.id)
     if stock_left >= 3:  # the order needs 3 shirts: it is sold, nothing oversold
-        assert fulfilled and order.status == OrderStatus.PAID
+        assert settled and order.status == OrderStatus.PAID
         assert await stock_of(db, shop.shirt_id) == stock_left - 3
         assert await count(db, Ticket) == 2
     else:
-        assert not fulfilled and order.status == OrderStatus.EXPIRED
+        assert not settled and order.status == OrderStatus.EXPIRED
         assert await stock_of(db, shop.shirt_id) == stock_left
         assert await count(db, Ticket) == 0
 
@@ -162,7 +162,7 @@ async def test_a_payment_after_expiry_whose_items_were_resold_stays_on_record(
     db: Database, gateway: StripeGateway, now: datetime
 ) -> None:
     """Nothing paid is lost: when the items of an expired order were sold to someone else,
-    its late payment is not fulfilled, and the payment row says it must be refunded."""
+    its late payment is not settled, and the payment row says it must be refunded."""
     shop = await order_shop(db, now=now, shirt_stock=2)
     two_shirts = Cart().with_item(CartItem.product(shop.shirt_sku, 2))
     late = await checkout(db, two_shirts, gateway, now=now)

@@ -298,7 +298,7 @@ async def test_a_payment_of_an_intent_never_recorded_is_settled_by_its_order_met
 
     answer = await deliver(app_client, payload, localstripe.webhook_secret)
 
-    assert answer.status_code == 200 and answer.json()["outcome"] == "fulfilled"
+    assert answer.status_code == 200 and answer.json()["outcome"] == "settled"
     order = await fetch_order(db, held.order.id)
     assert (order.status, order.payment_intent_id) == (OrderStatus.PAID, paid.id)
     async with db.read_session() as s:
@@ -349,7 +349,7 @@ async def test_a_webhook_naming_another_orders_number_settles_nothing(
     assert (order.status, order.payment_intent_id) == (OrderStatus.PENDING_PAYMENT, None)
 
 
-async def test_reconcile_fulfils_a_paid_intent_that_was_never_recorded_and_whose_webhook_was_lost(
+async def test_reconcile_settles_a_paid_intent_that_was_never_recorded_and_whose_webhook_was_lost(
     db: Database, shop: Shop, gateway: StripeGateway, now: datetime
 ) -> None:
     held = await phase_one(db, full_cart(shop), now)

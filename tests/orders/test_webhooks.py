@@ -80,7 +80,7 @@ async def paid_in_stripe(db: Database, shop: Shop, gateway: StripeGateway, now: 
     }
 
 
-async def test_the_same_success_delivered_five_times_at_once_fulfils_once(
+async def test_the_same_success_delivered_five_times_at_once_settles_once(
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
@@ -96,7 +96,7 @@ async def test_the_same_success_delivered_five_times_at_once_fulfils_once(
     )
 
     assert [r.status_code for r in responses] == [200] * 5
-    assert sum(1 for r in responses if r.json().get("outcome") == "fulfilled") == 1
+    assert sum(1 for r in responses if r.json().get("outcome") == "settled") == 1
     assert sum(1 for r in responses if r.json().get("duplicate")) == 4
     assert (await fetch_order(db, intent["order_id"])).status == OrderStatus.PAID
     assert await count(db, StripeEvent) == 1
@@ -125,7 +125,7 @@ async def test_distinct_events_for_one_payment_apply_it_once(
         )
     )
     outcomes = sorted(r.json()["outcome"] for r in responses)
-    assert outcomes == ["already paid"] * 4 + ["fulfilled"]
+    assert outcomes == ["already paid"] * 4 + ["settled"]
     assert await count(db, StripeEvent) == 5
     assert await count(db, Ticket) == 2
     assert await count(db, RoyaltyEntry) == 3
@@ -257,7 +257,7 @@ async def test_localstripe_delivers_the_success_to_the_live_app(
         assert await s.scalar(select(Order.paid_at).where(Order.id == placed.order.id))
 
 
-async def test_the_pay_page_and_the_webhook_racing_fulfil_once_without_deadlock(
+async def test_the_pay_page_and_the_webhook_racing_settle_once_without_deadlock(
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
@@ -326,7 +326,7 @@ async def test_refund_and_cancel_events_sent_by_localstripe_apply_nothing_twice(
     assert await stock_of(db, shop.shirt_id) == 50
 
 
-async def test_a_success_for_another_amount_does_not_fulfil_the_order(
+async def test_a_success_for_another_amount_does_not_settle_the_order(
     db: Database,
     shop: Shop,
     gateway: StripeGateway,
@@ -342,6 +342,6 @@ async def test_a_success_for_another_amount_does_not_fulfil_the_order(
         localstripe.webhook_secret,
     )
     assert response.status_code == 200
-    assert "not fulfilled" in response.json()["outcome"]
+    assert "not settled" in response.json()["outcome"]
     assert (await fetch_order(db, intent["order_id"])).status == OrderStatus.PENDING_PAYMENT
     assert await count(db, Ticket) == 0

@@ -13,8 +13,8 @@ from kernel.config import Settings
 from kernel.db import Database
 from licensing.closing import close_period
 from licensing.ledger import post_sales
-from tests.factory import staff_member
 from tests import factory as F
+from tests.factory import staff_member
 from tests.reports.test_agreements import sale
 from tests.storefront.console import sign_in
 from tiein.app import create_app

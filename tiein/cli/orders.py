@@ -79,7 +79,7 @@ def register(verbs: Any) -> None:
     )
     text = (
         "ask Stripe about every order awaiting payment and apply what it says "
-        "(fulfils paid orders whose webhook was lost; idempotent); checkouts and refunds "
+        "(settles paid orders whose webhook was lost; idempotent); checkouts and refunds "
         "a crash left half-way get their Stripe answer and are completed or released"
     )
     payments.add_parser("reconcile", help=text, description=text).set_defaults(func=_reconcile)
