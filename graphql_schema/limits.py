@@ -51,13 +51,13 @@ from graphql_schema.errors import (
     TOO_MANY_ALIASES,
     TOO_MANY_REPEATS,
 )
+from graphql_schema.relay import MAX_PAGE  # the one bound of `first` (SPEC §7)
 
 MAX_DEPTH = 10
 MAX_COST = 50_000
 MAX_ALIASES = 100
 MAX_FIELD_REPEATS = 50
 MAX_OVERLAP_WORK = 50_000  # Σ (subtree sizes of one name at one place)², see _repeat_errors
-MAX_PAGE = 100
 MAX_INTROSPECTION_DEPTH = 15
 MAX_INTROSPECTION_LISTS = 3
 INTROSPECTION_LISTS = frozenset(

@@ -21,6 +21,7 @@ from sqlalchemy import Select, func, select
 from graphql_schema.errors import bad_user_input
 from kernel.parsing import InvalidInput, has_unsafe_characters, parse_id, parse_int
 
+# SPEC §7: `first ≤ 100` on every connection; the limits rule and the schema read it here.
 MAX_PAGE = 100
 MAX_OFFSET = 999_999_999
 _CURSOR_PREFIX = "offset:"
