@@ -12,10 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
 from catalog.models import Cinema, Film, Franchise
+from kernel import countries
 from kernel.errors import DomainError
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def check_slug(slug: str, *, field: str = "slug") -> str:
@@ -31,13 +31,9 @@ def check_slug(slug: str, *, field: str = "slug") -> str:
 
 
 def check_country(country: str, *, field: str = "country") -> str:
-    """An ISO 3166-1 alpha-2 code, upper-cased."""
-    value = (country or "").strip().upper()
-    if not _COUNTRY.match(value):
-        raise DomainError(
-            CatalogError.INVALID_COUNTRY, f"{country!r} is not a two-letter country code.", field
-        )
-    return value
+    """An assigned ISO 3166-1 alpha-2 code, upper-cased; INVALID_COUNTRY naming `field`
+    otherwise (a code of the right shape that names no country, like "ZZ", is refused)."""
+    return countries.check_country(country, code=CatalogError.INVALID_COUNTRY, field=field)
 
 
 def _required(value: str, field: str) -> str:

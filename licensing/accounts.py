@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import now_utc
+from kernel.countries import check_country
 from kernel.errors import DomainError
 from licensing.codes import LicensingError
 from licensing.models import ApiToken, Merchant, StaffUser
@@ -23,7 +24,6 @@ TOKEN_PREFIX = "tie_"  # noqa: S105 (a public prefix, not a secret)
 _hasher = PasswordHasher()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
 def hash_token(token: str) -> str:
@@ -93,7 +93,6 @@ async def create_merchant(
 ) -> Merchant:
     """Create a licensee partner; the slug is unique, the country an ISO 3166-1 alpha-2 code."""
     slug = slug.strip().lower()
-    country = country.strip().upper()
     if not _SLUG.match(slug):
         raise DomainError(
             LicensingError.INVALID,
@@ -102,12 +101,7 @@ async def create_merchant(
         )
     if not name.strip():
         raise DomainError(LicensingError.INVALID, "A merchant needs a name.", "name")
-    if not _COUNTRY.match(country):
-        raise DomainError(
-            LicensingError.INVALID_TERRITORY,
-            f"{country!r} is not a country code.",
-            "country",
-        )
+    country = check_country(country, code=LicensingError.INVALID_TERRITORY, field="country")
     if not _EMAIL.match(contact_email.strip()):
         raise DomainError(
             LicensingError.INVALID,

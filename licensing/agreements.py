@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Category, Film
+from kernel.countries import check_country
 from kernel.errors import Checks, DomainError
 from kernel.money import check_currency
 from licensing.codes import LicensingError
@@ -26,19 +27,6 @@ from licensing.models import (
 )
 from licensing.royalty import BPS, check_tiers
 
-# ISO 3166-1 alpha-2, officially assigned codes.
-ISO_COUNTRIES = frozenset(
-    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
-    BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK
-    DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR
-    GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM
-    KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP
-    MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL
-    PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST
-    SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG
-    VI VN VU WF WS YE YT ZA ZM ZW""".split()  # noqa: SIM905
-)
-
 # Allowed status changes; terminated and expired are final.
 STATUS_CHANGES: dict[AgreementStatus, frozenset[AgreementStatus]] = {
     AgreementStatus.DRAFT: frozenset({AgreementStatus.ACTIVE, AgreementStatus.TERMINATED}),
@@ -49,15 +37,8 @@ STATUS_CHANGES: dict[AgreementStatus, frozenset[AgreementStatus]] = {
 
 
 def check_territory(code: str, *, field: str = "territories") -> str:
-    """An ISO 3166-1 alpha-2 code, upper-cased; DomainError INVALID_TERRITORY otherwise."""
-    value = (code or "").strip().upper() if isinstance(code, str) else ""
-    if value not in ISO_COUNTRIES:
-        raise DomainError(
-            LicensingError.INVALID_TERRITORY,
-            f"{code!r} is not an ISO 3166-1 alpha-2 country code.",
-            field,
-        )
-    return value
+    """An assigned ISO 3166-1 alpha-2 code, upper-cased; DomainError INVALID_TERRITORY otherwise."""
+    return check_country(code, code=LicensingError.INVALID_TERRITORY, field=field)
 
 
 def _enum_values(values: Iterable[str], enum: type, code: LicensingError, field: str) -> set:

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Product
+from kernel.countries import country_code, country_in_sentence
 from kernel.errors import DomainError
 from kernel.periods import check_period, period_bounds, utc
-from licensing.agreements import ISO_COUNTRIES
 from licensing.codes import LicensingError
 from licensing.ledger import SaleLine, post_report_lines
 from licensing.models import (
@@ -32,7 +32,6 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
-from licensing.sellable import country_name
 
 
 @dataclass
@@ -219,8 +218,8 @@ def _line_errors(
                 f"Line {n}: {sku!r} is not a product of agreement {code}.",
             )
         )
-    territory = (line.territory or "").strip().upper()
-    if territory not in ISO_COUNTRIES:
+    territory = country_code(line.territory or "")
+    if territory is None:
         out.append(
             (
                 n,
@@ -235,7 +234,7 @@ def _line_errors(
                 n,
                 "territory",
                 LicensingError.NOT_LICENSED_IN_TERRITORY.value,
-                f"Line {n}: not licensed for sale in {country_name(territory)}.",
+                f"Line {n}: not licensed for sale in {country_in_sentence(territory)}.",
             )
         )
     if not isinstance(line.units, int) or line.units <= 0:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import ApprovalStage, Category, Product
+from kernel.countries import country_in_sentence
 from kernel.errors import DomainError
 from licensing.models import (
     Agreement,
@@ -52,24 +53,11 @@ REFUSAL_FIELDS: dict[Refusal, str] = {
     Refusal.NOT_APPROVED: "product",
 }
 
-COUNTRY_NAMES: dict[str, str] = {
-    "US": "the United States", "GB": "the United Kingdom", "JP": "Japan", "CN": "China",
-    "HK": "Hong Kong", "KR": "South Korea", "FR": "France", "DE": "Germany", "CA": "Canada",
-    "AU": "Australia", "TW": "Taiwan", "SG": "Singapore", "IT": "Italy", "ES": "Spain",
-    "NL": "the Netherlands", "BR": "Brazil", "MX": "Mexico", "IN": "India", "NZ": "New Zealand",
-    "IE": "Ireland", "SE": "Sweden", "CH": "Switzerland",
-}  # fmt: skip
-
 CHANNEL_NAMES: dict[Channel, str] = {
     Channel.STOREFRONT: "the storefront",
     Channel.BUNDLE: "ticket bundles",
     Channel.LICENSEE_RETAIL: "the licensee's own retail",
 }
-
-
-def country_name(code: str) -> str:
-    """A country's name for messages; the code itself when we do not know the name."""
-    return COUNTRY_NAMES.get(code.upper(), code.upper())
 
 
 @dataclass(frozen=True)
@@ -125,7 +113,7 @@ def refusal_message(refusal: Refusal, *, country: str, channel: Channel, on_date
         case Refusal.AGREEMENT_NOT_ACTIVE:
             return "not for sale: its license agreement is not active"
         case Refusal.NOT_LICENSED_IN_TERRITORY:
-            return f"not licensed for sale in {country_name(country)}"
+            return f"not licensed for sale in {country_in_sentence(country)}"
         case Refusal.CHANNEL_NOT_LICENSED:
             return f"not licensed for sale through {CHANNEL_NAMES.get(channel, str(channel))}"
         case Refusal.OUTSIDE_TERM:

@@ -8,6 +8,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from kernel.countries import country_name
 from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
 from orders.cart import (
@@ -21,7 +22,6 @@ from orders.cart import (
 )
 from storefront.shop.common import (
     COUNTRIES,
-    country_name,
     flash,
     now,
     pop_flash,
@@ -132,6 +132,6 @@ async def show(request: Request) -> Response:
         flashes=pop_flash(request),
         country=country,
         country_label=country_name(country),
-        countries=COUNTRIES if country in COUNTRIES else {**COUNTRIES, country: country},
+        countries=COUNTRIES,
         max_quantity=MAX_QUANTITY,
     )

@@ -13,11 +13,11 @@ from starlette.responses import RedirectResponse, Response
 from catalog.bundles import bundle_offers_for_film
 from catalog.films import film_by_slug, list_films
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
+from kernel.countries import country_in_sentence
 from orders.availability import bundle_availability
 from storefront.shop import queries
 from storefront.shop.common import (
     COUNTRIES,
-    country_name,
     now,
     pop_flash,
     reading,
@@ -34,8 +34,8 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
         status_code,
         flashes=pop_flash(request),
         country=country,
-        country_label=country_name(country),
-        countries=COUNTRIES if country in COUNTRIES else {**COUNTRIES, country: country},
+        country_label=country_in_sentence(country),
+        countries=COUNTRIES,
         **context,
     )
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from catalog.tickets import ticket_qr_svg
+from kernel.countries import country_name
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
 from orders.card_step import confirm_with_token
@@ -25,7 +26,6 @@ from storefront.shop.common import (
     COUNTRIES,
     check_csrf_header,
     clean_country,
-    country_name,
     database,
     now,
     pop_flash,
@@ -76,7 +76,6 @@ async def _checkout_page(
     country = clean_country(values.get("country")) or shopper_country(request)
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
-    countries = COUNTRIES if country in COUNTRIES else {**COUNTRIES, country: country}
     return render(
         request,
         "checkout/checkout.html",
@@ -85,7 +84,7 @@ async def _checkout_page(
         values=values,
         errors=errors,
         messages=messages + [m for m in summary.errors if m not in messages],
-        countries=countries,
+        countries=COUNTRIES,
         country=country,
         needs_shipping=_needs_shipping(cart),
         flashes=pop_flash(request),

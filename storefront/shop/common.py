@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,21 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from kernel.countries import country_choices, country_code
 from kernel.db import Database
 from kernel.errors import DomainError
 from storefront.web import now as now  # the request's clock, shared with the staff views
 
 DEFAULT_COUNTRY = "US"
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-# Countries offered in the selectors; any other ISO code typed at checkout is accepted too.
-COUNTRIES: dict[str, str] = {
-    "AU": "Australia", "BR": "Brazil", "CA": "Canada", "CH": "Switzerland", "DE": "Germany",
-    "DK": "Denmark", "ES": "Spain", "FR": "France", "GB": "United Kingdom", "IE": "Ireland",
-    "IN": "India", "IT": "Italy", "JP": "Japan", "KR": "South Korea", "MX": "Mexico",
-    "NL": "Netherlands", "NO": "Norway", "NZ": "New Zealand", "PL": "Poland", "SE": "Sweden",
-    "US": "United States",
-}  # fmt: skip
+# Countries offered in the selectors: every ISO 3166-1 country, named by pycountry.
+COUNTRIES = country_choices()
 
 
 def database(request: Request) -> Database:
@@ -47,18 +39,13 @@ async def writing(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def clean_country(value: object) -> str | None:
-    """An upper-cased ISO 3166-1 alpha-2 code, or None when `value` is not one."""
-    code = str(value or "").strip().upper()
-    return code if _COUNTRY.match(code) else None
+    """An upper-cased assigned ISO 3166-1 alpha-2 code, or None when `value` is not one."""
+    return country_code(value)
 
 
 def shopper_country(request: Request) -> str:
     """Where the shopper buys from: chosen once, kept in the signed session cookie."""
     return clean_country(request.session.get("country")) or DEFAULT_COUNTRY
-
-
-def country_name(code: str) -> str:
-    return COUNTRIES.get(code, code)
 
 
 def message_of(error: DomainError) -> str:

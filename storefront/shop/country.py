@@ -6,7 +6,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from storefront.shop.common import clean_country, country_name, flash, safe_next
+from kernel.countries import country_in_sentence
+from storefront.shop.common import clean_country, flash, safe_next
 from storefront.web import read_form
 
 
@@ -18,5 +19,5 @@ async def choose_country(request: Request) -> Response:
         flash(request, "Choose a country from the list.", "error")
     else:
         request.session["country"] = country
-        flash(request, f"Showing what is on sale in {country_name(country)}.")
+        flash(request, f"Showing what is on sale in {country_in_sentence(country)}.")
     return RedirectResponse(safe_next(form.get("next")), 303)
