@@ -2,8 +2,9 @@
 loaders and mutations alike (DESIGN.md §2).
 
 - Public (no token): films, cinemas, showtimes, current bundle offers, and only the products
-  that are sellable now (approved, under an active agreement within its term plus sell-off,
-  film covered, category allowed, a shopper channel granted) and their merchants.
+  that are sellable now in some licensed territory through a shopper channel (the one rule,
+  `licensing.sellable.sellable_clause`; checkout checks the buyer's country) and their
+  merchants.
 - A merchant: its own merchant record, agreements, products (every stage), tokens, the orders
   that hold its lines (and only its lines), sales reports and statements. Nothing of another
   merchant: such an id is "not found", exactly like an id that does not exist.
@@ -14,77 +15,23 @@ Each helper returns a `Select` of the model, so callers add their own filters an
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, exists, false, or_, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Select, exists, false, or_, select
 
-from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime
+from catalog.models import BundleOffer, Cinema, Film, Product, Showtime
 from licensing.accounts import Viewer
 from licensing.models import (
     Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
-    AgreementStatus,
     ApiToken,
-    Channel,
     Merchant,
     ProductReview,
     RoyaltyStatement,
     SalesReport,
 )
+from licensing.sellable import SHOPPER_CHANNELS, sellable_clause
 from orders.models import BundleAllocation, Order, OrderLine
-
-SHOPPER_CHANNELS = (Channel.STOREFRONT, Channel.BUNDLE)
-
-
-class date_plus_days(FunctionElement[date]):
-    """`a_date + n days`, portable between SQLite and PostgreSQL."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(date_plus_days, "sqlite")
-def _date_plus_days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    day, days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
-
-
-@compiles(date_plus_days)
-def _date_plus_days_default(element: Any, compiler: Any, **kw: Any) -> str:
-    day, days = list(element.clauses)
-    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
-
-
-def sellable_now_clause(today: date) -> Any:
-    """The SQL form of SPEC §3 "sellable", for some territory through a shopper channel.
-
-    Mirrors `licensing.sellable.sellable` (the per-country check happens at checkout)."""
-    return and_(
-        Product.approval_stage == ApprovalStage.APPROVED,
-        exists().where(
-            Agreement.id == Product.agreement_id,
-            Agreement.status == AgreementStatus.ACTIVE,
-            Agreement.start_date <= today,
-            date_plus_days(Agreement.end_date, Agreement.sell_off_days) >= today,
-        ),
-        exists().where(
-            AgreementFilm.agreement_id == Product.agreement_id,
-            AgreementFilm.film_id == Product.film_id,
-        ),
-        exists().where(
-            AgreementCategory.agreement_id == Product.agreement_id,
-            AgreementCategory.category == Product.category,
-        ),
-        exists().where(
-            AgreementChannel.agreement_id == Product.agreement_id,
-            AgreementChannel.channel.in_(SHOPPER_CHANNELS),
-        ),
-    )
 
 
 def visible_films(viewer: Viewer, now: datetime) -> Select[tuple[Film]]:
@@ -113,7 +60,7 @@ def visible_products(viewer: Viewer, now: datetime) -> Select[tuple[Product]]:
         return stmt
     if viewer.is_merchant:
         return stmt.where(Product.merchant_id == viewer.merchant_id)
-    return stmt.where(sellable_now_clause(now.date()))
+    return stmt.where(sellable_clause(now.date(), channels=SHOPPER_CHANNELS))
 
 
 def visible_merchants(viewer: Viewer, now: datetime) -> Select[tuple[Merchant]]:

@@ -1,8 +1,15 @@
 """The sellable rule (SPEC §3): may this product be sold here, today, through this channel?
 
-`sellable` is pure and answers with the first rule that fails, in a fixed order, or None.
-`check_sellable` is what checkout calls before payment: it raises a DomainError whose code
-names the rule and whose message says it in plain words.
+The rule lives here once, in its two forms side by side (tests/licensing/test_sellable_forms.py
+checks with hypothesis that they agree, on both databases):
+
+- Python, for one product whose agreement terms are loaded: `sellable` is pure and answers
+  with the first rule that fails, in a fixed order, or None; `sellable_anywhere` says whether
+  it may be sold in some licensed territory. `check_sellable` is what checkout calls before
+  payment: it raises a DomainError whose code names the rule and whose message says it in
+  plain words.
+- SQL, for lists: `sellable_clause` is the same rule as a WHERE clause over `Product`, for one
+  country or for any licensed territory (what the public catalogue shows).
 """
 
 from __future__ import annotations
@@ -12,9 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from catalog.models import ApprovalStage, Category, Product
 from kernel.countries import country_in_sentence
@@ -52,6 +63,9 @@ REFUSAL_FIELDS: dict[Refusal, str] = {
     Refusal.FILM_NOT_COVERED: "product",
     Refusal.NOT_APPROVED: "product",
 }
+
+# The channels through which shoppers buy; the public catalogue shows what they may buy.
+SHOPPER_CHANNELS: tuple[Channel, ...] = (Channel.STOREFRONT, Channel.BUNDLE)
 
 CHANNEL_NAMES: dict[Channel, str] = {
     Channel.STOREFRONT: "the storefront",
@@ -105,6 +119,77 @@ def sellable(
     if product.approval_stage != ApprovalStage.APPROVED:
         return Refusal.NOT_APPROVED
     return None
+
+
+def sellable_anywhere(
+    product: Product,
+    terms: AgreementTerms,
+    on_date: date,
+    channels: Iterable[Channel] = SHOPPER_CHANNELS,
+) -> bool:
+    """Whether `sellable` allows the sale in some territory of the agreement through one of
+    `channels`: what the public catalogue shows (checkout then checks the shopper's country)."""
+    wanted = tuple(channels)
+    return any(
+        sellable(product, terms, country, on_date, channel) is None
+        for country in terms.territories
+        for channel in wanted
+    )
+
+
+class date_plus_days(FunctionElement[date]):
+    """`a_date + n days` in SQL, portable between SQLite and PostgreSQL."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(date_plus_days, "sqlite")
+def _date_plus_days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, '+' || {compiler.process(days, **kw)} || ' days')"
+
+
+@compiles(date_plus_days)
+def _date_plus_days_default(element: Any, compiler: Any, **kw: Any) -> str:
+    day, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + {compiler.process(days, **kw)})"
+
+
+def sellable_clause(
+    on_date: date, *, channels: Iterable[Channel], country: str | None = None
+) -> ColumnElement[bool]:
+    """The SQL form of `sellable`, a WHERE clause over `Product`: true exactly for the
+    products that `sellable(product, terms, country, on_date, channel)` allows through one of
+    `channels`; with `country=None`, in some territory of the agreement (`sellable_anywhere`).
+
+    One condition per rule of `Refusal`; unlike the Python form it names no failing rule, it
+    only keeps or drops the row."""
+    territory = exists().where(AgreementTerritory.agreement_id == Product.agreement_id)
+    if country is not None:
+        territory = territory.where(AgreementTerritory.country == country.upper())
+    return and_(
+        exists().where(
+            Agreement.id == Product.agreement_id,
+            Agreement.status == AgreementStatus.ACTIVE,
+            Agreement.start_date <= on_date,
+            date_plus_days(Agreement.end_date, Agreement.sell_off_days) >= on_date,
+        ),
+        territory,
+        exists().where(
+            AgreementChannel.agreement_id == Product.agreement_id,
+            AgreementChannel.channel.in_(list(channels)),
+        ),
+        exists().where(
+            AgreementCategory.agreement_id == Product.agreement_id,
+            AgreementCategory.category == Product.category,
+        ),
+        exists().where(
+            AgreementFilm.agreement_id == Product.agreement_id,
+            AgreementFilm.film_id == Product.film_id,
+        ),
+        Product.approval_stage == ApprovalStage.APPROVED,
+    )
 
 
 def refusal_message(refusal: Refusal, *, country: str, channel: Channel, on_date: date) -> str:

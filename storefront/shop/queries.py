@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Ticket
 from licensing.models import Agreement, Channel, Merchant
-from licensing.sellable import load_terms, refusal_message, sellable
+from licensing.sellable import load_terms, refusal_message, sellable, sellable_clause
 from orders.models import Refund
 from orders.settlement import order_lines
 
@@ -42,23 +42,17 @@ async def films_with_showtimes(session: AsyncSession, *, now: datetime, days: in
 async def sellable_merch_for_film(
     session: AsyncSession, film_id: int, *, country: str, now: datetime
 ) -> list[Product]:
-    """The film's approved products that the sellable rule lets the storefront sell in
-    `country` today (out-of-stock ones included: the page says so)."""
-    products = list(
-        await session.scalars(
-            select(Product)
-            .where(Product.film_id == film_id, Product.approval_stage == ApprovalStage.APPROVED)
-            .order_by(Product.name, Product.id)
+    """The film's products that the sellable rule lets the storefront sell in `country`
+    today (out-of-stock ones included: the page says so)."""
+    rows = await session.scalars(
+        select(Product)
+        .where(
+            Product.film_id == film_id,
+            sellable_clause(now.date(), channels=[Channel.STOREFRONT], country=country),
         )
+        .order_by(Product.name, Product.id)
     )
-    terms = await load_terms(session, {p.agreement_id for p in products})
-    today = now.date()
-    return [
-        p
-        for p in products
-        if p.agreement_id in terms
-        and sellable(p, terms[p.agreement_id], country, today, Channel.STOREFRONT) is None
-    ]
+    return list(rows)
 
 
 @dataclass(frozen=True)
