@@ -115,16 +115,6 @@ async def film_by_slug(session: AsyncSession, slug: str) -> Film | None:
     )
 
 
-async def list_films(session: AsyncSession) -> list[Film]:
-    """Every film, newest release first."""
-    rows = await session.scalars(
-        select(Film)
-        .options(selectinload(Film.franchise))
-        .order_by(Film.release_date.desc(), Film.id)
-    )
-    return list(rows)
-
-
 def check_timezone(name: str, *, field: str = "timezone") -> str:
     """An IANA time zone name such as "America/New_York"."""
     try:

@@ -24,6 +24,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import aliased
 
+from catalog.film_status import showtimes_to_come
 from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
 from graphql_schema import visibility as vis
 from kernel.db import Database
@@ -129,7 +130,7 @@ class PageRows:
 
 def _list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]], Select[Any]]]:
     """Small bounded lists below an object: each query yields (parent key, value) rows."""
-    upcoming = select(Showtime.film_id, literal(True)).where(Showtime.starts_at >= now).distinct()
+    upcoming = select(Showtime.film_id, literal(True)).where(showtimes_to_come(now)).distinct()
     return {
         "agreement.territories": lambda keys: (
             select(AgreementTerritory.agreement_id, AgreementTerritory.country)

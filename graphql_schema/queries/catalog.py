@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from sqlalchemy import and_, select, true
+from sqlalchemy import true
 
 from catalog import models as cm
+from catalog.film_status import film_status_clause
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
 from graphql_schema.loaders import visible
@@ -16,15 +17,8 @@ from graphql_schema.relay import Page, connection_field, paginate
 
 
 def _film_status(status: Any, ctx: Any) -> Any:
-    """Films in a cinema status as of now (FilmStatus)."""
-    status = getattr(status, "value", status)
-    today = ctx.now.date()
-    upcoming = select(cm.Showtime.film_id).where(cm.Showtime.starts_at >= ctx.now)
-    if status == sc.FilmStatus.COMING_SOON.value:
-        return cm.Film.release_date > today
-    if status == sc.FilmStatus.NOW_SHOWING.value:
-        return and_(cm.Film.release_date <= today, cm.Film.id.in_(upcoming))
-    return and_(cm.Film.release_date <= today, cm.Film.id.not_in(upcoming))
+    """Films in a cinema status as of now (the one rule, `catalog.film_status`)."""
+    return film_status_clause(getattr(status, "value", status), ctx.now)
 
 
 class FilmFilter(Filter):

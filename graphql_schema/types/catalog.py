@@ -7,6 +7,7 @@ from typing import Any
 import graphene
 
 from catalog import models as cm
+from catalog.film_status import film_status
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node, decode_pk
 from graphql_schema.types.base import _lazy, _load, _page
@@ -39,10 +40,9 @@ class Film(graphene.ObjectType):
 
     @staticmethod
     async def resolve_status(root: cm.Film, info: Any) -> str:
-        if root.release_date > info.context.now.date():
-            return sc.FilmStatus.COMING_SOON.value
         upcoming = await info.context.loaders.list("film.upcoming").load(root.id)
-        return sc.FilmStatus.NOW_SHOWING.value if upcoming else sc.FilmStatus.OUT_OF_CINEMAS.value
+        now = info.context.now
+        return film_status(root.release_date, showtime_to_come=bool(upcoming), now=now).value
 
 
 class Cinema(graphene.ObjectType):

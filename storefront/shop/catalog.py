@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from catalog.bundles import bundle_offers_for_film
-from catalog.films import film_by_slug, list_films
+from catalog.film_status import FilmStatus
+from catalog.films import film_by_slug
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
 from kernel.countries import country_in_sentence
 from orders.availability import bundle_availability
@@ -41,22 +42,18 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 
 async def home(request: Request) -> Response:
-    """Now showing (released, with showtimes in the next two weeks), coming soon, the
-    bundles on sale, and the earlier films whose licensed merch is still sold."""
+    """The films by status (`catalog.film_status`): now showing, coming soon, and the
+    films out of cinemas whose licensed merch may still be sold; and the bundles on sale."""
     at = now(request)
     async with reading(request) as session:
-        films = await list_films(session)
-        showing = await queries.films_with_showtimes(session, now=at)
+        films = await queries.films_by_status(session, now=at)
         bundles = await queries.featured_bundles(session, now=at)
-    today = at.date()
-    coming_soon = sorted((f for f in films if f.release_date > today), key=lambda f: f.release_date)
-    released = [f for f in films if f.release_date <= today]
     return _page(
         request,
         "catalog/home.html",
-        now_showing=[f for f in released if f.id in showing],
-        more_films=[f for f in released if f.id not in showing],
-        coming_soon=coming_soon,
+        now_showing=films[FilmStatus.NOW_SHOWING],
+        more_films=films[FilmStatus.OUT_OF_CINEMAS],
+        coming_soon=sorted(films[FilmStatus.COMING_SOON], key=lambda f: f.release_date),
         bundles=bundles,
     )
 

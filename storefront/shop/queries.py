@@ -4,12 +4,13 @@ only fetch rows and ask `licensing.sellable` what may be shown for sale."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from catalog.film_status import FilmStatus, film_status_column
 from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Ticket
 from licensing.models import Agreement, Channel, Merchant
 from licensing.sellable import load_terms, refusal_message, sellable, sellable_clause
@@ -29,14 +30,16 @@ async def featured_bundles(session: AsyncSession, *, now: datetime, limit: int =
     return list(rows)
 
 
-async def films_with_showtimes(session: AsyncSession, *, now: datetime, days: int = 14) -> set[int]:
-    """Ids of the films with a showtime starting in the next `days` days."""
-    rows = await session.scalars(
-        select(Showtime.film_id)
-        .where(Showtime.starts_at > now, Showtime.starts_at < now + timedelta(days=days))
-        .distinct()
+async def films_by_status(session: AsyncSession, *, now: datetime) -> dict[FilmStatus, list[Film]]:
+    """Every film under its status as of `now` (the one rule, `catalog.film_status`), newest
+    release first, in one statement."""
+    groups: dict[FilmStatus, list[Film]] = {status: [] for status in FilmStatus}
+    rows = await session.execute(
+        select(Film, film_status_column(now)).order_by(Film.release_date.desc(), Film.id)
     )
-    return set(rows)
+    for film, status in rows:
+        groups[FilmStatus(status)].append(film)
+    return groups
 
 
 async def sellable_merch_for_film(

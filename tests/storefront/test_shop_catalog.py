@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from catalog.models import Showtime
 from kernel.db import Database
@@ -161,3 +162,23 @@ async def test_film_page_statement_count_does_not_grow_with_the_catalog(
         page = await client.get("/films/night-harbor")
     assert page.text.count("Extra pack") == 3 and page.text.count('name="kind" value="ticket"') == 8
     assert large.count == small.count
+
+
+async def test_home_groups_films_by_the_one_status_rule(
+    client: httpx.AsyncClient, db: Database, world
+):
+    """catalog.film_status decides: a released film is "now showing" while any showtime is
+    to come, however far away, and "out of cinemas" once its last showtime has started."""
+    now = datetime.now(UTC)
+    released = now.date() - timedelta(days=30)
+    async with db.session() as s:
+        later = await make_film(s, slug="far-off", title="Far Off", release_date=released)
+        done = await make_film(s, slug="all-done", title="All Done", release_date=released)
+        cinema_id = await s.scalar(select(Showtime.cinema_id).limit(1))
+        for film, at in ((later, now + timedelta(days=40)), (done, now - timedelta(hours=1))):
+            await make_showtime(s, film_id=film.id, cinema_id=cinema_id, starts_at=at)
+    html = (await client.get("/")).text
+    now_part, rest = html.split('id="coming-soon"', 1)
+    assert 'href="/films/far-off"' in now_part
+    assert 'href="/films/all-done"' not in now_part
+    assert 'href="/films/all-done"' in rest.split('id="more-films"', 1)[1]
