@@ -7,9 +7,10 @@ queues one message per job for it, due at the slot's start, with the dedupe key
 `job.expire_orders:<slot start>` (say `job.expire_orders:2026-12-01T12:00:30.000Z`). The
 outbox keeps the first message under a key and ignores the others (a unique column and
 `ON CONFLICT DO NOTHING`, the same on SQLite and PostgreSQL), and the drainer's claim gives
-that one message to one worker. There is no lock, leader or table of its own: a worker that
-dies holds nothing but its claims, which others take over when their leases run out. Workers
-configured with different intervals still run each slot start once (the key is the time).
+that one message to one worker. There is no lock, leader or table of its own (a lease row
+would need both, and its own take-over rule): a worker that dies holds nothing but its claims,
+which others take over when their leases run out. Workers configured with different intervals
+still run each slot start once (the key is the time).
 
 Rules:
 - The jobs are `orders expire` (`expire_orders`) and, with Stripe, `payments reconcile`
@@ -17,9 +18,11 @@ Rules:
   the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
   retried, the next slot runs the job again.
-- A message more than one interval late (its worker died, or the workers were stopped) is
-  done without running: a later slot's message does the work, so a worker back from a long
-  stop runs the jobs once, not once per missed slot.
+- A job's message is not retried either: claimed a second time (its run outlived its lease,
+  or its worker died), it is done without running, and the next slot runs the job.
+- Late messages are not dropped: behind a backlog of e-mails the jobs run late, but run.
+  A worker runs one job at most once per half interval, though: the slots that piled up while
+  the drainers were stuck cost one run, not one each (the others are done without running).
 - The scheduler deletes job messages a day (`JOB_HISTORY`) after their slot, so the outbox
   does not grow by a row per slot for ever; everything else in the outbox is kept.
 """
@@ -146,16 +149,23 @@ def job_handlers(
     now_fn: Callable[[], datetime] = now_utc,
 ) -> dict[str, Handler]:
     """The outbox handler of each job's messages, for the drainer."""
-    late = _step(interval) * MS
+    # Normal slots come an interval apart, give or take the scheduling; a burst of late ones
+    # comes at once. Half an interval tells them apart.
+    spacing = _step(interval) * MS / 2
+    last_run: dict[str, datetime] = {}  # this worker's own runs: no state shared between them
 
     def handler(job: PeriodicJob) -> Handler:
         async def run(held: Claim) -> None:
             now = now_fn()
-            if now - held.available_at > late:
-                log.info(
-                    "%s: the slot of %s is past; a later one runs it", job.name, held.dedupe_key
+            if held.attempt > 1:
+                log.warning(
+                    "%s: %s was cut short; the next slot runs it", job.name, held.dedupe_key
                 )
                 return
+            if job.kind in last_run and now - last_run[job.kind] < spacing:
+                log.info("%s: %s comes late, just after a run: skipped", job.name, held.dedupe_key)
+                return
+            last_run[job.kind] = now
             try:
                 report = await job.run(now)
             except Exception as exc:
