@@ -32,8 +32,13 @@ class Settings:
     graphql_introspection: bool = True
     allowed_hosts: tuple[str, ...] = field(default=("*",))
     https_only: bool = False
-    jobs: bool = False  # run the periodic jobs in-process (`tiein serve --jobs`)
-    jobs_interval: float = 30.0  # seconds between two runs of the periodic jobs
+    jobs: bool = False  # run the worker in-process (`tiein serve --jobs`)
+    jobs_interval: float = 30.0  # seconds between two runs of each periodic job
+    worker_poll_interval: float = 1.0  # seconds an idle worker waits before looking again
+    # The outbox's back-off: the first retry after `base` seconds, then twice as long each
+    # time, never more than `max` apart (until the 3-day horizon, SPEC §8).
+    outbox_retry_base: float = 30.0
+    outbox_retry_max: float = 6 * 3600.0
     redis_url: str = ""  # shared rate-limit buckets; in process memory when empty
     graphql_budget: int = 50_000  # cost points a caller may hold (0: no budget)
     graphql_restore_rate: int = 2_500  # points given back per second
@@ -66,6 +71,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         https_only=_bool(env.get("TIEIN_HTTPS_ONLY"), False),
         jobs=_bool(env.get("TIEIN_JOBS"), False),
         jobs_interval=float(env.get("TIEIN_JOBS_INTERVAL") or 30),
+        worker_poll_interval=float(env.get("TIEIN_WORKER_POLL_INTERVAL") or 1),
+        outbox_retry_base=float(env.get("TIEIN_OUTBOX_RETRY_BASE") or 30),
+        outbox_retry_max=float(env.get("TIEIN_OUTBOX_RETRY_MAX") or 6 * 3600),
         redis_url=env.get("TIEIN_REDIS_URL", "").strip(),
         graphql_budget=int(env.get("TIEIN_GRAPHQL_BUDGET") or 50_000),
         graphql_restore_rate=int(env.get("TIEIN_GRAPHQL_RESTORE_RATE") or 2_500),

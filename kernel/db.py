@@ -73,7 +73,7 @@ def is_sqlite(url: str) -> bool:
 
 def runtime_path(url: str, suffix: str) -> Path:
     """Where the processes serving one database leave run-time files for each other (the
-    local Stripe stand-in's address, the periodic jobs' lock): beside a SQLite database file,
+    local Stripe stand-in's address): beside a SQLite database file,
     otherwise in the temporary directory under a name derived from the URL."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):

@@ -25,12 +25,12 @@ from orders.payments import configured_gateway
 from orders.webhooks import routes as webhook_routes
 from storefront.errors import exception_handlers
 from storefront.routes import routes as storefront_routes
-from tiein.jobs import PeriodicJobs
 from tiein.middleware import (
     BodySizeLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from tiein.worker import Worker
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -55,8 +55,9 @@ def _routes() -> list:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     """Build tiein. Pass a `database` to share one (tests); otherwise the app owns its own.
     The app owns one Stripe gateway (`app.state.gateway`, None without a secret key), shared
-    by the views, the GraphQL mutations and the periodic jobs, and closed at shutdown.
-    With `settings.jobs` the lifespan also runs the periodic jobs (`tiein.jobs`)."""
+    by the views, the GraphQL mutations and the worker, and closed at shutdown.
+    With `settings.jobs` the lifespan also runs the worker (`tiein.worker`: the outbox and
+    the periodic jobs) as `app.state.worker`, stopped before the gateway is closed."""
     settings = settings or load_settings()
     # TIEIN_SECRET_KEY when set; otherwise the installation's key, loaded by the lifespan.
     secret_key = SecretKey(settings.secret_key)
@@ -70,18 +71,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Everything loaded at start-up lives as long as the process: keep it out of the
         # cyclic collector's way, so full collections only walk what requests create.
         gc.freeze()
-        jobs = (
-            PeriodicJobs(app.state.db, settings, gateway=app.state.gateway)
-            if settings.jobs
-            else None
+        worker = (
+            Worker(app.state.db, settings, gateway=app.state.gateway) if settings.jobs else None
         )
-        if jobs is not None:
-            jobs.start()
+        app.state.worker = worker
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
-            if jobs is not None:
-                await jobs.stop()
+            if worker is not None:
+                await worker.stop()
             if app.state.gateway is not None:
                 await app.state.gateway.close()
             if app.state.budget is not None:
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.budget = bucket_for(
         settings.graphql_budget, settings.graphql_restore_rate, settings.redis_url
     )
+    app.state.worker = None  # the lifespan's, with settings.jobs
     if database is not None:
         app.state.db = database
     return app

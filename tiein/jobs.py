@@ -1,122 +1,181 @@
-"""The periodic jobs, run inside the app for `tiein serve --jobs` (the default with SQLite
-and with the local Stripe stand-in, so `make run` needs nothing else).
+"""The periodic jobs as outbox messages: each runs once per slot of `TIEIN_JOBS_INTERVAL`
+seconds, however many workers run on however many machines (DESIGN §6).
 
-Every `interval` seconds: expire unpaid orders whose hold ran out (their items go back on
-sale) and reconcile pending payments with Stripe. Both jobs are idempotent and safe beside
-the webhook and beside `tiein orders expire` / `tiein payments reconcile` run by hand.
+How: time is cut into slots of `interval` seconds counted from the Unix epoch, so every
+machine cuts it the same way. Each worker's scheduler (`tiein.worker`), when a slot begins,
+queues one message per job for it, due at the slot's start, with the dedupe key
+`job.expire_orders:<slot start>` (say `job.expire_orders:2026-12-01T12:00:30.000Z`). The
+outbox keeps the first message under a key and ignores the others (a unique column and
+`ON CONFLICT DO NOTHING`, the same on SQLite and PostgreSQL), and the drainer's claim gives
+that one message to one worker. There is no lock, leader or table of its own (a lease row
+would need both, and its own take-over rule): a worker that dies holds nothing but its claims,
+which others take over when their leases run out. Workers configured with different intervals
+still run each slot start once (the key is the time).
 
-Rules: a failing job is logged and simply runs again at the next tick, it never stops the
-runner or the server; stopping the runner cancels it cleanly (an interrupted transaction
-rolls back). When several worker processes serve the same database from one machine, only
-the one holding the jobs lock (a file beside the database) runs them; another takes over if
-it dies.
+Rules:
+- The jobs are `orders expire` (`expire_orders`) and, with Stripe, `payments reconcile`
+  (`reconcile_payments`): idempotent, safe beside the webhook, beside each other and beside
+  the CLI verbs an operator runs by hand.
+- A job that raises is logged and its message marked failed with the error; it is not
+  retried, the next slot runs the job again.
+- A job's message is not retried either: claimed a second time (its run outlived its lease,
+  or its worker died), it is done without running, and the next slot runs the job.
+- Late messages are not dropped: behind a backlog of e-mails the jobs run late, but run.
+  A worker runs one job at most once per half interval, though: the slots that piled up while
+  the drainers were stuck cost one run, not one each (the others are done without running).
+- The scheduler deletes job messages a day (`JOB_HISTORY`) after their slot, so the outbox
+  does not grow by a row per slot for ever; everything else in the outbox is kept.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import fcntl
 import logging
-import os
-from collections.abc import Awaitable
-from typing import IO
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
 
 from kernel.clock import now_utc
-from kernel.config import Settings
-from kernel.db import Database, runtime_path
+from kernel.db import Database
+from kernel.drainer import Claim, GiveUp, Handler, bounded_error
+from kernel.outbox import OutboxMessage, OutboxStatus, enqueue
 from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
 
 log = logging.getLogger("tiein.jobs")
-LOCK_FILE = "jobs.lock"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MS = timedelta(milliseconds=1)
+JOB_HISTORY = timedelta(days=1)
 
 
-class PeriodicJobs:
-    """The in-process runner: `start()` in the app's lifespan, `await stop()` at shutdown.
-    It uses the app's Stripe `gateway` (None without Stripe: then only unpaid orders without
-    a PaymentIntent are expired, and nothing is reconciled) and never closes it: the app
-    does, after stopping the runner."""
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run once per slot: `kind` names its outbox messages (`job.…`), `name` is how the
+    log calls it, `run(now)` does the work and returns a report to log (or None)."""
 
-    def __init__(
-        self,
-        db: Database,
-        settings: Settings,
-        *,
-        gateway: StripeGateway | None = None,
-        interval: float | None = None,
-    ):
-        self.db = db
-        self.settings = settings
-        self.gateway = gateway
-        self.interval = settings.jobs_interval if interval is None else interval
-        if not self.interval > 0:
-            raise ValueError(f"the jobs interval must be positive, not {self.interval}")
-        self._task: asyncio.Task[None] | None = None
-        self._lock: IO[bytes] | None = None
+    kind: str
+    name: str
+    run: Callable[[datetime], Awaitable[ReconcileReport | None]]
 
-    def start(self) -> None:
-        """Run the jobs now and then every `interval` seconds, in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="tiein-periodic-jobs")
 
-    async def stop(self) -> None:
-        """Cancel the runner and wait for it; releases the jobs lock."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        if self._lock is not None:
-            self._lock.close()  # closing the file releases the lock
-            self._lock = None
+def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJob]:
+    """tiein's periodic jobs, with the worker's Stripe `gateway` (None without Stripe: then
+    only unpaid orders without a PaymentIntent expire, and payments are not reconciled)."""
+    jobs = [
+        PeriodicJob(
+            "job.expire_orders",
+            "orders expire",
+            lambda now: expire_orders(db, gateway, now=now),
+        )
+    ]
+    if gateway is not None:
+        jobs.append(
+            PeriodicJob(
+                "job.reconcile_payments",
+                "payments reconcile",
+                lambda now: reconcile_payments(db, gateway, now=now),
+            )
+        )
+    return jobs
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                if self.try_lead():
-                    await self.run_once()
-            except Exception:  # the runner outlives any one failure
-                log.exception("periodic jobs failed; they run again in %gs", self.interval)
-            await asyncio.sleep(self.interval)
 
-    def try_lead(self) -> bool:
-        """True when this process holds the jobs lock of its database (taken if free)."""
-        if self._lock is not None:
-            return True
-        path = runtime_path(self.db.url, LOCK_FILE)
-        try:
-            handle = open(path, "ab")  # noqa: SIM115 (held open while we lead)
-        except OSError as exc:
-            log.warning("periodic jobs: cannot open %s (%s); running them anyway", path, exc)
-            return True
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._lock = handle
-        log.info("periodic jobs run in process %d, every %gs", os.getpid(), self.interval)
-        return True
+def _step(interval: float) -> int:
+    step = round(interval * 1000)
+    if step < 1:
+        raise ValueError(f"the jobs interval must be at least a millisecond, not {interval}")
+    return step
 
-    async def run_once(self) -> None:
-        """One tick: expire, then reconcile. A failure is logged, never raised."""
-        gateway = self.gateway
-        await self._job("orders expire", expire_orders(self.db, gateway, now=now_utc()))
-        if gateway is not None:
-            await self._job(
-                "payments reconcile", reconcile_payments(self.db, gateway, now=now_utc())
+
+def slot_start(now: datetime, interval: float) -> datetime:
+    """The start of the slot of `interval` seconds that holds `now` (slots count from the
+    Unix epoch, whole milliseconds, so every machine agrees)."""
+    elapsed = (now - EPOCH) // MS
+    return EPOCH + (elapsed - elapsed % _step(interval)) * MS
+
+
+def next_slot(now: datetime, interval: float) -> datetime:
+    """When the slot after the one holding `now` begins."""
+    return slot_start(now, interval) + _step(interval) * MS
+
+
+def slot_key(kind: str, start: datetime) -> str:
+    """The dedupe key of `kind`'s message for the slot beginning at `start`. Fixed width,
+    so the keys of one kind sort by time (the history is deleted by key range)."""
+    return f"{kind}:{start:%Y-%m-%dT%H:%M:%S}.{start.microsecond // 1000:03d}Z"
+
+
+async def schedule(
+    db: Database, jobs: Sequence[PeriodicJob], *, interval: float, now: datetime
+) -> int:
+    """Queue each job's message for the slot holding `now`, unless some worker already did,
+    and delete job messages older than JOB_HISTORY. Returns how many this call queued."""
+    start = slot_start(now, interval)
+    queued = 0
+    async with db.session() as session:
+        for job in jobs:
+            key = slot_key(job.kind, start)
+            payload = {"slot": key.split(":", 1)[1]}
+            message_id = await enqueue(
+                session, job.kind, payload, now=now, dedupe_key=key, available_at=start
+            )
+            queued += message_id is not None
+    # Its own transaction: the slot's messages stand even if this clean-up fails.
+    await _forget(db, (job.kind for job in jobs), before=start - JOB_HISTORY)
+    return queued
+
+
+async def _forget(db: Database, kinds: Iterable[str], *, before: datetime) -> None:
+    """Delete the run (or failed) messages of `kinds` for slots before `before`. By key range
+    (the dedupe key's unique index), so it reads only those rows, never the whole outbox."""
+    async with db.session() as session:
+        for kind in kinds:
+            await session.execute(
+                delete(OutboxMessage)
+                .where(
+                    OutboxMessage.dedupe_key > f"{kind}:",
+                    OutboxMessage.dedupe_key < slot_key(kind, before),
+                    OutboxMessage.kind == kind,
+                    OutboxMessage.status != OutboxStatus.PENDING.value,
+                )
+                .execution_options(synchronize_session=False)
             )
 
-    async def _job(self, name: str, work: Awaitable[ReconcileReport]) -> None:
-        try:
-            report = await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s failed; it runs again in %gs", name, self.interval)
-            return
-        if report.checked:
-            log.info("%s: %s", name, report)
-        for error in report.errors:
-            log.warning("%s: could not check %s", name, error)
+
+def job_handlers(
+    jobs: Sequence[PeriodicJob],
+    *,
+    interval: float,
+    now_fn: Callable[[], datetime] = now_utc,
+) -> dict[str, Handler]:
+    """The outbox handler of each job's messages, for the drainer."""
+    # Normal slots come an interval apart, give or take the scheduling; a burst of late ones
+    # comes at once. Half an interval tells them apart.
+    spacing = _step(interval) * MS / 2
+    last_run: dict[str, datetime] = {}  # this worker's own runs: no state shared between them
+
+    def handler(job: PeriodicJob) -> Handler:
+        async def run(held: Claim) -> None:
+            now = now_fn()
+            if held.attempt > 1:
+                log.warning(
+                    "%s: %s was cut short; the next slot runs it", job.name, held.dedupe_key
+                )
+                return
+            if job.kind in last_run and now - last_run[job.kind] < spacing:
+                log.info("%s: %s comes late, just after a run: skipped", job.name, held.dedupe_key)
+                return
+            last_run[job.kind] = now
+            try:
+                report = await job.run(now)
+            except Exception as exc:
+                log.exception("%s failed; it runs again in the next slot", job.name)
+                raise GiveUp(bounded_error(exc)) from exc
+            if report is not None and report.checked:
+                log.info("%s: %s", job.name, report)
+            for error in report.errors if report is not None else ():
+                log.warning("%s: could not check %s", job.name, error)
+
+        return run
+
+    return {job.kind: handler(job) for job in jobs}

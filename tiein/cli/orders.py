@@ -15,7 +15,7 @@ from tiein.cli.common import CommandError, run_with_db
 from tiein.localstripe import TEST_SECRET_KEY, running_stand_in
 
 
-def _gateway(required: bool) -> Any:
+def stripe_gateway(required: bool) -> Any:
     """Stripe as configured; without keys, the local stand-in (localstripe) that a running
     `tiein serve` started for the same database — it keeps its payments in memory, so the
     verbs must ask that very process."""
@@ -39,7 +39,7 @@ def _gateway(required: bool) -> Any:
 
 def _reconcile(args: argparse.Namespace) -> int:
 
-    gateway = _gateway(required=True)
+    gateway = stripe_gateway(required=True)
 
     async def work(db: Database) -> Any:
         try:
@@ -56,7 +56,7 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 def _expire(args: argparse.Namespace) -> int:
 
-    gateway = _gateway(required=False)
+    gateway = stripe_gateway(required=False)
 
     async def work(db: Database) -> Any:
         try:

@@ -44,14 +44,16 @@ def register(verbs: Any) -> None:
         "--jobs",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="run the periodic jobs (expire unpaid orders, reconcile payments) in the server "
-        "(default: on with SQLite or the local localstripe, off otherwise)",
+        help="run the worker in each server process, as `tiein worker` does: send what the "
+        "outbox holds (e-mails, merchant webhooks) and run the periodic jobs (expire unpaid "
+        "orders, reconcile payments) (default: on with SQLite or the local localstripe, off "
+        "otherwise: then run `tiein worker`)",
     )
     serve.add_argument(
         "--jobs-interval",
         type=float,
         metavar="SECONDS",
-        help="seconds between two runs of the periodic jobs (default 30, TIEIN_JOBS_INTERVAL)",
+        help="seconds between two runs of each periodic job (default 30, TIEIN_JOBS_INTERVAL)",
     )
     serve.set_defaults(func=_serve)
 
