@@ -22,6 +22,7 @@ from catalog.models import Cinema, Showtime
 from catalog.stock import Shortage, return_items, take_items
 from catalog.tickets import issue_tickets
 from kernel.errors import DomainError
+from kernel.outbox import enqueue
 from kernel.parsing import InvalidInput, parse_id
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
@@ -278,6 +279,10 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
             )
     if sales:
         await post_sales(session, sales, now=now)
+    # The receipt (SPEC §8), queued in this transaction: sent once the payment is on record.
+    await enqueue(
+        session, "email.receipt", {"order_id": order.id}, now=now, dedupe_key=f"receipt:{order.id}"
+    )
     await session.flush()
     log.info("order %s paid", order.number)
     return True
