@@ -25,6 +25,7 @@ from orders.settlement import order_lines
 
 ORDERS_LOOKBACK = timedelta(days=730)  # "e-mail me my orders": the last 2 years
 ORDERS_LIST_MAX = 50
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,9 @@ def _line_views(lines: list[OrderLine], products: Mapping[int, Product]) -> list
     views = []
     for line in lines:
         contents = tuple(
-            f"{part.qty} × {products[part.product_id].name}"
+            f"{part.qty} {TIMES} {products[part.product_id].name}"
             if part.product_id in products
-            else "1 × ticket"
+            else f"1 {TIMES} ticket"
             for part in line.allocations
         )
         views.append(

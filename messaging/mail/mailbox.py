@@ -96,7 +96,7 @@ def parse(name: str, data: bytes) -> ReceivedMail:
 def received(directory: Path, *, limit: int = MAX_LISTED) -> list[ReceivedMail]:
     """The newest `limit` messages in the mailbox, newest first ([] when there is none)."""
     try:
-        names = sorted((p.name for p in directory.iterdir() if _NAME.fullmatch(p.name)))
+        names = sorted(p.name for p in directory.iterdir() if _NAME.fullmatch(p.name))
     except OSError:
         return []
     found = []

@@ -33,7 +33,8 @@ async def shop(db: Database, now: datetime) -> Shop:
 @pytest.fixture
 def mail_settings(settings: Settings, smtp: SmtpSink) -> Settings:
     """The test settings, sending through the test's SMTP server."""
-    return dataclasses.replace(settings, smtp_url=smtp.url, mail_from="Tiein Shop <shop@tiein.test>")
+    sender = "Tiein Shop <shop@tiein.test>"
+    return dataclasses.replace(settings, smtp_url=smtp.url, mail_from=sender)
 
 
 @pytest.fixture
