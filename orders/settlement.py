@@ -190,7 +190,8 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
     """Make a paid order `paid`, exactly once (SPEC §6): reservations become sales, tickets
     are issued for ticket and bundle lines, royalty entries are posted for merch lines
     (product lines through the storefront in the shipping country; bundle merch parts
-    through the bundle channel in the cinema's country). True when this call did it; False
+    through the bundle channel in the cinema's country), and the receipt e-mail is queued
+    (`email.receipt`, once per order). True when this call did it; False
     when the order was already paid (or refunded) — a duplicate, which changes nothing.
 
     A payment for an order that expired or was cancelled meanwhile takes its items again
