@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAIL_FROM = "tiein <orders@localhost>"
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -45,6 +46,13 @@ class Settings:
     # Absolute links that leave the site (e-mails) start with this, never with the Host header.
     public_url: str = DEFAULT_PUBLIC_URL
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # E-mails to shoppers (SPEC §8): smtp://user:password@host:port (STARTTLS when offered,
+    # unless ?starttls=false) or smtps:// (TLS from the start). Empty: `tiein serve` starts
+    # the local sink and sets it; a worker without one retries until it is configured.
+    smtp_url: str = ""
+    mail_from: str = DEFAULT_MAIL_FROM
+    # Where the local SMTP sink keeps what it received, for the staff Outbox page ("": none).
+    mail_sink_dir: str = ""
 
     @property
     def stripe_is_test(self) -> bool:
@@ -79,6 +87,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_restore_rate=int(env.get("TIEIN_GRAPHQL_RESTORE_RATE") or 2_500),
         public_url=(env.get("TIEIN_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
         max_body_bytes=int(env.get("TIEIN_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
+        smtp_url=env.get("TIEIN_SMTP_URL", "").strip(),
+        mail_from=(env.get("TIEIN_MAIL_FROM") or DEFAULT_MAIL_FROM).strip(),
+        mail_sink_dir=env.get("TIEIN_MAIL_SINK_DIR", "").strip(),
     )
 
 

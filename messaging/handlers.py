@@ -1,14 +1,17 @@
-"""Every outbox kind the messaging package handles, in one map for the worker."""
+"""Every outbox kind the messaging package handles, in one map for the worker
+(`tiein worker`, `tiein serve --jobs`)."""
 
 from __future__ import annotations
 
 from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Handler
+from messaging.email import email_handlers
 
 
 def handlers(db: Database, settings: Settings) -> dict[str, Handler]:
     """The handlers of the messaging package by outbox kind (`email.receipt`,
     `webhook.delivery`, …): each module's map merged, one line each."""
-    found: dict[str, Handler] = {}
-    return found
+    return {
+        **email_handlers(db, settings),
+    }

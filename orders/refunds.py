@@ -12,13 +12,11 @@ the refund stays pending: its lines stay counted as refunded (nobody can refund 
 and `tiein payments reconcile` asks Stripe again with the same key, completing it or
 abandoning it on Stripe's definite answer — as it does for a refund left by a crash.
 
-Stripe's `charge.refunded` event completes a pending refund it names (by our idempotency
-key in the refund's metadata, with Stripe's refund id), so the ledger reversal posts once
-whichever of the event and reconcile comes first. Refunds made outside tiein (the Stripe
-dashboard) are recorded by `apply_stripe_refunds` without lines: the money is accounted
-for, the royalty is not reversed (no one said which units came back) and a warning is
-logged.
-"""
+Stripe's `charge.refunded` event completes a pending refund it names (by our idempotency key in the
+refund's metadata, with Stripe's refund id), so the ledger reversal posts once whichever of the
+event and reconcile comes first. Refunds made outside tiein (the Stripe dashboard) are recorded by
+`apply_stripe_refunds` without lines: the money is accounted for, the royalty is not reversed (no
+one said which units came back) and a warning is logged."""
 
 from __future__ import annotations
 
@@ -37,6 +35,7 @@ from catalog.stock import return_seats, return_stock
 from catalog.tickets import void_tickets
 from kernel.db import Database
 from kernel.errors import DomainError
+from kernel.outbox import enqueue
 from licensing.ledger import post_refund
 from orders.codes import OrderError
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund, RefundLine
@@ -255,10 +254,9 @@ async def claim_refund(
 async def complete_refund(
     session: AsyncSession, refund_id: int, stripe_refund_id: str | None, *, now: datetime
 ) -> Refund | None:
-    """Phase 3, once Stripe has paid the refund back: record Stripe's refund id and apply the
-    refund's effects (tickets, seats, stock, ledger reversals), exactly once — under the
-    order's lock, only while the refund is still pending. The refund; None when it was
-    abandoned meanwhile."""
+    """Phase 3, once Stripe has paid the refund back: record Stripe's refund id, apply the
+    refund's effects (tickets, seats, stock, ledger reversals) and queue the shopper's notice,
+    exactly once — under the order's lock, while still pending. None when abandoned meanwhile."""
     found = await session.get(Refund, refund_id)
     if found is None:
         return None
@@ -269,6 +267,8 @@ async def complete_refund(
     refund.stripe_refund_id = stripe_refund_id
     _lines, parts = await _parts(session, refund.order_id, refund)
     await _apply(session, parts, restock=refund.restock, at=refund.created_at, now=now)
+    notice = {"order_id": refund.order_id, "refund_id": refund.id}
+    await enqueue(session, "email.refund", notice, now=now, dedupe_key=f"refund:{refund.id}")
     await session.flush()
     return refund
 

@@ -22,6 +22,7 @@ from catalog.models import Cinema, Showtime
 from catalog.stock import Shortage, return_items, take_items
 from catalog.tickets import issue_tickets
 from kernel.errors import DomainError
+from kernel.outbox import enqueue
 from kernel.parsing import InvalidInput, parse_id
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
@@ -189,7 +190,8 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
     """Make a paid order `paid`, exactly once (SPEC §6): reservations become sales, tickets
     are issued for ticket and bundle lines, royalty entries are posted for merch lines
     (product lines through the storefront in the shipping country; bundle merch parts
-    through the bundle channel in the cinema's country). True when this call did it; False
+    through the bundle channel in the cinema's country), and the receipt e-mail is queued
+    (`email.receipt`, once per order). True when this call did it; False
     when the order was already paid (or refunded) — a duplicate, which changes nothing.
 
     A payment for an order that expired or was cancelled meanwhile takes its items again
@@ -278,6 +280,10 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
             )
     if sales:
         await post_sales(session, sales, now=now)
+    # The receipt (SPEC §8), queued in this transaction: sent once the payment is on record.
+    await enqueue(
+        session, "email.receipt", {"order_id": order.id}, now=now, dedupe_key=f"receipt:{order.id}"
+    )
     await session.flush()
     log.info("order %s paid", order.number)
     return True

@@ -32,6 +32,7 @@ from storefront.shop.common import (
     reading,
     shopper_country,
 )
+from storefront.shop.order_access import order_from_link
 from storefront.web import path_param, query_param, read_form, render
 
 # The checkout form's fields and the longest text each takes.
@@ -231,10 +232,11 @@ async def order_status(request: Request) -> Response:
 
 
 async def order(request: Request) -> Response:
-    """GET /orders/{number}?key=…: status, lines, bundle contents, e-tickets, refunds."""
+    """GET /orders/{number}?key=… (or an e-mail's ?token=…): status, lines, bundle contents,
+    e-tickets, refunds."""
     key = query_param(request, "key")
     async with reading(request) as session:
-        found = await _order_for(request, session, path_param(request, "number"), key)
+        found = await order_from_link(request, session, path_param(request, "number"), key)
         page = await queries.order_page(session, found.id)
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)
@@ -253,7 +255,9 @@ async def order(request: Request) -> Response:
         pay_url=pay_url(found, key),
         country_label=country_name(found.country),
         flashes=pop_flash(request),
-        payable=found.status == OrderStatus.PENDING_PAYMENT and found.expires_at > now(request),
+        payable=bool(key)  # the card step takes checkout's key
+        and found.status == OrderStatus.PENDING_PAYMENT
+        and found.expires_at > now(request),
     )
     _private(response)
     return response

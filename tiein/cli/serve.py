@@ -1,4 +1,5 @@
-"""`tiein serve`: the app under uvicorn, with the local Stripe stand-in when no keys are set."""
+"""`tiein serve`: the app under uvicorn, with the local Stripe stand-in when no keys are set
+and the local SMTP sink when no TIEIN_SMTP_URL is set."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from kernel.config import load_settings
 from kernel.db import is_sqlite
 from kernel.installation import installation_secret
-from tiein import localstripe
+from tiein import localstripe, smtp_sink
 from tiein.cli.common import CommandError, run_with_db
 from tiein.server import TcpConfig, run_uvicorn
 
@@ -32,6 +33,12 @@ def register(verbs: Any) -> None:
         "--no-localstripe",
         action="store_true",
         help="do not start localstripe even when no Stripe keys are configured",
+    )
+    serve.add_argument(
+        "--no-smtp-sink",
+        action="store_true",
+        help="do not start the local SMTP sink even when no TIEIN_SMTP_URL is set "
+        "(e-mails then wait in the outbox until one is)",
     )
     serve.add_argument(
         "--forwarded-allow-ips",
@@ -68,12 +75,13 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM. Whatever way it ends (signal, error, the server
-    failing to start), the local Stripe stand-in started here is stopped with it: uvicorn
+    failing to start), the local stand-ins started here are stopped with it: uvicorn
     re-raises the signal it caught once it has shut down, and SIGTERM's handler here turns
-    that into an unwinding exception, so the `finally` below always runs. The stand-in also
-    dies with this process on Linux (PR_SET_PDEATHSIG), should it be killed outright."""
+    that into an unwinding exception, so the `finally` below always runs. The stand-ins also
+    die with this process on Linux (PR_SET_PDEATHSIG), should it be killed outright."""
     settings = load_settings()
     use_stand_in = not os.environ.get("STRIPE_SECRET_KEY") and not args.no_localstripe
+    use_sink = not os.environ.get("TIEIN_SMTP_URL") and not args.no_smtp_sink
     jobs = args.jobs
     if jobs is None:
         jobs = is_sqlite(settings.database_url) or use_stand_in
@@ -87,10 +95,12 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["TIEIN_JOBS_INTERVAL"] = str(args.jobs_interval)
 
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    stripe_process = None
+    stripe_process = sink_process = None
     try:
         if use_stand_in:
             stripe_process = _start_local_stripe(args, settings.database_url)
+        if use_sink:
+            sink_process = _start_smtp_sink(settings.database_url)
         if not run_uvicorn(server_config(args)):
             raise CommandError(f"the server did not start on {args.host}:{args.port}")
     except _Terminated:
@@ -100,6 +110,8 @@ def _serve(args: argparse.Namespace) -> int:
         if stripe_process is not None:
             localstripe.stop_localstripe(stripe_process)
             localstripe.forget_stand_in(settings.database_url, stripe_process)
+        if sink_process is not None:
+            smtp_sink.stop_sink(sink_process)
         signal.signal(signal.SIGTERM, previous)
     return 0
 
@@ -166,3 +178,21 @@ def local_stripe_webhook_secret() -> str:
     return run_with_db(
         lambda db: installation_secret(db, localstripe.WEBHOOK_SECRET_NAME, prefix="whsec_")
     )
+
+
+def _start_smtp_sink(database_url: str) -> Any:
+    """No TIEIN_SMTP_URL: run the SMTP sink on a free loopback port beside the app, keeping
+    what it receives beside the database, and point the app (and its workers) at it."""
+    if importlib.util.find_spec("aiosmtpd") is None:
+        raise CommandError(
+            "no TIEIN_SMTP_URL set and aiosmtpd is not installed: "
+            "pip install 'tiein[demo]', configure SMTP (see README) or pass --no-smtp-sink"
+        )
+    directory = smtp_sink.mailbox_dir(database_url)
+    process, port = smtp_sink.start_sink(directory, die_with_parent=True)
+    os.environ.update(
+        TIEIN_SMTP_URL=f"smtp://127.0.0.1:{port}?starttls=false",
+        TIEIN_MAIL_SINK_DIR=str(directory),
+    )
+    print(f"tiein: e-mails go to the local SMTP sink on 127.0.0.1:{port} (staff Outbox page)")
+    return process

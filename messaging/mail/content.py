@@ -1,0 +1,203 @@
+"""What the e-mails say, read from the database in a few statements per message.
+
+Loaders only read: an order with its lines (bundle contents named), its tickets with their
+showtimes, one refund with its lines, and the orders an address paid for recently. The
+shipment notice reads nothing of the shipment itself: its payload is the snapshot taken when
+it was queued (SPEC §8).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import segno
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from catalog.models import Product, Showtime, Ticket
+from orders.models import Order, OrderLine, Refund
+from orders.settlement import order_lines
+
+ORDERS_LOOKBACK = timedelta(days=730)  # "e-mail me my orders": the last 2 years
+ORDERS_LIST_MAX = 50
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+
+@dataclass(frozen=True)
+class LineView:
+    description: str
+    quantity: int
+    unit_price_minor: int
+    total_minor: int
+    refunded_quantity: int = 0
+    contents: tuple[str, ...] = ()  # a bundle's parts, in words
+
+
+@dataclass(frozen=True)
+class TicketView:
+    code: str
+    film: str
+    cinema: str
+    city: str
+    starts_at: datetime
+    timezone: str
+    cid: str  # Content-ID of its QR image
+    qr_png: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OrderView:
+    order: Order
+    lines: list[LineView]
+    tickets: list[TicketView]
+
+
+def ticket_qr_png(code: str, *, scale: int = 5) -> bytes:
+    """The ticket code as a QR code PNG (the order page shows the same code as SVG)."""
+    buffer = io.BytesIO()
+    segno.make(code, error="m", micro=False).save(buffer, kind="png", scale=scale, border=2)
+    return buffer.getvalue()
+
+
+async def order_of(session: AsyncSession, order_id: object) -> Order | None:
+    """The order a payload names (None when the id is not an int or no such order)."""
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        return None
+    return await session.get(Order, order_id)
+
+
+def _line_views(lines: list[OrderLine], products: Mapping[int, Product]) -> list[LineView]:
+    views = []
+    for line in lines:
+        contents = tuple(
+            f"{part.qty} {TIMES} {products[part.product_id].name}"
+            if part.product_id in products
+            else f"1 {TIMES} ticket"
+            for part in line.allocations
+        )
+        views.append(
+            LineView(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+                total_minor=line.total_minor,
+                refunded_quantity=line.refunded_quantity,
+                contents=contents,
+            )
+        )
+    return views
+
+
+async def order_view(session: AsyncSession, order: Order) -> OrderView:
+    """The order's lines (bundle contents named) and its valid tickets with QR images."""
+    lines = await order_lines(session, order.id)
+    product_ids = {a.product_id for line in lines for a in line.allocations if a.product_id}
+    products: dict[int, Product] = {}
+    if product_ids:
+        rows = await session.scalars(select(Product).where(Product.id.in_(product_ids)))
+        products = {p.id: p for p in rows}
+    tickets: list[TicketView] = []
+    if lines:
+        rows = await session.execute(
+            select(Ticket, Showtime)
+            .join(Showtime, Showtime.id == Ticket.showtime_id)
+            .where(
+                Ticket.order_line_id.in_([line.id for line in lines]),
+                Ticket.voided_at.is_(None),
+            )
+            .options(selectinload(Showtime.film), selectinload(Showtime.cinema))
+            .order_by(Ticket.id)
+        )
+        for n, (ticket, showtime) in enumerate(rows, start=1):
+            tickets.append(
+                TicketView(
+                    code=ticket.code,
+                    film=showtime.film.title,
+                    cinema=showtime.cinema.name,
+                    city=showtime.cinema.city,
+                    starts_at=showtime.starts_at,
+                    timezone=showtime.cinema.timezone,
+                    cid=f"ticket-{n}.{order.number}@tiein",
+                    qr_png=ticket_qr_png(ticket.code),
+                )
+            )
+    return OrderView(order, _line_views(lines, products), tickets)
+
+
+async def refund_lines(session: AsyncSession, order: Order, refund_id: object) -> Any:
+    """The refund (with its lines as LineViews of the refunded quantities), or None when
+    the payload names no refund of this order."""
+    if not isinstance(refund_id, int) or isinstance(refund_id, bool):
+        return None
+    refund = await session.scalar(
+        select(Refund)
+        .where(Refund.id == refund_id, Refund.order_id == order.id)
+        .options(selectinload(Refund.lines))
+    )
+    if refund is None:
+        return None
+    lines = {line.id: line for line in await order_lines(session, order.id)}
+    views = [
+        LineView(
+            description=lines[row.order_line_id].description,
+            quantity=row.quantity,
+            unit_price_minor=lines[row.order_line_id].unit_price_minor,
+            total_minor=row.amount_minor,
+        )
+        for row in sorted(refund.lines, key=lambda row: row.order_line_id)
+        if row.order_line_id in lines
+    ]
+    return refund, views
+
+
+@dataclass(frozen=True)
+class ShipmentView:
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime | None
+    lines: list[tuple[str, int]]
+
+
+def shipment_view(payload: Mapping[str, Any]) -> ShipmentView | None:
+    """The shipment snapshot of an `email.shipment` payload; None when it is malformed."""
+    shipment = payload.get("shipment")
+    if not isinstance(shipment, Mapping):
+        return None
+    carrier, tracking = shipment.get("carrier"), shipment.get("tracking_number")
+    if not isinstance(carrier, str) or not isinstance(tracking, str):
+        return None
+    shipped_at = None
+    if isinstance(shipment.get("shipped_at"), str):
+        try:
+            shipped_at = datetime.fromisoformat(shipment["shipped_at"])
+        except ValueError:
+            shipped_at = None
+    lines = []
+    for line in shipment.get("lines") or []:
+        if not isinstance(line, Mapping):
+            return None
+        description, quantity = line.get("description"), line.get("quantity")
+        if not isinstance(description, str) or not isinstance(quantity, int):
+            return None
+        lines.append((description, quantity))
+    return ShipmentView(carrier, tracking, shipped_at, lines)
+
+
+async def paid_orders_of(session: AsyncSession, email: str, *, now: datetime) -> list[Order]:
+    """The orders `email` (any case) paid for in the last two years, newest first."""
+    rows = await session.scalars(
+        select(Order)
+        .where(
+            func.lower(Order.email) == email.strip().lower(),
+            Order.paid_at.is_not(None),
+            Order.paid_at >= now - ORDERS_LOOKBACK,
+        )
+        .order_by(Order.paid_at.desc(), Order.id.desc())
+        .limit(ORDERS_LIST_MAX)
+    )
+    return list(rows)
