@@ -7,7 +7,8 @@ before execution. With introspection off, no error suggests names. Every respons
 `extensions.cost`; an operation that runs spends its cost from the caller's budget
 (`kernel.ratelimit`) and reports `extensions.throttle`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
-sees a traceback.
+sees a traceback. Execution is graphql-core's `execute` as published (`run_operation`); the
+speed comes from the loaders and the request's one read session (graphql_schema.context).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSchema,
     GraphQLSyntaxError,
     execute,
     parse,
@@ -41,7 +43,6 @@ from graphql_schema import errors as codes
 from graphql_schema.auth import BadToken, viewer_from_request
 from graphql_schema.context import Context
 from graphql_schema.errors import ApiError
-from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
 from graphql_schema.scalars import check_text_inputs
 from graphql_schema.schema import schema
@@ -216,23 +217,6 @@ async def _parse_body(request: Request) -> dict[str, Any] | Response:
     return {"query": query, "variables": variables, "operation_name": operation_name or None}
 
 
-async def _settle(before: set[asyncio.Task[Any]]) -> None:
-    """Wait for resolvers still running after an error cut their siblings short.
-
-    graphql-core 3.2 gathers sibling fields without cancelling them when a non-null field
-    fails, so their sessions would outlive the request; let them finish (bounded)."""
-    current = asyncio.current_task()
-    pending = [
-        task
-        for task in asyncio.all_tasks() - before
-        if task is not current
-        and not task.done()
-        and "ExecutionContext." in getattr(task.get_coro(), "__qualname__", "")
-    ]
-    if pending:
-        await asyncio.wait(pending, timeout=10)
-
-
 def _budget_key(request: Request, viewer: Viewer) -> str:
     """Whose budget a request spends: its token's; without a token, its client address's
     (behind a reverse proxy, name it with `tiein serve --forwarded-allow-ips` so that is the
@@ -273,6 +257,38 @@ async def _spend(
         f"{budget.rate} come back each second. Retry in {wait} s.",
         extensions={"code": codes.THROTTLED, "cost": cost, "retryAfter": wait},
     )
+
+
+async def run_operation(
+    document: DocumentNode,
+    context: Context,
+    variables: dict[str, Any],
+    operation_name: str | None,
+    *,
+    hide_suggestions: bool,
+    graphql_schema: GraphQLSchema | None = None,
+) -> ExecutionResult:
+    """Execute one operation with graphql-core's `execute`, as published, then end the
+    request's reads (`Context.finish`), whatever happened: on an error that nulls a parent,
+    graphql-core returns without waiting for the parent's other fields, and those must not
+    read any more (see graphql_schema.context)."""
+    try:
+        result = execute(
+            graphql_schema or schema.graphql_schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation_name,
+            hide_suggestions=hide_suggestions,
+        )
+        if isawaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        # A copy: a field still running appends its errors to graphql-core's list.
+        result = ExecutionResult(result.data, list(result.errors) if result.errors else None)
+    finally:
+        await context.finish()
+    return result
 
 
 async def graphql_post(request: Request) -> Response:
@@ -320,27 +336,18 @@ async def graphql_post(request: Request) -> Response:
     context = Context(
         db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app
     )
-    before = asyncio.all_tasks()
     try:
         check_text_inputs(parsed["query"], prepared.document, parsed["variables"])
-        result = execute(
-            schema.graphql_schema,
+        result = await run_operation(
             prepared.document,
-            context_value=context,
-            variable_values=parsed["variables"],
-            operation_name=parsed["operation_name"],
-            execution_context_class=FastExecutionContext,
-            is_awaitable=fast_is_awaitable,
+            context,
+            parsed["variables"],
+            parsed["operation_name"],
             hide_suggestions=not settings.graphql_introspection,
         )
-        if isawaitable(result):
-            result = await result
     except ApiError as exc:  # raised outside a resolver, e.g. while coercing
+        await context.finish()
         result = ExecutionResult(None, [exc])
-    assert isinstance(result, ExecutionResult)
-    if result.errors:
-        await _settle(before)
-    context.close()
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = _format_errors(list(result.errors), request_id)

@@ -2,19 +2,22 @@
 many objects it returns.
 
 Concurrency rule (DESIGN.md §3): graphene resolves sibling fields concurrently, so resolvers
-never share one AsyncSession. **Every batch opens its own short read session**
-(`Database.read_session()`), runs one statement per distinct page shape, and closes it.
-Root fields open their own read sessions the same way; mutations run serially, each in its
-own write session. Tests: tests/graphql/test_loaders.py.
+never use one AsyncSession at the same time. Every batch reads through the request's one read
+session (`Context.read_session()`), which is lent to one batch at a time: one statement per
+distinct page shape, run while holding it, and nothing else awaited meanwhile (related objects
+are prefetched after the session is handed back). Mutations run serially, each in its own
+write session. Tests: tests/graphql/test_loaders.py.
 
 Every loader applies the visibility helper of its type, so a nested field can never reach an
-object its viewer may not see.
+object its viewer may not see. An object loaded once in a request is kept (`known`), so the
+fields that point to it resolve at once, without awaiting.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from inspect import isawaitable
@@ -22,11 +25,11 @@ from typing import Any
 
 from aiodataloader import DataLoader
 from sqlalchemy import Select, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
 from graphql_schema import visibility as vis
-from kernel.db import Database
 from licensing.accounts import Viewer
 from licensing.models import (
     Agreement,
@@ -49,6 +52,7 @@ SHOWTIME_NOT_OF_FILM = "SHOWTIME_NOT_OF_FILM"
 OTHER_FILM = "This showtime is of another film."
 
 Visible = Callable[[Viewer, datetime], Select[Any]]
+Reader = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 VISIBLE: dict[type, Visible] = {
     Film: vis.visible_films,
@@ -186,8 +190,8 @@ def _list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any
 class Loaders:
     """The DataLoaders of one request, created on first use."""
 
-    def __init__(self, db: Database, viewer: Viewer, now: datetime) -> None:
-        self.db = db
+    def __init__(self, read: Reader, viewer: Viewer, now: datetime) -> None:
+        self.read = read  # the request's read session, one batch at a time
         self.viewer = viewer
         self.now = now
         self._loaders: dict[Hashable, DataLoader] = {}
@@ -214,7 +218,7 @@ class Loaders:
 
         async def batch(ids: list[int]) -> list[Any]:
             stmt = visible(model, self.viewer, self.now).where(model.id.in_(ids))
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 found = {obj.id: obj for obj in (await session.scalars(stmt)).all()}
             for i in ids:
                 self._known[(model, i)] = found.get(i)
@@ -273,7 +277,7 @@ class Loaders:
             for parent_id, offset, limit, _ in keys:
                 shapes[(offset, limit)].append(parent_id)
             found: dict[tuple[int, int], list[Any]] = defaultdict(list)
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 for (offset, limit), parent_ids in shapes.items():
                     number = (
                         func.row_number()
@@ -316,7 +320,7 @@ class Loaders:
                 visible(rel.model, self.viewer, self.now).where(rel.parent.in_(parent_ids))
             ).subquery()
             stmt = select(inner.c[rel.parent.key], func.count()).group_by(inner.c[rel.parent.key])
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 counts = {p: int(n) for p, n in (await session.execute(stmt)).all()}
             return [counts.get(p, 0) for p in parent_ids]
 
@@ -329,7 +333,7 @@ class Loaders:
         async def batch(keys: list[tuple[int, int]]) -> list[Any]:
             offer_ids = sorted({k[0] for k in keys})
             showtime_ids = sorted({k[1] for k in keys})
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 offers = (
                     await session.scalars(
                         visible(BundleOffer, self.viewer, self.now).where(
@@ -363,7 +367,7 @@ class Loaders:
 
         async def batch(keys: list[Any]) -> list[list[Any]]:
             found: dict[Any, list[Any]] = defaultdict(list)
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 for parent, value in (await session.execute(query(list(keys)))).all():
                     found[parent].append(value)
             return [found.get(k, []) for k in keys]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,8 +47,16 @@ class Node(graphene.relay.Node):
     def resolve_type(cls, instance: Any, info: Any) -> Any:
         return TYPE_FOR_MODEL[type(instance)]
 
+    @classmethod
+    def to_global_id(cls, type_: str, id: Any) -> str:
+        """graphene's hook for the `id` field of every node type: `global_id`, remembered."""
+        return global_id(type_, id)
 
+
+@functools.lru_cache(maxsize=65_536)
 def global_id(type_name: str, pk: int | str) -> str:
+    """base64 of "Type:pk" (graphql_relay's to_global_id), remembered: it is pure, and the
+    same objects come back request after request, each with its id."""
     return to_global_id(type_name, str(pk))
 
 
@@ -227,11 +236,10 @@ async def paginate(
     after: str | None,
 ) -> Page:
     """A page of a root connection: one statement for the rows, one more only if
-    `totalCount` is asked for. Each runs in its own read session (root fields run
-    concurrently)."""
+    `totalCount` is asked for, each in the request's read session (see context.py)."""
     offset, limit = page_window(first, after)
     ctx = info.context
-    async with ctx.db.read_session() as session:
+    async with ctx.read_session() as session:
         rows = list(
             (await session.scalars(stmt.order_by(*order_by).offset(offset).limit(limit + 1))).all()
         )
@@ -239,7 +247,7 @@ async def paginate(
     await ctx.loaders.prefetch(rows[:limit], selected_names(info))
 
     async def count() -> int:
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             total = await session.scalar(
                 select(func.count()).select_from(stmt.order_by(None).subquery())
             )

@@ -7,8 +7,22 @@ from collections.abc import Callable
 from typing import Any
 
 import graphene
+from graphene.types.resolver import set_default_resolver
 
 from graphql_schema.relay import child_page, page_args
+
+
+def read_attribute(attname: str, default_value: Any, root: Any, info: Any, **args: Any) -> Any:
+    """The resolver of a field without its own: the key of a dict root, else the attribute
+    — graphene's default (`dict_or_attr_resolver`) in one call instead of two, since most of
+    the fields of an answer are read this way."""
+    if isinstance(root, dict):
+        return root.get(attname, default_value)
+    return getattr(root, attname, default_value)
+
+
+# graphene's public switch; it applies to the types of the schema built after this import
+set_default_resolver(read_attribute)
 
 
 def _load(info: Any, model: type, pk: int | None) -> Any:
