@@ -13,6 +13,8 @@ from sqlalchemy import event, select
 
 from catalog.models import BundleComponent, BundleOffer, Film, Product, Showtime
 from graphql_schema.context import Context, RequestFinished
+from graphql_schema.relay import MODEL_FOR_TYPE, TYPE_FOR_MODEL
+from graphql_schema.schema import schema
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.accounts import PUBLIC
@@ -205,3 +207,12 @@ async def test_the_fields_after_a_mutation_read_what_it_wrote(gql: Gql, world: W
     counts = [body[k]["product"]["merchant"]["products"]["totalCount"] for k in ("one", "two")]
     assert body["one"]["errors"] == body["two"]["errors"] == []
     assert counts == [3, 4]  # the world's two products, then one more each time
+
+
+def test_each_model_is_shown_by_the_type_of_its_name() -> None:
+    """`node(id:)` and the Node interface find an object's type by its model: the registry
+    names each type as the schema does."""
+    for model, gql_type in TYPE_FOR_MODEL.items():
+        found = schema.graphql_schema.get_type(gql_type.__name__)
+        assert found is not None and getattr(found, "graphene_type", None) is gql_type
+        assert MODEL_FOR_TYPE[gql_type.__name__] is model
