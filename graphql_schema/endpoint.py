@@ -7,8 +7,8 @@ before execution. With introspection off, no error suggests names. Every respons
 `extensions.cost`; an operation that runs spends its cost from the caller's budget
 (`kernel.ratelimit`) and reports `extensions.throttle`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
-sees a traceback. Execution is graphql-core's `execute` as published (`run_operation`); the
-speed comes from the loaders and the request's one read session (graphql_schema.context).
+sees a traceback. Execution is graphql-core's `execute` as published (graphql_schema.operation);
+the speed comes from the data layer (graphql_schema.context, loaders, records, selection).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from inspect import isawaitable
 from typing import Any
 
 import orjson
@@ -27,9 +26,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
-    GraphQLSchema,
     GraphQLSyntaxError,
-    execute,
     parse,
     specified_rules,
     validate,
@@ -44,6 +41,7 @@ from graphql_schema.auth import BadToken, viewer_from_request
 from graphql_schema.context import Context
 from graphql_schema.errors import ApiError
 from graphql_schema.limits import query_cost, static_errors
+from graphql_schema.operation import run_operation
 from graphql_schema.scalars import check_text_inputs
 from graphql_schema.schema import schema
 from kernel.clock import now_utc
@@ -257,38 +255,6 @@ async def _spend(
         f"{budget.rate} come back each second. Retry in {wait} s.",
         extensions={"code": codes.THROTTLED, "cost": cost, "retryAfter": wait},
     )
-
-
-async def run_operation(
-    document: DocumentNode,
-    context: Context,
-    variables: dict[str, Any],
-    operation_name: str | None,
-    *,
-    hide_suggestions: bool,
-    graphql_schema: GraphQLSchema | None = None,
-) -> ExecutionResult:
-    """Execute one operation with graphql-core's `execute`, as published, then end the
-    request's reads (`Context.finish`), whatever happened: on an error that nulls a parent,
-    graphql-core returns without waiting for the parent's other fields, and those must not
-    read any more (see graphql_schema.context)."""
-    try:
-        result = execute(
-            graphql_schema or schema.graphql_schema,
-            document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=operation_name,
-            hide_suggestions=hide_suggestions,
-        )
-        if isawaitable(result):
-            result = await result
-        assert isinstance(result, ExecutionResult)
-        # A copy: a field still running appends its errors to graphql-core's list.
-        result = ExecutionResult(result.data, list(result.errors) if result.errors else None)
-    finally:
-        await context.finish()
-    return result
 
 
 async def graphql_post(request: Request) -> Response:

@@ -5,6 +5,7 @@ cannot read after the response."""
 from __future__ import annotations
 
 import asyncio
+import types
 from typing import Any
 
 import graphene
@@ -17,10 +18,11 @@ from graphql import (
     execute,
     parse,
 )
+from graphql.pyutils import is_awaitable
 from sqlalchemy import event
 
 from graphql_schema.context import Context
-from graphql_schema.endpoint import run_operation
+from graphql_schema.operation import awaitable_by_type, run_operation
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.accounts import PUBLIC
@@ -171,3 +173,27 @@ async def test_fields_still_running_after_an_error_do_not_read_after_the_respons
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
     assert late == []
     assert db.engine.pool.checkedout() == 0
+
+
+async def test_awaitables_are_told_by_their_type() -> None:
+    """The `is_awaitable` given to graphql-core's execute agrees with graphql-core's own."""
+
+    @types.coroutine
+    def old_style() -> Any:
+        yield
+
+    async def coroutine() -> None:
+        return None
+
+    def generator() -> Any:
+        yield 1
+
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    running = coroutine()
+    cases = [running, future, old_style(), generator(), "text", 1, None, [1], {"a": 1}, Gql]
+    for value in cases:
+        assert awaitable_by_type(value) is is_awaitable(value), value
+    assert [awaitable_by_type(v) for v in cases[:4]] == [True, True, True, False]
+    await running
+    await future
