@@ -84,6 +84,8 @@ def _plans_below(
     if not isinstance(connection, GraphQLObjectType) or "nodes" not in connection.fields:
         return ()
     node_type = get_named_type(connection.fields["nodes"].type)
+    if not isinstance(node_type, GraphQLObjectType):
+        return ()
     selections: list[SelectionSetNode] = []
     for field in _fields_of([n.selection_set for n in field_nodes], fragments, variables):
         if field.name.value == "nodes" and field.selection_set:
@@ -92,8 +94,6 @@ def _plans_below(
             for edge_field in _fields_of([field.selection_set], fragments, variables):
                 if edge_field.name.value == "node" and edge_field.selection_set:
                     selections.append(edge_field.selection_set)
-    if not isinstance(node_type, GraphQLObjectType):
-        return ()
     merged: dict[str, list[FieldNode]] = {}
     for field in _fields_of(selections, fragments, variables):
         merged.setdefault((field.alias or field.name).value, []).append(field)

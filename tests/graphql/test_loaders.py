@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import event, select
 
 from catalog.models import BundleComponent, BundleOffer, Film, Product, Showtime
+from graphql_schema import relay
 from graphql_schema.context import Context, RequestFinished
-from graphql_schema.relay import MODEL_FOR_TYPE, TYPE_FOR_MODEL
+from graphql_schema.relay import MODEL_FOR_TYPE, TYPE_FOR_MODEL, encode_cursor
 from graphql_schema.schema import schema
 from kernel.config import Settings
 from kernel.db import Database
@@ -216,3 +217,46 @@ def test_each_model_is_shown_by_the_type_of_its_name() -> None:
         found = schema.graphql_schema.get_type(gql_type.__name__)
         assert found is not None and getattr(found, "graphene_type", None) is gql_type
         assert MODEL_FOR_TYPE[gql_type.__name__] is model
+
+
+NESTED = """query($n: Int!, $more: Boolean!, $after: String) { films(first: 10) { nodes { slug
+  ...Products
+  more: products(first: $n, after: $after) @include(if: $more) { nodes { sku } }
+  skipped: showtimes(first: 5) @skip(if: true) { nodes { startsAt } } } } }
+fragment Products on Film { products(first: $n) { totalCount nodes { sku merchant { slug } } } }"""
+
+ONE = """query($slug: String!, $n: Int!, $after: String) { film(slug: $slug) { slug
+  products(first: $n) { totalCount nodes { sku merchant { slug } } }
+  more: products(first: $n, after: $after) { nodes { sku } } } }"""
+
+
+async def test_nested_pages_loaded_ahead_answer_like_pages_loaded_alone(
+    gql: Gql, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages below a root page are loaded with it, for all its nodes at once — through
+    fragments, aliases, variables and @include/@skip — and each answers what the same page
+    loaded on its own (below a single film) answers; no page shape is read twice."""
+    await add_films(db, world, 3)
+    after = encode_cursor(0)
+    variables = {"n": 1, "more": True, "after": after}
+    loaded_alone: list[Any] = []
+    alone = relay._load_child_page
+
+    def spy(*args: Any) -> Any:
+        loaded_alone.append(args[1:])
+        return alone(*args)
+
+    monkeypatch.setattr(relay, "_load_child_page", spy)
+    with count_queries(db) as counter:
+        many = await gql.data(NESTED, variables, token=world.staff_token)
+    assert loaded_alone == []  # every nested page was ready when its field resolved
+    windows = [s for s in counter.statements if "row_number" in s]
+    assert len(windows) == 2  # products from offset 0, and from offset 1 (`more`)
+    nodes = many["films"]["nodes"]
+    assert len(nodes) == 5 and all("skipped" not in node for node in nodes)
+    for node in nodes:
+        one = await gql.data(ONE, {"slug": node["slug"], "n": 1, "after": after},
+                             token=world.staff_token)  # fmt: skip
+        assert one["film"] == {k: node[k] for k in ("slug", "products", "more")}
+    assert len(loaded_alone) == 2 * len(nodes)  # below `film(slug:)`, each loads its own
+    assert sum(node["products"]["totalCount"] for node in nodes) == 10  # 4 + 0 + 3 x 2
