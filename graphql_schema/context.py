@@ -6,7 +6,10 @@ and its connections' pages — go through ONE read session, `Context.read_sessio
 resolvers take **one at a time** (a per-request lock): one connection checkout and one read
 transaction per request instead of one per batch, and every object of the answer comes from
 the same snapshot. The lock is held only while statements run: never await a loader (or
-anything that reads) inside a `read_session()` block, or the request waits on itself.
+anything that reads) inside a `read_session()` block, or the request waits on itself. A
+request holds its pooled connection from its first read to its answer. (A root field that
+opens `ctx.db.read_session()` itself still works — a session of its own — but misses all
+this; `ctx.read_session()` is the one to use.)
 
 The request's reads end with `Context.finish()`, called once `execute` has returned:
 graphql-core 3.2 does not wait for the sibling fields of a field whose error nulls their
@@ -14,7 +17,7 @@ parent, so such a field may still be running; it finds the reads closed (`Reques
 and its result is dropped, as graphql-core drops it. Mutations write in their own sessions
 (they run one after another) and then call `reset_loaders()`, so the fields of their
 payloads read in a new transaction that sees what they wrote.
-Tests: tests/graphql/test_loaders.py and test_endpoint.py.
+Tests: tests/graphql/test_loaders.py and test_resolvers.py.
 """
 
 from __future__ import annotations
@@ -90,34 +93,26 @@ class Context:
     request_id: str = ""
     app: Any = None
     reads: RequestReads = field(init=False, repr=False)
-    _loaders: Loaders | None = field(default=None, repr=False)
+    loaders: Loaders = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.reads = RequestReads(self.db)
+        self.loaders = Loaders(self.reads.session, self.viewer, self.now)
 
     def read_session(self) -> Any:
         """`async with ctx.read_session() as session:` the request's read session, for
         this block's statements only (see the module docstring)."""
         return self.reads.session()
 
-    @property
-    def loaders(self) -> Loaders:
-        if self._loaders is None:
-            self._loaders = Loaders(self.reads.session, self.viewer, self.now)
-        return self._loaders
-
     async def finish(self) -> None:
         """Close the request's reads and free what its loaders hold, once `execute` has
         returned (before the response is sent)."""
         await self.reads.finish()
-        if self._loaders is not None:
-            self._loaders.close()
-            self._loaders = None
+        self.loaders.close()
 
     def reset_loaders(self) -> None:
         """Forget everything loaded so far and read in a new transaction from now on
         (after a mutation changed the data)."""
-        if self._loaders is not None:
-            self._loaders.close()
-        self._loaders = None
+        self.loaders.close()
+        self.loaders = Loaders(self.reads.session, self.viewer, self.now)
         self.reads.renew()
