@@ -7,7 +7,8 @@ before execution. With introspection off, no error suggests names. Every respons
 `extensions.cost`; an operation that runs spends its cost from the caller's budget
 (`kernel.ratelimit`) and reports `extensions.throttle`. An unexpected exception
 becomes a generic INTERNAL_SERVER_ERROR, logged with the request id; the client never
-sees a traceback.
+sees a traceback. Execution is graphql-core's `execute` as published (graphql_schema.operation);
+the speed comes from the data layer (graphql_schema.context, loaders, records, selection).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from inspect import isawaitable
 from typing import Any
 
 import orjson
@@ -27,7 +27,6 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLSyntaxError,
-    execute,
     parse,
     specified_rules,
     validate,
@@ -42,8 +41,8 @@ from graphql_schema import graphiql as graphiql_ui
 from graphql_schema.auth import BadToken, viewer_from_request
 from graphql_schema.context import Context
 from graphql_schema.errors import ApiError
-from graphql_schema.execution import FastExecutionContext, fast_is_awaitable
 from graphql_schema.limits import query_cost, static_errors
+from graphql_schema.operation import run_operation
 from graphql_schema.scalars import check_text_inputs
 from graphql_schema.schema import schema
 from kernel.clock import now_utc
@@ -216,23 +215,6 @@ async def _parse_body(request: Request) -> dict[str, Any] | Response:
     return {"query": query, "variables": variables, "operation_name": operation_name or None}
 
 
-async def _settle(before: set[asyncio.Task[Any]]) -> None:
-    """Wait for resolvers still running after an error cut their siblings short.
-
-    graphql-core 3.2 gathers sibling fields without cancelling them when a non-null field
-    fails, so their sessions would outlive the request; let them finish (bounded)."""
-    current = asyncio.current_task()
-    pending = [
-        task
-        for task in asyncio.all_tasks() - before
-        if task is not current
-        and not task.done()
-        and "ExecutionContext." in getattr(task.get_coro(), "__qualname__", "")
-    ]
-    if pending:
-        await asyncio.wait(pending, timeout=10)
-
-
 def _budget_key(request: Request, viewer: Viewer) -> str:
     """Whose budget a request spends: its token's; without a token, its client address's
     (behind a reverse proxy, name it with `tiein serve --forwarded-allow-ips` so that is the
@@ -320,27 +302,18 @@ async def graphql_post(request: Request) -> Response:
     context = Context(
         db=db, settings=settings, viewer=viewer, now=now, request_id=request_id, app=request.app
     )
-    before = asyncio.all_tasks()
     try:
         check_text_inputs(parsed["query"], prepared.document, parsed["variables"])
-        result = execute(
-            schema.graphql_schema,
+        result = await run_operation(
             prepared.document,
-            context_value=context,
-            variable_values=parsed["variables"],
-            operation_name=parsed["operation_name"],
-            execution_context_class=FastExecutionContext,
-            is_awaitable=fast_is_awaitable,
+            context,
+            parsed["variables"],
+            parsed["operation_name"],
             hide_suggestions=not settings.graphql_introspection,
         )
-        if isawaitable(result):
-            result = await result
     except ApiError as exc:  # raised outside a resolver, e.g. while coercing
+        await context.finish()
         result = ExecutionResult(None, [exc])
-    assert isinstance(result, ExecutionResult)
-    if result.errors:
-        await _settle(before)
-    context.close()
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = _format_errors(list(result.errors), request_id)

@@ -44,6 +44,7 @@ from graphql import (
 )
 from graphql.language import DocumentNode
 
+from graphql_schema.cursors import MAX_PAGE  # the one bound of `first` (SPEC §7)
 from graphql_schema.errors import (
     BAD_USER_INPUT,
     QUERY_TOO_COSTLY,
@@ -51,7 +52,6 @@ from graphql_schema.errors import (
     TOO_MANY_ALIASES,
     TOO_MANY_REPEATS,
 )
-from graphql_schema.relay import MAX_PAGE  # the one bound of `first` (SPEC §7)
 
 MAX_DEPTH = 10
 MAX_COST = 50_000

@@ -2,102 +2,54 @@
 many objects it returns.
 
 Concurrency rule (DESIGN.md §3): graphene resolves sibling fields concurrently, so resolvers
-never share one AsyncSession. **Every batch opens its own short read session**
-(`Database.read_session()`), runs one statement per distinct page shape, and closes it.
-Root fields open their own read sessions the same way; mutations run serially, each in its
-own write session. Tests: tests/graphql/test_loaders.py.
+never use one AsyncSession at the same time. Every batch reads through the request's one read
+session (`Context.read_session()`), which is lent to one batch at a time: one statement per
+distinct page shape, run while holding it, and nothing else awaited meanwhile (related objects
+are prefetched after the session is handed back). Mutations run serially, each in its own
+write session. Tests: tests/graphql/test_loaders.py.
 
 Every loader applies the visibility helper of its type, so a nested field can never reach an
-object its viewer may not see.
+object its viewer may not see. An object loaded once in a request is kept (`known`), so the
+fields that point to it resolve at once, without awaiting.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from inspect import isawaitable
 from typing import Any
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select, func, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.film_status import showtimes_to_come
-from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
-from graphql_schema import visibility as vis
-from kernel.db import Database
-from licensing.accounts import Viewer
-from licensing.models import (
-    Agreement,
-    AgreementCategory,
-    AgreementChannel,
-    AgreementFilm,
-    AgreementTerritory,
-    AgreementTier,
-    ApiToken,
-    Merchant,
-    ProductReview,
-    RoyaltyStatement,
-    SalesReport,
-    SalesReportLine,
+from catalog.models import BundleOffer, Showtime
+from graphql_schema.load_queries import (
+    LIST_OF,
+    PREFETCH,
+    RELATIONS,
+    Relation,
+    list_queries,
+    visible,
 )
+from graphql_schema.records import columns, model_of, records
+from graphql_schema.selection import PagePlan
+from licensing.accounts import Viewer
 from orders.availability import Availability, bundle_availability
-from orders.models import Order, OrderLine
 
 SHOWTIME_NOT_OF_FILM = "SHOWTIME_NOT_OF_FILM"
 OTHER_FILM = "This showtime is of another film."
 
-Visible = Callable[[Viewer, datetime], Select[Any]]
-
-VISIBLE: dict[type, Visible] = {
-    Film: vis.visible_films,
-    Cinema: vis.visible_cinemas,
-    Showtime: vis.visible_showtimes,
-    BundleOffer: vis.visible_bundle_offers,
-    Product: vis.visible_products,
-    Merchant: vis.visible_merchants,
-    Agreement: vis.visible_agreements,
-    RoyaltyStatement: vis.visible_statements,
-    SalesReport: vis.visible_sales_reports,
-    Order: vis.visible_orders,
-    OrderLine: vis.visible_order_lines,
-    ApiToken: vis.visible_api_tokens,
-    ProductReview: vis.visible_product_reviews,
-}
-
-
-def visible(model: type, viewer: Viewer, now: datetime) -> Select[Any]:
-    """The visibility helper of `model` applied to `viewer`."""
-    return VISIBLE[model](viewer, now)
-
 
 @dataclass(frozen=True)
-class Relation:
-    """A one-to-many relation paged per parent: children of `model` whose `parent` is the key."""
-
-    model: type
-    parent: Any
-    order_by: tuple[Any, ...]
-
-
-RELATIONS: dict[str, Relation] = {
-    "film.products": Relation(Product, Product.film_id, (Product.id,)),
-    "film.showtimes": Relation(Showtime, Showtime.film_id, (Showtime.starts_at, Showtime.id)),
-    "film.bundle_offers": Relation(
-        BundleOffer, BundleOffer.film_id, (BundleOffer.valid_from, BundleOffer.id)
-    ),
-    "cinema.showtimes": Relation(Showtime, Showtime.cinema_id, (Showtime.starts_at, Showtime.id)),
-    "merchant.products": Relation(Product, Product.merchant_id, (Product.id,)),
-    "merchant.agreements": Relation(Agreement, Agreement.merchant_id, (Agreement.id,)),
-    "agreement.products": Relation(Product, Product.agreement_id, (Product.id,)),
-    "agreement.sales_reports": Relation(
-        SalesReport,
-        SalesReport.agreement_id,
-        (SalesReport.period.desc(), SalesReport.version.desc(), SalesReport.id),
-    ),
-}
+class PageRows:
+    rows: list[Any]
+    has_next: bool
 
 
 class _NotLoaded:
@@ -107,95 +59,45 @@ class _NotLoaded:
 
 NOT_LOADED: Any = _NotLoaded()
 
-# model -> {field name on its GraphQL type: (model pointed to, foreign key attribute)}
-PREFETCH: dict[type, dict[str, tuple[type, str]]] = {
-    Product: {
-        "merchant": (Merchant, "merchant_id"),
-        "agreement": (Agreement, "agreement_id"),
-        "film": (Film, "film_id"),
-    },
-    Showtime: {"film": (Film, "film_id"), "cinema": (Cinema, "cinema_id")},
-    BundleOffer: {"film": (Film, "film_id")},
-    Agreement: {"merchant": (Merchant, "merchant_id")},
-    SalesReport: {"agreement": (Agreement, "agreement_id")},
-    ApiToken: {"merchant": (Merchant, "merchant_id")},
-}
+
+Reader = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-@dataclass(frozen=True)
-class PageRows:
-    rows: list[Any]
-    has_next: bool
-
-
-def _list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]], Select[Any]]]:
-    """Small bounded lists below an object: each query yields (parent key, value) rows."""
-    upcoming = select(Showtime.film_id, literal(True)).where(showtimes_to_come(now)).distinct()
-    return {
-        "agreement.territories": lambda keys: (
-            select(AgreementTerritory.agreement_id, AgreementTerritory.country)
-            .where(AgreementTerritory.agreement_id.in_(keys))
-            .order_by(AgreementTerritory.country)
-        ),
-        "agreement.channels": lambda keys: (
-            select(AgreementChannel.agreement_id, AgreementChannel.channel)
-            .where(AgreementChannel.agreement_id.in_(keys))
-            .order_by(AgreementChannel.channel)
-        ),
-        "agreement.categories": lambda keys: (
-            select(AgreementCategory.agreement_id, AgreementCategory.category)
-            .where(AgreementCategory.agreement_id.in_(keys))
-            .order_by(AgreementCategory.category)
-        ),
-        "agreement.tiers": lambda keys: (
-            select(AgreementTier.agreement_id, AgreementTier)
-            .where(AgreementTier.agreement_id.in_(keys))
-            .order_by(AgreementTier.threshold_minor)
-        ),
-        "agreement.films": lambda keys: (
-            select(AgreementFilm.agreement_id, Film)
-            .join(Film, Film.id == AgreementFilm.film_id)
-            .where(AgreementFilm.agreement_id.in_(keys))
-            .order_by(Film.release_date, Film.id)
-        ),
-        "bundle.components": lambda keys: (
-            select(BundleComponent.offer_id, BundleComponent)
-            .where(BundleComponent.offer_id.in_(keys))
-            .order_by(BundleComponent.position)
-        ),
-        "order.lines": lambda keys: (
-            vis.visible_order_lines(viewer, now)
-            .with_only_columns(OrderLine.order_id, OrderLine)
-            .where(OrderLine.order_id.in_(keys))
-            .order_by(OrderLine.id)
-        ),
-        "report.lines": lambda keys: (
-            select(SalesReportLine.report_id, SalesReportLine)
-            .where(SalesReportLine.report_id.in_(keys))
-            .order_by(SalesReportLine.line_no)
-        ),
-        "product.history": lambda keys: (
-            vis.visible_product_reviews(viewer, now)
-            .with_only_columns(ProductReview.product_id, ProductReview)
-            .where(ProductReview.product_id.in_(keys))
-            .order_by(ProductReview.created_at, ProductReview.id)
-        ),
-        "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
-    }
+def _window(
+    rel: Relation, viewer: Viewer, now: datetime, parent_ids: list[int], offset: int, limit: int
+) -> Select[Any]:
+    """Rows offset+1 … offset+limit+1 of every parent's visible children, in one statement
+    (one more than the page, to tell whether a next page exists)."""
+    number = func.row_number().over(partition_by=rel.parent, order_by=rel.order_by)
+    inner = (
+        visible(rel.model, viewer, now)
+        .with_only_columns(*columns(rel.model), number.label("row_number"))
+        .where(rel.parent.in_(parent_ids))
+        .subquery()
+    )
+    return (
+        select(*(inner.c[c.key] for c in columns(rel.model)))
+        .where(inner.c.row_number > offset)
+        .where(inner.c.row_number <= offset + limit + 1)
+        .order_by(inner.c.row_number)
+    )
 
 
 class Loaders:
     """The DataLoaders of one request, created on first use."""
 
-    def __init__(self, db: Database, viewer: Viewer, now: datetime) -> None:
-        self.db = db
+    def __init__(self, read: Reader, viewer: Viewer, now: datetime) -> None:
+        self.read = read  # the request's read session, one batch at a time
         self.viewer = viewer
         self.now = now
         self._loaders: dict[Hashable, DataLoader] = {}
         # (model, id) -> object (or None: not visible) of everything loaded through the
         # visibility helpers in this request; fields read it synchronously (see `known`).
         self._known: dict[tuple[type, int], Any] = {}
-        self._lists = _list_queries(viewer, now)
+        # pages and counts of nested connections loaded so far, by (relation, parent id, …)
+        self._pages: dict[tuple[str, int, int, int], PageRows] = {}
+        self._counts: dict[tuple[str, int], int] = {}
+        self._lists = list_queries(viewer, now)
 
     def close(self) -> None:
         """Forget everything, once the request is answered. The loaders' batch functions
@@ -203,6 +105,8 @@ class Loaders:
         cyclic garbage collector (its full, slow collections) instead of being freed."""
         self._loaders.clear()
         self._known.clear()
+        self._pages.clear()
+        self._counts.clear()
 
     def _loader(self, key: Hashable, batch: Callable[[list[Any]], Any]) -> DataLoader:
         loader = self._loaders.get(key)
@@ -214,9 +118,14 @@ class Loaders:
         """id → the object, or None when it does not exist or the viewer may not see it."""
 
         async def batch(ids: list[int]) -> list[Any]:
-            stmt = visible(model, self.viewer, self.now).where(model.id.in_(ids))
-            async with self.db.read_session() as session:
-                found = {obj.id: obj for obj in (await session.scalars(stmt)).all()}
+            stmt = (
+                visible(model, self.viewer, self.now)
+                .with_only_columns(*columns(model))
+                .where(model.id.in_(ids))
+            )
+            async with self.read() as session:
+                rows = (await session.execute(stmt)).all()
+            found = {obj.id: obj for obj in records(model, rows)}
             for i in ids:
                 self._known[(model, i)] = found.get(i)
             return [found.get(i) for i in ids]
@@ -226,7 +135,7 @@ class Loaders:
     def remember(self, rows: Sequence[Any]) -> None:
         """Objects a visibility-checked query returned, so that later fields find them."""
         for row in rows:
-            self._known[(type(row), row.id)] = row
+            self._known[(model_of(row), row.id)] = row
 
     def known(self, model: type, pk: int) -> Any:
         """The object if this request has loaded it already (None if not visible), else
@@ -253,7 +162,7 @@ class Loaders:
         if not rows:
             return
         waits = []
-        for field, (model, attr) in PREFETCH.get(type(rows[0]), {}).items():
+        for field, (model, attr) in PREFETCH.get(model_of(rows[0]), {}).items():
             if field not in wanted:
                 continue
             ids = {getattr(r, attr) for r in rows} - {None}
@@ -263,47 +172,68 @@ class Loaders:
         for wait in waits:
             await wait
 
+    async def prefetch_below(
+        self, rows: Sequence[Any], wanted: set[str] | frozenset[str], plans: Sequence[PagePlan]
+    ) -> None:
+        """Everything the fields below `rows` will read, loaded before they resolve: the
+        objects they point to (`prefetch`) and their nested pages (`prefetch_pages`)."""
+        await asyncio.gather(self.prefetch(rows, wanted), self.prefetch_pages(rows, plans))
+
+    async def prefetch_pages(self, rows: Sequence[Any], plans: Sequence[PagePlan]) -> None:
+        """Load the pages of `plans` for every row at once (and, through the page loader,
+        what is selected below them), so that their fields resolve at once (`ready_page`)."""
+        if not rows or not plans:
+            return
+        ids = [row.id for row in rows]
+        waits = [self.page(plan.relation).load_many([(i, plan) for i in ids]) for plan in plans]
+        waits += [self.count(plan.relation).load_many(ids) for plan in plans if plan.count]
+        await asyncio.gather(*waits)
+
+    def ready_page(self, relation: str, parent_id: int, offset: int, limit: int) -> Any:
+        """The page if this request has loaded it already, else None."""
+        return self._pages.get((relation, parent_id, offset, limit))
+
+    def count_of(self, relation: str, parent_id: int) -> Any:
+        """How many children the viewer may see: at once when counted already, else an
+        awaitable from the loader."""
+        found = self._counts.get((relation, parent_id))
+        return found if found is not None else self.count(relation).load(parent_id)
+
     def page(self, relation: str) -> DataLoader:
-        """(parent id, offset, limit, wanted fields) → PageRows: one windowed statement per
-        page shape; the related objects the wanted fields need are prefetched for every
-        parent at once, so the fields below stay in step (and batched) across parents."""
+        """(parent id, plan) → PageRows: one windowed statement per page shape; then, for
+        every parent at once, the related objects the fields below need and the nested
+        pages of the plan, so the fields below stay in step (and batched) across parents."""
         rel = RELATIONS[relation]
 
-        async def batch(keys: list[tuple[int, int, int, frozenset[str]]]) -> list[PageRows]:
+        async def batch(keys: list[tuple[int, PagePlan]]) -> list[PageRows]:
             shapes: dict[tuple[int, int], list[int]] = defaultdict(list)
-            for parent_id, offset, limit, _ in keys:
-                shapes[(offset, limit)].append(parent_id)
-            found: dict[tuple[int, int], list[Any]] = defaultdict(list)
-            async with self.db.read_session() as session:
+            for parent_id, plan in keys:
+                shapes[(plan.offset, plan.limit)].append(parent_id)
+            found: dict[tuple[int, int, int], list[Any]] = defaultdict(list)
+            async with self.read() as session:
                 for (offset, limit), parent_ids in shapes.items():
-                    number = (
-                        func.row_number()
-                        .over(partition_by=rel.parent, order_by=rel.order_by)
-                        .label("row_number")
-                    )
-                    inner = (
-                        visible(rel.model, self.viewer, self.now)
-                        .add_columns(number)
-                        .where(rel.parent.in_(parent_ids))
-                        .subquery()
-                    )
-                    child = aliased(rel.model, inner)
-                    stmt = (
-                        select(child)
-                        .where(inner.c.row_number > offset)
-                        .where(inner.c.row_number <= offset + limit + 1)
-                        .order_by(inner.c.row_number)
-                    )
-                    for obj in (await session.scalars(stmt)).all():
-                        parent = getattr(obj, rel.parent.key)
-                        found[(parent, offset, limit)].append(obj)
+                    rows = (
+                        await session.execute(
+                            _window(rel, self.viewer, self.now, parent_ids, offset, limit)
+                        )
+                    ).all()
+                    for obj in records(rel.model, rows):
+                        found[(getattr(obj, rel.parent.key), offset, limit)].append(obj)
             out = []
-            for parent_id, offset, limit, _ in keys:
-                rows = found.get((parent_id, offset, limit), [])
-                out.append(PageRows(rows[:limit], len(rows) > limit))
+            below: dict[PagePlan, list[Any]] = defaultdict(list)
+            for parent_id, plan in keys:
+                rows = found.get((parent_id, plan.offset, plan.limit), [])
+                page = PageRows(rows[: plan.limit], len(rows) > plan.limit)
+                self._pages[(relation, parent_id, plan.offset, plan.limit)] = page
+                below[plan] += page.rows
+                out.append(page)
             shown = [row for page in out for row in page.rows]
             self.remember(shown)
-            await self.prefetch(shown, set().union(*(key[3] for key in keys)))
+            wanted = set().union(*(plan.wanted for _, plan in keys))
+            await asyncio.gather(
+                self.prefetch(shown, wanted),
+                *(self.prefetch_pages(rows, plan.below) for plan, rows in below.items()),
+            )
             return out
 
         return self._loader(("page", relation), batch)
@@ -317,8 +247,10 @@ class Loaders:
                 visible(rel.model, self.viewer, self.now).where(rel.parent.in_(parent_ids))
             ).subquery()
             stmt = select(inner.c[rel.parent.key], func.count()).group_by(inner.c[rel.parent.key])
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 counts = {p: int(n) for p, n in (await session.execute(stmt)).all()}
+            for p in parent_ids:
+                self._counts[(relation, p)] = counts.get(p, 0)
             return [counts.get(p, 0) for p in parent_ids]
 
         return self._loader(("count", relation), batch)
@@ -330,7 +262,7 @@ class Loaders:
         async def batch(keys: list[tuple[int, int]]) -> list[Any]:
             offer_ids = sorted({k[0] for k in keys})
             showtime_ids = sorted({k[1] for k in keys})
-            async with self.db.read_session() as session:
+            async with self.read() as session:
                 offers = (
                     await session.scalars(
                         visible(BundleOffer, self.viewer, self.now).where(
@@ -362,11 +294,19 @@ class Loaders:
         """parent key → the list of values of a small bounded list (terms, lines, history)."""
         query = self._lists[name]
 
+        model = LIST_OF.get(name)
+
         async def batch(keys: list[Any]) -> list[list[Any]]:
             found: dict[Any, list[Any]] = defaultdict(list)
-            async with self.db.read_session() as session:
-                for parent, value in (await session.execute(query(list(keys)))).all():
+            async with self.read() as session:
+                rows = (await session.execute(query(list(keys)))).all()
+            if model is None:
+                for parent, value in rows:
                     found[parent].append(value)
+            else:
+                values = records(model, (row[1:] for row in rows))
+                for row, value in zip(rows, values, strict=True):
+                    found[row[0]].append(value)
             return [found.get(k, []) for k in keys]
 
         return self._loader(("list", name), batch)

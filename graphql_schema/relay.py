@@ -1,30 +1,25 @@
-"""Relay plumbing: the Node interface, global IDs, and connections with `first`/`after`.
-
-Cursors are opaque offsets. `first` (1-100) is required on every connection; the limits rule
-refuses a missing or oversized `first` before execution, and `page_window` checks again for
-values that arrive through variables.
+"""Relay plumbing: the Node interface, global IDs, and connections with `first`/`after`
+(cursors in graphql_schema.cursors), and the loading of their pages.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import graphene
-from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 from graphql_relay import from_global_id, to_global_id
 from sqlalchemy import Select, func, select
 
-from graphql_schema.errors import bad_user_input
-from kernel.parsing import InvalidInput, has_unsafe_characters, parse_id, parse_int
+from graphql_schema.cursors import MAX_PAGE, encode_cursor, page_window
+from graphql_schema.records import columns, model_of, records
+from graphql_schema.selection import PagePlan, page_plans, selected_names
+from kernel.parsing import InvalidInput, has_unsafe_characters, parse_id
 
-# SPEC §7: `first ≤ 100` on every connection; the limits rule and the schema read it here.
-MAX_PAGE = 100
-MAX_OFFSET = 999_999_999
-_CURSOR_PREFIX = "offset:"
+__all__ = ["MAX_PAGE", "encode_cursor", "page_window"]  # and the names defined below
 
 # model class -> graphene type, filled in by graphql_schema.types
 TYPE_FOR_MODEL: dict[type, type[graphene.ObjectType]] = {}
@@ -32,8 +27,10 @@ MODEL_FOR_TYPE: dict[str, type] = {}
 
 
 def register(model: type, gql_type: type[graphene.ObjectType]) -> None:
+    """`gql_type` (named as its class) shows objects of `model` (tests/graphql/test_schema.py
+    checks the names)."""
     TYPE_FOR_MODEL[model] = gql_type
-    MODEL_FOR_TYPE[gql_type._meta.name] = model
+    MODEL_FOR_TYPE[gql_type.__name__] = model
 
 
 class Node(graphene.relay.Node):
@@ -45,10 +42,18 @@ class Node(graphene.relay.Node):
 
     @classmethod
     def resolve_type(cls, instance: Any, info: Any) -> Any:
-        return TYPE_FOR_MODEL[type(instance)]
+        return TYPE_FOR_MODEL[model_of(instance)]
+
+    @classmethod
+    def to_global_id(cls, type_: str, id: Any) -> str:
+        """graphene's hook for the `id` field of every node type: `global_id`, remembered."""
+        return global_id(type_, id)
 
 
+@functools.lru_cache(maxsize=65_536)
 def global_id(type_name: str, pk: int | str) -> str:
+    """base64 of "Type:pk" (graphql_relay's to_global_id), remembered: it is pure, and the
+    same objects come back request after request, each with its id."""
     return to_global_id(type_name, str(pk))
 
 
@@ -89,29 +94,6 @@ def decode_pk(value: str | None, type_name: str) -> int | None:
     return decoded[1] if decoded else None
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
-
-
-def page_window(first: int | None, after: str | None) -> tuple[int, int]:
-    """(offset, limit) of a page; BAD_USER_INPUT for a missing or out-of-range `first` or a
-    cursor this API did not hand out."""
-    if first is None or not 1 <= first <= MAX_PAGE:
-        raise bad_user_input(f"`first` must be between 1 and {MAX_PAGE}.", argument="first")
-    if after is None:
-        return 0, first
-    try:
-        text = base64.urlsafe_b64decode(after[:64].encode()).decode() if len(after) <= 64 else ""
-        if not text.startswith(_CURSOR_PREFIX):
-            raise InvalidInput("not a cursor", "after")
-        offset = parse_int(text.removeprefix(_CURSOR_PREFIX), field="after", min=0, max=MAX_OFFSET)
-    except (ValueError, binascii.Error, UnicodeError, InvalidInput):
-        raise bad_user_input(
-            "`after` is not a cursor of this connection.", argument="after"
-        ) from None
-    return offset + 1, first
-
-
 @dataclass(frozen=True)
 class Edge:
     node: Any
@@ -133,7 +115,7 @@ class Page:
     items: list[Any]
     offset: int
     has_next: bool
-    count: Callable[[], Awaitable[int]]
+    count: Callable[[], int | Awaitable[int]]  # at once when loaded already
 
     @property
     def nodes(self) -> list[Any]:
@@ -156,10 +138,10 @@ class Page:
 
 def connection(node_type: type[graphene.ObjectType], what: str) -> type[graphene.ObjectType]:
     """The `<Type>Connection` of a node type, with `edges`, `nodes`, `pageInfo`, `totalCount`."""
-    name = node_type._meta.name
+    name = node_type.__name__
 
-    async def resolve_total_count(root: Page, info: Any) -> int:
-        return await root.count()
+    def resolve_total_count(root: Page, info: Any) -> int | Awaitable[int]:
+        return root.count()
 
     meta = type("Meta", (), {"node": node_type, "description": f"A page of {what}."})
     return type(
@@ -197,29 +179,6 @@ def connection_field(
     return graphene.Field(graphene.NonNull(conn), description=description, **page_args(), **extra)
 
 
-def selected_names(info: Any) -> set[str]:
-    """Every field name selected below the current field (fragments followed): enough to
-    decide which related objects to prefetch for a page."""
-    names: set[str] = set()
-    seen: set[str] = set()
-    stack = [node.selection_set for node in info.field_nodes if node.selection_set]
-    while stack:
-        selection_set = stack.pop()
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                names.add(selection.name.value)
-                if selection.selection_set:
-                    stack.append(selection.selection_set)
-            elif isinstance(selection, InlineFragmentNode):
-                stack.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                fragment = info.fragments.get(selection.name.value)
-                if fragment is not None:
-                    stack.append(fragment.selection_set)
-    return names
-
-
 async def paginate(
     info: Any,
     stmt: Select[Any],
@@ -227,38 +186,52 @@ async def paginate(
     first: int | None,
     after: str | None,
 ) -> Page:
-    """A page of a root connection: one statement for the rows, one more only if
-    `totalCount` is asked for. Each runs in its own read session (root fields run
-    concurrently)."""
+    """A page of a root connection of `stmt` (a select of one model): records of the model
+    from one statement, and one more only if `totalCount` is asked for, each in the
+    request's read session (see context.py). What the fields below the page will read —
+    related objects, nested pages — is loaded before it is returned, for all its nodes at
+    once, so that those fields resolve at once."""
     offset, limit = page_window(first, after)
     ctx = info.context
-    async with ctx.db.read_session() as session:
-        rows = list(
-            (await session.scalars(stmt.order_by(*order_by).offset(offset).limit(limit + 1))).all()
-        )
-    ctx.loaders.remember(rows[:limit])
-    await ctx.loaders.prefetch(rows[:limit], selected_names(info))
+    model = stmt.column_descriptions[0]["entity"]
+    page = stmt.with_only_columns(*columns(model)).order_by(*order_by)
+    async with ctx.read_session() as session:
+        rows = records(model, (await session.execute(page.offset(offset).limit(limit + 1))).all())
+    shown = rows[:limit]
+    ctx.loaders.remember(shown)
+    await ctx.loaders.prefetch_below(shown, selected_names(info), page_plans(info))
 
     async def count() -> int:
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             total = await session.scalar(
                 select(func.count()).select_from(stmt.order_by(None).subquery())
             )
         return int(total or 0)
 
-    return Page(rows[:limit], offset, len(rows) > limit, count)
+    return Page(shown, offset, len(rows) > limit, count)
 
 
-async def child_page(
+def child_page(
     info: Any, relation: str, parent_id: int, first: int | None, after: str | None
-) -> Page:
-    """A page of a nested connection, batched over every parent by the request's loaders."""
+) -> Page | Awaitable[Page]:
+    """A page of a nested connection: at once when it was loaded with its parent's page
+    (a PagePlan), else an awaitable of it from the request's page loader, batched over
+    every parent (with what is selected below it)."""
     offset, limit = page_window(first, after)
     loaders = info.context.loaders
+    found = loaders.ready_page(relation, parent_id, offset, limit)
+    if found is None:
+        return _load_child_page(info, relation, parent_id, offset, limit)
+    count = functools.partial(loaders.count_of, relation, parent_id)
+    return Page(found.rows, offset, found.has_next, count)
+
+
+async def _load_child_page(
+    info: Any, relation: str, parent_id: int, offset: int, limit: int
+) -> Page:
+    loaders = info.context.loaders
     wanted = frozenset(selected_names(info))
-    found = await loaders.page(relation).load((parent_id, offset, limit, wanted))
-
-    async def count() -> int:
-        return await loaders.count(relation).load(parent_id)
-
+    plan = PagePlan(relation, offset, limit, wanted, False, page_plans(info))
+    found = await loaders.page(relation).load((parent_id, plan))
+    count = functools.partial(loaders.count_of, relation, parent_id)
     return Page(found.rows, offset, found.has_next, count)

@@ -34,7 +34,6 @@ class MoneyValue:
     minor: int
     currency: str
 
-    # plain attributes, so that the executor's fast path reads them (see execution.py)
     @property
     def amount(self) -> str:
         return _amount(self.minor, self.currency)

@@ -10,12 +10,12 @@ from catalog import models as cm
 from catalog.film_status import film_status
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node, decode_pk
-from graphql_schema.types.base import _lazy, _load, _page
+from graphql_schema.types.base import NodeObject, _lazy, _load, _page
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 
 
-class Film(graphene.ObjectType):
+class Film(NodeObject):
     """A film of the studio, whose IP partners license."""
 
     class Meta:
@@ -45,7 +45,7 @@ class Film(graphene.ObjectType):
         return film_status(root.release_date, showtime_to_come=bool(upcoming), now=now).value
 
 
-class Cinema(graphene.ObjectType):
+class Cinema(NodeObject):
     """A cinema that screens showtimes."""
 
     class Meta:
@@ -60,7 +60,7 @@ class Cinema(graphene.ObjectType):
     showtimes = _page("cinema.showtimes", "showtimes here", _lazy("ShowtimeConnection"))
 
 
-class Showtime(graphene.ObjectType):
+class Showtime(NodeObject):
     """A screening of a film at a cinema."""
 
     class Meta:
@@ -97,7 +97,7 @@ class ProductReview(graphene.ObjectType):
     created_at = graphene.DateTime(required=True, description="When.")
 
 
-class Product(graphene.ObjectType):
+class Product(NodeObject):
     """A licensed product of one merchant, under one agreement, for one film."""
 
     class Meta:
@@ -179,7 +179,7 @@ class BundleAvailability(graphene.ObjectType):
     message = graphene.String(description="Why none can be bought, in plain words.")
 
 
-class BundleOffer(graphene.ObjectType):
+class BundleOffer(NodeObject):
     """A film's ticket-plus-merch offer: one ticket of a chosen showtime plus fixed merch."""
 
     class Meta:

@@ -11,14 +11,14 @@ import graphene
 from catalog import models as cm
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node
-from graphql_schema.types.base import _lazy, _load, _page
+from graphql_schema.types.base import NodeObject, _lazy, _load, _page
 from graphql_schema.types.catalog import Film, Product
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 from licensing.statements import StatementFigures
 
 
-class Merchant(graphene.ObjectType):
+class Merchant(NodeObject):
     """A licensee partner that makes and sells licensed products."""
 
     class Meta:
@@ -46,7 +46,7 @@ class RoyaltyTier(graphene.ObjectType):
     rate_bps = graphene.Int(required=True, description="The rate in basis points.")
 
 
-class Agreement(graphene.ObjectType):
+class Agreement(NodeObject):
     """A license agreement between the studio and one merchant."""
 
     class Meta:
@@ -165,7 +165,7 @@ def _statement_field(attr: str, description: str) -> graphene.Field:
     )
 
 
-class RoyaltyStatement(graphene.ObjectType):
+class RoyaltyStatement(NodeObject):
     """The royalty statement of one agreement for one period (SPEC §4), in the agreement's
     currency. Frozen once the period is closed; live figures until then."""
 
@@ -251,7 +251,7 @@ async def _report_currency(info: Any, line: lm.SalesReportLine) -> str:
     return agreement.currency
 
 
-class SalesReport(graphene.ObjectType):
+class SalesReport(NodeObject):
     """A licensee's report of its own sales for one agreement and period."""
 
     class Meta:
@@ -275,7 +275,7 @@ class SalesReport(graphene.ObjectType):
         return info.context.loaders.list("report.lines").load(root.id)
 
 
-class ApiToken(graphene.ObjectType):
+class ApiToken(NodeObject):
     """A GraphQL API token. Only its hash is stored; the secret is shown once, at issue."""
 
     class Meta:

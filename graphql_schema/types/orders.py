@@ -9,12 +9,12 @@ import graphene
 from catalog import models as cm
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node
-from graphql_schema.types.base import _load
+from graphql_schema.types.base import NodeObject, _load
 from graphql_schema.types.catalog import BundleOffer, Product, Showtime
 from orders import models as om
 
 
-class OrderLine(graphene.ObjectType):
+class OrderLine(NodeObject):
     """A product, ticket or bundle line of an order."""
 
     class Meta:
@@ -56,7 +56,7 @@ async def _order_currency(info: Any, line: om.OrderLine) -> str:
     return order.currency
 
 
-class Order(graphene.ObjectType):
+class Order(NodeObject):
     """A shopper's order. Merchants see only their own lines and never the shopper's email."""
 
     class Meta:
