@@ -108,7 +108,7 @@ class RefundOrderLines(MutationBase):
         except DomainError as exc:
             return cls(order=None, errors=domain_errors(exc, cls.fields))
         ctx.reset_loaders()
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             order = await session.get(om.Order, order_id)
         status = sc.RefundStatus.PENDING if made.pending else sc.RefundStatus.COMPLETED
         return cls(order=order, refund_status=status, errors=[])

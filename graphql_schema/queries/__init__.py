@@ -74,7 +74,7 @@ async def _statement_node(info: Any, value: str) -> Any:
     if agreement is None:
         return None
     try:
-        async with info.context.db.read_session() as session:
+        async with info.context.read_session() as session:
             figures = await compute_statement(session, agreement.id, check_period(period))
     except DomainError:
         return None

@@ -118,7 +118,7 @@ class CatalogQueries(graphene.ObjectType):
     async def resolve_film(root: Any, info: Any, slug: str) -> Any:
         ctx = info.context
         stmt = visible(cm.Film, ctx.viewer, ctx.now).where(cm.Film.slug == slug.strip().lower())
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             return await session.scalar(stmt)
 
     @staticmethod
@@ -139,7 +139,7 @@ class CatalogQueries(graphene.ObjectType):
     async def resolve_product(root: Any, info: Any, sku: str) -> Any:
         ctx = info.context
         stmt = visible(cm.Product, ctx.viewer, ctx.now).where(cm.Product.sku == sku.strip())
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             return await session.scalar(stmt)
 
     @staticmethod

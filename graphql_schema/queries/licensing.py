@@ -107,7 +107,7 @@ class LicensingQueries(graphene.ObjectType):
         ids_stmt = visible(lm.Agreement, ctx.viewer, ctx.now).with_only_columns(lm.Agreement.id)
         if agreement_id is not None:
             ids_stmt = ids_stmt.where(is_id(lm.Agreement.id, agreement_id, "Agreement"))
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             if ctx.viewer.is_staff and agreement_id is None:
                 figures = await statements_for_period(session, period)
             else:

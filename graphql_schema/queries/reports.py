@@ -41,7 +41,7 @@ class ReportQueries(graphene.ObjectType):
     async def resolve_royalty_report(root: Any, info: Any, period: str, group_by: list) -> Any:
         groups = [getattr(g, "value", g) for g in group_by]
         try:
-            async with info.context.db.read_session() as session:
+            async with info.context.read_session() as session:
                 return await royalty_report(session, period, groups)
         except DomainError as exc:
             raise from_domain(exc) from None
@@ -50,7 +50,7 @@ class ReportQueries(graphene.ObjectType):
     @staff_only
     async def resolve_film_commerce_report(root: Any, info: Any, period: str) -> Any:
         try:
-            async with info.context.db.read_session() as session:
+            async with info.context.read_session() as session:
                 return await film_commerce_report(session, period)
         except DomainError as exc:
             raise from_domain(exc) from None
