@@ -43,6 +43,7 @@ from licensing.models import (
     SalesReportLine,
 )
 from orders.availability import Availability, bundle_availability
+from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
 
 SHOWTIME_NOT_OF_FILM = "SHOWTIME_NOT_OF_FILM"
@@ -64,6 +65,9 @@ VISIBLE: dict[type, Visible] = {
     OrderLine: vis.visible_order_lines,
     ApiToken: vis.visible_api_tokens,
     ProductReview: vis.visible_product_reviews,
+    Fulfilment: vis.visible_fulfilments,
+    FulfilmentLine: vis.visible_fulfilment_lines,
+    Shipment: vis.visible_shipments,
 }
 
 
@@ -180,6 +184,23 @@ def _list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any
             .order_by(ProductReview.created_at, ProductReview.id)
         ),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
+        "fulfilment.lines": lambda keys: (
+            vis.visible_fulfilment_lines(viewer, now)
+            .with_only_columns(FulfilmentLine.fulfilment_id, FulfilmentLine)
+            .where(FulfilmentLine.fulfilment_id.in_(keys))
+            .order_by(FulfilmentLine.id)
+        ),
+        "fulfilment.shipments": lambda keys: (
+            vis.visible_shipments(viewer, now)
+            .with_only_columns(Shipment.fulfilment_id, Shipment)
+            .where(Shipment.fulfilment_id.in_(keys))
+            .order_by(Shipment.shipped_at, Shipment.id)
+        ),
+        "shipment.lines": lambda keys: (  # below a visible shipment only
+            select(ShipmentLine.shipment_id, ShipmentLine)
+            .where(ShipmentLine.shipment_id.in_(keys))
+            .order_by(ShipmentLine.id)
+        ),
     }
 
 
