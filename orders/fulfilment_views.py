@@ -107,3 +107,19 @@ def fulfilment_payload(
             for line in lines
         ],
     }
+
+
+async def recent_fulfilments(
+    session: AsyncSession, *, status: str | None = None, limit: int = 100
+) -> list[FulfilmentView]:
+    """The latest fulfilments (optionally of one status), newest first, for staff."""
+    query = select(Fulfilment).order_by(Fulfilment.created_at.desc(), Fulfilment.id.desc())
+    if status:
+        query = query.where(Fulfilment.status == status)
+    return await fulfilment_views(session, list(await session.scalars(query.limit(limit))))
+
+
+async def fulfilment_view(session: AsyncSession, fulfilment_id: int) -> FulfilmentView | None:
+    """One fulfilment with its lines, shipments and order; None when there is no such one."""
+    found = await session.get(Fulfilment, fulfilment_id)
+    return (await fulfilment_views(session, [found]))[0] if found else None

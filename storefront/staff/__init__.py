@@ -1,5 +1,6 @@
 """The staff console (`/staff`): sign-in, approvals, agreements, periods, reports, check-in,
-refunds. Every view is wrapped in `require_staff`; every form carries the CSRF token."""
+refunds, fulfilments. Every view is wrapped in `require_staff`; every form carries the CSRF
+token."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from storefront.staff import (
     approvals,
     auth,
     dashboard,
+    fulfilments,
     periods,
     refunds,
     reports,
@@ -25,6 +27,7 @@ NAV = [
     ("staff_reports", "Reports"),
     ("staff_check_in", "Check-in"),
     ("staff_orders", "Orders"),
+    ("staff_fulfilments", "Fulfilments"),
 ]
 
 staff_routes: list = [
@@ -36,6 +39,7 @@ staff_routes: list = [
     *reports.routes,
     *tickets.routes,
     *refunds.routes,
+    *fulfilments.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV
