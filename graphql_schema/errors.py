@@ -155,6 +155,10 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "INVALID_REFUND": "The refund's lines or quantities are not valid.",
     "REFUND_FAILED": "Stripe refused the refund; nothing changed.",
     "REFUND_PENDING": "Stripe has not confirmed the refund yet (not a refusal).",
+    "NO_LINES": "Choose at least one line.",
+    "QUANTITY_EXCEEDS_REMAINING": "More units than are left to ship of the line.",
+    "INVALID_CARRIER": "The carrier is empty or longer than 100 characters.",
+    "INVALID_TRACKING_NUMBER": "The tracking number is empty, too long or holds odd characters.",
 }
 
 

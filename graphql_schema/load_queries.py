@@ -31,6 +31,7 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
+from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
 
 Visible = Callable[[Viewer, datetime], Select[Any]]
@@ -49,6 +50,9 @@ VISIBLE: dict[type, Visible] = {
     OrderLine: vis.visible_order_lines,
     ApiToken: vis.visible_api_tokens,
     ProductReview: vis.visible_product_reviews,
+    Fulfilment: vis.visible_fulfilments,
+    FulfilmentLine: vis.visible_fulfilment_lines,
+    Shipment: vis.visible_shipments,
 }
 
 
@@ -107,6 +111,9 @@ LIST_OF: dict[str, type] = {
     "order.lines": OrderLine,
     "report.lines": SalesReportLine,
     "product.history": ProductReview,
+    "fulfilment.lines": FulfilmentLine,
+    "fulfilment.shipments": Shipment,
+    "shipment.lines": ShipmentLine,
 }
 
 
@@ -164,4 +171,21 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .order_by(ProductReview.created_at, ProductReview.id)
         ),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
+        "fulfilment.lines": lambda keys: (
+            vis.visible_fulfilment_lines(viewer, now)
+            .with_only_columns(FulfilmentLine.fulfilment_id, *columns(FulfilmentLine))
+            .where(FulfilmentLine.fulfilment_id.in_(keys))
+            .order_by(FulfilmentLine.id)
+        ),
+        "fulfilment.shipments": lambda keys: (
+            vis.visible_shipments(viewer, now)
+            .with_only_columns(Shipment.fulfilment_id, *columns(Shipment))
+            .where(Shipment.fulfilment_id.in_(keys))
+            .order_by(Shipment.shipped_at, Shipment.id)
+        ),
+        "shipment.lines": lambda keys: (  # below a visible shipment only
+            select(ShipmentLine.shipment_id, *columns(ShipmentLine))
+            .where(ShipmentLine.shipment_id.in_(keys))
+            .order_by(ShipmentLine.id)
+        ),
     }

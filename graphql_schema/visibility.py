@@ -31,6 +31,7 @@ from licensing.models import (
     SalesReport,
 )
 from licensing.sellable import SHOPPER_CHANNELS, sellable_clause
+from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import BundleAllocation, Order, OrderLine
 
 
@@ -150,6 +151,34 @@ def visible_product_reviews(viewer: Viewer, now: datetime) -> Select[tuple[Produ
         own = visible_products(viewer, now).with_only_columns(Product.id)
         return stmt.where(ProductReview.product_id.in_(own))
     return stmt.where(false())
+
+
+def visible_fulfilments(viewer: Viewer, now: datetime) -> Select[tuple[Fulfilment]]:
+    """A merchant sees its own fulfilments (with the shipping address); the public none."""
+    stmt = select(Fulfilment)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(Fulfilment.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+def _visible_fulfilment_ids(viewer: Viewer, now: datetime) -> Select[Any]:
+    return visible_fulfilments(viewer, now).with_only_columns(Fulfilment.id)
+
+
+def visible_fulfilment_lines(viewer: Viewer, now: datetime) -> Select[tuple[FulfilmentLine]]:
+    stmt = select(FulfilmentLine)
+    if viewer.is_staff:
+        return stmt
+    return stmt.where(FulfilmentLine.fulfilment_id.in_(_visible_fulfilment_ids(viewer, now)))
+
+
+def visible_shipments(viewer: Viewer, now: datetime) -> Select[tuple[Shipment]]:
+    stmt = select(Shipment)
+    if viewer.is_staff:
+        return stmt
+    return stmt.where(Shipment.fulfilment_id.in_(_visible_fulfilment_ids(viewer, now)))
 
 
 def sees_merchant_private(viewer: Viewer, merchant_id: int | None) -> bool:

@@ -1,4 +1,4 @@
-"""Error codes of the order, payment and refund rules (SPEC §6)."""
+"""Error codes of the order, payment, refund and fulfilment rules (SPEC §6, §8)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,8 @@ class OrderError(StrEnum):
     INVALID_REFUND = "INVALID_REFUND"
     REFUND_FAILED = "REFUND_FAILED"
     REFUND_PENDING = "REFUND_PENDING"  # not a refusal: Stripe's answer did not come
+    # fulfilment (SPEC §8)
+    NO_LINES = "NO_LINES"
+    QUANTITY_EXCEEDS_REMAINING = "QUANTITY_EXCEEDS_REMAINING"
+    INVALID_CARRIER = "INVALID_CARRIER"
+    INVALID_TRACKING_NUMBER = "INVALID_TRACKING_NUMBER"

@@ -217,5 +217,36 @@ class RefundLine(Base):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(Integer)
+    # A component refund (SPEC §8): units of one merch part of a bundle line, not bundles;
+    # the line's tickets stay valid and its refunded quantity does not move.
+    bundle_allocation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bundle_allocations.id"), index=True
+    )
+    # Set when the refund cancels units of a fulfilment line (the merchant cannot ship them).
+    fulfilment_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fulfilment_lines.id"), index=True
+    )
 
     __table_args__ = (CheckConstraint("quantity >= 1", name="quantity_positive"),)
+
+
+class RefundPart(Base):
+    """What one refund line gives back of one merch part of a bundle line: units and money,
+    fixed when the refund is claimed so that its ledger reversal posts exactly that. The
+    sum over a part's rows is how much of it was refunded (orders.refund_parts)."""
+
+    __tablename__ = "refund_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_line_id: Mapped[int] = mapped_column(ForeignKey("refund_lines.id"), index=True)
+    bundle_allocation_id: Mapped[int] = mapped_column(
+        ForeignKey("bundle_allocations.id"), index=True
+    )
+    units: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("refund_line_id", "bundle_allocation_id"),
+        CheckConstraint("units >= 1", name="units_positive"),
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    )

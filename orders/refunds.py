@@ -22,24 +22,29 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.models import Showtime
-from catalog.stock import return_seats, return_stock
-from catalog.tickets import void_tickets
 from kernel.db import Database
 from kernel.errors import DomainError
 from kernel.outbox import enqueue
-from licensing.ledger import post_refund
 from orders.codes import OrderError
-from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund, RefundLine
+from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund, RefundLine, RefundPart
 from orders.payments import CardDeclined, PaymentUnavailable, StripeGateway
+from orders.refund_effects import Parts, apply_refund, refund_parts, uncancel
+from orders.refund_plan import (
+    PartRefund,
+    bundle_refund,
+    component_refund,
+    plan_components,
+    plan_lines,
+    refunded_units,
+)
 from orders.settlement import lock_order, order_lines
 
 log = logging.getLogger("tiein.orders")
@@ -61,41 +66,6 @@ class RefundOutcome:
     pending: bool = False
 
 
-def _plan(
-    lines: list[OrderLine], wanted: Sequence[tuple[int, int]] | None
-) -> list[tuple[OrderLine, int]]:
-    by_id = {line.id: line for line in lines}
-    if wanted is None:
-        plan = [(line, line.quantity - line.refunded_quantity) for line in lines]
-        plan = [(line, qty) for line, qty in plan if qty > 0]
-        if not plan:
-            raise DomainError(OrderError.NOT_REFUNDABLE, "Everything was refunded already.")
-        return plan
-    totals: dict[int, int] = {}
-    for line_id, qty in wanted:
-        if line_id not in by_id:
-            raise DomainError(
-                OrderError.INVALID_REFUND, f"No line {line_id} in this order.", "lines"
-            )
-        if not isinstance(qty, int) or isinstance(qty, bool) or qty <= 0:
-            raise DomainError(OrderError.INVALID_REFUND, "Refund one unit or more.", "lines")
-        totals[line_id] = totals.get(line_id, 0) + qty
-    plan = []
-    for line_id, qty in totals.items():
-        line = by_id[line_id]
-        left = line.quantity - line.refunded_quantity
-        if qty > left:
-            raise DomainError(
-                OrderError.INVALID_REFUND,
-                f"{line.description}: only {left} of {line.quantity} can still be refunded.",
-                "lines",
-            )
-        plan.append((line, qty))
-    if not plan:
-        raise DomainError(OrderError.INVALID_REFUND, "Choose what to refund.", "lines")
-    return sorted(plan, key=lambda p: p[0].id)
-
-
 def _refund_key(order: Order, n: int) -> str:
     # The n-th refund of the order, made unique: an abandoned refund's key is never reused,
     # so a later refund of other lines cannot meet Stripe's answer to the abandoned one.
@@ -112,58 +82,6 @@ def _status_of(order: Order, lines: list[OrderLine]) -> OrderStatus:
     return OrderStatus.PARTIALLY_REFUNDED
 
 
-async def _apply(
-    session: AsyncSession,
-    parts: list[tuple[RefundLine, OrderLine]],
-    *,
-    restock: bool,
-    at: datetime,
-    now: datetime,
-) -> None:
-    """What refunding the lines does besides the money: unused tickets of ticket and bundle
-    lines voided and their seats freed (before the show), merch back in stock when `restock`, and
-    each line's (each bundle merch part's) ledger reversal, posted once per refund line."""
-    for row, line in parts:
-        qty = row.quantity
-        if line.kind == LineKind.PRODUCT:
-            if restock:
-                assert line.product_id is not None
-                await return_stock(session, line.product_id, qty)
-            await post_refund(
-                session,
-                original_source_ref=f"order_line:{line.id}",
-                refund_source_ref=f"refund_line:{row.id}",
-                units=qty,
-                net_minor=line.unit_price_minor * qty,
-                occurred_at=at,
-                now=now,
-            )
-            continue
-        assert line.showtime_id is not None
-        # Only seats whose tickets are voided go back on sale: a ticket already used at the
-        # door (perhaps while the refund waited on Stripe) keeps its seat.
-        freed = len(await void_tickets(session, line.id, qty, now=at))
-        starts_at = await session.scalar(
-            select(Showtime.starts_at).where(Showtime.id == line.showtime_id)
-        )
-        if freed and starts_at is not None and starts_at > at:
-            await return_seats(session, line.showtime_id, freed)
-        for part in line.allocations:
-            if part.product_id is None:
-                continue
-            if restock:
-                await return_stock(session, part.product_id, part.qty * qty)
-            await post_refund(
-                session,
-                original_source_ref=f"bundle_part:{part.id}",
-                refund_source_ref=f"refund_part:{row.id}:{part.id}",
-                units=part.qty * qty,
-                net_minor=part.amount_minor * qty,
-                occurred_at=at,
-                now=now,
-            )
-
-
 async def _refund_with_lines(session: AsyncSession, refund_id: int) -> Refund | None:
     return await session.scalar(
         select(Refund)
@@ -171,15 +89,6 @@ async def _refund_with_lines(session: AsyncSession, refund_id: int) -> Refund | 
         .options(selectinload(Refund.lines))
         .execution_options(populate_existing=True)
     )
-
-
-async def _parts(
-    session: AsyncSession, order_id: int, refund: Refund
-) -> tuple[list[OrderLine], list[tuple[RefundLine, OrderLine]]]:
-    lines = await order_lines(session, order_id)
-    by_id = {line.id: line for line in lines}
-    rows = sorted(refund.lines, key=lambda row: row.order_line_id)
-    return lines, [(row, by_id[row.order_line_id]) for row in rows]
 
 
 async def claim_refund(
@@ -192,14 +101,17 @@ async def claim_refund(
     now: datetime,
     reason: str = "",
     payments: bool = True,
+    components: Sequence[tuple[int, int]] = (),
 ) -> Refund:
     """Phase 1 of a refund, under the order's row lock in the caller's short transaction:
     check the lines (`(order_line_id, quantity)` pairs, or all that is left when `lines` is
-    None), write the Refund (pending: no Stripe refund id yet) and its lines, and count them
-    as refunded on the order at once — so two concurrent refunds can never both pay back the
-    same units. Every rule of the refund's effects (tickets, seats, stock, the ledger) is
-    tried in a savepoint that is then rolled back: Stripe is asked only for a refund that
-    will be accepted (`complete_refund` applies the effects for good)."""
+    None) and the `components` (`(bundle_allocation_id, units)` pairs: units of one merch part
+    of a bundle line, refunded on their own), write the Refund (pending: no Stripe refund id
+    yet), its lines and the merch parts they give back, and count them as refunded at once —
+    so two concurrent refunds can never both pay back the same units. Every rule of the
+    refund's effects (tickets, seats, stock, the ledger) is tried in a savepoint that is then
+    rolled back: Stripe is asked only for a refund that will be accepted (`complete_refund`
+    applies the effects for good)."""
     order = await lock_order(session, order_id=order_id)
     if order is None:
         raise DomainError(OrderError.ORDER_NOT_FOUND, f"No order {order_id}.", "order")
@@ -209,8 +121,33 @@ async def claim_refund(
             f"Only paid orders can be refunded; this one is {order.status.replace('_', ' ')}.",
         )
     all_lines = await order_lines(session, order.id)
-    plan = _plan(all_lines, lines)
-    amount = sum(line.unit_price_minor * qty for line, qty in plan)
+    plan = plan_lines(all_lines, lines)
+    wanted_parts = plan_components(all_lines, components)
+    if not plan and not wanted_parts:
+        raise DomainError(OrderError.INVALID_REFUND, "Choose what to refund.", "lines")
+    refunded = await refunded_units(
+        session,
+        [part.id for line, _ in plan for part in line.allocations]
+        + [part.id for _, part, _ in wanted_parts],
+    )
+    # (line, quantity, money, merch parts, part named) of each refund line to write
+    todo: list[tuple[OrderLine, int, int, list[PartRefund], int | None]] = []
+    for line, qty in plan:
+        if line.kind == LineKind.BUNDLE:
+            money, merch = bundle_refund(line, qty, refunded)
+        else:
+            money, merch = line.unit_price_minor * qty, []
+        todo.append((line, qty, money, merch, None))
+    for line, part, units in wanted_parts:
+        one = component_refund(line, part, units, refunded)
+        if one is None:
+            raise DomainError(
+                OrderError.INVALID_REFUND,
+                f"{line.description}: fewer than {units} units of that part are left.",
+                "lines",
+            )
+        todo.append((line, units, one.amount_minor, [one], part.id))
+    amount = sum(money for _, _, money, _, _ in todo)
     if amount <= 0 or order.refunded_minor + amount > order.total_minor:
         raise DomainError(OrderError.INVALID_REFUND, "Nothing to pay back for these lines.")
     if order.payment_intent_id and not payments:
@@ -227,17 +164,30 @@ async def claim_refund(
     )
     session.add(refund)
     await session.flush()
-    parts: list[tuple[RefundLine, OrderLine]] = []
-    for line, qty in plan:
+    parts: Parts = []
+    for line, qty, money, merch, part_id in todo:
         row = RefundLine(
             refund_id=refund.id,
             order_line_id=line.id,
             quantity=qty,
-            amount_minor=line.unit_price_minor * qty,
+            amount_minor=money,
+            bundle_allocation_id=part_id,
         )
         session.add(row)
-        parts.append((row, line))
-        line.refunded_quantity += qty
+        parts.append((row, line, merch))
+        if part_id is None:  # a component refund refunds no bundle
+            line.refunded_quantity += qty
+    await session.flush()
+    session.add_all(
+        RefundPart(
+            refund_line_id=row.id,
+            bundle_allocation_id=part.allocation.id,
+            units=part.units,
+            amount_minor=part.amount_minor,
+        )
+        for row, _, merch in parts
+        for part in merch
+    )
     order.refunded_minor += amount
     order.status = _status_of(order, all_lines)
     await session.flush()
@@ -245,7 +195,7 @@ async def claim_refund(
     # nothing has been paid back; the savepoint keeps none of it.
     dry_run = await session.begin_nested()
     try:
-        await _apply(session, parts, restock=restock, at=now, now=now)
+        await apply_refund(session, parts, restock=restock, at=now, now=now)
     finally:
         await dry_run.rollback()
     return refund
@@ -265,8 +215,8 @@ async def complete_refund(
     if refund is None or refund.stripe_refund_id is not None:
         return refund
     refund.stripe_refund_id = stripe_refund_id
-    _lines, parts = await _parts(session, refund.order_id, refund)
-    await _apply(session, parts, restock=refund.restock, at=refund.created_at, now=now)
+    _lines, parts = await refund_parts(session, refund.order_id, refund)
+    await apply_refund(session, parts, restock=refund.restock, at=refund.created_at, now=now)
     notice = {"order_id": refund.order_id, "refund_id": refund.id}
     await enqueue(session, "email.refund", notice, now=now, dedupe_key=f"refund:{refund.id}")
     await session.flush()
@@ -284,11 +234,16 @@ async def abandon_refund(session: AsyncSession, refund_id: int) -> bool:
     refund = await _refund_with_lines(session, refund_id)
     if order is None or refund is None or refund.stripe_refund_id is not None:
         return False
-    lines, parts = await _parts(session, order.id, refund)
-    for row, line in parts:
-        line.refunded_quantity -= row.quantity
+    lines, parts = await refund_parts(session, order.id, refund)
+    for row, line, _ in parts:
+        if row.bundle_allocation_id is None:
+            line.refunded_quantity -= row.quantity
     order.refunded_minor -= refund.amount_minor
     order.status = _status_of(order, lines)
+    await uncancel(session, [row for row, _, _ in parts])
+    await session.execute(
+        delete(RefundPart).where(RefundPart.refund_line_id.in_([row.id for row, _, _ in parts]))
+    )
     await session.delete(refund)
     await session.flush()
     log.warning("order %s: refund %s abandoned", order.number, refund.idempotency_key)
@@ -332,8 +287,9 @@ async def refund_order_lines(
     no answer comes, the outcome is `pending` (see RefundOutcome): the refund is left for
     `tiein payments reconcile` (same key: Stripe refunds once) or the `charge.refunded`
     event, as is a pending refund left by a crash between the phases."""
-    async with db.session() as session:
-        refund = await claim_refund(
+
+    async def claim(session: AsyncSession) -> Refund:
+        return await claim_refund(
             session,
             order_id,
             lines,
@@ -343,6 +299,24 @@ async def refund_order_lines(
             reason=reason,
             payments=gateway is not None,
         )
+
+    return await run_refund(db, claim, by=by, gateway=gateway, now=now)
+
+
+async def run_refund(
+    db: Database,
+    claim: Callable[[AsyncSession], Awaitable[Refund]],
+    *,
+    by: str,
+    gateway: StripeGateway | None,
+    now: datetime,
+) -> RefundOutcome:
+    """The three phases of `refund_order_lines` around any phase 1: `claim` (in its own
+    short transaction, which it may extend with changes of its own, e.g. fulfilment lines
+    cancelled) returns the pending refund it wrote with `claim_refund`; Stripe pays it back
+    with no transaction open; `complete_refund` records it."""
+    async with db.session() as session:
+        refund = await claim(session)
         order = await session.get(Order, refund.order_id)
         assert order is not None
         if not order.payment_intent_id or gateway is None:

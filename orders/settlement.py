@@ -3,8 +3,9 @@
 Exactly once: `settle_order` locks the order row (SELECT ... FOR UPDATE on PostgreSQL; on
 SQLite the write transaction began with BEGIN IMMEDIATE, so writers are serialized) and
 acts only on an order still awaiting payment. Everything — status, reservations becoming
-sales, tickets, ledger entries — happens in the caller's one transaction, so a crash leaves
-either all of it or none of it, and a second delivery of the same news finds the order paid.
+sales, tickets, ledger entries, fulfilments to ship — happens in the caller's one
+transaction, so a crash leaves either all of it or none of it, and a second delivery of the
+same news finds the order paid.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kernel.parsing import InvalidInput, parse_id
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
 from orders.codes import OrderError
+from orders.fulfilment_create import create_fulfilments
 from orders.models import (
     LineKind,
     Order,
@@ -280,6 +282,7 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
             )
     if sales:
         await post_sales(session, sales, now=now)
+    await create_fulfilments(session, order, lines, now=now)
     # The receipt (SPEC §8), queued in this transaction: sent once the payment is on record.
     await enqueue(
         session, "email.receipt", {"order_id": order.id}, now=now, dedupe_key=f"receipt:{order.id}"

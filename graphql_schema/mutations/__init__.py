@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
+from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
 
 
-class Mutation(OrderMutations, LicensingMutations, AccountMutations, CatalogMutations):
+class Mutation(
+    FulfilmentMutations, OrderMutations, LicensingMutations, AccountMutations, CatalogMutations
+):
     """Every change a merchant partner or licensing staff can make."""
 
 

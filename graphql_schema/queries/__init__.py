@@ -12,6 +12,7 @@ import graphene
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
 from graphql_schema.queries.catalog import CatalogQueries
+from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
 from graphql_schema.queries.reports import ReportQueries
@@ -101,7 +102,9 @@ class RootQueries(graphene.ObjectType):
         return info.context.viewer
 
 
-class Query(ReportQueries, OrderQueries, LicensingQueries, CatalogQueries, RootQueries):
+class Query(
+    FulfilmentQueries, ReportQueries, OrderQueries, LicensingQueries, CatalogQueries, RootQueries
+):
     """Everything tiein lets its partners and staff read."""
 
     # graphene lays out the fields of the last mixin first: root, catalog, licensing, ...

@@ -18,6 +18,7 @@ from kernel.parsing import clean_text
 from orders.card_step import confirm_with_token
 from orders.cart import Cart, cart_summary
 from orders.checkout import order_by_access, place_order
+from orders.fulfilment_views import fulfilments_of_order
 from orders.models import LineKind, Order, OrderStatus
 from orders.payments import StripeGateway
 from storefront.shop import queries
@@ -233,11 +234,12 @@ async def order_status(request: Request) -> Response:
 
 async def order(request: Request) -> Response:
     """GET /orders/{number}?key=… (or an e-mail's ?token=…): status, lines, bundle contents,
-    e-tickets, refunds."""
+    shipments and what is still to ship, e-tickets, refunds."""
     key = query_param(request, "key")
     async with reading(request) as session:
         found = await order_from_link(request, session, path_param(request, "number"), key)
         page = await queries.order_page(session, found.id)
+        fulfilments = await fulfilments_of_order(session, found.id)
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)
         for tickets in page.tickets.values()
@@ -249,6 +251,7 @@ async def order(request: Request) -> Response:
         "orders/order.html",
         order=found,
         page=page,
+        fulfilments=fulfilments,
         key=key,
         qr=qr,
         status_words=STATUS_WORDS.get(found.status, found.status.value),

@@ -1,6 +1,6 @@
 """The staff console (`/staff`): sign-in, approvals, agreements, periods, reports, check-in,
-refunds, the e-mail outbox. Every view is wrapped in `require_staff`; every form carries the
-CSRF token."""
+refunds, fulfilments, the e-mail outbox. Every view is wrapped in `require_staff`; every
+form carries the CSRF token."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from storefront.staff import (
     approvals,
     auth,
     dashboard,
+    fulfilments,
     outbox,
     periods,
     refunds,
@@ -28,6 +29,7 @@ NAV = [
     ("staff_check_in", "Check-in"),
     ("staff_orders", "Orders"),
     ("staff_outbox", "Outbox"),
+    ("staff_fulfilments", "Fulfilments"),
 ]
 
 staff_routes: list = [
@@ -40,6 +42,7 @@ staff_routes: list = [
     *tickets.routes,
     *refunds.routes,
     *outbox.routes,
+    *fulfilments.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV
