@@ -44,15 +44,15 @@ def upgrade() -> None:
         " SELECT id, shipping_name, shipping_address, '', '', '', '', country, ''"
         " FROM orders WHERE shipping_address <> '' OR shipping_name <> ''"
     )
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_column('shipping_address')
-        batch_op.drop_column('shipping_name')
+    # ALTER TABLE … DROP COLUMN, also on SQLite (3.35+): a batch copy of `orders` would drop
+    # the table, which its order lines, payments and this new table refer to.
+    op.drop_column('orders', 'shipping_address')
+    op.drop_column('orders', 'shipping_name')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('shipping_name', sa.String(length=200), nullable=False, server_default=''))
-        batch_op.add_column(sa.Column('shipping_address', sa.Text(), nullable=False, server_default=''))
+    op.add_column('orders', sa.Column('shipping_name', sa.String(length=200), nullable=False, server_default=''))
+    op.add_column('orders', sa.Column('shipping_address', sa.Text(), nullable=False, server_default=''))
     orders = sa.table('orders', sa.column('id'), sa.column('shipping_name'), sa.column('shipping_address'))
     addresses = sa.table(
         'shipping_addresses', sa.column('order_id'), sa.column('name'), sa.column('line1'),
@@ -66,7 +66,7 @@ def downgrade() -> None:
             orders.update().where(orders.c.id == row['order_id'])
             .values(shipping_name=row['name'], shipping_address=text)
         )
-    with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.alter_column('shipping_name', server_default=None)
-        batch_op.alter_column('shipping_address', server_default=None)
+    if connection.dialect.name != 'sqlite':  # SQLite cannot alter a column in place
+        op.alter_column('orders', 'shipping_name', server_default=None)
+        op.alter_column('orders', 'shipping_address', server_default=None)
     op.drop_table('shipping_addresses')
