@@ -146,7 +146,7 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "SHOWTIME_STARTED": "The showtime has started.",
     "BUNDLE_NOT_AVAILABLE": "The bundle cannot be sold now.",
     "INVALID_EMAIL": "The e-mail address is not valid.",
-    "SHIPPING_REQUIRED": "Merch needs a shipping address; the field names the missing part.",
+    "SHIPPING_REQUIRED": "A part of the shipping address is missing.",
     "INVALID_ADDRESS": "A part of the shipping address is not valid in its country.",
     "ORDER_NOT_FOUND": "No such order.",
     "ORDER_NOT_PAYABLE": "The order cannot be paid in its status.",
