@@ -35,6 +35,7 @@ from storefront.shop.common import (
     clean_country,
     country_name,
     database,
+    flash,
     now,
     pop_flash,
     reading,
@@ -167,8 +168,11 @@ async def checkout_submit(request: Request) -> Response:
     shown = str(form.get("address_country") or values["country"]).upper()
     if needs_shipping and shown != values["country"]:
         where = country_name(values["country"])
-        message = f"The address form now asks for an address in {where}: check it, then continue."
-        return await _checkout_page(request, cart, values=values, errors={}, messages=[message])
+        flash(
+            request,
+            f"The address form now asks for an address in {where}: check it, then continue.",
+        )
+        return await _checkout_page(request, cart, values=values, errors={}, messages=[])
     shipping = {name.removeprefix(FIELD_PREFIX): values[name] for name in ADDRESS_FIELDS}
     settings = request.app.state.settings
     try:
