@@ -59,6 +59,7 @@ from tests.factory import (  # noqa: E402
     make_merchant,
     make_product,
     make_showtime,
+    shipping_address,
 )
 from tiein.latency_proxy import start_latency_proxy  # noqa: E402
 from tiein.localstripe import (  # noqa: E402
@@ -141,8 +142,8 @@ async def seed(db: Database, now: datetime, items: int) -> list[Cart]:
 async def one_checkout(db: Database, cart: Cart, gateway: StripeGateway) -> None:
     now = now_utc()
     placed = await place_order(
-        db, cart, email="fan@example.com", country="US", shipping_name="Ada",
-        shipping_address="1 Road", now=now, gateway=gateway,
+        db, cart, email="fan@example.com", country="US", shipping=shipping_address(), now=now,
+        gateway=gateway,
     )  # fmt: skip
     step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
     if step.status != "succeeded":

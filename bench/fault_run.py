@@ -89,7 +89,9 @@ async def shopper(base: str, stripe_url: str, sku: str, showtime_id: int, stop: 
                     "/checkout",
                     data={
                         "csrf_token": token, "email": "fan@example.com", "country": "US",
-                        "shipping_name": "Ada Fan", "shipping_address": "1 Harbor Road",
+                        "shipping_name": "Ada Fan", "shipping_line1": "1 Harbor Road",
+                        "shipping_city": "Springfield", "shipping_area": "IL",
+                        "shipping_postcode": "62701",
                     },
                 )  # fmt: skip
                 location = placed.headers.get("location", "")

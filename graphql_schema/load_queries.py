@@ -31,6 +31,7 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
+from orders.addresses import ShippingAddress
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
 
@@ -114,6 +115,7 @@ LIST_OF: dict[str, type] = {
     "fulfilment.lines": FulfilmentLine,
     "fulfilment.shipments": Shipment,
     "shipment.lines": ShipmentLine,
+    "order.shipping_address": ShippingAddress,
 }
 
 
@@ -182,6 +184,11 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .with_only_columns(Shipment.fulfilment_id, *columns(Shipment))
             .where(Shipment.fulfilment_id.in_(keys))
             .order_by(Shipment.shipped_at, Shipment.id)
+        ),
+        "order.shipping_address": lambda keys: (  # below a visible fulfilment only
+            select(ShippingAddress.order_id, *columns(ShippingAddress)).where(
+                ShippingAddress.order_id.in_(keys)
+            )
         ),
         "shipment.lines": lambda keys: (  # below a visible shipment only
             select(ShipmentLine.shipment_id, *columns(ShipmentLine))

@@ -41,6 +41,7 @@ from messaging.mail.smtp import (
     parse_smtp_url,
     send_message,
 )
+from orders.addresses import format_lines
 from orders.models import Order
 from orders.order_links import (
     ORDERS_LINK_LIFETIME,
@@ -141,13 +142,19 @@ class Mailer:
             InlineImage(t.cid, t.qr_png, filename=f"ticket-{n}.png")
             for n, t in enumerate(view.tickets, start=1)
         )
-        context = {"order": order, "lines": view.lines, "tickets": view.tickets, "link": link}
+        context = {
+            "order": order,
+            "lines": view.lines,
+            "tickets": view.tickets,
+            "address_lines": format_lines(order.shipping) if order.shipping else [],
+            "link": link,
+        }
         await self._send(
             held,
             "receipt",
             context,
             to=order.email,
-            name=order.shipping_name,
+            name=content.addressee(order),
             number=order.number,
             images=images,
         )
@@ -165,7 +172,12 @@ class Mailer:
         link = await self._signed_link(order.number, self.now_fn() + RECEIPT_LINK_LIFETIME)
         context = {"order": order, "refund": refund, "lines": lines, "link": link}
         await self._send(
-            held, "refund", context, to=order.email, name=order.shipping_name, number=order.number
+            held,
+            "refund",
+            context,
+            to=order.email,
+            name=content.addressee(order),
+            number=order.number,
         )
 
     async def shipment(self, held: Claim) -> None:
@@ -181,7 +193,7 @@ class Mailer:
             "shipment",
             context,
             to=order.email,
-            name=order.shipping_name,
+            name=content.addressee(order),
             number=order.number,
         )
 

@@ -18,6 +18,7 @@ import hmac
 import re
 import secrets
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,8 @@ from catalog.films import check_country
 from catalog.models import Product, Showtime
 from catalog.stock import Shortage, take_items
 from kernel.db import Database
-from kernel.errors import DomainError
+from kernel.errors import Checks, DomainError
+from orders.addresses import CleanAddress, check_address
 from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.codes import OrderError
 from orders.models import (
@@ -82,27 +84,44 @@ def intent_idempotency_key(order: Order) -> str:
     return f"tiein-order-{order.number}"
 
 
-def _check_contact(email: str, country: str, needs_shipping: bool, name: str, address: str):
-    email = (email or "").strip()
-    if not _EMAIL.match(email) or len(email) > 254:
-        raise DomainError(OrderError.INVALID_EMAIL, "Please give a valid email address.", "email")
+def _check_contact(
+    email: str, country: str, needs_shipping: bool, shipping: Mapping[str, object] | None
+) -> tuple[str, str, CleanAddress | None]:
+    """The e-mail, the country and, when merch ships, the shipping address, checked all at
+    once (one answer names every bad field). The address's country is the order's: a
+    different one is refused on `country`. Without merch no address is asked for, and any
+    given is ignored."""
+    checks = Checks()
+    with checks:
+        email = (email or "").strip()
+        if not _EMAIL.match(email) or len(email) > 254:
+            raise DomainError(
+                OrderError.INVALID_EMAIL, "Please give a valid email address.", "email"
+            )
     try:
         country = check_country(country)
     except DomainError:
-        raise DomainError(
-            OrderError.INVALID_COUNTRY, "Please choose a country from the list.", "country"
-        ) from None
-    name, address = (name or "").strip(), (address or "").strip()
-    if needs_shipping and (not name or not address):
-        field = "shipping_name" if not name else "shipping_address"
-        raise DomainError(
-            OrderError.SHIPPING_REQUIRED,
-            "Merchandise is shipped: please give a name and a shipping address.",
-            field,
+        checks.add(
+            DomainError(
+                OrderError.INVALID_COUNTRY, "Please choose a country from the list.", "country"
+            )
         )
-    if len(name) > 200 or len(address) > 2000:
-        raise DomainError(OrderError.INVALID, "The shipping details are too long.", "shipping")
-    return email, country, name, address
+        checks.done()
+    address = None
+    if needs_shipping:
+        given = dict(shipping or {})
+        if str(given.get("country") or country).strip().upper() != country:
+            checks.add(
+                DomainError(
+                    OrderError.INVALID_COUNTRY,
+                    "The shipping address must be in the order's country.",
+                    "country",
+                )
+            )
+        with checks:
+            address = check_address({**given, "country": country})
+    checks.done()
+    return email, country, address
 
 
 def _needs(priced: list[PricedItem]) -> tuple[dict[int, int], dict[int, int]]:
@@ -158,25 +177,24 @@ async def reserve_order(
     *,
     email: str,
     country: str,
-    shipping_name: str = "",
-    shipping_address: str = "",
+    shipping: Mapping[str, object] | None = None,
     now: datetime,
     reservation_minutes: int = 15,
     payments: bool = True,
 ) -> PlacedOrder:
-    """Phase 1 of checkout, in the caller's short transaction: check every line again
-    (licensing in `country` for merch, in the cinema's country for bundles; started
-    showtimes; limits; one currency), write the order `pending_payment` with its lines and
-    bundle allocations, and reserve its stock and seats for `reservation_minutes`. An order
-    with nothing to pay is settled at once. Without `payments` (no Stripe configured) an
+    """Phase 1 of checkout, in the caller's short transaction: check the contact and, for
+    merch, the `shipping` address (its parts as `orders.addresses.check_address` takes
+    them, in `country`), check every line again (licensing in `country` for merch, in the
+    cinema's country for bundles; started showtimes; limits; one currency), write the order
+    `pending_payment` with its shipping address, lines and bundle allocations, and reserve
+    its stock and seats for `reservation_minutes`. An order with nothing to pay is settled
+    at once. Without `payments` (no Stripe configured) an
     order to pay is refused before anything is written. The PlacedOrder has no client
     secret yet: phases 2 and 3 (`create_order_intent`, `record_order_intent`) add it."""
     if not cart.items:
         raise DomainError(OrderError.EMPTY_CART, "Your cart is empty.", "cart")
     needs_shipping = any(item.kind == LineKind.PRODUCT for item in cart.items)
-    email, country, shipping_name, shipping_address = _check_contact(
-        email, country, needs_shipping, shipping_name, shipping_address
-    )
+    email, country, address = _check_contact(email, country, needs_shipping, shipping)
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
     seats, units = _needs(priced)
@@ -195,13 +213,13 @@ async def reserve_order(
         status=OrderStatus.PENDING_PAYMENT,
         total_minor=total,
         refunded_minor=0,
-        shipping_name=shipping_name,
-        shipping_address=shipping_address,
         created_at=now,
         expires_at=expires_at,
     )
     session.add(order)
     await session.flush()
+    if address is not None:
+        session.add(address.row(order.id))
     for p in priced:
         line = OrderLine(
             order_id=order.id,
@@ -305,8 +323,7 @@ async def place_order(
     *,
     email: str,
     country: str,
-    shipping_name: str = "",
-    shipping_address: str = "",
+    shipping: Mapping[str, object] | None = None,
     now: datetime,
     gateway: StripeGateway | None,
     reservation_minutes: int = 15,
@@ -326,8 +343,7 @@ async def place_order(
             cart,
             email=email,
             country=country,
-            shipping_name=shipping_name,
-            shipping_address=shipping_address,
+            shipping=shipping,
             now=now,
             reservation_minutes=reservation_minutes,
             payments=gateway is not None,

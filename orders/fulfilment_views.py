@@ -12,18 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from orders.addresses import shipping_address_of
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import Order
 
 
-def shipping_address_of(order: Order) -> dict[str, str]:
-    """The shipping name and address of an order, as a merchant may see them (never the
-    shopper's e-mail)."""
-    return {
-        "name": order.shipping_name,
-        "address": order.shipping_address,
-        "country": order.country,
-    }
+def merchant_address(order: Order) -> dict[str, Any] | None:
+    """The shipping address of an order as its merchants may see it: name, parts and the
+    formatted text; never the shopper's e-mail or phone. `order.shipping` must be loaded."""
+    address = shipping_address_of(order)
+    if address is None:
+        return None
+    return {key: value for key, value in address.items() if key != "phone"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,9 @@ async def fulfilment_views(
     orders = {
         o.id: o
         for o in await session.scalars(
-            select(Order).where(Order.id.in_({f.order_id for f in fulfilments}))
+            select(Order)
+            .where(Order.id.in_({f.order_id for f in fulfilments}))
+            .options(selectinload(Order.shipping))
         )
     }
     return [
@@ -94,7 +96,7 @@ def fulfilment_payload(
         "order_number": order.number,
         "status": fulfilment.status.value,
         "created_at": fulfilment.created_at.isoformat(),
-        "shipping": shipping_address_of(order),
+        "shipping": merchant_address(order),
         "lines": [
             {
                 "id": line.id,

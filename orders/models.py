@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from catalog.models import enum_column
 from kernel.clock import now_utc
 from kernel.db import Base, UTCDateTime
+from orders.addresses import ShippingAddress
 
 
 class OrderStatus(StrEnum):
@@ -57,8 +58,6 @@ class Order(Base):
     )
     total_minor: Mapped[int] = mapped_column(Integer)
     refunded_minor: Mapped[int] = mapped_column(Integer, default=0)
-    shipping_name: Mapped[str] = mapped_column(String(200), default="")
-    shipping_address: Mapped[str] = mapped_column(Text, default="")
     payment_intent_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -67,6 +66,8 @@ class Order(Base):
     lines: Mapped[list[OrderLine]] = relationship(
         lazy="raise", order_by="OrderLine.id", back_populates="order"
     )
+    # Where the merch ships (orders/addresses.py): a row of its own; None for tickets only.
+    shipping: Mapped[ShippingAddress | None] = relationship(lazy="raise", uselist=False)
 
     __table_args__ = (
         CheckConstraint("total_minor >= 0", name="total_not_negative"),

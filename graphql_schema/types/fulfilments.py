@@ -13,10 +13,11 @@ from graphql_schema.relay import Node, connection, register
 from graphql_schema.types.base import _load
 from graphql_schema.types.catalog import Product
 from graphql_schema.types.licensing import Merchant
+from graphql_schema.types.orders import ShippingAddress
 from licensing import models as lm
 from orders import fulfilment_models as fm
 from orders import models as om
-from orders.fulfilment_views import shipping_address_of
+from orders.addresses import address_dict
 
 FulfilmentStatus = graphene.Enum.from_enum(
     fm.FulfilmentStatus,
@@ -104,12 +105,10 @@ class Fulfilment(graphene.ObjectType):
     status = graphene.Field(graphene.NonNull(FulfilmentStatus), description="The status.")
     order_number = graphene.String(required=True, description="The order's number.")
     created_at = graphene.DateTime(required=True, description="When the order was paid.")
-    shipping_name = graphene.String(required=True, description="Whom to ship to.")
-    shipping_address = graphene.String(
-        required=True, description="The shipping address, as the shopper wrote it."
-    )
-    shipping_country = graphene.String(
-        required=True, description="The ISO 3166-1 alpha-2 shipping country."
+    shipping_address = graphene.Field(
+        ShippingAddress,
+        description="Whom and where to ship to (never the shopper's e-mail or phone); null "
+        "for an order that ships nothing.",
     )
     merchant = graphene.Field(Merchant, description="The merchant who ships it.")
     lines = graphene.List(
@@ -124,16 +123,9 @@ class Fulfilment(graphene.ObjectType):
         return (await _order(info, root)).number
 
     @staticmethod
-    async def resolve_shipping_name(root: fm.Fulfilment, info: Any) -> str:
-        return shipping_address_of(await _order(info, root))["name"]
-
-    @staticmethod
-    async def resolve_shipping_address(root: fm.Fulfilment, info: Any) -> str:
-        return shipping_address_of(await _order(info, root))["address"]
-
-    @staticmethod
-    async def resolve_shipping_country(root: fm.Fulfilment, info: Any) -> str:
-        return shipping_address_of(await _order(info, root))["country"]
+    async def resolve_shipping_address(root: fm.Fulfilment, info: Any) -> dict[str, Any] | None:
+        found = await info.context.loaders.list("order.shipping_address").load(root.order_id)
+        return address_dict(found[0]) if found else None
 
     @staticmethod
     def resolve_merchant(root: fm.Fulfilment, info: Any) -> Any:

@@ -51,6 +51,30 @@ class OrderLine(NodeObject):
         return _load(info, cm.BundleOffer, root.bundle_offer_id)
 
 
+class ShippingAddress(graphene.ObjectType):
+    """Where an order's merch ships, in parts checked by the rules of its country, and as
+    its post writes it. Its root is `orders.addresses.shipping_address_of(order)`."""
+
+    name = graphene.String(required=True, description="The addressee.")
+    line1 = graphene.String(required=True, description="The first address line.")
+    line2 = graphene.String(required=True, description="The second address line, or empty.")
+    city = graphene.String(
+        required=True, description="The city (post town, suburb), or empty where unused."
+    )
+    area = graphene.String(
+        required=True,
+        description="The country's first-level area (state, prefecture, province) as its "
+        "address data names it, or empty where unused.",
+    )
+    postcode = graphene.String(required=True, description="The postcode (ZIP code), or empty.")
+    country = graphene.String(required=True, description="The ISO 3166-1 alpha-2 country code.")
+    formatted = graphene.String(
+        required=True,
+        description="The whole address as the country's post writes it, one line per line, "
+        "the country last.",
+    )
+
+
 async def _order_currency(info: Any, line: om.OrderLine) -> str:
     order = await info.context.loaders.get(om.Order, line.order_id)
     return order.currency

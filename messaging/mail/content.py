@@ -68,7 +68,15 @@ async def order_of(session: AsyncSession, order_id: object) -> Order | None:
     """The order a payload names (None when the id is not an int or no such order)."""
     if not isinstance(order_id, int) or isinstance(order_id, bool):
         return None
-    return await session.get(Order, order_id)
+    return await session.scalar(
+        select(Order).where(Order.id == order_id).options(selectinload(Order.shipping))
+    )
+
+
+def addressee(order: Order) -> str:
+    """The name to greet the shopper by: the shipping name, when the order ships anything
+    (`order.shipping` loaded by `order_of`)."""
+    return order.shipping.name if order.shipping is not None else ""
 
 
 def _line_views(lines: list[OrderLine], products: Mapping[int, Product]) -> list[LineView]:

@@ -13,8 +13,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from catalog.tickets import ticket_qr_svg
 from kernel.countries import country_name
-from kernel.errors import DomainError
+from kernel.errors import DomainError, DomainErrors
 from kernel.parsing import clean_text
+from orders.addresses import (
+    FIELD_PREFIX,
+    PARTS,
+    AddressField,
+    address_fields,
+    format_lines,
+    load_shipping_address,
+)
 from orders.card_step import confirm_with_token
 from orders.cart import Cart, cart_summary
 from orders.checkout import order_by_access, place_order
@@ -28,6 +36,7 @@ from storefront.shop.common import (
     check_csrf_header,
     clean_country,
     database,
+    flash,
     now,
     pop_flash,
     reading,
@@ -36,8 +45,20 @@ from storefront.shop.common import (
 from storefront.shop.order_access import order_from_link
 from storefront.web import path_param, query_param, read_form, render
 
-# The checkout form's fields and the longest text each takes.
-FORM_FIELDS = {"email": 254, "country": 100, "shipping_name": 200, "shipping_address": 1000}
+# The checkout form's contact fields and the longest text each takes; the address fields
+# (`shipping_<part>`) are checked, each with its own message, by `orders.addresses`.
+FORM_FIELDS = {"email": 254, "country": 100}
+ADDRESS_FIELDS = [FIELD_PREFIX + part for part in PARTS]
+# The browser's autofill names of the address parts.
+AUTOCOMPLETE = {
+    "name": "shipping name",
+    "line1": "shipping address-line1",
+    "line2": "shipping address-line2",
+    "city": "shipping address-level2",
+    "area": "shipping address-level1",
+    "postcode": "shipping postal-code",
+    "phone": "shipping tel",
+}
 STATUS_WORDS = {
     OrderStatus.PENDING_PAYMENT: "Awaiting payment",
     OrderStatus.PAID: "Paid",
@@ -66,6 +87,27 @@ def _needs_shipping(cart: Cart) -> bool:
     return any(item.kind == LineKind.PRODUCT for item in cart.items)
 
 
+def _address_form(country: str) -> list[AddressField]:
+    """The country's address fields; none for a code the address data does not know (the
+    order is then refused on its country)."""
+    try:
+        return address_fields(country)
+    except DomainError:
+        return []
+
+
+def _form_errors(exc: DomainError, fields: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Each refusal next to its field; those about no field of the form above it."""
+    errors: dict[str, str] = {}
+    messages: list[str] = []
+    for error in exc.errors if isinstance(exc, DomainErrors) else [exc]:
+        if error.field in fields:
+            errors.setdefault(error.field, error.message)
+        elif error.message not in messages:
+            messages.append(error.message)
+    return errors, messages
+
+
 async def _checkout_page(
     request: Request,
     cart: Cart,
@@ -89,12 +131,15 @@ async def _checkout_page(
         countries=COUNTRIES,
         country=country,
         needs_shipping=_needs_shipping(cart),
+        address_fields=_address_form(country),
+        autocomplete=AUTOCOMPLETE,
         flashes=pop_flash(request),
     )
 
 
 async def checkout_form(request: Request) -> Response:
-    """GET /checkout: the cart once more, and the email, country and (for merch) shipping."""
+    """GET /checkout: the cart once more, and the email, country and (for merch) the
+    shipping address, with the fields of the shopper's country."""
     cart = current_cart(request)
     if not cart.items:
         return RedirectResponse("/cart", 303)
@@ -105,7 +150,9 @@ async def checkout_form(request: Request) -> Response:
 async def checkout_submit(request: Request) -> Response:
     """POST /checkout: place the order (every line checked again, items reserved, a
     PaymentIntent created) and go to the card step; on any refusal nothing changes and the
-    form comes back with the reason next to its field."""
+    form comes back with each reason next to its field. When the shopper chose another
+    country than the one whose address fields the form showed (`address_country`), the
+    form comes back with that country's fields first, without JavaScript."""
     form = await read_form(request)
     cart = current_cart(request)
     if not cart.items:
@@ -115,6 +162,19 @@ async def checkout_submit(request: Request) -> Response:
         for name, max_len in FORM_FIELDS.items()
     }
     values["country"] = values["country"].upper()
+    # Address parts go to the service as typed (read_form refused control characters and
+    # huge values): it answers each bad part in words next to its field.
+    values.update({name: str(form.get(name) or "").strip() for name in ADDRESS_FIELDS})
+    needs_shipping = _needs_shipping(cart)
+    shown = str(form.get("address_country") or values["country"]).upper()
+    if needs_shipping and shown != values["country"]:
+        where = country_name(values["country"])
+        flash(
+            request,
+            f"The address form now asks for an address in {where}: check it, then continue.",
+        )
+        return await _checkout_page(request, cart, values=values, errors={}, messages=[])
+    shipping = {name.removeprefix(FIELD_PREFIX): values[name] for name in ADDRESS_FIELDS}
     settings = request.app.state.settings
     try:
         placed = await place_order(  # commits as it goes: no lock held during Stripe
@@ -122,18 +182,13 @@ async def checkout_submit(request: Request) -> Response:
             cart,
             email=values["email"],
             country=values["country"],
-            shipping_name=values["shipping_name"],
-            shipping_address=values["shipping_address"],
+            shipping=shipping if needs_shipping else None,
             now=now(request),
             gateway=_gateway(request),
             reservation_minutes=settings.reservation_minutes,
         )
     except DomainError as exc:
-        errors, messages = {}, []
-        if exc.field in FORM_FIELDS:
-            errors[exc.field] = exc.message
-        else:
-            messages.append(exc.message)
+        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS})
         return await _checkout_page(
             request, cart, values=values, errors=errors, messages=messages, status_code=400
         )
@@ -240,6 +295,7 @@ async def order(request: Request) -> Response:
         found = await order_from_link(request, session, path_param(request, "number"), key)
         page = await queries.order_page(session, found.id)
         fulfilments = await fulfilments_of_order(session, found.id)
+        address = await load_shipping_address(session, found.id)
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)
         for tickets in page.tickets.values()
@@ -256,7 +312,7 @@ async def order(request: Request) -> Response:
         qr=qr,
         status_words=STATUS_WORDS.get(found.status, found.status.value),
         pay_url=pay_url(found, key),
-        country_label=country_name(found.country),
+        address_lines=format_lines(address) if address else [],
         flashes=pop_flash(request),
         payable=bool(key)  # the card step takes checkout's key
         and found.status == OrderStatus.PENDING_PAYMENT

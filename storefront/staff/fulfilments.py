@@ -12,7 +12,7 @@ from starlette.routing import Route
 from kernel.parsing import InvalidInput, parse_id
 from licensing.models import Merchant
 from orders.fulfilment_models import FulfilmentStatus
-from orders.fulfilment_views import fulfilment_view, recent_fulfilments, shipping_address_of
+from orders.fulfilment_views import fulfilment_view, merchant_address, recent_fulfilments
 from storefront.staff.auth import require_staff
 from storefront.staff.common import page
 from storefront.web import path_param, query_param
@@ -65,7 +65,7 @@ async def fulfilment_page(request: Request) -> Response:
         "staff/fulfilment.html",
         view=view,
         merchant=names.get(view.fulfilment.merchant_id, ""),
-        shipping=shipping_address_of(view.order),
+        shipping=merchant_address(view.order),
     )
 
 

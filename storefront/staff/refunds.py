@@ -12,6 +12,7 @@ from starlette.routing import Route
 from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.parsing import InvalidInput, clean_text, parse_int
+from orders.addresses import format_lines, load_shipping_address
 from orders.codes import OrderError
 from orders.models import Order
 from orders.payments import StripeGateway
@@ -57,7 +58,16 @@ async def order_page(request: Request) -> Response:
         order = await _order(session, path_param(request, "number"))
         lines = await order_lines(session, order.id)
         refunds = await refunds_of_order(session, order)
-    return page(request, "staff/order.html", order=order, lines=lines, refunds=refunds)
+        address = await load_shipping_address(session, order.id)
+    return page(
+        request,
+        "staff/order.html",
+        order=order,
+        lines=lines,
+        refunds=refunds,
+        address_lines=format_lines(address) if address else [],
+        phone=address.phone if address else "",
+    )
 
 
 def _wanted_lines(form: FormData, line_ids: list[int]) -> list[tuple[int, int]] | None:

@@ -8,6 +8,7 @@ a session), `order_shop`, `shop_world`, `door_world`, `staff_world`, `staff_memb
 `graphql_world` (committed).
 """
 
+from tests.factory.addresses import ADDRESSES, shipping_address, shipping_form
 from tests.factory.builders import (
     approve,
     at,
@@ -50,6 +51,7 @@ from tests.factory.worlds import (
 )
 
 __all__ = [
+    "ADDRESSES",
     "BUNDLE_PRICE",
     "POSTER_PRICE",
     "SHIRT_PRICE",
@@ -83,6 +85,8 @@ __all__ = [
     "make_staff_user",
     "make_ticket_line",
     "order_shop",
+    "shipping_address",
+    "shipping_form",
     "shop_world",
     "staff_member",
     "staff_world",

@@ -264,7 +264,7 @@ async def make_order(
     **fields: Any,
 ) -> Order:
     """An order that expires at `now` and, when paid, was paid at `now` (`fields`:
-    payment_intent_id, shipping_name, ...)."""
+    payment_intent_id, shipping, ...)."""
     if status == OrderStatus.PAID:
         fields.setdefault("paid_at", now)
     order = Order(

@@ -14,7 +14,7 @@ from orders.cart import Cart, CartItem
 from orders.checkout import PlacedOrder, place_order
 from orders.models import Order
 from orders.payments import StripeGateway
-from tests.factory import Shop
+from tests.factory import ADDRESSES, Shop
 
 
 def full_cart(shop: Shop) -> Cart:
@@ -35,8 +35,7 @@ async def checkout(
         cart,
         email="fan@example.com",
         country=country,
-        shipping_name="Ada Fan",
-        shipping_address="1 Harbor Road, Springfield",
+        shipping=ADDRESSES.get(country, {}),
         now=now,
         gateway=gateway,
     )

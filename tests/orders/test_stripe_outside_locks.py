@@ -43,7 +43,7 @@ from orders.models import (
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders, reconcile_payments
 from orders.refunds import claim_refund, pay_back, refund_order_lines
-from tests.factory import SHIRT_PRICE, Shop, order_shop
+from tests.factory import SHIRT_PRICE, Shop, order_shop, shipping_address
 from tests.fixtures.stripe import LocalStripe, in_process
 from tests.fixtures.stripe_slow import SlowStripe
 from tests.orders.shop import checkout, count, fetch_order, full_cart, seats_taken, stock_of
@@ -60,8 +60,8 @@ async def phase_one(db: Database, cart: Cart, now: datetime) -> PlacedOrder:
     """Checkout's first transaction alone: the order written, its items reserved, committed."""
     async with db.session() as s:
         return await reserve_order(
-            s, cart, email="fan@example.com", country="US", shipping_name="Ada Fan",
-            shipping_address="1 Harbor Road, Springfield", now=now,
+            s, cart, email="fan@example.com", country="US", shipping=shipping_address(),
+            now=now,
         )  # fmt: skip
 
 

@@ -50,7 +50,10 @@ async def checkout(page: Any, base: str) -> None:
     await page.fill("#f-email", "ann@example.test")
     await page.select_option("#f-country", "US")
     await page.fill("#f-shipping_name", "Ann Shopper")
-    await page.fill("#f-shipping_address", "1 Harbour Road\nSpringfield")
+    await page.fill("#f-shipping_line1", "1 Harbour Road")
+    await page.fill("#f-shipping_city", "Springfield")
+    await page.select_option("#f-shipping_area", "IL")
+    await page.fill("#f-shipping_postcode", "62701")
     await page.get_by_role("button", name="Continue to payment").click()
     await page.wait_for_url(re.compile(r"/pay/TI-"))
 

@@ -20,7 +20,7 @@ from catalog.models import Product, Ticket
 from kernel.config import Settings
 from kernel.db import Database
 from orders.models import Order, OrderLine, OrderStatus, Refund
-from tests.factory import shop_world
+from tests.factory import shipping_form, shop_world
 from tests.fixtures.stripe import in_process
 
 
@@ -58,8 +58,7 @@ async def fill_cart(client: httpx.AsyncClient, world) -> str:
 CONTACT = {
     "email": "ann@example.test",
     "country": "US",
-    "shipping_name": "Ann Shopper",
-    "shipping_address": "1 Harbour Road\nSpringfield",
+    **shipping_form("US", name="Ann Shopper"),
 }
 
 
@@ -91,10 +90,10 @@ async def test_checkout_shows_the_cart_and_asks_for_shipping_only_for_merch(shop
     page = await shop.get("/checkout")
     assert page.status_code == 200
     assert "US$32.00" in page.text and "US$15.00" in page.text and "US$47.00" in page.text
-    assert 'name="shipping_address"' in page.text
+    assert 'name="shipping_line1"' in page.text
     await shop.post("/cart/remove", data={"csrf_token": token, "index": "1"})
     page = await shop.get("/checkout")
-    assert 'name="shipping_address"' not in page.text  # the bundle is picked up at the cinema
+    assert 'name="shipping_line1"' not in page.text  # the bundle is picked up at the cinema
 
 
 async def test_checkout_errors_sit_next_to_their_field_and_nothing_changes(
@@ -108,10 +107,10 @@ async def test_checkout_errors_sit_next_to_their_field_and_nothing_changes(
     assert 'id="e-email"' in bad.text and "valid email" in bad.text
     assert 'value="Ann Shopper"' in bad.text  # what was typed is kept
     no_address = await shop.post(
-        "/checkout", data={"csrf_token": token, **CONTACT, "shipping_address": ""}
+        "/checkout", data={"csrf_token": token, **CONTACT, "shipping_line1": ""}
     )
     assert no_address.status_code == 400
-    assert 'id="e-shipping_address"' in no_address.text
+    assert 'id="e-shipping_line1"' in no_address.text
     async with db.read_session() as s:
         assert await s.scalar(select(func.count()).select_from(Order)) == 0
         assert await s.scalar(select(Product.stock).where(Product.sku == "NH-TEE-01")) == 3
@@ -120,7 +119,8 @@ async def test_checkout_errors_sit_next_to_their_field_and_nothing_changes(
 
 async def test_checkout_refuses_merch_not_licensed_in_the_shipping_country(shop, world):
     token = await fill_cart(shop, world)
-    refused = await shop.post("/checkout", data={"csrf_token": token, **CONTACT, "country": "JP"})
+    japan = {**CONTACT, **shipping_form("JP"), "country": "JP"}
+    refused = await shop.post("/checkout", data={"csrf_token": token, **japan})
     assert refused.status_code == 400
     assert "not licensed for sale in Japan" in refused.text
 

@@ -1,14 +1,22 @@
-"""`tiein db upgrade` on an empty database gives exactly the models' schema (both backends)."""
+"""`tiein db upgrade` on an empty database gives exactly the models' schema, and migration
+0005 moves the free-text shipping addresses of older orders into their own rows and back
+(both backends)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
+from alembic import command
+from sqlalchemy import text
 
+from kernel.db import create_engine
 from tests.conftest import Backends
 from tiein import migrate
 
@@ -21,14 +29,13 @@ def _upgrade_and_diff(url: str) -> tuple[list, str | None]:
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     diff, revision = _upgrade_and_diff(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert diff == []
-    assert revision == "0004"
+    assert revision == "0005"
 
 
-def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
-    if backends.pg_admin_url is None:
-        pytest.skip("no PostgreSQL reachable")
+@contextmanager
+def _fresh_postgres(admin: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards."""
     name = f"tiein_mig_{uuid.uuid4().hex[:8]}"
-    admin = backends.pg_admin_url
 
     async def admin_sql(sql: str) -> None:
         conn = await asyncpg.connect(admin)
@@ -37,9 +44,76 @@ def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
 
     asyncio.run(admin_sql(f'CREATE DATABASE "{name}"'))
     try:
-        url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
-        diff, revision = _upgrade_and_diff(url)
-        assert diff == []
-        assert revision == "0004"
+        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
     finally:
         asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
+    if backends.pg_admin_url is None:
+        pytest.skip("no PostgreSQL reachable")
+    with _fresh_postgres(backends.pg_admin_url) as url:
+        diff, revision = _upgrade_and_diff(url)
+        assert diff == []
+        assert revision == "0005"
+
+
+OLD_ORDER = (
+    "INSERT INTO orders (id, number, access_key_hash, email, country, currency, status,"
+    " total_minor, refunded_minor, shipping_name, shipping_address, created_at, expires_at)"
+    " VALUES (:id, :number, :key, 'fan@example.com', :country, 'USD', 'paid', 100, 0, :name,"
+    " :address, :at, :at)"
+)
+
+
+async def _sql(url: str, sql: str, rows: list[dict] | None = None) -> list:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            if rows is not None:
+                await conn.execute(text(sql), rows)
+                return []
+            return [tuple(r) for r in (await conn.execute(text(sql))).all()]
+    finally:
+        await engine.dispose()
+
+
+def _moves_free_text_addresses(url: str) -> None:
+    migrate.upgrade(url, "0003")
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    old = [
+        {"id": 1, "number": "TI-OLD1", "key": "0" * 64, "country": "US", "name": "Ann Shopper",
+         "address": "1 Harbour Road\nSpringfield, IL 62701", "at": at},
+        {"id": 2, "number": "TI-OLD2", "key": "1" * 64, "country": "GB", "name": "",
+         "address": "", "at": at},  # tickets only: no address
+        {"id": 3, "number": "TI-OLD3", "key": "2" * 64, "country": "JP", "name": "山田 🎬",
+         "address": "x" * 2000, "at": at},
+    ]  # fmt: skip
+    asyncio.run(_sql(url, OLD_ORDER, old))
+    migrate.upgrade(url)
+    moved = asyncio.run(
+        _sql(url, "SELECT order_id, name, line1, line2, city, area, postcode, country, phone"
+                  " FROM shipping_addresses ORDER BY order_id")
+    )  # fmt: skip
+    assert moved == [
+        (1, "Ann Shopper", "1 Harbour Road\nSpringfield, IL 62701", "", "", "", "", "US", ""),
+        (3, "山田 🎬", "x" * 2000, "", "", "", "", "JP", ""),
+    ]
+    assert asyncio.run(migrate.schema_diff(url)) == []  # the text columns are gone
+    command.downgrade(migrate.alembic_config(url), "0003")
+    back = asyncio.run(
+        _sql(url, "SELECT id, shipping_name, shipping_address FROM orders ORDER BY id")
+    )
+    assert back == [(1, "Ann Shopper", "1 Harbour Road\nSpringfield, IL 62701"), (2, "", ""),
+                    (3, "山田 🎬", "x" * 2000)]  # fmt: skip
+
+
+def test_free_text_addresses_move_into_their_own_rows_on_sqlite(tmp_path: Path) -> None:
+    _moves_free_text_addresses(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+
+
+def test_free_text_addresses_move_into_their_own_rows_on_postgresql(backends: Backends) -> None:
+    if backends.pg_admin_url is None:
+        pytest.skip("no PostgreSQL reachable")
+    with _fresh_postgres(backends.pg_admin_url) as url:
+        _moves_free_text_addresses(url)

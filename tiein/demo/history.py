@@ -19,6 +19,7 @@ from kernel.periods import period_bounds, period_of, periods_between, previous_p
 from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel
+from orders.addresses import CleanAddress
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -32,6 +33,17 @@ from tiein.demo.catalog import World, local_time
 from tiein.demo.data import (
     EMAIL_NAMES,
     SEED,
+)
+
+# Where the demo's merch ships (already in the form `orders.addresses.check_address` gives).
+DEMO_ADDRESS = CleanAddress(
+    name="Demo Shopper",
+    line1="1 Film Row",
+    line2="",
+    city="NEW YORK",
+    area="NY",
+    postcode="10001",
+    country="US",
 )
 
 
@@ -121,8 +133,7 @@ async def _one_order(
         currency="USD",
         status=OrderStatus.PAID,
         total_minor=0,
-        shipping_name="Demo Shopper",
-        shipping_address="1 Film Row, New York, NY 10001, US",
+        shipping=DEMO_ADDRESS.row() if any(k == LineKind.PRODUCT for k, _, _ in lines) else None,
         created_at=paid_at - timedelta(minutes=3),
         expires_at=paid_at + timedelta(minutes=12),
         paid_at=paid_at,
