@@ -40,6 +40,7 @@ from licensing.models import (
     Merchant,
     StaffUser,
 )
+from orders.addresses import ShippingAddress
 from orders.models import LineKind, Order, OrderLine, OrderStatus
 
 _seq = itertools.count(1)
@@ -261,10 +262,12 @@ async def make_order(
     email: str = "fan@example.com",
     country: str = "US",
     currency: str = "USD",
+    address: dict[str, str] | None = None,
     **fields: Any,
 ) -> Order:
     """An order that expires at `now` and, when paid, was paid at `now` (`fields`:
-    payment_intent_id, shipping, ...)."""
+    payment_intent_id, ...); `address` (the parts of `tests.factory.shipping_address`) adds
+    its shipping address row."""
     if status == OrderStatus.PAID:
         fields.setdefault("paid_at", now)
     order = Order(
@@ -278,7 +281,10 @@ async def make_order(
         expires_at=now,
         **fields,
     )
-    return await _added(session, order)
+    order = await _added(session, order)
+    if address is not None:
+        await _added(session, ShippingAddress(order_id=order.id, country=country, **address))
+    return order
 
 
 async def make_order_line(

@@ -21,7 +21,7 @@ from kernel.outbox import OutboxMessage, OutboxStatus, enqueue
 from orders.models import LineKind, Order, OrderLine, OrderStatus
 from orders.payments import StripeGateway
 from orders.refunds import refund_order_lines
-from tests.factory import Shop, make_order
+from tests.factory import Shop, make_order, shipping_address
 from tests.fixtures.smtp import SmtpSink
 from tests.messaging.test_receipts import LINK, paid_order
 
@@ -92,7 +92,7 @@ async def test_a_completed_refund_sends_one_notice_with_the_amount_and_lines(
 async def test_the_shipment_notice_tells_carrier_tracking_and_lines_from_its_payload(
     db: Database, now: datetime, smtp: SmtpSink, send_mail: Callable
 ) -> None:
-    order = await an_order(db, now, shipping_name="Ada Fan", shipping_address="1 Harbor Road")
+    order = await an_order(db, now, address=shipping_address("US"))
     shipment = {
         "carrier": "Harbor Post",
         "tracking_number": "HP-123<456>",
@@ -209,15 +209,15 @@ async def test_no_smtp_server_configured_keeps_the_message_waiting(
 @pytest.mark.parametrize(
     "fields",
     [
-        {"shipping_name": "Ada\r\nBcc: victim@example.net"},
-        {"shipping_name": "Ada\nBcc: victim@example.net"},
+        {"address": shipping_address("US", name="Ada\r\nBcc: victim@example.net")},
+        {"address": shipping_address("US", name="Ada\nBcc: victim@example.net")},
         {"email": "fan@example.com\r\nBcc: victim@example.net"},
         {"email": "fan@example.com, victim@example.net"},
         {"email": "not an address"},
     ],
 )
 async def test_header_injection_through_a_name_or_an_address_is_refused(
-    db: Database, now: datetime, smtp: SmtpSink, send_mail: Callable, fields: dict[str, str]
+    db: Database, now: datetime, smtp: SmtpSink, send_mail: Callable, fields: dict[str, Any]
 ) -> None:
     order = await an_order(db, now, **fields)
     message_id = await queue(db, "email.receipt", {"order_id": order.id}, now)
@@ -230,7 +230,7 @@ async def test_header_injection_through_a_name_or_an_address_is_refused(
 async def test_non_ascii_names_are_encoded_in_the_headers(
     db: Database, now: datetime, mail_settings: Settings, smtp: SmtpSink, send_mail: Callable
 ) -> None:
-    order = await an_order(db, now, shipping_name="Zoë Ångström 山田")
+    order = await an_order(db, now, address=shipping_address("US", name="Zoë Ångström 山田"))
     await queue(db, "email.receipt", {"order_id": order.id}, now)
     settings = dataclasses.replace(mail_settings, mail_from="Boutique Été <shop@tiein.test>")
 

@@ -76,7 +76,7 @@ async def test_the_order_page_shows_shipments_and_what_is_left_and_staff_see_the
     assert placed.order.number in partial.text
     detail = await app_client.get(f"/staff/fulfilments/{fulfilment.id}")
     assert detail.status_code == 200
-    assert "1 Harbor Road, Springfield" in detail.text and "Ada Fan" in detail.text
+    assert "1 Harbor Road" in detail.text and "Ada Fan" in detail.text
     assert "RM123456789GB" in detail.text
     for bad in ("999999", "abc", "0"):
         assert (await app_client.get(f"/staff/fulfilments/{bad}")).status_code == 404
