@@ -42,6 +42,7 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
+from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.availability import Availability, bundle_availability
 from orders.models import Order, OrderLine
 
@@ -64,6 +65,8 @@ VISIBLE: dict[type, Visible] = {
     OrderLine: vis.visible_order_lines,
     ApiToken: vis.visible_api_tokens,
     ProductReview: vis.visible_product_reviews,
+    WebhookSubscription: vis.visible_webhook_subscriptions,
+    WebhookDelivery: vis.visible_webhook_deliveries,
 }
 
 

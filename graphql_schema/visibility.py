@@ -36,6 +36,7 @@ from licensing.models import (
     RoyaltyStatement,
     SalesReport,
 )
+from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.models import BundleAllocation, Order, OrderLine
 
 SHOPPER_CHANNELS = (Channel.STOREFRONT, Channel.BUNDLE)
@@ -202,6 +203,28 @@ def visible_product_reviews(viewer: Viewer, now: datetime) -> Select[tuple[Produ
     if viewer.is_merchant:
         own = visible_products(viewer, now).with_only_columns(Product.id)
         return stmt.where(ProductReview.product_id.in_(own))
+    return stmt.where(false())
+
+
+def visible_webhook_subscriptions(
+    viewer: Viewer, now: datetime
+) -> Select[tuple[WebhookSubscription]]:
+    """A merchant's own webhook subscriptions (deleted ones are gone); staff see all."""
+    stmt = select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(WebhookSubscription.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+def visible_webhook_deliveries(viewer: Viewer, now: datetime) -> Select[tuple[WebhookDelivery]]:
+    """A merchant's own webhook deliveries (kept after their subscription is deleted)."""
+    stmt = select(WebhookDelivery)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(WebhookDelivery.merchant_id == viewer.merchant_id)
     return stmt.where(false())
 
 

@@ -40,6 +40,12 @@ class Settings:
     # Absolute links that leave the site (e-mails) start with this, never with the Host header.
     public_url: str = DEFAULT_PUBLIC_URL
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Merchant webhooks (SPEC §8): private/loopback targets and plain http only for tests and
+    # local demos; the retry schedule in seconds (tests run it in milliseconds).
+    webhook_allow_private: bool = False
+    webhook_first_delay: float = 30.0
+    webhook_max_delay: float = 6 * 3600.0
+    webhook_horizon: float = 3 * 86400.0
 
     @property
     def stripe_is_test(self) -> bool:
@@ -71,6 +77,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         graphql_restore_rate=int(env.get("TIEIN_GRAPHQL_RESTORE_RATE") or 2_500),
         public_url=(env.get("TIEIN_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
         max_body_bytes=int(env.get("TIEIN_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
+        webhook_allow_private=_bool(env.get("TIEIN_WEBHOOK_ALLOW_PRIVATE"), False),
+        webhook_first_delay=float(env.get("TIEIN_WEBHOOK_FIRST_DELAY") or 30),
+        webhook_max_delay=float(env.get("TIEIN_WEBHOOK_MAX_DELAY") or 6 * 3600),
+        webhook_horizon=float(env.get("TIEIN_WEBHOOK_HORIZON") or 3 * 86400),
     )
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import MetaData
 import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
-import licensing.models  # noqa: F401
+import licensing.models
+import licensing.webhooks  # noqa: F401
 import orders.models  # noqa: F401
 from kernel.db import Base
 

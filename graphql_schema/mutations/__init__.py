@@ -7,9 +7,12 @@ from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
+from graphql_schema.mutations.webhooks import WebhookMutations
 
 
-class Mutation(OrderMutations, LicensingMutations, AccountMutations, CatalogMutations):
+class Mutation(
+    WebhookMutations, OrderMutations, LicensingMutations, AccountMutations, CatalogMutations
+):
     """Every change a merchant partner or licensing staff can make."""
 
 

@@ -15,6 +15,7 @@ from graphql_schema.queries.catalog import CatalogQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
 from graphql_schema.queries.reports import ReportQueries
+from graphql_schema.queries.webhooks import WebhookQueries
 from graphql_schema.relay import MODEL_FOR_TYPE, Node, decode_id, split_id
 from graphql_schema.types import StatementView
 from kernel.errors import DomainError
@@ -101,7 +102,9 @@ class RootQueries(graphene.ObjectType):
         return info.context.viewer
 
 
-class Query(ReportQueries, OrderQueries, LicensingQueries, CatalogQueries, RootQueries):
+class Query(
+    WebhookQueries, ReportQueries, OrderQueries, LicensingQueries, CatalogQueries, RootQueries
+):
     """Everything tiein lets its partners and staff read."""
 
     # graphene lays out the fields of the last mixin first: root, catalog, licensing, ...

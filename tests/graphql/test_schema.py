@@ -76,13 +76,14 @@ def test_spec_names_are_kept() -> None:
     assert {
         "node", "viewer", "films", "film", "products", "product", "showtimes", "bundleOffers",
         "agreements", "royaltyStatements", "salesReports", "orders", "royaltyReport",
-        "filmCommerceReport",
+        "filmCommerceReport", "webhookSubscriptions", "webhookDeliveries",
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
         "submitSalesReport", "createMerchant", "issueApiToken", "revokeApiToken",
         "createAgreement", "updateAgreementStatus", "reviewProduct", "createCinema",
         "createShowtime", "createBundleOffer", "closePeriod", "refundOrderLines",
+        "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)

@@ -21,7 +21,7 @@ def _upgrade_and_diff(url: str) -> tuple[list, str | None]:
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     diff, revision = _upgrade_and_diff(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert diff == []
-    assert revision == "0003"
+    assert revision == "0006"
 
 
 def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
@@ -40,6 +40,6 @@ def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
         url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
         diff, revision = _upgrade_and_diff(url)
         assert diff == []
-        assert revision == "0003"
+        assert revision == "0006"
     finally:
         asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
