@@ -15,6 +15,7 @@ from kernel.errors import Checks
 from kernel.installation import SecretKey
 from licensing import models as lm
 from licensing import webhooks as wh
+from licensing.webhook_urls import check_webhook_url
 
 FIELDS = {"delivery": "deliveryId"}
 
@@ -86,15 +87,23 @@ class CreateWebhookSubscription(MutationBase):
                     session, info, lm.Merchant, input.merchant_id,
                     type_name="Merchant", field="merchantId",
                 )  # fmt: skip
+        allow_private = ctx.settings.webhook_allow_private
+        events = list(input.events or [])
+        if merchant_id is None:  # refused already: name the other bad fields too
+            with checks:
+                await check_webhook_url(input.url, allow_private=allow_private)
+            with checks:
+                wh.check_events(events)
+            checks.done()
         with checks:
             subscription, secret = await wh.create_subscription(
                 session,
-                merchant_id=merchant_id or 0,
+                merchant_id=merchant_id,
                 url=input.url,
-                events=list(input.events or []),
+                events=events,
                 key=key,
                 now=ctx.now,
-                allow_private=ctx.settings.webhook_allow_private,
+                allow_private=allow_private,
             )
         checks.done()
         return {"webhook_subscription": subscription, "secret": secret}
