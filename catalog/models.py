@@ -137,6 +137,8 @@ class Product(Base):
     price_minor: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    # The merchant's "running low" mark: stock.low is sent when stock falls to it or below.
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
     approval_stage: Mapped[ApprovalStage] = mapped_column(
         enum_column(ApprovalStage, "approval_stage"), default=ApprovalStage.DRAFT, index=True
     )
@@ -148,6 +150,7 @@ class Product(Base):
 
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("low_stock_threshold >= 0", name="low_stock_threshold_not_negative"),
         CheckConstraint("price_minor > 0", name="price_positive"),
     )
 

@@ -28,7 +28,9 @@ _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _NAMESPACED = re.compile(r"^([0-9]{4,})-")
 _CLOSED_AGREEMENT = {"terminated", "expired"}
 MAX_STOCK = 1_000_000_000  # units of one product; the column is a 32-bit integer
-UPDATABLE_FIELDS = frozenset({"name", "description", "price_minor", "image_url"})
+UPDATABLE_FIELDS = frozenset(
+    {"name", "description", "price_minor", "image_url", "low_stock_threshold"}
+)
 
 
 def _check_price(price_minor: Any) -> int:
@@ -39,6 +41,19 @@ def _check_price(price_minor: Any) -> int:
             "price_minor",
         )
     return price_minor
+
+
+def check_threshold(value: Any) -> int | None:
+    """A low-stock threshold: None (no alert) or a whole number from 0 to MAX_STOCK."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_STOCK:
+        raise DomainError(
+            CatalogError.INVALID_QUANTITY,
+            f"The low-stock threshold is a whole number from 0 to {MAX_STOCK:,}.",
+            "low_stock_threshold",
+        )
+    return value
 
 
 def _check_name(name: Any) -> str:
@@ -85,6 +100,7 @@ async def create_product(
     description: str = "",
     stock: int = 0,
     image_url: str = "",
+    low_stock_threshold: int | None = None,
 ) -> Product:
     """Create a merchant's product under one of its agreements; it starts as a `draft`.
 
@@ -127,6 +143,8 @@ async def create_product(
                 f"Stock is a whole number from 0 to {MAX_STOCK:,}.",
                 "stock",
             )
+    with checks:
+        check_threshold(low_stock_threshold)
     with checks:
         agreement = (
             await session.execute(
@@ -197,6 +215,7 @@ async def create_product(
         currency=currency,
         stock=stock,
         image_url=(image_url or "").strip(),
+        low_stock_threshold=low_stock_threshold,
         approval_stage=ApprovalStage.DRAFT,
     )
     session.add(product)
@@ -221,8 +240,9 @@ async def get_product(
 async def update_product(
     session: AsyncSession, product_id: int, *, merchant_id: int | None, **changes: Any
 ) -> Product:
-    """Change a product's name, description, price or image. `merchant_id` guards ownership
-    (None = staff); any other field is refused as INVALID."""
+    """Change a product's name, description, price, image or low-stock threshold (None
+    clears it). `merchant_id` guards ownership (None = staff); any other field is refused
+    as INVALID."""
     unknown = sorted(set(changes) - UPDATABLE_FIELDS)
     if unknown:
         raise DomainError(
@@ -239,6 +259,8 @@ async def update_product(
         product.price_minor = _check_price(changes["price_minor"])
     if "image_url" in changes:
         product.image_url = (changes["image_url"] or "").strip()
+    if "low_stock_threshold" in changes:
+        product.low_stock_threshold = check_threshold(changes["low_stock_threshold"])
     await session.flush()
     return product
 

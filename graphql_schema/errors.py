@@ -136,6 +136,10 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "UNITS_NOT_POSITIVE": "Units must be more than 0.",
     "NET_OUT_OF_RANGE": "Net sales must be between 0 and the gross amount.",
     "INVALID_GROUP_BY": "A report dimension is not one of ReportGroupBy.",
+    "INVALID_URL": "The webhook URL is not an https URL without credentials, 2000 chars at most.",
+    "URL_NOT_ALLOWED": "The webhook URL leads to a private, loopback or reserved address.",
+    "UNKNOWN_EVENT": "An event is not one of the webhook events.",
+    "SUBSCRIPTION_DISABLED": "The webhook subscription is disabled or deleted.",
     # orders
     "EMPTY_CART": "The cart is empty.",
     "CART_FULL": "The cart holds as many lines as it can.",

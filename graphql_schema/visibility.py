@@ -31,6 +31,7 @@ from licensing.models import (
     SalesReport,
 )
 from licensing.sellable import SHOPPER_CHANNELS, sellable_clause
+from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import BundleAllocation, Order, OrderLine
 
@@ -179,6 +180,28 @@ def visible_shipments(viewer: Viewer, now: datetime) -> Select[tuple[Shipment]]:
     if viewer.is_staff:
         return stmt
     return stmt.where(Shipment.fulfilment_id.in_(_visible_fulfilment_ids(viewer, now)))
+
+
+def visible_webhook_subscriptions(
+    viewer: Viewer, now: datetime
+) -> Select[tuple[WebhookSubscription]]:
+    """A merchant's own webhook subscriptions (deleted ones are gone); staff see all."""
+    stmt = select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(WebhookSubscription.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+def visible_webhook_deliveries(viewer: Viewer, now: datetime) -> Select[tuple[WebhookDelivery]]:
+    """A merchant's own webhook deliveries (kept after their subscription is deleted)."""
+    stmt = select(WebhookDelivery)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(WebhookDelivery.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
 
 
 def sees_merchant_private(viewer: Viewer, merchant_id: int | None) -> bool:

@@ -53,6 +53,12 @@ class Settings:
     mail_from: str = DEFAULT_MAIL_FROM
     # Where the local SMTP sink keeps what it received, for the staff Outbox page ("": none).
     mail_sink_dir: str = ""
+    # Merchant webhooks (SPEC §8): private/loopback targets and plain http only for tests and
+    # local demos; the retry schedule in seconds (tests run it in milliseconds).
+    webhook_allow_private: bool = False
+    webhook_first_delay: float = 30.0
+    webhook_max_delay: float = 6 * 3600.0
+    webhook_horizon: float = 3 * 86400.0
 
     @property
     def stripe_is_test(self) -> bool:
@@ -90,6 +96,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_url=env.get("TIEIN_SMTP_URL", "").strip(),
         mail_from=(env.get("TIEIN_MAIL_FROM") or DEFAULT_MAIL_FROM).strip(),
         mail_sink_dir=env.get("TIEIN_MAIL_SINK_DIR", "").strip(),
+        webhook_allow_private=_bool(env.get("TIEIN_WEBHOOK_ALLOW_PRIVATE"), False),
+        webhook_first_delay=float(env.get("TIEIN_WEBHOOK_FIRST_DELAY") or 30),
+        webhook_max_delay=float(env.get("TIEIN_WEBHOOK_MAX_DELAY") or 6 * 3600),
+        webhook_horizon=float(env.get("TIEIN_WEBHOOK_HORIZON") or 3 * 86400),
     )
 
 

@@ -20,6 +20,8 @@ from kernel.errors import DomainError
 from licensing.accounts import Viewer
 from licensing.codes import LicensingError
 from licensing.models import ProductReview, ReviewAction
+from licensing.payloads import product_reviewed_payload
+from licensing.webhooks import WebhookEvent, queue_event
 
 Decision = Literal["approve", "request_changes", "reject"]
 
@@ -85,7 +87,8 @@ async def review_product(
 ) -> Product:
     """Staff review a submitted concept or sample: approve (concept_approved, or approved for
     a sample), request changes (back to the merchant) or reject (final). Only a product
-    awaiting review can be reviewed; a `viewer` that is not staff is refused (FORBIDDEN)."""
+    awaiting review can be reviewed; a `viewer` that is not staff is refused (FORBIDDEN).
+    The merchant's `product.reviewed` webhooks are queued in the same transaction."""
     if viewer is not None and not viewer.is_staff:
         raise DomainError(LicensingError.FORBIDDEN, "Only licensing staff review products.")
     try:
@@ -122,7 +125,19 @@ async def review_product(
         target = ApprovalStage.CHANGES_REQUESTED
     else:
         target = ApprovalStage.REJECTED
-    return await _move(session, product, action, target, reviewer.strip(), comment, now)
+    await _move(session, product, action, target, reviewer.strip(), comment, now)
+    review = product_reviewed_payload(
+        product, action=action, from_stage=stage, comment=(comment or "").strip(),
+        reviewer=reviewer.strip(), at=now,
+    )  # fmt: skip
+    await queue_event(
+        session,
+        merchant_id=product.merchant_id,
+        event=WebhookEvent.PRODUCT_REVIEWED,
+        data=review,
+        now=now,
+    )
+    return product
 
 
 async def product_history(session: AsyncSession, product_id: int) -> list[ProductReview]:

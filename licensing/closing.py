@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.errors import DomainError
 from kernel.periods import check_period, period_bounds, utc
 from licensing.codes import LicensingError
-from licensing.models import Period, PeriodStatus, RoyaltyEntry, RoyaltyStatement
+from licensing.models import Agreement, Period, PeriodStatus, RoyaltyEntry, RoyaltyStatement
+from licensing.payloads import statement_payload
 from licensing.periods import ensure_period, hold_periods, last_closed_period, stored_statements
 from licensing.statements import statements_for_period
+from licensing.webhooks import WebhookEvent, queue_event, subscribed_merchants
 
 
 async def close_period(
@@ -26,7 +28,8 @@ async def close_period(
     period still open that holds ledger entries (EARLIER_PERIOD_OPEN). Closing stores one
     RoyaltyStatement per agreement with entries in the period or whose term overlaps it;
     those figures are never recomputed. Closing a closed period again changes nothing and
-    returns the stored statements.
+    returns the stored statements. Each statement's `statement.closed` webhooks go to its
+    agreement's merchant, queued in the same transaction.
     """
     period = check_period(period)
     _, ends_at = period_bounds(period)
@@ -83,4 +86,29 @@ async def close_period(
     row.closed_at = now
     row.closed_by = closed_by
     await session.flush()
+    await _queue_closed(session, period, statements, now)
     return statements
+
+
+async def _queue_closed(
+    session: AsyncSession, period: str, statements: list[RoyaltyStatement], now: datetime
+) -> None:
+    """Queue `statement.closed` for each statement whose merchant subscribed to it."""
+    closed = select(RoyaltyStatement.agreement_id).where(RoyaltyStatement.period == period)
+    agreements = {
+        a.id: a for a in await session.scalars(select(Agreement).where(Agreement.id.in_(closed)))
+    }
+    event = WebhookEvent.STATEMENT_CLOSED
+    merchants = {a.merchant_id for a in agreements.values()}
+    wanted = await subscribed_merchants(session, event, merchants)
+    for statement in statements:
+        agreement = agreements[statement.agreement_id]
+        if agreement.merchant_id not in wanted:
+            continue
+        await queue_event(
+            session,
+            merchant_id=agreement.merchant_id,
+            event=event,
+            data=statement_payload(statement, agreement),
+            now=now,
+        )

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,8 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
+from licensing.payloads import accepted_report_payload, rejected_report_payload
+from licensing.webhooks import WebhookEvent, queue_event
 
 
 @dataclass
@@ -50,13 +53,17 @@ class ReportRejected(DomainError):
     """The whole report is refused; `line_errors` names every bad line and why. Line 0
     stands for the report as a whole (e.g. the channel is not licensed)."""
 
-    def __init__(self, line_errors: list[LineError]) -> None:
+    def __init__(
+        self, line_errors: list[LineError], *, agreement_id: int | None = None, period: str = ""
+    ) -> None:
         lines = sorted({n for n, *_ in line_errors if n > 0})
         named = f"bad lines: {', '.join(map(str, lines))}" if lines else line_errors[0][3]
         super().__init__(
             LicensingError.REPORT_REJECTED, f"The report was rejected ({named}).", "lines"
         )
         self.line_errors = line_errors
+        self.agreement_id = agreement_id  # of the report refused, for `report_rejected`
+        self.period = period
 
 
 async def submit_sales_report(
@@ -79,6 +86,8 @@ async def submit_sales_report(
     reported as not found. Entries occur at the end of the period (or now, if earlier).
     `rejected` holds line errors the caller found already (amounts that did not parse, whose
     lines carry None): they reject the report too, listed with the others by line.
+    An accepted report queues the merchant's `sales_report.processed` webhooks; for a
+    rejected one the caller calls `report_rejected` after the rollback.
     """
     period = check_period(period)
     agreement = await session.scalar(
@@ -132,7 +141,8 @@ async def submit_sales_report(
     for n, line in enumerate(lines, start=1):
         errors.extend(_line_errors(n, line, agreement.code, products, territories))
     if errors:
-        raise ReportRejected(sorted(errors, key=lambda e: e[0]))
+        errors.sort(key=lambda e: e[0])
+        raise ReportRejected(errors, agreement_id=agreement_id, period=period)
 
     previous = await session.scalar(
         select(SalesReport)
@@ -197,7 +207,34 @@ async def submit_sales_report(
                     )
                 )
     await post_report_lines(session, postings, now=now)
+    await _queue_processed(session, agreement, accepted_report_payload(report, agreement), now)
     return report
+
+
+async def report_rejected(
+    session: AsyncSession, rejection: ReportRejected, *, now: datetime
+) -> None:
+    """Tell the merchant's `sales_report.processed` webhooks that a report was rejected.
+    A rejected report stores nothing and its transaction rolls back, so the front door calls
+    this in a transaction of its own after the refusal."""
+    if rejection.agreement_id is None:
+        return
+    agreement = await session.get(Agreement, rejection.agreement_id)
+    if agreement is not None:
+        payload = rejected_report_payload(agreement, rejection.period, rejection.line_errors, now)
+        await _queue_processed(session, agreement, payload, now)
+
+
+async def _queue_processed(
+    session: AsyncSession, agreement: Agreement, payload: dict[str, Any], now: datetime
+) -> None:
+    await queue_event(
+        session,
+        merchant_id=agreement.merchant_id,
+        event=WebhookEvent.SALES_REPORT_PROCESSED,
+        data=payload,
+        now=now,
+    )
 
 
 def _line_errors(

@@ -7,6 +7,7 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Handler
 from messaging.email import email_handlers
+from messaging.webhooks import webhook_handlers
 
 
 def handlers(db: Database, settings: Settings) -> dict[str, Handler]:
@@ -14,4 +15,5 @@ def handlers(db: Database, settings: Settings) -> dict[str, Handler]:
     `webhook.delivery`, …): each module's map merged, one line each."""
     return {
         **email_handlers(db, settings),
+        **webhook_handlers(db, settings),
     }

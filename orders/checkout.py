@@ -31,6 +31,7 @@ from catalog.models import Product, Showtime
 from catalog.stock import Shortage, take_items
 from kernel.db import Database
 from kernel.errors import Checks, DomainError
+from licensing.stock_alerts import queue_low_stock
 from orders.addresses import CleanAddress, check_address
 from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.codes import OrderError
@@ -267,6 +268,7 @@ async def reserve_order(
     # Hot rows (a premiere's seats, its T-shirt) are locked from here to the commit: the
     # order's own rows are written first, and Stripe is not called before the commit.
     await _reserve(session, priced, seats, units)
+    await queue_low_stock(session, units, now=now)  # the merchants' stock.low webhooks
     if order.total_minor == 0:
         await settle_order(session, order.id, now=now)
     return PlacedOrder(order, access_key, "")

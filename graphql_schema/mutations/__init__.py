@@ -8,10 +8,16 @@ from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
+from graphql_schema.mutations.webhooks import WebhookMutations
 
 
 class Mutation(
-    FulfilmentMutations, OrderMutations, LicensingMutations, AccountMutations, CatalogMutations
+    WebhookMutations,
+    FulfilmentMutations,
+    OrderMutations,
+    LicensingMutations,
+    AccountMutations,
+    CatalogMutations,
 ):
     """Every change a merchant partner or licensing staff can make."""
 

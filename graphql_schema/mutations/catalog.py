@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog import models as cm
 from catalog.bundles import create_bundle_offer
 from catalog.films import create_cinema
-from catalog.products import adjust_stock, create_product, merchant_sku, update_product
+from catalog.products import create_product, merchant_sku, update_product
 from catalog.showtimes import create_showtime
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
@@ -27,6 +27,7 @@ from graphql_schema.mutations.base import (
 from kernel.errors import Checks, DomainError, ErrorCode
 from licensing import models as lm
 from licensing.approvals import submit_product
+from licensing.stock_alerts import adjust_stock_and_alert
 
 PRODUCT_FIELDS = {
     "product_id": "id",
@@ -73,6 +74,10 @@ class CreateProductInput(graphene.InputObjectType):
     description = graphene.String(description="A description for shoppers.")
     stock = graphene.Int(description="Units in stock to start with (default 0).")
     image_url = graphene.String(description="The product image URL.")
+    low_stock_threshold = graphene.Int(
+        description="Send `stock.low` webhooks when stock falls to this many units or below "
+        "(0 to 1,000,000,000; default: none)."
+    )
 
 
 class CreateProduct(MutationBase):
@@ -117,6 +122,7 @@ class CreateProduct(MutationBase):
                 description=input.description or "",
                 stock=input.stock or 0,
                 image_url=input.image_url or "",
+                low_stock_threshold=input.low_stock_threshold,
             )
         checks.done()
         return product
@@ -130,10 +136,13 @@ class UpdateProductInput(graphene.InputObjectType):
     description = graphene.String(description="A new description.")
     price = graphene.Field(MoneyInput, description="A new unit price (same currency).")
     image_url = graphene.String(description="A new image URL.")
+    low_stock_threshold = graphene.Int(
+        description="A new low-stock threshold for `stock.low` webhooks; null clears it."
+    )
 
 
 class UpdateProduct(MutationBase):
-    """Change a product's name, description, price or image."""
+    """Change a product's name, description, price, image or low-stock threshold."""
 
     input_type = UpdateProductInput
     input_description = "The changes."
@@ -155,6 +164,8 @@ class UpdateProduct(MutationBase):
                     ErrorCode.INVALID, f"The price must be in {product.currency}.", "price"
                 )
             changes["price_minor"] = price_minor
+        if "low_stock_threshold" in input:  # given, even as null (which clears it)
+            changes["low_stock_threshold"] = input.low_stock_threshold
         merchant_id = _acting_merchant(info)
         return await update_product(session, product.id, merchant_id=merchant_id, **changes)
 
@@ -169,7 +180,8 @@ class AdjustStockInput(graphene.InputObjectType):
 
 
 class AdjustStock(MutationBase):
-    """Add or remove stock; stock never goes below zero."""
+    """Add or remove stock; stock never goes below zero. A removal that takes stock to the
+    product's low-stock threshold or below sends `stock.low` webhooks."""
 
     input_type = AdjustStockInput
     input_description = "The change."
@@ -180,9 +192,10 @@ class AdjustStock(MutationBase):
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
         product = await find(session, info, cm.Product, input.id, type_name="Product", field="id")
-        return await adjust_stock(
-            session, product.id, input.delta, merchant_id=_acting_merchant(info)
-        )
+        return await adjust_stock_and_alert(
+            session, product.id, input.delta, merchant_id=_acting_merchant(info),
+            now=info.context.now,
+        )  # fmt: skip
 
 
 class SubmitProductForApprovalInput(graphene.InputObjectType):

@@ -18,6 +18,7 @@ from graphql_schema.mutations.base import (
     find,
     not_found,
     optional_amount,
+    run,
     unless_refused,
 )
 from graphql_schema.relay import decode_pk
@@ -28,7 +29,12 @@ from licensing import models as lm
 from licensing.agreements import create_agreement, set_agreement_status
 from licensing.approvals import review_product
 from licensing.closing import close_period
-from licensing.sales_reports import ReportLineInput, submit_sales_report
+from licensing.sales_reports import (
+    ReportLineInput,
+    ReportRejected,
+    report_rejected,
+    submit_sales_report,
+)
 from licensing.statements import statements_for_period
 
 
@@ -273,6 +279,25 @@ class SubmitSalesReport(MutationBase):
     fields = {"agreement": "agreementId"}
     sales_report = graphene.Field(t.SalesReport, description="The accepted report.")
     errors = errors_field()
+
+    @classmethod
+    async def execute(cls, info: Any, input: Any) -> Any:
+        """As every mutation; a rejected report also tells the merchant's webhooks, in a
+        transaction of its own (the refused one rolled back)."""
+        rejected: list[ReportRejected] = []
+
+        async def work(session: AsyncSession) -> Any:
+            try:
+                return await cls.perform(session, info, input)
+            except ReportRejected as exc:
+                rejected.append(exc)
+                raise
+
+        result, errors = await run(info, work, cls.fields)
+        if rejected:
+            async with info.context.db.session() as session:
+                await report_rejected(session, rejected[0], now=info.context.now)
+        return cls.payload(result, errors)
 
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:

@@ -16,6 +16,7 @@ from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
 from graphql_schema.queries.reports import ReportQueries
+from graphql_schema.queries.webhooks import WebhookQueries
 from graphql_schema.relay import MODEL_FOR_TYPE, Node, decode_id, split_id
 from graphql_schema.types import StatementView
 from kernel.errors import DomainError
@@ -103,7 +104,13 @@ class RootQueries(graphene.ObjectType):
 
 
 class Query(
-    FulfilmentQueries, ReportQueries, OrderQueries, LicensingQueries, CatalogQueries, RootQueries
+    WebhookQueries,
+    FulfilmentQueries,
+    ReportQueries,
+    OrderQueries,
+    LicensingQueries,
+    CatalogQueries,
+    RootQueries,
 ):
     """Everything tiein lets its partners and staff read."""
 

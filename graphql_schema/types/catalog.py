@@ -110,6 +110,10 @@ class Product(NodeObject):
     price = graphene.Field(graphene.NonNull(sc.Money), description="The unit price.")
     stock = graphene.Int(description="Units in stock; null unless you are staff or its merchant.")
     in_stock = graphene.Boolean(required=True, description="Whether at least one unit is left.")
+    low_stock_threshold = graphene.Int(
+        description="`stock.low` webhooks are sent when stock falls to this or below; null "
+        "when not set, or unless you are staff or its merchant."
+    )
     approval_stage = graphene.Field(
         graphene.NonNull(sc.ApprovalStage), description="Where it stands in approval."
     )
@@ -137,6 +141,11 @@ class Product(NodeObject):
     @staticmethod
     def resolve_stock(root: cm.Product, info: Any) -> int | None:
         return root.stock if sees_merchant_private(info.context.viewer, root.merchant_id) else None
+
+    @staticmethod
+    def resolve_low_stock_threshold(root: cm.Product, info: Any) -> int | None:
+        private = sees_merchant_private(info.context.viewer, root.merchant_id)
+        return root.low_stock_threshold if private else None
 
     @staticmethod
     def resolve_in_stock(root: cm.Product, info: Any) -> bool:

@@ -77,6 +77,7 @@ def test_spec_names_are_kept() -> None:
         "node", "viewer", "films", "film", "products", "product", "showtimes", "bundleOffers",
         "agreements", "royaltyStatements", "salesReports", "orders", "royaltyReport",
         "filmCommerceReport", "fulfilments",
+        "webhookSubscriptions", "webhookDeliveries",
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
@@ -84,6 +85,7 @@ def test_spec_names_are_kept() -> None:
         "createAgreement", "updateAgreementStatus", "reviewProduct", "createCinema",
         "createShowtime", "createBundleOffer", "closePeriod", "refundOrderLines",
         "createShipment", "cancelFulfilmentLines",
+        "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)
