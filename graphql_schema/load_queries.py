@@ -31,6 +31,7 @@ from licensing.models import (
     SalesReport,
     SalesReportLine,
 )
+from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.addresses import ShippingAddress
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
@@ -54,6 +55,8 @@ VISIBLE: dict[type, Visible] = {
     Fulfilment: vis.visible_fulfilments,
     FulfilmentLine: vis.visible_fulfilment_lines,
     Shipment: vis.visible_shipments,
+    WebhookSubscription: vis.visible_webhook_subscriptions,
+    WebhookDelivery: vis.visible_webhook_deliveries,
 }
 
 

@@ -147,7 +147,7 @@ class CancelFulfilmentLines(MutationBase):
         except DomainError as exc:
             return cls(fulfilment=None, errors=domain_errors(exc, cls.fields))
         ctx.reset_loaders()
-        async with ctx.db.read_session() as session:
+        async with ctx.read_session() as session:
             found = await session.get(fm.Fulfilment, fulfilment_id)
         status = sc.RefundStatus.PENDING if made.pending else sc.RefundStatus.COMPLETED
         return cls(fulfilment=found, refund_status=status, errors=[])

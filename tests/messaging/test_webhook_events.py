@@ -21,7 +21,7 @@ from licensing.webhooks import WebhookDelivery, create_subscription
 from orders.cart import Cart, CartItem
 from orders.checkout import reserve_order
 from tests.factory import GraphqlWorld as World
-from tests.factory import order_shop
+from tests.factory import order_shop, shipping_address
 from tests.graphql.conftest import NOW, Gql, gid
 
 URL = "http://127.0.0.1:9/hooks"  # never called here
@@ -178,8 +178,7 @@ async def test_stock_low_when_checkout_takes_the_stock(db: Database) -> None:
         async with db.session() as session:
             await reserve_order(
                 session, Cart().with_item(CartItem.product(shop.shirt_sku, qty)),
-                email="fan@example.com", country="US", shipping_name="Ada Fan",
-                shipping_address="1 Harbor Road", now=NOW,
+                email="fan@example.com", country="US", shipping=shipping_address("US"), now=NOW,
             )  # fmt: skip
 
     await buy(1)  # 5 → 4: above
