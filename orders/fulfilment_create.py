@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Product
+from licensing.webhooks import WebhookEvent, queue_event
 from orders.fulfilment_models import Fulfilment, FulfilmentLine
+from orders.fulfilment_views import fulfilment_payload
 from orders.models import LineKind, Order, OrderLine
 
 
@@ -76,4 +78,27 @@ async def create_fulfilments(
         row.fulfilment_id = made[merchant_id].id
         session.add(row)
     await session.flush()
+    await _tell_merchants(session, order, made, [row for _, row in wanted], now=now)
     return list(made.values())
+
+
+async def _tell_merchants(
+    session: AsyncSession,
+    order: Order,
+    made: dict[int, Fulfilment],
+    lines: list[FulfilmentLine],
+    *,
+    now: datetime,
+) -> None:
+    """`fulfilment.created` to each merchant that subscribed, with its fulfilment as it may
+    see it (SPEC §8), queued in the payment's transaction."""
+    await session.refresh(order, ["shipping"])
+    for merchant_id, fulfilment in made.items():
+        mine = [line for line in lines if line.fulfilment_id == fulfilment.id]
+        await queue_event(
+            session,
+            merchant_id=merchant_id,
+            event=WebhookEvent.FULFILMENT_CREATED,
+            data=fulfilment_payload(fulfilment, mine, order),
+            now=now,
+        )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from catalog.payloads import global_id
 from orders.addresses import shipping_address_of
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import Order
@@ -89,17 +90,17 @@ def fulfilment_payload(
     fulfilment: Fulfilment, lines: Sequence[FulfilmentLine], order: Order
 ) -> dict[str, Any]:
     """The fulfilment as its merchant may see it (the `fulfilment.created` webhook's object):
-    ids, status, lines with SKU and quantities, the shipping name and address — never the
-    shopper's e-mail."""
+    global IDs as the API gives them, status, lines with SKU and quantities, the shipping
+    name and address — never the shopper's e-mail or phone. `order.shipping` must be loaded."""
     return {
-        "id": fulfilment.id,
+        "id": global_id("Fulfilment", fulfilment.id),
         "order_number": order.number,
         "status": fulfilment.status.value,
         "created_at": fulfilment.created_at.isoformat(),
         "shipping": merchant_address(order),
         "lines": [
             {
-                "id": line.id,
+                "id": global_id("FulfilmentLine", line.id),
                 "sku": line.sku,
                 "description": line.description,
                 "quantity": line.quantity,

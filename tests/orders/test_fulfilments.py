@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import select
 
 from catalog.models import Category, Ticket
+from catalog.payloads import global_id
 from kernel.db import Database
 from kernel.errors import DomainError, DomainErrors
 from kernel.outbox import OutboxMessage
-from licensing.models import EntrySource, RoyaltyEntry
+from licensing.models import Agreement, EntrySource, RoyaltyEntry
+from licensing.webhooks import WebhookDelivery, create_subscription
 from orders.card_step import confirm_payment
 from orders.cart import Cart, CartItem
 from orders.fulfilment_models import (
@@ -126,6 +128,31 @@ async def test_a_paid_order_gets_one_fulfilment_per_merchant_with_product_and_bu
     assert "phone" not in payload["shipping"] and "email" not in str(payload)
     assert "fan@example.com" not in repr(payload)
     assert {line["sku"] for line in payload["lines"]} == {"TEE-1", "POSTER-1"}
+
+
+async def test_fulfilment_created_goes_to_the_subscribed_merchant_with_its_own_lines(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    """SPEC §8: the event is queued in the payment's transaction, to the merchants that
+    subscribed to it, each with its own fulfilment only."""
+    async with db.session() as s:
+        acme = await s.get(Agreement, shop.agreement_id)
+        assert acme is not None
+        await create_subscription(
+            s, merchant_id=acme.merchant_id, url="http://127.0.0.1:9/in",
+            events=["fulfilment.created"], key="k", now=now, allow_private=True,
+        )  # fmt: skip
+    paid = await paid_order(db, shop, gateway, now)
+    acme, _ = await fulfilment_of(db, paid.order.id, paid.acme_id)
+    async with db.read_session() as s:
+        deliveries = list(await s.scalars(select(WebhookDelivery)))
+    [delivery] = deliveries  # Globex has no subscription: nothing for it
+    assert (delivery.event_type, delivery.merchant_id) == ("fulfilment.created", paid.acme_id)
+    sent = delivery.payload["data"]
+    assert sent["id"] == global_id("Fulfilment", acme.id)
+    assert sent["order_number"] == paid.order.number
+    assert {line["sku"] for line in sent["lines"]} == {"TEE-1", "POSTER-1"}
+    assert sent["shipping"]["name"] == "Ada Fan" and "fan@example.com" not in repr(sent)
 
 
 async def test_partial_then_full_shipment_moves_the_status_and_queues_the_email(
