@@ -15,12 +15,13 @@ The rules:
 - A failed attempt is retried after an exponential back-off (`RetryPolicy`; its optional
   jitter is a function of message and attempt, so deterministic) until `horizon` after the
   message first became due (3 days, SPEC §8): the last retry falls on the horizon.
-- `drain(db, handlers, worker_id=...)` claims due messages a batch at a time and runs the
-  handler registered for each kind, in due order, one at a time, outside any transaction (a
-  slow SMTP or HTTP call holds no lock); each report is a short transaction of its own. No
-  handler for the kind, or a `GiveUp` from it: failed at once. Any other error: retried, the
-  error kept. A handler runs only while its claim is live: one whose lease has run out is
-  not started, one that runs past its lease is cancelled and retried.
+- `drain(db, handlers, worker_id=...)` claims due messages of the kinds it has handlers
+  for, a batch at a time, and runs each one's handler, in due order, one at a time, outside
+  any transaction (a slow SMTP or HTTP call holds no lock); each report is a short
+  transaction of its own. A `GiveUp` from the handler (or, for a message claimed by hand, no
+  handler for its kind): failed at once. Any other error: retried, the error kept. A
+  handler runs only while its claim is live: one whose lease has run out is not started,
+  one that runs past its lease is cancelled and retried.
 
 Delivery is at least once: a worker that dies after the handler's side effect and before its
 report leaves the message to be run again after its lease, so handlers (and the receivers of
@@ -34,7 +35,7 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -146,10 +147,12 @@ async def claim(
     now: datetime,
     limit: int = 10,
     lease: timedelta = timedelta(minutes=5),
+    kinds: Collection[str] | None = None,
 ) -> list[Claim]:
     """Claim up to `limit` due messages for `worker_id` until `now + lease`, oldest due
-    first. Concurrent claimers never get the same message; a message whose lease ran out is
-    due again. On a Database this commits at once; on a session it is the caller's."""
+    first, of `kinds` only when given. Concurrent claimers never get the same message; a
+    message whose lease ran out is due again. On a Database this commits at once; on a
+    session it is the caller's."""
     if not 0 < len(worker_id) <= WORKER_ID_MAX or limit < 1 or lease <= timedelta(0):
         raise ValueError("claim needs a worker id, a positive limit and a positive lease")
     if now.tzinfo is None:
@@ -163,6 +166,8 @@ async def claim(
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
+        if kinds is not None:
+            due = due.where(OutboxMessage.kind.in_(sorted(kinds)))
         if connection.dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         # MATERIALIZED: the locking select runs once. As a plain subquery PostgreSQL may run
@@ -337,13 +342,17 @@ async def drain(
     policy: RetryPolicy = DEFAULT_POLICY,
     max_batches: int | None = None,
 ) -> Counter[Outcome]:
-    """Claim due messages `batch` at a time and run them one by one in due order, until none
-    is due (or after `max_batches`); returns how many ended how. Each claim is its own short
-    transaction, and so is each report: no lock is held while a handler runs."""
+    """Claim due messages of the kinds `handlers` knows, `batch` at a time, and run them one
+    by one in due order, until none is due (or after `max_batches`); returns how many ended
+    how. Each claim is its own short transaction, and so is each report: no lock is held
+    while a handler runs. A kind this drainer has no handler for is left to a worker that
+    has one (during a rolling deploy, an older worker does not fail a newer kind)."""
     outcomes: Counter[Outcome] = Counter()
     batches = 0
     while max_batches is None or batches < max_batches:
-        claims = await claim(db, worker_id, now=now_fn(), limit=batch, lease=lease)
+        claims = await claim(
+            db, worker_id, now=now_fn(), limit=batch, lease=lease, kinds=handlers.keys()
+        )
         if not claims:
             break
         batches += 1

@@ -32,6 +32,7 @@ from kernel.config import Settings, public_url
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler
 from kernel.installation import SecretKey
+from licensing.webhooks import DISABLED_EMAIL_KIND
 from messaging.mail import content
 from messaging.mail.compose import OUTBOX_HEADER, InlineImage, compose, subject_for
 from messaging.mail.smtp import (
@@ -74,6 +75,7 @@ class Mailer:
             "email.refund": self.refund,
             "email.shipment": self.shipment,
             "email.orders_link": self.orders_link,
+            DISABLED_EMAIL_KIND: self.webhook_disabled,
         }
 
     async def _signed_link(self, number: str, expires_at: datetime) -> str:
@@ -212,10 +214,26 @@ class Mailer:
         context = {"email": email, "orders": links, "expires_at": expires_at}
         await self._send(held, "orders_link", context, to=email)
 
+    async def webhook_disabled(self, held: Claim) -> None:
+        """A merchant's webhook subscription failed for the whole retry horizon and was
+        disabled (SPEC §8): its contact is told which URL, since when, and how to resume."""
+        async with self.db.read_session() as session:
+            found = await content.disabled_subscription(
+                session, held.payload.get("subscription_id")
+            )
+        if found is None:
+            raise GiveUp(f"no disabled subscription {held.payload.get('subscription_id')!r}")
+        subscription, merchant = found
+        if not merchant.contact_email:
+            raise GiveUp(f"merchant {merchant.slug} has no contact address")
+        context = {"subscription": subscription, "merchant": merchant}
+        await self._send(held, "webhook_disabled", context, to=merchant.contact_email)
+
 
 def email_handlers(
     db: Database, settings: Settings, *, now_fn: Callable[[], datetime] = now_utc
 ) -> dict[str, Handler]:
     """The handlers of the e-mail kinds (`email.receipt`, `email.refund`, `email.shipment`,
-    `email.orders_link`), sending through TIEIN_SMTP_URL as TIEIN_MAIL_FROM."""
+    `email.orders_link`, `email.webhook_disabled`), sending through TIEIN_SMTP_URL as
+    TIEIN_MAIL_FROM."""
     return Mailer(db, settings, now_fn=now_fn).handlers()

@@ -38,6 +38,7 @@ SUBJECTS = {
     "email.refund": "A refund for order {number}",
     "email.shipment": "Order {number} is on its way",
     "email.orders_link": "Your orders at tiein",
+    "email.webhook_disabled": "A webhook subscription was disabled",
 }
 
 

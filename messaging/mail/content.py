@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Product, Showtime, Ticket
+from licensing.models import Merchant
+from licensing.webhooks import WebhookSubscription
 from orders.models import Order, OrderLine, Refund
 from orders.settlement import order_lines
 
@@ -71,6 +73,25 @@ async def order_of(session: AsyncSession, order_id: object) -> Order | None:
     return await session.scalar(
         select(Order).where(Order.id == order_id).options(selectinload(Order.shipping))
     )
+
+
+async def disabled_subscription(
+    session: AsyncSession, subscription_id: object
+) -> tuple[WebhookSubscription, Merchant] | None:
+    """The disabled webhook subscription a payload names, with its merchant."""
+    if not isinstance(subscription_id, int) or isinstance(subscription_id, bool):
+        return None
+    row = (
+        await session.execute(
+            select(WebhookSubscription, Merchant)
+            .join(Merchant, Merchant.id == WebhookSubscription.merchant_id)
+            .where(
+                WebhookSubscription.id == subscription_id,
+                WebhookSubscription.disabled_at.is_not(None),
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def addressee(order: Order) -> str:

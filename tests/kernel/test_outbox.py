@@ -4,8 +4,9 @@ Rules protected: a message exists exactly when its cause's transaction commits; 
 queues a cause once; concurrent claimers never share a message and together take them all;
 a dead worker's message is claimed again after its lease, and the late worker cannot undo the
 new holder's work; retries back off exponentially up to a cap and stop at the horizon (3 days
-by default); an unknown kind or a handler's error is recorded, never lost; the drainer runs
-messages in due order, outside the claim's transaction."""
+by default); a kind no handler knows waits for a worker that has one, and a handler's error
+is recorded, never lost; the drainer runs messages in due order, outside the claim's
+transaction."""
 
 from __future__ import annotations
 
@@ -401,9 +402,11 @@ async def test_the_drainer_runs_due_messages_in_due_order_and_leaves_the_rest(
     assert (await message(db, later)).status == "pending"
 
 
-async def test_an_unknown_kind_fails_with_a_clear_error_and_the_others_still_run(
+async def test_a_drainer_leaves_kinds_it_has_no_handler_for_to_a_worker_that_has_one(
     db: Database,
 ) -> None:
+    """An older worker in a rolling deploy (or a partial map in a test) must not fail the
+    messages of a kind it does not know: it never claims them."""
     unknown = await queue(db, "webhook.stock.low", available_at=T0 - S)
     known = await queue(db, "email.receipt")
     ran: list[int] = []
@@ -413,8 +416,22 @@ async def test_an_unknown_kind_fails_with_a_clear_error_and_the_others_still_run
 
     outcomes = await drain(db, {"email.receipt": send}, worker_id="w", now_fn=lambda: T0)
 
-    assert outcomes == Counter({Outcome.FAILED: 1, Outcome.DONE: 1})
+    assert outcomes == Counter({Outcome.DONE: 1})
     assert ran == [known]
+    row = await message(db, unknown)
+    assert row.status == "pending" and row.attempts == 0
+    assert await drain(db, {"webhook.stock.low": send}, worker_id="v", now_fn=lambda: T0) == (
+        Counter({Outcome.DONE: 1})
+    )
+    assert ran == [known, unknown]
+
+
+async def test_a_claimed_message_of_an_unknown_kind_fails_with_a_clear_error(
+    db: Database,
+) -> None:
+    unknown = await queue(db, "webhook.stock.low", available_at=T0 - S)
+    [held] = await claim(db, "w", now=T0)
+    assert await run_one(db, {}, held, now_fn=lambda: T0) == Outcome.FAILED
     row = await message(db, unknown)
     assert row.status == "failed" and row.failed_at == T0
     assert row.last_error == "no handler for the kind 'webhook.stock.low'"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from kernel.config import Settings
 from kernel.db import Database
-from kernel.drainer import RetryPolicy, drain
+from kernel.drainer import Outcome, RetryPolicy, drain
 from kernel.outbox import OutboxMessage, OutboxStatus
 from licensing.webhooks import (
     DeliveryStatus,
@@ -30,6 +31,7 @@ from licensing.webhooks import (
 )
 from messaging.webhooks import signature, webhook_handlers
 from tests.factory.builders import make_merchant
+from tests.fixtures.smtp import SmtpSink
 from tests.messaging.receiver import Answer, Receiver
 
 KEY = "test-secret-key"  # the settings' TIEIN_SECRET_KEY
@@ -246,7 +248,7 @@ async def test_a_url_refused_at_delivery_time_is_not_contacted(
 
 
 async def test_a_subscription_failing_for_three_days_is_disabled_and_its_merchant_told(
-    db: Database, settings: Settings, receiver: Receiver
+    db: Database, settings: Settings, receiver: Receiver, smtp: SmtpSink, send_mail: Callable
 ) -> None:
     merchant_id, subscription_id, _ = await subscribe(db, receiver.url, ["stock.low"])
     await queue(db, merchant_id)
@@ -278,6 +280,11 @@ async def test_a_subscription_failing_for_three_days_is_disabled_and_its_merchan
             )
         ).all()
     assert [e.payload for e in emails] == [{"subscription_id": subscription_id}]
+    assert await send_mail(now_fn=clock) == {Outcome.DONE: 1}
+    [told] = smtp.messages
+    assert told["To"].addresses[0].addr_spec == "acme@example.com"
+    assert told["Subject"] == "A webhook subscription was disabled"
+    assert receiver.url in told.get_body(("plain",)).get_content()
     async with db.session() as session:  # a disabled subscription gets no more events
         assert (
             await queue_event(session, merchant_id=merchant_id, event="stock.low", data={}, now=T0)
