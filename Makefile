@@ -54,4 +54,4 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache artifacts tiein.db tiein.db-wal tiein.db-shm \
-	  tiein.db.localstripe.json tiein.db.jobs.lock
+	  tiein.db.localstripe.json tiein.db.mail

@@ -118,6 +118,12 @@ class Cart:
     def count(self) -> int:
         return sum(item.qty for item in self.items)
 
+    @property
+    def ships_merch(self) -> bool:
+        """Whether anything in the cart is shipped (SPEC §8): a product, or a bundle's merch
+        parts (every bundle has some); tickets alone ship nothing and need no address."""
+        return any(item.kind in (LineKind.PRODUCT, LineKind.BUNDLE) for item in self.items)
+
     def with_item(self, item: CartItem) -> Cart:
         """The cart with `item` added; an item with the same key gets its quantity raised."""
         items = list(self.items)

@@ -37,7 +37,6 @@ from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.codes import OrderError
 from orders.models import (
     BundleAllocation,
-    LineKind,
     Order,
     OrderLine,
     OrderStatus,
@@ -194,7 +193,7 @@ async def reserve_order(
     secret yet: phases 2 and 3 (`create_order_intent`, `record_order_intent`) add it."""
     if not cart.items:
         raise DomainError(OrderError.EMPTY_CART, "Your cart is empty.", "cart")
-    needs_shipping = any(item.kind == LineKind.PRODUCT for item in cart.items)
+    needs_shipping = cart.ships_merch
     email, country, address = _check_contact(email, country, needs_shipping, shipping)
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)

@@ -27,7 +27,7 @@ from orders.card_step import confirm_with_token
 from orders.cart import Cart, cart_summary
 from orders.checkout import order_by_access, place_order
 from orders.fulfilment_views import fulfilments_of_order
-from orders.models import LineKind, Order, OrderStatus
+from orders.models import Order, OrderStatus
 from orders.payments import StripeGateway
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart
@@ -83,10 +83,6 @@ def _gateway(request: Request) -> StripeGateway | None:
     return request.app.state.gateway
 
 
-def _needs_shipping(cart: Cart) -> bool:
-    return any(item.kind == LineKind.PRODUCT for item in cart.items)
-
-
 def _address_form(country: str) -> list[AddressField]:
     """The country's address fields; none for a code the address data does not know (the
     order is then refused on its country)."""
@@ -130,7 +126,7 @@ async def _checkout_page(
         messages=messages + [m for m in summary.errors if m not in messages],
         countries=COUNTRIES,
         country=country,
-        needs_shipping=_needs_shipping(cart),
+        needs_shipping=cart.ships_merch,
         address_fields=_address_form(country),
         autocomplete=AUTOCOMPLETE,
         flashes=pop_flash(request),
@@ -165,7 +161,7 @@ async def checkout_submit(request: Request) -> Response:
     # Address parts go to the service as typed (read_form refused control characters and
     # huge values): it answers each bad part in words next to its field.
     values.update({name: str(form.get(name) or "").strip() for name in ADDRESS_FIELDS})
-    needs_shipping = _needs_shipping(cart)
+    needs_shipping = cart.ships_merch
     shown = str(form.get("address_country") or values["country"]).upper()
     if needs_shipping and shown != values["country"]:
         where = country_name(values["country"])

@@ -138,3 +138,23 @@ async def test_an_order_of_tickets_only_needs_no_address_and_stores_none(
         )
     assert [shipping_address_of(o) for o in loaded] == [None, None]
     assert await count(db, ShippingAddress) == 0
+
+
+async def test_a_bundle_ships_its_merch_so_it_needs_an_address(
+    db: Database, shop: Shop, now: datetime
+) -> None:
+    """Found merging fulfilments: a ticket-plus-shirt bundle alone asked for no address, yet
+    its shirt gets a fulfilment line to ship (SPEC §8)."""
+    bundle = Cart().with_item(CartItem.bundle(shop.offer_id, shop.showtime_id, 1))
+    assert (
+        bundle.ships_merch
+        and not Cart().with_item(CartItem.ticket(shop.showtime_id, 1)).ships_merch
+    )
+    with pytest.raises(DomainError) as refused:
+        await reserve(db, bundle, now, country="US")
+    assert refused.value.code == OrderError.SHIPPING_REQUIRED
+    assert await count(db, Order) == 0
+    order = await reserve(db, bundle, now, country="US", shipping=shipping_address("US"))
+    async with db.read_session() as s:
+        stored = await load_shipping_address(s, order.id)
+    assert stored is not None and stored.line1 == "1 Harbor Road"

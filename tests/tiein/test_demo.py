@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime
 from kernel.db import Database
 from licensing.models import Agreement, Merchant, RoyaltyEntry
-from orders.models import Order
+from orders.addresses import ShippingAddress
+from orders.fulfilment_models import Fulfilment, FulfilmentStatus
+from orders.models import LineKind, Order, OrderLine, OrderStatus
 from tiein.demo import load_demo
 
 TODAY = date(2026, 11, 22)
@@ -54,6 +56,23 @@ async def test_demo_has_the_promised_shape_and_loads_once(db: Database, tmp_path
         assert any(a.sell_off_days for a in agreements)
         assert await s.scalar(select(func.count(Showtime.id))) > 50
         assert await s.scalar(select(func.count(RoyaltyEntry.id))) > 0
+        # Every paid order with merch has its fulfilments and an address; the old ones shipped.
+        merch_orders = select(OrderLine.order_id).where(OrderLine.kind != LineKind.TICKET)
+        fulfilled = select(Fulfilment.order_id)
+        unfulfilled = select(func.count(Order.id)).where(
+            Order.id.in_(merch_orders), Order.id.not_in(fulfilled),
+            Order.status != OrderStatus.REFUNDED,
+        )  # fmt: skip
+        assert await s.scalar(unfulfilled) == 0
+        assert await s.scalar(select(func.count(Fulfilment.id))) > 0
+        shipped = select(func.count(Fulfilment.id)).where(
+            Fulfilment.status == FulfilmentStatus.SHIPPED
+        )
+        assert await s.scalar(shipped) > 0
+        homeless = select(func.count(Fulfilment.id)).where(
+            Fulfilment.order_id.not_in(select(ShippingAddress.order_id))
+        )
+        assert await s.scalar(homeless) == 0
 
     before = await _fingerprint(db)
     assert "already loaded" in await load_demo(db, orders=60, today=TODAY, progress=False)

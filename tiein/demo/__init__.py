@@ -31,6 +31,7 @@ from tiein.demo.data import (
     SEED,
 )
 from tiein.demo.history import close_past_periods, place_history
+from tiein.demo.shipping import deliver_history
 
 
 async def demo_loaded(session: AsyncSession) -> bool:
@@ -69,6 +70,7 @@ async def load_demo(
             await schedule_showtimes(session, world, today)
         step()
         placed = await place_history(db, world, rng, today, orders, step)
+        fulfilled, shipped = await deliver_history(db, today)
         closed = await close_past_periods(db, today)
         async with db.session() as session:
             await create_staff_user(
@@ -78,7 +80,8 @@ async def load_demo(
     return (
         f"demo data loaded: {len(FILMS)} films, {len(CINEMAS)} cinemas, {len(MERCHANTS)} "
         f"merchants, {len(AGREEMENTS)} agreements, {len(PRODUCTS) + len(IN_APPROVAL)} products, "
-        f"{len(BUNDLES)} bundle offers, {placed} paid orders; closed periods: "
+        f"{len(BUNDLES)} bundle offers, {placed} paid orders ({fulfilled} fulfilments, {shipped} "
+        f"shipped); closed periods: "
         f"{', '.join(closed) or 'none'}. Staff login: "
         f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login"
     )

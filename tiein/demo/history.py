@@ -133,7 +133,7 @@ async def _one_order(
         currency="USD",
         status=OrderStatus.PAID,
         total_minor=0,
-        shipping=DEMO_ADDRESS.row() if any(k == LineKind.PRODUCT for k, _, _ in lines) else None,
+        shipping=DEMO_ADDRESS.row() if any(k != LineKind.TICKET for k, _, _ in lines) else None,
         created_at=paid_at - timedelta(minutes=3),
         expires_at=paid_at + timedelta(minutes=12),
         paid_at=paid_at,
