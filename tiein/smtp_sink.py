@@ -24,7 +24,7 @@ from typing import Any
 
 from kernel.clock import now_utc
 from kernel.db import runtime_path
-from messaging.mail.mailbox import save
+from messaging.mail.mailbox import MAX_MESSAGE_BYTES, save
 from tiein.localstripe import _die_with_parent
 
 MAILBOX_SUFFIX = "mail"  # beside the database: see `kernel.db.runtime_path`
@@ -117,7 +117,13 @@ async def _serve(sock: socket.socket, directory: Path) -> None:
     loop = asyncio.get_running_loop()
     handler = Keep(directory)
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="tiein-smtp-sink", ident="tiein SMTP sink"), sock=sock
+        lambda: SMTP(
+            handler,
+            hostname="tiein-smtp-sink",
+            ident="tiein SMTP sink",
+            data_size_limit=MAX_MESSAGE_BYTES,
+        ),
+        sock=sock,
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
