@@ -1,6 +1,7 @@
 """A local SMTP sink (aiosmtpd) for `make run` and demos: it accepts every message on
 127.0.0.1 and keeps it in a directory (messaging.mail.mailbox), where the staff Outbox page
-shows it. Nothing is relayed anywhere.
+shows it. Nothing is relayed anywhere. Any local process may write to it, so a message over
+`MAX_MESSAGE_BYTES` (10 MB) is refused.
 
 `tiein serve` starts it when TIEIN_SMTP_URL is not set, as it starts localstripe: a child
 process (`python -m tiein.smtp_sink --fd N --dir D`) on a loopback port the parent bound and
