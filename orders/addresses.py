@@ -306,6 +306,17 @@ def check_address(fields: Mapping[str, object]) -> CleanAddress:
             if FIELD_PREFIX + part not in {e.field for e in checks.errors}:
                 value = str(given.get(key, "")).upper()
                 checks.add(_refusal(part, kind, specs, rules, value))
+    for key, part in _FROM_I18N.items():
+        # Upper-casing can lengthen text ("ß" is "SS", "ﬃ" is "FFI"): check what is stored.
+        grown = str(normal.get(key) or "")
+        if part != "line1" and len(grown) > PARTS[part]:
+            checks.add(
+                DomainError(
+                    OrderError.INVALID_ADDRESS,
+                    f"Please keep this to {PARTS[part]} characters.",
+                    FIELD_PREFIX + part,
+                )
+            )
     checks.done()
     return CleanAddress(
         name=parts["name"],

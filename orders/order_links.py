@@ -61,7 +61,9 @@ def order_token_opens(secret: str, token: str, number: str, *, now: datetime) ->
     signed_number, expiry = data.get("n"), data.get("x")
     if not isinstance(signed_number, str) or not isinstance(expiry, int):
         return False
-    return hmac.compare_digest(signed_number, number) and now.timestamp() < expiry
+    # As bytes: compare_digest raises TypeError on non-ASCII str (a URL may hold any text).
+    same = hmac.compare_digest(signed_number.encode(), number.encode())
+    return same and now.timestamp() < expiry
 
 
 def order_link_path(number: str, token: str) -> str:

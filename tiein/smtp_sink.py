@@ -1,6 +1,7 @@
 """A local SMTP sink (aiosmtpd) for `make run` and demos: it accepts every message on
 127.0.0.1 and keeps it in a directory (messaging.mail.mailbox), where the staff Outbox page
-shows it. Nothing is relayed anywhere.
+shows it. Nothing is relayed anywhere. Any local process may write to it, so a message over
+`MAX_MESSAGE_BYTES` (10 MB) is refused.
 
 `tiein serve` starts it when TIEIN_SMTP_URL is not set, as it starts localstripe: a child
 process (`python -m tiein.smtp_sink --fd N --dir D`) on a loopback port the parent bound and
@@ -24,7 +25,7 @@ from typing import Any
 
 from kernel.clock import now_utc
 from kernel.db import runtime_path
-from messaging.mail.mailbox import save
+from messaging.mail.mailbox import MAX_MESSAGE_BYTES, save
 from tiein.localstripe import _die_with_parent
 
 MAILBOX_SUFFIX = "mail"  # beside the database: see `kernel.db.runtime_path`
@@ -117,7 +118,13 @@ async def _serve(sock: socket.socket, directory: Path) -> None:
     loop = asyncio.get_running_loop()
     handler = Keep(directory)
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="tiein-smtp-sink", ident="tiein SMTP sink"), sock=sock
+        lambda: SMTP(
+            handler,
+            hostname="tiein-smtp-sink",
+            ident="tiein SMTP sink",
+            data_size_limit=MAX_MESSAGE_BYTES,
+        ),
+        sock=sock,
     )
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -23,6 +23,9 @@ from messaging.mail.compose import OUTBOX_HEADER
 _NAME = re.compile(r"\d{8}T\d{12}-[0-9a-f]{8}\.eml", re.ASCII)
 _CID_SRC = re.compile(r"""src=(["'])cid:([^"']+)\1""")
 MAX_LISTED = 200
+# The sink refuses larger messages (ours are well under a megabyte) and a larger file is not
+# read back: the Outbox page reads up to MAX_LISTED of them per view.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,26 @@ def _html_with_images(message: EmailMessage, html: str) -> str:
     return _CID_SRC.sub(replace, html)
 
 
+def _content(part: EmailMessage | None) -> str:
+    """A text part's content; one in a charset Python does not know is read as UTF-8 (any
+    local process can write to the sink: its messages must not break the page)."""
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except LookupError:
+        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    return str(content)
+
+
 def parse(name: str, data: bytes) -> ReceivedMail:
     """A stored message, read back."""
     message = message_from_bytes(data, policy=policy.default)
     assert isinstance(message, EmailMessage)
     text_part = message.get_body(("plain",))
     html_part = message.get_body(("html",))
-    text = text_part.get_content() if text_part is not None else ""
-    html = _html_with_images(message, html_part.get_content()) if html_part is not None else ""
+    text = _content(text_part)
+    html = _html_with_images(message, _content(html_part)) if html_part is not None else ""
     outbox = str(message.get(OUTBOX_HEADER, "")).strip()
     bodies = {id(text_part), id(html_part)}
     attachments = sum(
@@ -82,7 +97,7 @@ def parse(name: str, data: bytes) -> ReceivedMail:
     )
     return ReceivedMail(
         name=name,
-        outbox_id=int(outbox) if outbox.isdigit() else None,
+        outbox_id=int(outbox) if outbox.isascii() and outbox.isdigit() else None,
         subject=str(message.get("Subject", "")),
         sender=str(message.get("From", "")),
         to=str(message.get("To", "")),
@@ -112,7 +127,10 @@ def read(directory: Path, name: str) -> ReceivedMail | None:
     if not _NAME.fullmatch(name):
         return None
     try:
-        data = (directory / name).read_bytes()
+        with (directory / name).open("rb") as file:
+            data = file.read(MAX_MESSAGE_BYTES + 1)
     except OSError:
+        return None
+    if len(data) > MAX_MESSAGE_BYTES:
         return None
     return parse(name, data)

@@ -3,13 +3,14 @@ e-mail with short-lived signed links to the orders paid with it is queued.
 
 The page answers the same whether or not the address has orders: nothing is looked up here
 (the outbox handler looks, and sends nothing when there are none), so neither the words nor
-the time taken tell. Requests are throttled per address and per client address (token
-buckets in memory, or in Redis with TIEIN_REDIS_URL): past the limit, 429.
+the time taken tell. Requests are throttled per address and per client address (an IPv6 client
+by its /64; token buckets in memory, or in Redis with TIEIN_REDIS_URL): past the limit, 429.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 
@@ -42,10 +43,22 @@ def _buckets(request: Request) -> tuple[TokenBucket, TokenBucket]:
     return buckets
 
 
+def client_network(host: str) -> str:
+    """Whom the per-client bucket counts: an IPv4 address, or the /64 of an IPv6 one (one
+    subscriber is given a whole /64 and may use any of its 2**64 addresses)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(getattr(address, "ipv4_mapped", None) or address)
+
+
 async def _throttled(request: Request, email: str) -> float:
     """0 when this request may go on; otherwise the seconds to wait (it is refused)."""
     per_address, per_client = _buckets(request)
-    client = request.client.host if request.client else "unknown"
+    client = client_network(request.client.host) if request.client else "unknown"
     address_key = hashlib.sha256(email.lower().encode()).hexdigest()  # no addresses in Redis
     moment = time.time()
     try:

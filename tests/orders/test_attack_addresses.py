@@ -1,0 +1,55 @@
+"""Attacks on the structured shipping address (hostile review of issues 10-11)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from kernel.db import Database
+from kernel.errors import DomainError
+from orders.addresses import PARTS, check_address, load_shipping_address
+from orders.cart import Cart, CartItem
+from orders.checkout import reserve_order
+from tests.factory import Shop, shipping_address
+
+
+@pytest.mark.parametrize(
+    ("country", "part", "typed"),
+    [
+        ("US", "city", "\N{LATIN SMALL LIGATURE FFI}" * 100),  # upper-cased: 300 letters
+        ("GB", "city", "\N{LATIN SMALL LETTER SHARP S}" * 100),  # 200
+        ("IE", "city", "\N{LATIN SMALL LIGATURE FFI}" * 100),
+        ("SC", "area", "\N{LATIN SMALL LIGATURE FFI}" * 100),
+    ],
+)
+def test_normalizing_never_makes_a_part_longer_than_its_column(
+    country: str, part: str, typed: str
+) -> None:
+    base = shipping_address(country) if country in ("US", "GB") else {"city": "Victoria"}
+    fields = {**base, "country": country, "name": "Ann", "line1": "1 Main St", part: typed}
+    try:
+        address = check_address(fields)
+    except DomainError as refused:
+        assert {e.field for e in getattr(refused, "errors", [refused])} == {f"shipping_{part}"}
+        return
+    assert len(getattr(address, part)) <= PARTS[part]
+
+
+async def test_a_city_that_grows_when_upper_cased_is_stored_or_refused_never_a_crash(
+    db: Database, shop: Shop, now: datetime
+) -> None:
+    cart = Cart().with_item(CartItem.product(shop.shirt_sku, 1))
+    city = "\N{LATIN SMALL LIGATURE FFI}" * 100
+    shipping = shipping_address("US", city=city)
+    try:
+        async with db.session() as s:
+            placed = await reserve_order(
+                s, cart, email="fan@example.com", country="US", now=now, shipping=shipping
+            )
+    except DomainError as refused:
+        assert refused.field == "shipping_city"
+        return
+    async with db.read_session() as s:
+        row = await load_shipping_address(s, placed.order.id)
+    assert row is not None and len(row.city) <= PARTS["city"]
