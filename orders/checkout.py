@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections import defaultdict
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from catalog.films import check_country
 from catalog.models import Product, Showtime
 from catalog.stock import Shortage, take_items
 from kernel.db import Database
+from kernel.emails import InvalidEmail, normalize_email
 from kernel.errors import Checks, DomainError
 from licensing.stock_alerts import queue_low_stock
 from orders.addresses import CleanAddress, check_address
@@ -45,7 +45,6 @@ from orders.models import (
 from orders.payments import CardDeclined, Intent, PaymentUnavailable, StripeGateway
 from orders.settlement import cancel_unpaid_order, lock_order, record_intent, settle_order
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 
 
@@ -93,11 +92,12 @@ def _check_contact(
     given is ignored."""
     checks = Checks()
     with checks:
-        email = (email or "").strip()
-        if not _EMAIL.match(email) or len(email) > 254:
+        try:
+            email = normalize_email(email or "")
+        except InvalidEmail as exc:
             raise DomainError(
                 OrderError.INVALID_EMAIL, "Please give a valid email address.", "email"
-            )
+            ) from exc
     try:
         country = check_country(country)
     except DomainError:

@@ -28,12 +28,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 
 from kernel.drainer import GiveUp
+from kernel.emails import InvalidEmail, normalize_email
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 TIMEOUT_SECONDS = 30.0
 _UNSAFE = re.compile(r"[\r\n\x00]")
-_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}", re.ASCII)
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
 
 
 class UnsafeHeader(ValueError):
@@ -83,29 +82,17 @@ def parse_smtp_url(url: str) -> SmtpServer:
     )
 
 
-def _ascii_domain(domain: str) -> str:
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise UnsafeHeader(f"not a mail domain: {domain!r}") from exc
-    labels = ascii_domain.split(".")
-    if len(labels) < 1 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise UnsafeHeader(f"not a mail domain: {domain!r}")
-    return ascii_domain.lower()
-
-
 def mailbox(address: str, name: str = "") -> Address:
     """A header address (`name <local@domain>`): refused (UnsafeHeader) when either part
     holds CR, LF or NUL, or the address is not a plain ASCII local part at a domain
     (international domains are written in their ASCII form)."""
     if _UNSAFE.search(address) or _UNSAFE.search(name):
         raise UnsafeHeader("a header value may not hold CR, LF or NUL")
-    local, at, domain = address.strip().rpartition("@")
-    if not at or not _LOCAL.fullmatch(local) or ".." in local or local[0] == "." or not domain:
-        raise UnsafeHeader(f"not an e-mail address: {address!r}")
-    return Address(
-        display_name=" ".join(name.split()), username=local, domain=_ascii_domain(domain)
-    )
+    try:
+        local, _, domain = normalize_email(address).rpartition("@")
+    except InvalidEmail as exc:
+        raise UnsafeHeader(str(exc)) from exc
+    return Address(display_name=" ".join(name.split()), username=local, domain=domain)
 
 
 def parse_mailbox(text: str) -> Address:

@@ -158,3 +158,25 @@ async def test_a_bundle_ships_its_merch_so_it_needs_an_address(
     async with db.read_session() as s:
         stored = await load_shipping_address(s, order.id)
     assert stored is not None and stored.line1 == "1 Harbor Road"
+
+
+@pytest.mark.parametrize("email", ["fän@example.com", "a<b>@example.com", '"q"@example.com'])
+async def test_checkout_refuses_an_address_no_receipt_can_be_sent_to(
+    db: Database, shop: Shop, now: datetime, email: str
+) -> None:
+    """Found by a hostile review: these were accepted, and the receipt then failed for good."""
+    tickets = Cart().with_item(CartItem.ticket(shop.showtime_id, 1))
+    with pytest.raises(DomainError) as refused:
+        async with db.session() as s:
+            await reserve_order(s, tickets, email=email, country="US", now=now)
+    assert (refused.value.code, refused.value.field) == (OrderError.INVALID_EMAIL, "email")
+    assert await count(db, Order) == 0
+
+
+async def test_an_international_domain_is_stored_as_the_mailer_and_the_lookup_write_it(
+    db: Database, shop: Shop, now: datetime
+) -> None:
+    tickets = Cart().with_item(CartItem.ticket(shop.showtime_id, 1))
+    async with db.session() as s:
+        placed = await reserve_order(s, tickets, email="Fan@Bücher.de", country="US", now=now)
+    assert placed.order.email == "Fan@xn--bcher-kva.de"
