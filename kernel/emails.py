@@ -33,16 +33,17 @@ def ascii_domain(domain: str) -> str:
     return found
 
 
-def normalize_email(text: str) -> str:
+def normalize_email(text: str, *, dotless_domain: bool = False) -> str:
     """The address as tiein stores and sends to it (`local@ascii-domain`); InvalidEmail when
-    it holds CR, LF or NUL, has no domain with a dot, is over 254 characters, or its local
+    it holds CR, LF or NUL, has no domain with a dot (`dotless_domain` allows one, for a
+    configured sender such as `orders@localhost`), is over 254 characters, or its local
     part is not plain ASCII."""
     if _UNSAFE.search(text):
         raise InvalidEmail("an e-mail address may not hold CR, LF or NUL")
     local, at, domain = text.strip().rpartition("@")
     if not at or not _LOCAL.fullmatch(local) or ".." in local or local[0] in ".":
         raise InvalidEmail(f"not an e-mail address: {text!r}")
-    if local[-1] == "." or "." not in domain.strip("."):
+    if local[-1] == "." or not domain or ("." not in domain.strip(".") and not dotless_domain):
         raise InvalidEmail(f"not an e-mail address: {text!r}")
     address = f"{local}@{ascii_domain(domain)}"
     if len(address) > MAX_LENGTH:

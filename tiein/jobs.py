@@ -39,7 +39,7 @@ from sqlalchemy import delete
 from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler, bounded_error
-from kernel.outbox import OutboxMessage, OutboxStatus, enqueue
+from kernel.outbox import OutboxMessage, OutboxStatus, enqueue, prune
 from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
 
@@ -67,7 +67,8 @@ def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJ
             "job.expire_orders",
             "orders expire",
             lambda now: expire_orders(db, gateway, now=now),
-        )
+        ),
+        PeriodicJob("job.prune_outbox", "outbox prune", lambda now: prune_outbox(db, now=now)),
     ]
     if gateway is not None:
         jobs.append(
@@ -78,6 +79,14 @@ def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJ
             )
         )
     return jobs
+
+
+async def prune_outbox(db: Database, *, now: datetime) -> None:
+    """Delete old finished outbox messages (`kernel.outbox.prune`: 30 days done, 90 failed)."""
+    async with db.session() as session:
+        deleted = await prune(session, now=now)
+    if deleted:
+        log.info("outbox prune: %d old messages deleted", deleted)
 
 
 def _step(interval: float) -> int:

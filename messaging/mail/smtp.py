@@ -82,14 +82,14 @@ def parse_smtp_url(url: str) -> SmtpServer:
     )
 
 
-def mailbox(address: str, name: str = "") -> Address:
+def mailbox(address: str, name: str = "", *, dotless_domain: bool = False) -> Address:
     """A header address (`name <local@domain>`): refused (UnsafeHeader) when either part
     holds CR, LF or NUL, or the address is not a plain ASCII local part at a domain
     (international domains are written in their ASCII form)."""
     if _UNSAFE.search(address) or _UNSAFE.search(name):
         raise UnsafeHeader("a header value may not hold CR, LF or NUL")
     try:
-        local, _, domain = normalize_email(address).rpartition("@")
+        local, _, domain = normalize_email(address, dotless_domain=dotless_domain).rpartition("@")
     except InvalidEmail as exc:
         raise UnsafeHeader(str(exc)) from exc
     return Address(display_name=" ".join(name.split()), username=local, domain=domain)
@@ -100,7 +100,7 @@ def parse_mailbox(text: str) -> Address:
     if _UNSAFE.search(text):
         raise UnsafeHeader("a header value may not hold CR, LF or NUL")
     name, address = parseaddr(text)
-    return mailbox(address, name)
+    return mailbox(address, name, dotless_domain=True)
 
 
 def _permanent(exc: aiosmtplib.SMTPException) -> bool:

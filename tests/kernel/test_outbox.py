@@ -34,7 +34,7 @@ from kernel.drainer import (
     retry_later,
     run_one,
 )
-from kernel.outbox import ERROR_MAX, InvalidMessage, OutboxMessage, enqueue
+from kernel.outbox import ERROR_MAX, InvalidMessage, OutboxMessage, OutboxStatus, enqueue, prune
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -562,3 +562,30 @@ async def test_a_stale_lease_in_the_table_does_not_hide_a_message(db: Database) 
 
     [held] = await claim(db, "w", now=T0)
     assert (held.id, held.attempt, held.worker_id) == (message_id, 2, "w")
+
+
+async def test_prune_deletes_old_finished_messages_and_never_pending_ones(db: Database) -> None:
+    """Done messages are kept 30 days, failed ones 90; pending ones always (they are work)."""
+    ids = {}
+    for name in ("done_old", "done_new", "failed_old", "failed_new", "pending_old"):
+        ids[name] = await queue(db, f"email.{name.replace('_', '.')}", available_at=T0)
+    async with db.session() as session:
+        for name, status, at in (
+            ("done_old", OutboxStatus.DONE, T0 - timedelta(days=31)),
+            ("done_new", OutboxStatus.DONE, T0 - timedelta(days=29)),
+            ("failed_old", OutboxStatus.FAILED, T0 - timedelta(days=91)),
+            ("failed_new", OutboxStatus.FAILED, T0 - timedelta(days=89)),
+        ):
+            row = await session.get(OutboxMessage, ids[name])
+            assert row is not None
+            row.status, row.next_attempt_at = status.value, at
+            row.completed_at = at if status == OutboxStatus.DONE else None
+            row.failed_at = at if status == OutboxStatus.FAILED else None
+        pending = await session.get(OutboxMessage, ids["pending_old"])
+        assert pending is not None
+        pending.next_attempt_at = T0 - timedelta(days=400)
+    async with db.session() as session:
+        assert await prune(session, now=T0) == 2
+    async with db.read_session() as session:
+        left = set(await session.scalars(select(OutboxMessage.id)))
+    assert left == {ids["done_new"], ids["failed_new"], ids["pending_old"]}
