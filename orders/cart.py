@@ -8,7 +8,7 @@ refusal is a DomainError whose message says why in words ("not licensed for sale
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -333,74 +333,3 @@ async def add_to_cart(
             continue  # a vanished line is reported by the cart summary, not here
     check_cart_rules(others)
     return new_cart
-
-
-@dataclass
-class SummaryLine:
-    index: int
-    item: CartItem
-    description: str
-    currency: str
-    unit_price_minor: int
-    quantity: int
-    total_minor: int
-    error: str | None = None
-    error_code: str | None = None
-
-
-@dataclass
-class CartSummary:
-    lines: list[SummaryLine] = field(default_factory=list)
-    currency: str | None = None
-    total_minor: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when the cart can go to checkout as it is."""
-        return bool(self.lines) and not self.errors
-
-
-async def cart_summary(
-    session: AsyncSession, cart: Cart, *, country: str, now: datetime
-) -> CartSummary:
-    """Every line priced now, with the reason in words for each line that cannot be bought."""
-    summary = CartSummary()
-    loaded: list[PricedItem] = []
-    for index, item in enumerate(cart.items):
-        try:
-            priced = await load_item(session, item)
-        except DomainError as exc:
-            summary.lines.append(
-                SummaryLine(index, item, "No longer available", "", 0, item.qty, 0)
-            )
-            summary.lines[-1].error, summary.lines[-1].error_code = exc.message, exc.code
-            summary.errors.append(exc.message)
-            continue
-        line = SummaryLine(
-            index,
-            item,
-            priced.description,
-            priced.currency,
-            priced.unit_price_minor,
-            item.qty,
-            priced.total_minor,
-        )
-        try:
-            await check_item(session, priced, country=country, now=now)
-            loaded.append(priced)
-        except DomainError as exc:
-            line.error, line.error_code = exc.message, exc.code
-            summary.errors.append(exc.message)
-        summary.lines.append(line)
-    try:
-        check_cart_rules(loaded)
-    except DomainError as exc:
-        summary.errors.append(exc.message)
-    currencies = [line.currency for line in summary.lines if line.currency]
-    if currencies:
-        summary.currency = currencies[0]
-        summary.total_minor = sum(
-            line.total_minor for line in summary.lines if line.currency == summary.currency
-        )
-    return summary

@@ -11,15 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from kernel.countries import country_name
 from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
-from orders.cart import (
-    MAX_ITEMS,
-    MAX_QUANTITY,
-    Cart,
-    CartItem,
-    add_to_cart,
-    cart_summary,
-    price_item,
-)
+from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, price_item
+from orders.cart_summary import cart_summary
 from storefront.shop.common import (
     COUNTRIES,
     flash,

@@ -24,7 +24,8 @@ from orders.addresses import (
     load_shipping_address,
 )
 from orders.card_step import confirm_with_token
-from orders.cart import Cart, cart_summary
+from orders.cart import Cart
+from orders.cart_summary import cart_summary
 from orders.checkout import order_by_access, place_order
 from orders.fulfilment_views import fulfilments_of_order
 from orders.models import Order, OrderStatus

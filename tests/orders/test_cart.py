@@ -13,7 +13,8 @@ from sqlalchemy import update
 from catalog.models import ApprovalStage, Product, Showtime
 from kernel.db import Database
 from kernel.errors import DomainError
-from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, cart_summary
+from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart
+from orders.cart_summary import cart_summary
 from orders.codes import OrderError
 from orders.models import LineKind
 from tests.factory import BUNDLE_PRICE, SHIRT_PRICE, TICKET_PRICE, Shop
