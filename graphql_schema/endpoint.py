@@ -47,7 +47,7 @@ from graphql_schema.scalars import check_text_inputs
 from graphql_schema.schema import schema
 from kernel.clock import now_utc
 from kernel.errors import DomainError
-from kernel.ratelimit import BucketUnavailable, TokenBucket
+from kernel.ratelimit import BucketUnavailable, TokenBucket, client_network
 from licensing.accounts import Viewer
 
 log = logging.getLogger("tiein.graphql")
@@ -221,7 +221,7 @@ def _budget_key(request: Request, viewer: Viewer) -> str:
     client's own)."""
     if viewer.token_id is not None:
         return f"token:{viewer.token_id}"
-    return f"address:{request.client.host if request.client else 'unknown'}"
+    return f"address:{client_network(request.client.host) if request.client else 'unknown'}"
 
 
 async def _spend(

@@ -15,6 +15,7 @@ and written to serve other throttles (e.g. sign-in attempts) as they are.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import NamedTuple, Protocol
 
@@ -162,3 +163,16 @@ def bucket_for(capacity: int, rate: float, redis_url: str = "") -> TokenBucket |
     if redis_url:
         return RedisBucket.from_url(redis_url, capacity, rate)
     return MemoryBucket(capacity, rate)
+
+
+def client_network(host: str) -> str:
+    """Whom a per-client bucket counts: an IPv4 address, or the /64 of an IPv6 one (one
+    subscriber is given a whole /64 and may use any of its 2**64 addresses; found by a
+    hostile review). Used by every per-address limit: e-mail links, sign-in, GraphQL."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(getattr(address, "ipv4_mapped", None) or address)

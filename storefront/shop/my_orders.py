@@ -10,7 +10,6 @@ by its /64; token buckets in memory, or in Redis with TIEIN_REDIS_URL): past the
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 import time
 
@@ -20,7 +19,7 @@ from starlette.routing import Route
 
 from kernel.outbox import enqueue
 from kernel.parsing import clean_text
-from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for
+from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from messaging.mail.smtp import UnsafeHeader, mailbox
 from storefront.shop.common import writing
 from storefront.web import now, read_form, render
@@ -41,18 +40,6 @@ def _buckets(request: Request) -> tuple[TokenBucket, TokenBucket]:
         assert per_address is not None and per_client is not None
         buckets = state.orders_link_buckets = (per_address, per_client)
     return buckets
-
-
-def client_network(host: str) -> str:
-    """Whom the per-client bucket counts: an IPv4 address, or the /64 of an IPv6 one (one
-    subscriber is given a whole /64 and may use any of its 2**64 addresses)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(getattr(address, "ipv4_mapped", None) or address)
 
 
 async def _throttled(request: Request, email: str) -> float:

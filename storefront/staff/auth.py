@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
+from kernel.ratelimit import client_network
 from licensing.accounts import normalise_username
 from licensing.staff_sessions import (
     BAD_SIGN_IN,
@@ -134,7 +135,7 @@ async def login(request: Request) -> Response:
             request.app.state.db,
             username,
             password,
-            address=request.client.host if request.client else "",
+            address=client_network(request.client.host) if request.client else "",
             user_agent=request.headers.get("user-agent", ""),
             replacing=previous if isinstance(previous, str) else None,
             device=device,

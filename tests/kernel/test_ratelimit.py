@@ -11,7 +11,14 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from kernel.ratelimit import BucketUnavailable, MemoryBucket, RedisBucket, TokenBucket, bucket_for
+from kernel.ratelimit import (
+    BucketUnavailable,
+    MemoryBucket,
+    RedisBucket,
+    TokenBucket,
+    bucket_for,
+    client_network,
+)
 
 T0 = 1_800_000_000.0  # a fixed wall-clock time
 MakeBucket = Callable[[int, float], TokenBucket]
@@ -107,3 +114,17 @@ def test_the_store_follows_the_settings(redis_url: str) -> None:
     shared = bucket_for(100, 10, redis_url)
     assert isinstance(shared, RedisBucket)
     asyncio.run(shared.close())
+
+
+@pytest.mark.parametrize(
+    ("host", "counted_as"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),  # the same subscriber
+        ("::ffff:203.0.113.9", "203.0.113.9"),  # IPv4-mapped: the IPv4 address
+        ("testclient", "testclient"),
+    ],
+)
+def test_per_client_limits_count_an_ipv6_subscriber_by_its_64(host: str, counted_as: str) -> None:
+    assert client_network(host) == counted_as
