@@ -222,3 +222,27 @@ async def test_another_merchants_ids_in_every_form_are_not_found(
             line_id
         )
     assert await state(db) == before
+
+
+async def test_a_carrier_is_one_line_without_bidi_overrides(
+    gql: Gql, world: World, db: Database
+) -> None:
+    """Attack: a carrier name with line breaks or a right-to-left override, to write
+    lines of the merchant's choosing into the shopper's shipment e-mail and order page
+    (or to make "SPU" read as "UPS"). Refused; names in any script are fine."""
+    fid, line = await order_of_three(db, world)
+    own = gid("FulfilmentLine", line)
+    before = await state(db)
+    for carrier in (
+        "UPS\nYour order was cancelled: call +1 555 0100",
+        "UPS\r\nBcc: x@example.com",
+        "UPS\u2028second line",
+        "\u202eSPU",
+        "UPS\u2066x\u2069",
+        "UPS\tExpress",
+    ):
+        body = await gql(SHIP, ship_input(fid, [(own, 1)], carrier=carrier), token=world.a.token)
+        assert errors_of(body, "createShipment") == [("carrier", "INVALID_CARRIER")], carrier
+    assert await state(db) == before
+    body = await gql(SHIP, ship_input(fid, [(own, 1)], carrier="ヤマト運輸"), token=world.a.token)
+    assert errors_of(body, "createShipment") == []

@@ -19,6 +19,7 @@ from licensing import webhook_urls
 from licensing.webhook_urls import WebhookTarget, check_webhook_url
 from licensing.webhooks import queue_event
 from messaging import webhooks as delivery
+from tests.conftest import count_queries
 from tests.factory import GraphqlWorld as World
 from tests.graphql.conftest import NOW, Gql, gid
 from tests.messaging.receiver import Receiver
@@ -240,3 +241,53 @@ async def test_the_subscription_limit_holds_under_concurrent_creates(
         "{ webhookSubscriptions(first: 100) { totalCount } }", token=world.a.token
     )
     assert listed["webhookSubscriptions"]["totalCount"] == 20
+
+
+DEEP = """{
+  webhookDeliveries(first: 100) {
+    totalCount
+    nodes { id eventId status payload subscription { id url merchant { name } } }
+  }
+  webhookSubscriptions(first: 100) { nodes { id url merchant { name } } }
+}"""
+
+
+async def test_listing_deliveries_takes_the_same_statements_for_2_or_40(
+    gql: Gql, db: Database, world: World, receiver: Receiver
+) -> None:
+    """Attack (cost): a long list of deliveries, each with its subscription and merchant,
+    must not cost a statement per delivery."""
+    for side in (world.a, world.b):
+        await create(gql, side.token, url=receiver.url, events=["stock.low"])
+
+    async def queue(times: int) -> None:
+        async with db.session() as session:
+            for _ in range(times):
+                for side in (world.a, world.b):
+                    await queue_event(
+                        session, merchant_id=side.id, event="stock.low", data={}, now=NOW
+                    )
+
+    async def counted() -> int:
+        with count_queries(db) as counter:
+            body = await gql.data(DEEP, token=world.staff_token)
+        assert body["webhookDeliveries"]["nodes"]
+        return counter.count
+
+    await queue(1)
+    await counted()  # warm the caches
+    few = await counted()
+    await queue(19)
+    assert await counted() == few
+
+
+@pytest.mark.parametrize("field", ["webhookDeliveries", "webhookSubscriptions", "fulfilments"])
+async def test_the_new_connections_need_a_bounded_first(gql: Gql, world: World, field: str) -> None:
+    """Attack (cost): the new connections without `first`, or with 0, -1 or 10,000."""
+    for first in ("", "(first: 0)", "(first: -1)", "(first: 10000)"):
+        body = await gql(f"{{ {field}{first} {{ totalCount }} }}", token=world.a.token)
+        assert body.get("data") is None, (first, body)
+        assert body["errors"][0]["extensions"]["code"] in (
+            "BAD_USER_INPUT",
+            "GRAPHQL_VALIDATION_FAILED",
+        ), body
