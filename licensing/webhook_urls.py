@@ -4,7 +4,7 @@ The rules, checked when a merchant subscribes AND again before every delivery:
 
 - An `https` URL (plain `http` only with TIEIN_WEBHOOK_ALLOW_PRIVATE, for tests and demos),
   at most 2000 characters of printable ASCII (an international host name is given in its
-  punycode form), with a host, no user name or password, no fragment.
+  punycode form), with a host, no user name or password, no fragment, no port 0.
 - Every address the host resolves to must be a public unicast address: loopback, private,
   shared, link-local, multicast, reserved and unspecified addresses are refused, and so are
   the cloud metadata endpoints (169.254.169.254, fd00:ec2::254) and IPv4 addresses wrapped
@@ -89,6 +89,8 @@ def parse_webhook_url(url: object, *, allow_private: bool, field: str = "url") -
         raise _invalid("The URL has no host.", field)
     if parts.fragment:
         raise _invalid("The URL must not have a #fragment.", field)
+    if port == 0:  # else `port or 443` below would send it to a port the URL does not show
+        raise _invalid("The URL's port must be 1 to 65535.", field)
     scheme = parts.scheme.lower()
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return WebhookTarget(
@@ -116,6 +118,14 @@ def address_refusal(address: IPAddress) -> str | None:
     return None
 
 
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 async def resolve(host: str, port: int) -> list[str]:
     """The addresses of `host` (an IP literal is its own), in the resolver's order."""
     try:
@@ -137,7 +147,8 @@ async def check_webhook_url(
 ) -> WebhookTarget:
     """A webhook URL checked and resolved: INVALID_URL for a malformed one or a host that
     does not resolve, URL_NOT_ALLOWED when an address it resolves to is not public (unless
-    `allow_private`). The target's `addresses` are those a delivery may connect to."""
+    `allow_private`). The target's `addresses` are those a delivery may connect to.
+    The lookup may wait on a name server for up to 10 s: make it with no transaction open."""
     target = parse_webhook_url(url, allow_private=allow_private, field=field)
     try:
         addresses = await asyncio.wait_for(resolve(target.host, target.port), timeout=10)
@@ -149,9 +160,12 @@ async def check_webhook_url(
         for address in addresses:
             why = address_refusal(ipaddress.ip_address(address))
             if why is not None:
+                # The address only when the URL gave it: what a name resolves to inside the
+                # shop's network is not the merchant's to learn.
+                shown = f" ({address})" if _is_literal(target.host) else ""
                 raise DomainError(
                     LicensingError.URL_NOT_ALLOWED,
-                    f"The URL leads to {why} ({address}); webhooks go to public addresses.",
+                    f"The URL leads to {why}{shown}; webhooks go to public addresses.",
                     field,
                 )
     return WebhookTarget(

@@ -51,7 +51,8 @@ from kernel.db import Base, UTCDateTime
 from kernel.errors import Checks, DomainError
 from kernel.outbox import enqueue
 from licensing.codes import LicensingError
-from licensing.webhook_urls import URL_MAX, check_webhook_url
+from licensing.models import Merchant
+from licensing.webhook_urls import URL_MAX, WebhookTarget, check_webhook_url
 
 DELIVERY_KIND = "webhook.delivery"
 DISABLED_EMAIL_KIND = "email.webhook_disabled"
@@ -154,17 +155,26 @@ async def create_subscription(
     key: str,
     now: datetime,
     allow_private: bool = False,
+    checked: WebhookTarget | None = None,
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe `url` to `events` for a merchant; returns the subscription and its signing
     secret (shown this once). Every bad field is refused at once (INVALID_URL,
-    URL_NOT_ALLOWED, UNKNOWN_EVENT); a merchant holds at most MAX_SUBSCRIPTIONS."""
+    URL_NOT_ALLOWED, UNKNOWN_EVENT); a merchant holds at most MAX_SUBSCRIPTIONS, even
+    when several subscribe at once (its merchant row is locked while counting).
+
+    The URL is resolved here unless `checked` (`check_webhook_url` of `url`, made before
+    the transaction began) is given: a lookup waits on a name server for up to 10 s, which
+    must not hold a write transaction (on SQLite, the shop's one write lock)."""
     checks = Checks()
     target = names = None
     with checks:
-        target = await check_webhook_url(url, allow_private=allow_private)
+        target = checked or await check_webhook_url(url, allow_private=allow_private)
     with checks:
         names = check_events(events)
     with checks:
+        await session.execute(  # FOR NO KEY UPDATE: rows referring to it are not held up
+            select(Merchant.id).where(Merchant.id == merchant_id).with_for_update(key_share=True)
+        )
         held = await session.scalar(
             select(WebhookSubscription.id)
             .where(

@@ -108,12 +108,19 @@ def _checked_lines(
     return totals
 
 
+# Line breaks, tabs and bidirectional overrides: a carrier's name is one line of the
+# shopper's e-mail and order page, and must not start new lines or reorder the text there.
+_NOT_ONE_LINE = re.compile("[\t\n\r\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 def _text(value: object, field: str, max_len: int, code: OrderError, what: str) -> str:
     text = clean_text(value, field=field, max_len=10_000)
     if not text:
         raise DomainError(code, f"Give the {what}.", field)
     if len(text) > max_len:
         raise DomainError(code, f"The {what} is longer than {max_len} characters.", field)
+    if _NOT_ONE_LINE.search(text):
+        raise DomainError(code, f"Give the {what} as one line of text.", field)
     return text
 
 

@@ -44,7 +44,9 @@ class CreateShipmentInput(graphene.InputObjectType):
         required=True,
         description="The lines and units shipped; at most what is left of each.",
     )
-    carrier = graphene.String(required=True, description="Who carries it (1-100 characters).")
+    carrier = graphene.String(
+        required=True, description="Who carries it: one line of 1-100 characters."
+    )
     tracking_number = graphene.String(
         required=True,
         description="The carrier's tracking number: 1-100 letters, digits, spaces, dots, "

@@ -15,7 +15,7 @@ from kernel.errors import Checks
 from kernel.installation import SecretKey
 from licensing import models as lm
 from licensing import webhooks as wh
-from licensing.webhook_urls import check_webhook_url
+from licensing.webhook_urls import WebhookTarget, check_webhook_url
 
 FIELDS = {"delivery": "deliveryId"}
 
@@ -58,18 +58,38 @@ class CreateWebhookSubscription(MutationBase):
 
     @classmethod
     async def execute(cls, info: Any, input: Any) -> Any:
-        """Load the installation key first: on SQLite, reading (or making) it inside the
-        write transaction would wait on that transaction's own lock."""
+        """Load the installation key and resolve the URL first, with no transaction open:
+        on SQLite, reading (or making) the key inside the write transaction would wait on
+        that transaction's own lock, and a slow name server (up to 10 s) would hold the
+        shop's one write lock (on PostgreSQL, a connection idle in transaction)."""
         ctx = info.context
         key = getattr(getattr(ctx.app, "state", None), "secret_key", None)
         if not isinstance(key, SecretKey):
             key = SecretKey(ctx.settings.secret_key)
         value = await key.load(ctx.db)
-        result, errors = await run(info, lambda s: cls.subscribe(s, info, input, value))
+        url_checks = Checks()
+        target = None
+        with url_checks:
+            target = await check_webhook_url(
+                input.url, allow_private=ctx.settings.webhook_allow_private
+            )
+        result, errors = await run(
+            info, lambda s: cls.subscribe(s, info, input, value, target, url_checks)
+        )
         return cls.payload(result, errors)
 
     @classmethod
-    async def subscribe(cls, session: AsyncSession, info: Any, input: Any, key: str) -> Any:
+    async def subscribe(
+        cls,
+        session: AsyncSession,
+        info: Any,
+        input: Any,
+        key: str,
+        target: WebhookTarget | None,
+        url_checks: Checks,
+    ) -> Any:
+        """`target` is the URL checked by `execute` (None when refused, the refusal in
+        `url_checks`); nothing here looks a name up."""
         ctx = info.context
         checks = Checks()
         merchant_id = _acting_merchant(info)
@@ -87,14 +107,14 @@ class CreateWebhookSubscription(MutationBase):
                     session, info, lm.Merchant, input.merchant_id,
                     type_name="Merchant", field="merchantId",
                 )  # fmt: skip
-        allow_private = ctx.settings.webhook_allow_private
+        for refusal in url_checks.errors:
+            checks.add(refusal)
         events = list(input.events or [])
-        if merchant_id is None:  # refused already: name the other bad fields too
-            with checks:
-                await check_webhook_url(input.url, allow_private=allow_private)
+        if merchant_id is None or target is None:  # refused already: name the other fields
             with checks:
                 wh.check_events(events)
             checks.done()
+        assert merchant_id is not None and target is not None
         with checks:
             subscription, secret = await wh.create_subscription(
                 session,
@@ -103,7 +123,8 @@ class CreateWebhookSubscription(MutationBase):
                 events=events,
                 key=key,
                 now=ctx.now,
-                allow_private=allow_private,
+                allow_private=ctx.settings.webhook_allow_private,
+                checked=target,
             )
         checks.done()
         return {"webhook_subscription": subscription, "secret": secret}
