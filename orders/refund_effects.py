@@ -107,3 +107,37 @@ async def uncancel(session: AsyncSession, rows: list[RefundLine]) -> None:
     for line in found.all():
         line.quantity_cancelled -= cancelled[line.id]
         line.fulfilment.status = status_of(line.fulfilment.lines)
+
+
+async def cancel_unshipped(session: AsyncSession, parts: Parts) -> None:
+    """Units a refund pays back are not shipped any more, as far as no shipment took them
+    yet (found by a hostile review: a staff refund left them to ship, so a merchant could
+    send goods already paid back). Units the merchant cancelled itself
+    (`cancel_fulfilment_lines`: the refund line names its fulfilment line) are counted
+    already. Units already shipped stay shipped: their refund is a return."""
+    wanted: dict[tuple[int, int | None], int] = {}
+    for row, line, _merch in parts:
+        if row.fulfilment_line_id is not None or row.bundle_allocation_id is not None:
+            continue
+        if line.kind == LineKind.PRODUCT:
+            wanted[line.id, None] = wanted.get((line.id, None), 0) + row.quantity
+        elif line.kind == LineKind.BUNDLE:
+            for part in line.allocations:
+                if part.product_id is not None:
+                    key = (line.id, part.id)
+                    wanted[key] = wanted.get(key, 0) + part.qty * row.quantity
+    if not wanted:
+        return
+    found = await session.scalars(
+        select(FulfilmentLine)
+        .where(FulfilmentLine.order_line_id.in_({line_id for line_id, _ in wanted}))
+        .options(selectinload(FulfilmentLine.fulfilment).selectinload(Fulfilment.lines))
+        .with_for_update(of=FulfilmentLine)
+    )
+    for line in found.all():
+        units = min(
+            wanted.get((line.order_line_id, line.bundle_allocation_id), 0), line.quantity_left
+        )
+        if units > 0:
+            line.quantity_cancelled += units
+            line.fulfilment.status = status_of(line.fulfilment.lines)

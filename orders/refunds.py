@@ -36,7 +36,7 @@ from kernel.outbox import enqueue
 from orders.codes import OrderError
 from orders.models import LineKind, Order, OrderLine, OrderStatus, Refund, RefundLine, RefundPart
 from orders.payments import CardDeclined, PaymentUnavailable, StripeGateway
-from orders.refund_effects import Parts, apply_refund, refund_parts, uncancel
+from orders.refund_effects import Parts, apply_refund, cancel_unshipped, refund_parts, uncancel
 from orders.refund_plan import (
     PartRefund,
     bundle_refund,
@@ -217,6 +217,7 @@ async def complete_refund(
     refund.stripe_refund_id = stripe_refund_id
     _lines, parts = await refund_parts(session, refund.order_id, refund)
     await apply_refund(session, parts, restock=refund.restock, at=refund.created_at, now=now)
+    await cancel_unshipped(session, parts)
     notice = {"order_id": refund.order_id, "refund_id": refund.id}
     await enqueue(session, "email.refund", notice, now=now, dedupe_key=f"refund:{refund.id}")
     await session.flush()
