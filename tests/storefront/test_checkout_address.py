@@ -152,8 +152,10 @@ async def test_the_order_page_and_the_staff_order_page_show_the_formatted_addres
     assert staff.status_code == 200 and shown in staff.text
 
 
-async def test_a_bundle_picked_up_at_the_cinema_asks_for_no_address(shop, world) -> None:
+async def test_a_bundle_ships_its_merch_so_the_form_asks_for_an_address(shop, world) -> None:
+    """SPEC §8: a bundle's merch parts get fulfilment lines with units to ship (it used to be
+    "picked up at the cinema", and its shirt then had nowhere to go)."""
     token = await fill_cart(shop, world)
     await shop.post("/cart/remove", data={"csrf_token": token, "index": "1"})  # the poster
     form = (await shop.get("/checkout")).text
-    assert field_ids(form) == [] and "address_country" not in form
+    assert "shipping_line1" in field_ids(form) and "address_country" in form

@@ -85,7 +85,7 @@ async def card_token(localstripe, number: str) -> str:
     return made.json()["id"]
 
 
-async def test_checkout_shows_the_cart_and_asks_for_shipping_only_for_merch(shop, world):
+async def test_checkout_shows_the_cart_and_asks_for_shipping_for_merch_and_bundles(shop, world):
     token = await fill_cart(shop, world)
     page = await shop.get("/checkout")
     assert page.status_code == 200
@@ -93,7 +93,8 @@ async def test_checkout_shows_the_cart_and_asks_for_shipping_only_for_merch(shop
     assert 'name="shipping_line1"' in page.text
     await shop.post("/cart/remove", data={"csrf_token": token, "index": "1"})
     page = await shop.get("/checkout")
-    assert 'name="shipping_line1"' not in page.text  # the bundle is picked up at the cinema
+    # A bundle's merch ships too (SPEC §8: its parts get fulfilment lines to ship).
+    assert 'name="shipping_line1"' in page.text
 
 
 async def test_checkout_errors_sit_next_to_their_field_and_nothing_changes(
