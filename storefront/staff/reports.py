@@ -207,9 +207,10 @@ def _share(part: int, whole: int) -> Decimal:
 
 MG_PACE_COLUMNS = [
     Column("agreement", "Agreement", lambda r: r.agreement_code),
-    Column("currency", "Currency", lambda r: r.currency),
-    Column("start_date", "Start", lambda r: r.start_date.isoformat()),
-    Column("end_date", "End", lambda r: r.end_date.isoformat()),
+    Column("currency", "Currency", lambda r: r.currency, on_page=False),
+    Column("start_date", "Start", lambda r: r.start_date.isoformat(), on_page=False),
+    Column("end_date", "End", lambda r: r.end_date.isoformat(), on_page=False),
+    Column("term", "Term", lambda r: f"{r.start_date} to {r.end_date}", in_csv=False),
     Column(
         "minimum_guarantee", "Minimum guarantee", lambda r: r.minimum_guarantee_minor, money=True
     ),
@@ -228,8 +229,15 @@ MG_PACE_COLUMNS = [
         number=True,
         note="earned to date as a share of the minimum guarantee (MG).",
     ),
-    Column("days_elapsed", "Days elapsed", lambda r: r.days_elapsed, number=True),
-    Column("term_days", "Term days", lambda r: r.term_days, number=True),
+    Column("days_elapsed", "Days elapsed", lambda r: r.days_elapsed, number=True, on_page=False),
+    Column("term_days", "Term days", lambda r: r.term_days, number=True, on_page=False),
+    Column(
+        "days",
+        "Days",
+        lambda r: f"{r.days_elapsed} of {r.term_days}",
+        in_csv=False,
+        note="days of the term elapsed, of all its days.",
+    ),
     Column(
         "projected_earned",
         "Projected",

@@ -42,6 +42,10 @@ class Column:
     money: bool = False
     number: bool = False
     note: str = ""  # what the figure is, shown under the table where it is used
+    # Where the column appears: a wide table's page shows some figures combined (e.g. a
+    # term as "start to end") that its CSV keeps apart, so that the page fits its width.
+    on_page: bool = True
+    in_csv: bool = True
 
     def csv(self, row: Any) -> str:
         value = self.get(row)
@@ -75,24 +79,30 @@ class Table:
     rows: Sequence[Any]
 
     @property
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.on_page]
+
+    @property
     def headers(self) -> list[tuple[str, bool]]:
-        return [(c.label, c.money or c.number) for c in self.columns]
+        return [(c.label, c.money or c.number) for c in self.page_columns]
 
     @property
     def notes(self) -> list[tuple[str, str]]:
         """(page header, meaning) of each column that explains itself."""
-        return [(c.label, c.note) for c in self.columns if c.note]
+        return [(c.label, c.note) for c in self.page_columns if c.note]
 
     @property
     def cells(self) -> list[list[tuple[str, bool]]]:
-        return [[(c.html(r), c.money or c.number) for c in self.columns] for r in self.rows]
+        columns = self.page_columns
+        return [[(c.html(r), c.money or c.number) for c in columns] for r in self.rows]
 
     def to_csv(self) -> str:
+        columns = [c for c in self.columns if c.in_csv]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([c.key for c in self.columns])
+        writer.writerow([c.key for c in columns])
         for row in self.rows:
-            writer.writerow([c.csv(row) for c in self.columns])
+            writer.writerow([c.csv(row) for c in columns])
         return out.getvalue()
 
 
