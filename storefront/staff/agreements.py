@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from catalog.models import Category
-from kernel.errors import DomainError
-from kernel.money import check_currency, format_money, parse_amount
-from kernel.parsing import MAX_ID, clean_text, parse_id, parse_int, parse_optional_int
-from kernel.periods import check_period, period_of
+from kernel.errors import DomainError, DomainErrors
+from kernel.money import format_money
+from kernel.parsing import clean_text
+from kernel.periods import check_period, period_of, periods_between
 from licensing.agreements import (
     STATUS_CHANGES,
     create_agreement,
@@ -22,14 +20,24 @@ from licensing.agreements import (
     set_agreement_status,
 )
 from licensing.codes import LicensingError
-from licensing.models import AgreementStatus, Channel
+from licensing.models import Agreement, AgreementStatus, Channel
 from licensing.royalty import micros_to_minor
 from licensing.statements import StatementFigures
 from reports.agreements import agreement_history, signing_choices
 from reports.audit import audit
 from storefront.charts import Series, line_chart
+from storefront.staff.agreement_form import BLANK_TIER_ROWS, agreement_input, tier_rows
 from storefront.staff.auth import require_staff
-from storefront.staff.common import error_message, flash, page
+from storefront.staff.common import (
+    Confirmation,
+    confirm_page,
+    confirmed,
+    error_message,
+    flash,
+    flash_error,
+    page,
+)
+from storefront.staff.tables import STATEMENT_NOTES
 from storefront.web import now, path_for, path_param, query_param, read_form
 
 
@@ -89,6 +97,7 @@ def _statement_chart(statements: list[StatementFigures], currency: str) -> str:
             f"guarantee ({format_money(guarantee, currency)}); the table below has the figures."
         ),
         ident="agreement-cumulative",
+        axis=(f"Royalty ({currency})", lambda value: format_money(round(value), currency)),
     )
 
 
@@ -109,23 +118,89 @@ async def agreement_page(request: Request) -> Response:
         statements=history.statements,
         chart=_statement_chart(history.statements, agreement.currency),
         next_statuses=sorted(s.value for s in STATUS_CHANGES[agreement.status]),
+        statement_notes=STATEMENT_NOTES,
     )
+
+
+# What each status change means, said on the confirmation page before it is made.
+STATUS_CONSEQUENCES = {
+    AgreementStatus.ACTIVE: (
+        "{licensee} may sell licensed products under it, within its films, territories, "
+        "channels and term ({term})."
+    ),
+    AgreementStatus.TERMINATED: (
+        "The agreement ends now, before its term: none of its products can be sold any more "
+        "and no new product can be made under it."
+    ),
+    AgreementStatus.EXPIRED: (
+        "The agreement is marked as run out: none of its products can be sold any more, "
+        "whatever its end date ({end})."
+    ),
+}
+FINAL = "This cannot be undone: a {status} agreement never becomes active again."
 
 
 @require_staff
 async def change_status(request: Request) -> Response:
+    """Change an agreement's status in two steps: the first POST names the new status and is
+    answered with what it will do; only the second (`confirmed=yes`) changes it. The list
+    offers no status until one is chosen, so an unchosen form changes nothing."""
     form = await read_form(request)
     code = path_param(request, "code")
+    back = RedirectResponse(path_for(request, "staff_agreement", code=code), status_code=303)
     wanted = clean_text(form.get("status"), field="status", max_len=40)
+    if not wanted:
+        flash(request, "Choose the new status first; nothing was changed.", "error")
+        return back
     try:
+        if not confirmed(form):
+            async with request.app.state.db.read_session() as session:
+                agreement = await get_agreement_by_code(session, code)
+                status = _next_status(agreement.code, agreement.status, wanted)
+                return confirm_page(request, _status_confirmation(request, agreement, status))
         async with request.app.state.db.session() as session:
             agreement = await get_agreement_by_code(session, code)
             await set_agreement_status(session, agreement.id, wanted, now=now(request))
     except DomainError as error:
-        flash(request, error_message(error), "error")
+        flash_error(request, error)
     else:
         flash(request, f"{code} is now {wanted}.")
-    return RedirectResponse(path_for(request, "staff_agreement", code=code), status_code=303)
+    return back
+
+
+def _next_status(code: str, current: AgreementStatus, wanted: str) -> AgreementStatus:
+    """The status asked for, if the agreement may go there from where it is."""
+    allowed = STATUS_CHANGES[current]
+    if wanted not in {s.value for s in allowed}:
+        choices = " or ".join(sorted(s.value for s in allowed)) or "nothing else"
+        raise DomainError(
+            LicensingError.INVALID_STATUS_CHANGE,
+            f"Agreement {code} cannot go from {current.value} to {wanted}; it can become "
+            f"{choices}.",
+            "status",
+        )
+    return AgreementStatus(wanted)
+
+
+def _status_confirmation(
+    request: Request, agreement: Agreement, status: AgreementStatus
+) -> Confirmation:
+    licensee = agreement.merchant.name
+    term = f"{agreement.start_date} to {agreement.end_date}"
+    consequences = [
+        f"{agreement.code} ({licensee}) goes from {agreement.status.value} to {status.value}.",
+        STATUS_CONSEQUENCES[status].format(licensee=licensee, term=term, end=agreement.end_date),
+    ]
+    if not STATUS_CHANGES[status]:
+        consequences.append(FINAL.format(status=status.value))
+    return Confirmation(
+        title=f"Make {agreement.code} {status.value}",
+        action=path_for(request, "staff_agreement_status", code=agreement.code),
+        consequences=consequences,
+        button=f"Yes, make {agreement.code} {status.value}",
+        cancel=path_for(request, "staff_agreement", code=agreement.code),
+        fields=[("status", status.value)],
+    )
 
 
 @require_staff
@@ -136,7 +211,8 @@ async def audit_page(request: Request) -> Response:
             agreement = await get_agreement_by_code(session, code)
         except DomainError:
             raise HTTPException(404) from None
-        period = query_param(request, "period", 16) or period_of(now(request))
+        current = period_of(now(request))
+        period = query_param(request, "period", 16) or current
         try:
             period = check_period(period)
             result = await audit(session, agreement.id, period)
@@ -147,102 +223,45 @@ async def audit_page(request: Request) -> Response:
                 400,
                 agreement=agreement,
                 period=period,
+                periods=_term_periods(agreement, current, ""),
                 result=None,
                 error=error_message(error),
+                error_code=error.code,
             )
     return page(
         request,
         "staff/audit.html",
         agreement=agreement,
         period=period,
+        periods=_term_periods(agreement, current, period),
         result=result,
         at_risk_minor=micros_to_minor(result.royalty_at_risk_micros),
         error=None,
     )
 
 
+def _term_periods(agreement: Agreement, current: str, chosen: str) -> list[str]:
+    """The periods an audit may look at, newest first: those of the term (with its sell-off)
+    that have begun, and the one being shown."""
+    first = period_of(agreement.start_date)
+    last = min(period_of(agreement.end_date), current)
+    names = set(periods_between(first, last)[-40:]) if first <= last else set()
+    return sorted(names | ({chosen} if chosen else set()), reverse=True)
+
+
 # --- signing a new agreement ---------------------------------------------------------------
-# The view only turns form text into typed values; every rule is create_agreement's.
-
-
-def _int(text: str, field: str, *, optional: bool = False) -> int | None:
-    """A whole number of the form (32-bit, as the columns are); the service checks ranges."""
-    if optional:
-        return parse_optional_int(text, field=field, min=-MAX_ID, max=MAX_ID)
-    return parse_int(text, field=field, min=-MAX_ID, max=MAX_ID)
-
-
-def _date(text: str, field: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise DomainError(
-            LicensingError.INVALID_TERM, f"{text!r} is not a date like 2026-07-01.", field
-        ) from None
-
-
-def _amount(text: str, currency: str, field: str, *, optional: bool = False) -> int | None:
-    text = text.strip()
-    if optional and not text:
-        return None
-    return parse_amount(text or "0", currency, field=field)
-
-
-def _tiers(text: str, currency: str) -> list[tuple[int, int]]:
-    """Lines of "threshold rate_bps", the threshold an amount: "0 800" / "1000.00 1200"."""
-    tiers = []
-    for n, line in enumerate(text.strip().splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise DomainError(
-                LicensingError.INVALID_TIERS,
-                f"Tier line {n}: write a threshold and a rate, like 1000.00 1200.",
-                "tiers",
-            )
-        threshold = parse_amount(parts[0], currency, field="tiers")
-        tiers.append((threshold, _int(parts[1], "tiers") or 0))
-    return tiers
-
-
-def agreement_input(form: dict[str, object], lists: dict[str, list[str]]) -> dict[str, object]:
-    """The keyword arguments of `create_agreement` from the submitted form."""
-    text = {k: str(v) for k, v in form.items()}
-    currency = check_currency(text.get("currency", ""))
-    territories = text.get("territories", "").replace(",", " ").split()
-    return {
-        "code": text.get("code", ""),
-        "merchant_id": parse_id(text.get("merchant_id", ""), field="merchant"),
-        "film_ids": [parse_id(f, field="films") for f in lists["film_ids"]],
-        "categories": lists["categories"],
-        "territories": [t.upper() for t in territories],
-        "channels": lists["channels"],
-        "start_date": _date(text.get("start_date", ""), "startDate"),
-        "end_date": _date(text.get("end_date", ""), "endDate"),
-        "sell_off_days": _int(text.get("sell_off_days", "") or "0", "sellOffDays"),
-        "currency": currency,
-        "rate_bps": _int(text.get("rate_bps", ""), "rateBps"),
-        "bundle_rate_bps": _int(text.get("bundle_rate_bps", ""), "bundleRateBps", optional=True),
-        "per_unit_min_minor": _amount(
-            text.get("per_unit_min", ""), currency, "perUnitMin", optional=True
-        ),
-        "tiers": _tiers(text.get("tiers", ""), currency),
-        "advance_minor": _amount(text.get("advance", ""), currency, "advance"),
-        "minimum_guarantee_minor": _amount(
-            text.get("minimum_guarantee", ""), currency, "minimumGuarantee"
-        ),
-        "status": AgreementStatus.ACTIVE
-        if text.get("status") == "active"
-        else AgreementStatus.DRAFT,
-    }
+# The view only turns form text into typed values (agreement_form); every rule is
+# create_agreement's.
 
 
 async def _new_form(
-    request: Request, status_code: int, values: dict[str, object], error: str | None
+    request: Request, status_code: int, values: dict[str, object], errors: list[DomainError]
 ) -> Response:
     async with request.app.state.db.read_session() as session:
         choices = await signing_choices(session)
+    rows = tier_rows(values.get("tier_threshold", []), values.get("tier_rate", []))  # type: ignore[arg-type]
+    filled = [r for r in rows if any(v.strip() for v in r)]
+    rows = filled + [("", "")] * max(BLANK_TIER_ROWS, 3 - len(filled))
     return page(
         request,
         "staff/agreement_new.html",
@@ -252,35 +271,34 @@ async def _new_form(
         categories=[(c.value, c.value) for c in Category],
         channels=[(c.value, c.value.replace("_", " ")) for c in Channel],
         values=values,
-        error=error,
+        tiers=rows,
+        errors=[e.message for e in errors if not (e.field or "").startswith("tiers.")],
+        field_errors={e.field: e.message for e in errors if e.field},
+        codes=" ".join(sorted({str(e.code) for e in errors})),
     )
+
+
+LISTS = ("film_ids", "categories", "channels", "tier_threshold", "tier_rate")
 
 
 @require_staff
 async def new_agreement(request: Request) -> Response:
     if request.method == "GET":
         settings = request.app.state.settings
+        blank: dict[str, object] = {k: [] for k in LISTS}
         return await _new_form(
-            request,
-            200,
-            {
-                "currency": settings.currency,
-                "sell_off_days": "0",
-                "film_ids": [],
-                "categories": [],
-                "channels": [],
-            },
-            None,
+            request, 200, blank | {"currency": settings.currency, "sell_off_days": "0"}, []
         )
     form = await read_form(request)
-    lists = {k: [str(v) for v in form.getlist(k)] for k in ("film_ids", "categories", "channels")}
+    lists = {k: [str(v) for v in form.getlist(k)] for k in LISTS}
     values: dict[str, object] = {k: str(v) for k, v in form.items() if k not in lists} | lists
     try:
         async with request.app.state.db.session() as session:
             agreement = await create_agreement(session, **agreement_input(dict(form), lists))
             code = agreement.code
     except DomainError as error:
-        return await _new_form(request, 400, values, error_message(error))
+        errors = error.errors if isinstance(error, DomainErrors) else [error]
+        return await _new_form(request, 400, values, errors)
     flash(request, f"Agreement {code} signed.")
     return RedirectResponse(path_for(request, "staff_agreement", code=code), status_code=303)
 

@@ -15,7 +15,7 @@ from kernel.parsing import clean_text, parse_id
 from licensing.approvals import review_product
 from licensing.models import Merchant, ProductReview
 from storefront.staff.auth import require_staff, staff_name
-from storefront.staff.common import error_message, flash, page
+from storefront.staff.common import flash, flash_error, page
 from storefront.web import now, path_for, read_form
 
 AWAITING_REVIEW = (ApprovalStage.CONCEPT_SUBMITTED, ApprovalStage.SAMPLE_SUBMITTED)
@@ -69,7 +69,7 @@ async def review(request: Request) -> Response:
             )
             sku = product.sku
     except DomainError as error:
-        flash(request, error_message(error), "error")
+        flash_error(request, error)
     else:
         flash(request, f"{sku} {DECISIONS.get(decision, decision)}.")
     return RedirectResponse(path_for(request, "staff_approvals"), status_code=303)

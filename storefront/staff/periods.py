@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -10,24 +10,41 @@ from starlette.routing import Route
 
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
-from kernel.periods import check_period, period_of, previous_period
+from kernel.periods import check_period, period_bounds, period_of, previous_period
 from licensing.closing import close_period
+from licensing.codes import LicensingError
 from licensing.models import Merchant, Period, PeriodStatus, RoyaltyEntry
+from licensing.periods import last_closed_period
 from licensing.statements import statements_for_period
 from storefront.staff.auth import require_staff, staff_name
-from storefront.staff.common import error_message, flash, page
-from storefront.staff.reports import Column, Table, csv_response
+from storefront.staff.common import (
+    Confirmation,
+    confirm_page,
+    confirmed,
+    flash,
+    flash_error,
+    known_periods,
+    page,
+)
+from storefront.staff.tables import (
+    CUMULATIVE,
+    PAYABLE,
+    RECOUPED,
+    SHORTFALL,
+    Column,
+    Table,
+    csv_response,
+)
 from storefront.web import now, path_for, path_param, read_form
 
 
 @require_staff
 async def periods_page(request: Request) -> Response:
     moment = now(request)
+    current = period_of(moment)
     async with request.app.state.db.read_session() as session:
         known = {p.name: p for p in await session.scalars(select(Period))}
-        with_entries = set(await session.scalars(select(RoyaltyEntry.period).distinct()))
-    current = period_of(moment)
-    names = set(known) | with_entries | {current, previous_period(current)}
+        names = await known_periods(session) | {current, previous_period(current)}
     rows = [
         {
             "name": name,
@@ -43,16 +60,76 @@ async def periods_page(request: Request) -> Response:
 
 @require_staff
 async def close(request: Request) -> Response:
+    """Close a period in two steps: the first POST is answered with what closing will freeze;
+    only the second (`confirmed=yes`) closes it."""
     form = await read_form(request)
-    name = clean_text(form.get("period"), field="period", max_len=16)
+    back = RedirectResponse(path_for(request, "staff_periods"), status_code=303)
     try:
+        name = check_period(clean_text(form.get("period"), field="period", max_len=16))
+        if not confirmed(form):
+            if name >= period_of(now(request)):
+                _, ends_at = period_bounds(name)
+                raise DomainError(
+                    LicensingError.PERIOD_NOT_ENDED,
+                    f"{name} is not over until {ends_at.date().isoformat()}; "
+                    "it cannot be closed yet.",
+                    "period",
+                )
+            return confirm_page(request, await _close_confirmation(request, name))
         async with request.app.state.db.session() as session:
             await close_period(session, name, now=now(request), closed_by=staff_name(request))
     except DomainError as error:
-        flash(request, error_message(error), "error")
+        flash_error(request, error)
     else:
         flash(request, f"{name} is closed; its statements are frozen.")
-    return RedirectResponse(path_for(request, "staff_periods"), status_code=303)
+    return back
+
+
+async def _close_confirmation(request: Request, name: str) -> Confirmation:
+    """What closing `name` will freeze; the closing rules' refusals come now, before the
+    confirmation is asked for, as `close_period` would give them (read only)."""
+    async with request.app.state.db.read_session() as session:
+        last_closed = await last_closed_period(session)
+        if last_closed is not None and name <= last_closed:
+            raise DomainError(
+                LicensingError.INVALID, f"{name} is closed already; nothing to do.", "period"
+            )
+        query = select(func.min(RoyaltyEntry.period)).where(RoyaltyEntry.period < name)
+        if last_closed is not None:
+            query = query.where(RoyaltyEntry.period > last_closed)
+        earlier_open = await session.scalar(query)
+        if earlier_open:
+            raise DomainError(
+                LicensingError.EARLIER_PERIOD_OPEN,
+                f"Close {earlier_open} first: periods are closed in order.",
+                "period",
+            )
+        figures = await statements_for_period(session, name)
+    open_ones = [f for f in figures if not f.frozen]
+    if open_ones:
+        codes = ", ".join(sorted(f.agreement_code for f in open_ones)[:10])
+        more = f" and {len(open_ones) - 10} more" if len(open_ones) > 10 else ""
+        frozen = (
+            f"The statements of {len(open_ones)} agreement"
+            f"{'' if len(open_ones) == 1 else 's'} ({codes}{more}) are frozen as they stand: "
+            "their figures are never recomputed."
+        )
+    else:
+        frozen = "No agreement has a statement in it: an empty period is closed."
+    return Confirmation(
+        title=f"Close {name}",
+        action=path_for(request, "staff_close_period"),
+        consequences=[
+            frozen,
+            f"Sales, refunds and reports dated in {name} that arrive later land in the first "
+            "open period as adjustments.",
+            "Each licensee subscribed to statement webhooks is told its statement is closed.",
+            "A closed period is never opened again.",
+        ],
+        button=f"Yes, close {name}",
+        cancel=path_for(request, "staff_periods"),
+        fields=[("period", name)],
+    )
 
 
 STATEMENT_COLUMNS = [
@@ -67,15 +144,29 @@ STATEMENT_COLUMNS = [
         "Cumulative",
         lambda r: r["figures"].cumulative_earned_minor,
         money=True,
+        note=CUMULATIVE,
     ),
     Column(
         "advance_recouped",
         "Advance recouped",
         lambda r: r["figures"].advance_recouped_minor,
         money=True,
+        note=RECOUPED,
     ),
-    Column("royalty_payable", "Payable", lambda r: r["figures"].royalty_payable_minor, money=True),
-    Column("mg_shortfall", "MG shortfall", lambda r: r["figures"].mg_shortfall_minor, money=True),
+    Column(
+        "royalty_payable",
+        "Payable",
+        lambda r: r["figures"].royalty_payable_minor,
+        money=True,
+        note=PAYABLE,
+    ),
+    Column(
+        "mg_shortfall",
+        "MG shortfall",
+        lambda r: r["figures"].mg_shortfall_minor,
+        money=True,
+        note=SHORTFALL,
+    ),
     Column("adjustments", "Adjustments", lambda r: "yes" if r["figures"].has_adjustments else "no"),
     Column("frozen", "Frozen", lambda r: "yes" if r["figures"].frozen else "no"),
 ]

@@ -1,20 +1,12 @@
-"""Staff reports: royalties by group, film-to-commerce and MG pace, as tables with SVG charts,
-each with a CSV download.
-
-Each report's table is declared once as columns (a CSV header, a page header, a getter and
-whether it is money); the page and the CSV are both rendered from the same rows and the
-same columns, so their figures cannot disagree. Money on the page goes through
-`format_money` (the `money` filter: symbol or code, grouped digits), in the CSV through
-`format_amount` with a currency column, so both carry the currency and neither a float.
+"""Staff reports: royalties by group, film-to-commerce and MG pace, as tables (declared as
+columns in `storefront.staff.tables`) with SVG charts, each with a CSV download. Every figure
+that is not self-evident (attach rate, projection, shortfall) says what it is under its table.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from markupsafe import Markup
@@ -23,78 +15,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kernel.errors import DomainError
-from kernel.money import format_amount, format_money
+from kernel.money import format_money
 from kernel.parsing import clean_text
 from kernel.periods import check_period, period_of
 from reports.film_commerce import film_commerce_report
 from reports.royalty import GROUPS, mg_pace, royalty_report
 from storefront.charts import Bar, bar_chart
 from storefront.staff.auth import require_staff
-from storefront.staff.common import error_message, page
+from storefront.staff.common import error_message, known_periods, page, period_choices
+from storefront.staff.tables import Column, Table, csv_response, percent
 from storefront.web import now, path_for, query_param
 
 CHART_BARS = 25  # the chart shows the largest rows; the table shows them all
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # the CSV header
-    label: str  # the page header
-    get: Callable[[Any], Any]
-    money: bool = False
-    number: bool = False
-
-    def csv(self, row: Any) -> str:
-        value = self.get(row)
-        if value is None:
-            return ""
-        if self.money:
-            return format_amount(value, row_currency(row))
-        text = str(value)
-        # A cell that a spreadsheet would run as a formula is quoted as text.
-        if not self.number and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + text
-        return text
-
-    def html(self, row: Any) -> str:
-        value = self.get(row)
-        if value is None:
-            return "—"
-        if self.money:
-            return format_money(value, row_currency(row))
-        return str(value)
-
-
-def row_currency(row: Any) -> str:
-    return row["currency"] if isinstance(row, dict) else row.currency
-
-
-@dataclass(frozen=True)
-class Table:
-    ident: str
-    columns: Sequence[Column]
-    rows: Sequence[Any]
-
-    @property
-    def headers(self) -> list[tuple[str, bool]]:
-        return [(c.label, c.money or c.number) for c in self.columns]
-
-    @property
-    def cells(self) -> list[list[tuple[str, bool]]]:
-        return [[(c.html(r), c.money or c.number) for c in self.columns] for r in self.rows]
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow([c.key for c in self.columns])
-        for row in self.rows:
-            writer.writerow([c.csv(row) for c in self.columns])
-        return out.getvalue()
-
-
-def percent(value: Decimal) -> str:
-    """A ratio as a percentage with one decimal: Decimal("0.3752") → "37.5 %"."""
-    return f"{(value * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)} %"
 
 
 # --- royalties by group -------------------------------------------------------------------
@@ -160,9 +92,21 @@ def royalties_charts(table: Table, period: str, groups: list[str]) -> list[Marku
                     f"{', ' + shown if shown else ''}; the table has every figure."
                 ),
                 ident=f"royalties-{currency}",
+                axis=("Royalty earned", _money_ticks(currency)),
             )
         )
     return charts
+
+
+def _money_ticks(currency: str) -> Any:
+    def tick(value: Fraction) -> str:
+        return format_money(round(value), currency)
+
+    return tick
+
+
+def _percent_ticks(value: Fraction) -> str:
+    return percent(Decimal(value.numerator) / Decimal(value.denominator))
 
 
 # --- film to commerce ---------------------------------------------------------------------
@@ -171,13 +115,43 @@ FILM_COMMERCE_COLUMNS = [
     Column("film", "Film", lambda r: r["film"]),
     Column("tickets_sold", "Tickets", lambda r: r["tickets_sold"], number=True),
     Column("bundles_sold", "Bundles", lambda r: r["bundles_sold"], number=True),
-    Column("ticket_orders", "Ticket orders", lambda r: r["ticket_orders"], number=True),
-    Column("ticket_orders_with_merch", "…with merch", lambda r: r["with_merch"], number=True),
-    Column("merch_attach_rate", "Attach rate", lambda r: r["attach_rate"], number=True),
+    Column(
+        "ticket_orders",
+        "Ticket orders",
+        lambda r: r["ticket_orders"],
+        number=True,
+        note="paid orders with a ticket or a bundle of the film, wholly refunded ones left out.",
+    ),
+    Column(
+        "ticket_orders_with_merch",
+        "With merch",
+        lambda r: r["with_merch"],
+        number=True,
+        note="those ticket orders that also bought merchandise (a product or a bundle).",
+    ),
+    Column(
+        "merch_attach_rate",
+        "Attach rate",
+        lambda r: r["attach_rate"],
+        number=True,
+        note="ticket orders with merch as a share of all the film's ticket orders.",
+    ),
     Column("merch_units", "Merch units", lambda r: r["merch_units"], number=True),
     Column("currency", "Currency", lambda r: r["currency"] or None),
-    Column("merch_net", "Merch net", lambda r: r["net"], money=True),
-    Column("royalty", "Royalty", lambda r: r["royalty"], money=True),
+    Column(
+        "merch_net",
+        "Merch net",
+        lambda r: r["net"],
+        money=True,
+        note="net sales of the film's licensed merch on the storefront and in bundles.",
+    ),
+    Column(
+        "royalty",
+        "Royalty",
+        lambda r: r["royalty"],
+        money=True,
+        note="royalty earned by the film's merch on every channel, licensee retail included.",
+    ),
 ]
 
 
@@ -220,6 +194,7 @@ def film_commerce_chart(films: list[Any], period: str) -> Markup:
             "the table has every figure."
         ),
         ident="film-attach",
+        axis=("Attach rate", _percent_ticks),
     )
 
 
@@ -232,31 +207,66 @@ def _share(part: int, whole: int) -> Decimal:
 
 MG_PACE_COLUMNS = [
     Column("agreement", "Agreement", lambda r: r.agreement_code),
-    Column("currency", "Currency", lambda r: r.currency),
-    Column("start_date", "Start", lambda r: r.start_date.isoformat()),
-    Column("end_date", "End", lambda r: r.end_date.isoformat()),
+    Column("currency", "Currency", lambda r: r.currency, on_page=False),
+    Column("start_date", "Start", lambda r: r.start_date.isoformat(), on_page=False),
+    Column("end_date", "End", lambda r: r.end_date.isoformat(), on_page=False),
+    Column("term", "Term", lambda r: f"{r.start_date} to {r.end_date}", in_csv=False),
     Column(
         "minimum_guarantee", "Minimum guarantee", lambda r: r.minimum_guarantee_minor, money=True
     ),
     Column("advance", "Advance", lambda r: r.advance_minor, money=True),
-    Column("earned_to_date", "Earned to date", lambda r: r.earned_to_date_minor, money=True),
+    Column(
+        "earned_to_date",
+        "Earned to date",
+        lambda r: r.earned_to_date_minor,
+        money=True,
+        note="royalty earned so far, the sum of each period's statement figure.",
+    ),
     Column(
         "earned_share_of_mg",
         "Share of MG",
         lambda r: percent(_share(r.earned_to_date_minor, r.minimum_guarantee_minor)),
         number=True,
+        note="earned to date as a share of the minimum guarantee (MG).",
     ),
-    Column("days_elapsed", "Days elapsed", lambda r: r.days_elapsed, number=True),
-    Column("term_days", "Term days", lambda r: r.term_days, number=True),
-    Column("projected_earned", "Projected", lambda r: r.projected_earned_minor, money=True),
-    Column("shortfall_now", "Shortfall now", lambda r: r.shortfall_now_minor, money=True),
+    Column("days_elapsed", "Days elapsed", lambda r: r.days_elapsed, number=True, on_page=False),
+    Column("term_days", "Term days", lambda r: r.term_days, number=True, on_page=False),
+    Column(
+        "days",
+        "Days",
+        lambda r: f"{r.days_elapsed} of {r.term_days}",
+        in_csv=False,
+        note="days of the term elapsed, of all its days.",
+    ),
+    Column(
+        "projected_earned",
+        "Projected",
+        lambda r: r.projected_earned_minor,
+        money=True,
+        note="earned to date carried on at the same daily rate to the end of the term "
+        "(earned times term days, divided by the days elapsed).",
+    ),
+    Column(
+        "shortfall_now",
+        "Shortfall now",
+        lambda r: r.shortfall_now_minor,
+        money=True,
+        note="what the licensee would owe if the term ended today: the MG less the larger "
+        "of the advance and the royalty earned, never below zero.",
+    ),
     Column(
         "projected_shortfall",
         "Projected shortfall",
         lambda r: r.projected_shortfall_minor,
         money=True,
+        note="the same at the end of the term, on the projection.",
     ),
-    Column("on_pace", "On pace", lambda r: "yes" if r.on_pace else "no"),
+    Column(
+        "on_pace",
+        "On pace",
+        lambda r: "yes" if r.on_pace else "no",
+        note="yes when no shortfall is projected.",
+    ),
 ]
 
 
@@ -285,19 +295,11 @@ def mg_pace_chart(table: Table) -> Markup:
         ),
         ident="mg-pace",
         marker=("100 % of the minimum guarantee", 1),
+        axis=("Projected royalty ÷ minimum guarantee", _percent_ticks),
     )
 
 
 # --- views --------------------------------------------------------------------------------
-
-
-def csv_response(table: Table, filename: str) -> Response:
-    """A table as a CSV download."""
-    return Response(
-        table.to_csv(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def _period(request: Request) -> str:
@@ -307,13 +309,29 @@ def _period(request: Request) -> str:
 @require_staff
 async def reports_page(request: Request) -> Response:
     groups = _group_by(request)
-    period = query_param(request, "period", 16) or period_of(now(request))
-    context: dict[str, Any] = {"period": period, "groups": groups, "all_groups": GROUPS}
+    current = period_of(now(request))
+    period = query_param(request, "period", 16) or current
+    async with request.app.state.db.read_session() as session:
+        known = await known_periods(session)
+    context: dict[str, Any] = {
+        "period": period,
+        "groups": groups,
+        "all_groups": GROUPS,
+        "periods": period_choices(known, current),
+    }
     try:
         period = check_period(period)
+        context["periods"] = period_choices(known, current, chosen=period)
         royalties = await royalties_table(request, period, groups)
     except DomainError as error:
-        return page(request, "staff/reports.html", 400, error=error_message(error), **context)
+        return page(
+            request,
+            "staff/reports.html",
+            400,
+            error=error_message(error),
+            error_code=error.code,
+            **context,
+        )
     films, film_rows = await film_commerce_table(request, period)
     pace = await mg_pace_table(request)
     query = "&".join(f"group_by={g}" for g in GROUPS if g in groups)

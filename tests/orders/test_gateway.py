@@ -15,7 +15,7 @@ from kernel.db import Database
 from orders.payments import PaymentUnavailable, StripeGateway, configured_gateway
 from tests.factory import shop_world, staff_member
 from tests.fixtures.stripe import LocalStripe, in_process
-from tests.storefront.console import csrf, sign_in
+from tests.storefront.console import confirm, csrf, sign_in
 from tests.storefront.test_shop_checkout import card_token, check_out, fill_cart
 from tiein.app import create_app
 
@@ -58,9 +58,10 @@ async def test_checkouts_payments_and_a_staff_refund_share_the_apps_one_gateway(
             numbers.append(number)
         await sign_in(browser)
         token = await csrf(browser, f"/staff/orders/{numbers[0]}")
-        refunded = await browser.post(
+        asked = await browser.post(
             f"/staff/orders/{numbers[0]}/refund", data={"csrf_token": token, "scope": "all"}
         )
+        refunded = await confirm(browser, asked)  # the refund's confirmation step
         shown = await browser.get(refunded.headers["location"])
         assert "Refunded US$47.00." in shown.text
 

@@ -4,6 +4,7 @@ user is `tests.factory.staff_member`)."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
 
@@ -38,3 +39,35 @@ async def sign_in(
 async def post_form(client: httpx.AsyncClient, path: str, data: dict, *, page: str = "/staff"):
     """POST a staff form with the CSRF token read from `page`."""
     return await client.post(path, data={"csrf_token": await csrf(client, page), **data})
+
+
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+_ACTION = re.compile(r'<form method="post" action="([^"]+)" class="confirm-form">')
+
+
+def confirmation_form(html: str) -> tuple[str, list[tuple[str, str]]]:
+    """The action and hidden fields of a confirmation page (staff/confirm.html), as a
+    browser would submit them (values unescaped)."""
+    action = _ACTION.search(html)
+    assert action, "the page is not a confirmation page"
+    form = html[action.start() :]
+    fields = [(n, unescape(v)) for n, v in _HIDDEN.findall(form[: form.index("</form>")])]
+    return unescape(action.group(1)), fields
+
+
+async def confirm(client: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
+    """Press the confirm button of a confirmation page: its second, CSRF-protected POST."""
+    assert page.status_code == 200, page.status_code
+    action, fields = confirmation_form(page.text)
+    assert ("confirmed", "yes") in fields
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    return await client.post(action, data=data)
+
+
+async def post_confirmed(
+    client: httpx.AsyncClient, path: str, data: dict, *, page: str = "/staff"
+) -> httpx.Response:
+    """POST a destructive staff form and confirm it on the page that answers."""
+    return await confirm(client, await post_form(client, path, data, page=page))

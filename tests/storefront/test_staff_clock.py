@@ -16,7 +16,7 @@ from kernel.config import Settings
 from kernel.db import Database
 from licensing.models import Period, PeriodStatus, StaffSession
 from tests.factory import staff_member
-from tests.storefront.console import post_form, sign_in
+from tests.storefront.console import post_confirmed, sign_in
 from tiein.app import create_app
 
 FIXED = datetime(2031, 5, 10, 12, 30, tzinfo=UTC)  # in 2031-Q2, years from the wall clock
@@ -45,7 +45,7 @@ async def test_the_periods_page_and_closing_a_period_follow_the_fixed_clock(
     assert "Close 2031-Q2" not in page.text  # the current one has not
     assert "2026-Q" not in page.text  # nothing from the wall clock's year
 
-    closed = await post_form(
+    closed = await post_confirmed(
         staff, "/staff/periods/close", {"period": "2031-Q1"}, page="/staff/periods"
     )
     shown = await staff.get(closed.headers["location"])

@@ -21,7 +21,7 @@ from orders.payments import StripeGateway
 from tests.factory import Shop, order_shop, staff_member
 from tests.fixtures.stripe import in_process
 from tests.orders.shop import checkout, full_cart, ledger, stock_of
-from tests.storefront.console import csrf, sign_in
+from tests.storefront.console import confirm, csrf, sign_in
 
 
 @pytest.fixture
@@ -67,7 +67,15 @@ async def test_staff_refund_one_shirt_with_restock_then_everything_left(
     form = {"csrf_token": token, "scope": "lines", "restock": "on", "reason": "torn"}
     form |= {f"qty_{line.id}": "0" for line in lines.values()}
     form[f"qty_{shirt.id}"] = "1"
-    response = await staff_client.post(f"/staff/orders/{order.number}/refund", data=form)
+    asked = await staff_client.post(f"/staff/orders/{order.number}/refund", data=form)
+    # The first POST only says what will happen: the amount, the units, the stock.
+    assert asked.status_code == 200
+    assert "Refund US$25.00 of" in asked.text and "goes back to stock" in asked.text
+    assert "Reason kept with the refund: torn" in asked.text
+    async with db.read_session() as s:
+        assert (await s.scalars(select(Refund))).all() == []
+    assert await stock_of(db, shop.shirt_id) == stock_before
+    response = await confirm(staff_client, asked)
     assert response.status_code == 303
     shown = await staff_client.get(response.headers["location"])
     assert "Refunded US$25.00." in shown.text
@@ -85,13 +93,17 @@ async def test_staff_refund_one_shirt_with_restock_then_everything_left(
     token = await csrf(staff_client, f"/staff/orders/{order.number}")
     too_many = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "5"}
     response = await staff_client.post(f"/staff/orders/{order.number}/refund", data=too_many)
-    assert "INVALID_REFUND" in (await staff_client.get(response.headers["location"])).text
+    assert response.status_code == 303  # refused before any confirmation is asked
+    refused = await staff_client.get(response.headers["location"])
+    assert 'data-code="INVALID_REFUND"' in refused.text and "(INVALID_REFUND)" not in refused.text
 
     # Everything left, without restocking: the order is refunded, its tickets void.
     token = await csrf(staff_client, f"/staff/orders/{order.number}")
-    response = await staff_client.post(
+    asked = await staff_client.post(
         f"/staff/orders/{order.number}/refund", data={"csrf_token": token, "scope": "all"}
     )
+    assert "Yes, refund US$77.00" in asked.text
+    response = await confirm(staff_client, asked)
     shown = await staff_client.get(response.headers["location"])
     assert "Refunded US$77.00." in shown.text  # 25.00 + 12.00 + 40.00
     async with db.read_session() as s:
@@ -117,11 +129,12 @@ async def test_a_refund_stripe_does_not_answer_is_shown_pending_confirmation(
         await sign_in(client)
         token = await csrf(client, f"/staff/orders/{order.number}")
         form = {"csrf_token": token, "scope": "lines", f"qty_{shirt.id}": "1"}
-        response = await client.post(f"/staff/orders/{order.number}/refund", data=form)
+        asked = await client.post(f"/staff/orders/{order.number}/refund", data=form)
+        response = await confirm(client, asked)
         shown = await client.get(response.headers["location"])
 
     assert "pending confirmation from Stripe" in shown.text
-    assert "REFUND_PENDING" in shown.text
+    assert 'data-code="REFUND_PENDING"' in shown.text
     assert "Refunded US$" not in shown.text
     async with db.read_session() as s:
         (refund,) = (await s.scalars(select(Refund))).all()

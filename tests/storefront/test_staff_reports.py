@@ -177,8 +177,27 @@ async def test_mg_pace_csv_equals_the_page(client: httpx.AsyncClient, db: Databa
         "shortfall_now",
         "projected_shortfall",
     }
-    _, rows = _csv_as_displayed(download.text, money)
-    assert table[1:] == rows
+    header, rows = _csv_as_displayed(download.text, money)
+
+    def as_on_the_page(cells: list[str]) -> list[str]:
+        # The page shows the term and the days combined (to fit its width); the CSV keeps
+        # them apart, and the currency in a column of its own.
+        d = dict(zip(header, cells, strict=True))
+        return [
+            d["agreement"],
+            f"{d['start_date']} to {d['end_date']}",
+            d["minimum_guarantee"],
+            d["advance"],
+            d["earned_to_date"],
+            d["earned_share_of_mg"],
+            f"{d['days_elapsed']} of {d['term_days']}",
+            d["projected_earned"],
+            d["shortfall_now"],
+            d["projected_shortfall"],
+            d["on_pace"],
+        ]
+
+    assert table[1:] == [as_on_the_page(r) for r in rows]
     (row,) = list(csv.DictReader(io.StringIO(download.text)))
     # Earned to date: 15.50 in 2025-Q3 plus 2.50 in 2025-Q4.
     assert row["agreement"] == "LA-2025-0001"
@@ -193,14 +212,15 @@ async def test_a_bad_period_is_explained_not_crashed(
     await sign_in(client)
     page = await client.get("/staff/reports?period=2025-Q5")
     assert page.status_code == 400
-    assert "INVALID_PERIOD" in page.text
+    assert 'data-code="INVALID_PERIOD"' in page.text and "(INVALID_PERIOD)" not in page.text
+    assert "is not a period like 2026-Q3" in page.text
     bad_group = await client.get("/staff/reports/royalties.csv?period=2025-Q3&group_by=planet")
     assert bad_group.status_code == 400
-    assert "INVALID_GROUP_BY" in bad_group.text
+    assert "planet" in bad_group.text and "INVALID_GROUP_BY" not in bad_group.text
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_but_amounts_are_not() -> None:
-    from storefront.staff.reports import Column, Table
+    from storefront.staff.tables import Column, Table
 
     rows = [
         {"name": '=HYPERLINK("http://evil.example")', "amount": -1050, "currency": "USD"},
