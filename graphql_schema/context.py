@@ -17,14 +17,21 @@ parent, so such a field may still be running; it finds the reads closed (`Reques
 and its result is dropped, as graphql-core drops it. Mutations write in their own sessions
 (they run one after another) and then call `reset_loaders()`, so the fields of their
 payloads read in a new transaction that sees what they wrote.
+
+Two viewers (SPEC §7, token scopes): `caller` is who the token stands for, with its scopes,
+and is what permission checks ask; `viewer` is who the reads are made for — the caller, or
+the public for a merchant token without the `read` scope, so such a token sees the public
+catalog and no merchant data, in any field, `node` or nested list. While a mutation performs
+(`acting()`), `viewer` is the caller: a write finds the caller's own objects; its payload is
+read as any other read.
 Tests: tests/graphql/test_loaders.py and test_resolvers.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -92,12 +99,26 @@ class Context:
     now: datetime
     request_id: str = ""
     app: Any = None
+    caller: Viewer = field(init=False)
+    reader: Viewer = field(init=False, repr=False)
     reads: RequestReads = field(init=False, repr=False)
     loaders: Loaders = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.caller = self.viewer
+        self.reader = self.viewer = self.caller.reading()
         self.reads = RequestReads(self.db)
-        self.loaders = Loaders(self.reads.session, self.viewer, self.now)
+        self.loaders = Loaders(self.reads.session, self.reader, self.now)
+
+    @contextmanager
+    def acting(self) -> Iterator[None]:
+        """While a mutation performs, `viewer` is the caller itself (mutations run one at a
+        time, so no other resolver sees the change)."""
+        self.viewer = self.caller
+        try:
+            yield
+        finally:
+            self.viewer = self.reader
 
     def read_session(self) -> Any:
         """`async with ctx.read_session() as session:` the request's read session, for
@@ -114,5 +135,5 @@ class Context:
         """Forget everything loaded so far and read in a new transaction from now on
         (after a mutation changed the data)."""
         self.loaders.close()
-        self.loaders = Loaders(self.reads.session, self.viewer, self.now)
+        self.loaders = Loaders(self.reads.session, self.reader, self.now)
         self.reads.renew()

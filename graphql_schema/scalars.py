@@ -19,6 +19,7 @@ from kernel.parsing import find_unsafe_text, has_unsafe_characters
 from licensing.models import AgreementStatus as AgreementStatusEnum
 from licensing.models import Channel as ChannelEnum
 from licensing.models import ReviewAction as ReviewActionEnum
+from licensing.models import TokenScope as TokenScopeEnum
 from orders.models import LineKind as LineKindEnum
 from orders.models import OrderStatus as OrderStatusEnum
 
@@ -126,6 +127,19 @@ Channel = _enum(
         "STOREFRONT": "Sold one by one in tiein's shop.",
         "BUNDLE": "Sold in tiein's shop as part of a ticket-plus-merch bundle.",
         "LICENSEE_RETAIL": "Sold by the licensee itself and reported in sales reports.",
+    },
+)
+TokenScope = _enum(
+    TokenScopeEnum,
+    "What an API token may do (staff tokens hold every scope).",
+    {
+        "READ": "Read the merchant's own data: agreements, products in every stage, orders, "
+        "reports, statements, fulfilments, webhooks. Without it a token reads what the "
+        "public reads.",
+        "WRITE": "Change the merchant's data: products, stock, approvals, sales reports, "
+        "shipments, webhooks.",
+        "TOKENS": "Issue and revoke the merchant's own API tokens, granting only scopes it "
+        "holds itself, and list them.",
     },
 )
 ReviewAction = _enum(

@@ -18,7 +18,7 @@ from kernel.clock import now_utc
 from kernel.countries import check_country
 from kernel.errors import DomainError
 from licensing.codes import LicensingError
-from licensing.models import ApiToken, Merchant, StaffUser
+from licensing.models import ApiToken, Merchant, StaffUser, TokenScope
 
 TOKEN_PREFIX = "tie_"  # noqa: S105 (a public prefix, not a secret)
 _hasher = PasswordHasher()
@@ -63,14 +63,42 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return _dummy_hashes[key]
 
 
+ALL_SCOPES = frozenset(TokenScope)
+# What a merchant token holds unless told otherwise, and what every token issued before
+# scopes existed was given (migration 0007).
+DEFAULT_SCOPES = frozenset({TokenScope.READ, TokenScope.WRITE})
+
+
+def scopes_text(scopes: frozenset[TokenScope] | set[TokenScope]) -> str:
+    """Scopes as stored and printed: their names, comma-separated, in TokenScope order."""
+    return ",".join(scope.value for scope in TokenScope if scope in scopes)
+
+
+def scopes_of(text: str) -> frozenset[TokenScope]:
+    """The scopes of a stored `scopes` column (unknown names are dropped, never granted)."""
+    names = {name.strip() for name in text.split(",")}
+    return frozenset(scope for scope in TokenScope if scope.value in names)
+
+
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking: anonymous (public), one merchant, or staff."""
+    """Who is asking: anonymous (public), one merchant, or staff; and, for a merchant token,
+    what it may do (its scopes). Staff hold every scope whatever their token says."""
 
     merchant_id: int | None = None
     staff_user_id: int | None = None
     name: str = "public"
     token_id: int | None = None
+    scopes: frozenset[TokenScope] = frozenset()
+
+    def has_scope(self, scope: TokenScope) -> bool:
+        """Whether the viewer may do what `scope` stands for (staff: always; public: never)."""
+        return self.is_staff or (self.is_merchant and scope in self.scopes)
+
+    def reading(self) -> Viewer:
+        """Who this viewer is when it reads: itself, or the public for a merchant token
+        without the `read` scope (it sees the public catalog and no merchant data)."""
+        return self if self.is_anonymous or self.has_scope(TokenScope.READ) else PUBLIC
 
     @property
     def is_staff(self) -> bool:
@@ -230,14 +258,28 @@ async def create_api_token(
     merchant: Merchant | None = None,
     staff_user: StaffUser | None = None,
     name: str = "",
+    scopes: frozenset[TokenScope] | None = None,
 ) -> tuple[ApiToken, str]:
-    """Issue a token for one merchant or one staff user. The secret is returned once, only here."""
+    """Issue a token for one merchant or one staff user. The secret is returned once, only here.
+
+    A merchant token holds `scopes` (at least one; `read,write` when not given); a staff token
+    holds every scope, and asking for fewer is refused rather than silently ignored."""
     if (merchant is None) == (staff_user is None):
         raise DomainError(
             LicensingError.INVALID,
             "A token belongs to one merchant or one staff user.",
             "owner",
         )
+    if staff_user is not None:
+        if scopes is not None and scopes != ALL_SCOPES:
+            raise DomainError(LicensingError.INVALID, "A staff token holds every scope.", "scopes")
+        scopes = ALL_SCOPES
+    elif scopes is None:
+        scopes = DEFAULT_SCOPES
+    elif not scopes:
+        raise DomainError(LicensingError.INVALID, "Give the token at least one scope.", "scopes")
+    if len(name) > 200:
+        raise DomainError(LicensingError.INVALID, "Use a label of at most 200 characters.", "name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         token_hash=hash_token(secret),
@@ -245,6 +287,7 @@ async def create_api_token(
         name=name,
         merchant_id=merchant.id if merchant else None,
         staff_user_id=staff_user.id if staff_user else None,
+        scopes=scopes_text(scopes),
     )
     session.add(token)
     await session.flush()
@@ -285,6 +328,7 @@ async def look_up_token(
                 ApiToken.staff_user_id,
                 ApiToken.name,
                 ApiToken.last_used_at,
+                ApiToken.scopes,
             ).where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None))
         )
     ).first()
@@ -296,6 +340,7 @@ async def look_up_token(
         staff_user_id=row.staff_user_id,
         name=row.name or "token",
         token_id=row.id,
+        scopes=ALL_SCOPES if row.staff_user_id is not None else scopes_of(row.scopes),
     )
     stale = row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION
     return TokenUse(viewer, needs_recording=stale)

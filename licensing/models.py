@@ -121,8 +121,18 @@ class SignInAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class TokenScope(StrEnum):
+    """What an API token may do (SPEC §7): read its merchant's data, change it, and issue and
+    revoke its merchant's tokens. Staff tokens hold every scope."""
+
+    READ = "read"
+    WRITE = "write"
+    TOKENS = "tokens"
+
+
 class ApiToken(Base):
-    """A bearer token for the GraphQL API. Only its SHA-256 hash is stored."""
+    """A bearer token for the GraphQL API. Only its SHA-256 hash is stored. Its scopes are
+    kept as their names, comma-separated in TokenScope order (`read,write`)."""
 
     __tablename__ = "api_tokens"
 
@@ -135,6 +145,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(
+        String(60), default="read,write", server_default="read,write"
+    )
 
     merchant: Mapped[Merchant | None] = relationship(lazy="raise")
     staff_user: Mapped[StaffUser | None] = relationship(lazy="raise")

@@ -1,4 +1,5 @@
-"""Account mutations (staff): licensee partners and their API tokens."""
+"""Account mutations: licensee partners (staff) and API tokens (staff for any merchant; a
+merchant token with the `tokens` scope for its own merchant, see licensing.tokens)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 import graphene
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import STAFF
-from graphql_schema.mutations.base import MutationBase, errors_field, find
-from licensing import models as lm
-from licensing.accounts import create_api_token, create_merchant, revoke_api_token
+from graphql_schema.auth import MANAGE_TOKENS, STAFF
+from graphql_schema.mutations.base import MutationBase, errors_field, not_found
+from graphql_schema.relay import decode_pk
+from licensing.accounts import create_merchant
+from licensing.models import TokenScope
+from licensing.tokens import issue_api_token, revoke_api_token_as
 
 
 class CreateMerchantInput(graphene.InputObjectType):
@@ -44,18 +48,28 @@ class CreateMerchant(MutationBase):
 
 
 class IssueApiTokenInput(graphene.InputObjectType):
-    """A new API token for one merchant, or for yourself (staff) when no merchant is given."""
+    """A new API token: for a merchant, or for yourself (staff) when no merchant is given."""
 
-    merchant_id = graphene.ID(description="The merchant the token acts for.")
+    merchant_id = graphene.ID(
+        description="The merchant the token acts for. A merchant token may name only its own "
+        "merchant, and issues for it when this is left out."
+    )
     name = graphene.String(description="A label for the token.")
+    scopes = graphene.List(
+        graphene.NonNull(sc.TokenScope),
+        description="What the token may do; READ and WRITE when left out. A merchant token "
+        "grants only scopes it holds; a staff token holds every scope.",
+    )
 
 
 class IssueApiToken(MutationBase):
-    """Issue an API token (staff). The secret is in this answer only: tiein keeps its hash."""
+    """Issue an API token: staff for any merchant or themselves; a merchant token with the
+    `tokens` scope for its own merchant, with scopes it holds itself. The secret is in this
+    answer only: tiein keeps its hash."""
 
-    permissions = (STAFF,)
+    permissions = (MANAGE_TOKENS,)
     input_type = IssueApiTokenInput
-    input_description = "The token's owner and label."
+    input_description = "The token's owner, label and scopes."
     token = graphene.Field(t.ApiToken, description="The new token.")
     secret = graphene.String(
         description="The token itself, for `Authorization: Bearer`; shown only once."
@@ -64,16 +78,19 @@ class IssueApiToken(MutationBase):
 
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
-        name = input.get("name") or ""
+        merchant_id = None
         if input.get("merchant_id") is not None:
-            merchant = await find(
-                session, info, lm.Merchant, input.merchant_id,
-                type_name="Merchant", field="merchantId",
-            )  # fmt: skip
-            token, secret = await create_api_token(session, merchant=merchant, name=name)
-        else:
-            staff = await session.get(lm.StaffUser, info.context.viewer.staff_user_id)
-            token, secret = await create_api_token(session, staff_user=staff, name=name)
+            merchant_id = decode_pk(input.merchant_id, "Merchant")
+            if merchant_id is None:
+                raise not_found("merchant", "merchantId")
+        given = input.get("scopes")
+        token, secret = await issue_api_token(
+            session,
+            info.context.caller,
+            merchant_id=merchant_id,
+            scopes=None if given is None else frozenset(TokenScope(s) for s in given),
+            name=input.get("name") or "",
+        )
         return {"token": token, "secret": secret}
 
 
@@ -84,9 +101,10 @@ class RevokeApiTokenInput(graphene.InputObjectType):
 
 
 class RevokeApiToken(MutationBase):
-    """Revoke an API token (staff); it stops working on the next request."""
+    """Revoke an API token (staff: any; a merchant token with the `tokens` scope: its own
+    merchant's); it stops working on the next request."""
 
-    permissions = (STAFF,)
+    permissions = (MANAGE_TOKENS,)
     input_type = RevokeApiTokenInput
     input_description = "The token."
     token = graphene.Field(t.ApiToken, description="The revoked token.")
@@ -94,8 +112,11 @@ class RevokeApiToken(MutationBase):
 
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
-        token = await find(session, info, lm.ApiToken, input.id, type_name="ApiToken", field="id")
-        return await revoke_api_token(session, token.id, now=info.context.now)
+        pk = decode_pk(input.id, "ApiToken")
+        if pk is None:
+            raise not_found("token", "id")
+        ctx = info.context
+        return await revoke_api_token_as(session, ctx.caller, pk, now=ctx.now)
 
 
 class AccountMutations(graphene.ObjectType):

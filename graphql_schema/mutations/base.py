@@ -1,7 +1,8 @@
 """What every mutation shares: UserError, the base class, the write session, lookups.
 
 A mutation takes one `input` and returns `{ <object>, errors: [UserError!]! }`. A subclass
-declares who may call it (`permissions`), its input type and its payload fields, and one
+declares who may call it (`permissions`: a token scope such as MERCHANT_WRITE, or STAFF; see
+graphql_schema.auth), its input type and its payload fields, and one
 `perform(session, info, input)` that returns the payload's object (or a dict of its fields).
 `perform` runs in its own write session (mutations run serially); a DomainError — or several
 at once, collected with `kernel.errors.Checks` — rolls the session back and becomes
@@ -12,6 +13,7 @@ exist, and nothing changes.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from graphene.types.mutation import MutationOptions
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql_schema.auth import SIGNED_IN, Permission, require
+from graphql_schema.auth import MERCHANT_WRITE, Permission, require
 from graphql_schema.errors import ErrorCodeEnum
 from graphql_schema.loaders import visible
 from graphql_schema.relay import decode_pk
@@ -131,7 +133,7 @@ class MutationBase(graphene.Mutation):
 
         class AdjustStock(MutationBase):
             '''Add or remove stock.'''
-            permissions = (SIGNED_IN,)
+            permissions = (MERCHANT_WRITE,)
             input_type = AdjustStockInput
             input_description = "The change."
             fields = PRODUCT_FIELDS
@@ -145,7 +147,8 @@ class MutationBase(graphene.Mutation):
     field, or its fields when it returns a dict.
     """
 
-    permissions: ClassVar[tuple[Permission, ...]] = (SIGNED_IN,)
+    # Every mutation declares its own; a change needs the `write` scope unless it says more.
+    permissions: ClassVar[tuple[Permission, ...]] = (MERCHANT_WRITE,)
     input_type: ClassVar[type[graphene.InputObjectType]]
     input_description: ClassVar[str] = ""
     fields: ClassVar[Mapping[str, str]] = {}  # service field names → input field names
@@ -169,12 +172,14 @@ class MutationBase(graphene.Mutation):
     @classmethod
     def field(cls) -> graphene.Field:
         """The root Mutation's field of this mutation, described by its docstring."""
-        return cls.Field(description=cls.__doc__)
+        return cls.Field(description=inspect.cleandoc(cls.__doc__ or ""))
 
     @classmethod
     async def mutate(cls, root: Any, info: Any, input: Any) -> Any:
-        require(info.context.viewer, cls.permissions)
-        return await cls.execute(info, input)
+        ctx = info.context
+        require(ctx.caller, cls.permissions)
+        with ctx.acting():
+            return await cls.execute(info, input)
 
     @classmethod
     async def execute(cls, info: Any, input: Any) -> Any:

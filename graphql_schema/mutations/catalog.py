@@ -14,7 +14,7 @@ from catalog.products import create_product, merchant_sku, update_product
 from catalog.showtimes import create_showtime
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import STAFF
+from graphql_schema.auth import MERCHANT_WRITE, STAFF
 from graphql_schema.mutations.base import (
     MoneyInput,
     MutationBase,
@@ -83,6 +83,7 @@ class CreateProductInput(graphene.InputObjectType):
 class CreateProduct(MutationBase):
     """Create a licensed product under one of your agreements (staff: any agreement)."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = CreateProductInput
     input_description = "The product."
     fields = PRODUCT_FIELDS
@@ -144,6 +145,7 @@ class UpdateProductInput(graphene.InputObjectType):
 class UpdateProduct(MutationBase):
     """Change a product's name, description, price, image or low-stock threshold."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = UpdateProductInput
     input_description = "The changes."
     fields = PRODUCT_FIELDS
@@ -183,6 +185,7 @@ class AdjustStock(MutationBase):
     """Add or remove stock; stock never goes below zero. A removal that takes stock to the
     product's low-stock threshold or below sends `stock.low` webhooks."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = AdjustStockInput
     input_description = "The change."
     fields = PRODUCT_FIELDS
@@ -208,6 +211,7 @@ class SubmitProductForApprovalInput(graphene.InputObjectType):
 class SubmitProductForApproval(MutationBase):
     """Submit a product's concept or sample for review by licensing staff."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = SubmitProductForApprovalInput
     input_description = "The submission."
     fields = PRODUCT_FIELDS

@@ -10,7 +10,7 @@ import graphene
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_schema import scalars as sc
-from graphql_schema.auth import SIGNED_IN
+from graphql_schema.auth import MERCHANT_WRITE
 from graphql_schema.mutations.base import (
     MutationBase,
     actor_name,
@@ -85,7 +85,7 @@ class CreateShipment(MutationBase):
     """Ship some units of a fulfilment with a carrier and tracking number (partial
     shipments allowed, never more than is left); the shopper is e-mailed the tracking."""
 
-    permissions = (SIGNED_IN,)
+    permissions = (MERCHANT_WRITE,)
     input_type = CreateShipmentInput
     input_description = "The shipment."
     shipment = graphene.Field(Shipment, description="The shipment made.")
@@ -119,7 +119,7 @@ class CancelFulfilmentLines(MutationBase):
     the royalty ledger mirrors them; a bundle's merch part refunds its share of the bundle
     price and the ticket stays valid."""
 
-    permissions = (SIGNED_IN,)
+    permissions = (MERCHANT_WRITE,)
     input_type = CancelFulfilmentLinesInput
     input_description = "The units cancelled."
     fulfilment = graphene.Field(Fulfilment, description="The fulfilment after the change.")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog import models as cm
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import STAFF
+from graphql_schema.auth import MERCHANT_WRITE, STAFF
 from graphql_schema.mutations.base import (
     MutationBase,
     actor_name,
@@ -274,6 +274,7 @@ class SubmitSalesReport(MutationBase):
     """Report off-platform sales; a report with any bad line is rejected whole, every bad
     line named (`lines.<n>.<field>`, n from 1)."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = SubmitSalesReportInput
     input_description = "The report."
     fields = {"agreement": "agreementId"}

@@ -9,6 +9,7 @@ from typing import Any
 import graphene
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_schema.auth import MERCHANT_WRITE
 from graphql_schema.mutations.base import MutationBase, errors_field, find, not_found, run
 from graphql_schema.types import webhooks as t
 from kernel.errors import Checks
@@ -47,6 +48,7 @@ class CreateWebhookSubscription(MutationBase):
     """Subscribe a URL to events. The answer holds the signing secret: it is shown this
     once and never again (keep it to verify `Tiein-Signature`)."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = CreateWebhookSubscriptionInput
     input_description = "The subscription."
     webhook_subscription = graphene.Field(t.WebhookSubscription, description="The new one.")
@@ -139,6 +141,7 @@ class DeleteWebhookSubscriptionInput(graphene.InputObjectType):
 class DeleteWebhookSubscription(MutationBase):
     """Stop a subscription: nothing more is sent to it (its deliveries stay listed)."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = DeleteWebhookSubscriptionInput
     input_description = "Which one."
     deleted_id = graphene.ID(description="The ID of the deleted subscription.")
@@ -166,6 +169,7 @@ class RedeliverWebhook(MutationBase):
     """Send a delivery's event again, as a new delivery with the same event id and payload
     (receivers dedupe by the event id)."""
 
+    permissions = (MERCHANT_WRITE,)
     input_type = RedeliverWebhookInput
     input_description = "Which delivery."
     fields = FIELDS

@@ -11,6 +11,7 @@ import graphene
 
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
+from graphql_schema.queries.accounts import AccountQueries
 from graphql_schema.queries.catalog import CatalogQueries
 from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.licensing import LicensingQueries
@@ -23,6 +24,8 @@ from kernel.errors import DomainError
 from kernel.parsing import InvalidInput, parse_id
 from kernel.periods import check_period
 from licensing import models as lm
+from licensing.accounts import Viewer
+from licensing.models import TokenScope
 from licensing.statements import compute_statement
 
 
@@ -34,13 +37,26 @@ class ViewerInfo(graphene.ObjectType):
 
     kind = graphene.Field(graphene.NonNull(sc.ViewerKind), description="Public, merchant or staff.")
     name = graphene.String(required=True, description="The token's label, or `public`.")
-    merchant = graphene.Field(t.Merchant, description="The merchant a merchant token acts for.")
+    merchant = graphene.Field(
+        t.Merchant,
+        description="The merchant a merchant token acts for (read as a token without `read` "
+        "reads: only what the public sees of it).",
+    )
+    scopes = graphene.List(
+        graphene.NonNull(sc.TokenScope),
+        required=True,
+        description="What the token may do: staff every scope, the public none.",
+    )
 
     @staticmethod
     def resolve_kind(root: Any, info: Any) -> str:
         if root.is_staff:
             return sc.ViewerKind.STAFF.value
         return sc.ViewerKind.MERCHANT.value if root.is_merchant else sc.ViewerKind.PUBLIC.value
+
+    @staticmethod
+    def resolve_scopes(root: Viewer, info: Any) -> list[TokenScope]:
+        return [scope for scope in TokenScope if root.has_scope(scope)]
 
     @staticmethod
     def resolve_merchant(root: Any, info: Any) -> Any:
@@ -100,10 +116,11 @@ class RootQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_viewer(root: Any, info: Any) -> Any:
-        return info.context.viewer
+        return info.context.caller  # who the token is, even when it reads as the public
 
 
 class Query(
+    AccountQueries,
     WebhookQueries,
     FulfilmentQueries,
     ReportQueries,

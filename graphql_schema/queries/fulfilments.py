@@ -6,7 +6,7 @@ from typing import Any
 
 import graphene
 
-from graphql_schema.auth import signed_in
+from graphql_schema.auth import MERCHANT_READ, requires
 from graphql_schema.loaders import visible
 from graphql_schema.queries.filters import Filter, filtered, where
 from graphql_schema.relay import Page, paginate
@@ -34,7 +34,7 @@ class FulfilmentQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_fulfilments(
         root: Any, info: Any, first: int, after: str | None = None, filter: Any = None
     ) -> Page:

@@ -9,7 +9,7 @@ import graphene
 
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import signed_in
+from graphql_schema.auth import MERCHANT_READ, requires
 from graphql_schema.errors import from_domain
 from graphql_schema.loaders import visible
 from graphql_schema.queries.filters import Filter, filtered, is_id, where
@@ -73,14 +73,14 @@ class LicensingQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_merchants(root: Any, info: Any, first: int, after: str | None = None) -> Page:
         ctx = info.context
         stmt = visible(lm.Merchant, ctx.viewer, ctx.now)
         return await paginate(info, stmt, (lm.Merchant.name, lm.Merchant.id), first, after)
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_agreements(
         root: Any, info: Any, first: int, after: str | None = None, filter: Any = None
     ) -> Page:
@@ -89,7 +89,7 @@ class LicensingQueries(graphene.ObjectType):
         return await paginate(info, stmt, (lm.Agreement.id,), first, after)
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_royalty_statements(
         root: Any,
         info: Any,
@@ -122,7 +122,7 @@ class LicensingQueries(graphene.ObjectType):
         return Page(page, offset, len(views) > offset + limit, count)
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_sales_reports(
         root: Any, info: Any, first: int, after: str | None = None, filter: Any = None
     ) -> Page:

@@ -8,7 +8,7 @@ import graphene
 
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import signed_in
+from graphql_schema.auth import MERCHANT_READ, requires
 from graphql_schema.loaders import visible
 from graphql_schema.queries.filters import Filter, filtered, where
 from graphql_schema.relay import Page, paginate
@@ -33,7 +33,7 @@ class OrderQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_orders(
         root: Any, info: Any, first: int, after: str | None = None, filter: Any = None
     ) -> Page:

@@ -8,7 +8,7 @@ import graphene
 
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
-from graphql_schema.auth import staff_only
+from graphql_schema.auth import STAFF, requires
 from graphql_schema.errors import from_domain
 from kernel.errors import DomainError
 from reports.film_commerce import film_commerce_report
@@ -37,7 +37,7 @@ class ReportQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    @staff_only
+    @requires(STAFF)
     async def resolve_royalty_report(root: Any, info: Any, period: str, group_by: list) -> Any:
         groups = [getattr(g, "value", g) for g in group_by]
         try:
@@ -47,7 +47,7 @@ class ReportQueries(graphene.ObjectType):
             raise from_domain(exc) from None
 
     @staticmethod
-    @staff_only
+    @requires(STAFF)
     async def resolve_film_commerce_report(root: Any, info: Any, period: str) -> Any:
         try:
             async with info.context.read_session() as session:

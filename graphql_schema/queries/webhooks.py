@@ -6,7 +6,7 @@ from typing import Any
 
 import graphene
 
-from graphql_schema.auth import signed_in
+from graphql_schema.auth import MERCHANT_READ, requires
 from graphql_schema.loaders import visible
 from graphql_schema.queries.filters import Filter, filtered, is_id, where
 from graphql_schema.relay import Page, connection_field, paginate
@@ -43,7 +43,7 @@ class WebhookQueries(graphene.ObjectType):
     )
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_webhook_subscriptions(
         root: Any, info: Any, first: int, after: str | None = None
     ) -> Page:
@@ -52,7 +52,7 @@ class WebhookQueries(graphene.ObjectType):
         return await paginate(info, stmt, (wh.WebhookSubscription.id,), first, after)
 
     @staticmethod
-    @signed_in
+    @requires(MERCHANT_READ)
     async def resolve_webhook_deliveries(
         root: Any, info: Any, first: int, after: str | None = None, filter: Any = None
     ) -> Page:

@@ -45,6 +45,7 @@ AgreementConnection = connection(Agreement, "agreements")
 RoyaltyStatementConnection = connection(RoyaltyStatement, "royalty statements")
 SalesReportConnection = connection(SalesReport, "sales reports")
 OrderConnection = connection(Order, "orders")
+ApiTokenConnection = connection(ApiToken, "API tokens")
 
 for _model, _type in (
     (cm.Film, Film),
@@ -63,11 +64,11 @@ for _model, _type in (
     register(_model, _type)
 
 __all__ = [
-    "Agreement", "AgreementConnection", "ApiToken", "BundleAvailability", "BundleComponent",
-    "BundleOffer", "BundleOfferConnection", "Cinema", "CinemaConnection", "CommerceAmounts",
-    "Film", "FilmCommerceRow", "FilmConnection", "Merchant", "MerchantConnection", "Order",
-    "OrderConnection", "OrderLine", "Product", "ProductConnection", "ProductReview",
-    "RoyaltyReportRow", "RoyaltyStatement", "RoyaltyStatementConnection", "RoyaltyTier",
-    "SalesReport", "SalesReportConnection", "SalesReportLine", "Showtime", "ShowtimeConnection",
-    "StatementView", "statement_key",
+    "Agreement", "AgreementConnection", "ApiToken", "ApiTokenConnection", "BundleAvailability",
+    "BundleComponent", "BundleOffer", "BundleOfferConnection", "Cinema", "CinemaConnection",
+    "CommerceAmounts", "Film", "FilmCommerceRow", "FilmConnection", "Merchant",
+    "MerchantConnection", "Order", "OrderConnection", "OrderLine", "Product", "ProductConnection",
+    "ProductReview", "RoyaltyReportRow", "RoyaltyStatement", "RoyaltyStatementConnection",
+    "RoyaltyTier", "SalesReport", "SalesReportConnection", "SalesReportLine", "Showtime",
+    "ShowtimeConnection", "StatementView", "statement_key",
 ]  # fmt: skip

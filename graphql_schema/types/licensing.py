@@ -15,6 +15,7 @@ from graphql_schema.types.base import NodeObject, _lazy, _load, _page
 from graphql_schema.types.catalog import Film, Product
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
+from licensing.accounts import ALL_SCOPES, scopes_of
 from licensing.statements import StatementFigures
 
 
@@ -287,10 +288,20 @@ class ApiToken(NodeObject):
     created_at = graphene.DateTime(required=True, description="When it was issued.")
     last_used_at = graphene.DateTime(description="When it was last used.")
     revoked_at = graphene.DateTime(description="When it was revoked; null while it works.")
+    scopes = graphene.List(
+        graphene.NonNull(sc.TokenScope),
+        required=True,
+        description="What it may do (a staff token: every scope).",
+    )
 
     @staticmethod
     def resolve_merchant(root: lm.ApiToken, info: Any) -> Any:
         return _load(info, lm.Merchant, root.merchant_id)
+
+    @staticmethod
+    def resolve_scopes(root: lm.ApiToken, info: Any) -> list[lm.TokenScope]:
+        held = ALL_SCOPES if root.staff_user_id is not None else scopes_of(root.scopes)
+        return [scope for scope in lm.TokenScope if scope in held]
 
 
 class RoyaltyReportRow(graphene.ObjectType):

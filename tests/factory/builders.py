@@ -39,6 +39,7 @@ from licensing.models import (
     Channel,
     Merchant,
     StaffUser,
+    TokenScope,
 )
 from orders.addresses import ShippingAddress
 from orders.models import LineKind, Order, OrderLine, OrderStatus
@@ -351,6 +352,10 @@ async def make_api_token(
     merchant: Merchant | None = None,
     staff_user: StaffUser | None = None,
     name: str = "test",
+    scopes: frozenset[TokenScope] | None = None,
 ) -> tuple[ApiToken, str]:
-    """A token for a merchant or a staff user, and its secret (issued by the service)."""
-    return await create_api_token(session, merchant=merchant, staff_user=staff_user, name=name)
+    """A token for a merchant or a staff user, and its secret (issued by the service); a
+    merchant token holds `scopes` (read,write unless told)."""
+    return await create_api_token(
+        session, merchant=merchant, staff_user=staff_user, name=name, scopes=scopes
+    )

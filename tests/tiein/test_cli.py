@@ -85,7 +85,7 @@ def test_token_for_an_unknown_merchant_is_refused(
     assert run(["db", "upgrade"], capsys)[0] == 0
     code, _, err = run(["token", "create", "--merchant", "nobody"], capsys)
     assert code == 1
-    assert err.strip() == "tiein: no merchant with slug 'nobody'"
+    assert err.strip() == "tiein: no merchant 'nobody'; there are none yet"
 
 
 def test_a_short_staff_password_is_refused_naming_the_field(

@@ -29,7 +29,7 @@ def _upgrade_and_diff(url: str) -> tuple[list, str | None]:
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     diff, revision = _upgrade_and_diff(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert diff == []
-    assert revision == "0006"
+    assert revision == "0007"
 
 
 @contextmanager
@@ -55,7 +55,7 @@ def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
     with _fresh_postgres(backends.pg_admin_url) as url:
         diff, revision = _upgrade_and_diff(url)
         assert diff == []
-        assert revision == "0006"
+        assert revision == "0007"
 
 
 OLD_ORDER = (
@@ -117,3 +117,42 @@ def test_free_text_addresses_move_into_their_own_rows_on_postgresql(backends: Ba
         pytest.skip("no PostgreSQL reachable")
     with _fresh_postgres(backends.pg_admin_url) as url:
         _moves_free_text_addresses(url)
+
+
+OLD_TOKENS = [
+    "INSERT INTO merchants (id, slug, name, country, contact_email, created_at)"
+    " VALUES (1, 'acme', 'Acme', 'US', 'a@example.com', :at)",
+    "INSERT INTO staff_users (id, username, display_name, password_hash, created_at)"
+    " VALUES (1, 'ana', 'Ana', '!', :at)",
+    "INSERT INTO api_tokens (id, token_hash, prefix, name, merchant_id, staff_user_id,"
+    " created_at) VALUES (1, :h1, 'tie_a', 'merchant', 1, NULL, :at),"
+    " (2, :h2, 'tie_b', 'staff', NULL, 1, :at)",
+]
+
+
+def _gives_existing_tokens_their_scopes(url: str) -> None:
+    """Migration 0007: a merchant token made before scopes is `read,write`, a staff token
+    holds every scope; downgrading drops the column and keeps the tokens."""
+    migrate.upgrade(url, "0006")
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    for sql in OLD_TOKENS:
+        asyncio.run(_sql(url, sql, [{"at": at, "h1": "1" * 64, "h2": "2" * 64}]))
+    migrate.upgrade(url)
+    scopes = asyncio.run(_sql(url, "SELECT id, scopes FROM api_tokens ORDER BY id"))
+    assert scopes == [(1, "read,write"), (2, "read,write,tokens")]
+    command.downgrade(migrate.alembic_config(url), "0006")
+    assert asyncio.run(_sql(url, "SELECT id, name FROM api_tokens ORDER BY id")) == [
+        (1, "merchant"),
+        (2, "staff"),
+    ]
+
+
+def test_existing_tokens_get_their_scopes_on_sqlite(tmp_path: Path) -> None:
+    _gives_existing_tokens_their_scopes(f"sqlite+aiosqlite:///{tmp_path}/tokens.db")
+
+
+def test_existing_tokens_get_their_scopes_on_postgresql(backends: Backends) -> None:
+    if backends.pg_admin_url is None:
+        pytest.skip("no PostgreSQL reachable")
+    with _fresh_postgres(backends.pg_admin_url) as url:
+        _gives_existing_tokens_their_scopes(url)

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from kernel.config import load_settings
 from kernel.errors import DomainError
-from tiein.cli import admin, catalog, graphql, licensing, orders, serve, worker
+from tiein.cli import admin, catalog, graphql, licensing, merchants, orders, serve, worker
 from tiein.cli.common import CommandError, safe_url
 
 # Each module adds its verbs through `register(subparsers)`.
-COMMAND_MODULES = (serve, worker, admin, licensing, catalog, orders, graphql)
+COMMAND_MODULES = (serve, worker, admin, merchants, licensing, catalog, orders, graphql)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from kernel.config import load_settings
 from kernel.db import Database
 from licensing.accounts import create_api_token, create_staff_user
-from licensing.models import Merchant, StaffUser
+from licensing.models import StaffUser
 from licensing.staff_sessions import change_staff_password, deactivate_staff_user
+from licensing.tokens import parse_scopes
 from tiein import migrate
 from tiein.cli.common import CommandError, run_with_db, safe_url
+from tiein.cli.merchants import merchant_by_slug
 from tiein.demo import load_demo
 
 
@@ -49,6 +51,12 @@ def register(verbs: Any) -> None:
     owner.add_argument("--merchant", metavar="SLUG", help="a token for this merchant")
     owner.add_argument("--staff", metavar="USERNAME", help="a token for this staff user")
     create.add_argument("--name", default="cli", help="a label for the token")
+    create.add_argument(
+        "--scopes",
+        metavar="LIST",
+        help="what a merchant token may do, comma-separated from read, write, tokens "
+        "(default read,write); a staff token holds every scope",
+    )
     create.set_defaults(func=_token_create)
 
     staff = verbs.add_parser("staff", help="staff users").add_subparsers(
@@ -98,26 +106,29 @@ def _demo_load(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    async def work(db: Database) -> str:
+    scopes = None if args.scopes is None else parse_scopes(args.scopes)
+
+    async def work(db: Database) -> tuple[str, str]:
         async with db.session() as session:
             if args.merchant:
-                merchant = await session.scalar(
-                    select(Merchant).where(Merchant.slug == args.merchant)
+                merchant = await merchant_by_slug(session, args.merchant)
+                token, secret = await create_api_token(
+                    session, merchant=merchant, name=args.name, scopes=scopes
                 )
-                if merchant is None:
-                    raise CommandError(f"no merchant with slug {args.merchant!r}")
-                _, secret = await create_api_token(session, merchant=merchant, name=args.name)
             else:
                 user = await session.scalar(
                     select(StaffUser).where(StaffUser.username == args.staff.lower())
                 )
                 if user is None:
                     raise CommandError(f"no staff user {args.staff!r} (tiein staff create)")
-                _, secret = await create_api_token(session, staff_user=user, name=args.name)
-            return secret
+                token, secret = await create_api_token(
+                    session, staff_user=user, name=args.name, scopes=scopes
+                )
+            return secret, token.scopes
 
-    print(run_with_db(work))
-    print("Store this token now: tiein keeps only its hash.", file=sys.stderr)
+    secret, held = run_with_db(work)
+    print(secret)
+    print(f"Scopes: {held}. Store this token now: tiein keeps only its hash.", file=sys.stderr)
     return 0
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy import select
+
 from catalog.films import film_by_slug
+from catalog.models import Film
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
 from catalog.tickets import check_in
 from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.money import format_money
-from tiein.cli.common import CommandError, run_with_db
+from tiein.cli.common import run_with_db, unknown_name
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -35,7 +38,8 @@ def _showtimes(args: argparse.Namespace) -> int:
         async with db.read_session() as session:
             film = await film_by_slug(session, args.film)
             if film is None:
-                raise CommandError(f"no film with slug {args.film!r}")
+                known = (await session.scalars(select(Film.slug))).all()
+                raise unknown_name("film", args.film, known)
             found = await showtimes_for_film(session, film.id, now=now_utc(), days=args.days)
         lines = [f"{film.title}: {len(found)} showtimes in the next {args.days} days"]
         for group in group_by_day_and_cinema(found):
