@@ -7,6 +7,9 @@ from sqlalchemy import MetaData
 import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
+import licensing.models
+import licensing.webhooks  # noqa: F401
+import orders.addresses
 import orders.fulfilment_models
 import orders.models  # noqa: F401
 from kernel.db import Base
