@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import select
 
 from kernel.clock import now_utc
 from kernel.config import Settings
@@ -213,13 +214,17 @@ def webhook_handlers(
     async def load(delivery_id: object) -> tuple[WebhookDelivery, WebhookSubscription] | None:
         if not isinstance(delivery_id, int):
             raise GiveUp(f"not a delivery id: {delivery_id!r}")
+        # One statement for both (a delivery always has its subscription: foreign key).
+        pair = (
+            select(WebhookDelivery, WebhookSubscription)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(WebhookDelivery.id == delivery_id)
+        )
         async with db.read_session() as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
-                return None
-            subscription = await session.get(WebhookSubscription, delivery.subscription_id)
-        assert subscription is not None
-        return delivery, subscription
+            found = (await session.execute(pair)).one_or_none()
+        if found is None or found[0].status != DeliveryStatus.PENDING.value:
+            return None
+        return found[0], found[1]
 
     async def record(
         held: Claim, delivery_id: int, attempt: Attempt, final: bool
