@@ -1,27 +1,20 @@
-"""The worker side of the outbox: claims, reports, back-off, and the drainer (DESIGN §6).
+"""The drainer: the worker side of the outbox that runs handlers (DESIGN §6). Claims,
+reports and back-off are `kernel.claims` (re-exported here).
 
 The rules:
 
-- A claim is a lease: the worker's name, the claim time and `lease_until`. A message is due
-  when it is pending, `next_attempt_at <= now` and it holds no live lease, so the message of
-  a worker that died is claimed again once its lease runs out, noting that in its error.
-  Every claim counts as an attempt, so a message that kills its workers still reaches its
-  limit or horizon (`RetryPolicy.gives_up_before`). PostgreSQL claims with
-  `FOR UPDATE SKIP LOCKED`; SQLite with the same conditional `UPDATE … RETURNING`, which it
-  runs as one atomic write. Either way one claim goes to one worker.
-- Only the claim's holder reports on it (`complete`, `retry_later`, `fail`; the claim is named
-  by worker and attempt number): a worker whose lease ran out and was claimed again cannot
-  undo the new holder's work.
-- A failed attempt is retried after an exponential back-off (`RetryPolicy`; its optional
-  jitter is a function of message and attempt, so deterministic) until `horizon` after the
-  message first became due (3 days, SPEC §8): the last retry falls on the horizon.
 - `drain(db, handlers, worker_id=...)` claims due messages of the kinds it has handlers
-  for, a batch at a time, and runs each one's handler, in due order, one at a time, outside
-  any transaction (a slow SMTP or HTTP call holds no lock); each report is a short
-  transaction of its own. A `GiveUp` from the handler (or, for a message claimed by hand, no
+  for, a batch at a time, and runs their handlers, up to `concurrency` at once (started in
+  due order; one at a time by default), outside any transaction (a slow SMTP or HTTP call
+  holds no lock). A `GiveUp` from the handler (or, for a message claimed by hand, no
   handler for its kind): failed at once. Any other error: retried, the error kept. A
   handler runs only while its claim is live: one whose lease has run out is not started,
   one that runs past its lease is cancelled and retried.
+- Each report is a short transaction of its own, after its handler returned; completions
+  of handlers that end while another completion is being written are written together, in
+  one statement that checks each claim's holder and attempt (group commit). A handler may
+  instead complete its claim itself (`complete(session, claim)`) in the transaction that
+  records its own bookkeeping, and return that Outcome: one transaction, not two.
 
 Delivery is at least once: a worker that dies after the handler's side effect and before its
 report leaves the message to be run again after its lease, so handlers (and the receivers of
@@ -31,258 +24,79 @@ webhooks, by the event id) must be idempotent.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import logging
-import re
-from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from kernel.claims import (
+    DEFAULT_POLICY,
+    LEASE_RAN_OUT,
+    Claim,
+    Outcome,
+    RetryPolicy,
+    bounded_error,
+    claim,
+    complete,
+    complete_all,
+    fail,
+    log,
+    retry_later,
+)
 from kernel.clock import now_utc
 from kernel.db import Database
-from kernel.outbox import ERROR_MAX, WORKER_ID_MAX, OutboxMessage, OutboxStatus
 
-log = logging.getLogger("tiein.outbox")
-T = TypeVar("T")
-LEASE_RAN_OUT = "LeaseExpired: the previous attempt never reported (its worker stopped)"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A message as its worker holds it: what the handler reads, and the claim's name
-    (`worker_id`, `attempt`) that `complete`, `retry_later` and `fail` check."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    dedupe_key: str | None
-    attempt: int  # 1 for the first claim
-    created_at: datetime
-    available_at: datetime  # when the message first became due
-    due_at: datetime  # when this attempt became due
-    lease_until: datetime
-    last_error: str | None  # the previous attempt's, or LEASE_RAN_OUT when it never reported
-    worker_id: str
+__all__ = [
+    "DEFAULT_POLICY",
+    "LEASE_RAN_OUT",
+    "Claim",
+    "GiveUp",
+    "Handler",
+    "Outcome",
+    "RetryPolicy",
+    "bounded_error",
+    "claim",
+    "complete",
+    "complete_all",
+    "drain",
+    "fail",
+    "retry_later",
+    "run_one",
+]
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Back-off after attempt n: `first_delay * factor**(n-1)`, at most `max_delay`, plus up
-    to `jitter` (a fraction) of it; retried until `horizon` after the message first became
-    due, and at most `max_attempts` claims when that is set."""
+class _GroupCompletion:
+    """Completions of one drainer, committed together: a report waits while the one before
+    it is written, then writes every report that queued meanwhile in one `complete_all`
+    (group commit). An idle drainer thus reports at once, a busy one in batches."""
 
-    first_delay: timedelta = timedelta(seconds=30)
-    factor: float = 2.0
-    max_delay: timedelta = timedelta(hours=6)
-    jitter: float = 0.0
-    horizon: timedelta = timedelta(days=3)  # SPEC §8: webhooks are retried for 3 days
-    max_attempts: int | None = None
+    def __init__(self, db: Database, now_fn: Callable[[], datetime]) -> None:
+        self.db, self.now_fn = db, now_fn
+        self.queued: list[tuple[Claim, asyncio.Future[Outcome]]] = []
+        self.lock = asyncio.Lock()
 
-    def __post_init__(self) -> None:
-        if self.first_delay <= timedelta(0) or self.max_delay < self.first_delay:
-            raise ValueError("the first delay must be positive and at most the maximum delay")
-        if self.factor < 1 or not 0 <= self.jitter <= 1 or self.horizon < timedelta(0):
-            raise ValueError("the factor must be >= 1, the jitter in [0, 1], the horizon >= 0")
-        if self.max_attempts is not None and self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-
-    def gives_up_before(self, held: Claim, now: datetime) -> bool:
-        """True when a claim must not run because earlier attempts that never reported (their
-        worker died) used up the attempts, or left it past the horizon."""
-        if self.max_attempts is not None and held.attempt > self.max_attempts:
-            return True
-        return held.last_error == LEASE_RAN_OUT and now > held.available_at + self.horizon
-
-    def delay(self, message_id: int, attempt: int) -> timedelta:
-        """How long to wait after failed attempt `attempt` (1-based) of message `message_id`."""
-        base = self.first_delay.total_seconds() * self.factor ** min(attempt - 1, 64)
-        seconds = min(base, self.max_delay.total_seconds())
-        if self.jitter:
-            digest = hashlib.sha256(f"{message_id}:{attempt}".encode()).digest()
-            seconds += seconds * self.jitter * (int.from_bytes(digest[:4]) / 2**32)
-        return timedelta(seconds=seconds)
-
-
-DEFAULT_POLICY = RetryPolicy()
-
-
-class Outcome(StrEnum):
-    """What a report on a claim did."""
-
-    DONE = "done"
-    RETRY = "retry"
-    FAILED = "failed"
-    LOST = "lost"  # the claim was no longer this worker's: nothing changed
-
-
-async def _in_session(
-    target: Database | AsyncSession, work: Callable[[AsyncSession], Awaitable[T]]
-) -> T:
-    """Run `work` in the caller's session, or in a transaction of its own on a Database."""
-    if isinstance(target, AsyncSession):
-        return await work(target)
-    async with target.session() as session:
-        return await work(session)
-
-
-def _due(now: datetime) -> Any:
-    return and_(
-        OutboxMessage.status == OutboxStatus.PENDING.value,
-        OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
-    )
-
-
-async def claim(
-    target: Database | AsyncSession,
-    worker_id: str,
-    *,
-    now: datetime,
-    limit: int = 10,
-    lease: timedelta = timedelta(minutes=5),
-    kinds: Collection[str] | None = None,
-) -> list[Claim]:
-    """Claim up to `limit` due messages for `worker_id` until `now + lease`, oldest due
-    first, of `kinds` only when given. Concurrent claimers never get the same message; a
-    message whose lease ran out is due again. On a Database this commits at once; on a
-    session it is the caller's."""
-    if not 0 < len(worker_id) <= WORKER_ID_MAX or limit < 1 or lease <= timedelta(0):
-        raise ValueError("claim needs a worker id, a positive limit and a positive lease")
-    if now.tzinfo is None:
-        raise ValueError("now must be a timezone-aware datetime")
-
-    async def work(session: AsyncSession) -> list[Claim]:
-        connection = await session.connection()
-        due = (
-            select(OutboxMessage.id)
-            .where(_due(now))
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
-        )
-        if kinds is not None:
-            due = due.where(OutboxMessage.kind.in_(sorted(kinds)))
-        if connection.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        # MATERIALIZED: the locking select runs once. As a plain subquery PostgreSQL may run
-        # it again per row, and each run skips other locked rows: one claim then takes far
-        # more than `limit` messages (a test caught 48 of 60 with limit 4).
-        chosen = due.cte("due").prefix_with("MATERIALIZED")
-        statement = (
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(select(chosen.c.id)), _due(now))
-            .values(
-                claimed_by=worker_id,
-                claimed_at=now,
-                lease_until=now + lease,
-                attempts=OutboxMessage.attempts + 1,
-                # A lease still set means the previous attempt never reported: say so.
-                last_error=case(
-                    (OutboxMessage.lease_until.is_not(None), LEASE_RAN_OUT),
-                    else_=OutboxMessage.last_error,
-                ),
-            )
-            .returning(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.payload,
-                OutboxMessage.dedupe_key,
-                OutboxMessage.attempts.label("attempt"),
-                OutboxMessage.created_at,
-                OutboxMessage.available_at,
-                OutboxMessage.next_attempt_at.label("due_at"),
-                OutboxMessage.lease_until,
-                OutboxMessage.last_error,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        rows = (await session.execute(statement)).mappings().all()
-        claims = [Claim(worker_id=worker_id, **row) for row in rows]
-        return sorted(claims, key=lambda c: (c.due_at, c.id))  # RETURNING keeps no order
-
-    return await _in_session(target, work)
-
-
-def _held(held: Claim) -> Any:
-    return and_(
-        OutboxMessage.id == held.id,
-        OutboxMessage.status == OutboxStatus.PENDING.value,
-        OutboxMessage.claimed_by == held.worker_id,
-        OutboxMessage.attempts == held.attempt,
-        OutboxMessage.lease_until.is_not(None),
-    )
-
-
-def bounded_error(error: str | BaseException) -> str:
-    """An error as stored: one line of text without control characters, at most ERROR_MAX."""
-    if isinstance(error, BaseException):
-        name = type(error).__name__
-        error = f"{name}: {error}" if str(error) else name
-    text = _CONTROL.sub("?", " ".join(error.split()))
-    return text if len(text) <= ERROR_MAX else text[: ERROR_MAX - 1] + "…"
-
-
-async def _report(
-    target: Database | AsyncSession, held: Claim, outcome: Outcome, values: dict[str, Any]
-) -> Outcome:
-    async def work(session: AsyncSession) -> Outcome:
-        statement = (
-            update(OutboxMessage)
-            .where(_held(held))
-            .values(lease_until=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        result = await session.execute(statement)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            log.warning(
-                "outbox message %d: claim %d of %s was lost", held.id, held.attempt, held.worker_id
-            )
-            return Outcome.LOST
-        return outcome
-
-    return await _in_session(target, work)
-
-
-async def complete(target: Database | AsyncSession, held: Claim, *, now: datetime) -> Outcome:
-    """Mark a claimed message done (LOST, changing nothing, if the claim is no longer held)."""
-    done = {"status": OutboxStatus.DONE.value, "completed_at": now, "last_error": None}
-    return await _report(target, held, Outcome.DONE, done)
-
-
-async def fail(
-    target: Database | AsyncSession, held: Claim, error: str | BaseException, *, now: datetime
-) -> Outcome:
-    """Give up on a claimed message: failed, with `error` kept (bounded)."""
-    values = {
-        "status": OutboxStatus.FAILED.value,
-        "failed_at": now,
-        "last_error": bounded_error(error),
-    }
-    return await _report(target, held, Outcome.FAILED, values)
-
-
-async def retry_later(
-    target: Database | AsyncSession,
-    held: Claim,
-    error: str | BaseException,
-    *,
-    now: datetime,
-    policy: RetryPolicy = DEFAULT_POLICY,
-) -> Outcome:
-    """Record a failed attempt and schedule the next one after the policy's back-off, no later
-    than the horizon; at the horizon (or after `max_attempts`) the message fails instead."""
-    deadline = held.available_at + policy.horizon
-    if now >= deadline or (policy.max_attempts is not None and held.attempt >= policy.max_attempts):
-        return await fail(target, held, error, now=now)
-    next_at = min(now + policy.delay(held.id, held.attempt), deadline)
-    values = {"next_attempt_at": next_at, "last_error": bounded_error(error)}
-    return await _report(target, held, Outcome.RETRY, values)
+    async def __call__(self, held: Claim) -> Outcome:
+        entry = (held, asyncio.get_running_loop().create_future())
+        self.queued.append(entry)
+        try:
+            async with self.lock:
+                if not entry[1].done():
+                    batch, self.queued = self.queued, []
+                    try:
+                        outcomes = await complete_all(
+                            self.db, [c for c, _ in batch], now=self.now_fn()
+                        )
+                    except BaseException as exc:
+                        for _, future in batch:
+                            if future is not entry[1]:
+                                future.set_exception(exc)
+                        raise
+                    for c, future in batch:
+                        future.set_result(outcomes[c.id])
+        except asyncio.CancelledError:
+            if entry in self.queued:
+                self.queued.remove(entry)
+            raise
+        return await entry[1]
 
 
 class GiveUp(Exception):
@@ -290,7 +104,10 @@ class GiveUp(Exception):
     the message is marked failed at once, with this exception's text as its error."""
 
 
-Handler = Callable[[Claim], Awaitable[None]]
+# A handler returns None, and the drainer reports the message done; or it returns the
+# Outcome of its own `complete(session, claim)` in the transaction of its own bookkeeping
+# (committed before it returns), so the two cost one transaction.
+Handler = Callable[[Claim], Awaitable[Outcome | None]]
 
 
 async def run_one(
@@ -300,12 +117,14 @@ async def run_one(
     *,
     now_fn: Callable[[], datetime] = now_utc,
     policy: RetryPolicy = DEFAULT_POLICY,
+    report_done: Callable[[Claim], Awaitable[Outcome]] | None = None,
 ) -> Outcome:
     """Run the handler of one claimed message, outside any transaction, and report on it:
     done when it returns, failed when there is no handler for the kind or it raises GiveUp,
     retried later when it raises anything else or runs past its lease. A claim whose lease
     has already run out is not run at all (LOST): another worker may hold it by now; one
-    that earlier lost attempts took past the policy's limits fails without running."""
+    that earlier lost attempts took past the policy's limits fails without running.
+    `report_done` replaces `complete` (the drainer's group commit)."""
     handler = handlers.get(held.kind)
     if handler is None:
         return await fail(db, held, f"no handler for the kind {held.kind!r}", now=now_fn())
@@ -317,7 +136,7 @@ async def run_one(
     deadline = asyncio.timeout(time_left)
     try:
         async with deadline:
-            await handler(held)
+            reported = await handler(held)
     except GiveUp as exc:
         return await fail(db, held, exc, now=now_fn())
     except TimeoutError as exc:
@@ -328,6 +147,10 @@ async def run_one(
             "outbox message %d (%s) attempt %d failed: %s", held.id, held.kind, held.attempt, exc
         )
         return await retry_later(db, held, exc, now=now_fn(), policy=policy)
+    if reported is not None:
+        return reported  # the handler completed it in its own transaction
+    if report_done is not None:
+        return await report_done(held)
     return await complete(db, held, now=now_fn())
 
 
@@ -338,24 +161,66 @@ async def drain(
     worker_id: str,
     now_fn: Callable[[], datetime] = now_utc,
     batch: int = 10,
+    concurrency: int = 1,
     lease: timedelta = timedelta(minutes=5),
     policy: RetryPolicy = DEFAULT_POLICY,
     max_batches: int | None = None,
+    stop: asyncio.Event | None = None,
 ) -> Counter[Outcome]:
-    """Claim due messages of the kinds `handlers` knows, `batch` at a time, and run them one
-    by one in due order, until none is due (or after `max_batches`); returns how many ended
-    how. Each claim is its own short transaction, and so is each report: no lock is held
-    while a handler runs. A kind this drainer has no handler for is left to a worker that
-    has one (during a rolling deploy, an older worker does not fail a newer kind)."""
+    """Claim due messages of the kinds `handlers` knows, `batch` at a time, and run them,
+    up to `concurrency` at once, starting them in due order, until none is due (or after
+    `max_batches` claims, or once `stop` is set); returns how many ended how. It claims
+    again when a handler slot is free and no claimed message waits for one. Each claim is
+    its own short transaction, and so is each report (the completions of handlers that
+    end together share one: `_GroupCompletion`): no lock is held while a handler runs. A
+    kind this drainer has no handler for is left to a worker that has one (during a rolling
+    deploy, an older worker does not fail a newer kind). An error in a report stops the
+    claiming; the messages running finish, then it is raised."""
+    if concurrency < 1:
+        raise ValueError("a drainer runs at least one message at a time")
+    report_done = _GroupCompletion(db, now_fn)
     outcomes: Counter[Outcome] = Counter()
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        claims = await claim(
-            db, worker_id, now=now_fn(), limit=batch, lease=lease, kinds=handlers.keys()
-        )
-        if not claims:
-            break
-        batches += 1
-        for held in claims:
-            outcomes[await run_one(db, handlers, held, now_fn=now_fn, policy=policy)] += 1
+    waiting: deque[Claim] = deque()
+    running: set[asyncio.Task[Outcome]] = set()
+    batches, exhausted = 0, False
+    error: BaseException | None = None
+    try:
+        while True:
+            while waiting and len(running) < concurrency:
+                run = run_one(
+                    db, handlers, waiting.popleft(), now_fn=now_fn, policy=policy,
+                    report_done=report_done,
+                )  # fmt: skip
+                running.add(asyncio.create_task(run))
+            free = not waiting and len(running) < concurrency
+            more = max_batches is None or batches < max_batches
+            if free and more and not exhausted and error is None and not (stop and stop.is_set()):
+                try:
+                    claims = await claim(
+                        db, worker_id, now=now_fn(), limit=batch, lease=lease,
+                        kinds=handlers.keys(),
+                    )  # fmt: skip
+                except Exception as exc:  # the messages running still finish and report
+                    error = exc
+                    continue
+                batches += bool(claims)
+                exhausted = not claims
+                waiting.extend(claims)
+                continue
+            if not running:
+                break
+            ended, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in ended:
+                if task.cancelled():
+                    continue
+                if task.exception() is None:
+                    outcomes[task.result()] += 1
+                elif error is None:
+                    error = task.exception()
+    finally:
+        for task in running:  # cancelled (a worker's stop): its claims run again later
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    if error is not None:
+        raise error
     return outcomes

@@ -7,13 +7,16 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Handler
 from messaging.email import email_handlers
-from messaging.webhooks import webhook_handlers
+from messaging.webhooks import WebhookClients, webhook_handlers
 
 
-def handlers(db: Database, settings: Settings) -> dict[str, Handler]:
+def handlers(
+    db: Database, settings: Settings, *, clients: WebhookClients | None = None
+) -> dict[str, Handler]:
     """The handlers of the messaging package by outbox kind (`email.receipt`,
-    `webhook.delivery`, …): each module's map merged, one line each."""
+    `webhook.delivery`, …): each module's map merged, one line each. Webhooks are posted
+    with `clients` (kept connections, closed by the caller) when given."""
     return {
         **email_handlers(db, settings),
-        **webhook_handlers(db, settings),
+        **webhook_handlers(db, settings, clients=clients),
     }

@@ -10,7 +10,8 @@ Each attempt:
 3. POSTs the payload snapshot as JSON with `Tiein-Signature: t=<unix>,v1=<hex HMAC-SHA256(
    secret, "<t>.<body>")>` and `Tiein-Event-Id`, with a 10 s timeout, following no
    redirect (a 3xx is a failure), reading at most 1 KB of the answer;
-4. records the attempt (`licensing.webhook_attempts`): a 2xx succeeds; anything else is
+4. records the attempt (`licensing.webhook_attempts`): a 2xx succeeds, and the outbox
+   message is completed in the same transaction (one write per delivery); anything else is
    raised so the drainer retries it with the webhook policy's back-off, until the horizon
    (3 days) after the delivery was queued, when the delivery fails (GiveUp).
 
@@ -22,21 +23,25 @@ attempt and the drainer's agree.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import hmac
 import json
 import socket
 import ssl
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from sqlalchemy import select
 
 from kernel.clock import now_utc
 from kernel.config import Settings
 from kernel.db import Database
-from kernel.drainer import Claim, GiveUp, Handler, RetryPolicy, bounded_error
+from kernel.drainer import Claim, GiveUp, Handler, Outcome, RetryPolicy, bounded_error, complete
 from kernel.errors import DomainError
 from kernel.installation import SecretKey
 from licensing.webhook_attempts import Attempt, Verdict, give_up, record_attempt
@@ -97,17 +102,74 @@ def _outcome(response: httpx.Response, answer: bytes) -> Attempt:
     return Attempt(code, text, f"HTTP {code}")
 
 
-async def post(target: WebhookTarget, body: bytes, headers: dict[str, str]) -> Attempt:
-    """POST `body` to a checked target, at one of its checked addresses; never raises."""
-    headers = {**headers, "Host": target.host_header, "Accept-Encoding": "identity"}
-    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    error = "no address to connect to"
+def _new_client() -> httpx.AsyncClient:
     # TCP_NODELAY: httpx writes the headers and the body apart, and without it the body
     # waits for the receiver's delayed ACK of the headers (40 ms on Linux) on every request.
     transport = httpx.AsyncHTTPTransport(verify=_tls(), socket_options=_NODELAY)
-    async with httpx.AsyncClient(
+    return httpx.AsyncClient(
         transport=transport, timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
-    ) as client:
+    )
+
+
+@dataclass
+class _Pooled:
+    client: httpx.AsyncClient
+    users: int = 0
+
+
+class WebhookClients:
+    """HTTP clients kept from one delivery to the next (keep-alive connections), one per
+    scheme, host and port of the subscription URL: a pool keys its connections by the
+    checked address it connects to, so one pool per host name means a TLS connection
+    verified for one host never carries another host's request. At most `max_hosts` are
+    kept (the least recently used idle one is closed); `aclose()` closes them all, and the
+    object may be used again after. Without one, each delivery has a client of its own."""
+
+    def __init__(self, max_hosts: int = 64) -> None:
+        self.max_hosts = max_hosts
+        self._pools: OrderedDict[tuple[str, str, int], _Pooled] = OrderedDict()
+
+    @contextlib.asynccontextmanager
+    async def client(self, target: WebhookTarget) -> AsyncIterator[httpx.AsyncClient]:
+        key = (target.scheme, target.host, target.port)
+        pooled = self._pools.pop(key, None) or _Pooled(_new_client())
+        self._pools[key] = pooled  # the most recently used last
+        pooled.users += 1
+        try:
+            yield pooled.client
+        finally:
+            pooled.users -= 1
+            while len(self._pools) > self.max_hosts:
+                idle = next((k for k, p in self._pools.items() if not p.users), None)
+                if idle is None:
+                    break
+                await self._pools.pop(idle).client.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = self._pools, OrderedDict()
+        for pooled in pools.values():
+            await pooled.client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def _own_client(_target: WebhookTarget) -> AsyncIterator[httpx.AsyncClient]:
+    async with _new_client() as client:
+        yield client
+
+
+async def post(
+    target: WebhookTarget,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    clients: WebhookClients | None = None,
+) -> Attempt:
+    """POST `body` to a checked target, at one of its checked addresses, with a client of
+    `clients` (else one of its own); never raises."""
+    headers = {**headers, "Host": target.host_header, "Accept-Encoding": "identity"}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    error = "no address to connect to"
+    async with (clients.client if clients else _own_client)(target) as client:
         for address in target.addresses:
             try:
                 async with asyncio.timeout(TIMEOUT_SECONDS):
@@ -141,8 +203,10 @@ def webhook_handlers(
     *,
     now_fn: Callable[[], datetime] = now_utc,
     policy: RetryPolicy | None = None,
+    clients: WebhookClients | None = None,
 ) -> dict[str, Handler]:
-    """`{"webhook.delivery": deliver}` over `db`, with the settings' policy and SSRF flag."""
+    """`{"webhook.delivery": deliver}` over `db`, with the settings' policy and SSRF flag,
+    posting with `clients` (kept connections; the caller closes them) when given."""
     policy = policy or webhook_policy(settings)
     key = SecretKey(settings.secret_key)
     allow_private = settings.webhook_allow_private
@@ -150,24 +214,35 @@ def webhook_handlers(
     async def load(delivery_id: object) -> tuple[WebhookDelivery, WebhookSubscription] | None:
         if not isinstance(delivery_id, int):
             raise GiveUp(f"not a delivery id: {delivery_id!r}")
+        # One statement for both (a delivery always has its subscription: foreign key).
+        pair = (
+            select(WebhookDelivery, WebhookSubscription)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(WebhookDelivery.id == delivery_id)
+        )
         async with db.read_session() as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None or delivery.status != DeliveryStatus.PENDING.value:
-                return None
-            subscription = await session.get(WebhookSubscription, delivery.subscription_id)
-        assert subscription is not None
-        return delivery, subscription
+            found = (await session.execute(pair)).one_or_none()
+        if found is None or found[0].status != DeliveryStatus.PENDING.value:
+            return None
+        return found[0], found[1]
 
-    async def record(delivery_id: int, attempt: Attempt, final: bool) -> Verdict:
+    async def record(
+        held: Claim, delivery_id: int, attempt: Attempt, final: bool
+    ) -> Outcome | None:
+        """Record the attempt; when the delivery is over well (or was already), complete the
+        outbox message in the same transaction (one write per delivery, not two)."""
         async with db.session() as session:
-            return await record_attempt(
+            verdict = await record_attempt(
                 session, delivery_id, attempt, now=now_fn(), final=final, horizon=policy.horizon
             )
+            if verdict not in (Verdict.SUCCEEDED, Verdict.STALE):
+                return None
+            return await complete(session, held, now=now_fn())
 
-    async def deliver(held: Claim) -> None:
+    async def deliver(held: Claim) -> Outcome | None:
         found = await load(held.payload.get("delivery_id"))
         if found is None:
-            return  # sent already (a repeated message), or gone
+            return None  # sent already (a repeated message), or gone
         delivery, subscription = found
         if not subscription.active:
             async with db.session() as session:
@@ -192,10 +267,10 @@ def webhook_handlers(
                 "Tiein-Event-Id": delivery.event_id,
                 "Tiein-Signature": signature(secret, int(now_fn().timestamp()), body),
             }
-            attempt = await post(target, body, headers)
-        verdict = await record(delivery.id, attempt, final)
-        if verdict in (Verdict.SUCCEEDED, Verdict.STALE):
-            return
+            attempt = await post(target, body, headers, clients=clients)
+        done = await record(held, delivery.id, attempt, final)
+        if done is not None:
+            return done
         reason = attempt.error or f"HTTP {attempt.status_code}"
         if final:
             raise GiveUp(reason)

@@ -6,8 +6,11 @@ lifespan. Both are this class, with the same handlers: the messaging package's (
 merchant webhooks) and the periodic jobs' (`tiein.jobs`).
 
 - Draining: claim a batch of due messages (`kernel.drainer`: one claim goes to one worker),
-  run each handler, report. While there is work the worker claims again at once; when none
-  is due it waits `TIEIN_WORKER_POLL_INTERVAL` seconds, or less when `wake()` is called.
+  run up to `concurrency` handlers at once (`tiein worker --concurrency`), report (the
+  completions of handlers ending together in one statement). While there is work the worker
+  claims again as soon as a slot is free; when none is due it waits
+  `TIEIN_WORKER_POLL_INTERVAL` seconds, or less when `wake()` is called. Webhooks go out
+  over connections kept for the worker's life (`WebhookClients`), closed by `stop()`.
   Failed messages are retried on the back-off of `TIEIN_OUTBOX_RETRY_BASE` and
   `TIEIN_OUTBOX_RETRY_MAX` (`retry_policy`), up to the 3-day horizon.
 - Scheduling: when a slot of `TIEIN_JOBS_INTERVAL` seconds begins, queue that slot's message
@@ -35,6 +38,7 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Handler, RetryPolicy, drain
 from messaging.handlers import handlers as messaging_handlers
+from messaging.webhooks import WebhookClients
 from orders.payments import StripeGateway
 from tiein.jobs import PeriodicJob, job_handlers, next_slot, periodic_jobs, schedule
 
@@ -67,7 +71,8 @@ class Worker:
     """Drains the outbox and schedules the periodic jobs until stopped: `start()` then
     `await stop()`. It uses the given Stripe `gateway` (the app's in-process) and never
     closes it. `handlers` replaces the messaging package's map (tests); `jobs` replaces the
-    periodic jobs (an empty list: none)."""
+    periodic jobs (an empty list: none). `concurrency` handlers run at once, from claims of
+    `batch` messages."""
 
     def __init__(
         self,
@@ -88,13 +93,18 @@ class Worker:
         if not settings.jobs_interval > 0:
             raise ValueError("TIEIN_JOBS_INTERVAL must be a positive number of seconds")
         if concurrency < 1 or batch < 1:
-            raise ValueError("a worker runs at least one drain loop, claiming at least one")
+            raise ValueError("a worker runs at least one message at a time, claiming at least one")
         self.db = db
         self.poll_interval = settings.worker_poll_interval
         self.jobs_interval = settings.jobs_interval
         self.policy = retry_policy(settings)
         self.jobs = periodic_jobs(db, gateway) if jobs is None else list(jobs)
-        own = messaging_handlers(db, settings) if handlers is None else dict(handlers)
+        self.clients = WebhookClients()
+        own = (
+            messaging_handlers(db, settings, clients=self.clients)
+            if handlers is None
+            else dict(handlers)
+        )
         self.handlers = {**own, **job_handlers(self.jobs, interval=self.jobs_interval)}
         self.name = name or worker_name()
         self.concurrency, self.batch, self.lease, self.grace = concurrency, batch, lease, grace
@@ -111,10 +121,7 @@ class Worker:
         if self._tasks:
             return
         self._stopping.clear()
-        self._tasks = [
-            asyncio.create_task(self._drain_loop(f"{self.name}/{n}"), name=f"tiein-drain-{n}")
-            for n in range(self.concurrency)
-        ]
+        self._tasks = [asyncio.create_task(self._drain_loop(f"{self.name}/0"), name="tiein-drain")]
         if self.jobs:
             self._tasks.append(asyncio.create_task(self._schedule_loop(), name="tiein-jobs"))
         log.info(
@@ -142,6 +149,7 @@ class Worker:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.clients.aclose()
 
     async def _idle(self, seconds: float) -> None:
         """Wait `seconds`, or until woken or stopped."""
@@ -158,9 +166,10 @@ class Worker:
                     self.handlers,
                     worker_id=worker_id,
                     batch=self.batch,
+                    concurrency=self.concurrency,
                     lease=self.lease,
                     policy=self.policy,
-                    max_batches=1,
+                    stop=self._stopping,
                 )
             except Exception:  # the worker outlives a database that fails it for a while
                 log.exception("the outbox could not be drained; again in %gs", self.poll_interval)

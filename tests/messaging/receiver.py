@@ -1,7 +1,7 @@
 """A real HTTP receiver on a loopback port, for webhook tests and the outbox benchmark.
 
 It answers each request with the next scripted answer (then `default`), and keeps what it
-got: method, path, headers, body and when it arrived."""
+got: method, path, headers, body and when it arrived, and how many connections it took."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class Receiver:
     default: Answer = field(default_factory=Answer)
     script: deque[Answer] = field(default_factory=deque)
     got: list[Received] = field(default_factory=list)
+    connections: int = 0  # TCP connections accepted
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -52,6 +53,7 @@ class Receiver:
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")

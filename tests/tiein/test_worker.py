@@ -141,6 +141,42 @@ async def test_two_workers_on_their_own_engines_never_run_a_message_twice(
     assert set(by) == {w.name for w in workers}  # both took part
 
 
+async def test_two_workers_running_four_at_a_time_run_each_message_once(
+    database_url: str, db: Database, fast: Settings
+) -> None:
+    await queue(db, "test.count", 120)
+    runs: Counter[int] = Counter()
+    running: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+
+    async def count(held: Claim) -> None:
+        name = held.worker_id.rsplit("/", 1)[0]
+        running[name] += 1
+        most[name] = max(most[name], running[name])
+        await asyncio.sleep(0.002)
+        runs[held.payload["n"]] += 1
+        running[name] -= 1
+
+    engines = [Database(database_url), Database(database_url)]
+    workers = [
+        Worker(engine, fast, gateway=None, handlers={"test.count": count}, jobs=[], concurrency=4)
+        for engine in engines
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        await eventually(lambda: all_done(db), "the workers did not run every message", 60)
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for engine in engines:
+            await engine.dispose()
+
+    assert runs == Counter(range(120))  # each message once
+    assert {m.attempts for m in await messages(db)} == {1}
+    assert 1 < max(most.values()) <= 4  # side by side, never more than asked
+
+
 async def test_a_handler_failing_twice_then_succeeding_runs_three_times_on_the_settings_back_off(
     db: Database, fast: Settings
 ) -> None:
