@@ -14,6 +14,7 @@ from graphql_schema.types.base import _load
 from graphql_schema.types.catalog import Product
 from graphql_schema.types.licensing import Merchant
 from graphql_schema.types.orders import ShippingAddress
+from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 from orders import fulfilment_models as fm
 from orders import models as om
@@ -108,7 +109,7 @@ class Fulfilment(graphene.ObjectType):
     shipping_address = graphene.Field(
         ShippingAddress,
         description="Whom and where to ship to (never the shopper's e-mail or phone); null "
-        "for an order that ships nothing.",
+        "for an order that ships nothing, and for a token without the `read` scope.",
     )
     merchant = graphene.Field(Merchant, description="The merchant who ships it.")
     lines = graphene.List(
@@ -124,6 +125,10 @@ class Fulfilment(graphene.ObjectType):
 
     @staticmethod
     async def resolve_shipping_address(root: fm.Fulfilment, info: Any) -> dict[str, Any] | None:
+        # a mutation payload's fulfilment is not filtered by the reader: a token without
+        # `read` (reading as the public) gets no shopper's name or address from it
+        if not sees_merchant_private(info.context.viewer, root.merchant_id):
+            return None
         found = await info.context.loaders.list("order.shipping_address").load(root.order_id)
         return address_dict(found[0]) if found else None
 
