@@ -31,7 +31,11 @@ from graphql_schema.loaders import visible
 from graphql_schema.relay import decode_pk
 from kernel.errors import Checks, DomainError, DomainErrors, ErrorCode
 from kernel.money import check_currency, parse_amount
+from licensing import models as lm
+from licensing import webhooks as wh
 from licensing.models import Merchant, StaffUser
+from orders import fulfilment_models as fm
+from orders import models as om
 
 T = TypeVar("T")
 
@@ -179,7 +183,10 @@ class MutationBase(graphene.Mutation):
         ctx = info.context
         require(ctx.caller, cls.permissions)
         with ctx.acting():
-            return await cls.execute(info, input)
+            payload = await cls.execute(info, input)
+        if ctx.reader is not ctx.caller:
+            _hide_from_the_public(payload, cls._meta.fields)
+        return payload
 
     @classmethod
     async def execute(cls, info: Any, input: Any) -> Any:
@@ -256,3 +263,25 @@ async def actor_name(session: AsyncSession, info: Any) -> str:
         slug = await session.scalar(select(Merchant.slug).where(Merchant.id == viewer.merchant_id))
         return f"merchant:{slug}"
     return "public"
+
+
+# Objects the public never sees (SPEC §7): a token without `read` reads as the public, so a
+# mutation's payload does not hand them back to it (found by a hostile review: a write-only
+# token's payloads held event data, or asked non-null fields of objects it cannot see and
+# got an internal error). Its API tokens stay: issuing them is what the `tokens` scope is for.
+PRIVATE_TO_THE_PUBLIC: tuple[type, ...] = (
+    lm.Agreement,
+    lm.RoyaltyStatement,
+    lm.SalesReport,
+    om.Order,
+    fm.Fulfilment,
+    fm.Shipment,
+    wh.WebhookDelivery,
+    wh.WebhookSubscription,
+)
+
+
+def _hide_from_the_public(payload: Any, fields: Any) -> None:
+    for name in fields:
+        if name != "errors" and isinstance(getattr(payload, name, None), PRIVATE_TO_THE_PUBLIC):
+            setattr(payload, name, None)
