@@ -40,6 +40,13 @@ from typing import Any
 import httpx
 
 from kernel.db import runtime_path
+from tiein.stand_ins import (
+    child_socket,
+    die_with_parent,
+    listen_on_loopback,
+    spawn_on_socket,
+    stop_process,
+)
 
 # Test keys the launcher's callers use; localstripe accepts any sk_/pk_ key.
 TEST_SECRET_KEY = "sk_test_tiein_localstripe"  # noqa: S105 (test key for a local fake)
@@ -67,10 +74,6 @@ IDEMPOTENCY_CACHE_SIZE = 20_000
 STAND_IN_FILE = "localstripe.json"  # beside the database: see `kernel.db.runtime_path`
 
 
-class PortInUse(RuntimeError):
-    """The port asked for is taken by another process."""
-
-
 def free_port() -> int:
     """A TCP port that was free on 127.0.0.1 a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -87,27 +90,8 @@ def start_localstripe(
     already taken (say, by a localstripe an earlier run left behind) fails at once with
     `PortInUse`, and whatever answers afterwards is our child, never a stranger on the port.
     `die_with_parent` asks Linux to stop the child when this process dies, however it dies."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise PortInUse(f"127.0.0.1:{port} is already in use ({exc.strerror})") from exc
-    command = [sys.executable, "-m", "tiein.localstripe", "--fd", str(sock.fileno())]
-    if die_with_parent:
-        command += ["--parent-pid", str(os.getpid())]
-    try:
-        process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            pass_fds=(sock.fileno(),),
-        )
-    finally:
-        sock.close()  # the child holds its own copy
+    sock = listen_on_loopback(port)
+    process = spawn_on_socket("tiein.localstripe", sock, die_with_parent=die_with_parent)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", timeout=timeout, process=process)
     except BaseException:
@@ -119,13 +103,7 @@ def start_localstripe(
 
 def stop_localstripe(process: subprocess.Popen[bytes]) -> None:
     """Stop a process started by `start_localstripe`."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_process(process)
 
 
 def wait_until_ready(
@@ -330,20 +308,6 @@ def _build_app() -> Any:
     return app
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Have Linux send us SIGTERM when the process that started us dies (PR_SET_PDEATHSIG),
-    and stop now if it is already gone: a stand-in never outlives its `tiein serve`."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-    if os.getppid() != parent_pid:
-        sys.exit(0)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tiein.localstripe",
@@ -358,17 +322,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.parent_pid:
-        _die_with_parent(args.parent_pid)
+        die_with_parent(args.parent_pid)
 
     from aiohttp import web
 
     app = _build_app()
-    if args.fd is not None:
-        sock = socket.socket(fileno=args.fd)
-    else:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", args.port))
+    sock = child_socket(args.fd, args.port)
     web.run_app(app, sock=sock, access_log=None, print=None, handle_signals=True)
     return 0
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -26,7 +25,13 @@ from typing import Any
 from kernel.clock import now_utc
 from kernel.db import runtime_path
 from messaging.mail.mailbox import MAX_MESSAGE_BYTES, save
-from tiein.localstripe import _die_with_parent
+from tiein.stand_ins import (
+    child_socket,
+    die_with_parent,
+    listen_on_loopback,
+    spawn_on_socket,
+    stop_process,
+)
 
 MAILBOX_SUFFIX = "mail"  # beside the database: see `kernel.db.runtime_path`
 
@@ -42,25 +47,11 @@ def start_sink(
     """Start the sink as a child process on a free 127.0.0.1 port, storing into `directory`;
     returns the process and its port once it greets (RuntimeError if it does not)."""
     directory.mkdir(parents=True, exist_ok=True)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
+    sock = listen_on_loopback(0, backlog=64)
     port = int(sock.getsockname()[1])
-    command = [sys.executable, "-m", "tiein.smtp_sink", "--fd", str(sock.fileno())]
-    command += ["--dir", str(directory)]
-    if die_with_parent:
-        command += ["--parent-pid", str(os.getpid())]
-    try:
-        process = subprocess.Popen(  # noqa: S603 (our own module, fixed arguments)
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            pass_fds=(sock.fileno(),),
-        )
-    finally:
-        sock.close()  # the child holds its own copy
+    process = spawn_on_socket(
+        "tiein.smtp_sink", sock, ["--dir", str(directory)], die_with_parent=die_with_parent
+    )
     try:
         wait_until_ready(port, timeout=timeout, process=process)
     except BaseException:
@@ -91,13 +82,7 @@ def wait_until_ready(
 
 def stop_sink(process: subprocess.Popen[bytes]) -> None:
     """Stop a process started by `start_sink`."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_process(process)
 
 
 class Keep:
@@ -144,14 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, help="exit when this process dies")
     args = parser.parse_args(argv)
     if args.parent_pid:
-        _die_with_parent(args.parent_pid)
-    if args.fd is not None:
-        sock = socket.socket(fileno=args.fd)
-    else:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", args.port))
-        sock.listen(64)
+        die_with_parent(args.parent_pid)
+    sock = child_socket(args.fd, args.port)
     asyncio.run(_serve(sock, Path(args.dir)))
     return 0
 

@@ -16,6 +16,7 @@ from kernel.installation import installation_secret
 from tiein import localstripe, smtp_sink
 from tiein.cli.common import CommandError, run_with_db
 from tiein.server import TcpConfig, run_uvicorn
+from tiein.stand_ins import PortInUse
 
 
 def register(verbs: Any) -> None:
@@ -147,7 +148,7 @@ def _start_local_stripe(args: argparse.Namespace, database_url: str) -> Any:
     port = args.localstripe_port
     try:
         process = localstripe.start_localstripe(port, die_with_parent=True)
-    except localstripe.PortInUse as exc:
+    except PortInUse as exc:
         port = localstripe.free_port()
         print(f"tiein: {exc}; starting localstripe on port {port} instead", file=sys.stderr)
         process = localstripe.start_localstripe(port, die_with_parent=True)
