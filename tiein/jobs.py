@@ -13,9 +13,9 @@ which others take over when their leases run out. Workers configured with differ
 still run each slot start once (the key is the time).
 
 Rules:
-- The jobs are `orders expire` (`expire_orders`) and, with Stripe, `payments reconcile`
-  (`reconcile_payments`): idempotent, safe beside the webhook, beside each other and beside
-  the CLI verbs an operator runs by hand.
+- The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`)
+  and, with Stripe, `payments reconcile` (`reconcile_payments`): idempotent, safe beside
+  the webhook, beside each other and beside the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
   retried, the next slot runs the job again.
 - A job's message is not retried either: claimed a second time (its run outlived its lease,
