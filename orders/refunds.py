@@ -342,9 +342,11 @@ async def run_refund(
         async with db.session() as session:
             abandoned = await abandon_refund(session, refund.id)
         if abandoned:
+            # Stripe's own text stays in the log: it may name internals (keys, request ids).
+            log.warning("order %s: refund %s refused by Stripe: %s", order.number, refund.id, exc)
             raise DomainError(
                 OrderError.REFUND_FAILED,
-                f"Stripe did not make the refund, so nothing changed: {exc}",
+                "Stripe did not make the refund, so nothing changed.",
             ) from exc
         stripe_refund_id = None  # settled meanwhile by `tiein payments reconcile`
     try:

@@ -474,6 +474,9 @@ async def test_a_refund_stripe_refuses_is_abandoned_at_once_and_its_lines_stay_r
         await broken.close()
 
     assert refused.value.code == OrderError.REFUND_FAILED
+    # Stripe's own words (here about the revoked key) stay in the log, never reach staff.
+    assert refused.value.message == "Stripe did not make the refund, so nothing changed."
+    assert "rk_" not in str(refused.value) and "key" not in refused.value.message.lower()
     after = await fetch_order(db, order.id)
     assert (after.status, after.refunded_minor) == (OrderStatus.PAID, 0)
     assert (await lines_of(db, order))["product"].refunded_quantity == 0
