@@ -140,6 +140,7 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "URL_NOT_ALLOWED": "The webhook URL leads to a private, loopback or reserved address.",
     "UNKNOWN_EVENT": "An event is not one of the webhook events.",
     "SUBSCRIPTION_DISABLED": "The webhook subscription is disabled or deleted.",
+    "REDELIVERY_REFUSED": "The event is pending or has been delivered the most times it can be.",
     # orders
     "EMPTY_CART": "The cart is empty.",
     "CART_FULL": "The cart holds as many lines as it can.",

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    func,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -310,12 +311,18 @@ async def subscribed_merchants(
     return {m for m, events in rows if m in merchant_ids and event in (events or [])}
 
 
+# Deliveries of one event to one subscription, the first included: enough to recover from
+# any outage of a receiver, too few to turn redeliverWebhook into a request cannon.
+DELIVERIES_PER_EVENT = 10
+
+
 async def redeliver(
     session: AsyncSession, delivery_id: int, *, merchant_id: int | None, now: datetime
 ) -> WebhookDelivery:
     """Send a delivery's event again: a new delivery of the same event id and payload to
     the same subscription. Another merchant's delivery is NOT_FOUND; a disabled or deleted
-    subscription is SUBSCRIPTION_DISABLED."""
+    subscription is SUBSCRIPTION_DISABLED; while a delivery of the event is still pending,
+    or once it has had DELIVERIES_PER_EVENT deliveries, REDELIVERY_REFUSED."""
     query = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
     if merchant_id is not None:
         query = query.where(WebhookDelivery.merchant_id == merchant_id)
@@ -327,6 +334,29 @@ async def redeliver(
         raise DomainError(
             LicensingError.SUBSCRIPTION_DISABLED,
             "The delivery's subscription is disabled or deleted; subscribe again.",
+            "deliveryId",
+        )
+    pending, total = (
+        await session.execute(
+            select(
+                func.count().filter(WebhookDelivery.status == DeliveryStatus.PENDING.value),
+                func.count(),
+            ).where(
+                WebhookDelivery.subscription_id == subscription.id,
+                WebhookDelivery.event_id == original.event_id,
+            )
+        )
+    ).one()
+    if pending:
+        raise DomainError(
+            LicensingError.REDELIVERY_REFUSED,
+            "A delivery of this event is still pending; wait for its outcome.",
+            "deliveryId",
+        )
+    if total >= DELIVERIES_PER_EVENT:
+        raise DomainError(
+            LicensingError.REDELIVERY_REFUSED,
+            f"This event has been delivered {total} times, the most there can be.",
             "deliveryId",
         )
     return await _add_delivery(

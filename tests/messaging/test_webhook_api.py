@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kernel.db import Database
 from licensing.webhooks import WebhookDelivery, WebhookSubscription, queue_event
@@ -115,12 +115,18 @@ async def test_another_merchants_subscription_and_delivery_look_not_found(
     assert theirs["webhookDeliveries"]["nodes"] == []
     assert await count(db, WebhookDelivery) == 1
 
+    early = await gql.data(REDELIVER, {"id": delivery["id"]}, world.a.token)
+    assert early["redeliverWebhook"]["errors"] == [
+        {"field": "deliveryId", "code": "REDELIVERY_REFUSED"}
+    ]  # the first delivery is still pending
+    async with db.session() as session:
+        await session.execute(update(WebhookDelivery).values(status="failed"))
     own = await gql.data(REDELIVER, {"id": delivery["id"]}, world.a.token)
     assert own["redeliverWebhook"]["webhookDelivery"]["eventId"] == delivery["eventId"]
     by_sub = await gql.data(
         DELIVERIES, {"filter": {"subscriptionId": sub_id, "status": "PENDING"}}, world.a.token
     )
-    assert len(by_sub["webhookDeliveries"]["nodes"]) == 2
+    assert len(by_sub["webhookDeliveries"]["nodes"]) == 1
     deleted = await gql.data(DELETE, {"id": sub_id}, world.a.token)
     assert deleted["deleteWebhookSubscription"] == {"deletedId": sub_id, "errors": []}
     listed = await gql.data(SUBSCRIPTIONS, token=world.a.token)

@@ -15,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Outcome, RetryPolicy, drain
+from kernel.errors import DomainError
 from kernel.outbox import OutboxMessage, OutboxStatus
 from licensing.webhooks import (
+    DELIVERIES_PER_EVENT,
     DeliveryStatus,
     WebhookDelivery,
     WebhookSubscription,
@@ -187,6 +190,36 @@ async def test_a_redelivery_carries_the_same_event_id(
     assert [r.headers["tiein-event-id"] for r in receiver.got] == [event_id, event_id]
     assert receiver.got[0].body == receiver.got[1].body  # the same snapshot
     assert [d.status for d in await deliveries(db)] == ["succeeded", "succeeded"]
+
+
+async def test_redeliveries_wait_for_the_pending_one_and_stop_at_the_cap(
+    db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    """A hostile merchant cannot turn redeliverWebhook into a request cannon: no second
+    redelivery while one is pending, and no more than DELIVERIES_PER_EVENT in all."""
+    merchant_id, _, _ = await subscribe(db, receiver.url, ["stock.low"])
+    await queue(db, merchant_id)
+    await run_until_quiet(db, settings, Clock(), policy=FAST)
+    [first] = await deliveries(db)
+    async with db.session() as session:
+        await redeliver(session, first.id, merchant_id=merchant_id, now=T0)
+    with pytest.raises(DomainError) as waiting:
+        async with db.session() as session:
+            await redeliver(session, first.id, merchant_id=merchant_id, now=T0)
+    assert (waiting.value.code, waiting.value.field) == ("REDELIVERY_REFUSED", "deliveryId")
+    assert len(await deliveries(db)) == 2  # the refusal stored nothing
+
+    for _ in range(DELIVERIES_PER_EVENT - 2):
+        await run_until_quiet(db, settings, Clock(), policy=FAST)
+        async with db.session() as session:
+            await redeliver(session, first.id, merchant_id=merchant_id, now=T0)
+    await run_until_quiet(db, settings, Clock(), policy=FAST)
+    with pytest.raises(DomainError) as capped:
+        async with db.session() as session:
+            await redeliver(session, first.id, merchant_id=merchant_id, now=T0)
+    assert capped.value.code == "REDELIVERY_REFUSED"
+    assert len(await deliveries(db)) == DELIVERIES_PER_EVENT
+    assert len(receiver.got) == DELIVERIES_PER_EVENT
 
 
 async def test_redirects_are_not_followed(
