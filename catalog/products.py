@@ -17,6 +17,7 @@ from catalog.codes import CatalogError
 from catalog.models import ApprovalStage, Category, Film, Product
 from kernel.errors import Checks, DomainError
 from kernel.money import check_currency
+from kernel.parsing import has_bidi_controls, has_unsafe_characters
 
 _agreements = table(
     "agreements", column("id"), column("merchant_id"), column("status"), column("currency")
@@ -61,6 +62,12 @@ def _check_name(name: Any) -> str:
     if not text or len(text) > 200:
         raise DomainError(
             CatalogError.INVALID, "A product needs a name (200 chars at most).", "name"
+        )
+    if has_bidi_controls(text) or has_unsafe_characters(text):
+        raise DomainError(
+            CatalogError.INVALID,
+            "A product name cannot hold control characters (such as a direction override).",
+            "name",
         )
     return text
 

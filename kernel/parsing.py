@@ -14,6 +14,11 @@ The rules:
   UTF-16 surrogates are refused (PostgreSQL cannot store NUL, the others are never typed by
   a person and only serve to hide or split text). Everything else of Unicode — accents,
   right-to-left marks, emoji — is text like any other.
+- Names and address parts, which another party reads as given (a product name in the shop,
+  a shipping address on a merchant's label), also refuse the bidirectional embedding,
+  override and isolate controls (`has_bidi_controls`): they reorder what is shown (an
+  address that reads differently from what is printed) and right-to-left text never needs
+  them; the plain marks (LRM, RLM, ALM) stay allowed.
 - Integers (`parse_int`) are ASCII digits only, with a leading '-' only where the range
   allows negatives: `str.isdigit()` also says yes to '²' and '٣', which `int()` then refuses
   or silently reads. No '+', no spaces inside, no '1e3', no '1_000', at most 19 digits.
@@ -39,6 +44,8 @@ T = TypeVar("T")
 
 # C0 controls except \t \n \r, DEL, and lone surrogates (which no UTF-8 text can hold).
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# LRE RLE PDF LRO RLO, LRI RLI FSI PDI: the controls that reorder text (Trojan Source).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _INT = re.compile(r"-?[0-9]+", re.ASCII)
 
 
@@ -52,6 +59,11 @@ class InvalidInput(DomainError):
 def has_unsafe_characters(text: str) -> bool:
     """True when `text` holds a character `clean_text` refuses."""
     return _UNSAFE.search(text) is not None
+
+
+def has_bidi_controls(text: str) -> bool:
+    """True when `text` holds a bidirectional embedding, override or isolate control."""
+    return _BIDI_CONTROLS.search(text) is not None
 
 
 def clean_text(

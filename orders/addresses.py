@@ -35,7 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base
 from kernel.errors import Checks, DomainError
-from kernel.parsing import has_unsafe_characters
+from kernel.parsing import has_bidi_controls, has_unsafe_characters
 from orders.codes import OrderError
 
 if TYPE_CHECKING:
@@ -224,6 +224,12 @@ def _text(fields: Mapping[str, object], part: str) -> str:
     if has_unsafe_characters(value):
         raise DomainError(
             OrderError.INVALID_ADDRESS, "The text holds control characters (such as NUL).", field
+        )
+    if has_bidi_controls(value):
+        raise DomainError(
+            OrderError.INVALID_ADDRESS,
+            "The text holds a direction override, which would print it in another order.",
+            field,
         )
     text = " ".join(unicodedata.normalize("NFC", value).split())
     if len(text) > PARTS[part]:

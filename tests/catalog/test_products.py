@@ -142,3 +142,15 @@ async def test_stock_stays_within_what_the_column_holds(db: Database, world: Wor
     assert (huge.value.code, huge.value.field) == ("INVALID_QUANTITY", "delta")
     async with db.read_session() as session:
         assert (await get_product(session, world.tshirt.id)).stock == MAX_STOCK
+
+
+async def test_a_product_name_with_a_direction_override_is_refused(
+    db: Database, world: World
+) -> None:
+    """Shown to shoppers as given: an override reorders what they read."""
+    async with db.session() as session:
+        with pytest.raises(DomainError) as refused:
+            await update_product(session, world.tshirt.id, merchant_id=None, name="Mug \u202egum")
+    assert (refused.value.code, refused.value.field) == ("INVALID", "name")
+    async with db.read_session() as session:
+        assert "\u202e" not in (await get_product(session, world.tshirt.id)).name

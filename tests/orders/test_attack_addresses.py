@@ -53,3 +53,27 @@ async def test_a_city_that_grows_when_upper_cased_is_stored_or_refused_never_a_c
     async with db.read_session() as s:
         row = await load_shipping_address(s, placed.order.id)
     assert row is not None and len(row.city) <= PARTS["city"]
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u202a", "\u2066", "\u2067", "\u2069"])
+@pytest.mark.parametrize("part", ["name", "line1", "city"])
+def test_an_address_part_with_a_direction_override_is_refused_in_its_own_field(
+    control: str, part: str
+) -> None:
+    """A merchant's label must read as the shopper typed it: an override would make
+    "1 Main St" print as something else, so every part refuses the reordering controls."""
+    fields = {**shipping_address("US"), "country": "US", part: f"Ann {control}tS niaM 1"}
+    with pytest.raises(DomainError) as refused:
+        check_address(fields)
+    assert {e.field for e in getattr(refused.value, "errors", [refused.value])} == {
+        f"shipping_{part}"
+    }
+
+
+def test_right_to_left_text_and_its_plain_marks_stay_welcome() -> None:
+    fields = {
+        **shipping_address("US"),
+        "country": "US",
+        "name": "\u05d3\u05e0\u05d4 \u200f\u05db\u05d4\u05df\u200e",
+    }
+    assert check_address(fields).name == fields["name"]
