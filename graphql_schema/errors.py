@@ -140,6 +140,7 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "URL_NOT_ALLOWED": "The webhook URL leads to a private, loopback or reserved address.",
     "UNKNOWN_EVENT": "An event is not one of the webhook events.",
     "SUBSCRIPTION_DISABLED": "The webhook subscription is disabled or deleted.",
+    "TOO_MANY_LABELS": "More labels than one batch may hold (100,000).",
     # orders
     "EMPTY_CART": "The cart is empty.",
     "CART_FULL": "The cart holds as many lines as it can.",
