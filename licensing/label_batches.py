@@ -36,9 +36,7 @@ ATTEMPTS = 5
 def check_quantity(quantity: object) -> int:
     """A batch size: a whole number from 1 to MAX_BATCH."""
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        raise DomainError(
-            LicensingError.INVALID_QUANTITY, "Ask for at least 1 label.", "quantity"
-        )
+        raise DomainError(LicensingError.INVALID_QUANTITY, "Ask for at least 1 label.", "quantity")
     if quantity > MAX_BATCH:
         raise DomainError(
             LicensingError.TOO_MANY_LABELS,
@@ -177,9 +175,7 @@ async def verify_label(
     licensed = sellable_anywhere(product, terms, now.date(), channels=tuple(Channel))
     session.add(LabelVerification(label_id=label_id, verified_at=now, network=network))
     await session.flush()
-    count = await session.scalar(
-        select(func.count()).where(LabelVerification.label_id == label_id)
-    )
+    count = await session.scalar(select(func.count()).where(LabelVerification.label_id == label_id))
     return LabelVerdict(
         code=code,
         product_name=product.name,

@@ -84,4 +84,3 @@ def parse_code(text: object) -> str | None:
     if symbols[-1] != check_symbol(value):
         return None
     return "".join(symbols)
-
