@@ -10,7 +10,6 @@ import pytest
 from kernel.errors import DomainError
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
-from licensing.sales_reports import ReportLineInput, submit_sales_report
 from orders.models import LineKind
 from reports.film_commerce import film_commerce_report
 from reports.royalty import mg_pace, royalty_report
