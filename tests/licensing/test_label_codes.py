@@ -75,7 +75,7 @@ def test_what_is_not_a_code() -> None:
         good[:5] + "U" + good[6:],  # U is a check symbol only
         "X" * 10_000,
         "٠١٢٣٤٥٦٧٨٩٠١٢",
-        "１２３４５６７８９０１２３",  # fullwidth digits
+        "".join(chr(0xFF11 + i % 9) for i in range(13)),  # fullwidth digits
         None,
         12345,
     ]:
