@@ -55,9 +55,7 @@ async def test_label_requests_refuse_bad_quantities_unapproved_and_foreign_produ
     for kwargs, code, field in cases:
         with pytest.raises(DomainError) as refused:
             async with db.session() as session:
-                await request_labels(
-                    session, merchant_id=mine, requested_by="m", now=NOW, **kwargs
-                )
+                await request_labels(session, merchant_id=mine, requested_by="m", now=NOW, **kwargs)
         assert (refused.value.code, refused.value.field) == (code, field), kwargs
     async with db.session() as session:
         await set_agreement_status(session, agreement.id, AgreementStatus.TERMINATED, now=NOW)
