@@ -4,7 +4,7 @@ A label code is 60 random bits (`secrets`) written as 12 symbols of Crockford's 
 (`0123456789ABCDEFGHJKMNPQRSTVWXYZ`: no I, L, O or U), followed by Crockford's check symbol,
 grouped by four for reading aloud:
 
-    7K3M-Q9XZ-H2TP-*        12 data symbols + 1 check symbol, 13 in all
+    0EJZ-1GNQ-T6F4-A        12 data symbols + 1 check symbol, 13 in all
 
 The check symbol is the 60-bit number modulo 37, written with the 32 data symbols followed
 by `*`, `~`, `$`, `=` and `U` for 32-36. Because 37 is a prime larger than 32, it catches
@@ -58,7 +58,7 @@ def new_code() -> str:
 
 
 def display(code: str) -> str:
-    """A normal-form code grouped for reading aloud: `7K3M-Q9XZ-H2TP-*`."""
+    """A normal-form code grouped for reading aloud: `0EJZ-1GNQ-T6F4-A`."""
     return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
 
 
