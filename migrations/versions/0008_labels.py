@@ -1,6 +1,6 @@
 """labels: authenticity label batches, their codes and verifications (SPEC §10)
 
-Revision ID: 0015
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 20:18:25.663011
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import kernel.db
 
-revision: str = '0015'
+revision: str = '0008'
 down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
