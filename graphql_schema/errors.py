@@ -141,6 +141,7 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "UNKNOWN_EVENT": "An event is not one of the webhook events.",
     "SUBSCRIPTION_DISABLED": "The webhook subscription is disabled or deleted.",
     "REDELIVERY_REFUSED": "The event is pending or has been delivered the most times it can be.",
+    "TOO_MANY_LABELS": "More labels than one batch may hold (100,000).",
     # orders
     "EMPTY_CART": "The cart is empty.",
     "CART_FULL": "The cart holds as many lines as it can.",

@@ -17,6 +17,7 @@ from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, 
 from graphql_schema import visibility as vis
 from graphql_schema.records import columns
 from licensing.accounts import Viewer
+from licensing.label_models import LabelBatch
 from licensing.models import (
     Agreement,
     AgreementCategory,
@@ -57,6 +58,7 @@ VISIBLE: dict[type, Visible] = {
     Shipment: vis.visible_shipments,
     WebhookSubscription: vis.visible_webhook_subscriptions,
     WebhookDelivery: vis.visible_webhook_deliveries,
+    LabelBatch: vis.visible_label_batches,
 }
 
 
@@ -104,6 +106,7 @@ PREFETCH: dict[type, dict[str, tuple[type, str]]] = {
     Agreement: {"merchant": (Merchant, "merchant_id")},
     SalesReport: {"agreement": (Agreement, "agreement_id")},
     ApiToken: {"merchant": (Merchant, "merchant_id")},
+    LabelBatch: {"product": (Product, "product_id"), "merchant": (Merchant, "merchant_id")},
 }
 
 

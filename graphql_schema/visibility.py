@@ -22,6 +22,7 @@ from sqlalchemy import Select, exists, false, or_, select
 
 from catalog.models import BundleOffer, Cinema, Film, Product, Showtime
 from licensing.accounts import Viewer
+from licensing.label_models import LabelBatch
 from licensing.models import (
     Agreement,
     ApiToken,
@@ -201,6 +202,16 @@ def visible_webhook_deliveries(viewer: Viewer, now: datetime) -> Select[tuple[We
         return stmt
     if viewer.is_merchant:
         return stmt.where(WebhookDelivery.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+def visible_label_batches(viewer: Viewer, now: datetime) -> Select[tuple[LabelBatch]]:
+    """A merchant's own label batches; staff see all; the public none."""
+    stmt = select(LabelBatch)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(LabelBatch.merchant_id == viewer.merchant_id)
     return stmt.where(false())
 
 

@@ -59,6 +59,15 @@ class Settings:
     webhook_first_delay: float = 30.0
     webhook_max_delay: float = 6 * 3600.0
     webhook_horizon: float = 3 * 86400.0
+    # The label audit (SPEC §10): a gap of labels against units beyond the larger of
+    # `audit_gap_bps` of the labels issued and `audit_gap_min_units` is flagged; a code
+    # verified `label_clone_min` times from `label_clone_networks` networks or more, or
+    # `label_clone_total` times in all, is flagged as cloned.
+    audit_gap_bps: int = 200
+    audit_gap_min_units: int = 10
+    label_clone_min: int = 5
+    label_clone_networks: int = 3
+    label_clone_total: int = 20
 
     @property
     def stripe_is_test(self) -> bool:
@@ -100,6 +109,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_first_delay=float(env.get("TIEIN_WEBHOOK_FIRST_DELAY") or 30),
         webhook_max_delay=float(env.get("TIEIN_WEBHOOK_MAX_DELAY") or 6 * 3600),
         webhook_horizon=float(env.get("TIEIN_WEBHOOK_HORIZON") or 3 * 86400),
+        audit_gap_bps=int(env.get("TIEIN_AUDIT_GAP_BPS") or 200),
+        audit_gap_min_units=int(env.get("TIEIN_AUDIT_GAP_MIN_UNITS") or 10),
+        label_clone_min=int(env.get("TIEIN_LABEL_CLONE_MIN") or 5),
+        label_clone_networks=int(env.get("TIEIN_LABEL_CLONE_NETWORKS") or 3),
+        label_clone_total=int(env.get("TIEIN_LABEL_CLONE_TOTAL") or 20),
     )
 
 

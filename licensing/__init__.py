@@ -1,2 +1,2 @@
 """Merchants, agreements and the sellable rule, approvals, the royalty ledger, statements,
-licensee sales reports, audits and staff reports."""
+licensee sales reports, authenticity labels."""

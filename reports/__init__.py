@@ -1,4 +1,4 @@
-"""Read-only reporting over the other packages: royalty, film-to-commerce, audit, and the
-figures of the staff agreement pages.
+"""Read-only reporting over the other packages: royalty, film-to-commerce, the label audit,
+and the figures of the staff agreement pages.
 
 The only package that reads across orders and licensing; nothing below imports it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Mount
 
+from storefront import label_downloads
 from storefront.shop import routes as shop_routes
 from storefront.staff import staff_routes
 from storefront.static_files import PackageStaticFiles
@@ -13,4 +14,5 @@ routes: list = [
     Mount("/static", app=PackageStaticFiles(HERE / "static"), name="static"),
     *shop_routes,
     *staff_routes,
+    *label_downloads.routes,
 ]

@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from kernel.clock import now_utc
 from kernel.money import format_money
 from kernel.parsing import clean_text
+from licensing.labels import display as display_label_code
 from orders.cart import Cart
 
 HERE = Path(__file__).resolve().parent
@@ -115,6 +116,7 @@ def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str
 
 templates.env.filters["money"] = format_money
 templates.env.filters["local_time"] = local_time
+templates.env.filters["label_code"] = display_label_code
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
+from graphql_schema.mutations.labels import LabelMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
 from graphql_schema.mutations.webhooks import WebhookMutations
 
 
 class Mutation(
+    LabelMutations,
     WebhookMutations,
     FulfilmentMutations,
     OrderMutations,

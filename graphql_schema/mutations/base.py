@@ -31,6 +31,7 @@ from graphql_schema.loaders import visible
 from graphql_schema.relay import decode_pk
 from kernel.errors import Checks, DomainError, DomainErrors, ErrorCode
 from kernel.money import check_currency, parse_amount
+from licensing import label_models as lb
 from licensing import models as lm
 from licensing import webhooks as wh
 from licensing.models import Merchant, StaffUser
@@ -273,6 +274,7 @@ PRIVATE_TO_THE_PUBLIC: tuple[type, ...] = (
     lm.Agreement,
     lm.RoyaltyStatement,
     lm.SalesReport,
+    lb.LabelBatch,
     om.Order,
     fm.Fulfilment,
     fm.Shipment,

@@ -14,6 +14,7 @@ from graphql_schema import types as t
 from graphql_schema.queries.accounts import AccountQueries
 from graphql_schema.queries.catalog import CatalogQueries
 from graphql_schema.queries.fulfilments import FulfilmentQueries
+from graphql_schema.queries.labels import LabelQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
 from graphql_schema.queries.reports import ReportQueries
@@ -120,6 +121,7 @@ class RootQueries(graphene.ObjectType):
 
 
 class Query(
+    LabelQueries,
     AccountQueries,
     WebhookQueries,
     FulfilmentQueries,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from storefront.shop import cart, catalog, checkout, country, my_orders
+from storefront.shop import cart, catalog, checkout, country, my_orders, verify
 
 routes: list = [
     Route("/", catalog.home, name="home"),
     Route("/films/{slug}", catalog.film, name="film"),
     Route("/products/{sku}", catalog.product, name="product"),
     Route("/verify", catalog.verify, name="verify"),
-    Route("/verify/{code}", catalog.verify_code, name="verify_code"),
+    Route("/verify/{code:path}", verify.verify_code, name="verify_code"),
     Route("/cart", cart.show, name="cart"),
     Route("/cart/add", cart.add, methods=["POST"], name="cart_add"),
     Route("/cart/update", cart.update, methods=["POST"], name="cart_update"),

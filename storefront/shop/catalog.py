@@ -144,12 +144,3 @@ async def verify(request: Request) -> Response:
         # quoted whole: a code may hold any character, "/" and "?" included
         return RedirectResponse(path_for(request, "verify") + "/" + quote(code, safe=""), 303)
     return _page(request, "catalog/verify.html", code=None, result=None)
-
-
-async def verify_code(request: Request) -> Response:
-    """Anyone may check that a product SKU or a ticket code is genuine; the answer names what
-    it is and never anything about the shopper who bought it."""
-    code = path_param(request, "code")
-    async with reading(request) as session:
-        result = await queries.verify_code(session, code, now=now(request))
-    return _page(request, "catalog/verify.html", 200 if result else 404, code=code, result=result)

@@ -21,10 +21,9 @@ from licensing.agreements import (
 )
 from licensing.codes import LicensingError
 from licensing.models import Agreement, AgreementStatus, Channel
-from licensing.royalty import micros_to_minor
 from licensing.statements import StatementFigures
 from reports.agreements import agreement_history, signing_choices
-from reports.audit import audit
+from reports.audit import AuditPolicy, audit
 from storefront.charts import Series, line_chart
 from storefront.staff.agreement_form import BLANK_TIER_ROWS, agreement_input, tier_rows
 from storefront.staff.auth import require_staff
@@ -215,7 +214,8 @@ async def audit_page(request: Request) -> Response:
         period = query_param(request, "period", 16) or current
         try:
             period = check_period(period)
-            result = await audit(session, agreement.id, period)
+            policy = AuditPolicy.from_settings(request.app.state.settings)
+            result = await audit(session, agreement.id, period, policy)
         except DomainError as error:
             return page(
                 request,
@@ -235,7 +235,6 @@ async def audit_page(request: Request) -> Response:
         period=period,
         periods=_term_periods(agreement, current, period),
         result=result,
-        at_risk_minor=micros_to_minor(result.royalty_at_risk_micros),
         error=None,
     )
 

@@ -89,10 +89,10 @@ async def test_audit_mg_pace_and_film_commerce_reports(db, run):
         "report", "audit", "--agreement", agreement_code, "--period", "2026-Q1", "--format", "csv"
     )
     assert code == 0
-    # No licensee report: everything tiein saw is unreported (10% of 10.01 and of 50.00).
+    # No labels: 2 + 1 units sold and 100 in stock carry none, beyond the 10-unit tolerance.
     assert [row.split(",", 1)[1] for row in out.splitlines()[1:]] == [
-        "GB,0,0.00,1,10.01,1.00,under_reported",
-        "US,0,0.00,2,50.00,5.00,under_reported",
+        "0,2,1,0,100,-103,10,units without labels",
+        "0,2,1,0,100,-103,10,units without labels",
     ]
     code, out, _ = await run("report", "film-commerce", "--period", "2026-Q1", "--format", "csv")
     assert code == 0 and out.splitlines()[1].endswith(",0,0,3,0.00%,USD,60.01,6.00")

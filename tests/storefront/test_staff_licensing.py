@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select
@@ -13,10 +14,12 @@ from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.money import format_money, parse_amount
 from licensing.approvals import submit_product
+from licensing.label_batches import batch_codes, request_labels, verify_label
+from licensing.labels import display
 from licensing.models import AgreementStatus, Period, PeriodStatus, ProductReview, RoyaltyStatement
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from orders.models import OrderStatus, Payment
-from tests.factory import make_order, make_product, staff_member, staff_world
+from tests.factory import approve, make_order, make_product, staff_member, staff_world
 from tests.storefront.console import post_confirmed, post_form, sign_in
 
 
@@ -177,19 +180,25 @@ async def test_closing_a_period_from_the_periods_page_freezes_its_statements(
     assert 'data-code="PERIOD_NOT_ENDED"' in (await client.get(current.headers["location"])).text
 
 
-async def test_the_audit_page_shows_what_the_licensee_under_reported(
+async def test_the_audit_page_flags_missing_labels_and_cloned_codes(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     world = await staff_world(db)
+    at = datetime(2025, 8, 1, 12, tzinfo=UTC)
     async with db.session() as session:
+        tee = await session.get(Product, world.product_ids[0])
+        await approve(session, tee)
+        batch = await request_labels(
+            session, product_id=tee.id, quantity=60, merchant_id=None, requested_by="s", now=at
+        )
+        _, _, codes = await batch_codes(session, batch.id, merchant_id=None)
+        for _ in range(20):
+            await verify_label(session, codes[0], now=at, network="198.51.100.0/24")
         await submit_sales_report(
             session,
             agreement_id=world.agreement_id,
             period="2025-Q3",
-            lines=[
-                ReportLineInput("ACME-TEE-1", "US", 3, 9000, 7500),
-                ReportLineInput("ACME-POSTER-1", "US", 2, 3000, 3000),
-            ],
+            lines=[ReportLineInput("ACME-TEE-1", "US", 3, 9000, 7500)],
             submitted_by="acme",
             merchant_id=world.merchant_id,
             now=now_utc(),
@@ -201,13 +210,18 @@ async def test_the_audit_page_shows_what_the_licensee_under_reported(
 
     page = await client.get(f"/staff/agreements/{world.agreement_code}/audit?period=2025-Q3")
     assert page.status_code == 200
-    assert "version 1" in page.text
-    # tiein saw 4 tees (100.00) and 1 Dust & Gold tee (25.00) that the report misses in part:
-    # 1 tee / 25.00 and 1 tee / 25.00 at 10 % → 2.50 each, 5.00 at risk; the posters match.
-    assert "2 discrepancies" in page.text
-    assert "<strong>US$5.00</strong>" in page.text
-    assert page.text.count("under reported") == 2
-    assert page.text.count('<td data-label="Status">match</td>') == 1
+    text = page.text
+    # The tee: 60 labels - (4 storefront + 3 retail) - 11 in stock (10 today + 1 sold in Q4)
+    # = 42 unaccounted for, beyond the tolerance of max(2% of 60, 10) = 10.
+    row = text[text.index('<th scope="row">ACME-TEE-1</th>') :].split("</tr>")[0]
+    for label, figure in (("Labels issued", 60), ("Storefront", 4), ("Reported retail", 3),
+                          ("Stock on hand", 11), ("Gap", 42), ("Tolerance", 10)):  # fmt: skip
+        assert f'data-label="{label}">{figure}</td>' in row, label
+    assert "labels unaccounted for" in row
+    assert 'data-flag="gap"' in text and 'data-flag="cloned"' in text
+    assert "1 label verified like clones" in text
+    assert display(codes[0]) in text  # grouped for reading aloud
+    assert 'aria-label="What the figures mean"' in text and "Tolerance</dt>" in text
 
     bad = await client.get(f"/staff/agreements/{world.agreement_code}/audit?period=Q3")
     assert bad.status_code == 400 and 'data-code="INVALID_PERIOD"' in bad.text

@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from kernel.clock import now_utc
+from kernel.config import load_settings
 from kernel.db import Database
 from kernel.money import format_amount
 from kernel.periods import check_period
 from licensing.agreements import get_agreement_by_code
 from licensing.closing import close_period
 from licensing.statements import compute_statement, statements_for_period
-from reports.audit import audit
+from reports.audit import AuditPolicy, audit
 from reports.film_commerce import film_commerce_report
 from reports.royalty import mg_pace, royalty_report
 from tiein.cli.common import CommandError, run_with_db
@@ -66,7 +67,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     pace.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     pace.set_defaults(func=_mg_pace)
 
-    audit = reports.add_parser("audit", help="a licensee's report against what tiein observed")
+    audit = reports.add_parser(
+        "audit",
+        help="labels issued against units sold and in stock, per product; cloned labels",
+    )
     audit.add_argument("--agreement", required=True, help="agreement code")
     audit.add_argument("--period", required=True, help="a quarter, e.g. 2026-Q3")
     audit.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
@@ -277,30 +281,36 @@ def _mg_pace(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
 
     period = _period(args.period)
+    policy = AuditPolicy.from_settings(load_settings())
 
     async def work(db: Database):  # type: ignore[no-untyped-def]
         async with db.read_session() as session:
             agreement = await get_agreement_by_code(session, args.agreement)
-            return await audit(session, agreement.id, period)
+            return await audit(session, agreement.id, period, policy)
 
     result = run_with_db(work)
-    c = result.currency
     rows = [
         [
-            line.sku,
-            line.territory,
-            line.reported_units,
-            format_amount(line.reported_net_minor, c),
-            line.observed_units,
-            format_amount(line.observed_net_minor, c),
-            format_amount(line.royalty_difference_minor, c),
+            line.sku or "(all)",
+            line.issued,
+            line.storefront_units,
+            line.bundle_units,
+            line.retail_units,
+            line.on_hand,
+            line.gap,
+            line.tolerance,
             line.status,
         ]
-        for line in result.lines
+        for line in (*result.lines, result.total)
     ]
-    headers = ["sku", "territory", "reported_units", "reported_net", "observed_units",
-               "observed_net", "royalty_difference", "status"]  # fmt: skip
+    headers = ["sku", "labels_issued", "storefront", "bundle", "retail", "on_hand", "gap",
+               "tolerance", "status"]  # fmt: skip
     emit(headers, rows, args.format)
+    if result.cloned_count and args.format == "table":
+        print(f"{result.cloned_count} label(s) verified like clones:")
+        for label in result.cloned:
+            print(f"  {label.code} {label.sku}: {label.verifications} verifications "
+                  f"from {label.networks} network(s)")  # fmt: skip
     return 0
 
 

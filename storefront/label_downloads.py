@@ -1,0 +1,103 @@
+"""`GET /labels/batches/<id>.csv`: a label batch's codes for printing (SPEC §10).
+
+Who may download: the batch's merchant, with an API token holding `read`
+(`Authorization: Bearer <token>`, the token that requested it through GraphQL), or staff (a
+staff token, or the console's signed-in session). Another merchant's batch, a batch that does
+not exist and a malformed id are all the same 404; no credentials is a 401.
+
+The CSV has one row per code, in the order made: `code` (grouped for printing, e.g.
+`0EJZ-1GNQ-T6F4-A`), `sku`, `product`, `verify_url` (TIEIN_PUBLIC_URL + `/verify/<code>`, for
+a QR code on the hangtag: a link that leaves the site, so it is absolute).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from kernel.config import public_url
+from kernel.parsing import InvalidInput, parse_id
+from licensing.accounts import look_up_token
+from licensing.label_batches import batch_codes
+from licensing.labels import display
+from licensing.models import TokenScope
+from storefront.staff.auth import signed_in_staff
+from storefront.web import now
+
+NOT_FOUND = "No such label batch."
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula, quoted as text."""
+    return "'" + text if text[:1] in _FORMULA else text
+
+
+def _refused(status: int, message: str) -> Response:
+    response = PlainTextResponse(message, status_code=status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tiein"'
+    return response
+
+
+async def _merchant_of(request: Request) -> tuple[bool, int | None] | Response:
+    """(allowed, merchant id or None for staff) of the caller, or the refusal."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.strip().partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret or len(secret) > 200:
+            return _refused(401, "Use the header `Authorization: Bearer <token>`.")
+        async with request.app.state.db.read_session() as session:
+            use = await look_up_token(session, secret, now=now(request))
+        if use is None:
+            return _refused(401, "The API token is unknown or revoked.")
+        viewer = use.viewer
+        if viewer.is_staff:
+            return True, None
+        if not viewer.has_scope(TokenScope.READ):
+            return _refused(404, NOT_FOUND)
+        return True, viewer.merchant_id
+    if await signed_in_staff(request) is not None:
+        return True, None
+    return _refused(401, "Sign in as staff, or send the merchant's API token.")
+
+
+async def batch_csv(request: Request) -> Response:
+    caller = await _merchant_of(request)
+    if isinstance(caller, Response):
+        return caller
+    _, merchant_id = caller
+    try:
+        batch_id = parse_id(request.path_params.get("batch_id"), field="batch")
+    except InvalidInput:
+        return _refused(404, NOT_FOUND)
+    async with request.app.state.db.read_session() as session:
+        found = await batch_codes(session, batch_id, merchant_id=merchant_id)
+    if found is None:
+        return _refused(404, NOT_FOUND)
+    batch, product, codes = found
+    settings = request.app.state.settings
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["code", "sku", "product", "verify_url"])
+    sku, name = _cell(product.sku), _cell(product.name)
+    for code in codes:
+        writer.writerow([display(code), sku, name, public_url(settings, f"/verify/{code}")])
+    filename = "labels-{}-{}.csv".format(batch.id, re.sub(r"[^A-Za-z0-9-]", "", product.sku))
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+routes = [Route("/labels/batches/{batch_id}.csv", batch_csv, methods=["GET"], name="label_csv")]
