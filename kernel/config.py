@@ -9,6 +9,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAIL_FROM = "tiein <orders@localhost>"
+DEFAULT_CLEANING_GAP_MINUTES = 20
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -59,6 +60,9 @@ class Settings:
     webhook_first_delay: float = 30.0
     webhook_max_delay: float = 6 * 3600.0
     webhook_horizon: float = 3 * 86400.0
+    # Minutes a screen needs between two showtimes (cleaning, seating): a showtime holds its
+    # screen from its start for the film's runtime plus this gap (TIEIN_CLEANING_GAP_MINUTES).
+    cleaning_gap_minutes: int = DEFAULT_CLEANING_GAP_MINUTES
 
     @property
     def stripe_is_test(self) -> bool:
@@ -100,6 +104,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_first_delay=float(env.get("TIEIN_WEBHOOK_FIRST_DELAY") or 30),
         webhook_max_delay=float(env.get("TIEIN_WEBHOOK_MAX_DELAY") or 6 * 3600),
         webhook_horizon=float(env.get("TIEIN_WEBHOOK_HORIZON") or 3 * 86400),
+        cleaning_gap_minutes=int(
+            env.get("TIEIN_CLEANING_GAP_MINUTES") or DEFAULT_CLEANING_GAP_MINUTES
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
+from graphql_schema.mutations.cinemas import CinemaMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
@@ -12,6 +13,7 @@ from graphql_schema.mutations.webhooks import WebhookMutations
 
 
 class Mutation(
+    CinemaMutations,
     WebhookMutations,
     FulfilmentMutations,
     OrderMutations,
