@@ -6,7 +6,7 @@ cinema's screen; then `showtimes.screen_id` becomes NOT NULL. Showtimes keep the
 `capacity` (the seat arithmetic reads it). Downgrading drops the column and the table.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-05 10:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
