@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from catalog.codes import CatalogError
 from catalog.models import Cinema, Film, Franchise
 from kernel import countries
 from kernel.errors import DomainError
+from kernel.timezones import timezone_name
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
@@ -116,14 +116,16 @@ async def film_by_slug(session: AsyncSession, slug: str) -> Film | None:
 
 
 def check_timezone(name: str, *, field: str = "timezone") -> str:
-    """An IANA time zone name such as "America/New_York"."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    """An IANA time zone name such as "America/New_York" (kernel.timezones: not
+    "localtime" nor another name that is not a place)."""
+    zone = timezone_name(name)
+    if zone is None:
         raise DomainError(
-            CatalogError.INVALID, f"{name!r} is not a time zone like Europe/Paris.", field
-        ) from None
-    return name
+            CatalogError.INVALID_TIMEZONE,
+            f"{name!r} is not an IANA time zone like Europe/Paris.",
+            field,
+        )
+    return zone
 
 
 async def create_cinema(

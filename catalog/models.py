@@ -93,6 +93,24 @@ class Cinema(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
 
 
+class Screen(Base):
+    """An auditorium of a cinema, with its seats; every showtime is on one screen."""
+
+    __tablename__ = "screens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cinema_id: Mapped[int] = mapped_column(ForeignKey("cinemas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    capacity: Mapped[int] = mapped_column(Integer)
+
+    cinema: Mapped[Cinema] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("cinema_id", "name"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+    )
+
+
 class Showtime(Base):
     """A screening. `seats_taken` counts seats sold plus seats held by live reservations."""
 
@@ -101,6 +119,8 @@ class Showtime(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     film_id: Mapped[int] = mapped_column(ForeignKey("films.id"), index=True)
     cinema_id: Mapped[int] = mapped_column(ForeignKey("cinemas.id"), index=True)
+    # The screen (of the same cinema) it is on; `capacity` starts as the screen's.
+    screen_id: Mapped[int] = mapped_column(ForeignKey("screens.id"), index=True)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     capacity: Mapped[int] = mapped_column(Integer)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0)
@@ -109,6 +129,7 @@ class Showtime(Base):
 
     film: Mapped[Film] = relationship(lazy="raise")
     cinema: Mapped[Cinema] = relationship(lazy="raise")
+    screen: Mapped[Screen] = relationship(lazy="raise")
 
     __table_args__ = (
         CheckConstraint("capacity > 0", name="capacity_positive"),

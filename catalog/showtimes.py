@@ -1,4 +1,5 @@
-"""Showtimes: a film at a cinema at a time, with seats and a ticket price (SPEC §5)."""
+"""Showtimes: a film at a cinema at a time, with seats and a ticket price (SPEC §5). They
+are created by catalog.scheduling (on a screen, without overlaps); this module reads them."""
 
 from __future__ import annotations
 
@@ -12,60 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
-from catalog.models import Cinema, Film, Showtime
+from catalog.models import Cinema, Showtime
 from kernel.errors import DomainError
-from kernel.money import check_currency
-
-
-def _aware(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise DomainError(CatalogError.INVALID, f"{field} needs a time zone.", field)
-    return value
-
-
-async def create_showtime(
-    session: AsyncSession,
-    *,
-    film_id: int,
-    cinema_id: int,
-    starts_at: datetime,
-    capacity: int,
-    price_minor: int,
-    currency: str,
-    now: datetime,
-) -> Showtime:
-    """Create a showtime (staff). It starts in the future, has at least one seat and a ticket
-    price of zero or more minor units in a known currency."""
-    _aware(starts_at, "starts_at")
-    if starts_at <= now:
-        raise DomainError(
-            CatalogError.SHOWTIME_IN_PAST, "A showtime must start in the future.", "starts_at"
-        )
-    if not isinstance(capacity, int) or capacity <= 0:
-        raise DomainError(
-            CatalogError.INVALID_CAPACITY, "A showtime needs at least one seat.", "capacity"
-        )
-    if not isinstance(price_minor, int) or price_minor < 0:
-        raise DomainError(
-            CatalogError.INVALID_PRICE, "The ticket price must not be negative.", "price_minor"
-        )
-    currency = check_currency(currency)
-    if await session.get(Film, film_id) is None:
-        raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
-    if await session.get(Cinema, cinema_id) is None:
-        raise DomainError(CatalogError.NOT_FOUND, f"No cinema {cinema_id}.", "cinema_id")
-    showtime = Showtime(
-        film_id=film_id,
-        cinema_id=cinema_id,
-        starts_at=starts_at,
-        capacity=capacity,
-        seats_taken=0,
-        price_minor=price_minor,
-        currency=currency,
-    )
-    session.add(showtime)
-    await session.flush()
-    return showtime
 
 
 async def get_showtime(session: AsyncSession, showtime_id: int) -> Showtime:

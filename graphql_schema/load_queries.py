@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 
 from catalog.film_status import showtimes_to_come
-from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
+from catalog.models import (
+    BundleComponent,
+    BundleOffer,
+    Cinema,
+    Film,
+    Product,
+    Screen,
+    Showtime,
+)
 from graphql_schema import visibility as vis
 from graphql_schema.records import columns
 from licensing.accounts import Viewer
@@ -43,6 +51,7 @@ VISIBLE: dict[type, Visible] = {
     Film: vis.visible_films,
     Cinema: vis.visible_cinemas,
     Showtime: vis.visible_showtimes,
+    Screen: vis.visible_screens,
     BundleOffer: vis.visible_bundle_offers,
     Product: vis.visible_products,
     Merchant: vis.visible_merchants,
@@ -101,7 +110,11 @@ PREFETCH: dict[type, dict[str, tuple[type, str]]] = {
         "agreement": (Agreement, "agreement_id"),
         "film": (Film, "film_id"),
     },
-    Showtime: {"film": (Film, "film_id"), "cinema": (Cinema, "cinema_id")},
+    Showtime: {
+        "film": (Film, "film_id"),
+        "cinema": (Cinema, "cinema_id"),
+        "screen": (Screen, "screen_id"),
+    },
     BundleOffer: {"film": (Film, "film_id")},
     Agreement: {"merchant": (Merchant, "merchant_id")},
     SalesReport: {"agreement": (Agreement, "agreement_id")},
@@ -122,6 +135,7 @@ LIST_OF: dict[str, type] = {
     "fulfilment.shipments": Shipment,
     "shipment.lines": ShipmentLine,
     "order.shipping_address": ShippingAddress,
+    "cinema.screens": Screen,
 }
 
 
@@ -179,6 +193,12 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .order_by(ProductReview.created_at, ProductReview.id)
         ),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
+        "cinema.screens": lambda keys: (
+            vis.visible_screens(viewer, now)
+            .with_only_columns(Screen.cinema_id, *columns(Screen))
+            .where(Screen.cinema_id.in_(keys))
+            .order_by(Screen.name, Screen.id)
+        ),
         "fulfilment.lines": lambda keys: (
             vis.visible_fulfilment_lines(viewer, now)
             .with_only_columns(FulfilmentLine.fulfilment_id, *columns(FulfilmentLine))

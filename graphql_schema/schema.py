@@ -16,6 +16,7 @@ schema = graphene.Schema(
         t.Film,
         t.Cinema,
         t.Showtime,
+        t.Screen,
         t.Product,
         t.BundleOffer,
         t.Merchant,

@@ -1,10 +1,10 @@
 """Who may see what: ONE query helper per type, used by lists, `node`, nested fields,
 loaders and mutations alike (DESIGN.md §2).
 
-- Public (no token): films, cinemas, showtimes, current bundle offers, and only the products
-  that are sellable now in some licensed territory through a shopper channel (the one rule,
-  `licensing.sellable.sellable_clause`; checkout checks the buyer's country) and their
-  merchants.
+- Public (no token): films, cinemas and their screens, showtimes, current bundle offers, and
+  only the products that are sellable now in some licensed territory through a shopper
+  channel (the one rule, `licensing.sellable.sellable_clause`; checkout checks the buyer's
+  country) and their merchants.
 - A merchant: its own merchant record, agreements, products (every stage), tokens, the orders
   that hold its lines (and only its lines), sales reports and statements. Nothing of another
   merchant: such an id is "not found", exactly like an id that does not exist.
@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, false, or_, select
 
-from catalog.models import BundleOffer, Cinema, Film, Product, Showtime
+from catalog.models import BundleOffer, Cinema, Film, Product, Screen, Showtime
 from licensing.accounts import Viewer
 from licensing.label_models import LabelBatch
 from licensing.models import (
@@ -43,6 +43,10 @@ def visible_films(viewer: Viewer, now: datetime) -> Select[tuple[Film]]:
 
 def visible_cinemas(viewer: Viewer, now: datetime) -> Select[tuple[Cinema]]:
     return select(Cinema)
+
+
+def visible_screens(viewer: Viewer, now: datetime) -> Select[tuple[Screen]]:
+    return select(Screen)
 
 
 def visible_showtimes(viewer: Viewer, now: datetime) -> Select[tuple[Showtime]]:

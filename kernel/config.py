@@ -9,6 +9,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./tiein.db"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"  # where `tiein serve` listens by default
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAIL_FROM = "tiein <orders@localhost>"
+DEFAULT_CLEANING_GAP_MINUTES = 20
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -68,6 +69,9 @@ class Settings:
     label_clone_min: int = 5
     label_clone_networks: int = 3
     label_clone_total: int = 20
+    # Minutes a screen needs between two showtimes (cleaning, seating): a showtime holds its
+    # screen from its start for the film's runtime plus this gap (TIEIN_CLEANING_GAP_MINUTES).
+    cleaning_gap_minutes: int = DEFAULT_CLEANING_GAP_MINUTES
 
     @property
     def stripe_is_test(self) -> bool:
@@ -114,6 +118,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         label_clone_min=int(env.get("TIEIN_LABEL_CLONE_MIN") or 5),
         label_clone_networks=int(env.get("TIEIN_LABEL_CLONE_NETWORKS") or 3),
         label_clone_total=int(env.get("TIEIN_LABEL_CLONE_TOTAL") or 20),
+        cleaning_gap_minutes=int(
+            env.get("TIEIN_CLEANING_GAP_MINUTES") or DEFAULT_CLEANING_GAP_MINUTES
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
+from graphql_schema.mutations.cinemas import CinemaMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.labels import LabelMutations
 from graphql_schema.mutations.licensing import LicensingMutations
@@ -14,6 +15,7 @@ from graphql_schema.mutations.webhooks import WebhookMutations
 
 class Mutation(
     LabelMutations,
+    CinemaMutations,
     WebhookMutations,
     FulfilmentMutations,
     OrderMutations,

@@ -1,4 +1,5 @@
-"""Catalog mutations: merchants' products and stock; staff's cinemas, showtimes, bundles."""
+"""Catalog mutations: merchants' products and stock; staff's bundles (cinemas, screens and
+showtimes are in mutations/cinemas.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import models as cm
 from catalog.bundles import create_bundle_offer
-from catalog.films import create_cinema
 from catalog.products import create_product, merchant_sku, update_product
-from catalog.showtimes import create_showtime
 from graphql_schema import scalars as sc
 from graphql_schema import types as t
 from graphql_schema.auth import MERCHANT_WRITE, STAFF
@@ -230,90 +229,6 @@ class SubmitProductForApproval(MutationBase):
         )
 
 
-class CreateCinemaInput(graphene.InputObjectType):
-    """A new cinema."""
-
-    name = graphene.String(required=True, description="The cinema's name.")
-    city = graphene.String(required=True, description="The city.")
-    country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
-    timezone = graphene.String(
-        description='IANA time zone, e.g. "America/New_York"; showtimes are shown in it. '
-        "Default UTC."
-    )
-
-
-class CreateCinema(MutationBase):
-    """Add a cinema (staff)."""
-
-    permissions = (STAFF,)
-    input_type = CreateCinemaInput
-    input_description = "The cinema."
-    cinema = graphene.Field(t.Cinema, description="The new cinema.")
-    errors = errors_field()
-
-    @classmethod
-    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
-        return await create_cinema(
-            session,
-            name=input.name,
-            city=input.city,
-            country=input.country,
-            timezone=input.timezone or "UTC",
-        )
-
-
-class CreateShowtimeInput(graphene.InputObjectType):
-    """A new screening."""
-
-    film_id = graphene.ID(required=True, description="The film.")
-    cinema_id = graphene.ID(required=True, description="The cinema.")
-    starts_at = graphene.DateTime(
-        required=True, description="When it starts, with its UTC offset; in the future."
-    )
-    capacity = graphene.Int(required=True, description="Seats, at least 1.")
-    price = graphene.Field(graphene.NonNull(MoneyInput), description="The ticket price.")
-
-
-class CreateShowtime(MutationBase):
-    """Schedule a showtime (staff)."""
-
-    permissions = (STAFF,)
-    input_type = CreateShowtimeInput
-    input_description = "The showtime."
-    fields = {"price_minor": "price", "currency": "price.currency"}
-    showtime = graphene.Field(t.Showtime, description="The new showtime.")
-    errors = errors_field()
-
-    @classmethod
-    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
-        checks = Checks()
-        film = cinema = starts_at = None
-        price_minor, currency = 1, "USD"
-        with checks:
-            film = await find(
-                session, info, cm.Film, input.film_id, type_name="Film", field="filmId"
-            )
-        with checks:
-            cinema = await find(
-                session, info, cm.Cinema, input.cinema_id, type_name="Cinema", field="cinemaId"
-            )
-        with checks:
-            price_minor, currency = amount(input.price, "price")
-        with checks:
-            starts_at = aware(input.starts_at, "startsAt")
-        checks.done()  # the service needs every one of them
-        return await create_showtime(
-            session,
-            film_id=film.id,
-            cinema_id=cinema.id,
-            starts_at=starts_at,
-            capacity=input.capacity,
-            price_minor=price_minor,
-            currency=currency,
-            now=info.context.now,
-        )
-
-
 class BundleComponentInput(graphene.InputObjectType):
     """A merch part of a bundle."""
 
@@ -391,6 +306,4 @@ class CatalogMutations(graphene.ObjectType):
     update_product = UpdateProduct.field()
     adjust_stock = AdjustStock.field()
     submit_product_for_approval = SubmitProductForApproval.field()
-    create_cinema = CreateCinema.field()
-    create_showtime = CreateShowtime.field()
     create_bundle_offer = CreateBundleOffer.field()

@@ -14,6 +14,7 @@ from graphql_schema.types.catalog import (
     Film,
     Product,
     ProductReview,
+    Screen,
     Showtime,
 )
 from graphql_schema.types.licensing import (
@@ -51,6 +52,7 @@ for _model, _type in (
     (cm.Film, Film),
     (cm.Cinema, Cinema),
     (cm.Showtime, Showtime),
+    (cm.Screen, Screen),
     (cm.Product, Product),
     (cm.BundleOffer, BundleOffer),
     (lm.Merchant, Merchant),
@@ -69,6 +71,6 @@ __all__ = [
     "CommerceAmounts", "Film", "FilmCommerceRow", "FilmConnection", "Merchant",
     "MerchantConnection", "Order", "OrderConnection", "OrderLine", "Product", "ProductConnection",
     "ProductReview", "RoyaltyReportRow", "RoyaltyStatement", "RoyaltyStatementConnection",
-    "RoyaltyTier", "SalesReport", "SalesReportConnection", "SalesReportLine", "Showtime",
+    "RoyaltyTier", "SalesReport", "SalesReportConnection", "SalesReportLine", "Screen", "Showtime",
     "ShowtimeConnection", "StatementView", "statement_key",
 ]  # fmt: skip

@@ -58,6 +58,32 @@ class Cinema(NodeObject):
         required=True, description="IANA time zone in which its showtimes are shown."
     )
     showtimes = _page("cinema.showtimes", "showtimes here", _lazy("ShowtimeConnection"))
+    screens = graphene.List(
+        graphene.NonNull(_lazy("Screen")),
+        required=True,
+        description="Its screens (auditoriums), by name.",
+    )
+
+    @staticmethod
+    def resolve_screens(root: cm.Cinema, info: Any) -> Any:
+        return info.context.loaders.list("cinema.screens").load(root.id)
+
+
+class Screen(NodeObject):
+    """A screen (auditorium) of a cinema; every showtime is on one."""
+
+    class Meta:
+        interfaces = (Node,)
+
+    name = graphene.String(required=True, description="Its name, unique in its cinema.")
+    capacity = graphene.Int(
+        required=True, description="Its seats: the capacity a new showtime on it starts with."
+    )
+    cinema = graphene.Field(graphene.NonNull(Cinema), description="Its cinema.")
+
+    @staticmethod
+    def resolve_cinema(root: cm.Screen, info: Any) -> Any:
+        return _load(info, cm.Cinema, root.cinema_id)
 
 
 class Showtime(NodeObject):
@@ -68,6 +94,7 @@ class Showtime(NodeObject):
 
     film = graphene.Field(graphene.NonNull(Film), description="The film screened.")
     cinema = graphene.Field(graphene.NonNull(Cinema), description="Where.")
+    screen = graphene.Field(graphene.NonNull(Screen), description="The screen it is on.")
     starts_at = graphene.DateTime(required=True, description="When it starts (UTC).")
     capacity = graphene.Int(required=True, description="Seats in total.")
     seats_left = graphene.Int(required=True, description="Seats neither sold nor held.")
@@ -80,6 +107,10 @@ class Showtime(NodeObject):
     @staticmethod
     def resolve_cinema(root: cm.Showtime, info: Any) -> Any:
         return _load(info, cm.Cinema, root.cinema_id)
+
+    @staticmethod
+    def resolve_screen(root: cm.Showtime, info: Any) -> Any:
+        return _load(info, cm.Screen, root.screen_id)
 
     @staticmethod
     def resolve_price(root: cm.Showtime, info: Any) -> Any:

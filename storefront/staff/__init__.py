@@ -8,6 +8,7 @@ from storefront.staff import (
     agreements,
     approvals,
     auth,
+    cinemas,
     dashboard,
     fulfilments,
     outbox,
@@ -30,6 +31,7 @@ NAV = [
     ("staff_orders", "Orders"),
     ("staff_outbox", "Outbox"),
     ("staff_fulfilments", "Fulfilments"),
+    ("staff_cinemas", "Cinemas"),
 ]
 
 staff_routes: list = [
@@ -43,6 +45,7 @@ staff_routes: list = [
     *refunds.routes,
     *outbox.routes,
     *fulfilments.routes,
+    *cinemas.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV

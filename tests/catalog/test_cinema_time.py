@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from catalog.films import create_cinema, create_film
-from catalog.showtimes import create_showtime, group_by_day_and_cinema, local_start
+from catalog.scheduling import create_showtime
+from catalog.screens import create_screen
+from catalog.showtimes import group_by_day_and_cinema, local_start
 from kernel.db import Database
 from kernel.errors import DomainError
 from storefront.web import local_time
@@ -24,9 +26,10 @@ async def test_a_late_show_in_new_york_belongs_to_its_local_day(db: Database) ->
         cinema = await create_cinema(
             session, name="Aurora", city="New York", country="US", timezone="America/New_York"
         )
+        screen = await create_screen(session, cinema_id=cinema.id, name="1", capacity=10)
         # 02:30 UTC on the 22nd is 21:30 on the 21st in New York (EST, UTC-5).
         show = await create_showtime(
-            session, film_id=film.id, cinema_id=cinema.id,
+            session, film_id=film.id, screen_id=screen.id,
             starts_at=datetime(2026, 11, 22, 2, 30, tzinfo=UTC), capacity=10, price_minor=1400,
             currency="USD", now=NOW,
         )  # fmt: skip

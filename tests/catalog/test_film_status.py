@@ -19,7 +19,7 @@ from catalog.film_status import (
     film_status_column,
     is_to_come,
 )
-from catalog.models import Cinema, Film, Showtime
+from catalog.models import Cinema, Film, Screen, Showtime
 from graphql_schema import scalars
 from kernel.db import Database
 
@@ -82,6 +82,9 @@ async def test_the_sql_forms_agree_with_the_python_form(
     async with db.session() as session:
         cinema = Cinema(name="C", city="C", country="US", timezone="UTC")
         session.add(cinema)
+        await session.flush()
+        screen = Screen(cinema_id=cinema.id, name="1", capacity=10)
+        session.add(screen)
         for i, (release_offset, showtime_offsets) in enumerate(plans):
             release = now.date() + timedelta(days=release_offset)
             film = Film(slug=f"status-{n}-{i}", title="F", release_date=release, runtime_minutes=90)
@@ -89,8 +92,8 @@ async def test_the_sql_forms_agree_with_the_python_form(
             await session.flush()
             starts = [now + timedelta(seconds=s) for s in showtime_offsets]
             session.add_all(
-                Showtime(film_id=film.id, cinema_id=cinema.id, starts_at=at, capacity=10,
-                         price_minor=100, currency="USD")
+                Showtime(film_id=film.id, cinema_id=cinema.id, screen_id=screen.id,
+                         starts_at=at, capacity=10, price_minor=100, currency="USD")
                 for at in starts
             )  # fmt: skip
             to_come = any(is_to_come(at, now) for at in starts)

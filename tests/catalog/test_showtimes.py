@@ -7,12 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from catalog.films import create_cinema, create_film
-from catalog.showtimes import (
-    check_on_sale,
-    create_showtime,
-    group_by_day_and_cinema,
-    showtimes_for_film,
-)
+from catalog.scheduling import create_showtime
+from catalog.screens import create_screen
+from catalog.showtimes import check_on_sale, group_by_day_and_cinema, showtimes_for_film
 from kernel.db import Database
 from kernel.errors import DomainError
 from tests.catalog.conftest import NOW, World
@@ -45,6 +42,7 @@ async def test_film_slugs_are_unique_and_franchises_are_shared(db: Database, wor
         (timedelta(hours=-1), 100, 6000, "SHOWTIME_IN_PAST"),
         (timedelta(0), 100, 6000, "SHOWTIME_IN_PAST"),
         (timedelta(days=1), 0, 6000, "INVALID_CAPACITY"),
+        (timedelta(days=1), 501, 6000, "INVALID_CAPACITY"),  # more than the screen's 500
         (timedelta(days=1), 100, -1, "INVALID_PRICE"),
     ],
 )
@@ -54,7 +52,7 @@ async def test_showtime_rules(
     async with db.session() as session:
         with pytest.raises(DomainError) as refused:
             await create_showtime(
-                session, film_id=world.film.id, cinema_id=world.cinema.id,
+                session, film_id=world.film.id, screen_id=world.showtime.screen_id,
                 starts_at=NOW + starts_in, capacity=capacity, price_minor=price,
                 currency="USD", now=NOW,
             )  # fmt: skip
@@ -64,15 +62,18 @@ async def test_showtime_rules(
 async def test_a_films_showtimes_are_future_ordered_and_grouped(db: Database, world: World) -> None:
     async with db.session() as session:
         second = await create_cinema(session, name="Aurora", city="Boston", country="US")
-        for cinema_id, hours in [(second.id, 50), (world.cinema.id, 47), (second.id, 30)]:
+        screen = await create_screen(session, cinema_id=second.id, name="1", capacity=10)
+        # the world's showtime (in 48 hours) holds Screen 1 of Harbor Lights from 46:00 on
+        other = await create_screen(session, cinema_id=world.cinema.id, name="2", capacity=10)
+        for screen_id, hours in [(screen.id, 50), (other.id, 47), (screen.id, 30)]:
             await create_showtime(
-                session, film_id=world.film.id, cinema_id=cinema_id,
+                session, film_id=world.film.id, screen_id=screen_id,
                 starts_at=NOW + timedelta(hours=hours), capacity=10, price_minor=5000,
                 currency="USD", now=NOW,
             )  # fmt: skip
         # Far beyond the 14-day horizon.
         await create_showtime(
-            session, film_id=world.film.id, cinema_id=second.id,
+            session, film_id=world.film.id, screen_id=screen.id,
             starts_at=NOW + timedelta(days=30), capacity=10, price_minor=5000,
             currency="USD", now=NOW,
         )  # fmt: skip

@@ -27,6 +27,7 @@ from catalog.models import (
     Film,
     Franchise,
     Product,
+    Screen,
     Showtime,
 )
 from licensing.accounts import create_api_token, hash_password
@@ -97,8 +98,19 @@ async def make_cinema(
     city: str = "Springfield",
     country: str = "US",
     timezone: str = "UTC",
+    screen_capacity: int = 500,
 ) -> Cinema:
-    return await _added(session, Cinema(name=name, city=city, country=country, timezone=timezone))
+    """A cinema with one screen, "Screen 1" (`screen_capacity` seats; 0: no screen)."""
+    cinema = await _added(session, Cinema(name=name, city=city, country=country, timezone=timezone))
+    if screen_capacity:
+        await make_screen(session, cinema_id=cinema.id, capacity=screen_capacity)
+    return cinema
+
+
+async def make_screen(
+    session: AsyncSession, *, cinema_id: int, name: str = "Screen 1", capacity: int = 500
+) -> Screen:
+    return await _added(session, Screen(cinema_id=cinema_id, name=name, capacity=capacity))
 
 
 async def make_showtime(
@@ -111,10 +123,20 @@ async def make_showtime(
     price_minor: int = 1200,
     currency: str = "USD",
     seats_taken: int = 0,
+    screen_id: int | None = None,
 ) -> Showtime:
+    """A showtime on `screen_id`, or on the cinema's first screen (made when it has none).
+    Rows are built directly: the overlap rule is not applied (catalog.scheduling does)."""
+    if screen_id is None:
+        screen_id = await session.scalar(
+            select(Screen.id).where(Screen.cinema_id == cinema_id).order_by(Screen.id).limit(1)
+        )
+        if screen_id is None:
+            screen_id = (await make_screen(session, cinema_id=cinema_id, capacity=capacity)).id
     showtime = Showtime(
         film_id=film_id,
         cinema_id=cinema_id,
+        screen_id=screen_id,
         starts_at=starts_at,
         capacity=capacity,
         seats_taken=seats_taken,

@@ -296,7 +296,18 @@ async def test_staff_schedules_cinema_showtime_and_bundle(gql: Gql, world: World
         {"input": {"name": "X", "city": "Y", "country": "GB", "timezone": "Mars/Olympus"}},
         token=world.staff_token,
     ))  # fmt: skip
-    assert nowhere == {"cinema": None, "errors": [{"field": "timezone", "code": "INVALID"}]}
+    assert nowhere == {
+        "cinema": None,
+        "errors": [{"field": "timezone", "code": "INVALID_TIMEZONE"}],
+    }
+    screen = payload(await gql(
+        """mutation($input: CreateScreenInput!) { createScreen(input: $input) {
+             screen { name capacity } errors { field code } } }""",
+        {"input": {"cinemaId": cinema["cinema"]["id"], "name": "1", "capacity": 200}},
+        token=world.staff_token,
+    ))  # fmt: skip
+    assert screen == {"screen": {"name": "1", "capacity": 200}, "errors": []}
+    # the old input (a cinema, no screen) still works while the cinema has one screen
     showtime_query = """mutation($input: CreateShowtimeInput!) { createShowtime(input: $input) {
              showtime { capacity seatsLeft price { amount } film { slug } cinema { name } }
              errors { field code } } }"""

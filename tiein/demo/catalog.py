@@ -15,7 +15,8 @@ from catalog.bundles import create_bundle_offer
 from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage, BundleOffer, Category, Cinema, Film, Product, Showtime
 from catalog.products import create_product, merchant_sku
-from catalog.showtimes import create_showtime
+from catalog.scheduling import create_showtime
+from catalog.screens import create_screen
 from licensing.accounts import create_merchant
 from licensing.agreements import create_agreement
 from licensing.approvals import review_product, submit_product
@@ -186,9 +187,19 @@ async def offer_bundles(session: AsyncSession, world: World, today: date) -> Non
 
 async def schedule_showtimes(session: AsyncSession, world: World, today: date) -> None:
     """Two weeks of showtimes around today in both cinemas, plus weekly past screenings of
-    every released film in New York (the history's tickets and bundles need them)."""
+    every released film in New York (the history's tickets and bundles need them). Each
+    cinema gives every film its own screen ("Screen 1", "Screen 2", …), so that no two
+    showtimes overlap on one screen (catalog.scheduling's rule)."""
     showing = [f for f in world.films.values() if f.release_date <= today + timedelta(days=14)]
     showing = [f for f in showing if f.release_date >= today - timedelta(days=300)]
+    screens: dict[tuple[int, int], int] = {}
+    for cinema in world.cinemas:
+        for n, film in enumerate(showing, start=1):
+            seats = 400 if cinema is world.cinemas[0] else 90
+            screen = await create_screen(
+                session, cinema_id=cinema.id, name=f"Screen {n}", capacity=seats
+            )
+            screens[(cinema.id, film.id)] = screen.id
     for film in showing:
         for cinema, (_, _, _, zone, price, currency) in zip(world.cinemas, CINEMAS, strict=True):
             for offset in range(-3, 11):
@@ -201,7 +212,7 @@ async def schedule_showtimes(session: AsyncSession, world: World, today: date) -
                         await create_showtime(
                             session,
                             film_id=film.id,
-                            cinema_id=cinema.id,
+                            screen_id=screens[(cinema.id, film.id)],
                             starts_at=starts,
                             capacity=140 if cinema.country == "US" else 90,
                             price_minor=price,
@@ -216,9 +227,8 @@ async def schedule_showtimes(session: AsyncSession, world: World, today: date) -
                 await create_showtime(
                     session,
                     film_id=film.id,
-                    cinema_id=world.cinemas[0].id,
+                    screen_id=screens[(world.cinemas[0].id, film.id)],
                     starts_at=starts,
-                    capacity=400,
                     price_minor=CINEMAS[0][4],
                     currency="USD",
                     now=starts - timedelta(days=7),
