@@ -11,6 +11,17 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAIL_FROM = "tiein <orders@localhost>"
 
 
+def default_media_dir(database_url: str) -> str:
+    """Uploaded images go next to a SQLite database file (`./media` beside `tiein.db`);
+    with any other database, to `./media`."""
+    prefix = "sqlite+aiosqlite:///"
+    if database_url.startswith(prefix):
+        path = database_url[len(prefix) :].split("?", 1)[0]
+        if path and path != ":memory:":
+            return os.path.join(os.path.dirname(path) or ".", "media")
+    return os.path.join(".", "media")
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -59,6 +70,13 @@ class Settings:
     webhook_first_delay: float = 30.0
     webhook_max_delay: float = 6 * 3600.0
     webhook_horizon: float = 3 * 86400.0
+    # Uploaded images (TIEIN_MEDIA_DIR; kernel.media): "" means `default_media_dir`.
+    media_dir: str = ""
+
+    @property
+    def media_path(self) -> str:
+        """Where the local media store keeps uploaded images."""
+        return self.media_dir or default_media_dir(self.database_url)
 
     @property
     def stripe_is_test(self) -> bool:
@@ -100,6 +118,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_first_delay=float(env.get("TIEIN_WEBHOOK_FIRST_DELAY") or 30),
         webhook_max_delay=float(env.get("TIEIN_WEBHOOK_MAX_DELAY") or 6 * 3600),
         webhook_horizon=float(env.get("TIEIN_WEBHOOK_HORIZON") or 3 * 86400),
+        media_dir=env.get("TIEIN_MEDIA_DIR", "").strip(),
     )
 
 

@@ -7,6 +7,7 @@ from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.licensing import LicensingMutations
+from graphql_schema.mutations.media import MediaMutations
 from graphql_schema.mutations.orders import OrderMutations
 from graphql_schema.mutations.webhooks import WebhookMutations
 
@@ -18,6 +19,7 @@ class Mutation(
     LicensingMutations,
     AccountMutations,
     CatalogMutations,
+    MediaMutations,
 ):
     """Every change a merchant partner or licensing staff can make."""
 

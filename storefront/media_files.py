@@ -1,0 +1,34 @@
+"""`GET /media/<key>`: uploaded images, straight from the media store (kernel.media).
+
+Keys are content addresses, so an object never changes: it is cached for a year as
+immutable. Only well-formed keys are looked up (two shard directories of hex, a SHA-256, an
+extension of ours), so `..`, NUL or any other path is a 404 without touching the disk; the
+Content-Type comes from the key, never from the bytes, and browsers may not sniff another.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from kernel.media import content_type_of, media_store, valid_key
+
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+
+async def media(request: Request) -> Response:
+    key = request.path_params["key"]
+    if not valid_key(key):
+        return PlainTextResponse("Not found.", 404)
+    data = media_store(request.app.state.settings.media_path).get(key)
+    if data is None:
+        return PlainTextResponse("Not found.", 404)
+    return Response(
+        data,
+        media_type=content_type_of(key),
+        headers={"Cache-Control": CACHE_FOREVER, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+routes: list = [Route("/media/{key:path}", media, methods=["GET", "HEAD"], name="media")]
