@@ -126,7 +126,7 @@ async def actor_names(session: AsyncSession, actors: Iterable[str]) -> dict[str,
         rows = await session.execute(
             select(Merchant.id, Merchant.name).where(Merchant.id.in_(set(merchant_ids.values())))
         )
-        by_id = dict(rows.tuples().all())
+        by_id = {key: name for key, name in rows}
         for actor, merchant_id in merchant_ids.items():
             names[actor] = by_id.get(merchant_id, actor)
     usernames = {a: _staff_username_of(a) for a in actors if a not in merchant_ids}
@@ -135,7 +135,7 @@ async def actor_names(session: AsyncSession, actors: Iterable[str]) -> dict[str,
         rows = await session.execute(
             select(StaffUser.username, shown).where(StaffUser.username.in_(set(usernames.values())))
         )
-        by_username = dict(rows.tuples().all())
+        by_username = {key: name for key, name in rows}
         for actor, username in usernames.items():
             if username in by_username:
                 names[actor] = by_username[username]

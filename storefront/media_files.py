@@ -8,13 +8,32 @@ Content-Type comes from the key, never from the bytes, and browsers may not snif
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from kernel.media import content_type_of, media_store, valid_key
+from kernel.media import URL_PREFIX, content_type_of, media_store, valid_key
 
 CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+
+def image_src(image: Any, width: int | None = None) -> str:
+    """The path of an image for an <img src>: its narrowest thumbnail at least `width` wide
+    (the original when none is, or without `width`)."""
+    if width is not None:
+        for thumb in image.thumbnails or []:
+            if thumb["width"] >= width:
+                return URL_PREFIX + thumb["key"]
+    return URL_PREFIX + image.key
+
+
+def image_srcset(image: Any) -> str:
+    """Every size of an image for an <img srcset>: the thumbnails and the original."""
+    sizes = [(URL_PREFIX + t["key"], t["width"]) for t in image.thumbnails or []]
+    sizes.append((URL_PREFIX + image.key, image.width))
+    return ", ".join(f"{url} {width}w" for url, width in sizes)
 
 
 async def media(request: Request) -> Response:

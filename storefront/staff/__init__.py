@@ -12,6 +12,7 @@ from storefront.staff import (
     fulfilments,
     outbox,
     periods,
+    posters,
     refunds,
     reports,
     tickets,
@@ -43,6 +44,7 @@ staff_routes: list = [
     *refunds.routes,
     *outbox.routes,
     *fulfilments.routes,
+    *posters.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV
