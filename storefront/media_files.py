@@ -8,6 +8,7 @@ Content-Type comes from the key, never from the bytes, and browsers may not snif
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -40,7 +41,8 @@ async def media(request: Request) -> Response:
     key = request.path_params["key"]
     if not valid_key(key):
         return PlainTextResponse("Not found.", 404)
-    data = media_store(request.app.state.settings.media_path).get(key)
+    store = media_store(request.app.state.settings.media_path)
+    data = await asyncio.to_thread(store.get, key)
     if data is None:
         return PlainTextResponse("Not found.", 404)
     return Response(

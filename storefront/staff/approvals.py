@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sqlalchemy import select
-from starlette.requests import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 

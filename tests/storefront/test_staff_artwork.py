@@ -28,6 +28,10 @@ LATER = datetime(2025, 8, 3, 9, tzinfo=UTC)
 RESUBMITTED = datetime(2025, 8, 4, 9, tzinfo=UTC)
 
 
+def _stored_files(settings: Settings) -> list[Path]:
+    return [p for p in Path(settings.media_path).rglob("*") if p.is_file()]
+
+
 async def _resubmitted_with_artwork(db: Database, settings: Settings) -> tuple[int, list[Image]]:
     """staff_world's tee: its first concept (no art) sent back by "Desk Officer", then
     resubmitted with two images; its id and the images."""
@@ -46,7 +50,7 @@ async def _resubmitted_with_artwork(db: Database, settings: Settings) -> tuple[i
                 image_bytes(600, 400, "PNG", color),
                 merchant_id=world.merchant_id,
                 now=LATER,
-            )  # fmt: skip
+            )
             for color in ((20, 20, 200), (20, 200, 20))
         ]
         await submit_product_with_artwork(
@@ -59,7 +63,7 @@ async def _resubmitted_with_artwork(db: Database, settings: Settings) -> tuple[i
 async def test_the_queue_shows_the_artwork_beside_the_history_by_name(
     client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
-    tee, images = await _resubmitted_with_artwork(db, settings)
+    _, images = await _resubmitted_with_artwork(db, settings)
     await sign_in(client)
     page = (await client.get("/staff/approvals")).text
     # the resubmission's artwork, as thumbnails with every size in srcset
@@ -115,7 +119,7 @@ async def test_staff_upload_a_film_poster_and_a_bad_file_stores_nothing(
     assert "megapixels" in shown and "TOO_MANY_PIXELS" not in shown.split("data-code")[0]
     async with db.read_session() as session:
         assert await session.scalar(select(func.count(Image.id))) == 0
-    assert not list(Path(settings.media_path).rglob("*.*"))
+    assert _stored_files(settings) == []
     # without the CSRF token: refused
     forged = await client.post(path, files={"poster": ("p.jpg", image_bytes(fmt="JPEG"))})
     assert forged.status_code == 403
