@@ -182,9 +182,8 @@ async def store_image(
 ) -> Image:
     """Validate an upload (`process_image`), store its files and record it for its owner (a
     merchant, or the studio when `merchant_id` is None). The same picture uploaded again by
-    the same owner is the same image. Nothing is stored for a refused file."""
-    if merchant_id is None and staff_user_id is None:
-        raise DomainError(ImageError.UNSUPPORTED_IMAGE_TYPE, "Sign in to upload.", field)
+    the same owner is the same image. Nothing is stored for a refused file. The caller has
+    checked who uploads (`staff_user_id` names the staff member, when there is one)."""
     processed = await asyncio.to_thread(process_image, data, field=field)
     owner = owner_key(merchant_id)
     digest = sha256_hex(processed.original.data)
