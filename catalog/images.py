@@ -21,6 +21,7 @@ from enum import StrEnum
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.image_models import Image, owner_key
@@ -206,8 +207,17 @@ async def store_image(
         thumbnails=thumbnails,
         created_at=now,
     )
-    session.add(image)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(image)
+    except IntegrityError:
+        # the same owner uploaded the same picture at the same moment: that one is the image
+        found = await session.scalar(
+            select(Image).where(Image.owner_key == owner, Image.sha256 == digest)
+        )
+        if found is None:
+            raise
+        return found
     return image
 
 
