@@ -4,7 +4,7 @@ Images are validated and re-encoded by catalog.images; their files live in the m
 (TIEIN_MEDIA_DIR), content-addressed by the SHA-256 kept here.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30 20:18:33.421129
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import kernel.db
 
 revision: str = '0010'
-down_revision: str | None = '0007'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
