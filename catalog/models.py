@@ -75,6 +75,8 @@ class Film(Base):
     runtime_minutes: Mapped[int] = mapped_column(Integer)
     rating: Mapped[str] = mapped_column(String(16), default="")
     poster_url: Mapped[str] = mapped_column(String(500), default="")
+    # An uploaded poster (catalog.image_models.Image); shown instead of poster_url when set.
+    poster_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     franchise_id: Mapped[int | None] = mapped_column(ForeignKey("franchises.id"), index=True)
 
     franchise: Mapped[Franchise | None] = relationship(lazy="raise")

@@ -14,6 +14,7 @@ import graphene
 from graphql import GraphQLError
 
 from catalog.codes import CatalogError
+from catalog.images import ImageError
 from kernel.errors import DomainError, ErrorCode
 from kernel.parsing import INVALID_INPUT
 from licensing.codes import LicensingError
@@ -67,12 +68,19 @@ def from_domain(error: DomainError) -> ApiError:
 CODE_ENUMS: tuple[tuple[str, type[Enum]], ...] = (
     ("input", ErrorCode),
     ("catalog", CatalogError),
+    ("catalog", ImageError),
     ("licensing", LicensingError),
     ("orders", OrderError),
 )
 EXTRA_CODES = {INVALID_INPUT: "input"}  # kernel.parsing's code, a plain constant
 
 CODE_DESCRIPTIONS: dict[str, str] = {
+    # images (catalog.images)
+    "EMPTY_FILE": "The uploaded file is empty.",
+    "FILE_TOO_LARGE": "The image is larger than 10 MB.",
+    "UNSUPPORTED_IMAGE_TYPE": "The file is not a JPEG, PNG or WebP image (by its content).",
+    "TOO_MANY_PIXELS": "The image has more than 40 megapixels (a decompression bomb).",
+    "CORRUPT_IMAGE": "The image is damaged or truncated.",
     # input: money, periods, parsing, lookups
     "UNKNOWN_CURRENCY": "The currency is not an ISO 4217 code tiein knows.",
     "INVALID_AMOUNT": 'The amount is not a decimal like "12.34" with the currency\'s places.',

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, literal, select
+from sqlalchemy import Select, func, literal, select
 
 from catalog.film_status import showtimes_to_come
+from catalog.image_models import Image, ProductImage
 from catalog.models import (
     BundleComponent,
     BundleOffer,
@@ -25,6 +26,7 @@ from catalog.models import (
 from graphql_schema import visibility as vis
 from graphql_schema.records import columns
 from licensing.accounts import Viewer
+from licensing.artwork import ReviewArtwork
 from licensing.label_models import LabelBatch
 from licensing.models import (
     Agreement,
@@ -39,6 +41,7 @@ from licensing.models import (
     RoyaltyStatement,
     SalesReport,
     SalesReportLine,
+    StaffUser,
 )
 from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.addresses import ShippingAddress
@@ -46,6 +49,14 @@ from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, Shipm
 from orders.models import Order, OrderLine
 
 Visible = Callable[[Viewer, datetime], Select[Any]]
+
+
+def visible_images(viewer: Viewer, now: datetime) -> Select[Any]:
+    """Images are no node: they are only reached below an object the viewer sees (a
+    product's photos, a history entry's artwork, a film's poster), whose visibility gates them.
+    """
+    return select(Image)
+
 
 VISIBLE: dict[type, Visible] = {
     Film: vis.visible_films,
@@ -68,6 +79,7 @@ VISIBLE: dict[type, Visible] = {
     WebhookSubscription: vis.visible_webhook_subscriptions,
     WebhookDelivery: vis.visible_webhook_deliveries,
     LabelBatch: vis.visible_label_batches,
+    Image: visible_images,
 }
 
 
@@ -131,6 +143,8 @@ LIST_OF: dict[str, type] = {
     "order.lines": OrderLine,
     "report.lines": SalesReportLine,
     "product.history": ProductReview,
+    "product.images": ProductImage,
+    "review.artwork": ReviewArtwork,
     "fulfilment.lines": FulfilmentLine,
     "fulfilment.shipments": Shipment,
     "shipment.lines": ShipmentLine,
@@ -192,6 +206,24 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .where(ProductReview.product_id.in_(keys))
             .order_by(ProductReview.created_at, ProductReview.id)
         ),
+        "product.images": lambda keys: (
+            select(ProductImage.product_id, *columns(ProductImage))
+            .where(ProductImage.product_id.in_(keys))
+            .order_by(ProductImage.position)
+        ),
+        "review.artwork": lambda keys: (
+            select(ReviewArtwork.review_id, *columns(ReviewArtwork))
+            .where(ReviewArtwork.review_id.in_(keys))
+            .order_by(ReviewArtwork.position)
+        ),
+        # a history actor's name: merchant:<id> → the merchant's, else the staff member's
+        "actor.merchant_name": lambda keys: select(Merchant.id, Merchant.name).where(
+            Merchant.id.in_(keys)
+        ),
+        "actor.staff_name": lambda keys: select(
+            StaffUser.username,
+            func.coalesce(func.nullif(StaffUser.display_name, ""), StaffUser.username),
+        ).where(StaffUser.username.in_(keys)),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
         "cinema.screens": lambda keys: (
             vis.visible_screens(viewer, now)

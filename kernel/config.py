@@ -12,6 +12,17 @@ DEFAULT_MAIL_FROM = "tiein <orders@localhost>"
 DEFAULT_CLEANING_GAP_MINUTES = 20
 
 
+def default_media_dir(database_url: str) -> str:
+    """Uploaded images go next to a SQLite database file (`./media` beside `tiein.db`);
+    with any other database, to `./media`."""
+    prefix = "sqlite+aiosqlite:///"
+    if database_url.startswith(prefix):
+        path = database_url[len(prefix) :].split("?", 1)[0]
+        if path and path != ":memory:":
+            return os.path.join(os.path.dirname(path) or ".", "media")
+    return os.path.join(".", "media")
+
+
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -72,6 +83,13 @@ class Settings:
     # Minutes a screen needs between two showtimes (cleaning, seating): a showtime holds its
     # screen from its start for the film's runtime plus this gap (TIEIN_CLEANING_GAP_MINUTES).
     cleaning_gap_minutes: int = DEFAULT_CLEANING_GAP_MINUTES
+    # Uploaded images (TIEIN_MEDIA_DIR; kernel.media): "" means `default_media_dir`.
+    media_dir: str = ""
+
+    @property
+    def media_path(self) -> str:
+        """Where the local media store keeps uploaded images."""
+        return self.media_dir or default_media_dir(self.database_url)
 
     @property
     def stripe_is_test(self) -> bool:
@@ -121,6 +139,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         cleaning_gap_minutes=int(
             env.get("TIEIN_CLEANING_GAP_MINUTES") or DEFAULT_CLEANING_GAP_MINUTES
         ),
+        media_dir=env.get("TIEIN_MEDIA_DIR", "").strip(),
     )
 
 

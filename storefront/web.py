@@ -21,6 +21,7 @@ from kernel.money import format_money
 from kernel.parsing import clean_text
 from licensing.labels import display as display_label_code
 from orders.cart import Cart
+from storefront.media_files import image_src, image_srcset
 
 HERE = Path(__file__).resolve().parent
 CSRF_FIELD = "csrf_token"
@@ -117,6 +118,8 @@ def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str
 templates.env.filters["money"] = format_money
 templates.env.filters["local_time"] = local_time
 templates.env.filters["label_code"] = display_label_code
+templates.env.globals["image_src"] = image_src  # uploaded images (storefront.media_files)
+templates.env.globals["image_srcset"] = image_srcset
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

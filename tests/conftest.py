@@ -149,8 +149,13 @@ async def session(db: Database) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret-key", allowed_hosts=("*",))
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key",
+        allowed_hosts=("*",),
+        media_dir=str(tmp_path / "media"),
+    )
 
 
 @pytest.fixture

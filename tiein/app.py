@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -16,6 +17,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from graphql_schema.endpoint import routes as graphql_routes
+from graphql_schema.uploads import MAX_REQUEST_BYTES
+from graphql_schema.uploads import routes as upload_routes
 from kernel.config import Settings, load_settings
 from kernel.db import Database
 from kernel.installation import SecretKey, SessionCookieMiddleware
@@ -43,10 +46,16 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+# The routes that take an image file (POST /uploads, the staff poster form) may be larger
+# than other requests; they count the file again themselves.
+UPLOAD_PATHS = (re.compile(r"/uploads"), re.compile(r"/staff/films/[^/]+/poster"))
+
+
 def _routes() -> list:
     return [
         Route("/healthz", healthz),
         *graphql_routes,
+        *upload_routes,
         *webhook_routes,
         *storefront_routes,
     ]
@@ -100,7 +109,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            larger=[(pattern, MAX_REQUEST_BYTES) for pattern in UPLOAD_PATHS],
+        ),
         Middleware(
             SecurityHeadersMiddleware,
             script_hosts=script_hosts,

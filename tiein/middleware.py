@@ -3,8 +3,9 @@ the size of request bodies."""
 
 from __future__ import annotations
 
+import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -102,14 +103,27 @@ class BodySizeLimitMiddleware:
     limit raises BodyTooLarge inside the app, which answers 413 and reads no further. So a
     50 MB upload costs at most the limit plus one chunk of memory."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        larger: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (path pattern, limit): the few routes that take files (image uploads) allow more
+        self.larger = tuple(larger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        max_bytes = next(
+            (limit for pattern, limit in self.larger if pattern.fullmatch(path)),
+            self.max_bytes,
+        )
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             try:
@@ -117,7 +131,7 @@ class BodySizeLimitMiddleware:
             except InvalidInput:
                 await PlainTextResponse("Bad Content-Length.", 400)(scope, receive, send)
                 return
-            if length > self.max_bytes:
+            if length > max_bytes:
                 response = PlainTextResponse(TOO_LARGE, 413, headers={"Connection": "close"})
                 await response(scope, receive, send)
                 return
@@ -129,7 +143,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 

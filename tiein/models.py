@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import catalog.image_models
 import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
 import licensing.label_models
+import licensing.artwork
 import licensing.models
 import licensing.webhooks  # noqa: F401
 import orders.addresses

@@ -9,6 +9,7 @@ from graphql_schema.mutations.cinemas import CinemaMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.labels import LabelMutations
 from graphql_schema.mutations.licensing import LicensingMutations
+from graphql_schema.mutations.media import MediaMutations
 from graphql_schema.mutations.orders import OrderMutations
 from graphql_schema.mutations.webhooks import WebhookMutations
 
@@ -22,6 +23,7 @@ class Mutation(
     LicensingMutations,
     AccountMutations,
     CatalogMutations,
+    MediaMutations,
 ):
     """Every change a merchant partner or licensing staff can make."""
 

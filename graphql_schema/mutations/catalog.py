@@ -25,7 +25,6 @@ from graphql_schema.mutations.base import (
 )
 from kernel.errors import Checks, DomainError, ErrorCode
 from licensing import models as lm
-from licensing.approvals import submit_product
 from licensing.stock_alerts import adjust_stock_and_alert
 
 PRODUCT_FIELDS = {
@@ -200,35 +199,6 @@ class AdjustStock(MutationBase):
         )  # fmt: skip
 
 
-class SubmitProductForApprovalInput(graphene.InputObjectType):
-    """A submission of the product's concept (from DRAFT) or sample (from CONCEPT_APPROVED)."""
-
-    id = graphene.ID(required=True, description="The product.")
-    comment = graphene.String(description="A note for the reviewer.")
-
-
-class SubmitProductForApproval(MutationBase):
-    """Submit a product's concept or sample for review by licensing staff."""
-
-    permissions = (MERCHANT_WRITE,)
-    input_type = SubmitProductForApprovalInput
-    input_description = "The submission."
-    fields = PRODUCT_FIELDS
-    product = graphene.Field(t.Product, description="The product in its new stage.")
-    errors = errors_field()
-
-    @classmethod
-    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
-        product = await find(session, info, cm.Product, input.id, type_name="Product", field="id")
-        return await submit_product(
-            session,
-            product.id,
-            merchant_id=_merchant_of(info, product),
-            comment=input.comment or "",
-            now=info.context.now,
-        )
-
-
 class BundleComponentInput(graphene.InputObjectType):
     """A merch part of a bundle."""
 
@@ -305,5 +275,4 @@ class CatalogMutations(graphene.ObjectType):
     create_product = CreateProduct.field()
     update_product = UpdateProduct.field()
     adjust_stock = AdjustStock.field()
-    submit_product_for_approval = SubmitProductForApproval.field()
     create_bundle_offer = CreateBundleOffer.field()

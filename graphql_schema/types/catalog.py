@@ -6,11 +6,13 @@ from typing import Any
 
 import graphene
 
+from catalog import image_models as im
 from catalog import models as cm
 from catalog.film_status import film_status
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node, decode_pk
 from graphql_schema.types.base import NodeObject, _lazy, _load, _page
+from graphql_schema.types.media import Artwork, Image, ProductPhoto
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 
@@ -29,6 +31,9 @@ class Film(NodeObject):
     runtime_minutes = graphene.Int(required=True, description="Running time in minutes.")
     rating = graphene.String(required=True, description="The age rating, e.g. PG-13.")
     poster_url = graphene.String(required=True, description="The poster image URL.")
+    poster = graphene.Field(
+        Image, description="The uploaded poster, with its thumbnails; null when none is set."
+    )
     status = graphene.Field(
         graphene.NonNull(sc.FilmStatus), description="Where the film stands in cinemas now."
     )
@@ -37,6 +42,10 @@ class Film(NodeObject):
     bundle_offers = _page(
         "film.bundle_offers", "bundle offers of the film", _lazy("BundleOfferConnection")
     )
+
+    @staticmethod
+    def resolve_poster(root: cm.Film, info: Any) -> Any:
+        return _load(info, im.Image, root.poster_image_id)
 
     @staticmethod
     async def resolve_status(root: cm.Film, info: Any) -> str:
@@ -123,9 +132,35 @@ class ProductReview(graphene.ObjectType):
     action = graphene.Field(graphene.NonNull(sc.ReviewAction), description="What was done.")
     from_stage = graphene.Field(graphene.NonNull(sc.ApprovalStage), description="The stage before.")
     to_stage = graphene.Field(graphene.NonNull(sc.ApprovalStage), description="The stage after.")
-    actor = graphene.String(required=True, description="Who did it.")
+    actor = graphene.String(
+        required=True, description="Who did it, as recorded (`merchant:7`, `staff:ana`)."
+    )
+    actor_name = graphene.String(
+        required=True, description="Who did it, by name: the merchant's or the staff member's."
+    )
     comment = graphene.String(required=True, description="The comment given.")
     created_at = graphene.DateTime(required=True, description="When.")
+    artwork = graphene.List(
+        graphene.NonNull(Artwork),
+        required=True,
+        description="The images submitted with this step: concept art with a concept "
+        "submission, sample photos with a sample submission (empty for a review).",
+    )
+
+    @staticmethod
+    def resolve_artwork(root: Any, info: Any) -> Any:
+        return info.context.loaders.list("review.artwork").load(root.id)
+
+    @staticmethod
+    async def resolve_actor_name(root: Any, info: Any) -> str:
+        actor = str(root.actor)
+        kind, _, rest = actor.partition(":")
+        if kind == "merchant" and rest.isdigit():
+            found = await info.context.loaders.list("actor.merchant_name").load(int(rest))
+        else:
+            username = actor.removeprefix("staff:")
+            found = await info.context.loaders.list("actor.staff_name").load(username)
+        return found[0] if found else actor
 
 
 class Product(NodeObject):
@@ -156,6 +191,11 @@ class Product(NodeObject):
     agreement = graphene.Field(
         _lazy("Agreement"),
         description="The agreement it is sold under; null unless you may see it.",
+    )
+    images = graphene.List(
+        graphene.NonNull(ProductPhoto),
+        required=True,
+        description="Its photos in display order, with thumbnails and alt text.",
     )
     history = graphene.List(
         graphene.NonNull(ProductReview),
@@ -193,6 +233,10 @@ class Product(NodeObject):
     @staticmethod
     def resolve_agreement(root: cm.Product, info: Any) -> Any:
         return _load(info, lm.Agreement, root.agreement_id)
+
+    @staticmethod
+    def resolve_images(root: cm.Product, info: Any) -> Any:
+        return info.context.loaders.list("product.images").load(root.id)
 
     @staticmethod
     def resolve_history(root: cm.Product, info: Any) -> Any:

@@ -13,6 +13,8 @@ from starlette.responses import RedirectResponse, Response
 from catalog.bundles import bundle_offers_for_film
 from catalog.film_status import FilmStatus
 from catalog.films import film_by_slug
+from catalog.image_models import Image
+from catalog.product_images import photos_of_products
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
 from kernel.countries import country_in_sentence
 from orders.availability import bundle_availability
@@ -95,6 +97,8 @@ async def film(request: Request) -> Response:
             await bundle_availability(session, offers, showtimes, now=at) if offers else {}
         )
         merch = await queries.sellable_merch_for_film(session, found.id, country=country, now=at)
+        photos = await photos_of_products(session, [p.id for p in merch])
+        poster = await session.get(Image, found.poster_image_id) if found.poster_image_id else None
     offer_views = []
     for offer in offers:
         view = OfferView(offer)
@@ -115,6 +119,8 @@ async def film(request: Request) -> Response:
         groups=group_by_day_and_cinema(showtimes),
         offers=offer_views,
         merch=merch,
+        photos=photos,
+        poster=poster,
     )
 
 
@@ -125,8 +131,9 @@ async def product(request: Request) -> Response:
         page = await queries.product_page(
             session, path_param(request, "sku"), country=country, now=now(request)
         )
-    if page is None:
-        raise HTTPException(404)
+        if page is None:
+            raise HTTPException(404)
+        photos = (await photos_of_products(session, [page.product.id]))[page.product.id]
     return _page(
         request,
         "catalog/product.html",
@@ -134,6 +141,7 @@ async def product(request: Request) -> Response:
         merchant=page.merchant,
         agreement=page.agreement,
         refusal=page.refusal,
+        photos=photos,
     )
 
 

@@ -13,6 +13,7 @@ from storefront.staff import (
     fulfilments,
     outbox,
     periods,
+    posters,
     refunds,
     reports,
     tickets,
@@ -46,6 +47,7 @@ staff_routes: list = [
     *outbox.routes,
     *fulfilments.routes,
     *cinemas.routes,
+    *posters.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV

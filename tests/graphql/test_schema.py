@@ -16,6 +16,7 @@ from graphql import (
 )
 
 from catalog.codes import CatalogError
+from catalog.images import ImageError
 from graphql_schema.schema import schema, schema_sdl
 from kernel.errors import ErrorCode
 from kernel.parsing import INVALID_INPUT
@@ -88,6 +89,7 @@ def test_spec_names_are_kept() -> None:
         "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
         "requestLabels",
         "createScreen", "updateScreen", "scheduleShowtimes",
+        "addProductImage", "removeProductImage", "setFilmPoster",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)
@@ -122,7 +124,9 @@ def test_user_error_code_is_an_enum_of_every_domains_codes() -> None:
     codes = schema.graphql_schema.type_map["ErrorCode"]
     assert isinstance(codes, GraphQLEnumType)
     python_codes = {INVALID_INPUT} | {
-        m.value for enum in (ErrorCode, CatalogError, LicensingError, OrderError) for m in enum
+        m.value
+        for enum in (ErrorCode, CatalogError, ImageError, LicensingError, OrderError)
+        for m in enum
     }
     assert set(codes.values) == python_codes
     assert "1" in user_error.fields["field"].description  # list positions count from 1

@@ -35,7 +35,7 @@ def _upgrade_and_diff(url: str) -> tuple[list, str | None]:
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     diff, revision = _upgrade_and_diff(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert diff == []
-    assert revision == "0009"
+    assert revision == "0010"
 
 
 @contextmanager
@@ -61,7 +61,7 @@ def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
     with _fresh_postgres(backends.pg_admin_url) as url:
         diff, revision = _upgrade_and_diff(url)
         assert diff == []
-        assert revision == "0009"
+        assert revision == "0010"
 
 
 OLD_ORDER = (
@@ -177,47 +177,3 @@ def test_load_all_models_alone_registers_every_table() -> None:
     )
     everything = sorted(Base.metadata.tables)  # after the whole app's import, below
     assert json.loads(alone.stdout) == everything
-
-
-OLD_SHOWTIMES = [
-    "INSERT INTO films (id, slug, title, original_title, synopsis, release_date,"
-    " runtime_minutes, rating, poster_url) VALUES (1, 'f', 'F', '', '', '2026-01-01', 90, '', '')",
-    "INSERT INTO cinemas (id, name, city, country, timezone) VALUES"
-    " (1, 'Rex', 'Paris', 'FR', 'Europe/Paris'), (2, 'Empty', 'Lyon', 'FR', 'UTC')",
-    "INSERT INTO showtimes (id, film_id, cinema_id, starts_at, capacity, seats_taken,"
-    " price_minor, currency) VALUES (1, 1, 1, :at, 80, 3, 900, 'EUR'),"
-    " (2, 1, 1, :at, 120, 0, 900, 'EUR')",
-]
-
-
-def _puts_existing_showtimes_on_a_screen(url: str) -> None:
-    """Migration 0009: every cinema gets "Screen 1" (the largest capacity of its showtimes,
-    or 100), its showtimes are put on it and keep their capacity; downgrading drops screens."""
-    migrate.upgrade(url, "0007")
-    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-    for sql in OLD_SHOWTIMES:
-        asyncio.run(_sql(url, sql, [{"at": at}]))
-    migrate.upgrade(url)
-    screens = asyncio.run(_sql(url, "SELECT cinema_id, name, capacity FROM screens ORDER BY 1"))
-    assert screens == [(1, "Screen 1", 120), (2, "Screen 1", 100)]
-    shows = asyncio.run(
-        _sql(url, "SELECT s.id, sc.cinema_id, s.capacity FROM showtimes s"
-                  " JOIN screens sc ON sc.id = s.screen_id ORDER BY s.id")
-    )  # fmt: skip
-    assert shows == [(1, 1, 80), (2, 1, 120)]
-    command.downgrade(migrate.alembic_config(url), "0007")
-    assert asyncio.run(_sql(url, "SELECT id, capacity FROM showtimes ORDER BY id")) == [
-        (1, 80),
-        (2, 120),
-    ]
-
-
-def test_existing_showtimes_get_a_screen_on_sqlite(tmp_path: Path) -> None:
-    _puts_existing_showtimes_on_a_screen(f"sqlite+aiosqlite:///{tmp_path}/screens.db")
-
-
-def test_existing_showtimes_get_a_screen_on_postgresql(backends: Backends) -> None:
-    if backends.pg_admin_url is None:
-        pytest.skip("no PostgreSQL reachable")
-    with _fresh_postgres(backends.pg_admin_url) as url:
-        _puts_existing_showtimes_on_a_screen(url)

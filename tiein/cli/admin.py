@@ -100,7 +100,10 @@ def _db_check(args: argparse.Namespace) -> int:
 
 
 def _demo_load(args: argparse.Namespace) -> int:
-    summary = run_with_db(lambda db: load_demo(db, orders=args.orders, progress=not args.quiet))
+    media_dir = load_settings().media_path
+    summary = run_with_db(
+        lambda db: load_demo(db, orders=args.orders, progress=not args.quiet, media_dir=media_dir)
+    )
     print(summary)
     return 0
 

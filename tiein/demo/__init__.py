@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Film
 from kernel.db import Database
+from kernel.media import media_store
 from licensing.accounts import create_staff_user
 from tiein.demo.catalog import build_catalog, license_products, offer_bundles, schedule_showtimes
 from tiein.demo.data import (
@@ -31,6 +32,7 @@ from tiein.demo.data import (
     SEED,
 )
 from tiein.demo.history import close_past_periods, place_history
+from tiein.demo.images import illustrate
 from tiein.demo.shipping import deliver_history
 
 
@@ -44,8 +46,10 @@ async def load_demo(
     orders: int = 2000,
     today: date | None = None,
     progress: bool = True,
+    media_dir: str | None = None,
 ) -> str:
-    """Load the demo data set once; returns a one-paragraph summary."""
+    """Load the demo data set once; returns a one-paragraph summary. With `media_dir` (the
+    media store's, TIEIN_MEDIA_DIR) its products, a film and the submissions get pictures."""
     async with db.read_session() as session:
         if await demo_loaded(session):
             return "demo data already loaded: nothing to do"
@@ -69,6 +73,10 @@ async def load_demo(
         async with db.session() as session:
             await schedule_showtimes(session, world, today)
         step()
+        pictures = 0
+        if media_dir is not None:
+            async with db.session() as session:
+                pictures = await illustrate(session, media_store(media_dir), now=datetime.now(UTC))
         placed = await place_history(db, world, rng, today, orders, step)
         fulfilled, shipped = await deliver_history(db, today)
         closed = await close_past_periods(db, today)
@@ -81,7 +89,7 @@ async def load_demo(
         f"demo data loaded: {len(FILMS)} films, {len(CINEMAS)} cinemas, {len(MERCHANTS)} "
         f"merchants, {len(AGREEMENTS)} agreements, {len(PRODUCTS) + len(IN_APPROVAL)} products, "
         f"{len(BUNDLES)} bundle offers, {placed} paid orders ({fulfilled} fulfilments, {shipped} "
-        f"shipped); closed periods: "
+        f"shipped), {pictures} pictures; closed periods: "
         f"{', '.join(closed) or 'none'}. Staff login: "
         f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login"
     )

@@ -1,0 +1,96 @@
+"""A film's poster from the console: a small upload form (staff/_poster_form.html, to place
+on the film's edit page) posting to `/staff/films/{slug}/poster`, and a page holding it.
+
+The file is validated like every upload (catalog.images: JPEG, PNG or WebP by content,
+10 MB, 40 megapixels); a refused file is a message in words and stores nothing."""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from catalog.image_models import Image
+from catalog.images import MAX_BYTES, ImageError, store_image
+from catalog.models import Film
+from catalog.product_images import set_film_poster
+from kernel.errors import DomainError
+from kernel.media import media_store
+from storefront.staff.auth import current_staff, require_staff
+from storefront.staff.common import flash, flash_error, page
+from storefront.web import CSRF_FIELD, now, path_for, path_param
+
+
+async def _film(request: Request, session: object) -> Film:
+    slug = path_param(request, "slug", max_len=80)
+    film = await session.scalar(select(Film).where(Film.slug == slug))  # type: ignore[attr-defined]
+    if film is None:
+        raise HTTPException(404, "No such film.")
+    return film
+
+
+@require_staff
+async def poster_page(request: Request) -> Response:
+    async with request.app.state.db.read_session() as session:
+        film = await _film(request, session)
+        poster = await session.get(Image, film.poster_image_id) if film.poster_image_id else None
+    return page(request, "staff/film_poster.html", film=film, poster=poster)
+
+
+async def _read_upload(request: Request) -> bytes:
+    """The posted file after the CSRF check (403 otherwise); b"" when none was chosen."""
+    form = await request.form(max_files=1, max_fields=4)
+    try:
+        sent, expected = form.get(CSRF_FIELD), request.session.get("csrf")
+        if not (isinstance(sent, str) and isinstance(expected, str) and expected) or not (
+            hmac.compare_digest(sent.encode(), expected.encode())
+        ):
+            raise HTTPException(403, "The form expired or did not come from this site. Try again.")
+        upload = form.get("poster")
+        if not isinstance(upload, UploadFile):
+            return b""
+        return await upload.read(MAX_BYTES + 1)
+    finally:
+        await form.close()
+
+
+@require_staff
+async def upload_poster(request: Request) -> Response:
+    """Validate the file, store it as a studio image and make it the film's poster."""
+    data = await _read_upload(request)
+    staff = current_staff(request) or {}
+    try:
+        async with request.app.state.db.session() as session:
+            film = await _film(request, session)
+            if not data:
+                raise DomainError(ImageError.EMPTY_FILE, "Choose an image file first.", "poster")
+            image = await store_image(
+                session,
+                media_store(request.app.state.settings.media_path),
+                data,
+                merchant_id=None,
+                staff_user_id=staff.get("id"),
+                now=now(request),
+                field="poster",
+            )
+            await set_film_poster(session, film.id, image.id, now=now(request))
+            title, slug = film.title, film.slug
+    except DomainError as error:
+        flash_error(request, error)
+        slug = path_param(request, "slug", max_len=80)
+    else:
+        flash(request, f"The poster of {title} is set.")
+    return RedirectResponse(path_for(request, "staff_film_poster", slug=slug), status_code=303)
+
+
+routes = [
+    Route("/staff/films/{slug}/poster", poster_page, methods=["GET"], name="staff_film_poster"),
+    Route(
+        "/staff/films/{slug}/poster", upload_poster, methods=["POST"], name="staff_upload_poster"
+    ),
+]
