@@ -8,8 +8,8 @@ import catalog.image_models
 import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
-import licensing.label_models
 import licensing.artwork
+import licensing.label_models
 import licensing.models
 import licensing.webhooks  # noqa: F401
 import orders.addresses
