@@ -7,6 +7,7 @@ from sqlalchemy import MetaData
 import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
+import licensing.merchants
 import licensing.models
 import licensing.webhooks  # noqa: F401
 import orders.addresses

@@ -16,9 +16,9 @@ from catalog.films import create_cinema, create_film
 from catalog.models import ApprovalStage, BundleOffer, Category, Cinema, Film, Product, Showtime
 from catalog.products import create_product, merchant_sku
 from catalog.showtimes import create_showtime
-from licensing.accounts import create_merchant
 from licensing.agreements import create_agreement
 from licensing.approvals import review_product, submit_product
+from licensing.merchants import create_merchant
 from licensing.models import Agreement, AgreementStatus
 from tiein.demo.data import (
     AGREEMENTS,
