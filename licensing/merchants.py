@@ -36,6 +36,7 @@ from licensing.codes import LicensingError
 from licensing.models import Merchant
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
+RESERVED_SLUGS = frozenset({"new"})  # /staff/merchants/new is the onboarding form
 NAME_MAX = 200
 MAX_CONTACTS = 10
 
@@ -97,6 +98,8 @@ def check_slug(slug: object) -> str:
             "Use 3-80 lowercase letters, digits and dashes for the slug, e.g. acme-toys.",
             "slug",
         )
+    if text in RESERVED_SLUGS:
+        raise DomainError(LicensingError.INVALID, f"The slug {text!r} is reserved.", "slug")
     return text
 
 
