@@ -141,8 +141,13 @@ async def test_editing_contacts_replaces_them_and_a_bad_one_changes_nothing(
     bad = await post_form(
         staff,
         f"{path}/details",
-        {"name": "Acme", "country": "GB", "contact_name": ["Ops"], "contact_email": ["no"],
-         "contact_role": ["operations"]},  # fmt: skip
+        {
+            "name": "Acme",
+            "country": "GB",
+            "contact_name": ["Ops"],
+            "contact_email": ["no"],
+            "contact_role": ["operations"],
+        },
         page=path,
     )
     assert bad.status_code == 400 and "is not an e-mail address" in bad.text
@@ -150,8 +155,13 @@ async def test_editing_contacts_replaces_them_and_a_bad_one_changes_nothing(
     good = await post_form(
         staff,
         f"{path}/details",
-        {"name": "Acme Toys", "country": "FR", "contact_name": ["Olga Ops"],
-         "contact_email": ["olga@acme.example"], "contact_role": ["operations"]},  # fmt: skip
+        {
+            "name": "Acme Toys",
+            "country": "FR",
+            "contact_name": ["Olga Ops"],
+            "contact_email": ["olga@acme.example"],
+            "contact_role": ["operations"],
+        },
         page=path,
     )
     assert good.status_code == 303
