@@ -4,8 +4,8 @@ Every merchant onboarded before contacts existed gets one `licensing` contact, n
 the merchant, at its `contact_email` (which stays: it is the merchant's main address).
 Downgrading drops the table; `contact_email` keeps the main address.
 
-Revision ID: 0012
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-30 20:30:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012'
-down_revision: str | None = '0007'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
