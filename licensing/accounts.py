@@ -15,7 +15,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import now_utc
-from kernel.countries import check_country
 from kernel.errors import DomainError
 from licensing.codes import LicensingError
 from licensing.models import ApiToken, Merchant, StaffUser, TokenScope
@@ -23,7 +22,6 @@ from licensing.models import ApiToken, Merchant, StaffUser, TokenScope
 TOKEN_PREFIX = "tie_"  # noqa: S105 (a public prefix, not a secret)
 _hasher = PasswordHasher()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def hash_token(token: str) -> str:
@@ -114,39 +112,6 @@ class Viewer:
 
 
 PUBLIC = Viewer()
-
-
-async def create_merchant(
-    session: AsyncSession, *, slug: str, name: str, country: str, contact_email: str
-) -> Merchant:
-    """Create a licensee partner; the slug is unique, the country an ISO 3166-1 alpha-2 code."""
-    slug = slug.strip().lower()
-    if not _SLUG.match(slug):
-        raise DomainError(
-            LicensingError.INVALID,
-            "Use 3-80 lowercase letters, digits, dashes.",
-            "slug",
-        )
-    if not name.strip():
-        raise DomainError(LicensingError.INVALID, "A merchant needs a name.", "name")
-    country = check_country(country, code=LicensingError.INVALID_TERRITORY, field="country")
-    if not _EMAIL.match(contact_email.strip()):
-        raise DomainError(
-            LicensingError.INVALID,
-            f"{contact_email!r} is not an email.",
-            "contactEmail",
-        )
-    if await session.scalar(select(Merchant.id).where(Merchant.slug == slug)):
-        raise DomainError(LicensingError.DUPLICATE, f"A merchant {slug!r} exists already.", "slug")
-    merchant = Merchant(
-        slug=slug,
-        name=name.strip(),
-        country=country,
-        contact_email=contact_email.strip(),
-    )
-    session.add(merchant)
-    await session.flush()
-    return merchant
 
 
 def check_new_password(password: str) -> None:

@@ -10,6 +10,7 @@ import kernel.installation
 import kernel.outbox  # noqa: F401
 import licensing.artwork
 import licensing.label_models
+import licensing.merchants
 import licensing.models
 import licensing.webhooks  # noqa: F401
 import orders.addresses

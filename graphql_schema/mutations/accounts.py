@@ -13,18 +13,48 @@ from graphql_schema import types as t
 from graphql_schema.auth import MANAGE_TOKENS, STAFF
 from graphql_schema.mutations.base import MutationBase, errors_field, not_found
 from graphql_schema.relay import decode_pk
-from licensing.accounts import create_merchant
+from licensing.merchants import (
+    MAX_CONTACTS,
+    ROLES,
+    ContactInput,
+    create_merchant,
+    update_merchant,
+)
 from licensing.models import TokenScope
 from licensing.tokens import issue_api_token, revoke_api_token_as
 
 
+class MerchantContactInput(graphene.InputObjectType):
+    """A person at a merchant, reached by e-mail for one role."""
+
+    name = graphene.String(required=True, description="The contact's name.")
+    email = graphene.String(required=True, description="The contact's e-mail address.")
+    role = graphene.String(
+        required=True,
+        description=f"What the contact is reached for: one of {', '.join(ROLES)} (statements "
+        "and payment reminders go to the finance contact).",
+    )
+
+
+def _contacts(given: Any) -> list[ContactInput] | None:
+    if given is None:
+        return None
+    return [ContactInput(c.name, c.email, c.role) for c in given]
+
+
 class CreateMerchantInput(graphene.InputObjectType):
-    """A new licensee partner."""
+    """A new licensee partner: its contacts, or (as before contacts) one contact e-mail."""
 
     slug = graphene.String(required=True, description="A unique short name (a-z, 0-9, -).")
-    name = graphene.String(required=True, description="The partner's name.")
+    name = graphene.String(required=True, description="The partner's name, unique.")
     country = graphene.String(required=True, description="ISO 3166-1 alpha-2 country code.")
-    contact_email = graphene.String(required=True, description="The contact email.")
+    contact_email = graphene.String(
+        description="The e-mail of its one licensing contact, when `contacts` is left out."
+    )
+    contacts = graphene.List(
+        graphene.NonNull(MerchantContactInput),
+        description=f"Its contacts, 1 to {MAX_CONTACTS}; give these or `contactEmail`.",
+    )
 
 
 class CreateMerchant(MutationBase):
@@ -43,7 +73,43 @@ class CreateMerchant(MutationBase):
             slug=input.slug,
             name=input.name,
             country=input.country,
-            contact_email=input.contact_email,
+            contact_email=input.get("contact_email"),
+            contacts=_contacts(input.get("contacts")),
+        )
+
+
+class UpdateMerchantInput(graphene.InputObjectType):
+    """What changes about a merchant; a field left out stays as it is."""
+
+    id = graphene.ID(required=True, description="The merchant's ID.")
+    name = graphene.String(description="The partner's new name, unique.")
+    country = graphene.String(description="ISO 3166-1 alpha-2 country code.")
+    contacts = graphene.List(
+        graphene.NonNull(MerchantContactInput),
+        description=f"Its contacts, 1 to {MAX_CONTACTS}: they replace all of its contacts.",
+    )
+
+
+class UpdateMerchant(MutationBase):
+    """Change a licensee partner's name, country or contacts (staff). The slug never changes."""
+
+    permissions = (STAFF,)
+    input_type = UpdateMerchantInput
+    input_description = "The merchant and its changes."
+    merchant = graphene.Field(t.Merchant, description="The merchant.")
+    errors = errors_field()
+
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        pk = decode_pk(input.id, "Merchant")
+        if pk is None:
+            raise not_found("merchant", "id")
+        return await update_merchant(
+            session,
+            pk,
+            name=input.get("name"),
+            country=input.get("country"),
+            contacts=_contacts(input.get("contacts")),
         )
 
 
@@ -121,5 +187,6 @@ class RevokeApiToken(MutationBase):
 
 class AccountMutations(graphene.ObjectType):
     create_merchant = CreateMerchant.field()
+    update_merchant = UpdateMerchant.field()
     issue_api_token = IssueApiToken.field()
     revoke_api_token = RevokeApiToken.field()

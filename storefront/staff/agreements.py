@@ -285,6 +285,7 @@ async def new_agreement(request: Request) -> Response:
     if request.method == "GET":
         settings = request.app.state.settings
         blank: dict[str, object] = {k: [] for k in LISTS}
+        blank["merchant_id"] = query_param(request, "merchant_id", 12)  # from a merchant's page
         return await _new_form(
             request, 200, blank | {"currency": settings.currency, "sell_off_days": "0"}, []
         )

@@ -174,6 +174,7 @@ async def test_sales_report_rejects_every_bad_line_by_its_path(gql: Gql, world: 
 STAFF_MUTATIONS = {
     "createMerchant": ("CreateMerchantInput", {"slug": "zed", "name": "Zed", "country": "US",
                                                "contactEmail": "z@example.com"}),
+    "updateMerchant": ("UpdateMerchantInput", {"id": "x", "name": "Zed"}),
     "issueApiToken": ("IssueApiTokenInput", {}),
     "revokeApiToken": ("RevokeApiTokenInput", {"id": "x"}),
     "createAgreement": ("CreateAgreementInput", {

@@ -82,7 +82,7 @@ def test_spec_names_are_kept() -> None:
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
-        "submitSalesReport", "createMerchant", "issueApiToken", "revokeApiToken",
+        "submitSalesReport", "createMerchant", "updateMerchant", "issueApiToken", "revokeApiToken",
         "createAgreement", "updateAgreementStatus", "reviewProduct", "createCinema",
         "createShowtime", "createBundleOffer", "closePeriod", "refundOrderLines",
         "createShipment", "cancelFulfilmentLines",

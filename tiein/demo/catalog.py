@@ -17,9 +17,9 @@ from catalog.models import ApprovalStage, BundleOffer, Category, Cinema, Film, P
 from catalog.products import create_product, merchant_sku
 from catalog.scheduling import create_showtime
 from catalog.screens import create_screen
-from licensing.accounts import create_merchant
 from licensing.agreements import create_agreement
 from licensing.approvals import review_product, submit_product
+from licensing.merchants import create_merchant
 from licensing.models import Agreement, AgreementStatus
 from tiein.demo.data import (
     AGREEMENTS,
