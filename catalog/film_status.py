@@ -74,9 +74,7 @@ def film_status_clause(status: FilmStatus | str, now: datetime) -> ColumnElement
         case FilmStatus.COMING_SOON:
             return and_(film_not_archived(), Film.release_date > today)
         case FilmStatus.NOW_SHOWING:
-            return and_(
-                film_not_archived(), Film.release_date <= today, _has_showtime_to_come(now)
-            )
+            return and_(film_not_archived(), Film.release_date <= today, _has_showtime_to_come(now))
         case FilmStatus.OUT_OF_CINEMAS:
             return and_(
                 film_not_archived(), Film.release_date <= today, not_(_has_showtime_to_come(now))

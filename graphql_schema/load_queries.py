@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 
 from catalog.film_status import showtimes_to_come
-from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
+from catalog.models import BundleComponent, BundleOffer, Cinema, Film, FilmTitle, Product, Showtime
 from graphql_schema import visibility as vis
 from graphql_schema.records import columns
 from licensing.accounts import Viewer
@@ -111,6 +111,7 @@ PREFETCH: dict[type, dict[str, tuple[type, str]]] = {
 LIST_OF: dict[str, type] = {
     "agreement.tiers": AgreementTier,
     "agreement.films": Film,
+    "film.titles": FilmTitle,
     "bundle.components": BundleComponent,
     "order.lines": OrderLine,
     "report.lines": SalesReportLine,
@@ -176,6 +177,11 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .order_by(ProductReview.created_at, ProductReview.id)
         ),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
+        "film.titles": lambda keys: (  # below a visible film only
+            select(FilmTitle.film_id, *columns(FilmTitle))
+            .where(FilmTitle.film_id.in_(keys))
+            .order_by(FilmTitle.language)
+        ),
         "fulfilment.lines": lambda keys: (
             vis.visible_fulfilment_lines(viewer, now)
             .with_only_columns(FulfilmentLine.fulfilment_id, *columns(FulfilmentLine))

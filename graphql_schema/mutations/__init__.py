@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
+from graphql_schema.mutations.films import FilmMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
@@ -18,6 +19,7 @@ class Mutation(
     LicensingMutations,
     AccountMutations,
     CatalogMutations,
+    FilmMutations,
 ):
     """Every change a merchant partner or licensing staff can make."""
 
