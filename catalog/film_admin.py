@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
+from catalog.film_status import FilmStatus, film_status_column
 from catalog.film_titles import DEFAULT_LANGUAGE, check_language
 from catalog.films import check_slug, get_film
 from catalog.models import Film, FilmTitle, Franchise
@@ -49,7 +50,7 @@ class FilmInput:
     slug: str | None = None
     original_title: str | None = None
     titles: Sequence[TitleInput] | None = None
-    release_date: date | None = None
+    release_date: date | str | None = None  # a date, or its ISO text from a form
     runtime_minutes: int | str | None = None
     rating: str | None = None
     franchise_slug: str | None = None
@@ -69,9 +70,17 @@ class _Checked:
 
 
 def check_release_date(value: object, now: datetime, *, field: str = "release_date") -> date:
-    """A date from 1888 (the first film) to ten years from now."""
+    """A date (or its ISO text, 2026-07-01) from 1888 (the first film) to ten years from
+    now."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            value = None
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise DomainError(CatalogError.INVALID, "Give the release date as a date.", field)
+        raise DomainError(
+            CatalogError.INVALID, "Give the release date as a date, e.g. 2026-07-01.", field
+        )
     latest = now.date().replace(year=now.year + YEARS_AHEAD, day=min(now.day, 28))
     if not date(FIRST_RELEASE_YEAR, 1, 1) <= value <= latest:
         raise DomainError(
@@ -142,7 +151,7 @@ async def _check(
             original = clean_text(data.original_title, field="original_title", max_len=MAX_TITLE)
     if data.titles is not None:
         titles = _check_titles(checks, data.titles)
-    if data.release_date is not None or film is None:
+    if data.release_date is not None or film is None:  # a film must have one
         with checks:
             release = check_release_date(data.release_date, now)
     if data.runtime_minutes is not None or film is None:
@@ -284,3 +293,23 @@ async def unarchive_film(session: AsyncSession, film_id: int) -> Film:
     film.archived_at = None
     await session.flush()
     return film
+
+
+@dataclass(frozen=True)
+class FilmRow:
+    """A film as staff list it: with its status (ARCHIVED included) and franchise name."""
+
+    film: Film
+    status: FilmStatus
+    franchise: str
+
+
+async def list_films(session: AsyncSession, *, now: datetime) -> list[FilmRow]:
+    """Every film, archived ones included, newest release first, with its status as of
+    `now` (catalog.film_status) and its franchise's name: one statement for any number."""
+    rows = await session.execute(
+        select(Film, film_status_column(now), Franchise.name)
+        .outerjoin(Franchise, Franchise.id == Film.franchise_id)
+        .order_by(Film.release_date.desc(), Film.id.desc())
+    )
+    return [FilmRow(film, FilmStatus(status), name or "") for film, status, name in rows]

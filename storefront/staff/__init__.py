@@ -1,4 +1,4 @@
-"""The staff console (`/staff`): sign-in, approvals, agreements, periods, reports, check-in,
+"""The staff console (`/staff`): sign-in, films, approvals, agreements, periods, reports, check-in,
 refunds, fulfilments, the e-mail outbox. Every view is wrapped in `require_staff`; every
 form carries the CSRF token."""
 
@@ -9,6 +9,7 @@ from storefront.staff import (
     approvals,
     auth,
     dashboard,
+    films,
     fulfilments,
     outbox,
     periods,
@@ -22,6 +23,7 @@ from storefront.web import templates
 # (route name, label) of the staff navigation, in order.
 NAV = [
     ("staff_dashboard", "Dashboard"),
+    ("staff_films", "Films"),
     ("staff_approvals", "Approvals"),
     ("staff_agreements", "Agreements"),
     ("staff_periods", "Periods"),
@@ -43,6 +45,7 @@ staff_routes: list = [
     *refunds.routes,
     *outbox.routes,
     *fulfilments.routes,
+    *films.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV
