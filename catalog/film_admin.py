@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
 from catalog.film_status import FilmStatus, film_status_column
-from catalog.film_titles import DEFAULT_LANGUAGE, check_language
+from catalog.film_titles import DEFAULT_LANGUAGE, LANGUAGES, check_language
 from catalog.films import check_slug, get_film
 from catalog.models import Film, FilmTitle, Franchise
 from kernel.errors import Checks, DomainError
@@ -105,6 +105,15 @@ def check_runtime(value: object, *, field: str = "runtime_minutes") -> int:
 
 def _check_titles(checks: Checks, titles: Sequence[TitleInput]) -> list[TitleInput]:
     """Each title in a known language, once, not empty; positions count from 1."""
+    if len(titles) > len(LANGUAGES):
+        checks.add(
+            DomainError(
+                CatalogError.INVALID,
+                f"Give at most {len(LANGUAGES)} titles, one per language.",
+                "titles",
+            )
+        )
+        return []
     kept: list[TitleInput] = []
     seen: set[str] = set()
     for n, given in enumerate(titles, start=1):

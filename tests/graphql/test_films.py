@@ -133,6 +133,11 @@ async def test_a_duplicate_slug_or_a_film_without_any_title_is_refused(
         )
     )
     assert [(e["field"], e["code"]) for e in untitled["errors"]] == [("originalTitle", "INVALID")]
+    many = [{"language": "en", "title": f"T{i}"} for i in range(500)]
+    crowded = payload(
+        await gql(CREATE, {"input": film_input(titles=many)}, token=world.staff_token)
+    )
+    assert [(e["field"], e["code"]) for e in crowded["errors"]] == [("titles", "INVALID")]
     too_long = payload(
         await gql(CREATE, {"input": film_input(runtimeMinutes=601)}, token=world.staff_token)
     )
