@@ -27,6 +27,7 @@ from kernel.parsing import clean_text, parse_int
 MAX_TITLE = 200
 MAX_SYNOPSIS = 5000
 MAX_RATING = 16
+MAX_TITLES = 10  # more than the languages, so that a language given twice is named as such
 MAX_RUNTIME = 600  # minutes: the longest cut tiein takes
 FIRST_RELEASE_YEAR = 1888  # the first film
 YEARS_AHEAD = 10  # a release date at most this many years from now
@@ -105,11 +106,11 @@ def check_runtime(value: object, *, field: str = "runtime_minutes") -> int:
 
 def _check_titles(checks: Checks, titles: Sequence[TitleInput]) -> list[TitleInput]:
     """Each title in a known language, once, not empty; positions count from 1."""
-    if len(titles) > len(LANGUAGES):
+    if len(titles) > MAX_TITLES:  # bounded, so that a refusal names a few fields, not thousands
         checks.add(
             DomainError(
                 CatalogError.INVALID,
-                f"Give at most {len(LANGUAGES)} titles, one per language.",
+                f"Give one title per language ({', '.join(LANGUAGES)}), not {len(titles)}.",
                 "titles",
             )
         )
