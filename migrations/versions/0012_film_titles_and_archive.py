@@ -5,8 +5,8 @@ language; every existing film gets its `en` row from its current title and synop
 archive a film by setting films.archived_at. Downgrading drops both (the `en` title stays in
 films.title).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import kernel.db
 
-revision: str = '0008'
-down_revision: str | None = '0007'
+revision: str = '0012'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
