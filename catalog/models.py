@@ -78,10 +78,33 @@ class Film(Base):
     # An uploaded poster (catalog.image_models.Image); shown instead of poster_url when set.
     poster_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
     franchise_id: Mapped[int | None] = mapped_column(ForeignKey("franchises.id"), index=True)
+    # Set by staff (catalog.film_admin.archive_film): the film is hidden from the public and
+    # its merch is no longer sellable (licensing.sellable); its status reads ARCHIVED.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     franchise: Mapped[Franchise | None] = relationship(lazy="raise")
+    titles: Mapped[list[FilmTitle]] = relationship(
+        lazy="raise", order_by="FilmTitle.language", back_populates="film"
+    )
 
     __table_args__ = (CheckConstraint("runtime_minutes > 0", name="runtime_positive"),)
+
+
+class FilmTitle(Base):
+    """A film's title and synopsis in one language (catalog.film_titles.LANGUAGES); a
+    language without a row falls back to the original title (`film_title`)."""
+
+    __tablename__ = "film_titles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    synopsis: Mapped[str] = mapped_column(Text, default="")
+
+    film: Mapped[Film] = relationship(lazy="raise", back_populates="titles")
+
+    __table_args__ = (UniqueConstraint("film_id", "language"),)
 
 
 class Cinema(Base):

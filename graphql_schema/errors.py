@@ -97,6 +97,8 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "INVALID_CAPACITY": "The capacity is not at least 1.",
     "INVALID_WINDOW": "The end of the window is not after its start.",
     "CURRENCY_MISMATCH": "The amount is not in the currency it must be in.",
+    "INVALID_LANGUAGE": "The language is not one tiein keeps titles for (en, zh-Hans, ja).",
+    "FILM_ARCHIVED": "The film is archived: hidden from the public, its merch not for sale.",
     "AGREEMENT_CLOSED": "The agreement is terminated or expired.",
     "FILM_NOT_COVERED": "The agreement does not cover the film.",
     "CATEGORY_NOT_ALLOWED": "The agreement does not allow the category.",

@@ -19,6 +19,7 @@ from catalog.models import (
     BundleOffer,
     Cinema,
     Film,
+    FilmTitle,
     Product,
     Screen,
     Showtime,
@@ -139,6 +140,7 @@ PREFETCH: dict[type, dict[str, tuple[type, str]]] = {
 LIST_OF: dict[str, type] = {
     "agreement.tiers": AgreementTier,
     "agreement.films": Film,
+    "film.titles": FilmTitle,
     "bundle.components": BundleComponent,
     "order.lines": OrderLine,
     "report.lines": SalesReportLine,
@@ -230,6 +232,11 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .with_only_columns(Screen.cinema_id, *columns(Screen))
             .where(Screen.cinema_id.in_(keys))
             .order_by(Screen.name, Screen.id)
+        ),
+        "film.titles": lambda keys: (  # below a visible film only
+            select(FilmTitle.film_id, *columns(FilmTitle))
+            .where(FilmTitle.film_id.in_(keys))
+            .order_by(FilmTitle.language)
         ),
         "fulfilment.lines": lambda keys: (
             vis.visible_fulfilment_lines(viewer, now)

@@ -176,11 +176,12 @@ LineKind = _enum(
 
 
 class FilmStatus(graphene.Enum):
-    """Where a film stands in cinemas, as of now."""
+    """Where a film stands in cinemas, as of now (computed from its dates), or ARCHIVED."""
 
     COMING_SOON = "coming_soon"
     NOW_SHOWING = "now_showing"
     OUT_OF_CINEMAS = "out_of_cinemas"
+    ARCHIVED = "archived"
 
     @property
     def description(self) -> str:
@@ -188,6 +189,8 @@ class FilmStatus(graphene.Enum):
             FilmStatus.COMING_SOON: "Not released yet.",
             FilmStatus.NOW_SHOWING: "Released, with showtimes still to come.",
             FilmStatus.OUT_OF_CINEMAS: "Released, and no showtime to come.",
+            FilmStatus.ARCHIVED: "Archived by staff: hidden from the public, its merch not "
+            "for sale (staff only see it).",
         }.get(self, "")
 
 

@@ -1,10 +1,11 @@
 """Who may see what: ONE query helper per type, used by lists, `node`, nested fields,
 loaders and mutations alike (DESIGN.md §2).
 
-- Public (no token): films, cinemas and their screens, showtimes, current bundle offers, and
-  only the products that are sellable now in some licensed territory through a shopper
-  channel (the one rule, `licensing.sellable.sellable_clause`; checkout checks the buyer's
-  country) and their merchants.
+- Public (no token): films (not archived ones), cinemas and their screens, showtimes and
+  current bundle offers of those films, and only the products that are sellable now in some
+  licensed territory through a shopper channel (the one rule,
+  `licensing.sellable.sellable_clause`; checkout checks the buyer's country) and their
+  merchants.
 - A merchant: its own merchant record, agreements, products (every stage), tokens, the orders
   that hold its lines (and only its lines), sales reports and statements. Nothing of another
   merchant: such an id is "not found", exactly like an id that does not exist.
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Select, exists, false, or_, select
 
+from catalog.film_status import film_not_archived
 from catalog.models import BundleOffer, Cinema, Film, Product, Screen, Showtime
 from licensing.accounts import Viewer
 from licensing.label_models import LabelBatch
@@ -37,8 +39,17 @@ from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import BundleAllocation, Order, OrderLine
 
 
+def _public_film_ids() -> Select[Any]:
+    return select(Film.id).where(film_not_archived())
+
+
 def visible_films(viewer: Viewer, now: datetime) -> Select[tuple[Film]]:
-    return select(Film)
+    """The public never sees an archived film; merchants and staff do (a merchant's products
+    of it stay its own)."""
+    stmt = select(Film)
+    if viewer.is_anonymous:
+        stmt = stmt.where(film_not_archived())
+    return stmt
 
 
 def visible_cinemas(viewer: Viewer, now: datetime) -> Select[tuple[Cinema]]:
@@ -50,14 +61,19 @@ def visible_screens(viewer: Viewer, now: datetime) -> Select[tuple[Screen]]:
 
 
 def visible_showtimes(viewer: Viewer, now: datetime) -> Select[tuple[Showtime]]:
-    return select(Showtime)
+    """The public sees no showtime of an archived film."""
+    stmt = select(Showtime)
+    if viewer.is_anonymous:
+        stmt = stmt.where(Showtime.film_id.in_(_public_film_ids()))
+    return stmt
 
 
 def visible_bundle_offers(viewer: Viewer, now: datetime) -> Select[tuple[BundleOffer]]:
-    """Everyone sees current and coming offers; signed-in callers also see ended ones."""
+    """Everyone sees current and coming offers; signed-in callers also see ended ones. The
+    public sees no offer of an archived film."""
     stmt = select(BundleOffer)
     if viewer.is_anonymous:
-        stmt = stmt.where(BundleOffer.valid_to > now)
+        stmt = stmt.where(BundleOffer.valid_to > now, BundleOffer.film_id.in_(_public_film_ids()))
     return stmt
 
 

@@ -27,7 +27,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from catalog.models import ApprovalStage, Category, Product
+from catalog.film_status import film_not_archived
+from catalog.models import ApprovalStage, Category, Film, Product
 from kernel.countries import country_in_sentence
 from kernel.errors import DomainError
 from licensing.models import (
@@ -50,6 +51,7 @@ class Refusal(StrEnum):
     OUTSIDE_TERM = "OUTSIDE_TERM"
     CATEGORY_NOT_LICENSED = "CATEGORY_NOT_LICENSED"
     FILM_NOT_COVERED = "FILM_NOT_COVERED"
+    FILM_ARCHIVED = "FILM_ARCHIVED"
     NOT_APPROVED = "NOT_APPROVED"
 
 
@@ -61,6 +63,7 @@ REFUSAL_FIELDS: dict[Refusal, str] = {
     Refusal.OUTSIDE_TERM: "date",
     Refusal.CATEGORY_NOT_LICENSED: "product",
     Refusal.FILM_NOT_COVERED: "product",
+    Refusal.FILM_ARCHIVED: "product",
     Refusal.NOT_APPROVED: "product",
 }
 
@@ -90,6 +93,8 @@ class AgreementTerms:
     end_date: date
     sell_off_days: int
     currency: str
+    # The covered films that staff have archived: their merch is sold nowhere.
+    archived_film_ids: frozenset[int] = frozenset()
 
     @property
     def last_selling_day(self) -> date:
@@ -116,6 +121,8 @@ def sellable(
         return Refusal.CATEGORY_NOT_LICENSED
     if product.film_id not in terms.film_ids:
         return Refusal.FILM_NOT_COVERED
+    if product.film_id in terms.archived_film_ids:
+        return Refusal.FILM_ARCHIVED
     if product.approval_stage != ApprovalStage.APPROVED:
         return Refusal.NOT_APPROVED
     return None
@@ -188,6 +195,7 @@ def sellable_clause(
             AgreementFilm.agreement_id == Product.agreement_id,
             AgreementFilm.film_id == Product.film_id,
         ),
+        exists().where(Film.id == Product.film_id, film_not_archived()),
         Product.approval_stage == ApprovalStage.APPROVED,
     )
 
@@ -207,6 +215,8 @@ def refusal_message(refusal: Refusal, *, country: str, channel: Channel, on_date
             return "not for sale: its product category is not licensed"
         case Refusal.FILM_NOT_COVERED:
             return "not for sale: its film is not covered by the license agreement"
+        case Refusal.FILM_ARCHIVED:
+            return "not for sale: its film has been archived by the studio"
         case Refusal.NOT_APPROVED:
             return "not for sale: the design has not been approved yet"
     return str(refusal)  # pragma: no cover
@@ -215,7 +225,8 @@ def refusal_message(refusal: Refusal, *, country: str, channel: Channel, on_date
 async def load_terms(
     session: AsyncSession, agreement_ids: Iterable[int]
 ) -> dict[int, AgreementTerms]:
-    """The terms of the given agreements, in five queries whatever their number."""
+    """The terms of the given agreements, in five queries whatever their number (the
+    covered films come with whether staff archived them)."""
     ids = sorted(set(agreement_ids))
     if not ids:
         return {}
@@ -225,7 +236,6 @@ async def load_terms(
         ("territories", AgreementTerritory, AgreementTerritory.country),
         ("channels", AgreementChannel, AgreementChannel.channel),
         ("categories", AgreementCategory, AgreementCategory.category),
-        ("film_ids", AgreementFilm, AgreementFilm.film_id),
     ):
         rows = await session.execute(
             select(model.agreement_id, column).where(model.agreement_id.in_(ids))
@@ -234,6 +244,16 @@ async def load_terms(
         for agreement_id, value in rows:
             by_agreement[agreement_id].add(value)
         sets[name] = by_agreement
+    films = await session.execute(
+        select(AgreementFilm.agreement_id, AgreementFilm.film_id, Film.archived_at)
+        .join(Film, Film.id == AgreementFilm.film_id)
+        .where(AgreementFilm.agreement_id.in_(ids))
+    )
+    sets["film_ids"], sets["archived_film_ids"] = defaultdict(set), defaultdict(set)
+    for agreement_id, film_id, archived_at in films:
+        sets["film_ids"][agreement_id].add(film_id)
+        if archived_at is not None:
+            sets["archived_film_ids"][agreement_id].add(film_id)
     return {
         a.id: AgreementTerms(
             id=a.id,
@@ -244,6 +264,7 @@ async def load_terms(
             channels=frozenset(sets["channels"][a.id]),
             categories=frozenset(sets["categories"][a.id]),
             film_ids=frozenset(sets["film_ids"][a.id]),
+            archived_film_ids=frozenset(sets["archived_film_ids"][a.id]),
             start_date=a.start_date,
             end_date=a.end_date,
             sell_off_days=a.sell_off_days,

@@ -242,6 +242,10 @@ async def check_item(
         return
     showtime = priced.showtime
     assert showtime is not None
+    if showtime.film.archived_at is not None:  # staff archived the film: nothing of it is sold
+        raise DomainError(
+            OrderError.UNKNOWN_SHOWTIME, "This showtime is no longer on sale.", "showtime"
+        )
     if showtime.starts_at <= now:
         raise DomainError(
             OrderError.SHOWTIME_STARTED,

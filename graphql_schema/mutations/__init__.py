@@ -6,6 +6,7 @@ from __future__ import annotations
 from graphql_schema.mutations.accounts import AccountMutations
 from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.cinemas import CinemaMutations
+from graphql_schema.mutations.films import FilmMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.labels import LabelMutations
 from graphql_schema.mutations.licensing import LicensingMutations
@@ -24,6 +25,7 @@ class Mutation(
     AccountMutations,
     CatalogMutations,
     MediaMutations,
+    FilmMutations,
 ):
     """Every change a merchant partner or licensing staff can make."""
 

@@ -9,12 +9,24 @@ import graphene
 from catalog import image_models as im
 from catalog import models as cm
 from catalog.film_status import film_status
+from catalog.film_titles import film_synopsis, film_title
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node, decode_pk
 from graphql_schema.types.base import NodeObject, _lazy, _load, _page
 from graphql_schema.types.media import Artwork, Image, ProductPhoto
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
+
+
+class FilmTitle(graphene.ObjectType):
+    """A film's title and synopsis in one language."""
+
+    language = graphene.String(required=True, description="The language: en, zh-Hans or ja.")
+    title = graphene.String(required=True, description="The title in that language.")
+    synopsis = graphene.String(required=True, description="The synopsis in that language.")
+
+
+_LANGUAGE = "A language (en, zh-Hans, ja): the text in it, or else the original title"
 
 
 class Film(NodeObject):
@@ -24,9 +36,26 @@ class Film(NodeObject):
         interfaces = (Node,)
 
     slug = graphene.String(required=True, description="The film's unique URL name.")
-    title = graphene.String(required=True, description="The title.")
+    title = graphene.String(
+        required=True,
+        language=graphene.String(description=f"{_LANGUAGE} (its title when it has none)."),
+        description="The title (in English, or the original title); with `language`, the "
+        "title in that language, or else the original title.",
+    )
     original_title = graphene.String(required=True, description="The original title, if any.")
-    synopsis = graphene.String(required=True, description="A short synopsis.")
+    synopsis = graphene.String(
+        required=True,
+        language=graphene.String(description=f"{_LANGUAGE}'s synopsis: the default one."),
+        description="A short synopsis; with `language`, the one in that language if any.",
+    )
+    titles = graphene.List(
+        graphene.NonNull(FilmTitle),
+        required=True,
+        description="The film's titles and synopses per language, by language.",
+    )
+    archived_at = graphene.DateTime(
+        description="When staff archived the film (hidden from the public); null if not."
+    )
     release_date = graphene.Date(required=True, description="The cinema release date.")
     runtime_minutes = graphene.Int(required=True, description="Running time in minutes.")
     rating = graphene.String(required=True, description="The age rating, e.g. PG-13.")
@@ -51,7 +80,28 @@ class Film(NodeObject):
     async def resolve_status(root: cm.Film, info: Any) -> str:
         upcoming = await info.context.loaders.list("film.upcoming").load(root.id)
         now = info.context.now
-        return film_status(root.release_date, showtime_to_come=bool(upcoming), now=now).value
+        archived = root.archived_at is not None
+        return film_status(
+            root.release_date, showtime_to_come=bool(upcoming), now=now, archived=archived
+        ).value
+
+    @staticmethod
+    async def resolve_title(root: cm.Film, info: Any, language: str | None = None) -> str:
+        if language is None:
+            return root.title
+        titles = await info.context.loaders.list("film.titles").load(root.id)
+        return film_title(root, language, titles)
+
+    @staticmethod
+    async def resolve_synopsis(root: cm.Film, info: Any, language: str | None = None) -> str:
+        if language is None:
+            return root.synopsis
+        titles = await info.context.loaders.list("film.titles").load(root.id)
+        return film_synopsis(root, language, titles)
+
+    @staticmethod
+    def resolve_titles(root: cm.Film, info: Any) -> Any:
+        return info.context.loaders.list("film.titles").load(root.id)
 
 
 class Cinema(NodeObject):

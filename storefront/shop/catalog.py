@@ -89,7 +89,7 @@ async def film(request: Request) -> Response:
     country = shopper_country(request)
     async with reading(request) as session:
         found = await film_by_slug(session, path_param(request, "slug"))
-        if found is None:
+        if found is None or found.archived_at is not None:  # archived: hidden from the public
             raise HTTPException(404)
         showtimes = await showtimes_for_film(session, found.id, now=at)
         offers = await bundle_offers_for_film(session, found.id, now=at)

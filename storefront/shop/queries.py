@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.film_status import FilmStatus, film_status_column
+from catalog.film_status import FilmStatus, film_not_archived, film_status_column
 from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Ticket
 from licensing.models import Agreement, Channel, Merchant
 from licensing.sellable import load_terms, refusal_message, sellable, sellable_clause
@@ -22,7 +22,8 @@ async def featured_bundles(session: AsyncSession, *, now: datetime, limit: int =
     """Bundle offers on sale now (window open), soonest-ending first, their film loaded."""
     rows = await session.scalars(
         select(BundleOffer)
-        .where(BundleOffer.valid_from <= now, BundleOffer.valid_to > now)
+        .join(Film, Film.id == BundleOffer.film_id)
+        .where(BundleOffer.valid_from <= now, BundleOffer.valid_to > now, film_not_archived())
         .options(selectinload(BundleOffer.film))
         .order_by(BundleOffer.valid_to, BundleOffer.id)
         .limit(limit)
@@ -31,11 +32,13 @@ async def featured_bundles(session: AsyncSession, *, now: datetime, limit: int =
 
 
 async def films_by_status(session: AsyncSession, *, now: datetime) -> dict[FilmStatus, list[Film]]:
-    """Every film under its status as of `now` (the one rule, `catalog.film_status`), newest
-    release first, in one statement."""
+    """Every film the public may see (not archived) under its status as of `now` (the one
+    rule, `catalog.film_status`), newest release first, in one statement."""
     groups: dict[FilmStatus, list[Film]] = {status: [] for status in FilmStatus}
     rows = await session.execute(
-        select(Film, film_status_column(now)).order_by(Film.release_date.desc(), Film.id)
+        select(Film, film_status_column(now))
+        .where(film_not_archived())
+        .order_by(Film.release_date.desc(), Film.id)
     )
     for film, status in rows:
         groups[FilmStatus(status)].append(film)
@@ -69,14 +72,19 @@ class ProductPage:
 async def product_page(
     session: AsyncSession, sku: str, *, country: str, now: datetime
 ) -> ProductPage | None:
-    """A product with its film, licensee and agreement; None for an unknown SKU and for a
-    product that was never approved (a draft is not public)."""
+    """A product with its film, licensee and agreement; None for an unknown SKU, for a
+    product that was never approved (a draft is not public) and for one of an archived film."""
     row = (
         await session.execute(
             select(Product, Merchant, Agreement)
             .join(Merchant, Merchant.id == Product.merchant_id)
             .join(Agreement, Agreement.id == Product.agreement_id)
-            .where(Product.sku == sku, Product.approval_stage == ApprovalStage.APPROVED)
+            .join(Film, Film.id == Product.film_id)
+            .where(
+                Product.sku == sku,
+                Product.approval_stage == ApprovalStage.APPROVED,
+                film_not_archived(),
+            )
             .options(selectinload(Product.film))
         )
     ).first()

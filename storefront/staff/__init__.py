@@ -1,4 +1,4 @@
-"""The staff console (`/staff`): sign-in, approvals, agreements, periods, reports, check-in,
+"""The staff console (`/staff`): sign-in, films, approvals, agreements, periods, reports, check-in,
 refunds, fulfilments, the e-mail outbox. Every view is wrapped in `require_staff`; every
 form carries the CSRF token."""
 
@@ -10,6 +10,7 @@ from storefront.staff import (
     auth,
     cinemas,
     dashboard,
+    films,
     fulfilments,
     merchant_access,
     merchants,
@@ -26,6 +27,7 @@ from storefront.web import templates
 # (route name, label) of the staff navigation, in order.
 NAV = [
     ("staff_dashboard", "Dashboard"),
+    ("staff_films", "Films"),
     ("staff_approvals", "Approvals"),
     ("staff_agreements", "Agreements"),
     ("staff_merchants", "Merchants"),
@@ -53,6 +55,7 @@ staff_routes: list = [
     *fulfilments.routes,
     *cinemas.routes,
     *posters.routes,
+    *films.routes,
 ]
 
 templates.env.globals["staff_nav"] = NAV

@@ -42,6 +42,13 @@ def test_the_status_follows_the_release_date_and_the_showtimes_to_come(release, 
     assert film_status(release, showtime_to_come=to_come, now=NOW) == expected
 
 
+@pytest.mark.parametrize("release", [date(2026, 7, 2), date(2026, 7, 1), date(2020, 1, 1)])
+@pytest.mark.parametrize("to_come", [True, False])
+def test_an_archived_film_is_archived_whatever_its_dates(release, to_come):
+    status = film_status(release, showtime_to_come=to_come, now=NOW, archived=True)
+    assert status == FilmStatus.ARCHIVED
+
+
 def test_a_showtime_is_to_come_until_the_second_it_starts():
     assert is_to_come(NOW, NOW)
     assert is_to_come(NOW + timedelta(seconds=1), NOW)
@@ -60,8 +67,11 @@ clocks = st.builds(
 )
 # Showtimes at, just before and just after the clock, or hours and days away.
 offsets = st.sampled_from([0, -1, 1, -3600, 3600, -86400, 86400, -3 * 86400, 3 * 86400])
+# (release day offset, showtime offsets, archived by staff)
 films = st.lists(
-    st.tuples(st.integers(-2, 2), st.lists(offsets, max_size=3)), min_size=1, max_size=5
+    st.tuples(st.integers(-2, 2), st.lists(offsets, max_size=3), st.booleans()),
+    min_size=1,
+    max_size=5,
 )
 
 
@@ -75,7 +85,7 @@ films = st.lists(
 )
 @given(now=clocks, plans=films)
 async def test_the_sql_forms_agree_with_the_python_form(
-    db: Database, now: datetime, plans: list[tuple[int, list[int]]]
+    db: Database, now: datetime, plans: list[tuple[int, list[int], bool]]
 ) -> None:
     n = next(_seq)
     expected: dict[int, FilmStatus] = {}
@@ -85,9 +95,15 @@ async def test_the_sql_forms_agree_with_the_python_form(
         await session.flush()
         screen = Screen(cinema_id=cinema.id, name="1", capacity=10)
         session.add(screen)
-        for i, (release_offset, showtime_offsets) in enumerate(plans):
+        for i, (release_offset, showtime_offsets, archived) in enumerate(plans):
             release = now.date() + timedelta(days=release_offset)
-            film = Film(slug=f"status-{n}-{i}", title="F", release_date=release, runtime_minutes=90)
+            film = Film(
+                slug=f"status-{n}-{i}",
+                title="F",
+                release_date=release,
+                runtime_minutes=90,
+                archived_at=now - timedelta(days=1) if archived else None,
+            )
             session.add(film)
             await session.flush()
             starts = [now + timedelta(seconds=s) for s in showtime_offsets]
@@ -97,7 +113,9 @@ async def test_the_sql_forms_agree_with_the_python_form(
                 for at in starts
             )  # fmt: skip
             to_come = any(is_to_come(at, now) for at in starts)
-            expected[film.id] = film_status(release, showtime_to_come=to_come, now=now)
+            expected[film.id] = film_status(
+                release, showtime_to_come=to_come, now=now, archived=archived
+            )
             event(f"status: {expected[film.id]}")
     ids = list(expected)
     async with db.read_session() as session:

@@ -193,6 +193,10 @@ STAFF_MUTATIONS = {
         "perOrderLimit": 1, "components": []}),
     "closePeriod": ("ClosePeriodInput", {"period": "2020-Q1"}),
     "refundOrderLines": ("RefundOrderLinesInput", {"orderId": "x"}),
+    "createFilm": ("CreateFilmInput", {"slug": "zed", "originalTitle": "Zed",
+                                       "releaseDate": "2030-01-01", "runtimeMinutes": 90}),
+    "updateFilm": ("UpdateFilmInput", {"id": "x", "rating": "G"}),
+    "archiveFilm": ("ArchiveFilmInput", {"id": "x"}),
 }  # fmt: skip
 
 

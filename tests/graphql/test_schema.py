@@ -90,6 +90,7 @@ def test_spec_names_are_kept() -> None:
         "requestLabels",
         "createScreen", "updateScreen", "scheduleShowtimes",
         "addProductImage", "removeProductImage", "setFilmPoster",
+        "createFilm", "updateFilm", "archiveFilm",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)

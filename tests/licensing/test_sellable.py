@@ -17,6 +17,7 @@ from licensing.sellable import (
     load_terms,
     refusal_message,
     sellable,
+    sellable_anywhere,
 )
 from tests import factory as F
 
@@ -87,8 +88,16 @@ def test_the_first_failing_rule_in_the_fixed_order_wins():
     assert list(Refusal) == [
         Refusal.AGREEMENT_NOT_ACTIVE, Refusal.NOT_LICENSED_IN_TERRITORY,
         Refusal.CHANNEL_NOT_LICENSED, Refusal.OUTSIDE_TERM, Refusal.CATEGORY_NOT_LICENSED,
-        Refusal.FILM_NOT_COVERED, Refusal.NOT_APPROVED,
+        Refusal.FILM_NOT_COVERED, Refusal.FILM_ARCHIVED, Refusal.NOT_APPROVED,
     ]  # fmt: skip
+
+
+def test_the_merch_of_an_archived_film_is_sold_nowhere():
+    archived = replace(TERMS, archived_film_ids=frozenset({7}))
+    for country in ("US", "GB"):
+        for channel in (Channel.STOREFRONT, Channel.BUNDLE):
+            assert sellable(PRODUCT, archived, country, ON, channel) == Refusal.FILM_ARCHIVED
+    assert not sellable_anywhere(PRODUCT, archived, ON)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
@@ -31,6 +31,7 @@ from licensing.models import (
 from licensing.sellable import (
     SHOPPER_CHANNELS,
     AgreementTerms,
+    load_terms,
     sellable,
     sellable_anywhere,
     sellable_clause,
@@ -49,6 +50,7 @@ class AgreementPlan:
     channels: frozenset[Channel]
     categories: frozenset[Category]
     films: frozenset[int]  # indexes into the example's two films
+    archived: frozenset[int]  # which of the example's two films staff archived
     start: date
     end: date
     sell_off_days: int
@@ -101,6 +103,7 @@ def agreement_plans(draw: st.DrawFn) -> AgreementPlan:
         channels=draw(subsets(list(Channel))),
         categories=draw(subsets(list(Category))),
         films=draw(subsets([0, 1])),
+        archived=draw(mostly(st.just(frozenset()), subsets([0, 1]))),
         start=start,
         end=end,
         sell_off_days=draw(st.integers(0, 10)),
@@ -128,10 +131,15 @@ async def build(
     odd terms we want here, such as an agreement with no territory)."""
     async with db.session() as session:
         n = next(_seq)
+        # a film is archived when the first agreement's plan says so (one draw per example)
+        archived = agreements[0].archived
         films = [
-            Film(slug=f"forms-{n}-{i}", title="F", release_date=BASE, runtime_minutes=90)
+            Film(
+                slug=f"forms-{n}-{i}", title="F", release_date=BASE, runtime_minutes=90,
+                archived_at=datetime(2026, 1, 1, tzinfo=UTC) if i in archived else None,
+            )
             for i in range(2)
-        ]
+        ]  # fmt: skip
         merchant = Merchant(slug=f"forms-{n}", name="M", country="US", contact_email="m@x.io")
         session.add_all([*films, merchant])
         await session.flush()
@@ -175,9 +183,12 @@ async def build(
                 territories=plan.territories, channels=plan.channels, categories=plan.categories,
                 film_ids=frozenset(films[f].id for f in plan.films), start_date=plan.start,
                 end_date=plan.end, sell_off_days=plan.sell_off_days, currency="USD",
+                archived_film_ids=frozenset(films[f].id for f in plan.films if f in archived),
             )
             for row, plan in zip(rows, agreements, strict=True)
         }  # fmt: skip
+        # the terms checkout loads are the ones built here
+        assert await load_terms(session, list(terms)) == terms
     return made, terms
 
 

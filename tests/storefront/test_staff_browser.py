@@ -37,7 +37,7 @@ OVERFLOW = """() => {
 }"""
 
 
-def staff_pages(code: str) -> list[str]:
+def staff_pages(code: str, film_id: int = 1) -> list[str]:
     return [
         "/staff",
         "/staff/approvals",
@@ -52,6 +52,9 @@ def staff_pages(code: str) -> list[str]:
         "/staff/orders",
         "/staff/outbox",
         "/staff/fulfilments",
+        "/staff/films",
+        "/staff/films/new",
+        f"/staff/films/{film_id}",
     ]
 
 
@@ -75,7 +78,7 @@ async def test_no_staff_page_scrolls_sideways_on_a_desktop_or_a_phone(
     problems = []
     for device, (width, height) in VIEWPORTS.items():
         await page.set_viewport_size({"width": width, "height": height})
-        for path in staff_pages(world.agreement_code):
+        for path in staff_pages(world.agreement_code, world.film_ids[0]):
             response = await page.goto(f"{base}{path}")
             assert response is not None and response.status == 200, path
             seen = await _overflow(page)

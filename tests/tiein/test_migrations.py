@@ -35,7 +35,7 @@ def _upgrade_and_diff(url: str) -> tuple[list, str | None]:
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     diff, revision = _upgrade_and_diff(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert diff == []
-    assert revision == "0011"
+    assert revision == "0012"
 
 
 @contextmanager
@@ -61,7 +61,7 @@ def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
     with _fresh_postgres(backends.pg_admin_url) as url:
         diff, revision = _upgrade_and_diff(url)
         assert diff == []
-        assert revision == "0011"
+        assert revision == "0012"
 
 
 OLD_ORDER = (
@@ -177,29 +177,3 @@ def test_load_all_models_alone_registers_every_table() -> None:
     )
     everything = sorted(Base.metadata.tables)  # after the whole app's import, below
     assert json.loads(alone.stdout) == everything
-
-
-def _gives_existing_merchants_a_contact(url: str) -> None:
-    """Migration 0012: a merchant onboarded before contacts gets one licensing contact at its
-    contact e-mail, named after it; downgrading drops the contacts and keeps the merchant."""
-    migrate.upgrade(url, "0007")
-    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-    asyncio.run(_sql(url, OLD_TOKENS[0], [{"at": at}]))
-    migrate.upgrade(url, "0012")
-    contacts = asyncio.run(
-        _sql(url, "SELECT merchant_id, position, name, email, role FROM merchant_contacts")
-    )
-    assert contacts == [(1, 1, "Acme", "a@example.com", "licensing")]
-    command.downgrade(migrate.alembic_config(url), "0007")
-    assert asyncio.run(_sql(url, "SELECT contact_email FROM merchants")) == [("a@example.com",)]
-
-
-def test_existing_merchants_get_a_licensing_contact_on_sqlite(tmp_path: Path) -> None:
-    _gives_existing_merchants_a_contact(f"sqlite+aiosqlite:///{tmp_path}/contacts.db")
-
-
-def test_existing_merchants_get_a_licensing_contact_on_postgresql(backends: Backends) -> None:
-    if backends.pg_admin_url is None:
-        pytest.skip("no PostgreSQL reachable")
-    with _fresh_postgres(backends.pg_admin_url) as url:
-        _gives_existing_merchants_a_contact(url)

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.bundles import create_bundle_offer
-from catalog.films import create_cinema, create_film
+from catalog.film_admin import FilmInput, TitleInput, create_film
+from catalog.films import create_cinema
 from catalog.models import ApprovalStage, BundleOffer, Category, Cinema, Film, Product, Showtime
 from catalog.products import create_product, merchant_sku
 from catalog.scheduling import create_showtime
@@ -54,16 +55,18 @@ async def build_catalog(session: AsyncSession, today: date) -> World:
     for slug, title, original, days, runtime, rating, franchise in FILMS:
         films[slug] = await create_film(
             session,
-            slug=slug,
-            title=title,
-            original_title=original,
-            synopsis=SYNOPSES[slug],
-            release_date=today + timedelta(days=days),
-            runtime_minutes=runtime,
-            rating=rating,
-            poster_url=f"/static/posters/{slug}.svg",
-            franchise_slug=franchise,
+            FilmInput(
+                slug=slug,
+                original_title=original,
+                titles=[TitleInput("en", title, SYNOPSES[slug])],
+                release_date=today + timedelta(days=days),
+                runtime_minutes=runtime,
+                rating=rating,
+                franchise_slug=franchise,
+            ),
+            now=datetime.combine(today, time(12), tzinfo=UTC),
         )
+        films[slug].poster_url = f"/static/posters/{slug}.svg"
     cinemas = [
         await create_cinema(session, name=name, city=city, country=country, timezone=zone)
         for name, city, country, zone, _, _ in CINEMAS
