@@ -59,6 +59,10 @@ class Settings:
     webhook_first_delay: float = 30.0
     webhook_max_delay: float = 6 * 3600.0
     webhook_horizon: float = 3 * 86400.0
+    # The licensor named on statement documents (SPEC §10): its name and postal address
+    # (lines separated by "|" in TIEIN_STUDIO_ADDRESS).
+    studio_name: str = "tiein Studios"
+    studio_address: str = ""
 
     @property
     def stripe_is_test(self) -> bool:
@@ -100,6 +104,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         webhook_first_delay=float(env.get("TIEIN_WEBHOOK_FIRST_DELAY") or 30),
         webhook_max_delay=float(env.get("TIEIN_WEBHOOK_MAX_DELAY") or 6 * 3600),
         webhook_horizon=float(env.get("TIEIN_WEBHOOK_HORIZON") or 3 * 86400),
+        studio_name=(env.get("TIEIN_STUDIO_NAME") or "tiein Studios").strip(),
+        studio_address=env.get("TIEIN_STUDIO_ADDRESS", "").strip(),
     )
 
 

@@ -1,0 +1,52 @@
+"""HTML to PDF with WeasyPrint, imported lazily.
+
+WeasyPrint needs system libraries (Pango, and a CJK font for Chinese and Japanese titles):
+`make test` installs them; `make run` does not need them. So nothing imports WeasyPrint at
+start-up: the first PDF asked for does, and without the libraries `render_pdf` raises
+`PdfUnavailable`, whose message names what to install (the console answers 503 with it, the
+API the same, and the receipt e-mail goes out without its PDF attachment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
+MISSING = (
+    "PDF documents need WeasyPrint and its system libraries: install the Python package "
+    "`weasyprint` and the system packages {packages} (on Debian: apt-get install {packages}; "
+    "`make test` does both). The cause: {cause}"
+)
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint or its system libraries are missing on this machine."""
+
+
+def _weasyprint() -> Any:
+    try:
+        import weasyprint  # third-party, imported lazily: its system libraries are optional
+    except (ImportError, OSError) as exc:  # OSError: a shared library that cannot be loaded
+        raise PdfUnavailable(MISSING.format(packages=SYSTEM_PACKAGES, cause=exc)) from exc
+    return weasyprint
+
+
+def render_pdf(html: str) -> bytes:
+    """The PDF of an HTML document (its images inline as data: URLs; nothing is fetched)."""
+    weasyprint = _weasyprint()
+    return weasyprint.HTML(string=html, url_fetcher=_data_only).write_pdf()
+
+
+async def render_pdf_async(html: str) -> bytes:
+    """`render_pdf` in a worker thread: a render takes from milliseconds to seconds (CJK
+    fonts are subset into the file), and the event loop keeps serving meanwhile."""
+    return await asyncio.to_thread(render_pdf, html)
+
+
+def _data_only(url: str, *args: Any, **kwargs: Any) -> Any:
+    """Documents are rendered from our own templates: only inline `data:` URLs resolve, so
+    text in a document can never make the server fetch a file or a URL."""
+    if not url.startswith("data:"):
+        raise ValueError(f"documents load nothing from outside: {url[:80]!r}")
+    return _weasyprint().default_url_fetcher(url, *args, **kwargs)
