@@ -10,6 +10,7 @@ API the same, and the receipt e-mail goes out without its PDF attachment).
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
@@ -38,10 +39,16 @@ def render_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, url_fetcher=_data_only).write_pdf()
 
 
+# Renders run on their own two threads: a render takes from milliseconds to seconds (CJK
+# fonts are subset into the file), so the event loop keeps serving meanwhile, and a caller
+# asking for many PDFs at once queues behind these two instead of taking every thread.
+RENDER_THREADS = 2
+_renderer = ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="tiein-pdf")
+
+
 async def render_pdf_async(html: str) -> bytes:
-    """`render_pdf` in a worker thread: a render takes from milliseconds to seconds (CJK
-    fonts are subset into the file), and the event loop keeps serving meanwhile."""
-    return await asyncio.to_thread(render_pdf, html)
+    """`render_pdf` on the PDF threads (at most RENDER_THREADS at once per process)."""
+    return await asyncio.get_running_loop().run_in_executor(_renderer, render_pdf, html)
 
 
 def _data_only(url: str, *args: Any, **kwargs: Any) -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Film
+from kernel.config import Settings
 from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.pdf import render_pdf_async
@@ -41,6 +42,12 @@ class Party:
     address_lines: tuple[str, ...] = ()
     country: str = ""
     email: str = ""
+
+
+def studio_party(settings: Settings) -> Party:
+    """The licensor as the settings name it (TIEIN_STUDIO_NAME, TIEIN_STUDIO_ADDRESS)."""
+    lines = tuple(p.strip() for p in settings.studio_address.split("|") if p.strip())
+    return Party(settings.studio_name, lines)
 
 
 @dataclass(frozen=True)

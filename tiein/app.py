@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from graphql_schema.documents import routes as document_routes
 from graphql_schema.endpoint import routes as graphql_routes
 from kernel.config import Settings, load_settings
 from kernel.db import Database
@@ -47,6 +48,7 @@ def _routes() -> list:
     return [
         Route("/healthz", healthz),
         *graphql_routes,
+        *document_routes,
         *webhook_routes,
         *storefront_routes,
     ]
