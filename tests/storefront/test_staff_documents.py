@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -100,3 +100,13 @@ async def test_without_weasyprint_the_console_answers_503_naming_what_to_install
     for package in ("weasyprint", "libpango-1.0-0", "libpangoft2-1.0-0", "fonts-noto-cjk"):
         assert package in response.text
     assert re.search(r"cannot be made on this server", response.text)
+
+
+async def test_the_agreement_page_shows_the_day_an_active_agreement_expires(
+    staff: httpx.AsyncClient, db: Database
+) -> None:
+    async with db.session() as s:
+        agreement, _ = await F.licensing_world(s, end_date=date(2026, 6, 30), sell_off_days=10)
+    page = await staff.get(f"/staff/agreements/{agreement.code}")
+    assert re.search(r'id="expires-on">2026-07-11: it becomes expired by itself', page.text)
+    assert "last selling day, 2026-07-10" in page.text
