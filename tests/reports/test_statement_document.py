@@ -122,6 +122,9 @@ async def test_the_pdf_shows_every_figure_of_the_statement_and_its_lines(db: Dat
     assert figures.units == 9
     assert figures.net_sales_minor == 7501 + 4003 + 12345 - 2469
     # and its lines by film and channel add up to it
+    assert sum(line.units for line in doc.lines) == figures.units
+    assert sum(line.net_sales_minor for line in doc.lines) == figures.net_sales_minor
+    assert sum(line.royalty_micros for line in doc.lines) == figures.royalty_micros
     assert figure_line(text, f"{first_film} storefront").endswith(f"3 {usd(7501)} {usd(750)}")
     assert figure_line(text, f"{first_film} bundle").endswith(f"2 {usd(4003)} {usd(400)}")
     assert figure_line(text, "Second Dawn storefront").endswith(f"4 {usd(9876)} {usd(988)}")
