@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint format install-run install-test chromium clean
+.PHONY: run test bench lint format install-run install-test chromium pdf-libraries clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,17 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## pdf-libraries: WeasyPrint's system libraries and a CJK font, for the PDF tests (installed
+## here when missing; `make run` works without them and says so when a PDF is asked for)
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+pdf-libraries:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "installing WeasyPrint's libraries and a CJK font for the PDF tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; }
+
 ## test: install with the test extra, then run the whole suite (SQLite, and PostgreSQL when reachable)
-test: install-test chromium
+test: install-test chromium pdf-libraries
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: run every benchmark and print its figures

@@ -91,6 +91,11 @@ class Settings:
         """Where the local media store keeps uploaded images."""
         return self.media_dir or default_media_dir(self.database_url)
 
+    # The licensor named on statement documents (SPEC §10): its name and postal address
+    # (lines separated by "|" in TIEIN_STUDIO_ADDRESS).
+    studio_name: str = "tiein Studios"
+    studio_address: str = ""
+
     @property
     def stripe_is_test(self) -> bool:
         """True when payments are test payments (localstripe or a Stripe test key)."""
@@ -140,6 +145,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             env.get("TIEIN_CLEANING_GAP_MINUTES") or DEFAULT_CLEANING_GAP_MINUTES
         ),
         media_dir=env.get("TIEIN_MEDIA_DIR", "").strip(),
+        studio_name=(env.get("TIEIN_STUDIO_NAME") or "tiein Studios").strip(),
+        studio_address=env.get("TIEIN_STUDIO_ADDRESS", "").strip(),
     )
 
 

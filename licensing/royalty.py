@@ -162,6 +162,12 @@ class StatementMath:
     mg_shortfall: int
 
 
+def mg_shortfall(minimum_guarantee: int, advance: int, cumulative_earned: int) -> int:
+    """The minimum-guarantee shortfall on the final statement (SPEC §4):
+    max(0, minimum_guarantee - max(advance, cumulative_earned))."""
+    return max(0, minimum_guarantee - max(advance, cumulative_earned))
+
+
 def statement_math(
     *,
     royalty_micros: int,
@@ -184,5 +190,5 @@ def statement_math(
     cumulative = previous_cumulative + earned
     payable = max(0, cumulative - advance) - max(0, previous_cumulative - advance)
     recouped = min(advance, max(0, cumulative)) - min(advance, max(0, previous_cumulative))
-    shortfall = max(0, minimum_guarantee - max(advance, cumulative)) if is_final else 0
+    shortfall = mg_shortfall(minimum_guarantee, advance, cumulative) if is_final else 0
     return StatementMath(earned, cumulative, previous_cumulative, recouped, payable, shortfall)

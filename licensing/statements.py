@@ -9,7 +9,7 @@ frozen on its latest stored statement. The figures of a closed period are the st
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +29,7 @@ from licensing.models import (
     RoyaltyStatement,
 )
 from licensing.periods import last_closed_period
-from licensing.royalty import micros_to_minor, statement_math
+from licensing.royalty import mg_shortfall, micros_to_minor, statement_math
 
 
 def ledger_scan(session: AsyncSession) -> FromClause:
@@ -289,3 +289,60 @@ def _frozen(figures: StatementFigures, s: RoyaltyStatement) -> StatementFigures:
 def is_final_period(end_date: date, period: str) -> bool:
     """Whether `period` holds the agreement's end date (its statement shows the MG shortfall)."""
     return period_of(end_date) == period
+
+
+@dataclass(frozen=True)
+class GuaranteeStanding:
+    """An agreement against its minimum guarantee, as its final statement counts it."""
+
+    final_period: str  # the period holding the end date: its statement carries the shortfall
+    earned_minor: int  # cumulative royalty earned up to the final period, so far
+    shortfall_minor: int  # what the final statement shows (or would, were the term over now)
+    frozen: bool  # the final period is closed: these are its stored figures
+
+
+async def guarantee_standings(
+    session: AsyncSession, agreements: Sequence[StatementTerms]
+) -> dict[int, GuaranteeStanding]:
+    """Each agreement's standing against its minimum guarantee, by id, in two statements.
+
+    The MG shortfall is a figure of the final statement (the period holding the end date),
+    from the cumulative royalty earned up to that period: entries of later periods (sales
+    in the sell-off, late refunds) do not count toward the MG. So the MG pace report and
+    the statements cannot disagree: both read the shortfall from here or from the same
+    rule (`royalty.mg_shortfall`). A closed final period's stored figures win."""
+    ids = sorted({a.id for a in agreements})
+    if not ids:
+        return {}
+    finals = {a.id: period_of(a.end_date) for a in agreements}
+    e = RoyaltyEntry
+    earned: defaultdict[int, int] = defaultdict(int)
+    rows = await session.execute(
+        select(e.agreement_id, e.period, func.sum(e.royalty_micros))
+        .where(e.agreement_id.in_(ids))
+        .group_by(e.agreement_id, e.period)
+    )
+    for agreement_id, period, micros in rows:
+        if period <= finals[agreement_id]:
+            earned[agreement_id] += micros_to_minor(int(micros))
+    stored = {
+        s.agreement_id: s
+        for s in await session.scalars(
+            select(RoyaltyStatement).where(
+                RoyaltyStatement.agreement_id.in_(ids),
+                RoyaltyStatement.period.in_(sorted(set(finals.values()))),
+            )
+        )
+        if s.period == finals[s.agreement_id]
+    }
+    out = {}
+    for a in agreements:
+        final = stored.get(a.id)
+        if final is not None:
+            out[a.id] = GuaranteeStanding(
+                finals[a.id], final.cumulative_earned_minor, final.mg_shortfall_minor, True
+            )
+        else:
+            shortfall = mg_shortfall(a.minimum_guarantee_minor, a.advance_minor, earned[a.id])
+            out[a.id] = GuaranteeStanding(finals[a.id], earned[a.id], shortfall, False)
+    return out

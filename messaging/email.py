@@ -4,8 +4,9 @@ notice, and "e-mail me my orders".
 `email_handlers(db, settings)` maps each kind to its handler; the drainer runs them with a
 claimed message (kernel.drainer). Payloads (made when queued, by the owner of the object):
 
-- `email.receipt` {"order_id"} — lines, totals, the e-tickets with their QR codes inline,
-  and a signed link to the order page valid for `RECEIPT_LINK_LIFETIME`;
+- `email.receipt` {"order_id"} — lines, totals, the e-tickets with their QR codes inline
+  and as an attached PDF (`messaging.mail.tickets_pdf`), and a signed link to the order
+  page valid for `RECEIPT_LINK_LIFETIME`;
 - `email.refund` {"order_id", "refund_id"} — the amount and the lines paid back;
 - `email.shipment` {"order_id", "shipment": {carrier, tracking_number, shipped_at, lines}};
 - `email.orders_link` {"email"} — the orders that address paid for in the last two years,
@@ -22,6 +23,7 @@ repeated send is recognisably the same e-mail.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,9 +34,16 @@ from kernel.config import Settings, public_url
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler
 from kernel.installation import SecretKey
+from kernel.pdf import PdfUnavailable
 from licensing.webhooks import DISABLED_EMAIL_KIND
 from messaging.mail import content
-from messaging.mail.compose import OUTBOX_HEADER, InlineImage, compose, subject_for
+from messaging.mail.compose import (
+    OUTBOX_HEADER,
+    Attachment,
+    InlineImage,
+    compose,
+    subject_for,
+)
 from messaging.mail.smtp import (
     UnsafeHeader,
     mailbox,
@@ -42,6 +51,7 @@ from messaging.mail.smtp import (
     parse_smtp_url,
     send_message,
 )
+from messaging.mail.tickets_pdf import tickets_filename, tickets_pdf
 from orders.addresses import format_lines
 from orders.models import Order
 from orders.order_links import (
@@ -50,6 +60,8 @@ from orders.order_links import (
     order_link_path,
     sign_order_token,
 )
+
+log = logging.getLogger("tiein.mail")
 
 
 class NotConfigured(RuntimeError):
@@ -92,11 +104,12 @@ class Mailer:
         name: str = "",
         number: str = "",
         images: tuple[InlineImage, ...] = (),
+        attachments: tuple[Attachment, ...] = (),
     ) -> None:
         if self.server is None:
             raise NotConfigured("TIEIN_SMTP_URL is not set: the message waits for a server")
         try:
-            message = self.message(held, template, context, to, name, number, images)
+            message = self.message(held, template, context, to, name, number, images, attachments)
         except UnsafeHeader as exc:
             raise GiveUp(f"cannot address this e-mail: {exc}") from exc
         await send_message(self.server, message)
@@ -110,6 +123,7 @@ class Mailer:
         name: str,
         number: str,
         images: tuple[InlineImage, ...],
+        attachments: tuple[Attachment, ...] = (),
     ) -> EmailMessage:
         """The e-mail of a claimed message, ready to send."""
         context = {**context, "site_url": self.settings.public_url}
@@ -123,6 +137,7 @@ class Mailer:
             date=self.now_fn(),
             images=images,
             headers={OUTBOX_HEADER: str(held.id)},
+            attachments=attachments,
         )
 
     async def _order(self, held: Claim) -> Order:
@@ -144,10 +159,12 @@ class Mailer:
             InlineImage(t.cid, t.qr_png, filename=f"ticket-{n}.png")
             for n, t in enumerate(view.tickets, start=1)
         )
+        attachments = await self._tickets_pdf(order.number, view.tickets)
         context = {
             "order": order,
             "lines": view.lines,
             "tickets": view.tickets,
+            "tickets_pdf": attachments[0].filename if attachments else "",
             "address_lines": format_lines(order.shipping) if order.shipping else [],
             "link": link,
         }
@@ -159,7 +176,22 @@ class Mailer:
             name=content.addressee(order),
             number=order.number,
             images=images,
+            attachments=attachments,
         )
+
+    async def _tickets_pdf(
+        self, number: str, tickets: list[content.TicketView]
+    ) -> tuple[Attachment, ...]:
+        """The e-tickets as a PDF attachment; none without tickets, or (logged) on a machine
+        without WeasyPrint's libraries: the receipt still carries the QR codes inline."""
+        if not tickets:
+            return ()
+        try:
+            data = await tickets_pdf(number, tickets)
+        except PdfUnavailable as missing:
+            log.warning("receipt of %s sent without its e-tickets PDF: %s", number, missing)
+            return ()
+        return (Attachment(tickets_filename(number), data),)
 
     async def refund(self, held: Claim) -> None:
         """A refund paid back: how much, for which lines."""

@@ -9,7 +9,6 @@ rows may differ from a statement's rounded total by rounding alone.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,9 +20,9 @@ from catalog.models import Film
 from kernel.errors import DomainError
 from kernel.periods import check_period
 from licensing.codes import LicensingError
-from licensing.models import Agreement, AgreementStatus, Channel, Merchant, RoyaltyEntry
-from licensing.royalty import div_round_half_up, micros_to_minor
-from licensing.statements import ledger_scan
+from licensing.models import Agreement, AgreementStatus, Channel, Merchant
+from licensing.royalty import div_round_half_up, mg_shortfall, micros_to_minor
+from licensing.statements import guarantee_standings, ledger_scan
 
 GROUPS = ("film", "merchant", "territory", "channel")
 
@@ -158,10 +157,13 @@ class MgPaceRow:
 
 
 async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
-    """MG pace of every active agreement with a minimum guarantee, by code (two queries).
+    """MG pace of every active agreement with a minimum guarantee, by code (three queries).
 
-    Earned to date is the sum of each period's rounded earned royalty (as on statements),
-    over the entries posted so far; the projection extends it linearly over the term."""
+    Earned to date and the shortfall now are the statements' own (`guarantee_standings`):
+    the cumulative royalty up to the period holding the end date, and the MG shortfall its
+    statement shows, or would show were the term over today; past the end (in the sell-off)
+    that is the final statement's shortfall exactly. The projection extends earned to date
+    linearly over the term (past the end, it is earned to date)."""
     agreements = (
         await session.scalars(
             select(Agreement)
@@ -173,19 +175,13 @@ async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
     ).all()
     if not agreements:
         return []
-    earned: defaultdict[int, int] = defaultdict(int)
-    rows = await session.execute(
-        select(RoyaltyEntry.agreement_id, func.sum(RoyaltyEntry.royalty_micros))
-        .where(RoyaltyEntry.agreement_id.in_([a.id for a in agreements]))
-        .group_by(RoyaltyEntry.agreement_id, RoyaltyEntry.period)
-    )
-    for agreement_id, micros in rows:
-        earned[agreement_id] += micros_to_minor(int(micros))
+    standings = await guarantee_standings(session, agreements)
     out = []
     for a in agreements:
         term_days = (a.end_date - a.start_date).days + 1
         elapsed = min(max((today - a.start_date).days + 1, 0), term_days)
-        to_date = earned[a.id]
+        standing = standings[a.id]
+        to_date = standing.earned_minor
         projected = div_round_half_up(to_date * term_days, elapsed) if elapsed else 0
         mg, advance = a.minimum_guarantee_minor, a.advance_minor
         out.append(
@@ -202,8 +198,8 @@ async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
                 days_elapsed=elapsed,
                 term_days=term_days,
                 projected_earned_minor=projected,
-                shortfall_now_minor=max(0, mg - max(advance, to_date)),
-                projected_shortfall_minor=max(0, mg - max(advance, projected)),
+                shortfall_now_minor=standing.shortfall_minor,
+                projected_shortfall_minor=mg_shortfall(mg, advance, projected),
             )
         )
     return out

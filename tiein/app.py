@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from graphql_schema.documents import routes as document_routes
 from graphql_schema.endpoint import routes as graphql_routes
 from graphql_schema.uploads import MAX_REQUEST_BYTES
 from graphql_schema.uploads import routes as upload_routes
@@ -56,6 +57,7 @@ def _routes() -> list:
         Route("/healthz", healthz),
         *graphql_routes,
         *upload_routes,
+        *document_routes,
         *webhook_routes,
         *storefront_routes,
     ]

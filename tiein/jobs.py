@@ -13,9 +13,10 @@ which others take over when their leases run out. Workers configured with differ
 still run each slot start once (the key is the time).
 
 Rules:
-- The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`)
-  and, with Stripe, `payments reconcile` (`reconcile_payments`): idempotent, safe beside
-  the webhook, beside each other and beside the CLI verbs an operator runs by hand.
+- The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`),
+  `agreements expire` (`licensing.lifecycle.expire_agreements`) and, with Stripe,
+  `payments reconcile` (`reconcile_payments`): idempotent, safe beside the webhook, beside
+  each other and beside the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
   retried, the next slot runs the job again.
 - A job's message is not retried either: claimed a second time (its run outlived its lease,
@@ -40,6 +41,7 @@ from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler, bounded_error
 from kernel.outbox import OutboxMessage, OutboxStatus, enqueue, prune
+from licensing.lifecycle import expire_agreements
 from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
 
@@ -69,6 +71,11 @@ def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJ
             lambda now: expire_orders(db, gateway, now=now),
         ),
         PeriodicJob("job.prune_outbox", "outbox prune", lambda now: prune_outbox(db, now=now)),
+        PeriodicJob(
+            "job.expire_agreements",
+            "agreements expire",
+            lambda now: expire_agreements_job(db, now=now),
+        ),
     ]
     if gateway is not None:
         jobs.append(
@@ -87,6 +94,15 @@ async def prune_outbox(db: Database, *, now: datetime) -> None:
         deleted = await prune(session, now=now)
     if deleted:
         log.info("outbox prune: %d old messages deleted", deleted)
+
+
+async def expire_agreements_job(db: Database, *, now: datetime) -> None:
+    """Mark `expired` the active agreements past their end date and sell-off
+    (`licensing.lifecycle.expire_agreements`)."""
+    async with db.session() as session:
+        codes = await expire_agreements(session, now=now)
+    if codes:
+        log.info("agreements expire: %d expired (%s)", len(codes), ", ".join(codes[:20]))
 
 
 def _step(interval: float) -> int:

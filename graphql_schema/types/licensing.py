@@ -10,6 +10,7 @@ import graphene
 
 from catalog import models as cm
 from graphql_schema import scalars as sc
+from graphql_schema.documents import DOCUMENT_URL, resolve_document_url
 from graphql_schema.relay import Node
 from graphql_schema.types.base import NodeObject, _lazy, _load, _page
 from graphql_schema.types.catalog import Film, Product
@@ -207,6 +208,9 @@ class RoyaltyStatement(NodeObject):
     )
     has_adjustments = graphene.Boolean(
         required=True, description="Whether it holds prior-period adjustments."
+    )
+    document_url = graphene.String(
+        required=True, description=DOCUMENT_URL, resolver=resolve_document_url
     )
 
     @staticmethod

@@ -11,6 +11,9 @@ escaped (it is not markup). Inline images (ticket QR codes) are attached to the 
       multipart/related
         text/html
         image/png (Content-ID, inline)   … one per image
+
+With attachments (the receipt's e-tickets PDF), all of that sits in a `multipart/mixed`
+followed by each attachment.
 """
 
 from __future__ import annotations
@@ -75,6 +78,16 @@ class InlineImage:
     filename: str = "image.png"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to the message (e.g. the e-tickets PDF)."""
+
+    filename: str
+    data: bytes
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
 def render(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
     """The plain-text and HTML bodies of template `name`."""
     text = environment.get_template(f"{name}.txt").render(context)
@@ -93,6 +106,7 @@ def compose(
     date: datetime,
     images: Sequence[InlineImage] = (),
     headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """The message: headers, the plain-text body, the HTML alternative with its inline images."""
     extra = dict(headers or {})
@@ -121,4 +135,11 @@ def compose(
                 disposition="inline",
                 filename=image.filename,
             )
+    for attachment in attachments:  # the message becomes multipart/mixed around the above
+        message.add_attachment(
+            attachment.data,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=attachment.filename,
+        )
     return message

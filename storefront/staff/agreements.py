@@ -20,6 +20,7 @@ from licensing.agreements import (
     set_agreement_status,
 )
 from licensing.codes import LicensingError
+from licensing.lifecycle import expires_on, last_selling_day
 from licensing.models import Agreement, AgreementStatus, Channel
 from licensing.statements import StatementFigures
 from reports.agreements import agreement_history, signing_choices
@@ -118,6 +119,8 @@ async def agreement_page(request: Request) -> Response:
         chart=_statement_chart(history.statements, agreement.currency),
         next_statuses=sorted(s.value for s in STATUS_CHANGES[agreement.status]),
         statement_notes=STATEMENT_NOTES,
+        last_selling_day=last_selling_day(agreement),
+        expires_on=expires_on(agreement),
     )
 
 

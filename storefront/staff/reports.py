@@ -220,7 +220,8 @@ MG_PACE_COLUMNS = [
         "Earned to date",
         lambda r: r.earned_to_date_minor,
         money=True,
-        note="royalty earned so far, the sum of each period's statement figure.",
+        note="royalty earned so far up to the period holding the end date, the sum of each "
+        "period's statement figure (later sell-off periods do not count toward the MG).",
     ),
     Column(
         "earned_share_of_mg",
@@ -251,8 +252,9 @@ MG_PACE_COLUMNS = [
         "Shortfall now",
         lambda r: r.shortfall_now_minor,
         money=True,
-        note="what the licensee would owe if the term ended today: the MG less the larger "
-        "of the advance and the royalty earned, never below zero.",
+        note="the MG less the larger of the advance and the royalty earned, never below "
+        "zero: what the final statement shows once the term has ended, what it would show "
+        "if the term ended today before that.",
     ),
     Column(
         "projected_shortfall",

@@ -87,14 +87,17 @@ async def test_the_receipt_has_lines_totals_inline_ticket_qr_codes_and_a_working
     assert message["Subject"] == f"Your receipt for order {order.number}"
     assert message["To"].addresses[0].display_name == "Ada Fan"
     assert message["From"].addresses[0].addr_spec == "shop@tiein.test"
-    # plain text and HTML, the HTML with its images: multipart/related inside the alternative
+    # plain text and HTML, the HTML with its images: multipart/related inside the alternative;
+    # the e-tickets PDF attached after it (tests/messaging/test_eticket_pdf.py reads it)
     assert parts(message) == [
+        "multipart/mixed",
         "multipart/alternative",
         "text/plain",
         "multipart/related",
         "text/html",
         "image/png",
         "image/png",
+        "application/pdf",
     ]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

@@ -95,21 +95,24 @@ async def test_a_slot_is_queued_once_however_many_workers_schedule_it(
     assert queued[0].payload == {"slot": "2026-12-01T12:00:00.000Z"}
 
 
-async def test_the_jobs_are_expire_orders_prune_outbox_and_with_stripe_reconcile_payments(
+async def test_the_jobs_are_expire_orders_prune_outbox_expire_agreements_and_reconcile(
     db: Database, gateway: StripeGateway
 ) -> None:
     assert [job.kind for job in periodic_jobs(db, None)] == [
         "job.expire_orders",
         "job.prune_outbox",
+        "job.expire_agreements",
     ]
     jobs = periodic_jobs(db, gateway)
     assert [(j.kind, j.name) for j in jobs] == [
         ("job.expire_orders", "orders expire"),
         ("job.prune_outbox", "outbox prune"),
+        ("job.expire_agreements", "agreements expire"),
         ("job.reconcile_payments", "payments reconcile"),
     ]
     await schedule(db, jobs, interval=30, now=T0)
     assert sorted(m.dedupe_key or "" for m in await messages(db)) == [
+        "job.expire_agreements:2026-12-01T12:00:00.000Z",
         "job.expire_orders:2026-12-01T12:00:00.000Z",
         "job.prune_outbox:2026-12-01T12:00:00.000Z",
         "job.reconcile_payments:2026-12-01T12:00:00.000Z",

@@ -89,7 +89,7 @@ async def test_the_sink_keeps_each_message_it_receives_with_its_inline_images(
     assert mail.subject == f"Your receipt for order {order.number}"
     assert mail.to == "fan@example.com"
     assert order.number in mail.text
-    assert mail.attachments == 2  # the two QR codes
+    assert mail.attachments == 3  # the two QR codes and the e-tickets PDF
     assert mail.html.count('src="data:image/png;base64,') == 2 and "cid:" not in mail.html
     assert mailbox.read(sink[0], "../../etc/passwd") is None
     assert mailbox.read(sink[0], mail.name) == mail

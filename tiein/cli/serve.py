@@ -54,7 +54,8 @@ def register(verbs: Any) -> None:
         default=None,
         help="run the worker in each server process, as `tiein worker` does: send what the "
         "outbox holds (e-mails, merchant webhooks) and run the periodic jobs (expire unpaid "
-        "orders, reconcile payments, prune old outbox messages) (default: on with SQLite or "
+        "orders, reconcile payments, prune old outbox messages, expire agreements past their "
+        "term) (default: on with SQLite or "
         "the local localstripe, off otherwise: then run `tiein worker`)",
     )
     serve.add_argument(

@@ -17,7 +17,7 @@ from tiein.worker import Worker
 DESCRIPTION = (
     "send what the outbox holds (e-mails, merchant webhooks), retrying failures with "
     "back-off, and run the periodic jobs (expire unpaid orders, reconcile payments, prune "
-    "old outbox messages) once "
+    "old outbox messages, expire agreements past their term and sell-off) once "
     "per interval across every worker; run any number, on any number of machines, beside "
     "`tiein serve --no-jobs`. Runs until SIGTERM or SIGINT, then lets the messages it holds "
     "finish (a few seconds) and exits"
