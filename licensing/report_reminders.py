@@ -80,7 +80,7 @@ async def missing_reports(
     )
     if ids is not None:
         reported_query = reported_query.where(SalesReport.agreement_id.in_(ids))
-    reported = set((await session.execute(reported_query)).tuples())
+    reported = {(a, p) for a, p in await session.execute(reported_query)}
     today = utc(now).date()
     out = []
     for a in agreements:
@@ -118,7 +118,7 @@ async def remind_missing_reports(session: AsyncSession, *, now: datetime) -> int
     sent_query = select(SalesReportReminder.agreement_id, SalesReportReminder.period)
     if len(ids) <= 500:
         sent_query = sent_query.where(SalesReportReminder.agreement_id.in_(ids))
-    sent = set((await session.execute(sent_query)).tuples())
+    sent = {(a, p) for a, p in await session.execute(sent_query)}
     due = [m for m in missing if (m.agreement_id, m.period) not in sent][:REMINDERS_PER_RUN]
     if not due:
         return 0

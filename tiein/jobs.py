@@ -13,8 +13,9 @@ which others take over when their leases run out. Workers configured with differ
 still run each slot start once (the key is the time).
 
 Rules:
-- The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`)
-  and, with Stripe, `payments reconcile` (`reconcile_payments`): idempotent, safe beside
+- The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`),
+  `sales reports remind` (`licensing.report_reminders`: missing reports, once each) and,
+  with Stripe, `payments reconcile` (`reconcile_payments`): idempotent, safe beside
   the webhook, beside each other and beside the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
   retried, the next slot runs the job again.
@@ -40,6 +41,7 @@ from kernel.clock import now_utc
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler, bounded_error
 from kernel.outbox import OutboxMessage, OutboxStatus, enqueue, prune
+from licensing.report_reminders import remind_sales_reports
 from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
 
@@ -69,6 +71,11 @@ def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJ
             lambda now: expire_orders(db, gateway, now=now),
         ),
         PeriodicJob("job.prune_outbox", "outbox prune", lambda now: prune_outbox(db, now=now)),
+        PeriodicJob(
+            "job.remind_sales_reports",
+            "sales reports remind",
+            lambda now: remind_sales_reports(db, now=now),
+        ),
     ]
     if gateway is not None:
         jobs.append(

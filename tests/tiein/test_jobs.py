@@ -101,11 +101,13 @@ async def test_the_jobs_are_expire_orders_prune_outbox_and_with_stripe_reconcile
     assert [job.kind for job in periodic_jobs(db, None)] == [
         "job.expire_orders",
         "job.prune_outbox",
+        "job.remind_sales_reports",
     ]
     jobs = periodic_jobs(db, gateway)
     assert [(j.kind, j.name) for j in jobs] == [
         ("job.expire_orders", "orders expire"),
         ("job.prune_outbox", "outbox prune"),
+        ("job.remind_sales_reports", "sales reports remind"),
         ("job.reconcile_payments", "payments reconcile"),
     ]
     await schedule(db, jobs, interval=30, now=T0)
@@ -113,6 +115,7 @@ async def test_the_jobs_are_expire_orders_prune_outbox_and_with_stripe_reconcile
         "job.expire_orders:2026-12-01T12:00:00.000Z",
         "job.prune_outbox:2026-12-01T12:00:00.000Z",
         "job.reconcile_payments:2026-12-01T12:00:00.000Z",
+        "job.remind_sales_reports:2026-12-01T12:00:00.000Z",
     ]
 
 
