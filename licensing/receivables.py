@@ -21,7 +21,7 @@ to min(total remitted, total due); no balance is negative; the balances sum to t
 less total paid.
 
 **Aging, by balance per bucket**: every open receivable's balance goes into the bucket of its
-own days overdue — `current` (not due yet, or due today), `1–30`, `31–60`, `61–90`, `90+` —
+own days overdue — `current` (not due yet, or due today), `1-30`, `31-60`, `61-90`, `90+` —
 so an agreement's buckets add up to its balance. (The other convention, the whole balance in
 the bucket of the oldest overdue item, overstates old debt when a licensee pays late but
 pays; a staff member reads the oldest item from `days_overdue` instead.) An agreement's
@@ -51,9 +51,9 @@ _KIND_ORDER = {ReceivableKind.ADVANCE: 0, ReceivableKind.ROYALTY: 1, ReceivableK
 # (label, first day overdue, last day overdue or None) of each aging bucket, in order.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("current", 0, 0),
-    ("1–30", 1, 30),
-    ("31–60", 31, 60),
-    ("61–90", 61, 90),
+    ("1-30", 1, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
     ("90+", 91, None),
 )
 BUCKET_KEYS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")

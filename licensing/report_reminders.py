@@ -59,9 +59,12 @@ async def missing_reports(
     ids = None if agreement_ids is None else sorted(set(agreement_ids))
     query = (
         select(
-            Agreement.id, Agreement.code, Agreement.merchant_id, Agreement.start_date,
+            Agreement.id,
+            Agreement.code,
+            Agreement.merchant_id,
+            Agreement.start_date,
             Agreement.end_date,
-        )  # fmt: skip
+        )
         .join(AgreementChannel, AgreementChannel.agreement_id == Agreement.id)
         .where(
             AgreementChannel.channel == Channel.LICENSEE_RETAIL,

@@ -8,7 +8,7 @@ import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
 import licensing.models
-import licensing.receivable_models  # noqa: F401
+import licensing.receivable_models
 import licensing.webhooks  # noqa: F401
 import orders.addresses
 import orders.fulfilment_models

@@ -101,9 +101,7 @@ charges_strategy = st.lists(
     ),
     max_size=12,
 )
-remittance_strategy = st.lists(
-    st.tuples(st.integers(0, 900), st.integers(1, 80000)), max_size=10
-)
+remittance_strategy = st.lists(st.tuples(st.integers(0, 900), st.integers(1, 80000)), max_size=10)
 START = date(2026, 1, 1)
 
 

@@ -25,7 +25,8 @@ async def _world(session, **terms):  # type: ignore[no-untyped-def]
     """An agreement with a 100.00 advance, 300.00 of royalty sold in 2026-Q1 (10 % of
     3,000.00), Q1 closed: a payable of 200.00 due 2026-04-30."""
     agreement, product = await F.licensing_world(session, advance_minor=10000, **terms)
-    line = SaleLine("o:1", product.id, 3, 300000, Channel.STOREFRONT, "US", F.at("2026-02-01T00:00"))
+    sold = F.at("2026-02-01T00:00")
+    line = SaleLine("o:1", product.id, 3, 300000, Channel.STOREFRONT, "US", sold)
     await post_sales(session, [line], now=F.at("2026-02-01T00:00"))
     await close_period(session, "2026-Q1", now=F.at("2026-04-02T00:00"), closed_by="test")
     return agreement
@@ -89,15 +90,18 @@ async def _count(db) -> int:  # type: ignore[no-untyped-def]
         ({"amount": "9" * 40}, [("amount", "INVALID_AMOUNT")]),
         ({"received_on": "2026-05-16"}, [("received_on", "INVALID")]),
         ({"received_on": "1999-12-31"}, [("received_on", "INVALID")]),
-        ({"received_on": "２０２６-05-01"}, [("received_on", "INVALID_INPUT")]),
+        ({"received_on": "\uff12\uff10\uff12\uff16-05-01"}, [("received_on", "INVALID_INPUT")]),
         ({"received_on": "31/05/2026"}, [("received_on", "INVALID_INPUT")]),
         ({"reference": "x" * 201}, [("reference", "INVALID_INPUT")]),
         ({"reference": "wire\x00"}, [("reference", "INVALID_INPUT")]),
         (
             {"amount": "0", "received_on": "2099-01-01", "currency": "JPY"},
-            [("currency", "CURRENCY_MISMATCH"), ("amount", "INVALID_AMOUNT"),
-             ("received_on", "INVALID")],
-        ),  # fmt: skip
+            [
+                ("currency", "CURRENCY_MISMATCH"),
+                ("amount", "INVALID_AMOUNT"),
+                ("received_on", "INVALID"),
+            ],
+        ),
     ],
 )
 async def test_bad_remittances_are_refused_by_field_and_nothing_is_stored(
@@ -124,8 +128,10 @@ async def test_a_draft_agreement_takes_no_remittance_and_has_no_receivables(db) 
         )
     with pytest.raises(DomainError) as caught:
         async with db.session() as session:
-            await record_remittance(session, agreement.id, amount="1.00", currency="USD",
-                                    received_on="2026-05-01", reference=None, by="s", now=NOW)  # fmt: skip
+            await record_remittance(
+                session, agreement.id, amount="1.00", currency="USD",
+                received_on="2026-05-01", reference=None, by="s", now=NOW,
+            )  # fmt: skip
     assert caught.value.code == "NOT_FOUND"
     async with db.read_session() as session:
         assert await load_receivables(session, today=NOW.date()) == []
@@ -139,8 +145,10 @@ async def test_loading_receivables_takes_three_statements_for_one_agreement_or_m
         for _ in range(4):
             agreement, _ = await F.licensing_world(session, advance_minor=700)
             ids.append(agreement.id)
-            await record_remittance(session, agreement.id, amount="3.00", currency="USD",
-                                    received_on="2026-05-01", reference="r", by="s", now=NOW)  # fmt: skip
+            await record_remittance(
+                session, agreement.id, amount="3.00", currency="USD",
+                received_on="2026-05-01", reference="r", by="s", now=NOW,
+            )  # fmt: skip
     counts = []
     for wanted in (ids[:1], ids, None):
         async with db.read_session() as session:

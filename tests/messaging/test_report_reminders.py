@@ -38,8 +38,10 @@ async def _world(db: Database) -> dict:
         other = await F.make_merchant(session, slug="shop-only")
         retail = await F.make_agreement(session, merchant_id=merchant.id, film_ids=[film.id],
                                         code="LA-2026-0001")  # fmt: skip
-        later = await F.make_agreement(session, merchant_id=merchant.id, film_ids=[film.id],
-                                       code="LA-2026-0002", start_date=date(2026, 4, 2))  # fmt: skip
+        later = await F.make_agreement(
+            session, merchant_id=merchant.id, film_ids=[film.id], code="LA-2026-0002",
+            start_date=date(2026, 4, 2),
+        )  # fmt: skip
         await F.make_agreement(session, merchant_id=other.id, film_ids=[film.id],
                                channels=["storefront"], code="LA-2026-0003")  # fmt: skip
         await F.make_agreement(session, merchant_id=other.id, film_ids=[film.id],
