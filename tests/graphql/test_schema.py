@@ -77,7 +77,7 @@ def test_spec_names_are_kept() -> None:
         "node", "viewer", "films", "film", "products", "product", "showtimes", "bundleOffers",
         "agreements", "royaltyStatements", "salesReports", "orders", "royaltyReport",
         "filmCommerceReport", "fulfilments",
-        "webhookSubscriptions", "webhookDeliveries",
+        "webhookSubscriptions", "webhookDeliveries", "receivables",
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
@@ -86,6 +86,7 @@ def test_spec_names_are_kept() -> None:
         "createShowtime", "createBundleOffer", "closePeriod", "refundOrderLines",
         "createShipment", "cancelFulfilmentLines",
         "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
+        "recordRemittance",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)
