@@ -30,6 +30,7 @@ pays; a staff member reads the oldest item from `days_overdue` instead.) An agre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -138,6 +139,7 @@ class Ledger:
         return max((r.days_overdue for r in self.receivables), default=0)
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a few dozen periods repeat over every agreement
 def statement_due_on(period: str) -> date:
     """When a closed statement's payable is due: 30 days after its period's last day."""
     _, ends_at = period_bounds(period)

@@ -16,6 +16,7 @@ after the outbox prunes old messages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -91,13 +92,24 @@ async def missing_reports(
         first = period_of(a.start_date)
         if first > last:
             continue
-        for period in periods_between(first, last):
+        for period in _periods(first, last):
             if (a.id, period) in reported:
                 continue
-            due = period_bounds(period)[1].date() - timedelta(days=1)
+            due = last_day(period)
             late = max(0, (today - due).days)
             out.append(MissingReport(a.id, a.code, a.merchant_id, period, due, late))
     return sorted(out, key=lambda m: (m.agreement_code, m.period))
+
+
+@functools.lru_cache(maxsize=4096)  # pure; the same periods repeat over every agreement
+def last_day(period: str) -> date:
+    """The last day of a period: a report for it is due then."""
+    return period_bounds(period)[1].date() - timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=4096)
+def _periods(first: str, last: str) -> tuple[str, ...]:
+    return tuple(periods_between(first, last))
 
 
 def overdue_payload(missing: MissingReport) -> dict[str, Any]:
