@@ -5,7 +5,7 @@ stored for them. `sales_report_reminders` keeps one row per agreement and period
 a missing sales report, so each is reminded once.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 Create Date: 2026-11-30 20:30:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import kernel.db
 
 revision: str = '0013'
-down_revision: str | None = '0007'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
