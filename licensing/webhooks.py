@@ -70,6 +70,7 @@ class WebhookEvent(StrEnum):
     SALES_REPORT_PROCESSED = "sales_report.processed"
     STATEMENT_CLOSED = "statement.closed"
     STOCK_LOW = "stock.low"
+    SALES_REPORT_OVERDUE = "sales_report.overdue"
 
 
 EVENTS = tuple(e.value for e in WebhookEvent)

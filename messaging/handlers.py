@@ -7,6 +7,7 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Handler
 from messaging.email import email_handlers
+from messaging.reminders import reminder_handlers
 from messaging.webhooks import WebhookClients, webhook_handlers
 
 
@@ -18,5 +19,6 @@ def handlers(
     with `clients` (kept connections, closed by the caller) when given."""
     return {
         **email_handlers(db, settings),
+        **reminder_handlers(db, settings),
         **webhook_handlers(db, settings, clients=clients),
     }

@@ -14,9 +14,10 @@ still run each slot start once (the key is the time).
 
 Rules:
 - The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`),
-  `agreements expire` (`licensing.lifecycle.expire_agreements`) and, with Stripe,
-  `payments reconcile` (`reconcile_payments`): idempotent, safe beside the webhook, beside
-  each other and beside the CLI verbs an operator runs by hand.
+  `agreements expire` (`licensing.lifecycle.expire_agreements`), `sales reports remind`
+  (`licensing.report_reminders`: missing reports, once each) and, with Stripe, `payments
+  reconcile` (`reconcile_payments`): idempotent, safe beside the webhook, beside each other
+  and beside the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
   retried, the next slot runs the job again.
 - A job's message is not retried either: claimed a second time (its run outlived its lease,
@@ -42,6 +43,7 @@ from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler, bounded_error
 from kernel.outbox import OutboxMessage, OutboxStatus, enqueue, prune
 from licensing.lifecycle import expire_agreements
+from licensing.report_reminders import remind_sales_reports
 from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
 
@@ -75,6 +77,11 @@ def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJ
             "job.expire_agreements",
             "agreements expire",
             lambda now: expire_agreements_job(db, now=now),
+        ),
+        PeriodicJob(
+            "job.remind_sales_reports",
+            "sales reports remind",
+            lambda now: remind_sales_reports(db, now=now),
         ),
     ]
     if gateway is not None:

@@ -12,6 +12,7 @@ import licensing.artwork
 import licensing.label_models
 import licensing.merchants
 import licensing.models
+import licensing.receivable_models
 import licensing.webhooks  # noqa: F401
 import orders.addresses
 import orders.fulfilment_models

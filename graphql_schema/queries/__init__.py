@@ -17,6 +17,7 @@ from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.labels import LabelQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
+from graphql_schema.queries.receivables import ReceivableQueries
 from graphql_schema.queries.reports import ReportQueries
 from graphql_schema.queries.webhooks import WebhookQueries
 from graphql_schema.relay import MODEL_FOR_TYPE, Node, decode_id, split_id
@@ -122,6 +123,7 @@ class RootQueries(graphene.ObjectType):
 
 class Query(
     LabelQueries,
+    ReceivableQueries,
     AccountQueries,
     WebhookQueries,
     FulfilmentQueries,

@@ -42,6 +42,7 @@ SUBJECTS = {
     "email.shipment": "Order {number} is on its way",
     "email.orders_link": "Your orders at tiein",
     "email.webhook_disabled": "A webhook subscription was disabled",
+    "email.sales_report_overdue": "A sales report is missing ({number})",
 }
 
 

@@ -78,7 +78,7 @@ def test_spec_names_are_kept() -> None:
         "node", "viewer", "films", "film", "products", "product", "showtimes", "bundleOffers",
         "agreements", "royaltyStatements", "salesReports", "orders", "royaltyReport",
         "filmCommerceReport", "fulfilments",
-        "webhookSubscriptions", "webhookDeliveries", "labelBatches",
+        "webhookSubscriptions", "webhookDeliveries", "labelBatches", "receivables",
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
@@ -91,6 +91,7 @@ def test_spec_names_are_kept() -> None:
         "createScreen", "updateScreen", "scheduleShowtimes",
         "addProductImage", "removeProductImage", "setFilmPoster",
         "createFilm", "updateFilm", "archiveFilm",
+        "recordRemittance",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)

@@ -102,12 +102,14 @@ async def test_the_jobs_are_expire_orders_prune_outbox_expire_agreements_and_rec
         "job.expire_orders",
         "job.prune_outbox",
         "job.expire_agreements",
+        "job.remind_sales_reports",
     ]
     jobs = periodic_jobs(db, gateway)
     assert [(j.kind, j.name) for j in jobs] == [
         ("job.expire_orders", "orders expire"),
         ("job.prune_outbox", "outbox prune"),
         ("job.expire_agreements", "agreements expire"),
+        ("job.remind_sales_reports", "sales reports remind"),
         ("job.reconcile_payments", "payments reconcile"),
     ]
     await schedule(db, jobs, interval=30, now=T0)
@@ -116,6 +118,7 @@ async def test_the_jobs_are_expire_orders_prune_outbox_expire_agreements_and_rec
         "job.expire_orders:2026-12-01T12:00:00.000Z",
         "job.prune_outbox:2026-12-01T12:00:00.000Z",
         "job.reconcile_payments:2026-12-01T12:00:00.000Z",
+        "job.remind_sales_reports:2026-12-01T12:00:00.000Z",
     ]
 
 
