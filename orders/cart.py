@@ -1,6 +1,7 @@
 """The shopper's cart: plain data kept in the signed session cookie, priced and checked here.
 
-A cart is a list of items — a product (SKU and quantity), tickets (showtime and quantity) or
+A cart is a list of items — a product (SKU and quantity; the SKU of one of its variants for
+a product with variants), tickets (showtime and quantity) or
 bundles (offer, showtime and quantity) — with no prices in it: prices, stock and the
 licensing rules are read fresh whenever the cart is shown and again at checkout. Every
 refusal is a DomainError whose message says why in words ("not licensed for sale in Japan").
@@ -16,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.models import BundleComponent, BundleOffer, Product, Showtime
+from catalog.models import BundleComponent, BundleOffer, Product, Showtime, Variant
+from catalog.variants import variant_by_sku
 from kernel.errors import DomainError
 from licensing.models import Channel
 from licensing.sellable import check_sellable
@@ -159,6 +161,7 @@ class PricedItem:
     product: Product | None = None
     showtime: Showtime | None = None
     offer: BundleOffer | None = None
+    variant: Variant | None = None  # the variant of `product` bought, when it has variants
 
     @property
     def kind(self) -> LineKind:
@@ -189,9 +192,21 @@ async def load_item(session: AsyncSession, item: CartItem) -> PricedItem:
         product = await session.scalar(
             select(Product).where(Product.sku == item.sku).execution_options(populate_existing=True)
         )
+        variant = None
+        if product is None and (variant := await variant_by_sku(session, item.sku)) is not None:
+            product = await session.get(Product, variant.product_id, populate_existing=True)
         if product is None:
             raise DomainError(OrderError.UNKNOWN_PRODUCT, f"No product {item.sku!r}.", "sku")
-        return PricedItem(item, product.name, product.currency, product.price_minor, product)
+        if variant is None:
+            return PricedItem(item, product.name, product.currency, product.price_minor, product)
+        return PricedItem(
+            item,
+            f"{product.name} ({variant.label})",
+            product.currency,
+            variant.price_minor or product.price_minor,
+            product,
+            variant=variant,
+        )
     showtime = await session.scalar(
         select(Showtime)
         .where(Showtime.id == item.showtime_id)
@@ -237,8 +252,15 @@ async def check_item(
     if priced.product is not None:
         product = priced.product
         await check_sellable(session, product, country, now.date(), Channel.STOREFRONT)
-        if product.stock < item.qty:
-            raise _short(OrderError.OUT_OF_STOCK, product.name, product.stock)
+        if product.options and priced.variant is None:
+            raise DomainError(
+                OrderError.VARIANT_REQUIRED,
+                f"Please choose the {' and '.join(product.options)} of {product.name}.",
+                "sku",
+            )
+        stock = priced.variant.stock if priced.variant is not None else product.stock
+        if stock < item.qty:
+            raise _short(OrderError.OUT_OF_STOCK, priced.description, stock)
         return
     showtime = priced.showtime
     assert showtime is not None

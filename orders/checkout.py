@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundles import allocate_bundle
 from catalog.films import check_country
-from catalog.models import Product, Showtime
+from catalog.models import Product, Showtime, Variant
 from catalog.stock import Shortage, take_items
 from kernel.db import Database
 from kernel.emails import InvalidEmail, normalize_email
@@ -124,12 +124,36 @@ def _check_contact(
     return email, country, address
 
 
-def _needs(priced: list[PricedItem]) -> tuple[dict[int, int], dict[int, int]]:
-    """Seats per showtime and units per product that the order needs."""
+@dataclass(frozen=True)
+class Needs:
+    """Seats per showtime, units per product (without variants) and units per variant
+    (with the product of each variant) that an order needs."""
+
+    seats: dict[int, int]
+    units: dict[int, int]
+    variants: dict[int, int]
+    variant_products: dict[int, int]
+
+    def per_product(self) -> dict[int, int]:
+        """Units per product, variants counted under their product."""
+        totals = dict(self.units)
+        for variant_id, qty in self.variants.items():
+            product_id = self.variant_products[variant_id]
+            totals[product_id] = totals.get(product_id, 0) + qty
+        return totals
+
+
+def _needs(priced: list[PricedItem]) -> Needs:
+    """What the order needs of seats, products and variants."""
     seats: dict[int, int] = defaultdict(int)
     units: dict[int, int] = defaultdict(int)
+    variants: dict[int, int] = defaultdict(int)
+    owners: dict[int, int] = {}
     for p in priced:
-        if p.product is not None:
+        if p.variant is not None:
+            variants[p.variant.id] += p.quantity
+            owners[p.variant.id] = p.variant.product_id
+        elif p.product is not None:
             units[p.product.id] += p.quantity
         else:
             assert p.showtime is not None
@@ -137,16 +161,14 @@ def _needs(priced: list[PricedItem]) -> tuple[dict[int, int], dict[int, int]]:
             if p.offer is not None:
                 for component in p.offer.components:
                     units[component.product_id] += component.qty * p.quantity
-    return dict(seats), dict(units)
+    return Needs(dict(seats), dict(units), dict(variants), owners)
 
 
-async def _reserve(
-    session: AsyncSession, priced: list[PricedItem], seats: dict[int, int], units: dict[int, int]
-) -> None:
+async def _reserve(session: AsyncSession, priced: list[PricedItem], needs: Needs) -> None:
     """Take every seat and unit the order needs (one conditional update each, in the fixed
     lock order of `take_items`); a shortage is said in the shopper's words."""
     try:
-        await take_items(session, seats=seats, units=units)
+        await take_items(session, seats=needs.seats, units=needs.units, variants=needs.variants)
     except Shortage as short:
         if short.showtime_id is not None:
             left = await session.scalar(
@@ -158,6 +180,14 @@ async def _reserve(
                 p.description for p in priced if p.showtime and p.showtime.id == short.showtime_id
             )
             raise _sold_out(OrderError.SOLD_OUT, what, left or 0) from None
+        if short.variant_id is not None:
+            variant = await session.get(Variant, short.variant_id, populate_existing=True)
+            what = next(
+                p.description for p in priced if p.variant and p.variant.id == short.variant_id
+            )
+            raise _sold_out(
+                OrderError.OUT_OF_STOCK, what, variant.stock if variant else 0
+            ) from None
         product = await session.get(Product, short.product_id, populate_existing=True)
         name = product.name if product else f"product {short.product_id}"
         raise _sold_out(OrderError.OUT_OF_STOCK, name, product.stock if product else 0) from None
@@ -197,7 +227,7 @@ async def reserve_order(
     email, country, address = _check_contact(email, country, needs_shipping, shipping)
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
-    seats, units = _needs(priced)
+    needs = _needs(priced)
     total = sum(p.total_minor for p in priced)
     if total > 0 and not payments:
         raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
@@ -225,6 +255,7 @@ async def reserve_order(
             order_id=order.id,
             kind=p.kind,
             product_id=p.product.id if p.product else None,
+            variant_id=p.variant.id if p.variant else None,
             showtime_id=p.showtime.id if p.showtime else None,
             bundle_offer_id=p.offer.id if p.offer else None,
             merchant_id=p.product.merchant_id if p.product else None,
@@ -251,23 +282,35 @@ async def reserve_order(
                         amount_minor=part.amount_minor,
                     )
                 )
-    for showtime_id, qty in seats.items():
+    for showtime_id, qty in needs.seats.items():
         session.add(
             Reservation(
                 order_id=order.id, showtime_id=showtime_id, quantity=qty, expires_at=expires_at
             )
         )
-    for product_id, qty in units.items():
+    for product_id, qty in needs.units.items():
         session.add(
             Reservation(
                 order_id=order.id, product_id=product_id, quantity=qty, expires_at=expires_at
             )
         )
+    for variant_id, qty in needs.variants.items():
+        session.add(
+            Reservation(
+                order_id=order.id,
+                product_id=needs.variant_products[variant_id],
+                variant_id=variant_id,
+                quantity=qty,
+                expires_at=expires_at,
+            )
+        )
     await session.flush()
     # Hot rows (a premiere's seats, its T-shirt) are locked from here to the commit: the
     # order's own rows are written first, and Stripe is not called before the commit.
-    await _reserve(session, priced, seats, units)
-    await queue_low_stock(session, units, now=now)  # the merchants' stock.low webhooks
+    await _reserve(session, priced, needs)
+    await queue_low_stock(
+        session, needs.per_product(), now=now
+    )  # the merchants' stock.low webhooks
     if order.total_minor == 0:
         await settle_order(session, order.id, now=now)
     return PlacedOrder(order, access_key, "")
