@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy import Select, literal, select
 
 from catalog.film_status import showtimes_to_come
-from catalog.models import BundleComponent, BundleOffer, Cinema, Film, Product, Showtime
+from catalog.models import (
+    BundleComponent,
+    BundleOffer,
+    Cinema,
+    Film,
+    Product,
+    Showtime,
+    Variant,
+)
 from graphql_schema import visibility as vis
 from graphql_schema.records import columns
 from licensing.accounts import Viewer
@@ -44,6 +52,7 @@ VISIBLE: dict[type, Visible] = {
     Showtime: vis.visible_showtimes,
     BundleOffer: vis.visible_bundle_offers,
     Product: vis.visible_products,
+    Variant: vis.visible_variants,
     Merchant: vis.visible_merchants,
     Agreement: vis.visible_agreements,
     RoyaltyStatement: vis.visible_statements,
@@ -115,6 +124,7 @@ LIST_OF: dict[str, type] = {
     "order.lines": OrderLine,
     "report.lines": SalesReportLine,
     "product.history": ProductReview,
+    "product.variants": Variant,
     "fulfilment.lines": FulfilmentLine,
     "fulfilment.shipments": Shipment,
     "shipment.lines": ShipmentLine,
@@ -174,6 +184,11 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .with_only_columns(ProductReview.product_id, *columns(ProductReview))
             .where(ProductReview.product_id.in_(keys))
             .order_by(ProductReview.created_at, ProductReview.id)
+        ),
+        "product.variants": lambda keys: (  # below a visible product only
+            select(Variant.product_id, *columns(Variant))
+            .where(Variant.product_id.in_(keys))
+            .order_by(Variant.position, Variant.id)
         ),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
         "fulfilment.lines": lambda keys: (

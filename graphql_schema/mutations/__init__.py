@@ -8,10 +8,12 @@ from graphql_schema.mutations.catalog import CatalogMutations
 from graphql_schema.mutations.fulfilments import FulfilmentMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.orders import OrderMutations
+from graphql_schema.mutations.variants import VariantMutations
 from graphql_schema.mutations.webhooks import WebhookMutations
 
 
 class Mutation(
+    VariantMutations,
     WebhookMutations,
     FulfilmentMutations,
     OrderMutations,

@@ -118,6 +118,17 @@ class Product(NodeObject):
         graphene.NonNull(sc.ApprovalStage), description="Where it stands in approval."
     )
     image_url = graphene.String(required=True, description="The product image URL.")
+    options = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Its option names in order (`size`, `colour`); empty when it has no "
+        "variants. A product with variants is bought by choosing one.",
+    )
+    variants = graphene.List(
+        graphene.NonNull(_lazy("Variant")),
+        required=True,
+        description="Its variants, in order (at most 100).",
+    )
     film = graphene.Field(graphene.NonNull(Film), description="The film it is licensed from.")
     merchant = graphene.Field(
         graphene.NonNull(_lazy("Merchant")), description="Who makes and sells it."
@@ -162,6 +173,10 @@ class Product(NodeObject):
     @staticmethod
     def resolve_agreement(root: cm.Product, info: Any) -> Any:
         return _load(info, lm.Agreement, root.agreement_id)
+
+    @staticmethod
+    def resolve_variants(root: cm.Product, info: Any) -> Any:
+        return info.context.loaders.list("product.variants").load(root.id)
 
     @staticmethod
     def resolve_history(root: cm.Product, info: Any) -> Any:

@@ -86,6 +86,7 @@ def test_spec_names_are_kept() -> None:
         "createShowtime", "createBundleOffer", "closePeriod", "refundOrderLines",
         "createShipment", "cancelFulfilmentLines",
         "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
+        "createVariant", "updateVariant",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)
