@@ -134,6 +134,7 @@ async def product(request: Request) -> Response:
         merchant=page.merchant,
         agreement=page.agreement,
         refusal=page.refusal,
+        variants=page.variants,
     )
 
 
