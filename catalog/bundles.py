@@ -13,7 +13,7 @@ A price below the parts (a discount) is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,7 @@ class BundlePart:
     qty: int
     amount_minor: int
     merchant_id: int | None = None
+    variant_id: int | None = None  # the component's fixed or chosen variant, if any
 
 
 def allocate_bundle_price(price_minor: int, weights: Sequence[int]) -> list[int]:
@@ -50,10 +51,24 @@ def merch_value(offer: BundleOffer) -> int:
     return sum(c.product.price_minor * c.qty for c in offer.components)
 
 
-def allocate_bundle(offer: BundleOffer, showtime: Showtime) -> list[BundlePart]:
+def chooses_variant(component: BundleComponent) -> bool:
+    """Whether the shopper picks this component's variant (a size) when buying the bundle:
+    it says so, or its product has variants and the component names none (product loaded)."""
+    return component.choose_variant or (
+        component.variant_id is None and bool(component.product.options)
+    )
+
+
+def allocate_bundle(
+    offer: BundleOffer, showtime: Showtime, choices: Mapping[int, int] | None = None
+) -> list[BundlePart]:
     """Split the offer's price over the ticket of `showtime` (position 0, weighted by the
     showtime's price) and the merch components (position order, weighted by standalone unit
-    price * qty). Pure: needs `offer.components` with their products loaded."""
+    price * qty; a component with a choice of variant weighs by its product's base price,
+    whatever the variant, SPEC §5). `choices` maps a component's position to the variant
+    chosen; each part carries its variant. Pure: needs `offer.components` with their
+    products loaded."""
+    choices = choices or {}
     if showtime.film_id != offer.film_id:
         raise DomainError(
             CatalogError.SHOWTIME_NOT_OF_FILM,
@@ -71,7 +86,14 @@ def allocate_bundle(offer: BundleOffer, showtime: Showtime) -> list[BundlePart]:
     amounts = allocate_bundle_price(offer.price_minor, weights)
     parts = [BundlePart(0, None, 1, amounts[0])]
     parts += [
-        BundlePart(c.position, c.product_id, c.qty, amount, c.product.merchant_id)
+        BundlePart(
+            c.position,
+            c.product_id,
+            c.qty,
+            amount,
+            c.product.merchant_id,
+            c.variant_id or choices.get(c.position),
+        )
         for c, amount in zip(components, amounts[1:], strict=True)
     ]
     return parts
@@ -216,7 +238,14 @@ async def create_bundle_offer(
     await session.flush()
     for position, (product_id, qty) in enumerate(components, start=1):
         session.add(
-            BundleComponent(offer_id=offer.id, position=position, product_id=product_id, qty=qty)
+            BundleComponent(
+                offer_id=offer.id,
+                position=position,
+                product_id=product_id,
+                qty=qty,
+                # a product with sizes: the shopper chooses one (SPEC §5)
+                choose_variant=bool(found[product_id][0].options),
+            )
         )
     await session.flush()
     return await get_bundle_offer(session, offer.id)

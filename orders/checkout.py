@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,14 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundles import allocate_bundle
 from catalog.films import check_country
-from catalog.models import Product, Showtime, Variant
-from catalog.stock import Shortage, take_items
 from kernel.db import Database
 from kernel.emails import InvalidEmail, normalize_email
 from kernel.errors import Checks, DomainError
 from licensing.stock_alerts import queue_low_stock
 from orders.addresses import CleanAddress, check_address
-from orders.cart import Cart, PricedItem, check_cart_rules, price_item
+from orders.cart import Cart, check_cart_rules, price_item
+from orders.checkout_needs import needs_of, reserve_needs
 from orders.codes import OrderError
 from orders.models import (
     BundleAllocation,
@@ -124,83 +122,6 @@ def _check_contact(
     return email, country, address
 
 
-@dataclass(frozen=True)
-class Needs:
-    """Seats per showtime, units per product (without variants) and units per variant
-    (with the product of each variant) that an order needs."""
-
-    seats: dict[int, int]
-    units: dict[int, int]
-    variants: dict[int, int]
-    variant_products: dict[int, int]
-
-    def per_product(self) -> dict[int, int]:
-        """Units per product, variants counted under their product."""
-        totals = dict(self.units)
-        for variant_id, qty in self.variants.items():
-            product_id = self.variant_products[variant_id]
-            totals[product_id] = totals.get(product_id, 0) + qty
-        return totals
-
-
-def _needs(priced: list[PricedItem]) -> Needs:
-    """What the order needs of seats, products and variants."""
-    seats: dict[int, int] = defaultdict(int)
-    units: dict[int, int] = defaultdict(int)
-    variants: dict[int, int] = defaultdict(int)
-    owners: dict[int, int] = {}
-    for p in priced:
-        if p.variant is not None:
-            variants[p.variant.id] += p.quantity
-            owners[p.variant.id] = p.variant.product_id
-        elif p.product is not None:
-            units[p.product.id] += p.quantity
-        else:
-            assert p.showtime is not None
-            seats[p.showtime.id] += p.quantity
-            if p.offer is not None:
-                for component in p.offer.components:
-                    units[component.product_id] += component.qty * p.quantity
-    return Needs(dict(seats), dict(units), dict(variants), owners)
-
-
-async def _reserve(session: AsyncSession, priced: list[PricedItem], needs: Needs) -> None:
-    """Take every seat and unit the order needs (one conditional update each, in the fixed
-    lock order of `take_items`); a shortage is said in the shopper's words."""
-    try:
-        await take_items(session, seats=needs.seats, units=needs.units, variants=needs.variants)
-    except Shortage as short:
-        if short.showtime_id is not None:
-            left = await session.scalar(
-                select(Showtime.capacity - Showtime.seats_taken).where(
-                    Showtime.id == short.showtime_id
-                )
-            )
-            what = next(
-                p.description for p in priced if p.showtime and p.showtime.id == short.showtime_id
-            )
-            raise _sold_out(OrderError.SOLD_OUT, what, left or 0) from None
-        if short.variant_id is not None:
-            variant = await session.get(Variant, short.variant_id, populate_existing=True)
-            what = next(
-                p.description for p in priced if p.variant and p.variant.id == short.variant_id
-            )
-            raise _sold_out(
-                OrderError.OUT_OF_STOCK, what, variant.stock if variant else 0
-            ) from None
-        product = await session.get(Product, short.product_id, populate_existing=True)
-        name = product.name if product else f"product {short.product_id}"
-        raise _sold_out(OrderError.OUT_OF_STOCK, name, product.stock if product else 0) from None
-
-
-def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
-    if left <= 0:
-        return DomainError(code, f"Sorry, {what} sold out while you were checking out.", "cart")
-    return DomainError(
-        code, f"Sorry, only {left} left of {what}; please lower the quantity.", "cart"
-    )
-
-
 async def reserve_order(
     session: AsyncSession,
     cart: Cart,
@@ -227,7 +148,7 @@ async def reserve_order(
     email, country, address = _check_contact(email, country, needs_shipping, shipping)
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
-    needs = _needs(priced)
+    needs = needs_of(priced)
     total = sum(p.total_minor for p in priced)
     if total > 0 and not payments:
         raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
@@ -271,12 +192,14 @@ async def reserve_order(
             await session.flush()
             # Positions are renumbered 0 (the ticket), 1.. (merch in the offer's order) so
             # that they stay unique whatever positions the offer's components carry.
-            for position, part in enumerate(allocate_bundle(p.offer, p.showtime)):
+            chosen = {pos: variant.id for pos, variant in p.bundle_variants.items()}
+            for position, part in enumerate(allocate_bundle(p.offer, p.showtime, chosen)):
                 session.add(
                     BundleAllocation(
                         order_line_id=line.id,
                         position=position,
                         product_id=part.product_id,
+                        variant_id=part.variant_id,
                         merchant_id=part.merchant_id,
                         qty=part.qty,
                         amount_minor=part.amount_minor,
@@ -307,7 +230,7 @@ async def reserve_order(
     await session.flush()
     # Hot rows (a premiere's seats, its T-shirt) are locked from here to the commit: the
     # order's own rows are written first, and Stripe is not called before the commit.
-    await _reserve(session, priced, needs)
+    await reserve_needs(session, priced, needs)
     await queue_low_stock(
         session, needs.per_product(), now=now
     )  # the merchants' stock.low webhooks

@@ -19,7 +19,14 @@ from orders.card_step import confirm_payment
 from orders.cart import Cart, CartItem
 from orders.codes import OrderError
 from orders.fulfilment_models import FulfilmentLine
-from orders.models import Order, OrderLine, OrderStatus, Reservation, ReservationStatus
+from orders.models import (
+    BundleAllocation,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Reservation,
+    ReservationStatus,
+)
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders
 from orders.refunds import refund_order_lines
@@ -148,3 +155,51 @@ async def test_fifty_shoppers_for_ten_units_of_size_m_buy_ten_and_l_is_untouched
     assert await variant_stock(db) == {"M": 0, "L": 7}
     assert await stock_of(db, shop.shirt_id) == 7
     assert len(await ledger(db)) == 10
+
+
+async def test_a_bundle_lets_the_shopper_choose_the_size_and_weighs_by_the_base_price(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    """The shop's bundle is a ticket, the tee and two posters; the tee now has sizes."""
+    skus = await add_sizes(db, shop, S=0, M=3, XL=2)
+    async with db.read_session() as s:
+        ids = dict((await s.execute(select(Variant.sku, Variant.id))).all())
+    by_size = {sku.rsplit("-", 1)[1]: vid for sku, vid in ids.items()}
+    position = 1  # the tee is the offer's first component
+
+    def bundle(choice: int | None) -> Cart:
+        choices = {position: choice} if choice is not None else {}
+        return Cart().with_item(CartItem.bundle(shop.offer_id, shop.showtime_id, 1, choices))
+
+    # No size chosen, or a variant of nothing in the bundle: the shopper is asked to choose.
+    for choice in (None, 99999):
+        with pytest.raises(DomainError) as refused:
+            await checkout(db, bundle(choice), gateway, now=now)
+        assert refused.value.code == OrderError.VARIANT_REQUIRED
+    # A size out of stock is refused by its own stock // qty.
+    with pytest.raises(DomainError) as none_left:
+        await checkout(db, bundle(by_size["S"]), gateway, now=now)
+    assert none_left.value.code == OrderError.OUT_OF_STOCK
+
+    # XL has a dearer price of its own; the bundle still weighs the tee by its base price.
+    placed = await checkout(db, bundle(by_size["XL"]), gateway, now=now)
+    async with db.read_session() as s:
+        parts = list(await s.scalars(select(BundleAllocation).order_by(BundleAllocation.position)))
+        line = await s.scalar(select(OrderLine).where(OrderLine.order_id == placed.order.id))
+    assert [(p.product_id, p.variant_id, p.qty, p.amount_minor) for p in parts] == [
+        (None, None, 1, 716),
+        (shop.shirt_id, by_size["XL"], 1, 1493),
+        (shop.poster_id, None, 2, 1791),
+    ]
+    assert line is not None and line.description.endswith("(Lighthouse tee XL)")
+    assert await variant_stock(db) == {"S": 0, "M": 3, "XL": 1}
+    assert await stock_of(db, shop.poster_id) == 48
+
+    step = await confirm_payment(db, placed.order.id, "pm_card_visa", gateway=gateway, now=now)
+    assert step.status == "succeeded"
+    async with db.read_session() as s:
+        shipped = list(await s.scalars(select(FulfilmentLine).order_by(FulfilmentLine.id)))
+    assert [(f.sku, f.variant_id) for f in shipped] == [
+        (skus["XL"], by_size["XL"]),
+        ("POSTER-1", None),
+    ]
