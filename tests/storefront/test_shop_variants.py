@@ -64,3 +64,30 @@ async def test_a_shopper_adds_size_m_and_the_cart_names_it(
     too_many = await add(client, token, kind="product", sku=sku_of(page, "M"), qty=3)
     assert too_many.status_code == 303
     assert "Cart (2)" in (await client.get("/cart")).text
+
+
+async def test_the_bundle_form_asks_for_the_size_and_the_cart_names_it(
+    client: httpx.AsyncClient, world
+) -> None:
+    token = await csrf(client)
+    film = (await client.get("/films/night-harbor")).text
+    select_tag = re.search(r'<select id="f-choice-(\d+)-(\d+)" name="choice_(\d+)" required>', film)
+    assert select_tag, film
+    offer_id, position = select_tag.group(1), select_tag.group(3)
+    options = dict(re.findall(r'<option value="(\d+)"[^>]*>(S|M)[ <]', film))
+    by_size = {size: vid for vid, size in options.items()}
+    assert re.search(rf'<option value="{by_size["S"]}" disabled>S \(out of stock\)', film)
+    first, _ = world.showtime_ids
+
+    # Without a size the bundle is refused in words; with M it goes in, named.
+    await add(client, token, kind="bundle", offer_id=offer_id, showtime_id=first, next="/")
+    assert "Please choose the size" in (await client.get("/")).text
+    added = await add(client, token, kind="bundle", offer_id=offer_id, showtime_id=first,
+                      **{f"choice_{position}": by_size["M"]})  # fmt: skip
+    assert added.status_code == 303 and added.headers["location"] == "/cart"
+    cart = (await client.get("/cart")).text
+    assert "(Night Harbor lighthouse tee M)" in cart
+    # A malformed choice is a 400, never a 500.
+    bad = await add(client, token, kind="bundle", offer_id=offer_id, showtime_id=first,
+                    **{f"choice_{position}": "M\x00"})  # fmt: skip
+    assert bad.status_code == 400
