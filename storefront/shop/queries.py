@@ -187,6 +187,7 @@ class OrderPage:
     showtimes: dict[int, Showtime]  # film and cinema loaded
     tickets: dict[int, list[Ticket]]  # by order line id
     refunds: list  # Refund, lines loaded
+    variants: dict[int, Variant] = field(default_factory=dict)  # the sizes bought, if any
 
 
 async def order_page(session: AsyncSession, order_id: int) -> OrderPage:
@@ -226,4 +227,11 @@ async def order_page(session: AsyncSession, order_id: int) -> OrderPage:
             .order_by(Refund.created_at, Refund.id)
         )
     )
-    return OrderPage(lines, products, showtimes, tickets, refunds)
+    variant_ids = {line.variant_id for line in lines if line.variant_id} | {
+        a.variant_id for line in lines for a in line.allocations if a.variant_id
+    }
+    variants: dict[int, Variant] = {}
+    if variant_ids:
+        rows = await session.scalars(select(Variant).where(Variant.id.in_(variant_ids)))
+        variants = {v.id: v for v in rows}
+    return OrderPage(lines, products, showtimes, tickets, refunds, variants)

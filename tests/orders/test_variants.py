@@ -30,6 +30,7 @@ from orders.models import (
 from orders.payments import StripeGateway
 from orders.reconcile import expire_orders
 from orders.refunds import refund_order_lines
+from storefront.shop.queries import order_page
 from tests.factory import SHIRT_PRICE, Shop, order_shop
 from tests.orders.shop import checkout, count, ledger, stock_of
 
@@ -91,6 +92,10 @@ async def test_a_shopper_buys_size_m_and_only_m_moves_through_payment_and_refund
         shipped = list(await s.scalars(select(FulfilmentLine).order_by(FulfilmentLine.id)))
     assert [(f.sku, f.quantity) for f in shipped] == [(skus["M"], 2), (skus["XL"], 1)]
     assert {e.product_id for e in await ledger(db)} == {shop.shirt_id}
+    # The order page names the variant bought (its SKU is shown instead of the product's).
+    async with db.read_session() as s:
+        page = await order_page(s, placed.order.id)
+    assert sorted(v.sku for v in page.variants.values()) == [skus["M"], skus["XL"]]
 
     # A refund with restock puts the unit back into M, not into the product at large.
     m_line = lines[0]
