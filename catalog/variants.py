@@ -89,6 +89,12 @@ def _check_stock(stock: Any) -> int:
     return stock
 
 
+def _check_position(position: Any) -> int:
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 999:
+        raise DomainError(CatalogError.INVALID, "A position is from 0 to 999.", "position")
+    return position
+
+
 async def sku_taken(session: AsyncSession, sku: str) -> bool:
     """Whether a product or a variant has this SKU (SKUs are unique across both)."""
     product = await session.scalar(select(Product.id).where(Product.sku == sku))
@@ -153,6 +159,9 @@ async def create_variant(
         price_minor = _check_price(price_minor)
     with checks:
         stock = _check_stock(stock)
+    with checks:
+        if position is not None:
+            _check_position(position)
     with checks:
         if not product.options:
             held = await session.scalar(
@@ -234,10 +243,7 @@ async def update_variant(
     if "price_minor" in changes:
         variant.price_minor = _check_price(changes["price_minor"])
     if "position" in changes:
-        position = changes["position"]
-        if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 999:
-            raise DomainError(CatalogError.INVALID, "A position is from 0 to 999.", "position")
-        variant.position = position
+        variant.position = _check_position(changes["position"])
     await session.flush()
     return variant
 

@@ -216,3 +216,31 @@ async def test_a_product_list_with_variants_runs_as_many_statements_as_without(
         total = sum(len(p["variants"]) for p in data["products"]["nodes"])
         assert total == 2 * sizes
     assert counts[0] == counts[1], counts
+
+
+async def test_hostile_variant_input_gets_user_errors_and_stores_nothing(
+    gql: Gql, world: World, db: Database
+) -> None:
+    await clear_stock(db, world.a.approved_id)
+    product = gid("Product", world.a.approved_id)
+    many = [{"name": f"o{i}", "value": "x"} for i in range(50)]
+    for options, extra, field in (
+        ([{"name": "size", "value": "M" * 5000}], {}, "options"),
+        (many, {}, "options"),
+        ([{"name": "Size!", "value": "M"}], {}, "options"),
+        ([{"name": "size", "value": "M"}], {"position": -1}, "position"),
+        ([{"name": "size", "value": "M"}], {"stock": 2_000_000_000}, "stock"),
+        ([{"name": "size", "value": "M"}], {"code": "x" * 500}, "code"),
+        ([{"name": "size", "value": "\u202e"}], {}, "options"),
+    ):
+        variables = {"input": {"productId": product, "code": "TEE-M", "options": options,
+                               **extra}}  # fmt: skip
+        body = await gql(CREATE, variables, token=world.a.token)
+        assert "errors" not in body, body
+        result = body["data"]["createVariant"]
+        assert result["variant"] is None and field in [e["field"] for e in result["errors"]]
+    bad_id = payload(
+        await gql(UPDATE, {"input": {"id": "not-an-id", "stockDelta": 1}}, token=world.a.token)
+    )
+    assert [(e["field"], e["code"]) for e in bad_id["errors"]] == [("id", "NOT_FOUND")]
+    assert await variants_in_db(db) == []
