@@ -22,7 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
-from catalog.models import ApprovalStage, BundleComponent, BundleOffer, Film, Product, Showtime
+from catalog.models import (
+    ApprovalStage,
+    BundleComponent,
+    BundleOffer,
+    Film,
+    Product,
+    Showtime,
+    Variant,
+)
 from kernel.errors import DomainError
 from kernel.money import allocate, check_currency
 
@@ -116,13 +124,16 @@ async def create_bundle_offer(
     per_order_limit: int,
     components: Sequence[tuple[int, int]],
     description: str = "",
+    fixed_variants: Mapping[int, int] | None = None,
 ) -> BundleOffer:
     """Create a film's bundle offer (staff).
 
     Rules: a unique code; price > 0; valid_from < valid_to (aware); per-order limit >= 1;
     at least one merch component, each product once, qty >= 1; every component a product of
     the offer's film or of a film of the same franchise; one currency everywhere; the price
-    not above its parts (see the module docstring)."""
+    not above its parts (see the module docstring). A component of a product with variants
+    lets the shopper choose one, unless `fixed_variants` (product id -> variant id, a variant
+    of that product) fixes it."""
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise _refuse(CatalogError.INVALID, "An offer needs a code (64 chars at most).", "code")
@@ -207,6 +218,23 @@ async def create_bundle_offer(
                 "components",
             )
 
+    fixed = dict(fixed_variants or {})
+    if fixed:
+        owners = dict(
+            (
+                await session.execute(
+                    select(Variant.id, Variant.product_id).where(Variant.id.in_(fixed.values()))
+                )
+            ).all()
+        )
+        for product_id, variant_id in fixed.items():
+            if product_id not in found or owners.get(variant_id) != product_id:
+                raise _refuse(
+                    CatalogError.NOT_FOUND,
+                    f"No variant {variant_id} of that product.",
+                    "components",
+                )
+
     merch = sum(found[pid][0].price_minor * qty for pid, qty in components)
     cheapest_ticket = await session.scalar(
         select(func.min(Showtime.price_minor)).where(
@@ -243,8 +271,9 @@ async def create_bundle_offer(
                 position=position,
                 product_id=product_id,
                 qty=qty,
-                # a product with sizes: the shopper chooses one (SPEC §5)
-                choose_variant=bool(found[product_id][0].options),
+                variant_id=fixed.get(product_id),
+                # a product with sizes: the shopper chooses one (SPEC §5), unless it is fixed
+                choose_variant=bool(found[product_id][0].options) and product_id not in fixed,
             )
         )
     await session.flush()

@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from catalog.models import Variant
+from catalog.bundles import create_bundle_offer
+from catalog.models import Showtime, Variant
 from catalog.products import adjust_stock
 from catalog.variants import create_variant
 from kernel.db import Database
 from kernel.errors import DomainError
+from orders.availability import offer_availability
 from orders.card_step import confirm_payment
 from orders.cart import Cart, CartItem
 from orders.codes import OrderError
@@ -208,3 +210,37 @@ async def test_a_bundle_lets_the_shopper_choose_the_size_and_weighs_by_the_base_
         (skus["XL"], by_size["XL"]),
         ("POSTER-1", None),
     ]
+
+
+async def test_a_bundle_with_a_fixed_size_needs_no_choice_and_counts_that_size_only(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    await add_sizes(db, shop, M=1, L=9)
+    async with db.session() as s:
+        m = await s.scalar(select(Variant.id).where(Variant.sku.like("%-TEE-M")))
+        offer = await create_bundle_offer(
+            s, film_id=shop.film_id, code="FIXED-M", name="Ticket + tee M",
+            price_minor=SHIRT_PRICE, currency="USD", valid_from=now - timedelta(days=1),
+            valid_to=now + timedelta(days=30), per_order_limit=4,
+            components=[(shop.shirt_id, 1)], fixed_variants={shop.shirt_id: m},
+        )  # fmt: skip
+        with pytest.raises(DomainError) as not_its_variant:
+            await create_bundle_offer(
+                s, film_id=shop.film_id, code="FIXED-X", name="Bad", price_minor=SHIRT_PRICE,
+                currency="USD", valid_from=now - timedelta(days=1),
+                valid_to=now + timedelta(days=30), per_order_limit=4,
+                components=[(shop.poster_id, 1)], fixed_variants={shop.poster_id: m},
+            )  # fmt: skip
+        showtime = await s.get(Showtime, shop.showtime_id)
+        assert showtime is not None
+        # Availability counts M (1 left), not the tee's 10 units in all.
+        verdict = await offer_availability(s, offer, showtime, now=now)
+    assert not_its_variant.value.code == "NOT_FOUND"
+    assert verdict.available == 1
+
+    cart = Cart().with_item(CartItem.bundle(offer.id, shop.showtime_id, 1))
+    await checkout(db, cart, gateway, now=now)
+    assert await variant_stock(db) == {"M": 0, "L": 9}
+    with pytest.raises(DomainError) as gone:
+        await checkout(db, cart, gateway, now=now)
+    assert gone.value.code in {OrderError.OUT_OF_STOCK, OrderError.BUNDLE_NOT_AVAILABLE}
