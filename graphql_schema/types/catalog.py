@@ -189,10 +189,28 @@ class BundleComponent(graphene.ObjectType):
     position = graphene.Int(required=True, description="Its place in the bundle, from 1.")
     product = graphene.Field(Product, description="The product; null unless you may see it.")
     qty = graphene.Int(required=True, description="Units of the product per bundle.")
+    choose_variant = graphene.Boolean(
+        required=True,
+        description="Whether the shopper chooses the variant (a size) when buying the bundle.",
+    )
+    variant = graphene.Field(
+        _lazy("Variant"), description="The variant the bundle holds, when it fixes one."
+    )
 
     @staticmethod
     def resolve_product(root: cm.BundleComponent, info: Any) -> Any:
         return _load(info, cm.Product, root.product_id)
+
+    @staticmethod
+    async def resolve_choose_variant(root: cm.BundleComponent, info: Any) -> bool:
+        if root.choose_variant or root.variant_id is not None:
+            return bool(root.choose_variant)
+        product = await info.context.loaders.get(cm.Product, root.product_id)
+        return bool(product is not None and product.options)  # it gained sizes later
+
+    @staticmethod
+    def resolve_variant(root: cm.BundleComponent, info: Any) -> Any:
+        return _load(info, cm.Variant, root.variant_id)
 
 
 class BundleAvailability(graphene.ObjectType):

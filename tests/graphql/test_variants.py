@@ -244,3 +244,19 @@ async def test_hostile_variant_input_gets_user_errors_and_stores_nothing(
     )
     assert [(e["field"], e["code"]) for e in bad_id["errors"]] == [("id", "NOT_FOUND")]
     assert await variants_in_db(db) == []
+
+
+async def test_a_bundle_component_says_when_the_shopper_chooses_the_size(
+    gql: Gql, world: World, db: Database
+) -> None:
+    query = "{ bundleOffers(first: 5) { nodes { components { chooseVariant variant { sku } } } } }"
+    before = await gql.data(query)
+    assert before["bundleOffers"]["nodes"][0]["components"] == [
+        {"chooseVariant": False, "variant": None}
+    ]
+    await clear_stock(db, world.a.approved_id)
+    await size(gql, world, "TEE-M", "M", stock=2)
+    after = await gql.data(query)  # the bundle's tee gained sizes: the shopper picks one
+    assert after["bundleOffers"]["nodes"][0]["components"] == [
+        {"chooseVariant": True, "variant": None}
+    ]
