@@ -5,8 +5,8 @@ not serialize every checkout behind Stripe's latency. Phase 1 (one short transac
 check every line again, write the order, its lines, bundle allocations and reservations,
 take stock and seats with conditional updates in one fixed order (showtimes, products, then
 variants, by ascending id, so two checkouts never deadlock; orders/checkout_needs.py),
-commit. Phase 2 (no transaction open): create the PaymentIntent, with an idempotency key and metadata derived from the order.
-Phase 3 (short transaction): record the intent on the order if it still awaits payment. If
+commit. Phase 2 (no transaction open): create the PaymentIntent, with an idempotency key
+and metadata derived from the order. Phase 3 (short transaction): record the intent on the order if it still awaits payment. If
 Stripe fails, the reservation is released at once. Every crash point between the phases is
 covered by the jobs and the webhook (see `place_order`).
 """
