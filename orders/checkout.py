@@ -1,14 +1,14 @@
 """Checkout: turn a cart into an order awaiting payment (the card step is `card_step.py`).
 
 `place_order` never holds a lock while Stripe is asked, so a premiere's one hot T-shirt does
-not serialize every checkout behind Stripe's latency. Phase 1 (one short transaction):
-check every line again, write the order, its lines, bundle allocations and reservations,
-take stock and seats with conditional updates in one fixed order (showtimes, products, then
+not serialize every checkout behind Stripe's latency. Phase 1 (one short transaction): check
+every line again, write the order, its lines, bundle allocations and reservations, take
+stock and seats with conditional updates in one fixed order (showtimes, products, then
 variants, by ascending id, so two checkouts never deadlock; orders/checkout_needs.py),
-commit. Phase 2 (no transaction open): create the PaymentIntent, with an idempotency key
-and metadata derived from the order. Phase 3 (short transaction): record the intent on the order if it still awaits payment. If
-Stripe fails, the reservation is released at once. Every crash point between the phases is
-covered by the jobs and the webhook (see `place_order`).
+commit. Phase 2 (no transaction open): create the PaymentIntent, with an idempotency key and
+metadata derived from the order. Phase 3 (short transaction): record the intent on the order
+if it still awaits payment. If Stripe fails, the reservation is released at once. Every
+crash point between the phases is covered by the jobs and the webhook (see `place_order`).
 """
 
 from __future__ import annotations
