@@ -4,8 +4,8 @@ bundle_components.choose_variant (SPEC §5, §7)
 
 Every existing product has no variants and keeps its own stock, so nothing moves.
 
-Revision ID: 0011
-Revises: 0007
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-30 20:17:32.344449
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import kernel.db
 
-revision: str = '0011'
-down_revision: str | None = '0007'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
