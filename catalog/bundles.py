@@ -13,7 +13,7 @@ A price below the parts (a discount) is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
-from catalog.models import ApprovalStage, BundleComponent, BundleOffer, Film, Product, Showtime
+from catalog.models import (
+    ApprovalStage,
+    BundleComponent,
+    BundleOffer,
+    Film,
+    Product,
+    Showtime,
+    Variant,
+)
 from kernel.errors import DomainError
 from kernel.money import allocate, check_currency
 
@@ -37,6 +45,7 @@ class BundlePart:
     qty: int
     amount_minor: int
     merchant_id: int | None = None
+    variant_id: int | None = None  # the component's fixed or chosen variant, if any
 
 
 def allocate_bundle_price(price_minor: int, weights: Sequence[int]) -> list[int]:
@@ -50,10 +59,24 @@ def merch_value(offer: BundleOffer) -> int:
     return sum(c.product.price_minor * c.qty for c in offer.components)
 
 
-def allocate_bundle(offer: BundleOffer, showtime: Showtime) -> list[BundlePart]:
+def chooses_variant(component: BundleComponent) -> bool:
+    """Whether the shopper picks this component's variant (a size) when buying the bundle:
+    it says so, or its product has variants and the component names none (product loaded)."""
+    return component.choose_variant or (
+        component.variant_id is None and bool(component.product.options)
+    )
+
+
+def allocate_bundle(
+    offer: BundleOffer, showtime: Showtime, choices: Mapping[int, int] | None = None
+) -> list[BundlePart]:
     """Split the offer's price over the ticket of `showtime` (position 0, weighted by the
     showtime's price) and the merch components (position order, weighted by standalone unit
-    price * qty). Pure: needs `offer.components` with their products loaded."""
+    price * qty; a component with a choice of variant weighs by its product's base price,
+    whatever the variant, SPEC §5). `choices` maps a component's position to the variant
+    chosen; each part carries its variant. Pure: needs `offer.components` with their
+    products loaded."""
+    choices = choices or {}
     if showtime.film_id != offer.film_id:
         raise DomainError(
             CatalogError.SHOWTIME_NOT_OF_FILM,
@@ -71,7 +94,14 @@ def allocate_bundle(offer: BundleOffer, showtime: Showtime) -> list[BundlePart]:
     amounts = allocate_bundle_price(offer.price_minor, weights)
     parts = [BundlePart(0, None, 1, amounts[0])]
     parts += [
-        BundlePart(c.position, c.product_id, c.qty, amount, c.product.merchant_id)
+        BundlePart(
+            c.position,
+            c.product_id,
+            c.qty,
+            amount,
+            c.product.merchant_id,
+            c.variant_id or choices.get(c.position),
+        )
         for c, amount in zip(components, amounts[1:], strict=True)
     ]
     return parts
@@ -94,13 +124,16 @@ async def create_bundle_offer(
     per_order_limit: int,
     components: Sequence[tuple[int, int]],
     description: str = "",
+    fixed_variants: Mapping[int, int] | None = None,
 ) -> BundleOffer:
     """Create a film's bundle offer (staff).
 
     Rules: a unique code; price > 0; valid_from < valid_to (aware); per-order limit >= 1;
     at least one merch component, each product once, qty >= 1; every component a product of
     the offer's film or of a film of the same franchise; one currency everywhere; the price
-    not above its parts (see the module docstring)."""
+    not above its parts (see the module docstring). A component of a product with variants
+    lets the shopper choose one, unless `fixed_variants` (product id -> variant id, a variant
+    of that product) fixes it."""
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise _refuse(CatalogError.INVALID, "An offer needs a code (64 chars at most).", "code")
@@ -185,6 +218,23 @@ async def create_bundle_offer(
                 "components",
             )
 
+    fixed = dict(fixed_variants or {})
+    if fixed:
+        owners = dict(
+            (
+                await session.execute(
+                    select(Variant.id, Variant.product_id).where(Variant.id.in_(fixed.values()))
+                )
+            ).all()
+        )
+        for product_id, variant_id in fixed.items():
+            if product_id not in found or owners.get(variant_id) != product_id:
+                raise _refuse(
+                    CatalogError.NOT_FOUND,
+                    f"No variant {variant_id} of that product.",
+                    "components",
+                )
+
     merch = sum(found[pid][0].price_minor * qty for pid, qty in components)
     cheapest_ticket = await session.scalar(
         select(func.min(Showtime.price_minor)).where(
@@ -216,7 +266,15 @@ async def create_bundle_offer(
     await session.flush()
     for position, (product_id, qty) in enumerate(components, start=1):
         session.add(
-            BundleComponent(offer_id=offer.id, position=position, product_id=product_id, qty=qty)
+            BundleComponent(
+                offer_id=offer.id,
+                position=position,
+                product_id=product_id,
+                qty=qty,
+                variant_id=fixed.get(product_id),
+                # a product with sizes: the shopper chooses one (SPEC §5), unless it is fixed
+                choose_variant=bool(found[product_id][0].options) and product_id not in fixed,
+            )
         )
     await session.flush()
     return await get_bundle_offer(session, offer.id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     Enum,
@@ -189,16 +191,60 @@ class Product(Base):
         enum_column(ApprovalStage, "approval_stage"), default=ApprovalStage.DRAFT, index=True
     )
     image_url: Mapped[str] = mapped_column(String(500), default="")
+    # The product's options, comma-separated in order ("size,colour"); "" when it has none.
+    # A product with variants (catalog/variants.py) is sold by variant only, and its `stock`
+    # is then the sum of its variants' stock, kept so by every change of a variant's stock.
+    option_names: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     film: Mapped[Film] = relationship(lazy="raise")
+
+    @property
+    def options(self) -> list[str]:
+        """The option names in order (`["size", "colour"]`)."""
+        return [name for name in self.option_names.split(",") if name]
 
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("low_stock_threshold >= 0", name="low_stock_threshold_not_negative"),
         CheckConstraint("price_minor > 0", name="price_positive"),
     )
+
+
+class Variant(Base):
+    """One buyable version of a product (size M, colour black), with its own SKU (the
+    merchant's prefix, a dash and its code, SPEC §7), an optional price of its own (in the
+    product's currency) and its own stock. `options` holds the option values as a JSON list
+    aligned with the product's option names, so the pair (product, options) is unique."""
+
+    __tablename__ = "variants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    options: Mapped[str] = mapped_column(String(400))
+    price_minor: Mapped[int | None] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    __table_args__ = (
+        UniqueConstraint("product_id", "options"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price_minor IS NULL OR price_minor > 0", name="price_positive"),
+    )
+
+    @property
+    def values(self) -> list[str]:
+        """The option values in the product's option order (`["M", "black"]`)."""
+        loaded = json.loads(self.options or "[]")
+        return [str(value) for value in loaded] if isinstance(loaded, list) else []
+
+    @property
+    def label(self) -> str:
+        """The values for people: `M / black`."""
+        return " / ".join(self.values)
 
 
 class BundleOffer(Base):
@@ -238,6 +284,10 @@ class BundleComponent(Base):
     position: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     qty: Mapped[int] = mapped_column(Integer)
+    # A component of a product with variants is either one fixed variant, or lets the
+    # shopper choose the variant (a size) when buying the bundle (SPEC §5).
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"))
+    choose_variant: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     offer: Mapped[BundleOffer] = relationship(lazy="raise", back_populates="components")
     product: Mapped[Product] = relationship(lazy="raise")

@@ -14,7 +14,7 @@ from sqlalchemy import column, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
-from catalog.models import ApprovalStage, Category, Film, Product
+from catalog.models import ApprovalStage, Category, Film, Product, Variant
 from kernel.errors import Checks, DomainError
 from kernel.money import check_currency
 from kernel.parsing import has_bidi_controls, has_unsafe_characters
@@ -135,7 +135,11 @@ async def create_product(
             )
         # Global, as the column is unique: a namespaced SKU can only be taken by the same
         # merchant, so this never reveals another merchant's product (see `merchant_sku`).
-        if await session.scalar(select(Product.id).where(Product.sku == sku)) is not None:
+        # A variant's SKU counts too: `product(sku)` may name either.
+        if (
+            await session.scalar(select(Product.id).where(Product.sku == sku)) is not None
+            or await session.scalar(select(Variant.id).where(Variant.sku == sku)) is not None
+        ):
             raise DomainError(CatalogError.DUPLICATE, f"The SKU {sku!r} is taken.", "sku")
     with checks:
         name = _check_name(name)
@@ -284,7 +288,13 @@ async def adjust_stock(
             f"The stock change is a non-zero whole number of at most {MAX_STOCK:,} units.",
             "delta",
         )
-    await get_product(session, product_id, merchant_id=merchant_id)
+    product = await get_product(session, product_id, merchant_id=merchant_id)
+    if product.options:
+        raise DomainError(
+            CatalogError.VARIANT_REQUIRED,
+            "This product's stock is kept per variant: name the variant.",
+            "variant_id",
+        )
     result = await session.execute(
         update(Product)
         .where(Product.id == product_id, (Product.stock + delta).between(0, MAX_STOCK))

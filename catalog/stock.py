@@ -7,17 +7,23 @@ lock and re-checks the condition). An order's items — its seats, its products,
 seat and merch — are reserved by `take_items` alone: showtimes first, then products by
 ascending id (one fixed lock order, so two checkouts never deadlock), inside a savepoint, so
 either everything is taken or nothing is; `return_items` releases them.
+
+A product with variants keeps its stock per variant, and its own `stock` is the sum of its
+variants' (so that everything reading a product's stock — lists, alerts, audit — stays true).
+Taking units of a variant takes them from the product's total and then, conditionally, from
+the variant, in one lock order for every taker: showtimes, products (plain ones and those of
+the variants) by ascending id, then variants by ascending id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
-from catalog.models import Product, Showtime
+from catalog.models import Product, Showtime, Variant
 from kernel.errors import DomainError
 
 
@@ -92,48 +98,135 @@ async def return_seats(session: AsyncSession, showtime_id: int, qty: int) -> Non
         )
 
 
+async def _take_variant(session: AsyncSession, variant_id: int, qty: int) -> None:
+    result = await session.execute(
+        update(Variant)
+        .where(Variant.id == variant_id, Variant.stock >= qty)
+        .values(stock=Variant.stock - qty)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(
+            CatalogError.OUT_OF_STOCK,
+            f"Not enough stock of variant {variant_id} for {qty}.",
+            "quantity",
+        )
+
+
+async def _return_variant(session: AsyncSession, variant_id: int, qty: int) -> None:
+    _check_qty(qty)
+    result = await session.execute(
+        update(Variant)
+        .where(Variant.id == variant_id)
+        .values(stock=Variant.stock + qty)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError(CatalogError.NOT_FOUND, f"No variant {variant_id}.", "variant_id")
+
+
 class Shortage(DomainError):
-    """`take_items` could not take what was asked of one showtime or one product."""
+    """`take_items` could not take what was asked of one showtime, product or variant (a
+    variant's shortage names its product too)."""
 
     def __init__(
-        self, error: DomainError, *, showtime_id: int | None = None, product_id: int | None = None
+        self,
+        error: DomainError,
+        *,
+        showtime_id: int | None = None,
+        product_id: int | None = None,
+        variant_id: int | None = None,
     ) -> None:
         super().__init__(error.code, error.message, error.field)
         self.showtime_id = showtime_id
         self.product_id = product_id
+        self.variant_id = variant_id
 
 
 def _in_lock_order(items: Mapping[int, int]) -> list[tuple[int, int]]:
     return sorted(items.items())
 
 
-async def take_items(
-    session: AsyncSession, *, seats: Mapping[int, int], units: Mapping[int, int]
-) -> None:
-    """Take `seats` (per showtime id) and `units` (per product id), all or nothing: the one
-    way stock and seats are reserved (checkout, and a late payment taking its items again).
+async def _with_variant_totals(
+    session: AsyncSession, units: Mapping[int, int], variants: Mapping[int, int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Units per product (plain products plus the totals of the variants' products) and the
+    product of each variant (one SELECT, no lock; a variant's product never changes)."""
+    for qty in variants.values():
+        _check_qty(qty)
+    totals = dict(units)
+    owners: dict[int, int] = {}
+    if variants:
+        rows = await session.execute(
+            select(Variant.id, Variant.product_id).where(Variant.id.in_(list(variants)))
+        )
+        owners = {variant_id: product_id for variant_id, product_id in rows.all()}
+        missing = sorted(set(variants) - set(owners))
+        if missing:
+            raise DomainError(CatalogError.NOT_FOUND, f"No variant {missing[0]}.", "variant_id")
+        for variant_id, qty in variants.items():
+            totals[owners[variant_id]] = totals.get(owners[variant_id], 0) + qty
+    return totals, owners
 
-    Lock order: showtimes first, then products, each by ascending id, so two takers never
-    deadlock. A refusal is a `Shortage` naming the row that fell short; it rolls back to a
-    savepoint, so nothing stays taken and the caller's transaction remains usable."""
+
+async def take_items(
+    session: AsyncSession,
+    *,
+    seats: Mapping[int, int],
+    units: Mapping[int, int],
+    variants: Mapping[int, int] | None = None,
+) -> None:
+    """Take `seats` (per showtime id), `units` (per product id, products without variants)
+    and `variants` (units per variant id), all or nothing: the one way stock and seats are
+    reserved (checkout, and a late payment taking its items again).
+
+    Lock order: showtimes first, then products, then variants, each by ascending id, so two
+    takers never deadlock. A refusal is a `Shortage` naming the row that fell short; it rolls
+    back to a savepoint, so nothing stays taken and the caller's transaction remains usable."""
+    variants = variants or {}
     async with session.begin_nested():
+        totals, owners = await _with_variant_totals(session, units, variants)
         for showtime_id, qty in _in_lock_order(seats):
             try:
                 await take_seats(session, showtime_id, qty)
             except DomainError as exc:
                 raise Shortage(exc, showtime_id=showtime_id) from None
-        for product_id, qty in _in_lock_order(units):
+        for product_id, qty in _in_lock_order(totals):
             try:
                 await take_stock(session, product_id, qty)
             except DomainError as exc:
                 raise Shortage(exc, product_id=product_id) from None
+        for variant_id, qty in _in_lock_order(variants):
+            try:
+                await _take_variant(session, variant_id, qty)
+            except DomainError as exc:
+                raise Shortage(exc, product_id=owners[variant_id], variant_id=variant_id) from None
 
 
 async def return_items(
-    session: AsyncSession, *, seats: Mapping[int, int], units: Mapping[int, int]
+    session: AsyncSession,
+    *,
+    seats: Mapping[int, int],
+    units: Mapping[int, int],
+    variants: Mapping[int, int] | None = None,
 ) -> None:
-    """Give back what `take_items(seats=..., units=...)` took, in the same lock order."""
+    """Give back what `take_items(seats=..., units=..., variants=...)` took, in the same
+    lock order."""
+    variants = variants or {}
+    totals, _ = await _with_variant_totals(session, units, variants)
     for showtime_id, qty in _in_lock_order(seats):
         await return_seats(session, showtime_id, qty)
-    for product_id, qty in _in_lock_order(units):
+    for product_id, qty in _in_lock_order(totals):
         await return_stock(session, product_id, qty)
+    for variant_id, qty in _in_lock_order(variants):
+        await _return_variant(session, variant_id, qty)
+
+
+async def take_variant_stock(session: AsyncSession, variant_id: int, qty: int) -> None:
+    """Take `qty` units of one variant (and of its product's total), or a Shortage."""
+    await take_items(session, seats={}, units={}, variants={variant_id: qty})
+
+
+async def return_variant_stock(session: AsyncSession, variant_id: int, qty: int) -> None:
+    """Put `qty` units of one variant back (and into its product's total)."""
+    await return_items(session, seats={}, units={}, variants={variant_id: qty})

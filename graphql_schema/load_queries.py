@@ -23,6 +23,7 @@ from catalog.models import (
     Product,
     Screen,
     Showtime,
+    Variant,
 )
 from graphql_schema import visibility as vis
 from graphql_schema.records import columns
@@ -66,6 +67,7 @@ VISIBLE: dict[type, Visible] = {
     Screen: vis.visible_screens,
     BundleOffer: vis.visible_bundle_offers,
     Product: vis.visible_products,
+    Variant: vis.visible_variants,
     Merchant: vis.visible_merchants,
     Agreement: vis.visible_agreements,
     RoyaltyStatement: vis.visible_statements,
@@ -147,6 +149,7 @@ LIST_OF: dict[str, type] = {
     "product.history": ProductReview,
     "product.images": ProductImage,
     "review.artwork": ReviewArtwork,
+    "product.variants": Variant,
     "fulfilment.lines": FulfilmentLine,
     "fulfilment.shipments": Shipment,
     "shipment.lines": ShipmentLine,
@@ -226,6 +229,11 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             StaffUser.username,
             func.coalesce(func.nullif(StaffUser.display_name, ""), StaffUser.username),
         ).where(StaffUser.username.in_(keys)),
+        "product.variants": lambda keys: (  # below a visible product only
+            select(Variant.product_id, *columns(Variant))
+            .where(Variant.product_id.in_(keys))
+            .order_by(Variant.position, Variant.id)
+        ),
         "film.upcoming": lambda keys: upcoming.where(Showtime.film_id.in_(keys)),
         "cinema.screens": lambda keys: (
             vis.visible_screens(viewer, now)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Select, exists, false, or_, select
 
 from catalog.film_status import film_not_archived
-from catalog.models import BundleOffer, Cinema, Film, Product, Screen, Showtime
+from catalog.models import BundleOffer, Cinema, Film, Product, Screen, Showtime, Variant
 from licensing.accounts import Viewer
 from licensing.label_models import LabelBatch
 from licensing.models import (
@@ -84,6 +84,15 @@ def visible_products(viewer: Viewer, now: datetime) -> Select[tuple[Product]]:
     if viewer.is_merchant:
         return stmt.where(Product.merchant_id == viewer.merchant_id)
     return stmt.where(sellable_clause(now.date(), channels=SHOPPER_CHANNELS))
+
+
+def visible_variants(viewer: Viewer, now: datetime) -> Select[tuple[Variant]]:
+    """A variant is seen by whoever sees its product."""
+    stmt = select(Variant)
+    if viewer.is_staff:
+        return stmt
+    products = visible_products(viewer, now).with_only_columns(Product.id)
+    return stmt.where(Variant.product_id.in_(products))
 
 
 def visible_merchants(viewer: Viewer, now: datetime) -> Select[tuple[Merchant]]:

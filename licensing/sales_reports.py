@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.models import Product
+from catalog.models import Product, Variant
 from kernel.countries import country_code, country_in_sentence
 from kernel.errors import DomainError
 from kernel.periods import check_period, period_bounds, utc
@@ -127,6 +127,16 @@ async def submit_sales_report(
             )
         ).all()
     }
+    # A line may name a variant's SKU (a size): it counts for the variant's product, whose
+    # royalty entries are the product's (the line keeps the SKU reported).
+    for variant_sku, product in (
+        await session.execute(
+            select(Variant.sku, Product)
+            .join(Product, Product.id == Variant.product_id)
+            .where(Variant.sku.in_(skus), Product.agreement_id == agreement_id)
+        )
+    ).all():
+        products[variant_sku] = product
 
     errors: list[LineError] = list(rejected)
     if Channel.LICENSEE_RETAIL not in channels:

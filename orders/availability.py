@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
-from catalog.models import BundleComponent, BundleOffer, Cinema, Product, Showtime
+from catalog.models import BundleComponent, BundleOffer, Cinema, Product, Showtime, Variant
 from licensing.models import Channel
 from licensing.sellable import AgreementTerms, Refusal, load_terms, refusal_message, sellable
 
@@ -54,7 +54,7 @@ def _refused(code: str, message: str) -> Availability:
 def _pair(
     offer: BundleOffer,
     seats: _Seats,
-    parts: list[tuple[int, Product]],
+    parts: list[tuple[int, Product, int]],
     terms: dict[int, AgreementTerms],
     now: datetime,
 ) -> Availability:
@@ -73,7 +73,7 @@ def _pair(
             f"Tickets for this showtime are sold in {seats.currency}, the bundle in "
             f"{offer.currency}.",
         )
-    merch = sum(product.price_minor * qty for qty, product in parts)
+    merch = sum(product.price_minor * qty for qty, product, _ in parts)
     if offer.price_minor > merch + seats.price_minor:
         return _refused(
             CatalogError.BUNDLE_PRICE_ABOVE_PARTS,
@@ -82,7 +82,7 @@ def _pair(
     # The merch is sold today (SPEC §3: the sale date) and handed over at the showtime: the
     # license must hold on both days.
     for on_date in dict.fromkeys([now.date(), seats.starts_at.date()]):
-        for _, product in parts:
+        for _, product, _ in parts:
             agreement = terms.get(product.agreement_id)
             refusal = (
                 sellable(product, agreement, seats.country, on_date, Channel.BUNDLE)
@@ -97,8 +97,8 @@ def _pair(
     if seats.seats_left <= 0:
         return _refused(CatalogError.SOLD_OUT, "This showtime is sold out.")
     available = seats.seats_left
-    for qty, product in parts:
-        fits = product.stock // qty
+    for qty, product, stock in parts:
+        fits = stock // qty
         if fits <= 0:
             return _refused(CatalogError.OUT_OF_STOCK, f"{product.name} is out of stock.")
         available = min(available, fits)
@@ -135,18 +135,22 @@ async def bundle_availability(
     )
     seats = {row[0]: _Seats(*row[1:]) for row in seat_rows}
 
+    # A component with a fixed variant counts that variant's stock; one whose variant the
+    # shopper chooses counts the product's (the sum of its variants': any size left).
     component_rows = await session.execute(
-        select(BundleComponent.offer_id, BundleComponent.qty, Product)
+        select(BundleComponent.offer_id, BundleComponent.qty, Product, Variant.stock)
         .join(Product, Product.id == BundleComponent.product_id)
+        .outerjoin(Variant, Variant.id == BundleComponent.variant_id)
         .where(BundleComponent.offer_id.in_(offer_ids))
         .order_by(BundleComponent.offer_id, BundleComponent.position)
         .execution_options(populate_existing=True)
     )
-    parts: dict[int, list[tuple[int, Product]]] = defaultdict(list)
-    for offer_id, qty, product in component_rows:
-        parts[offer_id].append((qty, product))
+    parts: dict[int, list[tuple[int, Product, int]]] = defaultdict(list)
+    for offer_id, qty, product, variant_stock in component_rows:
+        stock = product.stock if variant_stock is None else variant_stock
+        parts[offer_id].append((qty, product, stock))
 
-    agreement_ids = {p.agreement_id for rows in parts.values() for _, p in rows}
+    agreement_ids = {p.agreement_id for rows in parts.values() for _, p, _ in rows}
     terms = await load_terms(session, agreement_ids)
 
     result: dict[tuple[int, int], Availability] = {}

@@ -1,6 +1,7 @@
 """The shopper's cart: plain data kept in the signed session cookie, priced and checked here.
 
-A cart is a list of items — a product (SKU and quantity), tickets (showtime and quantity) or
+A cart is a list of items — a product (SKU and quantity; the SKU of one of its variants for
+a product with variants), tickets (showtime and quantity) or
 bundles (offer, showtime and quantity) — with no prices in it: prices, stock and the
 licensing rules are read fresh whenever the cart is shown and again at checkout. Every
 refusal is a DomainError whose message says why in words ("not licensed for sale in Japan").
@@ -8,143 +9,25 @@ refusal is a DomainError whose message says why in words ("not licensed for sale
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.models import BundleComponent, BundleOffer, Product, Showtime
+from catalog.bundles import chooses_variant
+from catalog.models import BundleComponent, BundleOffer, Product, Showtime, Variant
+from catalog.variants import variant_by_sku
 from kernel.errors import DomainError
 from licensing.models import Channel
 from licensing.sellable import check_sellable
 from orders.availability import offer_availability
+from orders.cart_items import MAX_ITEMS, MAX_QUANTITY, SESSION_KEY, Cart, CartItem
 from orders.codes import OrderError
 from orders.models import LineKind
 
-SESSION_KEY = "cart"
-MAX_ITEMS = 20
-MAX_QUANTITY = 20
-
-
-@dataclass(frozen=True)
-class CartItem:
-    """One cart entry. Products use `sku`; tickets `showtime_id`; bundles `offer_id` and
-    `showtime_id` (the showtime whose ticket the bundle holds)."""
-
-    kind: LineKind
-    qty: int
-    sku: str = ""
-    showtime_id: int | None = None
-    offer_id: int | None = None
-
-    @classmethod
-    def product(cls, sku: str, qty: int = 1) -> CartItem:
-        return cls(LineKind.PRODUCT, qty, sku=sku.strip())
-
-    @classmethod
-    def ticket(cls, showtime_id: int, qty: int = 1) -> CartItem:
-        return cls(LineKind.TICKET, qty, showtime_id=showtime_id)
-
-    @classmethod
-    def bundle(cls, offer_id: int, showtime_id: int, qty: int = 1) -> CartItem:
-        return cls(LineKind.BUNDLE, qty, showtime_id=showtime_id, offer_id=offer_id)
-
-    @property
-    def key(self) -> tuple[str, str, int | None, int | None]:
-        """Items with the same key are one cart line (their quantities add up)."""
-        return (self.kind.value, self.sku, self.showtime_id, self.offer_id)
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind.value, "qty": self.qty}
-        if self.kind == LineKind.PRODUCT:
-            data["sku"] = self.sku
-        else:
-            data["showtime"] = self.showtime_id
-        if self.kind == LineKind.BUNDLE:
-            data["offer"] = self.offer_id
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CartItem | None:
-        """The item a session dict describes, or None for anything malformed."""
-        if not isinstance(data, dict):
-            return None
-        try:
-            kind = LineKind(data.get("kind"))
-            qty = data.get("qty")
-            if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_QUANTITY:
-                return None
-            if kind == LineKind.PRODUCT:
-                sku = data.get("sku")
-                return cls.product(sku, qty) if isinstance(sku, str) and sku.strip() else None
-            showtime = data.get("showtime")
-            if not isinstance(showtime, int) or isinstance(showtime, bool):
-                return None
-            if kind == LineKind.TICKET:
-                return cls.ticket(showtime, qty)
-            offer = data.get("offer")
-            if not isinstance(offer, int) or isinstance(offer, bool):
-                return None
-            return cls.bundle(offer, showtime, qty)
-        except ValueError:
-            return None
-
-
-@dataclass(frozen=True)
-class Cart:
-    items: tuple[CartItem, ...] = ()
-
-    @classmethod
-    def from_session(cls, data: Any) -> Cart:
-        """The cart kept in a session (`request.session.get("cart")`); junk is dropped."""
-        if not isinstance(data, list):
-            return cls()
-        items = [item for item in map(CartItem.from_dict, data[:MAX_ITEMS]) if item]
-        cart = cls()
-        for item in items:
-            cart = cart.with_item(item)
-        return cls(tuple(replace(i, qty=min(i.qty, MAX_QUANTITY)) for i in cart.items))
-
-    def to_session(self) -> list[dict[str, Any]]:
-        return [item.to_dict() for item in self.items]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @property
-    def count(self) -> int:
-        return sum(item.qty for item in self.items)
-
-    @property
-    def ships_merch(self) -> bool:
-        """Whether anything in the cart is shipped (SPEC §8): a product, or a bundle's merch
-        parts (every bundle has some); tickets alone ship nothing and need no address."""
-        return any(item.kind in (LineKind.PRODUCT, LineKind.BUNDLE) for item in self.items)
-
-    def with_item(self, item: CartItem) -> Cart:
-        """The cart with `item` added; an item with the same key gets its quantity raised."""
-        items = list(self.items)
-        for index, existing in enumerate(items):
-            if existing.key == item.key:
-                items[index] = replace(existing, qty=existing.qty + item.qty)
-                return Cart(tuple(items))
-        return Cart((*items, item))
-
-    def with_quantity(self, index: int, qty: int) -> Cart:
-        """The cart with line `index` set to `qty` (0 removes it)."""
-        if not 0 <= index < len(self.items):
-            return self
-        if qty <= 0:
-            return self.without(index)
-        items = list(self.items)
-        items[index] = replace(items[index], qty=qty)
-        return Cart(tuple(items))
-
-    def without(self, index: int) -> Cart:
-        return Cart(tuple(item for i, item in enumerate(self.items) if i != index))
+__all__ = ["MAX_ITEMS", "MAX_QUANTITY", "SESSION_KEY", "Cart", "CartItem"]
 
 
 @dataclass
@@ -159,6 +42,9 @@ class PricedItem:
     product: Product | None = None
     showtime: Showtime | None = None
     offer: BundleOffer | None = None
+    variant: Variant | None = None  # the variant of `product` bought, when it has variants
+    # A bundle's fixed and chosen variants, by component position.
+    bundle_variants: dict[int, Variant] = field(default_factory=dict)
 
     @property
     def kind(self) -> LineKind:
@@ -189,9 +75,21 @@ async def load_item(session: AsyncSession, item: CartItem) -> PricedItem:
         product = await session.scalar(
             select(Product).where(Product.sku == item.sku).execution_options(populate_existing=True)
         )
+        variant = None
+        if product is None and (variant := await variant_by_sku(session, item.sku)) is not None:
+            product = await session.get(Product, variant.product_id, populate_existing=True)
         if product is None:
             raise DomainError(OrderError.UNKNOWN_PRODUCT, f"No product {item.sku!r}.", "sku")
-        return PricedItem(item, product.name, product.currency, product.price_minor, product)
+        if variant is None:
+            return PricedItem(item, product.name, product.currency, product.price_minor, product)
+        return PricedItem(
+            item,
+            f"{product.name} ({variant.label})",
+            product.currency,
+            variant.price_minor or product.price_minor,
+            product,
+            variant=variant,
+        )
     showtime = await session.scalar(
         select(Showtime)
         .where(Showtime.id == item.showtime_id)
@@ -213,14 +111,53 @@ async def load_item(session: AsyncSession, item: CartItem) -> PricedItem:
     )
     if offer is None:
         raise DomainError(OrderError.UNKNOWN_BUNDLE, "This bundle does not exist.", "offer")
+    chosen = await _bundle_variants(session, offer, dict(item.choices))
+    sizes = ", ".join(
+        f"{c.product.name} {chosen[c.position].label}"
+        for c in offer.components
+        if c.position in chosen and chooses_variant(c)
+    )
     return PricedItem(
         item,
-        f"{offer.name}: {where}",
+        f"{offer.name}: {where}" + (f" ({sizes})" if sizes else ""),
         offer.currency,
         offer.price_minor,
         showtime=showtime,
         offer=offer,
+        bundle_variants=chosen,
     )
+
+
+async def _bundle_variants(
+    session: AsyncSession, offer: BundleOffer, choices: dict[int, int]
+) -> dict[int, Variant]:
+    """The variant of each component that has one: fixed by the offer, or chosen by the
+    shopper (VARIANT_REQUIRED when a choice is missing or names another product's variant)."""
+    wanted = {c.position: c.variant_id for c in offer.components if c.variant_id}
+    for c in offer.components:
+        if chooses_variant(c):
+            wanted[c.position] = choices.get(c.position, 0)
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(Variant)
+        .where(Variant.id.in_(sorted(set(wanted.values()))))
+        .execution_options(populate_existing=True)
+    )
+    found = {v.id: v for v in rows}
+    chosen: dict[int, Variant] = {}
+    for c in offer.components:
+        variant = found.get(wanted.get(c.position, 0))
+        if c.position not in wanted:
+            continue
+        if variant is None or variant.product_id != c.product_id:
+            raise DomainError(
+                OrderError.VARIANT_REQUIRED,
+                f"Please choose the {' and '.join(c.product.options)} of {c.product.name}.",
+                "choices",
+            )
+        chosen[c.position] = variant
+    return chosen
 
 
 async def check_item(
@@ -237,8 +174,15 @@ async def check_item(
     if priced.product is not None:
         product = priced.product
         await check_sellable(session, product, country, now.date(), Channel.STOREFRONT)
-        if product.stock < item.qty:
-            raise _short(OrderError.OUT_OF_STOCK, product.name, product.stock)
+        if product.options and priced.variant is None:
+            raise DomainError(
+                OrderError.VARIANT_REQUIRED,
+                f"Please choose the {' and '.join(product.options)} of {product.name}.",
+                "sku",
+            )
+        stock = priced.variant.stock if priced.variant is not None else product.stock
+        if stock < item.qty:
+            raise _short(OrderError.OUT_OF_STOCK, priced.description, stock)
         return
     showtime = priced.showtime
     assert showtime is not None
@@ -274,6 +218,12 @@ async def check_item(
         )
     if availability.available < item.qty:
         raise _short(OrderError.SOLD_OUT, offer.name, availability.available)
+    # A component's variant (a size) must be there too: its stock // qty (SPEC §5).
+    for component in offer.components:
+        variant = priced.bundle_variants.get(component.position)
+        if variant is not None and variant.stock // component.qty < item.qty:
+            what = f"{component.product.name} ({variant.label})"
+            raise _short(OrderError.OUT_OF_STOCK, what, variant.stock // component.qty)
 
 
 def _short(code: OrderError, what: str, left: int) -> DomainError:

@@ -1,14 +1,14 @@
 """Checkout: turn a cart into an order awaiting payment (the card step is `card_step.py`).
 
 `place_order` never holds a lock while Stripe is asked, so a premiere's one hot T-shirt does
-not serialize every checkout behind Stripe's latency. Phase 1 (one short transaction):
-check every line again, write the order, its lines, bundle allocations and reservations,
-take stock and seats with conditional updates in one fixed order (showtimes, then products,
-by ascending id, so two checkouts never deadlock), commit. Phase 2 (no transaction open):
-create the PaymentIntent, with an idempotency key and metadata derived from the order.
-Phase 3 (short transaction): record the intent on the order if it still awaits payment. If
-Stripe fails, the reservation is released at once. Every crash point between the phases is
-covered by the jobs and the webhook (see `place_order`).
+not serialize every checkout behind Stripe's latency. Phase 1 (one short transaction): check
+every line again, write the order, its lines, bundle allocations and reservations, take
+stock and seats with conditional updates in one fixed order (showtimes, products, then
+variants, by ascending id, so two checkouts never deadlock; orders/checkout_needs.py),
+commit. Phase 2 (no transaction open): create the PaymentIntent, with an idempotency key and
+metadata derived from the order. Phase 3 (short transaction): record the intent on the order
+if it still awaits payment. If Stripe fails, the reservation is released at once. Every
+crash point between the phases is covered by the jobs and the webhook (see `place_order`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,14 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundles import allocate_bundle
 from catalog.films import check_country
-from catalog.models import Product, Showtime
-from catalog.stock import Shortage, take_items
 from kernel.db import Database
 from kernel.emails import InvalidEmail, normalize_email
 from kernel.errors import Checks, DomainError
 from licensing.stock_alerts import queue_low_stock
 from orders.addresses import CleanAddress, check_address
-from orders.cart import Cart, PricedItem, check_cart_rules, price_item
+from orders.cart import Cart, check_cart_rules, price_item
+from orders.checkout_needs import needs_of, reserve_needs
 from orders.codes import OrderError
 from orders.models import (
     BundleAllocation,
@@ -124,53 +122,6 @@ def _check_contact(
     return email, country, address
 
 
-def _needs(priced: list[PricedItem]) -> tuple[dict[int, int], dict[int, int]]:
-    """Seats per showtime and units per product that the order needs."""
-    seats: dict[int, int] = defaultdict(int)
-    units: dict[int, int] = defaultdict(int)
-    for p in priced:
-        if p.product is not None:
-            units[p.product.id] += p.quantity
-        else:
-            assert p.showtime is not None
-            seats[p.showtime.id] += p.quantity
-            if p.offer is not None:
-                for component in p.offer.components:
-                    units[component.product_id] += component.qty * p.quantity
-    return dict(seats), dict(units)
-
-
-async def _reserve(
-    session: AsyncSession, priced: list[PricedItem], seats: dict[int, int], units: dict[int, int]
-) -> None:
-    """Take every seat and unit the order needs (one conditional update each, in the fixed
-    lock order of `take_items`); a shortage is said in the shopper's words."""
-    try:
-        await take_items(session, seats=seats, units=units)
-    except Shortage as short:
-        if short.showtime_id is not None:
-            left = await session.scalar(
-                select(Showtime.capacity - Showtime.seats_taken).where(
-                    Showtime.id == short.showtime_id
-                )
-            )
-            what = next(
-                p.description for p in priced if p.showtime and p.showtime.id == short.showtime_id
-            )
-            raise _sold_out(OrderError.SOLD_OUT, what, left or 0) from None
-        product = await session.get(Product, short.product_id, populate_existing=True)
-        name = product.name if product else f"product {short.product_id}"
-        raise _sold_out(OrderError.OUT_OF_STOCK, name, product.stock if product else 0) from None
-
-
-def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
-    if left <= 0:
-        return DomainError(code, f"Sorry, {what} sold out while you were checking out.", "cart")
-    return DomainError(
-        code, f"Sorry, only {left} left of {what}; please lower the quantity.", "cart"
-    )
-
-
 async def reserve_order(
     session: AsyncSession,
     cart: Cart,
@@ -197,7 +148,7 @@ async def reserve_order(
     email, country, address = _check_contact(email, country, needs_shipping, shipping)
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
-    seats, units = _needs(priced)
+    needs = needs_of(priced)
     total = sum(p.total_minor for p in priced)
     if total > 0 and not payments:
         raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
@@ -225,6 +176,7 @@ async def reserve_order(
             order_id=order.id,
             kind=p.kind,
             product_id=p.product.id if p.product else None,
+            variant_id=p.variant.id if p.variant else None,
             showtime_id=p.showtime.id if p.showtime else None,
             bundle_offer_id=p.offer.id if p.offer else None,
             merchant_id=p.product.merchant_id if p.product else None,
@@ -240,34 +192,48 @@ async def reserve_order(
             await session.flush()
             # Positions are renumbered 0 (the ticket), 1.. (merch in the offer's order) so
             # that they stay unique whatever positions the offer's components carry.
-            for position, part in enumerate(allocate_bundle(p.offer, p.showtime)):
+            chosen = {pos: variant.id for pos, variant in p.bundle_variants.items()}
+            for position, part in enumerate(allocate_bundle(p.offer, p.showtime, chosen)):
                 session.add(
                     BundleAllocation(
                         order_line_id=line.id,
                         position=position,
                         product_id=part.product_id,
+                        variant_id=part.variant_id,
                         merchant_id=part.merchant_id,
                         qty=part.qty,
                         amount_minor=part.amount_minor,
                     )
                 )
-    for showtime_id, qty in seats.items():
+    for showtime_id, qty in needs.seats.items():
         session.add(
             Reservation(
                 order_id=order.id, showtime_id=showtime_id, quantity=qty, expires_at=expires_at
             )
         )
-    for product_id, qty in units.items():
+    for product_id, qty in needs.units.items():
         session.add(
             Reservation(
                 order_id=order.id, product_id=product_id, quantity=qty, expires_at=expires_at
             )
         )
+    for variant_id, qty in needs.variants.items():
+        session.add(
+            Reservation(
+                order_id=order.id,
+                product_id=needs.variant_products[variant_id],
+                variant_id=variant_id,
+                quantity=qty,
+                expires_at=expires_at,
+            )
+        )
     await session.flush()
     # Hot rows (a premiere's seats, its T-shirt) are locked from here to the commit: the
     # order's own rows are written first, and Stripe is not called before the commit.
-    await _reserve(session, priced, seats, units)
-    await queue_low_stock(session, units, now=now)  # the merchants' stock.low webhooks
+    await reserve_needs(session, priced, needs)
+    await queue_low_stock(
+        session, needs.per_product(), now=now
+    )  # the merchants' stock.low webhooks
     if order.total_minor == 0:
         await settle_order(session, order.id, now=now)
     return PlacedOrder(order, access_key, "")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.models import Product
+from catalog.models import Product, Variant
 from licensing.webhooks import WebhookEvent, queue_event
 from orders.fulfilment_models import Fulfilment, FulfilmentLine
 from orders.fulfilment_views import fulfilment_payload
@@ -33,6 +33,16 @@ async def create_fulfilments(
             select(Product.id, Product.name, Product.sku).where(Product.id.in_(product_ids))
         )
         products = {pid: (name, sku) for pid, name, sku in rows.all()}
+    # A variant's SKU is the one to ship (one SELECT for the order's variants, if any).
+    variant_ids = {line.variant_id for line in lines if line.variant_id} | {
+        part.variant_id for line in lines for part in line.allocations if part.variant_id
+    }
+    variant_skus: dict[int, str] = {}
+    if variant_ids:
+        rows = await session.execute(
+            select(Variant.id, Variant.sku).where(Variant.id.in_(variant_ids))
+        )
+        variant_skus = {vid: sku for vid, sku in rows.all()}
     for line in lines:
         if line.kind == LineKind.PRODUCT and line.merchant_id is not None:
             assert line.product_id is not None
@@ -42,7 +52,9 @@ async def create_fulfilments(
                     FulfilmentLine(
                         order_line_id=line.id,
                         product_id=line.product_id,
-                        sku=products.get(line.product_id, ("", ""))[1],
+                        variant_id=line.variant_id,
+                        sku=variant_skus.get(line.variant_id or 0)
+                        or products.get(line.product_id, ("", ""))[1],
                         description=line.description[:300],
                         quantity=line.quantity,
                     ),
@@ -60,7 +72,8 @@ async def create_fulfilments(
                             order_line_id=line.id,
                             bundle_allocation_id=part.id,
                             product_id=part.product_id,
-                            sku=sku,
+                            variant_id=part.variant_id,
+                            sku=variant_skus.get(part.variant_id or 0) or sku,
                             description=f"{name} (in {line.description})"[:300],
                             quantity=part.qty * line.quantity,
                         ),

@@ -61,6 +61,7 @@ class FulfilmentLine(Base):
         ForeignKey("bundle_allocations.id"), unique=True
     )
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"))
     sku: Mapped[str] = mapped_column(String(64), default="")  # as sold
     description: Mapped[str] = mapped_column(String(300), default="")
     quantity: Mapped[int] = mapped_column(Integer)

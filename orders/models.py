@@ -86,6 +86,8 @@ class OrderLine(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     kind: Mapped[LineKind] = mapped_column(enum_column(LineKind, "line_kind"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    # The variant bought (a product line of a product with variants).
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"), index=True)
     showtime_id: Mapped[int | None] = mapped_column(ForeignKey("showtimes.id"), index=True)
     bundle_offer_id: Mapped[int | None] = mapped_column(ForeignKey("bundle_offers.id"), index=True)
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
@@ -127,6 +129,7 @@ class BundleAllocation(Base):
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"))
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     qty: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(Integer)
@@ -146,6 +149,8 @@ class Reservation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    # Units of one variant of the product (its stock is held per variant).
+    variant_id: Mapped[int | None] = mapped_column(ForeignKey("variants.id"))
     showtime_id: Mapped[int | None] = mapped_column(ForeignKey("showtimes.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     status: Mapped[ReservationStatus] = mapped_column(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.models import Showtime
-from catalog.stock import return_seats, return_stock
+from catalog.stock import return_seats, return_stock, return_variant_stock
 from catalog.tickets import void_tickets
 from licensing.ledger import post_refund
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, status_of
@@ -34,7 +34,9 @@ async def apply_refund(
     for row, line, merch in parts:
         qty = row.quantity
         if line.kind == LineKind.PRODUCT:
-            if restock:
+            if restock and line.variant_id is not None:
+                await return_variant_stock(session, line.variant_id, qty)
+            elif restock:
                 assert line.product_id is not None
                 await return_stock(session, line.product_id, qty)
             await post_refund(
@@ -59,7 +61,9 @@ async def apply_refund(
                 await return_seats(session, line.showtime_id, freed)
         for part in merch:
             assert part.allocation.product_id is not None
-            if restock:
+            if restock and part.allocation.variant_id is not None:
+                await return_variant_stock(session, part.allocation.variant_id, part.units)
+            elif restock:
                 await return_stock(session, part.allocation.product_id, part.units)
             await post_refund(
                 session,

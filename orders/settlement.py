@@ -138,23 +138,26 @@ async def _reservations(
     return list(rows)
 
 
-def _needs(reservations: list[Reservation]) -> tuple[dict[int, int], dict[int, int]]:
+def _needs(reservations: list[Reservation]) -> dict[str, dict[int, int]]:
+    """The `take_items`/`return_items` arguments of these reservations."""
     seats: dict[int, int] = {}
     units: dict[int, int] = {}
+    variants: dict[int, int] = {}
     for r in reservations:
         if r.showtime_id is not None:
             seats[r.showtime_id] = seats.get(r.showtime_id, 0) + r.quantity
+        elif r.variant_id is not None:
+            variants[r.variant_id] = variants.get(r.variant_id, 0) + r.quantity
         else:
             assert r.product_id is not None
             units[r.product_id] = units.get(r.product_id, 0) + r.quantity
-    return seats, units
+    return {"seats": seats, "units": units, "variants": variants}
 
 
 async def release_reservations(session: AsyncSession, order_id: int) -> int:
     """Give the seats and units an unpaid order holds back; returns how many rows."""
     held = await _reservations(session, order_id, ReservationStatus.ACTIVE)
-    seats, units = _needs(held)
-    await return_items(session, seats=seats, units=units)
+    await return_items(session, **_needs(held))
     for reservation in held:
         reservation.status = ReservationStatus.RELEASED
     await session.flush()
@@ -165,9 +168,8 @@ async def _take_again(session: AsyncSession, order: Order) -> bool:
     """A payment arrived for an order whose reservation was released: take the same seats
     and units again if they are still there (all or nothing)."""
     released = await _reservations(session, order.id, ReservationStatus.RELEASED)
-    seats, units = _needs(released)
     try:
-        await take_items(session, seats=seats, units=units)
+        await take_items(session, **_needs(released))
     except Shortage:
         return False
     for reservation in released:

@@ -13,6 +13,7 @@ from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.media import MediaMutations
 from graphql_schema.mutations.orders import OrderMutations
 from graphql_schema.mutations.remittances import RemittanceMutations
+from graphql_schema.mutations.variants import VariantMutations
 from graphql_schema.mutations.webhooks import WebhookMutations
 
 
@@ -20,6 +21,7 @@ class Mutation(
     LabelMutations,
     CinemaMutations,
     RemittanceMutations,
+    VariantMutations,
     WebhookMutations,
     FulfilmentMutations,
     OrderMutations,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from sqlalchemy import true
+from sqlalchemy import select, true
 
 from catalog import models as cm
 from catalog.film_status import film_status_clause
@@ -98,7 +98,8 @@ class CatalogQueries(graphene.ObjectType):
     product = graphene.Field(
         t.Product,
         sku=graphene.String(required=True, description="The product's SKU."),
-        description="A product by its SKU; null when it does not exist or you may not see it.",
+        description="A product by its SKU, or by the SKU of one of its variants; null when it "
+        "does not exist or you may not see it.",
     )
     showtimes = filtered(t.ShowtimeConnection, "Showtimes, soonest first.", ShowtimeFilter)
     bundle_offers = filtered(
@@ -138,9 +139,14 @@ class CatalogQueries(graphene.ObjectType):
     @staticmethod
     async def resolve_product(root: Any, info: Any, sku: str) -> Any:
         ctx = info.context
-        stmt = visible(cm.Product, ctx.viewer, ctx.now).where(cm.Product.sku == sku.strip())
+        sku = sku.strip()
+        stmt = visible(cm.Product, ctx.viewer, ctx.now)
         async with ctx.read_session() as session:
-            return await session.scalar(stmt)
+            found = await session.scalar(stmt.where(cm.Product.sku == sku))
+            if found is None:  # a variant's SKU names its product
+                of_variant = select(cm.Variant.product_id).where(cm.Variant.sku == sku)
+                found = await session.scalar(stmt.where(cm.Product.id.in_(of_variant)))
+            return found
 
     @staticmethod
     async def resolve_showtimes(

@@ -32,6 +32,7 @@ from graphql_schema.types.licensing import (
     statement_key,
 )
 from graphql_schema.types.orders import Order, OrderLine
+from graphql_schema.types.variants import OptionValue, Variant
 from licensing import models as lm
 from orders import models as om
 
@@ -62,6 +63,7 @@ for _model, _type in (
     (om.Order, Order),
     (om.OrderLine, OrderLine),
     (lm.ApiToken, ApiToken),
+    (cm.Variant, Variant),
 ):
     register(_model, _type)
 
@@ -69,8 +71,9 @@ __all__ = [
     "Agreement", "AgreementConnection", "ApiToken", "ApiTokenConnection", "BundleAvailability",
     "BundleComponent", "BundleOffer", "BundleOfferConnection", "Cinema", "CinemaConnection",
     "CommerceAmounts", "Film", "FilmCommerceRow", "FilmConnection", "Merchant",
-    "MerchantConnection", "Order", "OrderConnection", "OrderLine", "Product", "ProductConnection",
+    "MerchantConnection", "OptionValue", "Order", "OrderConnection", "OrderLine", "Product",
+    "ProductConnection",
     "ProductReview", "RoyaltyReportRow", "RoyaltyStatement", "RoyaltyStatementConnection",
     "RoyaltyTier", "SalesReport", "SalesReportConnection", "SalesReportLine", "Screen", "Showtime",
-    "ShowtimeConnection", "StatementView", "statement_key",
+    "ShowtimeConnection", "StatementView", "Variant", "statement_key",
 ]  # fmt: skip

@@ -234,6 +234,17 @@ class Product(NodeObject):
         graphene.NonNull(sc.ApprovalStage), description="Where it stands in approval."
     )
     image_url = graphene.String(required=True, description="The product image URL.")
+    options = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Its option names in order (`size`, `colour`); empty when it has no "
+        "variants. A product with variants is bought by choosing one.",
+    )
+    variants = graphene.List(
+        graphene.NonNull(_lazy("Variant")),
+        required=True,
+        description="Its variants, in order (at most 100).",
+    )
     film = graphene.Field(graphene.NonNull(Film), description="The film it is licensed from.")
     merchant = graphene.Field(
         graphene.NonNull(_lazy("Merchant")), description="Who makes and sells it."
@@ -289,6 +300,10 @@ class Product(NodeObject):
         return info.context.loaders.list("product.images").load(root.id)
 
     @staticmethod
+    def resolve_variants(root: cm.Product, info: Any) -> Any:
+        return info.context.loaders.list("product.variants").load(root.id)
+
+    @staticmethod
     def resolve_history(root: cm.Product, info: Any) -> Any:
         return info.context.loaders.list("product.history").load(root.id)
 
@@ -299,10 +314,28 @@ class BundleComponent(graphene.ObjectType):
     position = graphene.Int(required=True, description="Its place in the bundle, from 1.")
     product = graphene.Field(Product, description="The product; null unless you may see it.")
     qty = graphene.Int(required=True, description="Units of the product per bundle.")
+    choose_variant = graphene.Boolean(
+        required=True,
+        description="Whether the shopper chooses the variant (a size) when buying the bundle.",
+    )
+    variant = graphene.Field(
+        _lazy("Variant"), description="The variant the bundle holds, when it fixes one."
+    )
 
     @staticmethod
     def resolve_product(root: cm.BundleComponent, info: Any) -> Any:
         return _load(info, cm.Product, root.product_id)
+
+    @staticmethod
+    async def resolve_choose_variant(root: cm.BundleComponent, info: Any) -> bool:
+        if root.choose_variant or root.variant_id is not None:
+            return bool(root.choose_variant)
+        product = await info.context.loaders.get(cm.Product, root.product_id)
+        return bool(product is not None and product.options)  # it gained sizes later
+
+    @staticmethod
+    def resolve_variant(root: cm.BundleComponent, info: Any) -> Any:
+        return _load(info, cm.Variant, root.variant_id)
 
 
 class BundleAvailability(graphene.ObjectType):

@@ -48,7 +48,16 @@ def _item_from_form(form: FormData) -> CartItem | None:
     showtime = parse_id(form.get("showtime_id"), field="showtime_id")
     if kind == "ticket":
         return CartItem.ticket(showtime, qty)
-    return CartItem.bundle(parse_id(form.get("offer_id"), field="offer_id"), showtime, qty)
+    # The sizes chosen for the bundle's components: `choice_<position>` = a variant id.
+    choices = {
+        parse_int(key.removeprefix("choice_"), field=key, min=1, max=99): parse_id(
+            form.get(key), field=key
+        )
+        for key in list(form.keys())[:40]
+        if key.startswith("choice_")
+    }
+    offer = parse_id(form.get("offer_id"), field="offer_id")
+    return CartItem.bundle(offer, showtime, qty, choices)
 
 
 async def add(request: Request) -> Response:

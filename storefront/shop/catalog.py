@@ -10,12 +10,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from catalog.bundles import bundle_offers_for_film
+from catalog.bundles import bundle_offers_for_film, chooses_variant
 from catalog.film_status import FilmStatus
 from catalog.films import film_by_slug
 from catalog.image_models import Image
 from catalog.product_images import photos_of_products
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
+from catalog.variants import variants_of
 from kernel.countries import country_in_sentence
 from orders.availability import bundle_availability
 from storefront.shop import queries
@@ -71,6 +72,8 @@ class BundleOption:
 class OfferView:
     offer: Any
     options: list[BundleOption] = field(default_factory=list)
+    # (component, its product's variants) for each component whose size the shopper picks
+    choices: list[tuple[Any, list[Any]]] = field(default_factory=list)
 
     @property
     def any_available(self) -> bool:
@@ -99,9 +102,12 @@ async def film(request: Request) -> Response:
         merch = await queries.sellable_merch_for_film(session, found.id, country=country, now=at)
         photos = await photos_of_products(session, [p.id for p in merch])
         poster = await session.get(Image, found.poster_image_id) if found.poster_image_id else None
+        to_choose = [c for o in offers for c in o.components if chooses_variant(c)]
+        variants = await variants_of(session, [c.product_id for c in to_choose])
     offer_views = []
     for offer in offers:
         view = OfferView(offer)
+        view.choices = [(c, variants[c.product_id]) for c in offer.components if chooses_variant(c)]
         for showtime in showtimes:
             if showtime.currency != offer.currency:
                 continue
@@ -142,6 +148,7 @@ async def product(request: Request) -> Response:
         agreement=page.agreement,
         refusal=page.refusal,
         photos=photos,
+        variants=page.variants,
     )
 
 

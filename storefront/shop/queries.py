@@ -3,7 +3,7 @@ only fetch rows and ask `licensing.sellable` what may be shown for sale."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -11,7 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.film_status import FilmStatus, film_not_archived, film_status_column
-from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Ticket
+from catalog.models import (
+    ApprovalStage,
+    BundleOffer,
+    Cinema,
+    Film,
+    Product,
+    Showtime,
+    Ticket,
+    Variant,
+)
+from catalog.variants import variants_of
 from licensing.models import Agreement, Channel, Merchant
 from licensing.sellable import load_terms, refusal_message, sellable, sellable_clause
 from orders.models import Refund
@@ -67,6 +77,7 @@ class ProductPage:
     merchant: Merchant
     agreement: Agreement
     refusal: str | None  # why it cannot be bought here today, in words; None when it can
+    variants: list[Variant] = field(default_factory=list)  # the choices, when it has any
 
 
 async def product_page(
@@ -100,7 +111,8 @@ async def product_page(
             refusal, country=country, channel=Channel.STOREFRONT, on_date=today
         )
         words = f"This product is {reason}."
-    return ProductPage(product, merchant, agreement, words)
+    variants = (await variants_of(session, [product.id]))[product.id] if product.options else []
+    return ProductPage(product, merchant, agreement, words, variants)
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,7 @@ class OrderPage:
     showtimes: dict[int, Showtime]  # film and cinema loaded
     tickets: dict[int, list[Ticket]]  # by order line id
     refunds: list  # Refund, lines loaded
+    variants: dict[int, Variant] = field(default_factory=dict)  # the sizes bought, if any
 
 
 async def order_page(session: AsyncSession, order_id: int) -> OrderPage:
@@ -222,4 +235,11 @@ async def order_page(session: AsyncSession, order_id: int) -> OrderPage:
             .order_by(Refund.created_at, Refund.id)
         )
     )
-    return OrderPage(lines, products, showtimes, tickets, refunds)
+    variant_ids = {line.variant_id for line in lines if line.variant_id} | {
+        a.variant_id for line in lines for a in line.allocations if a.variant_id
+    }
+    variants: dict[int, Variant] = {}
+    if variant_ids:
+        rows = await session.scalars(select(Variant).where(Variant.id.in_(variant_ids)))
+        variants = {v.id: v for v in rows}
+    return OrderPage(lines, products, showtimes, tickets, refunds, variants)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime
+from catalog.models import ApprovalStage, BundleOffer, Cinema, Film, Product, Showtime, Variant
 from kernel.db import Database
 from licensing.models import Agreement, Merchant, RoyaltyEntry
 from orders.addresses import ShippingAddress
@@ -56,6 +56,12 @@ async def test_demo_has_the_promised_shape_and_loads_once(db: Database, tmp_path
         assert any(a.sell_off_days for a in agreements)
         assert await s.scalar(select(func.count(Showtime.id))) > 50
         assert await s.scalar(select(func.count(RoyaltyEntry.id))) > 0
+        # The tee with sizes: S, M, L and XL, its total stock their sum.
+        tee = await s.scalar(select(Product).where(Product.name == "Starfall Rising Crew Tee"))
+        assert tee is not None and tee.options == ["size"]
+        sizes = (await s.scalars(select(Variant).where(Variant.product_id == tee.id))).all()
+        assert [v.label for v in sizes] == ["S", "M", "L", "XL"]
+        assert tee.stock == sum(v.stock for v in sizes) > 0
         # Every paid order with merch has its fulfilments and an address; the old ones shipped.
         merch_orders = select(OrderLine.order_id).where(OrderLine.kind != LineKind.TICKET)
         fulfilled = select(Fulfilment.order_id)

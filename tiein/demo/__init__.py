@@ -34,6 +34,7 @@ from tiein.demo.data import (
 from tiein.demo.history import close_past_periods, place_history
 from tiein.demo.images import illustrate
 from tiein.demo.shipping import deliver_history
+from tiein.demo.variants import size_a_tee
 
 
 async def demo_loaded(session: AsyncSession) -> bool:
@@ -81,13 +82,16 @@ async def load_demo(
         fulfilled, shipped = await deliver_history(db, today)
         closed = await close_past_periods(db, today)
         async with db.session() as session:
+            await size_a_tee(session, world)
+        async with db.session() as session:
             await create_staff_user(
                 session, username=DEMO_STAFF[0], password=DEMO_STAFF[1], display_name="Demo staff"
             )
         step()
     return (
         f"demo data loaded: {len(FILMS)} films, {len(CINEMAS)} cinemas, {len(MERCHANTS)} "
-        f"merchants, {len(AGREEMENTS)} agreements, {len(PRODUCTS) + len(IN_APPROVAL)} products, "
+        f"merchants, {len(AGREEMENTS)} agreements, "
+        f"{len(PRODUCTS) + len(IN_APPROVAL) + 1} products (a tee in four sizes), "
         f"{len(BUNDLES)} bundle offers, {placed} paid orders ({fulfilled} fulfilments, {shipped} "
         f"shipped), {pictures} pictures; closed periods: "
         f"{', '.join(closed) or 'none'}. Staff login: "
