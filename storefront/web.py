@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from kernel import i18n
 from kernel.clock import now_utc
 from kernel.money import format_money
 from kernel.parsing import clean_text
@@ -93,9 +94,22 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
     return path_for(context["request"], name, **path_params)
 
 
+def request_language(request: Request) -> str:
+    """The shopper's language (kernel.i18n.negotiate: the switcher's cookie, else
+    Accept-Language, else English), read once per request and kept on `request.state`."""
+    language = getattr(request.state, "language", None)
+    if language is None:
+        language = i18n.negotiate(
+            request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+        )
+        request.state.language = language
+    return language
+
+
 def _context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     return {
+        "lang": request_language(request),
         "csrf_token": lambda: csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "staff_user": request.session.get("staff_user"),
@@ -122,6 +136,15 @@ templates.env.globals["image_src"] = image_src  # uploaded images (storefront.me
 templates.env.globals["image_srcset"] = image_srcset
 
 
+# Words of the shop pages: `{{ _("…") }}` and `{% trans %}` look up the request's language
+# in storefront/locale (kernel.i18n; English is the text in the template).
+LOCALE_DIR = HERE / "locale"
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(*i18n.gettext_callables(LOCALE_DIR), newstyle=True)  # type: ignore[attr-defined]
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page; autoescaping is on for every template, so user text is inert."""
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    """Render a page in the request's language; autoescaping is on for every template, so
+    user text is inert."""
+    with i18n.using(request_language(request)):
+        return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -37,7 +37,9 @@ def pop_flash(request: Request) -> dict[str, str] | None:
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a staff template with the pending notice, if any."""
+    """Render a staff template with the pending notice, if any. The console speaks English
+    (the studio's working language), whatever the shop's language of the browser."""
+    request.state.language = "en"
     return render(request, name, status_code, notice=pop_flash(request), **context)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from babel.numbers import format_currency
+from jinja2 import Environment
 
 from kernel.i18n import (
     LANGUAGES,
@@ -13,6 +15,7 @@ from kernel.i18n import (
     format_moment,
     format_price,
     from_accept_language,
+    gettext_callables,
     negotiate,
     using,
 )
@@ -94,3 +97,13 @@ def test_the_current_language_is_set_for_a_block_only() -> None:
             assert current() == "en"
         assert current() == "ja"
     assert current() == "en"
+
+
+def test_templates_translate_in_the_current_language_else_english(tmp_path: Path) -> None:
+    """The storefront's templates render `_()` in the request's language (English text
+    when no catalogue has the message), and `<html lang>` says which one."""
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    env.install_gettext_callables(*gettext_callables(tmp_path), newstyle=True)  # type: ignore[attr-defined]
+    page = env.from_string('{{ _("Cart") }} {{ _("%(n)s seats", n=3) }}')
+    with using("ja"):
+        assert page.render() == "Cart 3 seats"  # no catalogue in tmp_path: the English
