@@ -33,10 +33,9 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_datetime
-from babel.numbers import format_currency, get_currency_precision
 from babel.support import NullTranslations, Translations
 
-from kernel.money import CURRENCY_EXPONENTS, to_decimal
+from kernel.money import format_money
 
 LANGUAGES: Final = ("en", "zh-Hans", "ja")
 DEFAULT: Final = "en"
@@ -152,9 +151,7 @@ def format_price(minor: int, currency: str, language: str | None = None) -> str:
     "$1,234.56" in English, "US$1,234.56" in Chinese; 1200 JPY is "￥1,200" in Japanese.
     The places are ISO 4217's, which `kernel.money` keeps: CLDR's own differ for HUF and
     IDR (0, their cash places), which would round 123.45 HUF to "123"."""
-    value = to_decimal(minor, currency)
-    exact = get_currency_precision(currency) == CURRENCY_EXPONENTS[currency]
-    return format_currency(value, currency, locale=locale_of(language), currency_digits=exact)
+    return format_money(minor, currency, BABEL.get(language or current(), BABEL[DEFAULT]))
 
 
 def format_moment(

@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel.numbers import format_currency, get_currency_precision
+
 from kernel.errors import DomainError, ErrorCode
 
 # ISO 4217 minor-unit exponents of the currencies tiein accepts.
@@ -15,11 +17,6 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "INR": 2, "ISK": 0, "JPY": 0, "KRW": 0, "MXN": 2, "MYR": 2, "NOK": 2, "NZD": 2,
     "PHP": 2, "PLN": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2, "TRY": 2, "TWD": 2,
     "UGX": 0, "USD": 2, "VND": 0, "ZAR": 2,
-}  # fmt: skip
-
-CURRENCY_SYMBOLS: dict[str, str] = {
-    "USD": "US$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "HKD": "HK$",
-    "KRW": "₩", "CAD": "CA$", "AUD": "A$",
 }  # fmt: skip
 
 _AMOUNT = re.compile(r"^\s*(-)?(\d{1,15})(?:\.(\d+))?\s*$", re.ASCII)  # 0-9 only
@@ -78,14 +75,15 @@ def format_amount(minor: int, currency: str) -> str:
     return f"{value:.{places}f}"
 
 
-def format_money(minor: int, currency: str) -> str:
-    """For display: 123456 USD → "US$1,234.56"; 1200 JPY → "¥1,200"."""
-    places = exponent(currency)
-    value = to_decimal(abs(minor), currency)
-    text = f"{value:,.{places}f}"
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    body = f"{symbol}{text}" if symbol else f"{text} {currency}"
-    return f"-{body}" if minor < 0 else body
+def format_money(minor: int, currency: str, locale: str = "en") -> str:
+    """For display, as Babel's CLDR data writes a price in `locale` (a Babel identifier;
+    English by default, as the staff pages show it): 123456 USD → "$1,234.56", 1200 JPY →
+    "¥1,200". The places are ISO 4217's, which this module keeps: CLDR's own differ for HUF
+    and IDR (0, their cash places), which would round 123.45 HUF to "123". The shop's pages
+    and e-mails use `kernel.i18n.format_price` (the current language)."""
+    value = to_decimal(minor, currency)
+    exact = get_currency_precision(currency) == CURRENCY_EXPONENTS[currency]
+    return format_currency(value, currency, locale=locale, currency_digits=exact)
 
 
 def round_minor(value: Decimal) -> int:

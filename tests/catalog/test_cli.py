@@ -12,6 +12,7 @@ from kernel.clock import now_utc
 from kernel.db import Database
 from tests.catalog.conftest import World
 from tests.factory import make_showtime, make_ticket_line
+from tests.prices import usd
 from tiein.cli import main
 
 
@@ -32,7 +33,7 @@ async def test_showtimes_lists_coming_showtimes_with_seats_left(
     assert code == 0
     assert "Star Harbor: 1 showtimes" in out
     assert "Harbor Lights, Boston" in out
-    assert "80/80 seats left" in out and "US$60.00" in out
+    assert "80/80 seats left" in out and usd(6000) in out
     assert await _run(["showtimes", "no-such-film"]) == 1
 
 

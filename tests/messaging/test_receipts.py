@@ -24,6 +24,7 @@ from orders.settlement import settle_order
 from tests.factory import Shop
 from tests.fixtures.smtp import SmtpSink
 from tests.orders.shop import checkout, fetch_order, full_cart
+from tests.prices import usd
 
 LINK = re.compile(r"http://127\.0\.0\.1:8000(/orders/[^\s\"'<>]+)")
 
@@ -103,7 +104,7 @@ async def test_the_receipt_has_lines_totals_inline_ticket_qr_codes_and_a_working
     html = message.get_body(("html",)).get_content()
     for body in (text, html):
         assert order.number in body
-        assert "US$102.00" in body  # 2 shirts + a ticket + a bundle
+        assert usd(10200) in body  # 2 shirts + a ticket + a bundle
         assert "Lighthouse tee" in body and "Night Harbor" in body
     codes = await ticket_codes(db, order)
     assert len(codes) == 2  # the ticket line's and the bundle's

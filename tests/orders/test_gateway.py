@@ -15,6 +15,7 @@ from kernel.db import Database
 from orders.payments import PaymentUnavailable, StripeGateway, configured_gateway
 from tests.factory import shop_world, staff_member
 from tests.fixtures.stripe import LocalStripe, in_process
+from tests.prices import usd
 from tests.storefront.console import confirm, csrf, sign_in
 from tests.storefront.test_shop_checkout import card_token, check_out, fill_cart
 from tiein.app import create_app
@@ -63,7 +64,7 @@ async def test_checkouts_payments_and_a_staff_refund_share_the_apps_one_gateway(
         )
         refunded = await confirm(browser, asked)  # the refund's confirmation step
         shown = await browser.get(refunded.headers["location"])
-        assert "Refunded US$47.00." in shown.text
+        assert f"Refunded {usd(4700)}." in shown.text
 
     assert gateways_made == [app.state.gateway]  # made with the app, never per request
     assert app.state.gateway.closed  # in_process closes it as the lifespan would

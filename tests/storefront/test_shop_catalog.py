@@ -11,6 +11,7 @@ from sqlalchemy import select
 from catalog.models import Showtime
 from kernel.db import Database
 from tests.factory import make_bundle, make_film, make_product, make_showtime, shop_world
+from tests.prices import usd
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ async def test_home_lists_now_showing_coming_soon_and_bundles(
     assert 'href="/films/old-light"' in coming_part.split('id="more-films"', 1)[1]
     assert "Star Fall" in coming_part and "Star Fall" not in now_part
     assert "Premiere pack" in coming_part  # the featured bundles come after
-    assert "US$32.00" in html  # prices always carry their currency
+    assert usd(3200) in html  # prices always carry their currency
 
 
 async def test_film_page_shows_showtimes_bundle_availability_and_sellable_merch(
@@ -81,7 +82,7 @@ async def test_product_page_shows_the_official_licensed_product_panel(
     html = page.text
     assert "Official licensed product" in html
     assert "Acme Merch Co" in html and "LA-2026-0042" in html
-    assert "US$25.00" in html
+    assert usd(2500) in html
     assert 'action="/cart/add"' in html
 
 

@@ -22,6 +22,7 @@ from kernel.db import Database
 from orders.models import Order, OrderLine, OrderStatus, Refund
 from tests.factory import shipping_form, shop_world
 from tests.fixtures.stripe import in_process
+from tests.prices import usd
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ async def test_checkout_shows_the_cart_and_asks_for_shipping_for_merch_and_bundl
     token = await fill_cart(shop, world)
     page = await shop.get("/checkout")
     assert page.status_code == 200
-    assert "US$32.00" in page.text and "US$15.00" in page.text and "US$47.00" in page.text
+    assert usd(3200) in page.text and usd(1500) in page.text and usd(4700) in page.text
     assert 'name="shipping_line1"' in page.text
     await shop.post("/cart/remove", data={"csrf_token": token, "index": "1"})
     page = await shop.get("/checkout")
@@ -136,7 +137,7 @@ async def test_paying_with_a_test_card_shows_tickets_and_merch_on_the_order_page
     assert pay.status_code == 200
     assert "Test payments: no real card is charged" in pay.text
     assert f'src="{localstripe.js_url}"' in pay.text and "/static/pay.js" in pay.text
-    assert "US$47.00" in pay.text
+    assert usd(4700) in pay.text
 
     card = await card_token(localstripe, "4242424242424242")
     no_csrf = await shop.post(f"/pay/{number}/confirm", json={"token": card, "key": key})
@@ -271,7 +272,7 @@ async def test_the_order_page_shows_refunds_and_void_tickets(shop, world, locals
         )
     page = (await shop.get(f"/orders/{number}", params={"key": key})).text
     assert "Partly refunded" in page
-    assert "Refunds" in page and "US$32.00" in page
+    assert "Refunds" in page and usd(3200) in page
     assert "Could not come &lt;b&gt;after all&lt;/b&gt;" in page
     assert "this ticket is void" in page
     assert 'class="ticket-qr"' not in page  # a void ticket shows no code to scan

@@ -20,6 +20,7 @@ from licensing.models import AgreementStatus, Period, PeriodStatus, ProductRevie
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from orders.models import OrderStatus, Payment
 from tests.factory import approve, make_order, make_product, staff_member, staff_world
+from tests.prices import usd
 from tests.storefront.console import post_confirmed, post_form, sign_in
 
 
@@ -101,8 +102,8 @@ async def test_agreement_pages_show_terms_statements_and_change_status(
     listing = await client.get("/staff/agreements")
     assert world.agreement_code in listing.text
     assert "10.00 %" in listing.text
-    assert "US$100.00" in listing.text  # the advance, with its currency
-    assert "US$5,000.00" in listing.text
+    assert usd(10000) in listing.text  # the advance, with its currency
+    assert usd(500000) in listing.text
     assert world.agreement_code in (await client.get("/staff/agreements?status=active")).text
     assert world.agreement_code not in (await client.get("/staff/agreements?status=draft")).text
 
@@ -111,8 +112,8 @@ async def test_agreement_pages_show_terms_statements_and_change_status(
     assert "Dust &amp; Gold, Night Train" in detail.text
     # 2025-Q3: net 100.00 + 30.00 + 25.00 at 10 % → 15.50 earned; Q4: 25.00 → 2.50.
     assert '<th scope="row">2025-Q3</th>' in detail.text
-    assert "US$155.00" in detail.text and "US$15.50" in detail.text
-    assert "US$18.00" in detail.text  # cumulative after 2025-Q4
+    assert usd(15500) in detail.text and usd(1550) in detail.text
+    assert usd(1800) in detail.text  # cumulative after 2025-Q4
     assert "<svg" in detail.text and "Cumulative royalty earned" in detail.text
 
     missing = await client.get("/staff/agreements/LA-NOPE")

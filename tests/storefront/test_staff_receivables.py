@@ -20,6 +20,7 @@ from licensing.closing import close_period
 from licensing.receivable_models import Remittance
 from tests import factory as F
 from tests.factory import StaffWorld, staff_member, staff_world
+from tests.prices import usd
 from tests.storefront.console import csrf, sign_in
 from tests.storefront.test_staff_reports import _csv_as_displayed, _tables
 from tiein.app import create_app
@@ -74,9 +75,9 @@ async def test_a_partial_remittance_moves_the_balance_and_the_aging(
     table = _tables(page.text)["receivables-table"]
     row = _row(table, "LA-2025-0001")
     assert (row["Due"], row["Paid"], row["Balance"], row["Days overdue"]) == (
-        "US$100.00", "US$0.00", "US$100.00", "243",
+        usd(10000), usd(0), usd(10000), "243",
     )  # fmt: skip
-    assert row["90+ days"] == "US$100.00" and row["Missing reports"] == "2"
+    assert row["90+ days"] == usd(10000) and row["Missing reports"] == "2"
     missing = _tables(page.text)["missing-table"]
     assert [r[:2] for r in missing[1:]] == [["LA-2025-0001", "2025-Q3"],
                                             ["LA-2025-0001", "2025-Q4"]]  # fmt: skip
@@ -87,12 +88,12 @@ async def test_a_partial_remittance_moves_the_balance_and_the_aging(
                          received_on="2026-02-20", reference="wire 1")  # fmt: skip
     assert done.status_code == 303 and done.headers["location"] == "/staff/receivables"
     page = await staff.get("/staff/receivables")
-    assert "Recorded US$40.00 received on 2026-02-20." in page.text
+    assert f"Recorded {usd(4000)} received on 2026-02-20." in page.text
     tables = _tables(page.text)
     row = _row(tables["receivables-table"], "LA-2025-0001")
-    assert (row["Paid"], row["Balance"], row["90+ days"]) == ("US$40.00", "US$60.00", "US$60.00")
+    assert (row["Paid"], row["Balance"], row["90+ days"]) == (usd(4000), usd(6000), usd(6000))
     total = _row(tables["receivables-table"], "Total USD")
-    assert (total["Due"], total["Paid"], total["Balance"]) == ("US$100.00", "US$40.00", "US$60.00")
+    assert (total["Due"], total["Paid"], total["Balance"]) == (usd(10000), usd(4000), usd(6000))
 
     # and the CSV holds exactly the page's rows
     download = await staff.get("/staff/receivables.csv")

@@ -20,6 +20,7 @@ from tests.factory import (
     staff_member,
     staff_world,
 )
+from tests.prices import price, usd
 from tests.storefront.console import sign_in
 
 PAID_AT = datetime(2025, 8, 2, 18, tzinfo=UTC)
@@ -137,7 +138,7 @@ async def test_report_page_charts_royalties_and_escapes_names(
     assert "Royalty earned by merchant, 2025-Q3 (USD)" in page.text
     assert "Acme &lt;Merch&gt; &amp; Co" in page.text
     assert "<Merch>" not in page.text
-    assert "US$15.50" in page.text
+    assert usd(1550) in page.text
 
 
 async def test_film_commerce_csv_equals_the_page(client: httpx.AsyncClient, db: Database) -> None:
@@ -240,4 +241,4 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_but_amounts_are_not()
         ['\'=HYPERLINK("http://evil.example")', "-10.50"],
         ["Night Train", "1050"],
     ]
-    assert [cells[1][0] for cells in table.cells] == ["-US$10.50", "¥1,050"]
+    assert [cells[1][0] for cells in table.cells] == [usd(-1050), price(1050, "JPY")]
