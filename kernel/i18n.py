@@ -25,14 +25,14 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.support import NullTranslations, Translations
 
 from kernel.money import format_money
@@ -165,3 +165,13 @@ def format_moment(
     day = format_datetime(local, locale.datetime_skeletons[skeleton], locale=locale)
     clock = format_datetime(local, "HH:mm", locale=locale)
     return f"{day} {clock} {local.tzname()}"
+
+
+def format_day(day: date, language: str | None = None) -> str:
+    """A calendar day in the language's medium form: "Dec 4, 2026" / "2026年12月4日"."""
+    return format_date(day, "medium", locale=locale_of(language))
+
+
+def N_(message: str) -> str:
+    """Marks `message` for extraction; it is translated where it is shown."""
+    return message

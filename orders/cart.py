@@ -59,6 +59,17 @@ class PricedItem:
         return self.unit_price_minor * self.item.qty
 
     @property
+    def bundle_sizes(self) -> list[str]:
+        """A bundle's sizes in words ("Lighthouse tee M"), by component position."""
+        if self.offer is None:
+            return []
+        return [
+            f"{c.product.name} {self.bundle_variants[c.position].label}"
+            for c in self.offer.components
+            if c.position in self.bundle_variants
+        ]
+
+    @property
     def territory(self) -> str:
         """Where the sale happens: the shipping country for merch is given at checkout;
         tickets and bundles are sold in the cinema's country."""

@@ -22,6 +22,8 @@ class SummaryLine:
     total_minor: int
     error: str | None = None
     error_code: str | None = None
+    # What the line is, for pages to name it from structured fields (None: gone).
+    priced: PricedItem | None = None
 
 
 @dataclass
@@ -61,6 +63,7 @@ async def cart_summary(
             priced.unit_price_minor,
             item.qty,
             priced.total_minor,
+            priced=priced,
         )
         try:
             await check_item(session, priced, country=country, now=now)

@@ -28,6 +28,8 @@ from catalog.films import check_country
 from kernel.db import Database
 from kernel.emails import InvalidEmail, normalize_email
 from kernel.errors import Checks, DomainError
+from kernel.i18n import DEFAULT as DEFAULT_LANGUAGE
+from kernel.i18n import LANGUAGES
 from licensing.stock_alerts import queue_low_stock
 from orders.addresses import CleanAddress, check_address
 from orders.cart import Cart, check_cart_rules, price_item
@@ -132,6 +134,7 @@ async def reserve_order(
     now: datetime,
     reservation_minutes: int = 15,
     payments: bool = True,
+    language: str = "en",
 ) -> PlacedOrder:
     """Phase 1 of checkout, in the caller's short transaction: check the contact and, for
     merch, the `shipping` address (its parts as `orders.addresses.check_address` takes
@@ -166,6 +169,7 @@ async def reserve_order(
         refunded_minor=0,
         created_at=now,
         expires_at=expires_at,
+        language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
     )
     session.add(order)
     await session.flush()
@@ -294,6 +298,7 @@ async def place_order(
     now: datetime,
     gateway: StripeGateway | None,
     reservation_minutes: int = 15,
+    language: str = "en",
 ) -> PlacedOrder:
     """Create an order awaiting payment from `cart` (SPEC §6), with no lock held while
     Stripe is asked: (1) `reserve_order` checks, writes and reserves, and commits; (2)
@@ -314,6 +319,7 @@ async def place_order(
             now=now,
             reservation_minutes=reservation_minutes,
             payments=gateway is not None,
+            language=language,
         )
     if placed.order.status != OrderStatus.PENDING_PAYMENT or gateway is None:
         return placed  # nothing to pay: settled already

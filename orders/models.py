@@ -62,6 +62,8 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The language the order was placed in (kernel.i18n.LANGUAGES): its e-mails speak it.
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
 
     lines: Mapped[list[OrderLine]] = relationship(
         lazy="raise", order_by="OrderLine.id", back_populates="order"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,6 @@ from starlette.templating import Jinja2Templates
 
 from kernel import i18n
 from kernel.clock import now_utc
-from kernel.money import format_money
 from kernel.parsing import clean_text
 from licensing.labels import display as display_label_code
 from orders.cart import Cart
@@ -106,10 +105,18 @@ def request_language(request: Request) -> str:
     return language
 
 
+def _here(request: Request) -> str:
+    """This page's path and query, for the language switcher to come back to."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def _context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     return {
         "lang": request_language(request),
+        "languages": i18n.NATIVE_NAMES,
+        "here": _here(request),
         "csrf_token": lambda: csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "staff_user": request.session.get("staff_user"),
@@ -129,7 +136,25 @@ def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
-templates.env.filters["money"] = format_money
+def money(minor: int, currency: str) -> str:
+    """The `money` filter: a price as the current language writes it (Babel's CLDR data;
+    the staff pages render in English)."""
+    return i18n.format_price(minor, currency)
+
+
+def moment(when: datetime, zone: str, with_year: bool = False) -> str:
+    """The `moment` filter: a time in `zone` in the current language, the zone named."""
+    return i18n.format_moment(when, zone, with_year=with_year)
+
+
+def day(when: date) -> str:
+    """The `day` filter: a calendar day in the current language."""
+    return i18n.format_day(when)
+
+
+templates.env.filters["money"] = money
+templates.env.filters["day"] = day
+templates.env.filters["moment"] = moment
 templates.env.filters["local_time"] = local_time
 templates.env.filters["label_code"] = display_label_code
 templates.env.globals["image_src"] = image_src  # uploaded images (storefront.media_files)
@@ -140,7 +165,15 @@ templates.env.globals["image_srcset"] = image_srcset
 # in storefront/locale (kernel.i18n; English is the text in the template).
 LOCALE_DIR = HERE / "locale"
 templates.env.add_extension("jinja2.ext.i18n")
-templates.env.install_gettext_callables(*i18n.gettext_callables(LOCALE_DIR), newstyle=True)  # type: ignore[attr-defined]
+_gettext, _ngettext = i18n.gettext_callables(LOCALE_DIR)
+templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+
+def t(request: Request, message: str, **variables: Any) -> str:
+    """`message` (English, extracted by `make messages` with the keyword t:2) in the
+    request's language, for words the shop's Python code says (flashes, form errors)."""
+    with i18n.using(request_language(request)):
+        return _gettext(message, **variables)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

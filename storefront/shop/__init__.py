@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from storefront.shop import cart, catalog, checkout, country, my_orders, verify
+from storefront.shop import cart, catalog, checkout, country, language, my_orders, verify
 
 routes: list = [
     Route("/", catalog.home, name="home"),
@@ -23,5 +23,6 @@ routes: list = [
     Route("/orders/{number}", checkout.order, name="order"),
     Route("/orders/{number}/status", checkout.order_status, name="order_status"),
     Route("/country", country.choose_country, methods=["POST"], name="choose_country"),
+    Route("/language/{code}", language.choose_language, name="choose_language"),
     *my_orders.routes,
 ]

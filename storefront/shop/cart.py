@@ -8,11 +8,12 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from catalog.models import Film
 from kernel.countries import country_name
 from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
 from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, price_item
-from orders.cart_summary import cart_summary
+from orders.cart_summary import CartSummary, cart_summary
 from storefront.shop.common import (
     COUNTRIES,
     flash,
@@ -22,9 +23,19 @@ from storefront.shop.common import (
     safe_next,
     shopper_country,
 )
-from storefront.web import read_form, render
+from storefront.shop.line_words import film_titles
+from storefront.web import read_form, render, request_language, t
 
 SESSION_KEY = "cart"
+
+
+def shown_films(summary: CartSummary) -> list[Film]:
+    """The films of the cart's tickets and bundles (loaded with their showtimes)."""
+    return [
+        line.priced.showtime.film
+        for line in summary.lines
+        if line.priced is not None and line.priced.showtime is not None
+    ]
 
 
 def current_cart(request: Request) -> Cart:
@@ -66,7 +77,11 @@ async def add(request: Request) -> Response:
     back = safe_next(form.get("next"), "/cart")
     item = _item_from_form(form)
     if item is None:
-        flash(request, f"Choose a quantity between 1 and {MAX_QUANTITY}.", "error")
+        flash(
+            request,
+            t(request, "Choose a quantity between %(low)s and %(high)s.", low=1, high=MAX_QUANTITY),
+            "error",
+        )
         return RedirectResponse(back, 303)
     cart = current_cart(request)
     try:
@@ -78,7 +93,7 @@ async def add(request: Request) -> Response:
         flash(request, exc.message, "error")
         return RedirectResponse(back, 303)
     save_cart(request, cart)
-    flash(request, "Added to your cart.")
+    flash(request, t(request, "Added to your cart."))
     return RedirectResponse("/cart", 303)
 
 
@@ -90,7 +105,11 @@ async def update(request: Request) -> Response:
     index = parse_int(form.get("index"), field="index", min=0, max=MAX_ITEMS)
     qty = parse_int(form.get("qty"), field="qty", min=0)
     if index >= len(cart) or qty > MAX_QUANTITY:
-        flash(request, f"Choose a quantity between 0 and {MAX_QUANTITY}.", "error")
+        flash(
+            request,
+            t(request, "Choose a quantity between %(low)s and %(high)s.", low=0, high=MAX_QUANTITY),
+            "error",
+        )
         return RedirectResponse("/cart", 303)
     changed = cart.with_quantity(index, qty)
     if qty > cart.items[index].qty:
@@ -106,7 +125,10 @@ async def update(request: Request) -> Response:
             flash(request, exc.message, "error")
             return RedirectResponse("/cart", 303)
     save_cart(request, changed)
-    flash(request, "Your cart was updated." if qty else "Removed from your cart.")
+    flash(
+        request,
+        t(request, "Your cart was updated.") if qty else t(request, "Removed from your cart."),
+    )
     return RedirectResponse("/cart", 303)
 
 
@@ -117,7 +139,7 @@ async def remove(request: Request) -> Response:
     index = parse_int(form.get("index"), field="index", min=0, max=MAX_ITEMS)
     if index < len(cart):
         save_cart(request, cart.without(index))
-        flash(request, "Removed from your cart.")
+        flash(request, t(request, "Removed from your cart."))
     return RedirectResponse("/cart", 303)
 
 
@@ -127,6 +149,7 @@ async def show(request: Request) -> Response:
     country = shopper_country(request)
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
+        titles = await film_titles(session, shown_films(summary), request_language(request))
     return render(
         request,
         "cart/cart.html",
@@ -136,4 +159,5 @@ async def show(request: Request) -> Response:
         country_label=country_name(country),
         countries=COUNTRIES,
         max_quantity=MAX_QUANTITY,
+        film_titles=titles,
     )

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from catalog.tickets import ticket_qr_svg
 from kernel.countries import country_name
 from kernel.errors import DomainError, DomainErrors
+from kernel.i18n import N_
 from kernel.parsing import clean_text
 from orders.addresses import (
     FIELD_PREFIX,
@@ -31,7 +32,7 @@ from orders.fulfilment_views import fulfilments_of_order
 from orders.models import Order, OrderStatus
 from orders.payments import StripeGateway
 from storefront.shop import queries
-from storefront.shop.cart import current_cart, save_cart
+from storefront.shop.cart import current_cart, save_cart, shown_films
 from storefront.shop.common import (
     COUNTRIES,
     check_csrf_header,
@@ -43,8 +44,9 @@ from storefront.shop.common import (
     reading,
     shopper_country,
 )
+from storefront.shop.line_words import bundle_offers, film_titles
 from storefront.shop.order_access import order_from_link
-from storefront.web import path_param, query_param, read_form, render
+from storefront.web import path_param, query_param, read_form, render, request_language, t
 
 # The checkout form's contact fields and the longest text each takes; the address fields
 # (`shipping_<part>`) are checked, each with its own message, by `orders.addresses`.
@@ -61,12 +63,12 @@ AUTOCOMPLETE = {
     "phone": "shipping tel",
 }
 STATUS_WORDS = {
-    OrderStatus.PENDING_PAYMENT: "Awaiting payment",
-    OrderStatus.PAID: "Paid",
-    OrderStatus.CANCELLED: "Cancelled",
-    OrderStatus.EXPIRED: "Expired (not paid in time)",
-    OrderStatus.PARTIALLY_REFUNDED: "Partly refunded",
-    OrderStatus.REFUNDED: "Refunded",
+    OrderStatus.PENDING_PAYMENT: N_("Awaiting payment"),
+    OrderStatus.PAID: N_("Paid"),
+    OrderStatus.CANCELLED: N_("Cancelled"),
+    OrderStatus.EXPIRED: N_("Expired (not paid in time)"),
+    OrderStatus.PARTIALLY_REFUNDED: N_("Partly refunded"),
+    OrderStatus.REFUNDED: N_("Refunded"),
 }
 
 
@@ -117,6 +119,7 @@ async def _checkout_page(
     country = clean_country(values.get("country")) or shopper_country(request)
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
+        titles = await film_titles(session, shown_films(summary), request_language(request))
     return render(
         request,
         "checkout/checkout.html",
@@ -131,6 +134,7 @@ async def _checkout_page(
         address_fields=_address_form(country),
         autocomplete=AUTOCOMPLETE,
         flashes=pop_flash(request),
+        film_titles=titles,
     )
 
 
@@ -168,7 +172,11 @@ async def checkout_submit(request: Request) -> Response:
         where = country_name(values["country"])
         flash(
             request,
-            f"The address form now asks for an address in {where}: check it, then continue.",
+            t(
+                request,
+                "The address form now asks for an address in %(country)s: check it, then continue.",
+                country=where,
+            ),
         )
         return await _checkout_page(request, cart, values=values, errors={}, messages=[])
     shipping = {name.removeprefix(FIELD_PREFIX): values[name] for name in ADDRESS_FIELDS}
@@ -183,6 +191,7 @@ async def checkout_submit(request: Request) -> Response:
             now=now(request),
             gateway=_gateway(request),
             reservation_minutes=settings.reservation_minutes,
+            language=request_language(request),
         )
     except DomainError as exc:
         errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS})
@@ -210,6 +219,7 @@ async def pay(request: Request) -> Response:
     async with reading(request) as session:
         order = await _order_for(request, session, path_param(request, "number"), key)
         page = await queries.order_page(session, order.id)
+        words = await _line_words(session, page, request_language(request))
     if order.status != OrderStatus.PENDING_PAYMENT:
         return RedirectResponse(order_url(order, key), 303)
     settings = request.app.state.settings
@@ -227,9 +237,20 @@ async def pay(request: Request) -> Response:
         confirm_url=f"/pay/{order.number}/confirm",
         status_url=f"/orders/{order.number}/status?{urlencode({'key': key})}",
         order_url=order_url(order, key),
+        **words,
     )
     _private(response)
     return response
+
+
+async def _line_words(session: Any, page: queries.OrderPage, language: str) -> dict[str, Any]:
+    """What `orders/_lines.html` needs to name the lines: films in the shopper's language
+    and the bundle offers (a statement each, whatever the number of lines)."""
+    films = [showtime.film for showtime in page.showtimes.values()]
+    return {
+        "film_titles": await film_titles(session, films, language),
+        "offers": await bundle_offers(session, page.lines),
+    }
 
 
 def _private(response: Response) -> None:
@@ -293,6 +314,7 @@ async def order(request: Request) -> Response:
         page = await queries.order_page(session, found.id)
         fulfilments = await fulfilments_of_order(session, found.id)
         address = await load_shipping_address(session, found.id)
+        words = await _line_words(session, page, request_language(request))
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)
         for tickets in page.tickets.values()
@@ -307,7 +329,8 @@ async def order(request: Request) -> Response:
         fulfilments=fulfilments,
         key=key,
         qr=qr,
-        status_words=STATUS_WORDS.get(found.status, found.status.value),
+        status_words=t(request, STATUS_WORDS.get(found.status, found.status.value)),
+        **words,
         pay_url=pay_url(found, key),
         address_lines=format_lines(address) if address else [],
         flashes=pop_flash(request),

@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 
 from kernel.countries import country_in_sentence
 from storefront.shop.common import clean_country, flash, safe_next
-from storefront.web import read_form
+from storefront.web import read_form, t
 
 
 async def choose_country(request: Request) -> Response:
@@ -16,8 +16,15 @@ async def choose_country(request: Request) -> Response:
     form = await read_form(request)
     country = clean_country(form.get("country"))
     if country is None:
-        flash(request, "Choose a country from the list.", "error")
+        flash(request, t(request, "Choose a country from the list."), "error")
     else:
         request.session["country"] = country
-        flash(request, f"Showing what is on sale in {country_in_sentence(country)}.")
+        flash(
+            request,
+            t(
+                request,
+                "Showing what is on sale in %(country)s.",
+                country=country_in_sentence(country),
+            ),
+        )
     return RedirectResponse(safe_next(form.get("next")), 303)
