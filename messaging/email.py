@@ -29,6 +29,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
+from kernel import i18n
 from kernel.clock import now_utc
 from kernel.config import Settings, public_url
 from kernel.db import Database
@@ -105,11 +106,15 @@ class Mailer:
         number: str = "",
         images: tuple[InlineImage, ...] = (),
         attachments: tuple[Attachment, ...] = (),
+        language: str = i18n.DEFAULT,
     ) -> None:
         if self.server is None:
             raise NotConfigured("TIEIN_SMTP_URL is not set: the message waits for a server")
         try:
-            message = self.message(held, template, context, to, name, number, images, attachments)
+            with i18n.using(language):  # subject and body in the order's language
+                message = self.message(
+                    held, template, context, to, name, number, images, attachments
+                )
         except UnsafeHeader as exc:
             raise GiveUp(f"cannot address this e-mail: {exc}") from exc
         await send_message(self.server, message)
@@ -153,13 +158,15 @@ class Mailer:
             order = await content.order_of(session, held.payload.get("order_id"))
             if order is None:
                 raise GiveUp(f"no order {held.payload.get('order_id')!r}")
-            view = await content.order_view(session, order)
+            with i18n.using(order.language):  # lines and tickets in the order's words
+                view = await content.order_view(session, order)
         link = await self._signed_link(order.number, self.now_fn() + RECEIPT_LINK_LIFETIME)
         images = tuple(
             InlineImage(t.cid, t.qr_png, filename=f"ticket-{n}.png")
             for n, t in enumerate(view.tickets, start=1)
         )
-        attachments = await self._tickets_pdf(order.number, view.tickets)
+        with i18n.using(order.language):
+            attachments = await self._tickets_pdf(order.number, view.tickets)
         context = {
             "order": order,
             "lines": view.lines,
@@ -177,6 +184,7 @@ class Mailer:
             number=order.number,
             images=images,
             attachments=attachments,
+            language=order.language,
         )
 
     async def _tickets_pdf(
@@ -199,7 +207,10 @@ class Mailer:
             order = await content.order_of(session, held.payload.get("order_id"))
             found = None
             if order is not None:
-                found = await content.refund_lines(session, order, held.payload.get("refund_id"))
+                with i18n.using(order.language):
+                    found = await content.refund_lines(
+                        session, order, held.payload.get("refund_id")
+                    )
         if order is None or found is None:
             raise GiveUp(f"no refund {held.payload.get('refund_id')!r} of this order")
         refund, lines = found
@@ -212,6 +223,7 @@ class Mailer:
             to=order.email,
             name=content.addressee(order),
             number=order.number,
+            language=order.language,
         )
 
     async def shipment(self, held: Claim) -> None:
@@ -229,6 +241,7 @@ class Mailer:
             to=order.email,
             name=content.addressee(order),
             number=order.number,
+            language=order.language,
         )
 
     async def orders_link(self, held: Claim) -> None:
@@ -244,7 +257,8 @@ class Mailer:
         expires_at = now + ORDERS_LINK_LIFETIME
         links = [(order, await self._signed_link(order.number, expires_at)) for order in orders]
         context = {"email": email, "orders": links, "expires_at": expires_at}
-        await self._send(held, "orders_link", context, to=email)
+        # In the language of the latest order: the form's request left no other trace.
+        await self._send(held, "orders_link", context, to=email, language=orders[0].language)
 
     async def webhook_disabled(self, held: Claim) -> None:
         """A merchant's webhook subscription failed for the whole retry horizon and was

@@ -30,25 +30,34 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from kernel.money import format_money
+from kernel import i18n
+from kernel.i18n import N_
 from messaging.mail.smtp import UnsafeHeader
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
 OUTBOX_HEADER = "X-Tiein-Outbox"  # the outbox message id: the sink and staff match on it
 
+# Words of the shopper e-mails: `messaging/locale` (`make messages`), in the current
+# language (`kernel.i18n.using`, set from the order's language by messaging.email).
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+gettext, ngettext = i18n.gettext_callables(LOCALE_DIR)
+
 SUBJECTS = {
-    "email.receipt": "Your receipt for order {number}",
-    "email.refund": "A refund for order {number}",
-    "email.shipment": "Order {number} is on its way",
-    "email.orders_link": "Your orders at tiein",
+    "email.receipt": N_("Your receipt for order %(number)s"),
+    "email.refund": N_("A refund for order %(number)s"),
+    "email.shipment": N_("Order %(number)s is on its way"),
+    "email.orders_link": N_("Your orders at tiein"),
+    # To merchants: English, as the console.
     "email.webhook_disabled": "A webhook subscription was disabled",
-    "email.sales_report_overdue": "A sales report is missing ({number})",
+    "email.sales_report_overdue": "A sales report is missing (%(number)s)",
 }
 
 
 def subject_for(kind: str, number: str = "") -> str:
-    """The subject line of a message of `kind` (about order `number`)."""
-    return SUBJECTS.get(kind, "A message from tiein").format(number=number)
+    """The subject line of a message of `kind` (about order `number`), in the current
+    language."""
+    template = SUBJECTS.get(kind, "A message from tiein")
+    return gettext(template, number=number) if "%(" in template else gettext(template)
 
 
 def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
@@ -65,8 +74,12 @@ environment = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-environment.filters["money"] = format_money
+environment.filters["money"] = i18n.format_price  # in the current language
+environment.filters["moment"] = i18n.format_moment
+environment.filters["day"] = i18n.format_day
 environment.filters["local_time"] = local_time
+environment.add_extension("jinja2.ext.i18n")
+environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,8 @@ class Attachment:
 
 
 def render(name: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    """The plain-text and HTML bodies of template `name`."""
+    """The plain-text and HTML bodies of template `name`, in the current language."""
+    context = {**context, "lang": i18n.current()}
     text = environment.get_template(f"{name}.txt").render(context)
     html = environment.get_template(f"{name}.html").render(context)
     return text, html

@@ -19,9 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from catalog.models import Product, Showtime, Ticket
+from catalog.film_titles import DEFAULT_LANGUAGE, film_title
+from catalog.models import BundleOffer, FilmTitle, Product, Showtime, Ticket, Variant
+from kernel import i18n
 from licensing.models import Merchant
 from licensing.webhooks import WebhookSubscription
+from messaging.mail.compose import gettext
 from orders.models import Order, OrderLine, Refund
 from orders.settlement import order_lines
 
@@ -100,18 +103,94 @@ def addressee(order: Order) -> str:
     return order.shipping.name if order.shipping is not None else ""
 
 
-def _line_views(lines: list[OrderLine], products: Mapping[int, Product]) -> list[LineView]:
+@dataclass(frozen=True)
+class LineThings:
+    """What order lines name, loaded once for an e-mail: products, variants, showtimes (film
+    and cinema), bundle offers, and the films' titles in the order's language."""
+
+    products: Mapping[int, Product]
+    variants: Mapping[int, Variant]
+    showtimes: Mapping[int, Showtime]
+    offers: Mapping[int, BundleOffer]
+    titles: Mapping[int, str]
+
+    def film(self, showtime: Showtime) -> str:
+        return self.titles.get(showtime.film_id) or showtime.film.title
+
+    def describe(self, line: OrderLine) -> str:
+        """The line in the current language from its fields (never its stored English
+        `description`, except for a line whose objects are gone)."""
+        product = self.products.get(line.product_id or 0)
+        if line.kind.value == "product" and product is not None:
+            variant = self.variants.get(line.variant_id or 0)
+            return f"{product.name} ({variant.label})" if variant else product.name
+        showtime = self.showtimes.get(line.showtime_id or 0)
+        if showtime is None:
+            return line.description
+        where = (
+            f"{self.film(showtime)} · {showtime.cinema.name}, {showtime.cinema.city} · "
+            f"{i18n.format_moment(showtime.starts_at, showtime.cinema.timezone)}"
+        )
+        offer = self.offers.get(line.bundle_offer_id or 0)
+        name = offer.name if offer is not None else gettext("Ticket")
+        return f"{name}: {where}"
+
+
+async def line_things(session: AsyncSession, lines: list[OrderLine]) -> LineThings:
+    """LineThings of `lines`, in a fixed number of statements."""
+    product_ids = {line.product_id for line in lines if line.product_id} | {
+        a.product_id for line in lines for a in line.allocations if a.product_id
+    }
+    variant_ids = {line.variant_id for line in lines if line.variant_id} | {
+        a.variant_id for line in lines for a in line.allocations if a.variant_id
+    }
+    showtime_ids = {line.showtime_id for line in lines if line.showtime_id}
+    offer_ids = {line.bundle_offer_id for line in lines if line.bundle_offer_id}
+
+    async def by_id(model: Any, ids: set[int], *options: Any) -> dict[int, Any]:
+        if not ids:
+            return {}
+        rows = await session.scalars(select(model).where(model.id.in_(ids)).options(*options))
+        return {row.id: row for row in rows}
+
+    showtimes = await by_id(
+        Showtime, showtime_ids, selectinload(Showtime.film), selectinload(Showtime.cinema)
+    )
+    language = i18n.current()
+    titles: dict[int, str] = {}
+    if showtimes and language != DEFAULT_LANGUAGE:
+        films = {s.film.id: s.film for s in showtimes.values()}
+        rows = list(
+            await session.scalars(
+                select(FilmTitle).where(
+                    FilmTitle.film_id.in_(films), FilmTitle.language == language
+                )
+            )
+        )
+        titles = {i: film_title(film, language, rows) for i, film in films.items()}
+    return LineThings(
+        await by_id(Product, product_ids),
+        await by_id(Variant, variant_ids),
+        showtimes,
+        await by_id(BundleOffer, offer_ids),
+        titles,
+    )
+
+
+def _line_views(lines: list[OrderLine], things: LineThings) -> list[LineView]:
+    products, variants = things.products, things.variants
     views = []
     for line in lines:
         contents = tuple(
             f"{part.qty} {TIMES} {products[part.product_id].name}"
+            + (f" ({variants[part.variant_id].label})" if part.variant_id in variants else "")
             if part.product_id in products
-            else f"1 {TIMES} ticket"
+            else f"1 {TIMES} {gettext('ticket')}"
             for part in line.allocations
         )
         views.append(
             LineView(
-                description=line.description,
+                description=things.describe(line),
                 quantity=line.quantity,
                 unit_price_minor=line.unit_price_minor,
                 total_minor=line.total_minor,
@@ -123,13 +202,10 @@ def _line_views(lines: list[OrderLine], products: Mapping[int, Product]) -> list
 
 
 async def order_view(session: AsyncSession, order: Order) -> OrderView:
-    """The order's lines (bundle contents named) and its valid tickets with QR images."""
+    """The order's lines (named in the current language, bundle contents too) and its
+    valid tickets with QR images."""
     lines = await order_lines(session, order.id)
-    product_ids = {a.product_id for line in lines for a in line.allocations if a.product_id}
-    products: dict[int, Product] = {}
-    if product_ids:
-        rows = await session.scalars(select(Product).where(Product.id.in_(product_ids)))
-        products = {p.id: p for p in rows}
+    things = await line_things(session, lines)
     tickets: list[TicketView] = []
     if lines:
         rows = await session.execute(
@@ -146,7 +222,7 @@ async def order_view(session: AsyncSession, order: Order) -> OrderView:
             tickets.append(
                 TicketView(
                     code=ticket.code,
-                    film=showtime.film.title,
+                    film=things.film(showtime),
                     cinema=showtime.cinema.name,
                     city=showtime.cinema.city,
                     starts_at=showtime.starts_at,
@@ -155,7 +231,7 @@ async def order_view(session: AsyncSession, order: Order) -> OrderView:
                     qr_png=ticket_qr_png(ticket.code),
                 )
             )
-    return OrderView(order, _line_views(lines, products), tickets)
+    return OrderView(order, _line_views(lines, things), tickets)
 
 
 async def refund_lines(session: AsyncSession, order: Order, refund_id: object) -> Any:
@@ -171,9 +247,10 @@ async def refund_lines(session: AsyncSession, order: Order, refund_id: object) -
     if refund is None:
         return None
     lines = {line.id: line for line in await order_lines(session, order.id)}
+    things = await line_things(session, list(lines.values()))
     views = [
         LineView(
-            description=lines[row.order_line_id].description,
+            description=things.describe(lines[row.order_line_id]),
             quantity=row.quantity,
             unit_price_minor=lines[row.order_line_id].unit_price_minor,
             total_minor=row.amount_minor,

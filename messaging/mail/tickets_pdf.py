@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from kernel import i18n
 from kernel.pdf import render_pdf_async
-from messaging.mail.compose import TEMPLATES, local_time
+from messaging.mail.compose import TEMPLATES, gettext, local_time, ngettext
 from messaging.mail.content import TicketView
 
 environment = Environment(
@@ -25,6 +26,9 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.filters["local_time"] = local_time
+environment.filters["moment"] = i18n.format_moment
+environment.add_extension("jinja2.ext.i18n")
+environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ def ticket_pages(tickets: Sequence[TicketView]) -> list[TicketPage]:
 
 def tickets_html(order_number: str, tickets: Sequence[TicketView]) -> str:
     template = environment.get_template("etickets.html")
-    return template.render(order_number=order_number, pages=ticket_pages(tickets))
+    return template.render(
+        order_number=order_number, pages=ticket_pages(tickets), lang=i18n.current()
+    )
 
 
 async def tickets_pdf(order_number: str, tickets: Sequence[TicketView]) -> bytes:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.film_titles import film_title
+from catalog.film_titles import DEFAULT_LANGUAGE, film_title
 from catalog.models import BundleOffer, Film, FilmTitle
 
 
@@ -18,6 +18,8 @@ async def film_titles(
 ) -> dict[int, str]:
     """Each film's title in `language` by film id (catalog.film_titles' fallback rule)."""
     by_id = {film.id: film for film in films}
+    if language == DEFAULT_LANGUAGE:  # `Film.title` is the default language's title
+        return {film_id: film.title for film_id, film in by_id.items()}
     if not by_id:
         return {}
     rows = list(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from catalog.models import Cinema, Showtime
 from kernel.db import Database
-from messaging.mail.compose import local_time
+from kernel.i18n import format_moment
 from orders.payments import StripeGateway
 from tests.factory import Shop
 from tests.fixtures.smtp import SmtpSink
@@ -52,7 +52,7 @@ async def test_the_receipt_carries_the_e_tickets_as_a_pdf(
     data = attachment.get_content()
     reader = pypdf.PdfReader(io.BytesIO(data))
     assert len(reader.pages) == len(codes) == 2
-    when = local_time(showtime.starts_at, cinema.timezone)
+    when = format_moment(showtime.starts_at, cinema.timezone, "en", with_year=True)
     for n, (code, page) in enumerate(zip(codes, reader.pages, strict=True), start=1):
         text = " ".join(page.extract_text().split())
         assert code in text.replace(" ", "") or code in text

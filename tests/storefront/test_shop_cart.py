@@ -48,8 +48,10 @@ async def test_adding_tickets_and_a_bundle_for_a_chosen_showtime(client, world):
     offer_id = film.split('name="offer_id" value="', 1)[1].split('"', 1)[0]
     await add(client, token, kind="bundle", offer_id=offer_id, showtime_id=first, qty=2)
     cart = (await client.get("/cart")).text
-    assert "Ticket: Night Harbor at Grand Lumiere" in cart
-    assert "Premiere pack: Night Harbor at Grand Lumiere" in cart
+    # Named from the lines' fields: the film, the cinema, the local time with its zone named.
+    assert "Ticket: Night Harbor · Grand Lumiere" in cart
+    assert "Premiere pack: Night Harbor · Grand Lumiere" in cart
+    assert cart.count("<time datetime=") == 2  # each showtime, its zone named
     assert usd(1200) in cart and usd(6400) in cart and usd(7600) in cart
 
 
