@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint format install-run install-test chromium pdf-libraries clean
+.PHONY: run test bench lint format install-run install-test chromium pdf-libraries messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,18 @@ test: install-test chromium pdf-libraries
 ## bench: run every benchmark and print its figures
 bench: install-test
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## messages: extract the shop's and the e-mails' words (pybabel), merge them into the
+## zh_Hans and ja catalogues, compile the .mo files (committed; a test checks they match)
+LOCALES := zh_Hans ja
+messages: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k t:2 --no-location --sort-output --omit-header -o storefront/locale/messages.pot .
+	$(BIN)/pybabel extract -F babel-messaging.cfg --no-location --sort-output --omit-header -o messaging/locale/messages.pot .
+	@for dir in storefront/locale messaging/locale; do for l in $(LOCALES); do \
+	  if [ -f $$dir/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update -i $$dir/messages.pot -d $$dir -l $$l --no-fuzzy-matching; \
+	  else $(BIN)/pybabel init -i $$dir/messages.pot -d $$dir -l $$l; fi; done; \
+	  $(BIN)/pybabel compile -d $$dir --statistics; done
 
 ## lint: ruff check and ruff format --check
 lint: install-test

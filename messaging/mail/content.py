@@ -179,13 +179,14 @@ async def line_things(session: AsyncSession, lines: list[OrderLine]) -> LineThin
 
 def _line_views(lines: list[OrderLine], things: LineThings) -> list[LineView]:
     products, variants = things.products, things.variants
+    ticket = gettext("ticket")
     views = []
     for line in lines:
         contents = tuple(
             f"{part.qty} {TIMES} {products[part.product_id].name}"
             + (f" ({variants[part.variant_id].label})" if part.variant_id in variants else "")
             if part.product_id in products
-            else f"1 {TIMES} {gettext('ticket')}"
+            else f"1 {TIMES} {ticket}"
             for part in line.allocations
         )
         views.append(
