@@ -177,7 +177,11 @@ def t(request: Request, message: str, **variables: Any) -> str:
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page in the request's language; autoescaping is on for every template, so
-    user text is inert."""
+    """Render a page in the request's language (the staff console's in English, without the
+    language switcher); autoescaping is on for every template, so user text is inert."""
+    staff = name.startswith("staff/")
+    if staff:
+        request.state.language = i18n.DEFAULT
+    context.setdefault("lang_switcher", not staff)
     with i18n.using(request_language(request)):
         return templates.TemplateResponse(request, name, context, status_code=status_code)
