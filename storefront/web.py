@@ -64,10 +64,15 @@ async def read_form(request: Request) -> FormData:
         clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
     sent = form.get(CSRF_FIELD)
     expected = request.session.get("csrf")
-    if not isinstance(sent, str) or not isinstance(expected, str) or not expected:
-        raise HTTPException(403, "The form expired or did not come from this site. Try again.")
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise HTTPException(403, "The form expired or did not come from this site. Try again.")
+    if (
+        not isinstance(sent, str)
+        or not isinstance(expected, str)
+        or not expected
+        or not hmac.compare_digest(sent.encode(), expected.encode())
+    ):
+        raise HTTPException(
+            403, t(request, "The form expired or did not come from this site. Try again.")
+        )
     return form
 
 
@@ -97,6 +102,8 @@ def request_language(request: Request) -> str:
     """The shopper's language (kernel.i18n.negotiate: the switcher's cookie, else
     Accept-Language, else English), read once per request and kept on `request.state`."""
     language = getattr(request.state, "language", None)
+    if language is None and request.url.path.startswith("/staff"):
+        language = request.state.language = i18n.DEFAULT  # the console is English only
     if language is None:
         language = i18n.negotiate(
             request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
@@ -115,8 +122,8 @@ def _context(request: Request) -> dict[str, Any]:
     settings = request.app.state.settings
     return {
         "lang": request_language(request),
-        "languages": i18n.NATIVE_NAMES,
-        "here": _here(request),
+        "switcher_languages": i18n.NATIVE_NAMES,
+        "switcher_next": _here(request),
         "csrf_token": lambda: csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "staff_user": request.session.get("staff_user"),

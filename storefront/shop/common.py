@@ -14,6 +14,7 @@ from kernel.countries import country_choices, country_code
 from kernel.db import Database
 from kernel.errors import DomainError
 from storefront.web import now as now  # the request's clock, shared with the staff views
+from storefront.web import t
 
 DEFAULT_COUNTRY = "US"
 # Countries offered in the selectors: every ISO 3166-1 country, named by pycountry.
@@ -72,7 +73,9 @@ def check_csrf_header(request: Request, sent: object) -> None:
         or not expected
         or not hmac.compare_digest(sent.encode(), expected.encode())
     ):
-        raise HTTPException(403, "The page expired or did not come from this site. Reload it.")
+        raise HTTPException(
+            403, t(request, "The page expired or did not come from this site. Reload it.")
+        )
 
 
 def safe_next(value: object, default: str = "/") -> str:

@@ -132,7 +132,8 @@ async def crawl(client: httpx.AsyncClient, start: str, limit: int = 40) -> _Form
     merged = _Forms(start)
     while todo and len(seen) < limit:
         path = todo.pop(0)
-        if path in seen or path.startswith("/static/") or ".csv" in path:
+        # The language switcher's links are redirects, not pages (one per page and language).
+        if path in seen or path.startswith(("/static/", "/language/")) or ".csv" in path:
             continue
         seen.add(path)
         response = await client.get(path)

@@ -121,6 +121,8 @@ async def test_error_pages_and_flashes_speak_the_language(shop, world):
     await shop.post("/cart/add", data={"csrf_token": token, "kind": "product",
                                        "sku": world.poster_sku, "qty": "1"})  # fmt: skip
     assert "已加入购物车。" in (await shop.get("/cart")).text
+    expired = await shop.post("/cart/add", data={"csrf_token": "stale", "sku": "x"})
+    assert expired.status_code == 403 and "表单已过期" in expired.text
 
 
 async def test_the_console_stays_english_without_a_switcher(shop):
