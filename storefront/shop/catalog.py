@@ -27,7 +27,8 @@ from storefront.shop.common import (
     reading,
     shopper_country,
 )
-from storefront.web import path_for, path_param, query_param, render
+from storefront.shop.line_words import film_titles
+from storefront.web import path_for, path_param, query_param, render, request_language
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
@@ -140,9 +141,11 @@ async def product(request: Request) -> Response:
         if page is None:
             raise HTTPException(404)
         photos = (await photos_of_products(session, [page.product.id]))[page.product.id]
+        titles = await film_titles(session, [page.product.film], request_language(request))
     return _page(
         request,
         "catalog/product.html",
+        film_title=titles[page.product.film.id],
         product=page.product,
         merchant=page.merchant,
         agreement=page.agreement,

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from catalog.models import Film, FilmTitle
 from kernel.config import Settings
 from kernel.db import Database
 from kernel.i18n import COOKIE, format_price
@@ -128,3 +129,24 @@ async def test_error_pages_and_flashes_speak_the_language(shop, world):
 async def test_the_console_stays_english_without_a_switcher(shop):
     login = await shop.get("/staff/login", headers={"Accept-Language": "ja"})
     assert '<html lang="en">' in login.text and "/language/" not in login.text
+
+
+async def test_film_titles_follow_the_language_where_the_studio_gives_one(shop, world, db):
+    # Given a Japanese title for the film and none in Chinese
+    async with db.session() as s:
+        s.add(FilmTitle(film_id=world.film_id, language="ja", title="夜の港", synopsis=""))
+    token = (await shop.get("/")).text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    ticket = {"kind": "ticket", "showtime_id": world.showtime_ids[0], "qty": "1"}
+    await shop.post("/cart/add", data={"csrf_token": token, **ticket})
+    # Then Japanese pages name the film in Japanese, on the product page and in the cart line
+    for path in (f"/products/{world.shirt_sku}", "/cart"):
+        page = await shop.get(path, headers={"Accept-Language": "ja"})
+        assert "夜の港" in page.text
+    japanese = await shop.get("/cart", headers={"Accept-Language": "ja"})
+    assert "チケット: 夜の港 · " in japanese.text
+    # And Chinese ones, without a Chinese title, the original title (the fallback rule)
+    async with db.read_session() as s:
+        film = await s.get(Film, world.film_id)
+    chinese = await shop.get("/cart", headers={"Accept-Language": "zh-CN"})
+    assert f"电影票: {film.original_title or film.title} · " in chinese.text
+    assert "夜の港" not in chinese.text

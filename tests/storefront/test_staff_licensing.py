@@ -258,7 +258,7 @@ async def test_the_dashboard_lists_payments_taken_for_lapsed_orders(
     await sign_in(client)
     page = await client.get("/staff")
     assert "1 payment to pay back." in page.text
-    assert "Order T-LATE: US$42.00 — Paid after the order expired. Refund it." in page.text
+    assert f"Order T-LATE: {usd(4200)} — Paid after the order expired. Refund it." in page.text
 
 
 async def test_the_approvals_queue_costs_the_same_statements_for_more_products(
