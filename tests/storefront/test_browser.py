@@ -156,6 +156,9 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
     await page.wait_for_url(re.compile(r"/staff"))
     await page.goto(f"{base}/staff/reports?group_by=channel")
     report = await page.inner_text("main")
-    assert re.search(r"storefront.*US\$45\.00.*US\$4\.50", report, re.S), report
-    assert re.search(r"bundle.*US\$21\.62.*US\$2\.16", report, re.S), report
+    pattern = "{}.*{}.*{}"  # the channel, its sales, its royalty (as Babel writes them)
+    storefront = pattern.format("storefront", re.escape(usd(4500)), re.escape(usd(450)))
+    assert re.search(storefront, report, re.S), report
+    bundle = pattern.format("bundle", re.escape(usd(2162)), re.escape(usd(216)))
+    assert re.search(bundle, report, re.S), report
     await shot(page, folder, backend, "09-staff-royalty-report")
