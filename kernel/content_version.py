@@ -48,6 +48,12 @@ VERSIONED_TABLES: tuple[str, ...] = (
     "agreement_films",
 )
 _FUNCTION = "tiein_bump_content_version"
+_PG_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION tiein_bump_content_version() RETURNS trigger AS $$ BEGIN "
+    "INSERT INTO content_versions (slot, version) VALUES ((txid_current() % 8)::integer, 1) "
+    "ON CONFLICT (slot) DO UPDATE SET version = content_versions.version + 1; "
+    "RETURN NULL; END; $$ LANGUAGE plpgsql"
+)  # SLOTS = 8
 
 
 class ContentVersion(Base):
@@ -78,13 +84,7 @@ def trigger_ddl(dialect: str, tables: Iterable[str] = VERSIONED_TABLES) -> list[
             for table in tables
             for op in ("INSERT", "UPDATE", "DELETE")
         ]
-    statements = [
-        f"CREATE OR REPLACE FUNCTION {_FUNCTION}() RETURNS trigger AS $$ BEGIN "
-        "INSERT INTO content_versions (slot, version) "
-        f"VALUES ((txid_current() % {SLOTS})::integer, 1) "
-        "ON CONFLICT (slot) DO UPDATE SET version = content_versions.version + 1; "
-        "RETURN NULL; END; $$ LANGUAGE plpgsql"
-    ]
+    statements = [_PG_FUNCTION]
     for table in tables:
         statements.append(f"DROP TRIGGER IF EXISTS {table}_content_version ON {table}")
         statements.append(
