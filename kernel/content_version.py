@@ -9,7 +9,9 @@ path can forget it and every worker reads the same number. Stock and seats are c
 
 The version is the sum of a few counter rows ("slots"). On PostgreSQL each writing transaction
 bumps the slot of its transaction id modulo SLOTS, so concurrent sales do not queue on one
-row; the sum still grows with every committed change. SQLite writes one at a time: one slot.
+row (the bump is deferred to commit, so it is the last lock a transaction takes: no
+deadlock); the sum still grows with every committed change. SQLite writes one at a time:
+one slot.
 A page reads the version first, then its rows: its rows are never older than its version.
 """
 
@@ -87,9 +89,12 @@ def trigger_ddl(dialect: str, tables: Iterable[str] = VERSIONED_TABLES) -> list[
     statements = [_PG_FUNCTION]
     for table in tables:
         statements.append(f"DROP TRIGGER IF EXISTS {table}_content_version ON {table}")
+        # Deferred to commit: the slot row is locked last, after every row the transaction
+        # needs, so two writers never wait for each other's rows while holding a slot.
         statements.append(
-            f"CREATE TRIGGER {table}_content_version AFTER INSERT OR UPDATE OR DELETE "
-            f"OR TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {_FUNCTION}()"
+            f"CREATE CONSTRAINT TRIGGER {table}_content_version AFTER INSERT OR UPDATE OR "
+            f"DELETE ON {table} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            f"EXECUTE FUNCTION {_FUNCTION}()"
         )
     return statements
 
