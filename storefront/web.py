@@ -148,3 +148,12 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     user text is inert."""
     with i18n.using(request_language(request)):
         return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def render_text(request: Request, name: str, shared: dict[str, Any], **context: Any) -> str:
+    """A page's HTML in the request's language, with `shared` over the per-request context
+    (storefront.page_cache renders a cacheable page with placeholders for what is per
+    session: the CSRF token, the cart count)."""
+    with i18n.using(request_language(request)):
+        values = {"request": request, **context, **_context(request), **shared}
+        return templates.get_template(name).render(values)

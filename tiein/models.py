@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 import catalog.image_models
 import catalog.models  # noqa: F401
+import kernel.content_version
 import kernel.installation
 import kernel.outbox  # noqa: F401
 import licensing.artwork
