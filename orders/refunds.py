@@ -41,6 +41,7 @@ from orders.refund_plan import (
     PartRefund,
     bundle_refund,
     component_refund,
+    line_refund,
     plan_components,
     plan_lines,
     refunded_units,
@@ -136,7 +137,7 @@ async def claim_refund(
         if line.kind == LineKind.BUNDLE:
             money, merch = bundle_refund(line, qty, refunded)
         else:
-            money, merch = line.unit_price_minor * qty, []
+            money, merch = line_refund(line, qty), []
         todo.append((line, qty, money, merch, None))
     for line, part, units in wanted_parts:
         one = component_refund(line, part, units, refunded)
