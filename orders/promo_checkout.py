@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import format_money, minimum_charge
-from orders.cart import PricedItem
+from orders.cart import Cart, PricedItem, check_cart_rules, price_item
 from orders.promo_uses import refuse as _refuse
 from orders.promotion_models import Campaign, PromoCode
 from orders.promotions import PromoError, campaign_film_ids, promo_code_by_text
@@ -107,3 +107,13 @@ async def known_campaign(session: AsyncSession, campaign_id: object) -> int | No
     if not isinstance(campaign_id, int) or isinstance(campaign_id, bool) or campaign_id < 1:
         return None
     return await session.scalar(select(Campaign.id).where(Campaign.id == campaign_id))
+
+
+async def quote_cart(
+    session: AsyncSession, cart: Cart, text: object, *, country: str, now: datetime
+) -> AppliedPromo:
+    """The discount `text` gives on `cart` as it would be ordered from `country` now (the
+    cart page's preview); the first line that cannot be bought refuses like checkout."""
+    priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
+    check_cart_rules(priced)
+    return await quote_promo(session, text, priced, now=now)
