@@ -77,7 +77,7 @@ async def test_the_checkout_page_shows_the_discount_and_refuses_a_bad_code_in_wo
         data={"csrf_token": token, **CONTACT, "promo_code": "harbor10", "apply": "1"},
     )
     assert applied.status_code == 200
-    off = '−<span class="price">{}</span>'
+    off = '\N{MINUS SIGN}<span class="price">{}</span>'
     assert off.format("US$3.20") in applied.text and off.format("US$1.50") in applied.text
     assert off.format("US$4.70") in applied.text  # the discount, then the total
     assert 'Total <span class="price">US$42.30</span>' in applied.text
