@@ -4,8 +4,8 @@ net in the whole line (SPEC §5, §9)
 
 Existing bundle parts get net_minor = amount_minor * the line's quantity (no discount then).
 
-Revision ID: 0017
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30 21:13:54.398887
 """
 
