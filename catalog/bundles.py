@@ -67,6 +67,13 @@ def chooses_variant(component: BundleComponent) -> bool:
     )
 
 
+def bundle_weights(offer: BundleOffer, showtime: Showtime) -> list[int]:
+    """w_i of SPEC §5 in part order: the showtime's ticket price, then each merch component's
+    standalone unit price * qty (position order; components with products loaded)."""
+    components = sorted(offer.components, key=lambda c: c.position)
+    return [showtime.price_minor] + [c.product.price_minor * c.qty for c in components]
+
+
 def allocate_bundle(
     offer: BundleOffer, showtime: Showtime, choices: Mapping[int, int] | None = None
 ) -> list[BundlePart]:
@@ -90,7 +97,7 @@ def allocate_bundle(
             "showtime_id",
         )
     components = sorted(offer.components, key=lambda c: c.position)
-    weights = [showtime.price_minor] + [c.product.price_minor * c.qty for c in components]
+    weights = bundle_weights(offer, showtime)
     amounts = allocate_bundle_price(offer.price_minor, weights)
     parts = [BundlePart(0, None, 1, amounts[0])]
     parts += [

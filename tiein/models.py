@@ -17,7 +17,8 @@ import licensing.receivable_models
 import licensing.webhooks  # noqa: F401
 import orders.addresses
 import orders.fulfilment_models
-import orders.models  # noqa: F401
+import orders.models
+import orders.promotion_models  # noqa: F401
 from kernel.db import Base
 
 

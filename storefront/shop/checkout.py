@@ -30,6 +30,7 @@ from orders.checkout import order_by_access, place_order
 from orders.fulfilment_views import fulfilments_of_order
 from orders.models import Order, OrderStatus
 from orders.payments import StripeGateway
+from orders.promo_checkout import AppliedPromo, quote_cart
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart
 from storefront.shop.common import (
@@ -44,11 +45,12 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.shop.order_access import order_from_link
+from storefront.shop.referrals import referral_campaign
 from storefront.web import path_param, query_param, read_form, render
 
 # The checkout form's contact fields and the longest text each takes; the address fields
 # (`shipping_<part>`) are checked, each with its own message, by `orders.addresses`.
-FORM_FIELDS = {"email": 254, "country": 100}
+FORM_FIELDS = {"email": 254, "country": 100, "promo_code": 100}
 ADDRESS_FIELDS = [FIELD_PREFIX + part for part in PARTS]
 # The browser's autofill names of the address parts.
 AUTOCOMPLETE = {
@@ -115,12 +117,21 @@ async def _checkout_page(
     status_code: int = 200,
 ) -> Response:
     country = clean_country(values.get("country")) or shopper_country(request)
+    promo: AppliedPromo | None = None
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
+        if values.get("promo_code") and summary.ok and "promo_code" not in errors:
+            try:  # the discount per line, shown before the order is placed
+                promo = await quote_cart(
+                    session, cart, values["promo_code"], country=country, now=now(request)
+                )
+            except DomainError as exc:
+                errors = {**errors, "promo_code": exc.message}
     return render(
         request,
         "checkout/checkout.html",
         status_code,
+        promo=promo,
         summary=summary,
         values=values,
         errors=errors,
@@ -171,6 +182,8 @@ async def checkout_submit(request: Request) -> Response:
             f"The address form now asks for an address in {where}: check it, then continue.",
         )
         return await _checkout_page(request, cart, values=values, errors={}, messages=[])
+    if form.get("apply"):  # "Apply" the promo code: the page again, with its discount
+        return await _checkout_page(request, cart, values=values, errors={}, messages=[])
     shipping = {name.removeprefix(FIELD_PREFIX): values[name] for name in ADDRESS_FIELDS}
     settings = request.app.state.settings
     try:
@@ -183,9 +196,13 @@ async def checkout_submit(request: Request) -> Response:
             now=now(request),
             gateway=_gateway(request),
             reservation_minutes=settings.reservation_minutes,
+            promo_code=values["promo_code"] or None,
+            campaign_id=referral_campaign(request, now(request)),
         )
     except DomainError as exc:
-        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS})
+        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS, "promoCode"})
+        if "promoCode" in errors:
+            errors["promo_code"] = errors.pop("promoCode")
         return await _checkout_page(
             request, cart, values=values, errors=errors, messages=messages, status_code=400
         )

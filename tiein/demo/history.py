@@ -211,6 +211,7 @@ async def _line(
         allocation = BundleAllocation(
             order_line_id=line.id, position=part.position, product_id=part.product_id,
             merchant_id=merchant_id, qty=part.qty, amount_minor=part.amount_minor,
+            net_minor=part.amount_minor * qty,
         )  # fmt: skip
         session.add(allocation)
         await session.flush()
