@@ -14,7 +14,7 @@ from catalog.bundles import bundle_offers_for_film
 from catalog.film_status import FilmStatus
 from catalog.films import film_by_slug
 from catalog.image_models import Image
-from catalog.product_images import photos_of_products
+from catalog.product_images import photos_of_products, posters_of_films
 from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
 from kernel.countries import country_in_sentence
 from orders.availability import bundle_availability
@@ -50,6 +50,8 @@ async def home(request: Request) -> Response:
     async with reading(request) as session:
         films = await queries.films_by_status(session, now=at)
         bundles = await queries.featured_bundles(session, now=at)
+        shown = films[FilmStatus.NOW_SHOWING] + films[FilmStatus.COMING_SOON]
+        posters = await posters_of_films(session, shown)
     return _page(
         request,
         "catalog/home.html",
@@ -57,6 +59,7 @@ async def home(request: Request) -> Response:
         more_films=films[FilmStatus.OUT_OF_CINEMAS],
         coming_soon=sorted(films[FilmStatus.COMING_SOON], key=lambda f: f.release_date),
         bundles=bundles,
+        posters=posters,
     )
 
 
