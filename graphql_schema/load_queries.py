@@ -30,6 +30,7 @@ from graphql_schema.records import columns
 from licensing.accounts import Viewer
 from licensing.artwork import ReviewArtwork
 from licensing.label_models import LabelBatch
+from licensing.merchants import MerchantContact
 from licensing.models import (
     Agreement,
     AgreementCategory,
@@ -155,6 +156,7 @@ LIST_OF: dict[str, type] = {
     "shipment.lines": ShipmentLine,
     "order.shipping_address": ShippingAddress,
     "cinema.screens": Screen,
+    "merchant.contacts": MerchantContact,
 }
 
 
@@ -240,6 +242,12 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .with_only_columns(Screen.cinema_id, *columns(Screen))
             .where(Screen.cinema_id.in_(keys))
             .order_by(Screen.name, Screen.id)
+        ),
+        "merchant.contacts": lambda keys: (
+            vis.visible_merchant_contacts(viewer, now)
+            .with_only_columns(MerchantContact.merchant_id, *columns(MerchantContact))
+            .where(MerchantContact.merchant_id.in_(keys))
+            .order_by(MerchantContact.position, MerchantContact.id)
         ),
         "film.titles": lambda keys: (  # below a visible film only
             select(FilmTitle.film_id, *columns(FilmTitle))

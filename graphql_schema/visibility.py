@@ -25,6 +25,7 @@ from catalog.film_status import film_not_archived
 from catalog.models import BundleOffer, Cinema, Film, Product, Screen, Showtime, Variant
 from licensing.accounts import Viewer
 from licensing.label_models import LabelBatch
+from licensing.merchants import MerchantContact
 from licensing.models import (
     Agreement,
     ApiToken,
@@ -103,6 +104,17 @@ def visible_merchants(viewer: Viewer, now: datetime) -> Select[tuple[Merchant]]:
         return stmt.where(Merchant.id == viewer.merchant_id)
     public = visible_products(viewer, now).with_only_columns(Product.merchant_id)
     return stmt.where(Merchant.id.in_(public))
+
+
+def visible_merchant_contacts(viewer: Viewer, now: datetime) -> Select[tuple[MerchantContact]]:
+    """A merchant's contacts are private: staff see all, a merchant its own, others none
+    (the public may see a merchant, never its people)."""
+    stmt = select(MerchantContact)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(MerchantContact.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
 
 
 def visible_agreements(viewer: Viewer, now: datetime) -> Select[tuple[Agreement]]:

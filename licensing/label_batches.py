@@ -149,6 +149,7 @@ class LabelVerdict:
     agreement_code: str
     licensed_now: bool
     verifications: int  # this one included
+    film_archived: bool = False  # staff withdrew the film: its merch is sold nowhere
     kind: str = "label"
 
 
@@ -159,7 +160,9 @@ async def verify_label(
     label has that code (nothing is recorded then)."""
     row = (
         await session.execute(
-            select(LabelCode.id, Product, Merchant.name, Film.title, Agreement.code)
+            select(
+                LabelCode.id, Product, Merchant.name, Film.title, Agreement.code, Film.archived_at
+            )
             .join(LabelBatch, LabelBatch.id == LabelCode.batch_id)
             .join(Product, Product.id == LabelBatch.product_id)
             .join(Merchant, Merchant.id == Product.merchant_id)
@@ -170,7 +173,7 @@ async def verify_label(
     ).first()
     if row is None:
         return None
-    label_id, product, merchant_name, film_title, agreement_code = row
+    label_id, product, merchant_name, film_title, agreement_code, archived_at = row
     terms = (await load_terms(session, [product.agreement_id]))[product.agreement_id]
     licensed = sellable_anywhere(product, terms, now.date(), channels=tuple(Channel))
     session.add(LabelVerification(label_id=label_id, verified_at=now, network=network))
@@ -185,4 +188,5 @@ async def verify_label(
         agreement_code=agreement_code,
         licensed_now=licensed,
         verifications=int(count or 0),
+        film_archived=archived_at is not None,
     )

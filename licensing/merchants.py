@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -245,8 +246,15 @@ async def create_merchant(
     checks.done()
     assert slug_ and name_ and country_
     merchant = Merchant(slug=slug_, name=name_, country=country_, contact_email=main_email(found))
-    session.add(merchant)
-    await session.flush()
+    try:
+        # Two onboardings of one slug at once both pass the check above; the unique index
+        # lets one in and the other becomes the same refusal, not a server error.
+        async with session.begin_nested():
+            session.add(merchant)
+    except IntegrityError:
+        raise DomainError(
+            LicensingError.DUPLICATE, f"A merchant {slug_!r} exists already.", "slug"
+        ) from None
     await _store_contacts(session, merchant.id, found)
     return merchant
 

@@ -13,7 +13,7 @@ from catalog.film_titles import film_synopsis, film_title
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node, decode_pk
 from graphql_schema.types.base import NodeObject, _lazy, _load, _page
-from graphql_schema.types.media import Artwork, Image, ProductPhoto
+from graphql_schema.types.media import Artwork, Image, ProductPhoto, media_url
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 
@@ -59,7 +59,12 @@ class Film(NodeObject):
     release_date = graphene.Date(required=True, description="The cinema release date.")
     runtime_minutes = graphene.Int(required=True, description="Running time in minutes.")
     rating = graphene.String(required=True, description="The age rating, e.g. PG-13.")
-    poster_url = graphene.String(required=True, description="The poster image URL.")
+    poster_url = graphene.String(
+        required=True,
+        description="The poster image URL: the uploaded poster's full-size image when there "
+        "is one (see `poster` for its thumbnails), else the URL set before uploads; empty "
+        "when there is none.",
+    )
     poster = graphene.Field(
         Image, description="The uploaded poster, with its thumbnails; null when none is set."
     )
@@ -75,6 +80,13 @@ class Film(NodeObject):
     @staticmethod
     def resolve_poster(root: cm.Film, info: Any) -> Any:
         return _load(info, im.Image, root.poster_image_id)
+
+    @staticmethod
+    async def resolve_poster_url(root: cm.Film, info: Any) -> str:
+        if root.poster_image_id is None:
+            return root.poster_url
+        image = await info.context.loaders.get(im.Image, root.poster_image_id)
+        return media_url(info, image.key) if image is not None else root.poster_url
 
     @staticmethod
     async def resolve_status(root: cm.Film, info: Any) -> str:

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from catalog.film_status import FilmStatus
-from catalog.product_images import photos_of_products
+from catalog.product_images import photos_of_products, posters_of_films
 from kernel import i18n
 from kernel.content_version import content_version
 from kernel.countries import country_in_sentence
@@ -91,11 +91,14 @@ async def home(request: Request) -> Response:
     async def load(session: AsyncSession, at: datetime) -> dict[str, Any]:
         films = await queries.films_by_status(session, now=at)
         bundles = await queries.featured_bundles(session, now=at)
+        shown = films[FilmStatus.NOW_SHOWING] + films[FilmStatus.COMING_SOON]
+        posters = await posters_of_films(session, shown)
         return {
             "now_showing": films[FilmStatus.NOW_SHOWING],
             "more_films": films[FilmStatus.OUT_OF_CINEMAS],
             "coming_soon": sorted(films[FilmStatus.COMING_SOON], key=lambda f: f.release_date),
             "bundles": bundles,
+            "posters": posters,
         }
 
     return await _public_page(request, "catalog/home.html", ("home",), load)

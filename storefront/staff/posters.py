@@ -1,5 +1,6 @@
-"""A film's poster from the console: a small upload form (staff/_poster_form.html, to place
-on the film's edit page) posting to `/staff/films/{slug}/poster`, and a page holding it.
+"""A film's poster from the console: a small upload form (staff/_poster_form.html, in the
+poster section of the film's edit page, and alone on `GET /staff/films/{slug}/poster`)
+posting to `/staff/films/{slug}/poster`, which goes back to the edit page with a message.
 
 The file is validated like every upload (catalog.images: JPEG, PNG or WebP by content,
 10 MB, 40 megapixels); a refused file is a message in words and stores nothing."""
@@ -61,12 +62,15 @@ async def _read_upload(request: Request) -> bytes:
 
 @require_staff
 async def upload_poster(request: Request) -> Response:
-    """Validate the file, store it as a studio image and make it the film's poster."""
+    """Validate the file, store it as a studio image and make it the film's poster; back to
+    the film's edit page (its poster section) with a message in words either way."""
     data = await _read_upload(request)
     staff = current_staff(request) or {}
+    async with request.app.state.db.read_session() as session:
+        film = await _film(request, session)  # an unknown film: 404, nothing read further
+        film_id, title = film.id, film.title
     try:
         async with request.app.state.db.session() as session:
-            film = await _film(request, session)
             if not data:
                 raise DomainError(ImageError.EMPTY_FILE, "Choose an image file first.", "poster")
             image = await store_image(
@@ -78,14 +82,13 @@ async def upload_poster(request: Request) -> Response:
                 now=now(request),
                 field="poster",
             )
-            await set_film_poster(session, film.id, image.id, now=now(request))
-            title, slug = film.title, film.slug
+            await set_film_poster(session, film_id, image.id, now=now(request))
     except DomainError as error:
         flash_error(request, error)
-        slug = path_param(request, "slug", max_len=80)
     else:
         flash(request, f"The poster of {title} is set.")
-    return RedirectResponse(path_for(request, "staff_film_poster", slug=slug), status_code=303)
+    back = path_for(request, "staff_film", film_id=film_id) + "#poster"
+    return RedirectResponse(back, status_code=303)
 
 
 routes = [

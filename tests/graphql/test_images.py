@@ -276,3 +276,44 @@ async def test_statement_count_does_not_grow_with_products_with_images(
         sizes.append(sum(len(n["images"]) for n in data["products"]["nodes"]))
     assert sizes == [4, 84]
     assert counts[0] == counts[1], counts
+
+
+CREATE_FILM = """mutation($input: CreateFilmInput!) { createFilm(input: $input) {
+  film { slug posterUrl poster { url width } } errors { field code } } }"""
+UPDATE_FILM = """mutation($input: UpdateFilmInput!) { updateFilm(input: $input) {
+  film { posterUrl poster { width } } errors { field code } } }"""
+
+
+async def test_create_and_update_film_take_a_poster_upload(
+    client: httpx.AsyncClient, gql: Gql, world: World, db: Database
+) -> None:
+    # Given a staff upload and a merchant's upload
+    poster = await upload(client, world.staff_token, image_bytes(600, 900, "JPEG"))
+    merchant_upload = await upload(client, world.a.token)
+    film = {"slug": "paper-moon", "originalTitle": "Paper Moon", "releaseDate": "2026-09-01",
+            "runtimeMinutes": 101}  # fmt: skip
+    # When staff create a film with the merchant's upload as its poster: not found, no film
+    refused = await gql.data(CREATE_FILM, {"input": {**film, "posterUploadId":
+                             merchant_upload["id"]}}, token=world.staff_token)  # fmt: skip
+    assert refused["createFilm"]["errors"] == [{"field": "posterUploadId", "code": "NOT_FOUND"}]
+    malformed = await gql.data(CREATE_FILM, {"input": {**film, "posterUploadId": "nope"}},
+                               token=world.staff_token)  # fmt: skip
+    assert malformed["createFilm"]["errors"] == [{"field": "posterUploadId", "code": "NOT_FOUND"}]
+    # and with their own upload: the film's posterUrl is the uploaded image
+    made = await gql.data(CREATE_FILM, {"input": {**film, "posterUploadId": poster["id"]}},
+                          token=world.staff_token)  # fmt: skip
+    assert made["createFilm"]["errors"] == []
+    shown = made["createFilm"]["film"]
+    assert shown["poster"]["width"] == 600 and shown["posterUrl"] == shown["poster"]["url"]
+    assert "/media/" in shown["posterUrl"]
+    # When staff update another film with a new poster, it replaces the old URL
+    second = await upload(client, world.staff_token, image_bytes(400, 600, "PNG"))
+    before = await gql.data("query($id: ID!) { node(id: $id) { ... on Film { posterUrl } } }",
+                            {"id": gid("Film", world.film_id)})  # fmt: skip
+    assert "/media/" not in before["node"]["posterUrl"]  # the URL set before uploads, if any
+    change = {"id": gid("Film", world.film_id), "originalTitle": "Night Harbor",
+              "posterUploadId": second["id"]}  # fmt: skip
+    updated = await gql.data(UPDATE_FILM, {"input": change}, token=world.staff_token)
+    assert updated["updateFilm"]["errors"] == []
+    assert updated["updateFilm"]["film"]["poster"]["width"] == 400
+    assert updated["updateFilm"]["film"]["posterUrl"].endswith(".png")

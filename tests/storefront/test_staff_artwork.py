@@ -115,7 +115,9 @@ async def test_staff_upload_a_film_poster_and_a_bad_file_stores_nothing(
         path, data={"csrf_token": token}, files={"poster": ("p.png", png_claiming(9000, 9000))}
     )
     assert refused.status_code == 303
-    shown = (await client.get(path)).text
+    edit_page = refused.headers["location"]  # back to the film's edit page, its poster part
+    assert edit_page.startswith("/staff/films/") and edit_page.endswith("#poster")
+    shown = (await client.get(edit_page)).text
     assert "megapixels" in shown and "TOO_MANY_PIXELS" not in shown.split("data-code")[0]
     async with db.read_session() as session:
         assert await session.scalar(select(func.count(Image.id))) == 0
@@ -128,9 +130,13 @@ async def test_staff_upload_a_film_poster_and_a_bad_file_stores_nothing(
         path, data={"csrf_token": token},
         files={"poster": ("p.jpg", image_bytes(900, 1350, "JPEG"))},
     )  # fmt: skip
-    assert done.status_code == 303
+    assert done.status_code == 303 and done.headers["location"] == edit_page
     async with db.read_session() as session:
         film = await session.scalar(select(Film).where(Film.slug == "night-train"))
         poster = await session.get(Image, film.poster_image_id)
     assert (poster.width, poster.merchant_id) == (900, None)
-    assert poster.thumbnails[0]["key"] in (await client.get(path)).text
+    edit = (await client.get(edit_page)).text
+    assert "The poster of" in edit and 'id="poster"' in edit  # the message, the section
+    assert poster.thumbnails[0]["key"] in edit and "Replace the poster" in edit
+    assert edit.count('id="poster"') == 1
+    assert poster.thumbnails[0]["key"] in (await client.get(path)).text  # the page alone
