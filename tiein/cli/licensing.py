@@ -268,7 +268,7 @@ def _mg_pace(args: argparse.Namespace) -> int:
             f"{r.days_elapsed}/{r.term_days}",
             format_amount(r.projected_earned_minor, r.currency),
             format_amount(r.projected_shortfall_minor, r.currency),
-            "yes" if r.on_pace else "no",
+            r.pace,
         ]
         for r in run_with_db(work)
     ]
