@@ -147,8 +147,8 @@ async def statement_document(
     receivable: Receivable | None = None,
 ) -> StatementDocument:
     """The statement of `agreement_id` for `period` with its lines by film and channel and
-    the licensee's details (its finance contact's address, else its main one; three
-statements besides the statement's own)."""
+        the licensee's details (its finance contact's address, else its main one; three
+    statements besides the statement's own)."""
     row = (
         await session.execute(
             select(Agreement, Merchant, email_for(ContactRole.FINANCE))

@@ -14,8 +14,8 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Outcome, drain
 from kernel.outbox import OutboxMessage
-from licensing.closing import close_period
 from licensing.agreements import set_agreement_status
+from licensing.closing import close_period
 from licensing.merchants import ContactInput, update_merchant
 from licensing.models import Agreement, AgreementStatus
 from licensing.remittances import load_receivables

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 
 from kernel.db import Database
+from licensing.agreements import set_agreement_status
 from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
-from licensing.agreements import set_agreement_status
 from licensing.models import AgreementStatus, Channel
 from licensing.remittances import record_remittance
 from licensing.statements import compute_statement
