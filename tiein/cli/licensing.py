@@ -62,7 +62,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     films.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     films.set_defaults(func=_film_commerce)
 
-    pace = reports.add_parser("mg-pace", help="minimum-guarantee pace of active agreements")
+    pace = reports.add_parser(
+        "mg-pace",
+        help="minimum-guarantee pace of active agreements and of ended ones owing a shortfall",
+    )
     pace.add_argument("--today", type=_date, default=None, help="as of (YYYY-MM-DD; default today)")
     pace.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     pace.set_defaults(func=_mg_pace)
