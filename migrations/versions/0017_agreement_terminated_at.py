@@ -4,8 +4,8 @@ When staff terminated an agreement: sales reports are owed up to the period hold
 moment and none after; an agreement terminated before its start date owes no advance.
 Agreements terminated before this column existed keep it empty (their date is unknown).
 
-Revision ID: 0015
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-30 21:30:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import kernel.db
 
-revision: str = '0015'
-down_revision: str | None = '0013'
+revision: str = '0017'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
