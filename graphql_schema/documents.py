@@ -30,7 +30,12 @@ from kernel.errors import DomainError
 from kernel.pdf import PdfUnavailable
 from kernel.periods import check_period
 from licensing.models import Agreement, TokenScope
-from reports.statement_document import statement_document, statement_pdf, studio_party
+from reports.statement_document import (
+    statement_document,
+    statement_pdf,
+    statement_receivable,
+    studio_party,
+)
 
 NOT_FOUND = "NOT_FOUND"
 PDF_UNAVAILABLE = "PDF_UNAVAILABLE"
@@ -93,8 +98,14 @@ async def statement_document_view(request: Request) -> Response:
         agreement_id = await session.scalar(query.with_only_columns(Agreement.id))
         if agreement_id is None:
             return _not_found()
+        receivable = await statement_receivable(session, agreement_id, period, today=now.date())
         document = await statement_document(
-            session, agreement_id, period, studio=studio_party(request.app.state.settings), now=now
+            session,
+            agreement_id,
+            period,
+            studio=studio_party(request.app.state.settings),
+            now=now,
+            receivable=receivable,
         )
     try:
         data = await statement_pdf(document)

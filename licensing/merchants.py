@@ -28,6 +28,7 @@ from sqlalchemy import ForeignKey, Integer, String, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from kernel.countries import check_country
 from kernel.db import Base
@@ -312,6 +313,20 @@ async def contacts_of(session: AsyncSession, merchant_id: int) -> list[MerchantC
         .order_by(MerchantContact.position, MerchantContact.id)
     )
     return list(rows)
+
+
+def email_for(role: ContactRole) -> ColumnElement[str]:
+    """A column of the address to write to a merchant about `role` (select it beside
+    `Merchant`): its first contact with that role, else its main address."""
+    first = (
+        select(MerchantContact.email)
+        .where(MerchantContact.merchant_id == Merchant.id, MerchantContact.role == role.value)
+        .order_by(MerchantContact.position, MerchantContact.id)
+        .limit(1)
+        .correlate(Merchant)
+        .scalar_subquery()
+    )
+    return func.coalesce(first, Merchant.contact_email)
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant:

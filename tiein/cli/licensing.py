@@ -62,7 +62,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     films.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     films.set_defaults(func=_film_commerce)
 
-    pace = reports.add_parser("mg-pace", help="minimum-guarantee pace of active agreements")
+    pace = reports.add_parser(
+        "mg-pace",
+        help="minimum-guarantee pace of active agreements and of ended ones owing a shortfall",
+    )
     pace.add_argument("--today", type=_date, default=None, help="as of (YYYY-MM-DD; default today)")
     pace.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     pace.set_defaults(func=_mg_pace)
@@ -268,7 +271,7 @@ def _mg_pace(args: argparse.Namespace) -> int:
             f"{r.days_elapsed}/{r.term_days}",
             format_amount(r.projected_earned_minor, r.currency),
             format_amount(r.projected_shortfall_minor, r.currency),
-            "yes" if r.on_pace else "no",
+            r.pace,
         ]
         for r in run_with_db(work)
     ]
