@@ -16,8 +16,8 @@ from alembic import op
 
 import kernel.db
 
-revision: str = "0017"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -157,3 +157,28 @@ async def test_the_campaigns_page_takes_the_same_statements_for_1_or_5(
     one = await count()
     await make(4)
     assert await count() == one
+
+
+REPORT = """query($id: ID!, $period: String!) { campaignReport(campaignId: $id, period: $period) {
+  campaign { name } period referralVisits orders tickets bundles merchUnits attachRate
+  money { currency gross { amount } discounts { amount } net { amount } } royalty { amount } } }"""
+
+
+async def test_campaign_report_is_for_staff_and_refuses_bad_ids_and_periods(gql, world) -> None:
+    made = await gql.data(CAMPAIGN, _campaign(world), world.staff_token)
+    cid = made["createCampaign"]["campaign"]["id"]
+    period = f"{NOW.year}-Q{(NOW.month - 1) // 3 + 1}"
+    report = (await gql.data(REPORT, {"id": cid, "period": period}, world.staff_token))[
+        "campaignReport"
+    ]
+    assert report["campaign"] == {"name": "Summer"}
+    assert (report["orders"], report["referralVisits"], report["attachRate"]) == (0, 0, "0")
+    assert report["money"] == [] and report["royalty"] == []
+    for token, code in ((world.a.token, "FORBIDDEN"), (None, "UNAUTHENTICATED")):
+        body = await gql(REPORT, {"id": cid, "period": period}, token)
+        assert body["errors"][0]["extensions"]["code"] == code
+    for variables in ({"id": gid("Campaign", 999999), "period": period},
+                      {"id": gid("Film", world.film_id), "period": period},
+                      {"id": cid, "period": "2026-Q5"}):  # fmt: skip
+        body = await gql(REPORT, variables, world.staff_token)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", variables

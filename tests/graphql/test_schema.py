@@ -80,7 +80,7 @@ def test_spec_names_are_kept() -> None:
         "agreements", "royaltyStatements", "salesReports", "orders", "royaltyReport",
         "filmCommerceReport", "fulfilments",
         "webhookSubscriptions", "webhookDeliveries", "labelBatches", "receivables",
-        "campaigns",
+        "campaigns", "campaignReport",
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
