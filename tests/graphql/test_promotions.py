@@ -182,3 +182,21 @@ async def test_campaign_report_is_for_staff_and_refuses_bad_ids_and_periods(gql,
                       {"id": cid, "period": "2026-Q5"}):  # fmt: skip
         body = await gql(REPORT, variables, world.staff_token)
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", variables
+
+
+async def test_a_campaign_is_no_node_for_a_merchant_and_film_rows_split_by_campaign(
+    gql, world
+) -> None:
+    made = await gql.data(CAMPAIGN, _campaign(world), world.staff_token)
+    cid = made["createCampaign"]["campaign"]["id"]
+    node = "query($id: ID!) { node(id: $id) { id ... on Campaign { name } } }"
+    assert (await gql.data(node, {"id": cid}, world.staff_token))["node"]["name"] == "Summer"
+    assert (await gql.data(node, {"id": cid}, world.a.token))["node"] is None
+    assert (await gql.data(node, {"id": cid}))["node"] is None
+    films = """query($p: String!) { filmCommerceReport(period: $p) { ticketOrders
+      byCampaign { campaign { id } ticketOrders ticketsSold merchAttachRate } } }"""
+    rows = (await gql.data(films, {"p": world.period}, world.staff_token))["filmCommerceReport"]
+    assert rows
+    for row in rows:
+        assert sum(p["ticketOrders"] for p in row["byCampaign"]) == row["ticketOrders"]
+        assert all(p["campaign"] is None for p in row["byCampaign"])  # no order has one
