@@ -50,6 +50,7 @@ from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.addresses import ShippingAddress
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
+from orders.promotion_models import Campaign, CampaignFilm, PromoCode
 
 Visible = Callable[[Viewer, datetime], Select[Any]]
 
@@ -83,6 +84,7 @@ VISIBLE: dict[type, Visible] = {
     WebhookSubscription: vis.visible_webhook_subscriptions,
     WebhookDelivery: vis.visible_webhook_deliveries,
     LabelBatch: vis.visible_label_batches,
+    Campaign: vis.visible_campaigns,
     Image: visible_images,
 }
 
@@ -157,6 +159,8 @@ LIST_OF: dict[str, type] = {
     "order.shipping_address": ShippingAddress,
     "cinema.screens": Screen,
     "merchant.contacts": MerchantContact,
+    "campaign.films": Film,
+    "campaign.promo_codes": PromoCode,
 }
 
 
@@ -270,6 +274,17 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             select(ShippingAddress.order_id, *columns(ShippingAddress)).where(
                 ShippingAddress.order_id.in_(keys)
             )
+        ),
+        "campaign.films": lambda keys: (  # below a visible (staff) campaign only
+            select(CampaignFilm.campaign_id, *columns(Film))
+            .join(Film, Film.id == CampaignFilm.film_id)
+            .where(CampaignFilm.campaign_id.in_(keys))
+            .order_by(CampaignFilm.position)
+        ),
+        "campaign.promo_codes": lambda keys: (
+            select(PromoCode.campaign_id, *columns(PromoCode))
+            .where(PromoCode.campaign_id.in_(keys))
+            .order_by(PromoCode.id)
         ),
         "shipment.lines": lambda keys: (  # below a visible shipment only
             select(ShipmentLine.shipment_id, *columns(ShipmentLine))

@@ -38,6 +38,7 @@ from licensing.sellable import SHOPPER_CHANNELS, sellable_clause
 from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import BundleAllocation, Order, OrderLine
+from orders.promotion_models import Campaign
 
 
 def _public_film_ids() -> Select[Any]:
@@ -254,6 +255,12 @@ def visible_label_batches(viewer: Viewer, now: datetime) -> Select[tuple[LabelBa
     if viewer.is_merchant:
         return stmt.where(LabelBatch.merchant_id == viewer.merchant_id)
     return stmt.where(false())
+
+
+def visible_campaigns(viewer: Viewer, now: datetime) -> Select[tuple[Campaign]]:
+    """Campaigns and their codes are staff's alone (SPEC §9)."""
+    stmt = select(Campaign)
+    return stmt if viewer.is_staff else stmt.where(false())
 
 
 def sees_merchant_private(viewer: Viewer, merchant_id: int | None) -> bool:

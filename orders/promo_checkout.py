@@ -52,17 +52,24 @@ async def quote_promo(
     session: AsyncSession, text: object, priced: Sequence[PricedItem], *, now: datetime
 ) -> AppliedPromo:
     """The discount `text` (a code, any case) gives on `priced` (one currency), or the
-    reason it does not, in words: unknown, not yet valid, expired, another currency, used
+    reason it does not, in words: unknown, not yet valid or expired (its window within its
+    campaign's dates), another currency, used
     up, nothing eligible, below the minimum, or a total left below the payment minimum."""
     promo = await promo_code_by_text(session, text)
     if promo is None:
         raise _refuse(PromoError.UNKNOWN_PROMO_CODE, "We do not know this promo code.")
-    if now < promo.valid_from:
+    # the campaign's own dates limit its codes too
+    campaign = await session.get(Campaign, promo.campaign_id)
+    valid_from, valid_to = promo.valid_from, promo.valid_to
+    if campaign is not None:
+        valid_from = max(valid_from, campaign.starts_at)
+        valid_to = min(valid_to, campaign.ends_at)
+    if now < valid_from:
         raise _refuse(
             PromoError.PROMO_CODE_NOT_YET_VALID,
-            f"This promo code is valid from {promo.valid_from:%d %b %Y, %H:%M} UTC.",
+            f"This promo code is valid from {valid_from:%d %b %Y, %H:%M} UTC.",
         )
-    if now >= promo.valid_to:
+    if now >= valid_to:
         raise _refuse(PromoError.PROMO_CODE_EXPIRED, "This promo code has expired.")
     currency = priced[0].currency if priced else ""
     if promo.currency is not None and promo.currency != currency:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Integer,
     String,
@@ -130,3 +131,20 @@ class PromoCodeUse(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReferralVisit(Base):
+    """Referral visits of a campaign counted per UTC day (SPEC §9's attribution report):
+    one row per campaign and day however many visits, so the table stays small."""
+
+    __tablename__ = "referral_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "day"),
+        CheckConstraint("visits >= 0", name="visits_not_negative"),
+    )

@@ -17,6 +17,7 @@ from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.labels import LabelQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
+from graphql_schema.queries.promotions import PromotionQueries
 from graphql_schema.queries.receivables import ReceivableQueries
 from graphql_schema.queries.reports import ReportQueries
 from graphql_schema.queries.webhooks import WebhookQueries
@@ -122,6 +123,7 @@ class RootQueries(graphene.ObjectType):
 
 
 class Query(
+    PromotionQueries,
     LabelQueries,
     ReceivableQueries,
     AccountQueries,

@@ -386,6 +386,9 @@ class FilmCommerceRow(graphene.ObjectType):
     money = graphene.List(
         graphene.NonNull(CommerceAmounts), required=True, description="Amounts by currency."
     )
+    by_campaign = graphene.List(
+        graphene.NonNull(_lazy("FilmCampaignRow")), required=True, description="By campaign."
+    )
 
     @staticmethod
     def resolve_film(root: Any, info: Any) -> Any:

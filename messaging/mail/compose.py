@@ -67,6 +67,9 @@ environment = Environment(
 )
 environment.filters["money"] = format_money
 environment.filters["local_time"] = local_time
+# `{{ _("…") }}` marks text for translation; e-mails are in English until they get catalogues
+environment.add_extension("jinja2.ext.i18n")
+environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

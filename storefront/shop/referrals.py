@@ -1,6 +1,8 @@
 """Referral links `/r/<code>` (SPEC §9): the visit records the campaign on the shopper's
-session for 30 days, the last visit winning; the order placed keeps it unless a promo code
-names another campaign. An unknown code goes home, with no error page."""
+session for 30 days, the last visit winning, and is counted for the campaign's report; the
+order placed keeps it unless a promo code names another campaign. An unknown code goes home,
+with no error page; outside the campaign's dates the link records nothing (it still shows
+the film)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ from starlette.responses import RedirectResponse, Response
 
 from catalog.models import Film
 from orders.promotions import campaign_by_referral
-from storefront.shop.common import reading
+from orders.referral_visits import record_visit
+from storefront.shop.common import writing
 from storefront.web import now, path_param
 
 SESSION_KEY = "referral"
@@ -20,14 +23,17 @@ LASTS = timedelta(days=30)
 
 async def referral(request: Request) -> Response:
     """GET /r/{code}: remember the campaign, then show its first film."""
-    async with reading(request) as session:
+    at = now(request)
+    async with writing(request) as session:
         campaign = await campaign_by_referral(session, path_param(request, "code")[:100])
         film = None
         if campaign is not None and campaign.films:
             film = await session.get(Film, campaign.films[0].film_id)
+        counted = campaign is not None and await record_visit(session, campaign, now=at)
     if campaign is None:
         return RedirectResponse("/", 303)
-    request.session[SESSION_KEY] = {"campaign": campaign.id, "at": now(request).isoformat()}
+    if counted:
+        request.session[SESSION_KEY] = {"campaign": campaign.id, "at": at.isoformat()}
     return RedirectResponse(f"/films/{film.slug}" if film is not None else "/", 303)
 
 

@@ -8,6 +8,7 @@ from storefront.staff import (
     agreements,
     approvals,
     auth,
+    campaigns,
     cinemas,
     dashboard,
     documents,
@@ -37,6 +38,7 @@ NAV = [
     ("staff_periods", "Periods"),
     ("staff_receivables", "Receivables"),
     ("staff_reports", "Reports"),
+    ("staff_campaigns", "Campaigns"),
     ("staff_check_in", "Check-in"),
     ("staff_orders", "Orders"),
     ("staff_outbox", "Outbox"),
@@ -61,6 +63,7 @@ staff_routes: list = [
     *outbox.routes,
     *fulfilments.routes,
     *cinemas.routes,
+    *campaigns.routes,
     *posters.routes,
     *films.routes,
 ]

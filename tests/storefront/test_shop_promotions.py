@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from kernel.config import Settings
 from kernel.db import Database
 from orders.models import Order
+from orders.promotion_models import Campaign, ReferralVisit
 from orders.promotions import create_campaign, create_promo_code
 from tests.factory import shop_world
 from tests.fixtures.stripe import in_process
@@ -88,3 +89,33 @@ async def test_the_checkout_page_shows_the_discount_and_refuses_a_bad_code_in_wo
     async with db.read_session() as s:
         order = await s.scalar(select(Order))
     assert order is not None and (order.discount_minor, order.total_minor) == (470, 4230)
+
+
+async def test_a_referral_link_outside_its_campaigns_dates_records_nothing(
+    shop: httpx.AsyncClient, world, db: Database
+) -> None:
+    # given the campaign has ended
+    async with db.session() as s:
+        ended = datetime.now(UTC) - timedelta(days=1)
+        await s.execute(update(Campaign).values(starts_at=ended - timedelta(days=9), ends_at=ended))
+    # when the shopper follows its link, the film is still shown
+    visit = await shop.get("/r/creators")
+    assert (visit.status_code, visit.headers["location"]) == (303, "/films/night-harbor")
+    # then no visit is counted and the order placed has no campaign
+    token = await fill_cart(shop, world)
+    placed = await shop.post("/checkout", data={"csrf_token": token, **CONTACT})
+    assert placed.status_code == 303, placed.text
+    async with db.read_session() as s:
+        order = await s.scalar(select(Order))
+        visits = await s.scalar(select(func.count()).select_from(ReferralVisit))
+    assert order is not None and order.campaign_id is None and visits == 0
+
+
+async def test_a_referral_visit_is_counted_per_day(
+    shop: httpx.AsyncClient, world, db: Database
+) -> None:
+    for _ in range(3):
+        assert (await shop.get("/r/CREATORS")).status_code == 303
+    async with db.read_session() as s:
+        rows = list(await s.scalars(select(ReferralVisit)))
+    assert [(r.day, r.visits) for r in rows] == [(datetime.now(UTC).date(), 3)]
