@@ -153,10 +153,11 @@ class LabelVerdict:
 
 
 async def verify_label(
-    session: AsyncSession, code: str, *, now: datetime, network: str | None
+    session: AsyncSession, code: str, *, now: datetime, network: str | None, record: bool = True
 ) -> LabelVerdict | None:
-    """What the normal-form `code` stands for, recording this verification; None when no
-    label has that code (nothing is recorded then)."""
+    """What the normal-form `code` stands for, recording this verification (unless `record`
+    is False: a HEAD request, which only asks for headers); None when no label has that code
+    (nothing is recorded then)."""
     row = (
         await session.execute(
             select(LabelCode.id, Product, Merchant.name, Film.title, Agreement.code)
@@ -173,8 +174,9 @@ async def verify_label(
     label_id, product, merchant_name, film_title, agreement_code = row
     terms = (await load_terms(session, [product.agreement_id]))[product.agreement_id]
     licensed = sellable_anywhere(product, terms, now.date(), channels=tuple(Channel))
-    session.add(LabelVerification(label_id=label_id, verified_at=now, network=network))
-    await session.flush()
+    if record:
+        session.add(LabelVerification(label_id=label_id, verified_at=now, network=network))
+        await session.flush()
     count = await session.scalar(select(func.count()).where(LabelVerification.label_id == label_id))
     return LabelVerdict(
         code=code,

@@ -1,0 +1,42 @@
+"""Hostile review of `/verify/<code>` (SPEC §10, §11): a request that only asks for headers
+(HEAD: link previews, crawlers, uptime checkers) must not count as a shopper's check, and
+look-alike input never reaches a 500."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+
+from kernel.db import Database
+from licensing.labels import display
+from tests.storefront.test_verify_labels import _labels, _verifications
+
+
+async def test_a_head_request_does_not_count_as_a_verification(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # given a genuine label
+    codes, _, _ = await _labels(db, quantity=1)
+    # when a link preview asks for the page's headers only, three times
+    for _ in range(3):
+        head = await client.head(f"/verify/{codes[0]}")
+        assert head.status_code == 200
+    # then nothing was counted, and the shopper's own check is the first
+    assert await _verifications(db) == 0
+    page = await client.get(f"/verify/{codes[0]}")
+    assert "checked 1 time." in page.text
+    assert await _verifications(db) == 1
+
+
+async def test_homoglyphs_and_fullwidth_forms_are_not_an_official_code(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    codes, _, _ = await _labels(db, quantity=1)
+    shown = display(codes[0])
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in shown)
+    cyrillic = shown.replace("A", "\u0410").replace("E", "\u0415").replace("0", "\u041e")
+    for bad in (fullwidth, cyrillic, shown + "\u200b", "\ufeff" + shown, shown * 40):
+        response = await client.get("/verify/" + quote(bad, safe=""))
+        assert response.status_code in (400, 404), repr(bad[:20])
+    assert await _verifications(db) == 0
