@@ -46,6 +46,18 @@ def check_quantity(quantity: object) -> int:
     return quantity
 
 
+def check_request_total(already: int, quantity: int) -> None:
+    """One API request (a document may alias many `requestLabels`) asks for at most
+    MAX_BATCH labels in all: `already` asked by earlier mutations of it, `quantity` now."""
+    if already + quantity > MAX_BATCH:
+        raise DomainError(
+            LicensingError.TOO_MANY_LABELS,
+            f"One request may ask for at most {MAX_BATCH:,} labels in all; "
+            "send further batches in another request.",
+            "quantity",
+        )
+
+
 async def request_labels(
     session: AsyncSession,
     *,
