@@ -8,8 +8,10 @@ from urllib.parse import quote
 
 import httpx
 
+from catalog.variants import create_variant
 from kernel.db import Database
 from licensing.labels import display
+from tests import factory as F
 from tests.storefront.test_verify_labels import _labels, _verifications
 
 
@@ -40,3 +42,22 @@ async def test_homoglyphs_and_fullwidth_forms_are_not_an_official_code(
         response = await client.get("/verify/" + quote(bad, safe=""))
         assert response.status_code in (400, 404), repr(bad[:20])
     assert await _verifications(db) == 0
+
+
+async def test_a_variants_sku_on_a_size_tag_is_its_genuine_product(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # given a licensed tee sold in sizes (issue 12): the size tag carries the variant's SKU
+    async with db.session() as session:
+        _, tee = await F.licensing_world(session)
+        tee.stock = 0
+        await session.flush()
+        medium = await create_variant(
+            session, tee.id, merchant_id=None, code="M", options={"size": "M"}, stock=3
+        )
+        sku, name = medium.sku, tee.name
+    # when a shopper checks that SKU
+    page = await client.get("/verify/" + quote(sku, safe=""))
+    # then it is the genuine product, not "not an official code"
+    assert page.status_code == 200, sku
+    assert "Genuine licensed product" in page.text and name in page.text
