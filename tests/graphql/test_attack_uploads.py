@@ -88,3 +88,26 @@ async def test_a_revoked_token_cannot_upload(
     response = await client.post("/uploads", content=image_bytes(), headers=bearer(world.a.token))
     assert response.status_code == 401
     assert await image_count(db) == 0
+
+
+async def test_malformed_multipart_bodies_are_4xx(client: httpx.AsyncClient, world: World) -> None:
+    png = image_bytes()
+    for content_type, body in (
+        ("multipart/form-data", png),
+        ("multipart/form-data; boundary=", png),
+        ("multipart/form-data; boundary=x", png),
+        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\nab"),
+        ("multipart/form-data; boundary=x", b"--x\r\n" + b"A" * 100_000),
+        ("multipart/form-data; boundary=x",
+         b"".join(b'--x\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
+                  for i in range(50)) + b"--x--\r\n"),
+        ("multipart/form-data; boundary=x",
+         b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
+         + png + b'\r\n--x\r\nContent-Disposition: form-data; name="file"; filename="b.png"'
+         b"\r\n\r\n" + png + b"\r\n--x--\r\n"),
+    ):  # fmt: skip
+        response = await client.post(
+            "/uploads", content=body,
+            headers={**bearer(world.a.token), "Content-Type": content_type},
+        )  # fmt: skip
+        assert 400 <= response.status_code < 500, (content_type, body[:40], response.status_code)
