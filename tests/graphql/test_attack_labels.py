@@ -14,8 +14,10 @@ from sqlalchemy import func, select, update
 
 from catalog.models import Product
 from kernel.db import Database
+from kernel.ratelimit import MemoryBucket
 from licensing import label_batches
 from licensing.label_models import LabelCode
+from storefront.label_downloads import CSV_COST
 from tests.graphql.conftest import Gql, World, gid
 
 TWICE = """mutation($a: RequestLabelsInput!, $b: RequestLabelsInput!) {
@@ -76,3 +78,19 @@ async def test_a_product_name_or_sku_that_is_a_formula_is_text_in_the_label_csv(
                 "/labels/batches/99999999999999999999999.csv", "/labels/batches/-1.csv"):
         response = await client.get(odd, headers={"Authorization": f"Bearer {world.a.token}"})
         assert response.status_code == 404, odd
+
+
+async def test_csv_downloads_with_a_token_spend_its_budget(
+    gql: Gql, world: World, client
+) -> None:
+    body = await gql(ONE, {"a": {"productId": gid("Product", world.a.approved_id),
+                                 "quantity": 2}}, token=world.a.token)  # fmt: skip
+    path = body["data"]["requestLabels"]["labelBatch"]["csvUrl"]
+    client._transport.app.state.budget = MemoryBucket(capacity=2 * CSV_COST, rate=0.001)
+    mine = {"Authorization": f"Bearer {world.a.token}"}
+    assert [(await client.get(path, headers=mine)).status_code for _ in range(2)] == [200, 200]
+    refused = await client.get(path, headers=mine)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert "code,sku" not in refused.text
+    staff = await client.get(path, headers={"Authorization": f"Bearer {world.staff_token}"})
+    assert staff.status_code == 200
