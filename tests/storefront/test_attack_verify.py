@@ -10,6 +10,7 @@ import httpx
 
 from catalog.variants import create_variant
 from kernel.db import Database
+from kernel.ratelimit import MemoryBucket
 from licensing.labels import display
 from tests import factory as F
 from tests.storefront.test_verify_labels import _labels, _verifications
@@ -61,3 +62,17 @@ async def test_a_variants_sku_on_a_size_tag_is_its_genuine_product(
     # then it is the genuine product, not "not an official code"
     assert page.status_code == 200, sku
     assert "Genuine licensed product" in page.text and name in page.text
+
+
+async def test_x_forwarded_for_does_not_escape_the_throttle(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    codes, _, _ = await _labels(db, quantity=1)
+    client._transport.app.state.verify_bucket = MemoryBucket(capacity=2, rate=0.001)  # type: ignore[attr-defined]
+    statuses = []
+    for n in range(4):
+        spoofed = {"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"203.0.113.{n}",
+                   "Forwarded": f"for=192.0.2.{n}"}  # fmt: skip
+        statuses.append((await client.get(f"/verify/{codes[0]}", headers=spoofed)).status_code)
+    assert statuses == [200, 200, 429, 429]
+    assert await _verifications(db) == 2
