@@ -76,9 +76,7 @@ async def _throttled(request: Request, token_id: int | None) -> Response | None:
     if budget is None or token_id is None:
         return None
     try:
-        allowed, _, retry_after = await budget.take(
-            f"token:{token_id}", DOCUMENT_COST, time.time()
-        )
+        allowed, _, retry_after = await budget.take(f"token:{token_id}", DOCUMENT_COST, time.time())
     except BucketUnavailable as exc:
         log.error("documents: the budget store is unavailable (%s); not throttling", exc)
         return None

