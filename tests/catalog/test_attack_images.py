@@ -13,6 +13,7 @@ import pytest
 
 from catalog import images
 from kernel.errors import DomainError
+from kernel.pdf import render_pdf
 from tests.factory.images import image_bytes
 
 
@@ -46,3 +47,15 @@ async def test_a_refused_image_gives_back_its_turn() -> None:
         await images.prepare_image(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     done = await asyncio.wait_for(images.prepare_image(image_bytes()), timeout=10)
     assert done.original.width == 64
+
+
+def test_a_truncated_upload_is_refused_after_a_pdf_was_made() -> None:
+    # given a process that has made a PDF (WeasyPrint, on import, sets Pillow's global
+    # LOAD_TRUNCATED_IMAGES, after which a cut-off file decodes with grey filling)
+    pytest.importorskip("weasyprint")
+    render_pdf("<p>statement</p>")
+    # when a truncated image is uploaded, then it is still refused as damaged
+    for data in (image_bytes(300, 200)[:120], image_bytes(300, 200, "JPEG")[:400]):
+        with pytest.raises(DomainError) as refused:
+            images.process_image(data)
+        assert refused.value.code == images.ImageError.CORRUPT_IMAGE
