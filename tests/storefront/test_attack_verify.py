@@ -38,7 +38,12 @@ async def test_homoglyphs_and_fullwidth_forms_are_not_an_official_code(
     codes, _, _ = await _labels(db, quantity=1)
     shown = display(codes[0])
     fullwidth = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in shown)
-    cyrillic = shown.replace("A", "\u0410").replace("E", "\u0415").replace("0", "\u041e")
+    look_alikes = str.maketrans(
+        "ABCEHKMPTX03", "\u0410\u0412\u0421\u0415\u041d\u041a\u041c\u0420\u0422\u0425\u041e\u0417"
+    )
+    cyrillic = shown.translate(look_alikes)
+    if cyrillic == shown:  # a code with none of these letters: make one Cyrillic anyway
+        cyrillic = "\u0410" + shown[1:]
     for bad in (fullwidth, cyrillic, shown + "\u200b", "\ufeff" + shown, shown * 40):
         response = await client.get("/verify/" + quote(bad, safe=""))
         assert response.status_code in (400, 404), repr(bad[:20])
