@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -148,14 +148,15 @@ class TicketVerdict:
 async def verify_code(
     session: AsyncSession, code: str, *, now: datetime
 ) -> ProductVerdict | TicketVerdict | None:
-    """What a product SKU or a ticket code is, for anyone who asks: the public facts only
-    (never who bought it, nor the order)."""
+    """What a product SKU (or one of its variants' SKUs: a size tag) or a ticket code is, for
+    anyone who asks: the public facts only (never who bought it, nor the order)."""
+    sized = select(Variant.product_id).where(Variant.sku == code).scalar_subquery()
     row = (
         await session.execute(
             select(Product, Merchant.name, Agreement.code, Agreement.status)
             .join(Merchant, Merchant.id == Product.merchant_id)
             .join(Agreement, Agreement.id == Product.agreement_id)
-            .where(Product.sku == code)
+            .where(or_(Product.sku == code, Product.id == sized))
             .options(selectinload(Product.film))
         )
     ).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -101,13 +102,25 @@ def _period(text: str) -> str:
     return check_period(text)  # DomainError INVALID_PERIOD: one line, exit 2
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (a name starting with =, +, -, @), quoted as
+    text; numbers and amounts (negative ones too) as they are."""
+    if isinstance(value, str) and value[:1] in _FORMULA and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def emit(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> None:
-    """Print rows as an aligned text table or as CSV."""
+    """Print rows as an aligned text table or as CSV (formula-like text quoted)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows([csv_cell(v) for v in row] for row in rows)
         sys.stdout.write(buffer.getvalue())
         return
     text = [[str(v) for v in row] for row in rows]
