@@ -22,9 +22,10 @@ from catalog.models import Film
 from catalog.product_images import set_film_poster
 from kernel.errors import DomainError
 from kernel.media import media_store
+from kernel.parsing import clean_text
 from storefront.staff.auth import current_staff, require_staff
 from storefront.staff.common import flash, flash_error, page
-from storefront.web import CSRF_FIELD, now, path_for, path_param
+from storefront.web import CSRF_FIELD, MAX_FORM_FIELD, now, path_for, path_param
 
 
 async def _film(request: Request, session: object) -> Film:
@@ -52,9 +53,14 @@ async def _read_upload(request: Request) -> bytes:
             hmac.compare_digest(sent.encode(), expected.encode())
         ):
             raise HTTPException(403, "The form expired or did not come from this site. Try again.")
+        for name, value in form.multi_items():  # text fields as strictly as read_form's
+            if isinstance(value, str):
+                clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
         upload = form.get("poster")
-        if not isinstance(upload, UploadFile):
+        if upload is None:
             return b""
+        if not isinstance(upload, UploadFile):  # text where a file goes: no browser sends it
+            raise HTTPException(400, "Send the poster as a file.")
         return await upload.read(MAX_BYTES + 1)
     finally:
         await form.close()
