@@ -18,7 +18,9 @@ _RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.map(n => ({target: n.target.join(' '), html: n.html, summary: n.failureSummary})),
+    nodes: v.nodes.map(n => ({
+      target: n.target.join(' '), html: n.html, summary: n.failureSummary,
+    })),
   }));
 }"""
 

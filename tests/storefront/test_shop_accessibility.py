@@ -19,8 +19,8 @@ import pytest
 
 from kernel.db import Database
 from tests.factory import shop_world
-from tiein.localstripe import CARD_NUMBER_MESSAGE
 from tests.storefront.axe import describe, serious_violations
+from tiein.localstripe import CARD_NUMBER_MESSAGE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,6 +71,11 @@ async def test_every_shop_page_passes_axe_and_fits_a_phone(
     walk = Walk(page, browser_artifacts)
 
     await walk.visit("home", f"{base}/")
+    # The keyboard's first stop is the skip link, with a visible focus ring.
+    await page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    assert await focused.inner_text() == "Skip to content"
+    assert await focused.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
     await walk.visit("film", f"{base}/films/{world.film_slug}")
     await walk.visit("product", f"{base}/products/{world.shirt_sku}")
 
@@ -145,3 +150,14 @@ async def test_every_shop_page_passes_axe_and_fits_a_phone(
 
     assert walk.violations == {}, "axe found serious violations:\n" + describe(walk.violations)
     assert walk.too_wide == {}, f"pages wider than 390 px on a phone: {walk.too_wide}"
+
+
+async def test_axe_reports_what_it_should(axe_page) -> None:
+    # Given a page with an unlabelled field and grey-on-grey text, axe names both (so a
+    # clean result above means something).
+    await axe_page.set_content(
+        '<html lang="en"><body><main><h1>Form</h1><input type="text">'
+        '<p style="color:#bbb;background:#ccc">faint</p></main></body></html>'
+    )
+    found = {v["id"] for v in await serious_violations(axe_page)}
+    assert {"label", "color-contrast"} <= found
