@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from kernel import i18n
 from kernel.clock import now_utc
+from kernel.config import public_url
 from kernel.money import format_money
 from kernel.parsing import clean_text
 from licensing.labels import display as display_label_code
@@ -94,6 +95,15 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
     return path_for(context["request"], name, **path_params)
 
 
+@pass_context
+def _absolute_url(context: dict[str, Any], path: str) -> str:
+    """An absolute URL for links read off the site (social previews): TIEIN_PUBLIC_URL and
+    the path, never the Host header; a URL that is already absolute is kept."""
+    if path.startswith(("https://", "http://")):
+        return path
+    return public_url(context["request"].app.state.settings, path)
+
+
 def request_language(request: Request) -> str:
     """The shopper's language (kernel.i18n.negotiate: the switcher's cookie, else
     Accept-Language, else English), read once per request and kept on `request.state`."""
@@ -121,6 +131,7 @@ def _context(request: Request) -> dict[str, Any]:
 templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_context])
 # Links in pages are paths: an absolute URL would carry whatever Host the request named.
 templates.env.globals["url_for"] = _url_for
+templates.env.globals["absolute_url"] = _absolute_url
 
 
 def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str:
