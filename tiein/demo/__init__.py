@@ -77,15 +77,15 @@ async def load_demo(
         async with db.session() as session:
             await schedule_showtimes(session, world, today)
         step()
-        pictures = 0
-        if media_dir is not None:
-            async with db.session() as session:
-                pictures = await illustrate(session, media_store(media_dir), now=datetime.now(UTC))
         placed = await place_history(db, world, rng, today, orders, step)
         fulfilled, shipped = await count_deliveries(db)
         closed = await close_past_periods(db, today)
         async with db.session() as session:
             await size_a_tee(session, world)
+        pictures = 0
+        if media_dir is not None:
+            async with db.session() as session:
+                pictures = await illustrate(session, media_store(media_dir), now=datetime.now(UTC))
         async with db.session() as session:
             await create_staff_user(
                 session, username=DEMO_STAFF[0], password=DEMO_STAFF[1], display_name="Demo staff"
