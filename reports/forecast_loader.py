@@ -96,29 +96,50 @@ async def load_forecast(
     when there is no such film. `merchant_ids` keeps only those merchants' rows (a
     merchant sees its own; shares are still over all of the film's products). A film with
     no showtime in the next 14 days has no rows."""
+    found = await load_forecasts(session, now=now, film_id=film_id, merchant_ids=merchant_ids)
+    return found[0] if found else None
+
+
+async def load_forecasts(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    film_id: int | None = None,
+    merchant_ids: Sequence[int] | None = None,
+) -> list[FilmForecast]:
+    """The forecasts of every film with showtimes in the next 14 days (or of `film_id`,
+    showing or not), in 5 statements whatever the number of films."""
     end = now + timedelta(days=WINDOW_DAYS)
-    film = (
-        await session.execute(
-            select(Film.id, Film.title, func.count(Showtime.id))
-            .outerjoin(
-                Showtime,
-                and_(
-                    Showtime.film_id == Film.id, Showtime.starts_at >= now, Showtime.starts_at < end
-                ),
-            )
-            .where(Film.id == film_id)
-            .group_by(Film.id, Film.title)
+    query = (
+        select(Film.id, Film.title, func.count(Showtime.id))
+        .outerjoin(
+            Showtime,
+            and_(Showtime.film_id == Film.id, Showtime.starts_at >= now, Showtime.starts_at < end),
         )
-    ).first()
-    if film is None:
-        return None
-    origin = now.date()
-    if not film[2]:
-        return FilmForecast(film_id, film[1], origin, 0, [])
-    query = select(Product).where(
-        Product.film_id == film_id, Product.approval_stage == ApprovalStage.APPROVED
+        .group_by(Film.id, Film.title)
+        .order_by(Film.id)
     )
-    products = list((await session.scalars(query.order_by(Product.id))).all())
+    if film_id is not None:
+        query = query.where(Film.id == film_id)
+    else:
+        query = query.having(func.count(Showtime.id) > 0)
+    films = (await session.execute(query)).all()
+    origin = now.date()
+    showing = [f for f in films if f[2]]
+    if not showing:
+        return [FilmForecast(f[0], f[1], origin, 0, []) for f in films]
+    products = list(
+        (
+            await session.scalars(
+                select(Product)
+                .where(
+                    Product.film_id.in_([f[0] for f in showing]),
+                    Product.approval_stage == ApprovalStage.APPROVED,
+                )
+                .order_by(Product.id)
+            )
+        ).all()
+    )
     held = dict(
         (
             await session.execute(
@@ -134,14 +155,16 @@ async def load_forecast(
     )
     start = datetime.combine(origin, datetime.min.time(), tzinfo=now.tzinfo)
     history = await load_history(session, start - timedelta(days=HISTORY_DAYS), start)
-    forecasts = {
-        f.product_id: f
-        for f in forecast_film(history, film_id, {p.id: p.stock for p in products}, origin)
-    }
-    rows = [
-        ForecastRow(p.id, p.merchant_id, p.sku, p.name, p.stock, int(held.get(p.id, 0)),
-                    forecasts[p.id])
-        for p in products
-        if merchant_ids is None or p.merchant_id in merchant_ids
-    ]  # fmt: skip
-    return FilmForecast(film_id, film[1], origin, film[2], rows)
+    result = []
+    for film in films:
+        mine = [p for p in products if p.film_id == film[0]] if film[2] else []
+        stock = {p.id: p.stock for p in mine}
+        forecasts = {f.product_id: f for f in forecast_film(history, film[0], stock, origin)}
+        rows = [
+            ForecastRow(p.id, p.merchant_id, p.sku, p.name, p.stock, int(held.get(p.id, 0)),
+                        forecasts[p.id])
+            for p in mine
+            if merchant_ids is None or p.merchant_id in merchant_ids
+        ]  # fmt: skip
+        result.append(FilmForecast(film[0], film[1], origin, film[2], rows))
+    return result

@@ -8,6 +8,7 @@ import catalog.image_models
 import catalog.models  # noqa: F401
 import kernel.installation
 import kernel.outbox  # noqa: F401
+import licensing.alert_models
 import licensing.artwork
 import licensing.label_models
 import licensing.merchants
@@ -17,6 +18,7 @@ import licensing.webhooks  # noqa: F401
 import orders.addresses
 import orders.fulfilment_models
 import orders.models  # noqa: F401
+import reports.recommendation_models  # noqa: F401
 from kernel.db import Base
 
 

@@ -27,6 +27,12 @@ from storefront.shop.common import (
     reading,
     shopper_country,
 )
+from storefront.shop.recommendations import (
+    Recommendations,
+    Sources,
+    also_bought,
+    next_showtimes,
+)
 from storefront.web import path_for, path_param, query_param, render
 
 
@@ -140,6 +146,13 @@ async def product(request: Request) -> Response:
         if page is None:
             raise HTTPException(404)
         photos = (await photos_of_products(session, [page.product.id]))[page.product.id]
+        recommended = Recommendations(
+            await also_bought(
+                session, Sources(product_ids=[page.product.id]), country=country, now=now(request)
+            ),
+            await next_showtimes(session, page.product.film_id, now=now(request)),
+            page.product.film.slug,
+        )
     return _page(
         request,
         "catalog/product.html",
@@ -149,6 +162,7 @@ async def product(request: Request) -> Response:
         refusal=page.refusal,
         photos=photos,
         variants=page.variants,
+        recommendations=recommended,
     )
 
 

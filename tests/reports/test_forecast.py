@@ -40,7 +40,7 @@ def test_a_steady_film_is_forecast_at_its_pace_and_attach_rate() -> None:
     history = _history(10, units={11: 2, 12: 1})
     # when forecasting the next 14 days
     rows = {f.product_id: f for f in forecast_film(history, FILM, {11: 100, 12: 5}, ORIGIN)}
-    # then: 140 tickets × 0.3 units a ticket, split about 2:1, and the small stock flagged
+    # then: 140 tickets x 0.3 units a ticket, split about 2:1, and the small stock flagged
     assert future_tickets(history, FILM, ORIGIN) == 140
     assert 25 < rows[11].expected_units < 30 and 12 < rows[12].expected_units < 16
     assert rows[12].stock_out and not rows[11].stock_out
@@ -60,7 +60,7 @@ def test_a_film_about_to_open_is_forecast_from_its_presales() -> None:
     history.bookings[(FILM, ORIGIN - timedelta(days=1), ORIGIN + timedelta(days=2))] = 40
     history.tickets[(FILM, ORIGIN - timedelta(days=1))] = 40
     history.bookings[(FILM, ORIGIN - timedelta(days=1), ORIGIN + timedelta(days=20))] = 99
-    assert future_tickets(history, FILM, ORIGIN) == 200  # 5 × 40; the later booking is out
+    assert future_tickets(history, FILM, ORIGIN) == 200  # 5 x 40; the later booking is out
 
 
 def test_a_product_never_sold_keeps_a_small_share_and_actuals_count_the_window() -> None:
