@@ -42,7 +42,7 @@ def cart_sources(cart: Cart) -> Sources:
     items = cart.items
     return Sources(
         skus=[i.sku for i in items if i.kind == LineKind.PRODUCT and i.sku],
-        showtime_ids=[i.showtime_id for i in items if i.showtime_id is not None],
+        showtime_ids=[i.showtime_id for i in items if 0 < (i.showtime_id or 0) < 2**31],
     )
 
 
