@@ -20,9 +20,10 @@ The method (pure functions below; `reports.forecast_loader` reads the figures it
    bundle channels; a bundle's merch counts), so refunds do not reduce demand.
 
 The constants were chosen on the demo's history (bench/backtest_forecast.py: hold out the
-last 4 weeks; forecast MAE / naive MAE = 0.63 with 2000 orders, 0.63 with 3500 orders, a
-different draw). The 14-day pace beat a 7-day one (weekly seasonality) and the presale
-lift mattered most, for films opening inside the window.
+last 4 weeks; forecast MAE / naive MAE = 0.65 with 2000 orders, 0.63 on a 3500-order draw).
+The 14-day pace beat a 7-day one (weekly seasonality) and the presale lift mattered most,
+for films opening inside the window. Tuned on the demo's own model, so real data will need
+its own backtest.
 
 **Stock-out flag**: expected units > available, where available is the product's stock,
 from which the shop has already taken live reservations (checkout takes stock; a reservation
