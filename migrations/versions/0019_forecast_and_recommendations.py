@@ -1,8 +1,8 @@
 """forecast alerts and co-purchases: forecast_alerts (one stock.low per product and day from
 the demand forecast, SPEC §9) and co_purchases (precomputed "also bought" counts)
 
-Revision ID: 0018
-Revises: 0014
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-30 21:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import kernel.db
 
-revision: str = '0018'
-down_revision: str | None = '0014'
+revision: str = '0019'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
