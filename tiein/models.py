@@ -9,6 +9,7 @@ import catalog.models  # noqa: F401
 import kernel.content_version
 import kernel.installation
 import kernel.outbox  # noqa: F401
+import licensing.alert_models
 import licensing.artwork
 import licensing.label_models
 import licensing.merchants
@@ -19,6 +20,7 @@ import orders.addresses
 import orders.fulfilment_models
 import orders.models
 import orders.promotion_models  # noqa: F401
+import reports.recommendation_models  # noqa: F401
 from kernel.db import Base
 
 

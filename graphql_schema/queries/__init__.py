@@ -13,6 +13,7 @@ from graphql_schema import scalars as sc
 from graphql_schema import types as t
 from graphql_schema.queries.accounts import AccountQueries
 from graphql_schema.queries.catalog import CatalogQueries
+from graphql_schema.queries.forecast import ForecastQueries
 from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.labels import LabelQueries
 from graphql_schema.queries.licensing import LicensingQueries
@@ -124,6 +125,7 @@ class RootQueries(graphene.ObjectType):
 
 class Query(
     PromotionQueries,
+    ForecastQueries,
     LabelQueries,
     ReceivableQueries,
     AccountQueries,

@@ -22,6 +22,7 @@ from storefront.shop.common import (
     safe_next,
     shopper_country,
 )
+from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
 from storefront.web import read_form, render
 
 SESSION_KEY = "cart"
@@ -127,6 +128,9 @@ async def show(request: Request) -> Response:
     country = shopper_country(request)
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
+        recommended = Recommendations(
+            await also_bought(session, cart_sources(cart), country=country, now=now(request))
+        )
     return render(
         request,
         "cart/cart.html",
@@ -136,4 +140,5 @@ async def show(request: Request) -> Response:
         country_label=country_name(country),
         countries=COUNTRIES,
         max_quantity=MAX_QUANTITY,
+        recommendations=recommended,
     )

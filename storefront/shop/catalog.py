@@ -28,6 +28,12 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.shop.film_page import STRIP_DAYS, FilmPage, load_film_page, parse_cinema, parse_day
+from storefront.shop.recommendations import (
+    Recommendations,
+    Sources,
+    also_bought,
+    next_showtimes,
+)
 from storefront.web import (
     path_for,
     path_param,
@@ -165,6 +171,13 @@ async def product(request: Request) -> Response:
         if page is None:
             raise HTTPException(404)
         photos = (await photos_of_products(session, [page.product.id]))[page.product.id]
+        recommended = Recommendations(
+            await also_bought(
+                session, Sources(product_ids=[page.product.id]), country=country, now=at
+            ),
+            await next_showtimes(session, page.product.film_id, now=at),
+            page.product.film.slug,
+        )
         return {
             "product": page.product,
             "merchant": page.merchant,
@@ -172,6 +185,7 @@ async def product(request: Request) -> Response:
             "refusal": page.refusal,
             "photos": photos,
             "variants": page.variants,
+            "recommendations": recommended,
         }
 
     return await _public_page(request, "catalog/product.html", ("product", sku), load)

@@ -45,6 +45,7 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.shop.order_access import order_from_link
+from storefront.shop.recommendations import Recommendations, also_bought, order_sources
 from storefront.shop.referrals import referral_campaign
 from storefront.web import path_param, query_param, read_form, render
 
@@ -310,6 +311,9 @@ async def order(request: Request) -> Response:
         page = await queries.order_page(session, found.id)
         fulfilments = await fulfilments_of_order(session, found.id)
         address = await load_shipping_address(session, found.id)
+        recommended = Recommendations(
+            await also_bought(session, order_sources(page), country=found.country, now=now(request))
+        )
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)
         for tickets in page.tickets.values()
@@ -328,6 +332,7 @@ async def order(request: Request) -> Response:
         pay_url=pay_url(found, key),
         address_lines=format_lines(address) if address else [],
         flashes=pop_flash(request),
+        recommendations=recommended,
         payable=bool(key)  # the card step takes checkout's key
         and found.status == OrderStatus.PENDING_PAYMENT
         and found.expires_at > now(request),
