@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from catalog import models as cm
 from graphql_schema.relay import connection, register
+from graphql_schema.types.bundles import BundleAvailability, BundleComponent, BundleOffer
 from graphql_schema.types.catalog import (
-    BundleAvailability,
-    BundleComponent,
-    BundleOffer,
     Cinema,
     Film,
     Product,
