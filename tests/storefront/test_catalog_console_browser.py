@@ -3,7 +3,11 @@ staff sign in, add a film with English and Japanese titles, upload its poster (a
 by Pillow), add a cinema with a screen, schedule a week of showtimes with the schedule form,
 onboard a merchant with a finance contact and sign an agreement with it. Every page of the
 story is then opened on a 390 px phone: none scrolls sideways, nor does any table.
-Screenshots go to artifacts/browser/.
+Then the merchant, through the API (a read,write token), creates a tee with two sizes (S and M,
+5 each) and a photo and submits concept art; staff approve the concept in the browser seeing
+the art, the merchant submits photos of the sample, staff approve it too; a shopper in France
+(a fresh browser context) buys size M with the test card; the stock of M went down by one, S
+kept its five. Screenshots go to artifacts/browser/.
 """
 
 from __future__ import annotations
@@ -13,16 +17,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from graphql_relay import to_global_id
 from sqlalchemy import func, select
 
-from catalog.models import Film, FilmTitle, Showtime
+from catalog.models import Film, FilmTitle, Product, Showtime, Variant
 from kernel.clock import now_utc
 from kernel.db import Database
 from licensing.merchants import MerchantContact
 from licensing.models import Agreement, AgreementStatus, Merchant
-from tests.factory import STAFF_PASSWORD, STAFF_USERNAME, staff_member
+from tests.factory import STAFF_PASSWORD, STAFF_USERNAME, make_api_token, staff_member
 from tests.factory.images import image_bytes
+from tests.storefront.test_browser import pay_with
 from tests.storefront.test_staff_browser import OVERFLOW
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -184,3 +191,161 @@ async def test_staff_run_a_film_a_cinema_a_week_and_a_licensee_from_the_console(
     assert problems == []
     assert [url for url in missing if "favicon" not in url] == []
     assert [e for e in page.console_errors if "Content Security Policy" in e] == []
+
+    # The licensee sells a tee in two sizes, approved by staff, bought in size M by a shopper
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await _a_tee_in_two_sizes_is_approved_and_bought_in_m(
+        db,
+        page,
+        base,
+        lambda name: shot(f"sale-{name}"),
+        merchant,
+        agreement.id,
+        film.id,
+        folder / backend,
+    )
+
+
+CREATE = """mutation($input: CreateProductInput!) { createProduct(input: $input) {
+  product { id sku stock } errors { field code message } } }"""
+VARIANT = """mutation($input: CreateVariantInput!) { createVariant(input: $input) {
+  variant { id sku stock } errors { field code message } } }"""
+PHOTO = """mutation($input: AddProductImageInput!) { addProductImage(input: $input) {
+  product { images { url } } errors { field code message } } }"""
+SUBMIT = """mutation($input: SubmitProductForApprovalInput!) { submitProductForApproval(
+  input: $input) { product { approvalStage } errors { field code message } } }"""
+
+
+class _Api:
+    """The merchant's side: `POST /uploads` and `/graphql` with its bearer token."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
+
+    async def upload(self, data: bytes) -> str:
+        response = await self.client.post("/uploads", content=data, headers=self.headers)
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    async def run(self, query: str, input_: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": {"input": input_}}, headers=self.headers
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        (result,) = body["data"].values()
+        assert result["errors"] == [], result["errors"]
+        return result
+
+
+async def _staff_approve(page: Any, base: str, shot: Any, name: str, heading: str) -> None:
+    """Staff open the approvals queue, see the submitted images and approve the stage."""
+    await page.goto(f"{base}/staff/approvals")
+    card = page.locator("section.review", has=page.get_by_role("heading", name="Lantern tee"))
+    await card.get_by_role("heading", name=heading).wait_for()
+    art = card.locator(".submission ul.artwork img").first
+    await art.wait_for(state="visible")
+    assert await art.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert "submitted by Lantern Goods" in (await art.get_attribute("alt") or "")
+    await shot(name)
+    await card.get_by_role("button", name="Approve", exact=True).click()
+    await _notice(page, "approved.")
+    await page.wait_for_url(re.compile(r"/staff/approvals$"))
+
+
+async def _a_tee_in_two_sizes_is_approved_and_bought_in_m(
+    db: Database,
+    page: Any,
+    base: str,
+    shot: Any,
+    merchant: Merchant,
+    agreement_id: int,
+    film_id: int,
+    prefix: Path,
+) -> None:
+    # The merchant, through the API with a read,write token
+    async with db.session() as session:
+        owner = await session.get(Merchant, merchant.id)
+        _, token = await make_api_token(session, merchant=owner, name="lantern shop")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        api = _Api(client, token)
+        created = await api.run(CREATE, {
+            "agreementId": to_global_id("Agreement", str(agreement_id)),
+            "filmId": to_global_id("Film", str(film_id)), "sku": "TEE", "name": "Lantern tee",
+            "category": "APPAREL", "price": {"amount": "29.00", "currency": "EUR"},
+            "description": "An organic cotton tee with the lantern of the poster.",
+        })  # fmt: skip
+        product_id, sku = created["product"]["id"], created["product"]["sku"]
+        sizes = {}
+        for size in ("S", "M"):
+            variant = await api.run(VARIANT, {
+                "productId": product_id, "code": f"TEE-{size}",
+                "options": [{"name": "size", "value": size}], "stock": 5,
+            })  # fmt: skip
+            sizes[size] = variant["variant"]["sku"]
+        photo = await api.upload(image_bytes(800, 800, "JPEG", (200, 120, 40)))
+        photos = await api.run(PHOTO, {"productId": product_id, "uploadId": photo,
+                                       "alt": "The lantern tee, front"})  # fmt: skip
+        assert len(photos["product"]["images"]) == 1
+        art = await api.upload(image_bytes(640, 480, "PNG", (250, 200, 90)))
+        concept = await api.run(SUBMIT, {"id": product_id, "comment": "Concept art attached.",
+                                         "artwork": [art]})  # fmt: skip
+        assert concept["product"]["approvalStage"] == "CONCEPT_SUBMITTED"
+
+        # Staff see the concept art in the approvals queue and approve it
+        await _staff_approve(page, base, shot, "concept", "Concept art")
+
+        # The merchant sends photos of the sample; staff approve it in the browser too
+        sample_photo = await api.upload(image_bytes(700, 900, "JPEG", (90, 90, 160)))
+        sample = await api.run(SUBMIT, {"id": product_id, "comment": "The sample, worn.",
+                                        "artwork": [sample_photo]})  # fmt: skip
+        assert sample["product"]["approvalStage"] == "SAMPLE_SUBMITTED"
+        await _staff_approve(page, base, shot, "sample", "Sample photos")
+
+    # A shopper in France, in a browser context of their own, buys size M
+    context = await page.context.browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        shopper = await context.new_page()
+        await shopper.goto(f"{base}/products/{sku}")
+        await shopper.select_option("#f-shopper-country", "FR")
+        await shopper.get_by_role("button", name="Change").click()
+        await shopper.wait_for_url(f"{base}/products/{sku}")
+        await shopper.get_by_role("heading", name="Lantern tee", level=1).wait_for()
+        assert await shopper.locator("img.product-image").count() == 1
+        await shopper.select_option("#f-sku", sizes["M"])
+        await shopper.get_by_role("button", name="Add to cart").click()
+        await shopper.wait_for_url(f"{base}/cart")
+        cart = await shopper.inner_text("table.cart")
+        assert "Lantern tee" in cart and "€29.00" in cart
+        await shopper.get_by_role("link", name="Checkout").click()
+        await shopper.fill("#f-email", "amelie@example.test")
+        assert await shopper.locator("#f-country").input_value() == "FR"
+        await shopper.fill("#f-shipping_name", "Amélie Poulain")
+        await shopper.fill("#f-shipping_line1", "15 rue des Trois Frères")
+        await shopper.fill("#f-shipping_city", "Paris")
+        await shopper.fill("#f-shipping_postcode", "75018")
+        await shopper.get_by_role("button", name="Continue to payment").click()
+        await shopper.wait_for_url(re.compile(r"/pay/TI-"))
+        await shopper.locator("#card-element input").first.wait_for()
+        await pay_with(shopper, "4242424242424242")
+        await shopper.wait_for_url(re.compile(r"/orders/TI-"), timeout=30_000)
+        await shopper.locator(".order-status", has_text="Paid").wait_for()
+        order = await shopper.inner_text("main")
+        assert "Lantern tee (M)" in order and sizes["M"] in order and "PARIS" in order
+        await shopper.screenshot(path=f"{prefix}-catalog-sale-paid.png", full_page=True)
+    finally:
+        await context.close()
+
+    # Then the stock of M went down by one, S kept its five, the tee's total by one
+    async with db.read_session() as session:
+        rows = await session.execute(
+            select(Variant.sku, Variant.stock)
+            .join(Product, Product.id == Variant.product_id)
+            .where(Product.sku == sku)
+        )
+        stock = {variant_sku: units for variant_sku, units in rows}
+        total = await session.scalar(select(Product.stock).where(Product.sku == sku))
+    assert stock == {sizes["S"]: 5, sizes["M"]: 4}
+    assert total == 9
