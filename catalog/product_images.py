@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.codes import CatalogError
 from catalog.image_models import Image, ProductImage
 from catalog.images import owned_image
-from catalog.models import Film, Product
+from catalog.models import Film, Product, Variant
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
 
@@ -135,6 +135,19 @@ async def posters_of_films(session: AsyncSession, films: Iterable[Film]) -> dict
     images = await session.scalars(select(Image).where(Image.id.in_(set(wanted.values()))))
     by_id = {image.id: image for image in images}
     return {film_id: by_id[i] for film_id, i in wanted.items() if i in by_id}
+
+
+async def photos_of_variants(
+    session: AsyncSession, variants: Iterable[Variant]
+) -> dict[int, Image]:
+    """The photo of each variant that has one, by variant id (one statement; none when no
+    variant has a photo)."""
+    wanted = {v.id: v.image_id for v in variants if v.image_id}
+    if not wanted:
+        return {}
+    images = await session.scalars(select(Image).where(Image.id.in_(set(wanted.values()))))
+    by_id = {image.id: image for image in images}
+    return {variant_id: by_id[i] for variant_id, i in wanted.items() if i in by_id}
 
 
 @dataclass(frozen=True)

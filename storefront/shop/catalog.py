@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from catalog.film_status import FilmStatus
-from catalog.product_images import photos_of_products, posters_of_films
+from catalog.product_images import photos_of_products, photos_of_variants, posters_of_films
 from kernel import i18n
 from kernel.content_version import content_version
 from kernel.countries import country_in_sentence
@@ -171,6 +171,7 @@ async def product(request: Request) -> Response:
         if page is None:
             raise HTTPException(404)
         photos = (await photos_of_products(session, [page.product.id]))[page.product.id]
+        variant_photos = await photos_of_variants(session, page.variants)
         recommended = Recommendations(
             await also_bought(
                 session, Sources(product_ids=[page.product.id]), country=country, now=at
@@ -185,6 +186,7 @@ async def product(request: Request) -> Response:
             "refusal": page.refusal,
             "photos": photos,
             "variants": page.variants,
+            "variant_photos": variant_photos,
             "recommendations": recommended,
         }
 

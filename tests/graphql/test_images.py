@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from catalog.image_models import Image, ProductImage
 from catalog.images import MAX_BYTES
+from catalog.models import Product, Variant
 from catalog.product_images import add_product_image
+from catalog.variants import create_variant
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.models import Merchant, TokenScope
@@ -317,3 +319,47 @@ async def test_create_and_update_film_take_a_poster_upload(
     assert updated["updateFilm"]["errors"] == []
     assert updated["updateFilm"]["film"]["poster"]["width"] == 400
     assert updated["updateFilm"]["film"]["posterUrl"].endswith(".png")
+
+
+VARIANT_IMAGE = """mutation($input: SetVariantImageInput!) { setVariantImage(input: $input) {
+  variant { sku image { width contentType } } errors { field code } } }"""
+
+
+async def test_a_merchant_gives_its_size_a_photo_and_the_shop_shows_it(
+    client: httpx.AsyncClient, gql: Gql, world: World, db: Database
+) -> None:
+    """Each variant may have its own photo (issue 12): an upload of its own merchant only;
+    the product page shows it under the size choice."""
+    async with db.session() as session:
+        product = await session.get(Product, world.a.approved_id)
+        assert product is not None
+        stock, product.stock = product.stock, 0  # sizes take over the product's stock
+        tee = await create_variant(session, product.id, merchant_id=world.a.id, code="M",
+                                      options=[("size", "M")], stock=stock)  # fmt: skip
+        variant_id, sku = tee.id, product.sku
+    mine = await upload(client, world.a.token, image_bytes(600, 600, "PNG"))
+    theirs = await upload(client, world.b.token)
+    variant = gid("Variant", variant_id)
+    # another tenant's upload, a malformed one, another tenant's variant: not found
+    for token, input_, field in (
+        (world.a.token, {"variantId": variant, "uploadId": theirs["id"]}, "uploadId"),
+        (world.a.token, {"variantId": variant, "uploadId": "nope"}, "uploadId"),
+        (world.b.token, {"variantId": variant, "uploadId": theirs["id"]}, "variantId"),
+    ):
+        refused = await gql.data(VARIANT_IMAGE, {"input": input_}, token=token)
+        assert refused["setVariantImage"]["errors"] == [{"field": field, "code": "NOT_FOUND"}]
+        assert refused["setVariantImage"]["variant"] is None
+    async with db.read_session() as session:
+        assert (await session.get(Variant, variant_id)).image_id is None
+    set_ = await gql.data(
+        VARIANT_IMAGE,
+        {"input": {"variantId": variant, "uploadId": mine["id"]}},
+        token=world.a.token,
+    )
+    assert set_["setVariantImage"]["errors"] == []
+    assert set_["setVariantImage"]["variant"]["image"] == {"width": 600, "contentType": "image/png"}
+    page = await client.get(f"/products/{sku}")
+    assert page.status_code == 200
+    assert 'class="variant-photos"' in page.text and "<figcaption>M</figcaption>" in page.text
+    cleared = await gql.data(VARIANT_IMAGE, {"input": {"variantId": variant}}, token=world.a.token)
+    assert cleared["setVariantImage"]["variant"]["image"] is None

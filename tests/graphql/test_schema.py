@@ -91,7 +91,7 @@ def test_spec_names_are_kept() -> None:
         "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
         "requestLabels",
         "createScreen", "updateScreen", "scheduleShowtimes",
-        "addProductImage", "removeProductImage", "setFilmPoster",
+        "addProductImage", "removeProductImage", "setFilmPoster", "setVariantImage",
         "createFilm", "updateFilm", "archiveFilm",
         "recordRemittance",
         "createVariant", "updateVariant",

@@ -35,7 +35,7 @@ def _upgrade_and_diff(url: str) -> tuple[list, str | None]:
 def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
     diff, revision = _upgrade_and_diff(f"sqlite+aiosqlite:///{tmp_path}/empty.db")
     assert diff == []
-    assert revision == "0019"
+    assert revision == "0020"
 
 
 @contextmanager
@@ -61,7 +61,7 @@ def test_migrations_match_the_models_on_postgresql(backends: Backends) -> None:
     with _fresh_postgres(backends.pg_admin_url) as url:
         diff, revision = _upgrade_and_diff(url)
         assert diff == []
-        assert revision == "0019"
+        assert revision == "0020"
 
 
 OLD_ORDER = (
