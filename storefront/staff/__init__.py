@@ -21,6 +21,7 @@ from storefront.staff import (
     outbox,
     periods,
     posters,
+    product_photos,
     receivables,
     refunds,
     reports,
@@ -68,6 +69,7 @@ staff_routes: list = [
     *cinemas.routes,
     *campaigns.routes,
     *posters.routes,
+    *product_photos.routes,
     *films.routes,
 ]
 

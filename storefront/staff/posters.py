@@ -44,8 +44,9 @@ async def poster_page(request: Request) -> Response:
     return page(request, "staff/film_poster.html", film=film, poster=poster)
 
 
-async def _read_upload(request: Request) -> bytes:
-    """The posted file after the CSRF check (403 otherwise); b"" when none was chosen."""
+async def read_upload(request: Request, field: str) -> tuple[bytes, dict[str, str]]:
+    """The file posted as `field` after the CSRF check (403 otherwise; b"" when none was
+    chosen) and the form's text fields (each checked as read_form checks them)."""
     form = await request.form(max_files=1, max_fields=4)
     try:
         sent, expected = form.get(CSRF_FIELD), request.session.get("csrf")
@@ -53,15 +54,16 @@ async def _read_upload(request: Request) -> bytes:
             hmac.compare_digest(sent.encode(), expected.encode())
         ):
             raise HTTPException(403, "The form expired or did not come from this site. Try again.")
+        texts = {}
         for name, value in form.multi_items():  # text fields as strictly as read_form's
             if isinstance(value, str):
-                clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
-        upload = form.get("poster")
+                texts[name] = clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
+        upload = form.get(field)
         if upload is None:
-            return b""
+            return b"", texts
         if not isinstance(upload, UploadFile):  # text where a file goes: no browser sends it
-            raise HTTPException(400, "Send the poster as a file.")
-        return await upload.read(MAX_BYTES + 1)
+            raise HTTPException(400, "Send the image as a file.")
+        return await upload.read(MAX_BYTES + 1), texts
     finally:
         await form.close()
 
@@ -70,7 +72,7 @@ async def _read_upload(request: Request) -> bytes:
 async def upload_poster(request: Request) -> Response:
     """Validate the file, store it as a studio image and make it the film's poster; back to
     the film's edit page (its poster section) with a message in words either way."""
-    data = await _read_upload(request)
+    data, _ = await read_upload(request, "poster")
     staff = current_staff(request) or {}
     async with request.app.state.db.read_session() as session:
         film = await _film(request, session)  # an unknown film: 404, nothing read further
