@@ -51,6 +51,7 @@ test: install-test chromium pdf-libraries
 ## bench: run every benchmark and print its figures
 bench: install-test
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/backtest_forecast.py"; $(BIN)/python bench/backtest_forecast.py
 
 ## messages: extract the shop's and the e-mails' words (pybabel), merge them into the
 ## zh_Hans and ja catalogues, compile the .mo files (committed; a test checks they match)

@@ -67,6 +67,13 @@ def chooses_variant(component: BundleComponent) -> bool:
     )
 
 
+def bundle_weights(offer: BundleOffer, showtime: Showtime) -> list[int]:
+    """w_i of SPEC §5 in part order: the showtime's ticket price, then each merch component's
+    standalone unit price * qty (position order; components with products loaded)."""
+    components = sorted(offer.components, key=lambda c: c.position)
+    return [showtime.price_minor] + [c.product.price_minor * c.qty for c in components]
+
+
 def allocate_bundle(
     offer: BundleOffer, showtime: Showtime, choices: Mapping[int, int] | None = None
 ) -> list[BundlePart]:
@@ -90,7 +97,7 @@ def allocate_bundle(
             "showtime_id",
         )
     components = sorted(offer.components, key=lambda c: c.position)
-    weights = [showtime.price_minor] + [c.product.price_minor * c.qty for c in components]
+    weights = bundle_weights(offer, showtime)
     amounts = allocate_bundle_price(offer.price_minor, weights)
     parts = [BundlePart(0, None, 1, amounts[0])]
     parts += [
@@ -181,20 +188,33 @@ async def create_bundle_offer(
     film = await session.get(Film, film_id)
     if film is None:
         raise _refuse(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
+    if film.archived_at is not None:
+        raise _refuse(
+            CatalogError.FILM_ARCHIVED,
+            f"{film.title} is archived: bring it back before offering bundles of it.",
+            "film_id",
+        )
     if await session.scalar(select(BundleOffer.id).where(BundleOffer.code == code)) is not None:
         raise _refuse(CatalogError.DUPLICATE, f"An offer {code!r} exists already.", "code")
     rows = (
         await session.execute(
-            select(Product, Film.franchise_id)
+            select(Product, Film.franchise_id, Film.archived_at)
             .join(Film, Film.id == Product.film_id)
             .where(Product.id.in_(product_ids))
         )
     ).all()
-    found = {product.id: (product, franchise_id) for product, franchise_id in rows}
+    found = {product.id: (product, franchise_id) for product, franchise_id, _ in rows}
+    archived = {product.id for product, _, archived_at in rows if archived_at is not None}
     for product_id in product_ids:
         if product_id not in found:
             raise _refuse(CatalogError.NOT_FOUND, f"No product {product_id}.", "components")
         product, franchise_id = found[product_id]
+        if product_id in archived:
+            raise _refuse(
+                CatalogError.FILM_ARCHIVED,
+                f"{product.sku} is merch of an archived film, which is not sold.",
+                "components",
+            )
         same_film = product.film_id == film.id
         same_franchise = film.franchise_id is not None and franchise_id == film.franchise_id
         if not (same_film or same_franchise):

@@ -21,6 +21,7 @@ from catalog.film_status import FilmStatus, film_status_column
 from catalog.film_titles import DEFAULT_LANGUAGE, LANGUAGES, check_language
 from catalog.films import check_slug, get_film
 from catalog.models import Film, FilmTitle, Franchise
+from catalog.product_images import studio_image
 from kernel.errors import Checks, DomainError
 from kernel.parsing import clean_text, parse_int
 
@@ -56,6 +57,9 @@ class FilmInput:
     rating: str | None = None
     franchise_slug: str | None = None
     franchise_name: str | None = None
+    # An image uploaded by staff (POST /uploads or the console) to make the film's poster;
+    # None leaves the poster as it is (catalog.product_images.set_film_poster clears it).
+    poster_image_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class _Checked:
     rating: str | None
     franchise_slug: str | None
     franchise_name: str | None
+    poster_image_id: int | None
 
 
 def check_release_date(value: object, now: datetime, *, field: str = "release_date") -> date:
@@ -177,6 +182,12 @@ async def _check(
     if data.franchise_name is not None:
         with checks:
             franchise_name = clean_text(data.franchise_name, field="franchise_name", max_len=200)
+    poster = None
+    if data.poster_image_id is not None:
+        with checks:
+            poster = (
+                await studio_image(session, data.poster_image_id, field="poster_upload_id")
+            ).id
     # A film needs a title to show: its `en` title or its original title.
     if titles is not None:
         has_en = any(t.language == DEFAULT_LANGUAGE for t in titles)
@@ -193,7 +204,9 @@ async def _check(
             )
         )
     checks.done()
-    return _Checked(slug, original, titles, release, runtime, rating, franchise, franchise_name)
+    return _Checked(
+        slug, original, titles, release, runtime, rating, franchise, franchise_name, poster
+    )
 
 
 async def _has_en_title(session: AsyncSession, film_id: int) -> bool:
@@ -231,7 +244,8 @@ async def create_film(session: AsyncSession, data: FilmInput, *, now: datetime) 
     its titles are in known languages (`en`, `zh-Hans`, `ja`), at most one each; it has an
     `en` title or an original title; its runtime is 1 to 600 minutes; its release date is
     from 1888 to ten years ahead; a franchise slug joins it to that franchise (made when
-    new). Every refused field is named; nothing is stored on a refusal."""
+    new); a poster is an image uploaded by staff (another's upload is not found). Every
+    refused field is named; nothing is stored on a refusal."""
     if data.slug is None:
         raise DomainError(CatalogError.INVALID_SLUG, "Give the film a slug.", "slug")
     checked = await _check(session, data, now=now, film=None)
@@ -247,6 +261,7 @@ async def create_film(session: AsyncSession, data: FilmInput, *, now: datetime) 
         franchise_id=await _franchise_id(
             session, checked.franchise_slug or "", checked.franchise_name
         ),
+        poster_image_id=checked.poster_image_id,
     )
     film.title = film.original_title
     session.add(film)
@@ -273,6 +288,8 @@ async def update_film(
         film.runtime_minutes = checked.runtime_minutes
     if checked.rating is not None:
         film.rating = checked.rating
+    if checked.poster_image_id is not None:
+        film.poster_image_id = checked.poster_image_id
     if checked.franchise_slug is not None:
         film.franchise_id = await _franchise_id(
             session, checked.franchise_slug, checked.franchise_name

@@ -2,7 +2,8 @@
 
 Titles are kept for the languages of LANGUAGES (`FilmTitle` rows, one per language). A
 language without a row, or one tiein does not keep, shows the film's original title (its
-`title` when it has no original title) and its default synopsis: `film_title` and
+`title` when it has no original title; English shows `title`, its en title) and its default
+synopsis: `film_title` and
 `film_synopsis` are the only places that say so, for GraphQL and the storefront alike.
 `Film.title` and `Film.synopsis` stay the default text (the `en` title, or the original
 title): catalog.film_admin keeps them in step.
@@ -50,6 +51,8 @@ def film_title(film: Film, language: str, titles: Iterable[FilmTitle] | None = N
     row = _row(film, language, titles)
     if row is not None and row.title:
         return row.title
+    if language == DEFAULT_LANGUAGE:  # `Film.title` is the en title (film_admin keeps it so)
+        return film.title
     return film.original_title or film.title
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from catalog.codes import CatalogError
-from catalog.models import Cinema, Film, Franchise
+from catalog.models import Cinema, Film
 from kernel import countries
 from kernel.errors import DomainError
 from kernel.timezones import timezone_name
@@ -41,61 +40,6 @@ def _required(value: str, field: str) -> str:
     if not text:
         raise DomainError(CatalogError.INVALID, f"{field} must not be empty.", field)
     return text
-
-
-async def get_or_create_franchise(
-    session: AsyncSession, slug: str, *, name: str | None = None
-) -> Franchise:
-    """The franchise with `slug`, created (named `name` or after its slug) when missing."""
-    slug = check_slug(slug, field="franchise_slug")
-    franchise = await session.scalar(select(Franchise).where(Franchise.slug == slug))
-    if franchise is None:
-        franchise = Franchise(slug=slug, name=name or slug.replace("-", " ").title())
-        session.add(franchise)
-        await session.flush()
-    return franchise
-
-
-async def create_film(
-    session: AsyncSession,
-    *,
-    slug: str,
-    title: str,
-    release_date: date,
-    runtime_minutes: int,
-    original_title: str = "",
-    synopsis: str = "",
-    rating: str = "",
-    poster_url: str = "",
-    franchise_slug: str | None = None,
-) -> Film:
-    """Create a film. The slug is unique; the runtime is a positive number of minutes; a
-    franchise slug joins the film to that franchise (created when new)."""
-    slug = check_slug(slug)
-    title = _required(title, "title")
-    if not isinstance(runtime_minutes, int) or runtime_minutes <= 0:
-        raise DomainError(
-            CatalogError.INVALID, "The runtime must be a positive number of minutes.", "runtime"
-        )
-    if await session.scalar(select(Film.id).where(Film.slug == slug)) is not None:
-        raise DomainError(CatalogError.DUPLICATE, f"A film {slug!r} exists already.", "slug")
-    franchise_id = None
-    if franchise_slug:
-        franchise_id = (await get_or_create_franchise(session, franchise_slug)).id
-    film = Film(
-        slug=slug,
-        title=title,
-        original_title=original_title.strip(),
-        synopsis=synopsis.strip(),
-        release_date=release_date,
-        runtime_minutes=runtime_minutes,
-        rating=rating.strip(),
-        poster_url=poster_url.strip(),
-        franchise_id=franchise_id,
-    )
-    session.add(film)
-    await session.flush()
-    return film
 
 
 async def get_film(session: AsyncSession, film_id: int) -> Film:

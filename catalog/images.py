@@ -7,6 +7,11 @@ read from the header *before* anything is decoded, so a small file claiming a hu
 is turned upright (EXIF orientation) and re-encoded, which drops every piece of metadata
 (EXIF with its GPS position, XMP, comments, ICC), and gets WebP thumbnails at fixed widths
 (never wider than the original). A refused file stores nothing: no file, no row.
+
+Decoding and re-encoding are costly even for a tiny file (a 2 KB WebP of 40 megapixels takes
+seconds of CPU and hundreds of MB), so at most IMAGE_WORKERS images are processed at once in
+a process (`prepare_image`); the others wait their turn, holding no database connection when
+the caller prepares the image before it opens its session.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import io
 import warnings
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +37,10 @@ from kernel.media import MediaStore, key_for, sha256_hex
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 THUMBNAIL_WIDTHS = (160, 480, 1024)
+IMAGE_WORKERS = 1  # images processed at once per process (per event loop)
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 # Pillow's own guard, for any decode that would not go through `process_image`: it warns
 # past MAX_IMAGE_PIXELS and raises DecompressionBombError past twice that.
 PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -171,21 +181,35 @@ def _put_all(store: MediaStore, processed: ProcessedImage) -> tuple[str, list[di
     return key, thumbnails
 
 
+async def prepare_image(data: bytes, *, field: str = "file") -> ProcessedImage:
+    """`process_image` off the event loop, at most IMAGE_WORKERS at once (the others wait)."""
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = asyncio.Semaphore(IMAGE_WORKERS)
+    async with turn:
+        return await asyncio.to_thread(process_image, data, field=field)
+
+
 async def store_image(
     session: AsyncSession,
     store: MediaStore,
-    data: bytes,
+    data: bytes | ProcessedImage,
     *,
     merchant_id: int | None,
     staff_user_id: int | None = None,
     now: datetime,
     field: str = "file",
 ) -> Image:
-    """Validate an upload (`process_image`), store its files and record it for its owner (a
-    merchant, or the studio when `merchant_id` is None). The same picture uploaded again by
-    the same owner is the same image. Nothing is stored for a refused file. The caller has
-    checked who uploads (`staff_user_id` names the staff member, when there is one)."""
-    processed = await asyncio.to_thread(process_image, data, field=field)
+    """Validate an upload (`prepare_image`, unless `data` is prepared already), store its
+    files and record it for its owner (a merchant, or the studio when `merchant_id` is None).
+    The same picture uploaded again by the same owner is the same image. Nothing is stored
+    for a refused file. The caller has checked who uploads (`staff_user_id` names the staff
+    member, when there is one)."""
+    if isinstance(data, ProcessedImage):
+        processed = data
+    else:
+        processed = await prepare_image(data, field=field)
     owner = owner_key(merchant_id)
     digest = sha256_hex(processed.original.data)
     existing = await session.scalar(

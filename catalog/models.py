@@ -227,6 +227,10 @@ class Variant(Base):
     price_minor: Mapped[int | None] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer, default=0)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Its photo (an upload of its merchant, `catalog.variants.set_variant_image`). A plain
+    # id: adding a foreign key would rebuild the table on SQLite and drop its version
+    # triggers (kernel.content_version); the service checks the reference instead.
+    image_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     __table_args__ = (

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.codes import CatalogError
 from catalog.image_models import Image, ProductImage
 from catalog.images import owned_image
-from catalog.models import Film, Product
+from catalog.models import Film, Product, Variant
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
 
@@ -112,12 +112,42 @@ async def set_film_poster(
     if film is None:
         raise DomainError(CatalogError.NOT_FOUND, "No such film.", "film")
     if image_id is not None:
-        image = await session.get(Image, image_id)
-        if image is None or image.merchant_id is not None:
-            raise DomainError(CatalogError.NOT_FOUND, "No such upload.", "poster")
+        await studio_image(session, image_id, field="poster")
     film.poster_image_id = image_id
     await session.flush()
     return film
+
+
+async def studio_image(session: AsyncSession, image_id: int, *, field: str) -> Image:
+    """An upload made by staff (a poster is the studio's): a merchant's upload, like an
+    unknown one, is not found."""
+    image = await session.get(Image, image_id) if image_id else None
+    if image is None or image.merchant_id is not None:
+        raise DomainError(CatalogError.NOT_FOUND, "No such upload.", field)
+    return image
+
+
+async def posters_of_films(session: AsyncSession, films: Iterable[Film]) -> dict[int, Image]:
+    """The uploaded poster of each film that has one, by film id (one statement)."""
+    wanted = {film.id: film.poster_image_id for film in films if film.poster_image_id}
+    if not wanted:
+        return {}
+    images = await session.scalars(select(Image).where(Image.id.in_(set(wanted.values()))))
+    by_id = {image.id: image for image in images}
+    return {film_id: by_id[i] for film_id, i in wanted.items() if i in by_id}
+
+
+async def photos_of_variants(
+    session: AsyncSession, variants: Iterable[Variant]
+) -> dict[int, Image]:
+    """The photo of each variant that has one, by variant id (one statement; none when no
+    variant has a photo)."""
+    wanted = {v.id: v.image_id for v in variants if v.image_id}
+    if not wanted:
+        return {}
+    images = await session.scalars(select(Image).where(Image.id.in_(set(wanted.values()))))
+    by_id = {image.id: image for image in images}
+    return {variant_id: by_id[i] for variant_id, i in wanted.items() if i in by_id}
 
 
 @dataclass(frozen=True)

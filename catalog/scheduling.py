@@ -110,8 +110,16 @@ async def _zone_of(session: AsyncSession, screen: Screen) -> str:
 
 
 def _film_runtime_checked(film: Film | None, film_id: int) -> Film:
+    """The film to schedule: it exists and staff have not archived it (an archived film is
+    hidden from the public, so a showtime of it could never be sold)."""
     if film is None:
         raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
+    if film.archived_at is not None:
+        raise DomainError(
+            CatalogError.FILM_ARCHIVED,
+            f"{film.title} is archived: bring it back before scheduling showtimes of it.",
+            "film_id",
+        )
     return film
 
 

@@ -34,34 +34,49 @@ def _check_qty(qty: int) -> None:
         )
 
 
-async def take_stock(session: AsyncSession, product_id: int, qty: int) -> None:
-    """Take `qty` units of a product, or OUT_OF_STOCK when fewer are left."""
+async def _take_units(
+    session: AsyncSession, model: type[Product] | type[Variant], row_id: int, qty: int
+) -> None:
+    """Take `qty` units of a product's or variant's stock in one conditional UPDATE, or
+    OUT_OF_STOCK when fewer are left (DESIGN §3: never read-then-write)."""
     _check_qty(qty)
     result = await session.execute(
-        update(Product)
-        .where(Product.id == product_id, Product.stock >= qty)
-        .values(stock=Product.stock - qty)
+        update(model)
+        .where(model.id == row_id, model.stock >= qty)
+        .values(stock=model.stock - qty)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
+        what = "variant" if model is Variant else "product"
         raise DomainError(
-            CatalogError.OUT_OF_STOCK,
-            f"Not enough stock of product {product_id} for {qty}.",
-            "quantity",
+            CatalogError.OUT_OF_STOCK, f"Not enough stock of {what} {row_id} for {qty}.", "quantity"
         )
+
+
+async def _return_units(
+    session: AsyncSession, model: type[Product] | type[Variant], row_id: int, qty: int
+) -> None:
+    """Put `qty` units back on a product's or variant's stock (NOT_FOUND for no such row)."""
+    _check_qty(qty)
+    result = await session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(stock=model.stock + qty)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        what = "variant" if model is Variant else "product"
+        raise DomainError(CatalogError.NOT_FOUND, f"No {what} {row_id}.", f"{what}_id")
+
+
+async def take_stock(session: AsyncSession, product_id: int, qty: int) -> None:
+    """Take `qty` units of a product, or OUT_OF_STOCK when fewer are left."""
+    await _take_units(session, Product, product_id, qty)
 
 
 async def return_stock(session: AsyncSession, product_id: int, qty: int) -> None:
     """Put `qty` units of a product back (a released reservation, a restocking refund)."""
-    _check_qty(qty)
-    result = await session.execute(
-        update(Product)
-        .where(Product.id == product_id)
-        .values(stock=Product.stock + qty)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError(CatalogError.NOT_FOUND, f"No product {product_id}.", "product_id")
+    await _return_units(session, Product, product_id, qty)
 
 
 async def take_seats(session: AsyncSession, showtime_id: int, qty: int) -> None:
@@ -96,33 +111,6 @@ async def return_seats(session: AsyncSession, showtime_id: int, qty: int) -> Non
             f"Showtime {showtime_id} does not hold {qty} taken seats.",
             "quantity",
         )
-
-
-async def _take_variant(session: AsyncSession, variant_id: int, qty: int) -> None:
-    result = await session.execute(
-        update(Variant)
-        .where(Variant.id == variant_id, Variant.stock >= qty)
-        .values(stock=Variant.stock - qty)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError(
-            CatalogError.OUT_OF_STOCK,
-            f"Not enough stock of variant {variant_id} for {qty}.",
-            "quantity",
-        )
-
-
-async def _return_variant(session: AsyncSession, variant_id: int, qty: int) -> None:
-    _check_qty(qty)
-    result = await session.execute(
-        update(Variant)
-        .where(Variant.id == variant_id)
-        .values(stock=Variant.stock + qty)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError(CatalogError.NOT_FOUND, f"No variant {variant_id}.", "variant_id")
 
 
 class Shortage(DomainError):
@@ -198,7 +186,7 @@ async def take_items(
                 raise Shortage(exc, product_id=product_id) from None
         for variant_id, qty in _in_lock_order(variants):
             try:
-                await _take_variant(session, variant_id, qty)
+                await _take_units(session, Variant, variant_id, qty)
             except DomainError as exc:
                 raise Shortage(exc, product_id=owners[variant_id], variant_id=variant_id) from None
 
@@ -219,7 +207,7 @@ async def return_items(
     for product_id, qty in _in_lock_order(totals):
         await return_stock(session, product_id, qty)
     for variant_id, qty in _in_lock_order(variants):
-        await _return_variant(session, variant_id, qty)
+        await _return_units(session, Variant, variant_id, qty)
 
 
 async def take_variant_stock(session: AsyncSession, variant_id: int, qty: int) -> None:

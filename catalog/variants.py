@@ -20,6 +20,7 @@ from sqlalchemy import column, func, select, table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.codes import CatalogError
+from catalog.images import owned_image
 from catalog.models import Product, Variant
 from catalog.products import MAX_STOCK, get_product, merchant_sku, sku_prefix
 from kernel.errors import Checks, DomainError
@@ -244,6 +245,23 @@ async def update_variant(
         variant.price_minor = _check_price(changes["price_minor"])
     if "position" in changes:
         variant.position = _check_position(changes["position"])
+    await session.flush()
+    return variant
+
+
+async def set_variant_image(
+    session: AsyncSession, variant_id: int, image_id: int | None, *, merchant_id: int | None
+) -> Variant:
+    """Give a variant its photo (None: none). The image is an upload of the variant's
+    merchant (a merchant's own; staff may use the studio's or that merchant's): any other
+    is NOT_FOUND on `upload_id`, as if it did not exist."""
+    variant = await get_variant(session, variant_id, merchant_id=merchant_id)
+    if image_id is not None:
+        image = await owned_image(session, image_id, merchant_id=merchant_id, field="upload_id")
+        product = await session.get(Product, variant.product_id)
+        if product is None or image.merchant_id not in (None, product.merchant_id):
+            raise DomainError(CatalogError.NOT_FOUND, "No such upload.", "upload_id")
+    variant.image_id = image_id
     await session.flush()
     return variant
 

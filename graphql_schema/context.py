@@ -103,6 +103,8 @@ class Context:
     reader: Viewer = field(init=False, repr=False)
     reads: RequestReads = field(init=False, repr=False)
     loaders: Loaders = field(init=False, repr=False)
+    # labels asked for so far by this request's requestLabels (aliases share one MAX_BATCH)
+    labels_asked: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.caller = self.viewer

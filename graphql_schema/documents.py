@@ -9,11 +9,16 @@ helper every GraphQL read uses), so a merchant gets its own statements only and 
 merchant's answer is the same 404 as an agreement that does not exist. Answers are JSON
 errors shaped like GraphQL's: 401 UNAUTHENTICATED without a token (or with a bad one),
 403 FORBIDDEN for a token without `read`, 404 NOT_FOUND, 503 when this server cannot make
-PDFs (WeasyPrint's libraries missing; the message names them).
+PDFs (WeasyPrint's libraries missing; the message names them). A PDF is costly to make: each
+request spends DOCUMENT_COST points of the token's /graphql budget (kernel.ratelimit), and
+past it the answer is 429 THROTTLED with Retry-After.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -22,19 +27,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from graphql_schema.auth import BadToken, viewer_from_request
-from graphql_schema.errors import FORBIDDEN, UNAUTHENTICATED
+from graphql_schema.errors import FORBIDDEN, THROTTLED, UNAUTHENTICATED
 from graphql_schema.load_queries import visible
 from kernel.clock import now_utc
 from kernel.config import public_url
 from kernel.errors import DomainError
 from kernel.pdf import PdfUnavailable
 from kernel.periods import check_period
+from kernel.ratelimit import BucketUnavailable
 from licensing.models import Agreement, TokenScope
-from reports.statement_document import statement_document, statement_pdf, studio_party
+from reports.statement_document import (
+    statement_document,
+    statement_pdf,
+    statement_receivable,
+    studio_party,
+)
 
 NOT_FOUND = "NOT_FOUND"
 PDF_UNAVAILABLE = "PDF_UNAVAILABLE"
 MAX_CODE = 80
+DOCUMENT_COST = 2_500  # budget points one document spends (a second's refill by default)
+log = logging.getLogger("tiein.documents")
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tiein"'}
 
 
@@ -61,6 +74,24 @@ def _error(status: int, code: str, message: str, **headers: str) -> Response:
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
+async def _throttled(request: Request, token_id: int | None) -> Response | None:
+    """The 429 when the token's budget cannot pay for a document; None when it can (or when
+    there is no budget, or its store is down: the budget protects the service)."""
+    budget = request.app.state.budget
+    if budget is None or token_id is None:
+        return None
+    try:
+        allowed, _, retry_after = await budget.take(f"token:{token_id}", DOCUMENT_COST, time.time())
+    except BucketUnavailable as exc:
+        log.error("documents: the budget store is unavailable (%s); not throttling", exc)
+        return None
+    if allowed:
+        return None
+    wait = 60 if math.isinf(retry_after) else max(1, math.ceil(retry_after))
+    message = f"Too many documents; retry in {wait} s."
+    return _error(429, THROTTLED, message, **{"Retry-After": str(wait)})
+
+
 def _not_found() -> Response:
     return _error(404, NOT_FOUND, "No such statement, or one you may not see.")
 
@@ -81,6 +112,9 @@ async def statement_document_view(request: Request) -> Response:
         )
     if not viewer.has_scope(TokenScope.READ):
         return _error(403, FORBIDDEN, "This token lacks the scope `read`.")
+    throttled = await _throttled(request, viewer.token_id)
+    if throttled is not None:
+        return throttled
     code = str(request.path_params.get("code", ""))
     try:
         period = check_period(str(request.path_params.get("period", "")))
@@ -93,8 +127,14 @@ async def statement_document_view(request: Request) -> Response:
         agreement_id = await session.scalar(query.with_only_columns(Agreement.id))
         if agreement_id is None:
             return _not_found()
+        receivable = await statement_receivable(session, agreement_id, period, today=now.date())
         document = await statement_document(
-            session, agreement_id, period, studio=studio_party(request.app.state.settings), now=now
+            session,
+            agreement_id,
+            period,
+            studio=studio_party(request.app.state.settings),
+            now=now,
+            receivable=receivable,
         )
     try:
         data = await statement_pdf(document)

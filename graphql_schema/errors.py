@@ -19,6 +19,7 @@ from kernel.errors import DomainError, ErrorCode
 from kernel.parsing import INVALID_INPUT
 from licensing.codes import LicensingError
 from orders.codes import OrderError
+from orders.promotions import PromoError
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
@@ -71,6 +72,7 @@ CODE_ENUMS: tuple[tuple[str, type[Enum]], ...] = (
     ("catalog", ImageError),
     ("licensing", LicensingError),
     ("orders", OrderError),
+    ("promotions", PromoError),
 )
 EXTRA_CODES = {INVALID_INPUT: "input"}  # kernel.parsing's code, a plain constant
 
@@ -182,6 +184,23 @@ CODE_DESCRIPTIONS: dict[str, str] = {
     "NO_LINES": "Choose at least one line.",
     "QUANTITY_EXCEEDS_REMAINING": "More units than are left to ship of the line.",
     "INVALID_CARRIER": "The carrier is empty or longer than 100 characters.",
+    # promotions (orders.promotions)
+    "INVALID_CODE": "A code is not 3 to 40 letters A-Z, digits, '-' or '_'.",
+    "DUPLICATE_CODE": "The promo or referral code exists already (whatever its case).",
+    "DATES_REVERSED": "The end does not come after the start.",
+    "INVALID_PERCENT": "A percentage is not from 1 to 10000 bps (0.01% to 100%).",
+    "UNKNOWN_FILM": "A film chosen does not exist, or none or too many were chosen.",
+    "UNKNOWN_CAMPAIGN": "No such campaign.",
+    "UNKNOWN_PROMO_CODE": "No such promo code.",
+    "PROMO_CODE_EXPIRED": "The promo code (or its campaign) has ended.",
+    "PROMO_CODE_NOT_YET_VALID": "The promo code (or its campaign) has not started yet.",
+    "PROMO_CODE_USED_UP": "The promo code has been used as many times as it may.",
+    "PROMO_CODE_EMAIL_LIMIT": "The promo code has been used as often as it may by this e-mail.",
+    "BELOW_MINIMUM": "The eligible subtotal is below the code's minimum.",
+    "NOTHING_ELIGIBLE": "No line of the order is eligible for the code.",
+    "PROMO_CURRENCY_MISMATCH": "The code's currency is not the order's (or the input's).",
+    "TOTAL_BELOW_PAYMENT_MINIMUM": "The total left is above zero but below the payment minimum.",
+    "ONE_CODE_PER_ORDER": "An order takes one promo code.",
     "INVALID_TRACKING_NUMBER": "The tracking number is empty, too long or holds odd characters.",
 }
 

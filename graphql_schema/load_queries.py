@@ -30,6 +30,7 @@ from graphql_schema.records import columns
 from licensing.accounts import Viewer
 from licensing.artwork import ReviewArtwork
 from licensing.label_models import LabelBatch
+from licensing.merchants import MerchantContact
 from licensing.models import (
     Agreement,
     AgreementCategory,
@@ -49,6 +50,7 @@ from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.addresses import ShippingAddress
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment, ShipmentLine
 from orders.models import Order, OrderLine
+from orders.promotion_models import Campaign, CampaignFilm, PromoCode
 
 Visible = Callable[[Viewer, datetime], Select[Any]]
 
@@ -82,6 +84,7 @@ VISIBLE: dict[type, Visible] = {
     WebhookSubscription: vis.visible_webhook_subscriptions,
     WebhookDelivery: vis.visible_webhook_deliveries,
     LabelBatch: vis.visible_label_batches,
+    Campaign: vis.visible_campaigns,
     Image: visible_images,
 }
 
@@ -155,6 +158,9 @@ LIST_OF: dict[str, type] = {
     "shipment.lines": ShipmentLine,
     "order.shipping_address": ShippingAddress,
     "cinema.screens": Screen,
+    "merchant.contacts": MerchantContact,
+    "campaign.films": Film,
+    "campaign.promo_codes": PromoCode,
 }
 
 
@@ -241,6 +247,12 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             .where(Screen.cinema_id.in_(keys))
             .order_by(Screen.name, Screen.id)
         ),
+        "merchant.contacts": lambda keys: (
+            vis.visible_merchant_contacts(viewer, now)
+            .with_only_columns(MerchantContact.merchant_id, *columns(MerchantContact))
+            .where(MerchantContact.merchant_id.in_(keys))
+            .order_by(MerchantContact.position, MerchantContact.id)
+        ),
         "film.titles": lambda keys: (  # below a visible film only
             select(FilmTitle.film_id, *columns(FilmTitle))
             .where(FilmTitle.film_id.in_(keys))
@@ -262,6 +274,17 @@ def list_queries(viewer: Viewer, now: datetime) -> dict[str, Callable[[list[Any]
             select(ShippingAddress.order_id, *columns(ShippingAddress)).where(
                 ShippingAddress.order_id.in_(keys)
             )
+        ),
+        "campaign.films": lambda keys: (  # below a visible (staff) campaign only
+            select(CampaignFilm.campaign_id, *columns(Film))
+            .join(Film, Film.id == CampaignFilm.film_id)
+            .where(CampaignFilm.campaign_id.in_(keys))
+            .order_by(CampaignFilm.position)
+        ),
+        "campaign.promo_codes": lambda keys: (
+            select(PromoCode.campaign_id, *columns(PromoCode))
+            .where(PromoCode.campaign_id.in_(keys))
+            .order_by(PromoCode.id)
         ),
         "shipment.lines": lambda keys: (  # below a visible shipment only
             select(ShipmentLine.shipment_id, *columns(ShipmentLine))

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.images import MAX_BYTES, store_image
+from catalog.images import MAX_BYTES, prepare_image, store_image
 from graphql_schema.auth import MERCHANT_WRITE, BadToken, require, viewer_from_request
 from graphql_schema.errors import ApiError
 from graphql_schema.relay import global_id
@@ -134,11 +134,13 @@ async def upload(request: Request) -> Response:
     if isinstance(data, Response):
         return data
     try:
+        # decoded before the session opens: waiting for a turn holds no connection
+        processed = await prepare_image(data)
         async with db.session() as session:
             image = await store_image(
                 session,
                 media_store(settings.media_path),
-                data,
+                processed,
                 merchant_id=viewer.merchant_id,
                 staff_user_id=viewer.staff_user_id,
                 now=now,

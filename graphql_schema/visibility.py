@@ -25,6 +25,7 @@ from catalog.film_status import film_not_archived
 from catalog.models import BundleOffer, Cinema, Film, Product, Screen, Showtime, Variant
 from licensing.accounts import Viewer
 from licensing.label_models import LabelBatch
+from licensing.merchants import MerchantContact
 from licensing.models import (
     Agreement,
     ApiToken,
@@ -37,6 +38,7 @@ from licensing.sellable import SHOPPER_CHANNELS, sellable_clause
 from licensing.webhooks import WebhookDelivery, WebhookSubscription
 from orders.fulfilment_models import Fulfilment, FulfilmentLine, Shipment
 from orders.models import BundleAllocation, Order, OrderLine
+from orders.promotion_models import Campaign
 
 
 def _public_film_ids() -> Select[Any]:
@@ -103,6 +105,17 @@ def visible_merchants(viewer: Viewer, now: datetime) -> Select[tuple[Merchant]]:
         return stmt.where(Merchant.id == viewer.merchant_id)
     public = visible_products(viewer, now).with_only_columns(Product.merchant_id)
     return stmt.where(Merchant.id.in_(public))
+
+
+def visible_merchant_contacts(viewer: Viewer, now: datetime) -> Select[tuple[MerchantContact]]:
+    """A merchant's contacts are private: staff see all, a merchant its own, others none
+    (the public may see a merchant, never its people)."""
+    stmt = select(MerchantContact)
+    if viewer.is_staff:
+        return stmt
+    if viewer.is_merchant:
+        return stmt.where(MerchantContact.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
 
 
 def visible_agreements(viewer: Viewer, now: datetime) -> Select[tuple[Agreement]]:
@@ -242,6 +255,12 @@ def visible_label_batches(viewer: Viewer, now: datetime) -> Select[tuple[LabelBa
     if viewer.is_merchant:
         return stmt.where(LabelBatch.merchant_id == viewer.merchant_id)
     return stmt.where(false())
+
+
+def visible_campaigns(viewer: Viewer, now: datetime) -> Select[tuple[Campaign]]:
+    """Campaigns and their codes are staff's alone (SPEC §9)."""
+    stmt = select(Campaign)
+    return stmt if viewer.is_staff else stmt.where(false())
 
 
 def sees_merchant_private(viewer: Viewer, merchant_id: int | None) -> bool:

@@ -19,6 +19,22 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "UGX": 0, "USD": 2, "VND": 0, "ZAR": 2,
 }  # fmt: skip
 
+# The smallest charge the payment provider (Stripe) accepts, in minor units, per currency
+# (stripe.com/docs/currencies#minimum-and-maximum-charge-amounts). A currency not listed
+# is taken as 50 minor units.
+MINIMUM_CHARGE: dict[str, int] = {
+    "USD": 50, "AED": 200, "AUD": 50, "BRL": 50, "CAD": 50, "CHF": 50, "CZK": 1500,
+    "DKK": 250, "EUR": 50, "GBP": 30, "HKD": 400, "HUF": 17500, "INR": 50, "JPY": 50,
+    "MXN": 1000, "MYR": 200, "NOK": 300, "NZD": 50, "PLN": 200, "SEK": 300, "SGD": 50,
+    "THB": 1000,
+}  # fmt: skip
+
+
+def minimum_charge(currency: str) -> int:
+    """The payment provider's minimum charge for `currency`, in minor units."""
+    return MINIMUM_CHARGE.get(currency, 50)
+
+
 _AMOUNT = re.compile(r"^\s*(-)?(\d{1,15})(?:\.(\d+))?\s*$", re.ASCII)  # 0-9 only
 
 

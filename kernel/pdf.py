@@ -13,6 +13,8 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from PIL import ImageFile
+
 SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk"
 MISSING = (
     "PDF documents need WeasyPrint and its system libraries: install the Python package "
@@ -30,6 +32,10 @@ def _weasyprint() -> Any:
         import weasyprint  # third-party, imported lazily: its system libraries are optional
     except (ImportError, OSError) as exc:  # OSError: a shared library that cannot be loaded
         raise PdfUnavailable(MISSING.format(packages=SYSTEM_PACKAGES, cause=exc)) from exc
+    # WeasyPrint's import makes every Pillow decode in the process accept truncated files
+    # (ImageFile.LOAD_TRUNCATED_IMAGES): uploads must still refuse them (catalog.images), and
+    # our documents only embed images we made.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     return weasyprint
 
 

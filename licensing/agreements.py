@@ -194,7 +194,8 @@ async def set_agreement_status(
     session: AsyncSession, agreement_id: int, status: AgreementStatus, *, now: datetime
 ) -> Agreement:
     """Change an agreement's status: draft → active (or terminated), active → terminated or
-    expired; terminated and expired are final. Setting the current status again is a no-op."""
+    expired; terminated and expired are final. Setting the current status again is a no-op.
+    Terminating records when (`terminated_at`)."""
     agreement = await session.get(Agreement, agreement_id, with_for_update=True)
     if agreement is None:
         raise DomainError(LicensingError.NOT_FOUND, "No such agreement.", "agreement")
@@ -214,6 +215,8 @@ async def set_agreement_status(
             "status",
         )
     agreement.status = status
+    if status == AgreementStatus.TERMINATED:
+        agreement.terminated_at = now  # reports are owed up to its period, none after
     await session.flush()
     return agreement
 

@@ -46,6 +46,18 @@ def check_quantity(quantity: object) -> int:
     return quantity
 
 
+def check_request_total(already: int, quantity: int) -> None:
+    """One API request (a document may alias many `requestLabels`) asks for at most
+    MAX_BATCH labels in all: `already` asked by earlier mutations of it, `quantity` now."""
+    if already + quantity > MAX_BATCH:
+        raise DomainError(
+            LicensingError.TOO_MANY_LABELS,
+            f"One request may ask for at most {MAX_BATCH:,} labels in all; "
+            "send further batches in another request.",
+            "quantity",
+        )
+
+
 async def request_labels(
     session: AsyncSession,
     *,
@@ -149,17 +161,21 @@ class LabelVerdict:
     agreement_code: str
     licensed_now: bool
     verifications: int  # this one included
+    film_archived: bool = False  # staff withdrew the film: its merch is sold nowhere
     kind: str = "label"
 
 
 async def verify_label(
-    session: AsyncSession, code: str, *, now: datetime, network: str | None
+    session: AsyncSession, code: str, *, now: datetime, network: str | None, record: bool = True
 ) -> LabelVerdict | None:
-    """What the normal-form `code` stands for, recording this verification; None when no
-    label has that code (nothing is recorded then)."""
+    """What the normal-form `code` stands for, recording this verification (unless `record`
+    is False: a HEAD request, which only asks for headers); None when no label has that code
+    (nothing is recorded then)."""
     row = (
         await session.execute(
-            select(LabelCode.id, Product, Merchant.name, Film.title, Agreement.code)
+            select(
+                LabelCode.id, Product, Merchant.name, Film.title, Agreement.code, Film.archived_at
+            )
             .join(LabelBatch, LabelBatch.id == LabelCode.batch_id)
             .join(Product, Product.id == LabelBatch.product_id)
             .join(Merchant, Merchant.id == Product.merchant_id)
@@ -170,11 +186,12 @@ async def verify_label(
     ).first()
     if row is None:
         return None
-    label_id, product, merchant_name, film_title, agreement_code = row
+    label_id, product, merchant_name, film_title, agreement_code, archived_at = row
     terms = (await load_terms(session, [product.agreement_id]))[product.agreement_id]
     licensed = sellable_anywhere(product, terms, now.date(), channels=tuple(Channel))
-    session.add(LabelVerification(label_id=label_id, verified_at=now, network=network))
-    await session.flush()
+    if record:
+        session.add(LabelVerification(label_id=label_id, verified_at=now, network=network))
+        await session.flush()
     count = await session.scalar(select(func.count()).where(LabelVerification.label_id == label_id))
     return LabelVerdict(
         code=code,
@@ -185,4 +202,5 @@ async def verify_label(
         agreement_code=agreement_code,
         licensed_now=licensed,
         verifications=int(count or 0),
+        film_archived=archived_at is not None,
     )

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from kernel.countries import check_country
 from kernel.db import Base
@@ -245,8 +247,15 @@ async def create_merchant(
     checks.done()
     assert slug_ and name_ and country_
     merchant = Merchant(slug=slug_, name=name_, country=country_, contact_email=main_email(found))
-    session.add(merchant)
-    await session.flush()
+    try:
+        # Two onboardings of one slug at once both pass the check above; the unique index
+        # lets one in and the other becomes the same refusal, not a server error.
+        async with session.begin_nested():
+            session.add(merchant)
+    except IntegrityError:
+        raise DomainError(
+            LicensingError.DUPLICATE, f"A merchant {slug_!r} exists already.", "slug"
+        ) from None
     await _store_contacts(session, merchant.id, found)
     return merchant
 
@@ -304,6 +313,20 @@ async def contacts_of(session: AsyncSession, merchant_id: int) -> list[MerchantC
         .order_by(MerchantContact.position, MerchantContact.id)
     )
     return list(rows)
+
+
+def email_for(role: ContactRole) -> ColumnElement[str]:
+    """A column of the address to write to a merchant about `role` (select it beside
+    `Merchant`): its first contact with that role, else its main address."""
+    first = (
+        select(MerchantContact.email)
+        .where(MerchantContact.merchant_id == Merchant.id, MerchantContact.role == role.value)
+        .order_by(MerchantContact.position, MerchantContact.id)
+        .limit(1)
+        .correlate(Merchant)
+        .scalar_subquery()
+    )
+    return func.coalesce(first, Merchant.contact_email)
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant:

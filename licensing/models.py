@@ -178,6 +178,7 @@ class Agreement(Base):
     advance_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     minimum_guarantee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set on termination
 
     merchant: Mapped[Merchant] = relationship(lazy="raise")
     films: Mapped[list[AgreementFilm]] = relationship(lazy="raise", cascade="all")

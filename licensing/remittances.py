@@ -3,7 +3,9 @@
 `record_remittance` is the one writer of remittances (staff, through the console or
 `recordRemittance`). `load_receivables` builds the receivables of many agreements in three
 statements whatever their number (agreements, closed statements, remittances by day), then
-`licensing.receivables` does the arithmetic.
+`licensing.receivables` does the arithmetic. A terminated agreement owes what its closed
+statements say (periods after its termination hold only late refunds: credits) and its
+advance, unless it was terminated before its start date.
 """
 
 from __future__ import annotations
@@ -120,6 +122,11 @@ async def record_remittance(
     return remittance
 
 
+def _ended_before_start(a) -> bool:  # type: ignore[no-untyped-def]
+    """Terminated before its start date: the advance never fell due."""
+    return a.terminated_at is not None and utc(a.terminated_at).date() < a.start_date
+
+
 @dataclass(frozen=True)
 class AgreementReceivables:
     """One agreement's receivables as of a day, with what names it."""
@@ -155,6 +162,7 @@ async def load_receivables(
         Agreement.status,
         Agreement.start_date,
         Agreement.advance_minor,
+        Agreement.terminated_at,
     ).where(Agreement.status != AgreementStatus.DRAFT)
     agreements = [
         a
@@ -183,7 +191,7 @@ async def load_receivables(
     for a in agreements:
         charges = charges_of(
             start_date=a.start_date,
-            advance_minor=int(a.advance_minor),
+            advance_minor=0 if _ended_before_start(a) else int(a.advance_minor),
             statements=statements[a.id],
         )
         out.append(

@@ -4,8 +4,9 @@ An agreement that licenses the `licensee_retail` channel owes a sales report for
 closed period of its term (from the period of its start date to the period of its end date)
 — an empty one when it sold nothing. A period without an accepted report (any version) is
 overdue from the day after the period's last day. Active and expired agreements are counted;
-drafts owe nothing, and terminated ones are left out (the date they stopped is not kept, so
-every later period would be wrongly called missing).
+drafts owe nothing; a terminated one owes reports up to the period holding its
+`terminated_at` (it sold until then) and none after (one terminated before that column
+existed, whose date is unknown, is left out).
 
 `remind_missing_reports` (the periodic job `job.remind_sales_reports`, tiein.jobs) reminds
 the merchant once per agreement and period: an e-mail to its contact address
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.payloads import global_id
@@ -65,11 +66,18 @@ async def missing_reports(
             Agreement.merchant_id,
             Agreement.start_date,
             Agreement.end_date,
+            Agreement.terminated_at,
         )
         .join(AgreementChannel, AgreementChannel.agreement_id == Agreement.id)
         .where(
             AgreementChannel.channel == Channel.LICENSEE_RETAIL,
-            Agreement.status.in_(OWING),
+            or_(
+                Agreement.status.in_(OWING),
+                and_(
+                    Agreement.status == AgreementStatus.TERMINATED,
+                    Agreement.terminated_at.is_not(None),
+                ),
+            ),
         )
     )
     if ids is not None:
@@ -89,6 +97,10 @@ async def missing_reports(
     out = []
     for a in agreements:
         last = min(period_of(a.end_date), last_closed)
+        if a.terminated_at is not None:
+            if utc(a.terminated_at).date() < a.start_date:
+                continue  # ended before its term began: it never sold
+            last = min(last, period_of(utc(a.terminated_at).date()))
         first = period_of(a.start_date)
         if first > last:
             continue

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, and_, exists, select
+from sqlalchemy import Date, and_, cast, exists, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -222,38 +222,73 @@ def refusal_message(refusal: Refusal, *, country: str, channel: Channel, on_date
     return str(refusal)  # pragma: no cover
 
 
+def _typed_null(column: Any) -> Any:
+    return cast(null(), column.type)
+
+
+def _terms_members(ids: list[int]) -> Any:
+    """The agreements' territories, channels, categories and covered films as one UNION ALL,
+    one member a row (the other value columns NULL, typed so each reads back as its kind)."""
+    country, channel, category = (
+        AgreementTerritory.country,
+        AgreementChannel.channel,
+        AgreementCategory.category,
+    )
+    film_id, archived_at = AgreementFilm.film_id, Film.archived_at
+    blank = [_typed_null(c) for c in (country, channel, category, film_id, archived_at)]
+
+    def branch(model: Any, values: dict[int, Any]) -> Any:
+        columns = [values.get(i, blank[i]) for i in range(5)]
+        return select(
+            model.agreement_id.label("agreement_id"),
+            *(c.label(n) for c, n in zip(columns, _MEMBER_COLUMNS, strict=True)),
+        ).where(model.agreement_id.in_(ids))
+
+    return union_all(
+        branch(AgreementTerritory, {0: country}),
+        branch(AgreementChannel, {1: channel}),
+        branch(AgreementCategory, {2: category}),
+        branch(AgreementFilm, {3: film_id, 4: archived_at}).join(
+            Film, Film.id == AgreementFilm.film_id
+        ),
+    ).subquery("members")
+
+
+_MEMBER_COLUMNS = ("country", "channel", "category", "film_id", "archived_at")
+
+
 async def load_terms(
     session: AsyncSession, agreement_ids: Iterable[int]
 ) -> dict[int, AgreementTerms]:
-    """The terms of the given agreements, in five queries whatever their number (the
-    covered films come with whether staff archived them)."""
+    """The terms of the given agreements, in one statement whatever their number (the
+    agreements joined to the union of their territories, channels, categories and covered
+    films, which come with whether staff archived them)."""
     ids = sorted(set(agreement_ids))
     if not ids:
         return {}
-    agreements = (await session.execute(select(Agreement).where(Agreement.id.in_(ids)))).scalars()
-    sets: dict[str, defaultdict[int, set]] = {}
-    for name, model, column in (
-        ("territories", AgreementTerritory, AgreementTerritory.country),
-        ("channels", AgreementChannel, AgreementChannel.channel),
-        ("categories", AgreementCategory, AgreementCategory.category),
-    ):
-        rows = await session.execute(
-            select(model.agreement_id, column).where(model.agreement_id.in_(ids))
-        )
-        by_agreement: defaultdict[int, set] = defaultdict(set)
-        for agreement_id, value in rows:
-            by_agreement[agreement_id].add(value)
-        sets[name] = by_agreement
-    films = await session.execute(
-        select(AgreementFilm.agreement_id, AgreementFilm.film_id, Film.archived_at)
-        .join(Film, Film.id == AgreementFilm.film_id)
-        .where(AgreementFilm.agreement_id.in_(ids))
+    members = _terms_members(ids)
+    rows = await session.execute(
+        select(Agreement, *(members.c[n] for n in _MEMBER_COLUMNS))
+        .outerjoin(members, members.c.agreement_id == Agreement.id)
+        .where(Agreement.id.in_(ids))
     )
-    sets["film_ids"], sets["archived_film_ids"] = defaultdict(set), defaultdict(set)
-    for agreement_id, film_id, archived_at in films:
-        sets["film_ids"][agreement_id].add(film_id)
-        if archived_at is not None:
-            sets["archived_film_ids"][agreement_id].add(film_id)
+    agreements: dict[int, Agreement] = {}
+    sets: dict[str, defaultdict[int, set]] = {
+        name: defaultdict(set)
+        for name in ("territories", "channels", "categories", "film_ids", "archived_film_ids")
+    }
+    for agreement, country, channel, category, film_id, archived_at in rows:
+        agreements[agreement.id] = agreement
+        for name, value in (
+            ("territories", country),
+            ("channels", channel),
+            ("categories", category),
+            ("film_ids", film_id),
+        ):
+            if value is not None:
+                sets[name][agreement.id].add(value)
+        if film_id is not None and archived_at is not None:
+            sets["archived_film_ids"][agreement.id].add(film_id)
     return {
         a.id: AgreementTerms(
             id=a.id,
@@ -270,7 +305,7 @@ async def load_terms(
             sell_off_days=a.sell_off_days,
             currency=a.currency,
         )
-        for a in agreements
+        for a in agreements.values()
     }
 
 

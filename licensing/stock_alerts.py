@@ -6,6 +6,10 @@ a stock adjustment or by a checkout taking units. Stock that stays low sends not
 stock that is raised above the threshold and falls again sends it again. The catalog, which
 owns stock, does not know about webhooks (it is a lower floor): the services that take stock
 call `queue_low_stock` after taking it, in the same transaction.
+
+The demand forecast (reports/forecast.py) also sends `stock.low`, with a `forecast` part,
+when it expects a product to run out within its window: `alert_forecast_stock_outs`, from a
+periodic job (tiein/jobs.py), once per product per day.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.models import Product
 from catalog.payloads import product_payload
 from catalog.products import adjust_stock
+from licensing.alert_models import ForecastAlert
 from licensing.webhooks import WebhookEvent, queue_event
 
 
@@ -60,3 +65,47 @@ async def adjust_stock_and_alert(
     if delta < 0:
         await queue_low_stock(session, {product.id: -delta}, now=now)
     return product
+
+
+async def alert_forecast_stock_outs(
+    session: AsyncSession, expected: Mapping[int, str], *, window_days: int, now: datetime
+) -> list[int]:
+    """`stock.low` for each product the demand forecast expects to run out of (`expected`:
+    product id -> expected units, as a decimal string) within `window_days`, at most once
+    per product per UTC day (a ForecastAlert row is the dedupe key, written in the same
+    transaction as the events). Returns the ids alerted now."""
+    if not expected:
+        return []
+    day = now.date()
+    done = set(
+        (
+            await session.scalars(
+                select(ForecastAlert.product_id).where(
+                    ForecastAlert.day == day, ForecastAlert.product_id.in_(sorted(expected))
+                )
+            )
+        ).all()
+    )
+    todo = sorted(set(expected) - done)
+    if not todo:
+        return []
+    products = await session.scalars(
+        select(Product).where(Product.id.in_(todo)).order_by(Product.id)
+    )
+    alerted = []
+    for product in products:
+        session.add(ForecastAlert(product_id=product.id, day=day, sent_at=now))
+        await queue_event(
+            session,
+            merchant_id=product.merchant_id,
+            event=WebhookEvent.STOCK_LOW,
+            data={
+                "product": product_payload(product),
+                "threshold": product.low_stock_threshold,
+                "forecast": {"expected_units": expected[product.id], "window_days": window_days},
+            },
+            now=now,
+        )
+        alerted.append(product.id)
+    await session.flush()
+    return alerted

@@ -2,6 +2,7 @@
 
 `email.sales_report_overdue` {"agreement_id", "period"} is queued by
 `licensing.report_reminders` once per agreement and period; it goes to the merchant's
+first finance contact (statements and payment reminders are theirs), else to its main
 contact address. A report that arrived between the reminder being queued and sent cancels
 nothing: the e-mail says which period was missing when the reminder was made.
 """
@@ -18,6 +19,7 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler
 from kernel.periods import check_period, period_bounds
+from licensing.merchants import ContactRole, email_for
 from licensing.models import Agreement, Merchant
 from licensing.report_reminders import REMINDER_EMAIL_KIND
 from messaging.email import Mailer
@@ -34,15 +36,15 @@ class ReminderMailer(Mailer):
         async with self.db.read_session() as session:
             row = (
                 await session.execute(
-                    select(Agreement, Merchant)
+                    select(Agreement, Merchant, email_for(ContactRole.FINANCE))
                     .join(Merchant, Merchant.id == Agreement.merchant_id)
                     .where(Agreement.id == agreement_id)
                 )
             ).first()
         if row is None:
             raise GiveUp(f"no agreement {agreement_id!r}")
-        agreement, merchant = row
-        if not merchant.contact_email:
+        agreement, merchant, to = row
+        if not to:
             raise GiveUp(f"merchant {merchant.slug} has no contact address")
         period = check_period(period)
         context = {
@@ -51,7 +53,7 @@ class ReminderMailer(Mailer):
             "period": period,
             "ended_on": period_bounds(period)[1].date(),
         }
-        await self._send(held, "sales_report_overdue", context, to=merchant.contact_email,
+        await self._send(held, "sales_report_overdue", context, to=to,
                          name=merchant.name, number=agreement.code)  # fmt: skip
 
 

@@ -15,7 +15,7 @@ their products (fresh stock), and the agreement terms (`licensing.sellable.load_
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -153,14 +153,56 @@ async def bundle_availability(
     agreement_ids = {p.agreement_id for rows in parts.values() for _, p, _ in rows}
     terms = await load_terms(session, agreement_ids)
 
+    return _pairs(offers, seats, parts, terms, now)
+
+
+def _pairs(
+    offers: Sequence[BundleOffer],
+    seats: Mapping[int, _Seats],
+    parts: Mapping[int, list[tuple[int, Product, int]]],
+    terms: dict[int, AgreementTerms],
+    now: datetime,
+) -> dict[tuple[int, int], Availability]:
     result: dict[tuple[int, int], Availability] = {}
     for offer in offers:
-        for showtime_id in showtime_ids:
-            seat = seats.get(showtime_id)
-            if seat is None or seat.film_id != offer.film_id:
+        for showtime_id, seat in sorted(seats.items()):
+            if seat.film_id != offer.film_id:
                 continue
-            result[(offer.id, showtime_id)] = _pair(offer, seat, parts[offer.id], terms, now)
+            result[(offer.id, showtime_id)] = _pair(
+                offer, seat, parts.get(offer.id, []), terms, now
+            )
     return result
+
+
+def availability_of_loaded(
+    offers: Sequence[BundleOffer],
+    showtimes: Sequence[Showtime],
+    variant_stock: Mapping[int, int],
+    terms: dict[int, AgreementTerms],
+    *,
+    now: datetime,
+) -> dict[tuple[int, int], Availability]:
+    """`bundle_availability` over rows a page has loaded in its own statements, without a
+    statement of its own: offers with components and products, showtimes with cinemas (both
+    read in this request, so stock and seats are fresh), the stock of the components' fixed
+    variants by variant id, and the terms of the components' agreements (`load_terms`)."""
+    seats = {
+        s.id: _Seats(
+            s.film_id,
+            s.starts_at,
+            s.capacity - s.seats_taken,
+            s.price_minor,
+            s.currency,
+            s.cinema.country,
+        )
+        for s in showtimes
+    }
+    parts: dict[int, list[tuple[int, Product, int]]] = defaultdict(list)
+    for offer in offers:
+        for c in sorted(offer.components, key=lambda c: c.position):
+            stock = c.product.stock if c.variant_id is None else variant_stock.get(c.variant_id, 0)
+            parts[offer.id].append((c.qty, c.product, stock))
+    return _pairs(offers, seats, parts, terms, now)
 
 
 async def offer_availability(

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.bundles import allocate_bundle
+from catalog.bundles import allocate_bundle, bundle_weights
 from catalog.films import check_country
 from kernel.db import Database
 from kernel.emails import InvalidEmail, normalize_email
@@ -43,6 +43,9 @@ from orders.models import (
     Reservation,
 )
 from orders.payments import CardDeclined, Intent, PaymentUnavailable, StripeGateway
+from orders.promo_checkout import AppliedPromo, known_campaign, quote_promo
+from orders.promo_uses import take_use
+from orders.promotions_math import bundle_part_nets
 from orders.settlement import cancel_unpaid_order, lock_order, record_intent, settle_order
 
 _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
@@ -135,6 +138,8 @@ async def reserve_order(
     reservation_minutes: int = 15,
     payments: bool = True,
     language: str = "en",
+    promo_code: str | None = None,
+    campaign_id: int | None = None,
 ) -> PlacedOrder:
     """Phase 1 of checkout, in the caller's short transaction: check the contact and, for
     merch, the `shipping` address (its parts as `orders.addresses.check_address` takes
@@ -144,7 +149,11 @@ async def reserve_order(
     its stock and seats for `reservation_minutes`. An order with nothing to pay is settled
     at once. Without `payments` (no Stripe configured) an
     order to pay is refused before anything is written. The PlacedOrder has no client
-    secret yet: phases 2 and 3 (`create_order_intent`, `record_order_intent`) add it."""
+    secret yet: phases 2 and 3 (`create_order_intent`, `record_order_intent`) add it.
+
+    With `promo_code` (one per order) its discount is split over the lines and a use of it
+    is taken (orders/promo_checkout.py); the order is attributed to the code's campaign,
+    else to `campaign_id` (the shopper's last referral visit) when that campaign exists."""
     if not cart.items:
         raise DomainError(OrderError.EMPTY_CART, "Your cart is empty.", "cart")
     needs_shipping = cart.ships_merch
@@ -152,7 +161,11 @@ async def reserve_order(
     priced = [await price_item(session, item, country=country, now=now) for item in cart.items]
     check_cart_rules(priced)
     needs = needs_of(priced)
-    total = sum(p.total_minor for p in priced)
+    promo: AppliedPromo | None = None
+    if promo_code:
+        promo = await quote_promo(session, promo_code, priced, now=now)
+    shares = promo.shares if promo else [0] * len(priced)
+    total = sum(p.total_minor for p in priced) - (promo.discount_minor if promo else 0)
     if total > 0 and not payments:
         raise DomainError(OrderError.PAYMENT_UNAVAILABLE, "Payments are not configured.")
 
@@ -170,12 +183,17 @@ async def reserve_order(
         created_at=now,
         expires_at=expires_at,
         language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        discount_minor=promo.discount_minor if promo else 0,
+        promo_code_id=promo.code.id if promo else None,
+        campaign_id=promo.code.campaign_id if promo else await known_campaign(session, campaign_id),
     )
     session.add(order)
     await session.flush()
+    if promo is not None:
+        await take_use(session, promo.code, order_id=order.id, email=email, now=now)
     if address is not None:
         session.add(address.row(order.id))
-    for p in priced:
+    for p, share in zip(priced, shares, strict=True):
         line = OrderLine(
             order_id=order.id,
             kind=p.kind,
@@ -188,6 +206,7 @@ async def reserve_order(
             quantity=p.quantity,
             unit_price_minor=p.unit_price_minor,
             total_minor=p.total_minor,
+            discount_minor=share,
             refunded_quantity=0,
         )
         session.add(line)
@@ -197,7 +216,14 @@ async def reserve_order(
             # Positions are renumbered 0 (the ticket), 1.. (merch in the offer's order) so
             # that they stay unique whatever positions the offer's components carry.
             chosen = {pos: variant.id for pos, variant in p.bundle_variants.items()}
-            for position, part in enumerate(allocate_bundle(p.offer, p.showtime, chosen)):
+            parts = allocate_bundle(p.offer, p.showtime, chosen)
+            nets = bundle_part_nets(
+                p.total_minor - share,
+                bundle_weights(p.offer, p.showtime),
+                p.quantity,
+                [part.amount_minor for part in parts],
+            )
+            for position, (part, net) in enumerate(zip(parts, nets, strict=True)):
                 session.add(
                     BundleAllocation(
                         order_line_id=line.id,
@@ -207,6 +233,7 @@ async def reserve_order(
                         merchant_id=part.merchant_id,
                         qty=part.qty,
                         amount_minor=part.amount_minor,
+                        net_minor=net,
                     )
                 )
     for showtime_id, qty in needs.seats.items():
@@ -299,6 +326,8 @@ async def place_order(
     gateway: StripeGateway | None,
     reservation_minutes: int = 15,
     language: str = "en",
+    promo_code: str | None = None,
+    campaign_id: int | None = None,
 ) -> PlacedOrder:
     """Create an order awaiting payment from `cart` (SPEC §6), with no lock held while
     Stripe is asked: (1) `reserve_order` checks, writes and reserves, and commits; (2)
@@ -320,6 +349,8 @@ async def place_order(
             reservation_minutes=reservation_minutes,
             payments=gateway is not None,
             language=language,
+            promo_code=promo_code,
+            campaign_id=campaign_id,
         )
     if placed.order.status != OrderStatus.PENDING_PAYMENT or gateway is None:
         return placed  # nothing to pay: settled already

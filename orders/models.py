@@ -64,6 +64,13 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # The language the order was placed in (kernel.i18n.LANGUAGES): its e-mails speak it.
     language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    # Promotions (SPEC §9): the campaign the order is attributed to, the code used and the
+    # discount D taken off the lines (total_minor is after it). Plain ids, no foreign key:
+    # SQLite cannot add one to a table that other tables' rows point at (migration 0017);
+    # the code's use (promo_code_uses) holds the checked references.
+    campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    promo_code_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     lines: Mapped[list[OrderLine]] = relationship(
         lazy="raise", order_by="OrderLine.id", back_populates="order"
@@ -73,6 +80,7 @@ class Order(Base):
 
     __table_args__ = (
         CheckConstraint("total_minor >= 0", name="total_not_negative"),
+        CheckConstraint("discount_minor >= 0", name="discount_not_negative"),
         CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_within_total"
         ),
@@ -98,6 +106,8 @@ class OrderLine(Base):
     unit_price_minor: Mapped[int] = mapped_column(Integer)
     total_minor: Mapped[int] = mapped_column(Integer)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    # The line's share of the order's discount; its net is total_minor - discount_minor.
+    discount_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(lazy="raise", back_populates="lines")
     allocations: Mapped[list[BundleAllocation]] = relationship(
@@ -107,6 +117,9 @@ class OrderLine(Base):
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         CheckConstraint("unit_price_minor >= 0", name="price_not_negative"),
+        CheckConstraint(
+            "discount_minor >= 0 AND discount_minor <= total_minor", name="discount_within_total"
+        ),
         CheckConstraint(
             "refunded_quantity >= 0 AND refunded_quantity <= quantity", name="refund_within_qty"
         ),
@@ -122,8 +135,10 @@ class OrderLine(Base):
 class BundleAllocation(Base):
     """The share of one bundle's price that falls to one component (SPEC §5).
 
-    Amounts are per bundle; a line of q bundles carries q times each amount.
-    `product_id` is NULL for the ticket part."""
+    `amount_minor` is per bundle, at the offer's price; `net_minor` is the part's net in the
+    whole line: the line's net (after its share of a promotion, SPEC §9) allocated with
+    weights w_i * q, so q * amount_minor when there is no discount. Sales, royalties and
+    refunds use `net_minor`. `product_id` is NULL for the ticket part."""
 
     __tablename__ = "bundle_allocations"
 
@@ -135,9 +150,11 @@ class BundleAllocation(Base):
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     qty: Mapped[int] = mapped_column(Integer)
     amount_minor: Mapped[int] = mapped_column(Integer)
+    net_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("order_line_id", "position"),
+        CheckConstraint("net_minor >= 0", name="net_not_negative"),
         CheckConstraint("qty >= 1", name="qty_positive"),
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
     )

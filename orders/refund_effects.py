@@ -44,7 +44,7 @@ async def apply_refund(
                 original_source_ref=f"order_line:{line.id}",
                 refund_source_ref=f"refund_line:{row.id}",
                 units=qty,
-                net_minor=line.unit_price_minor * qty,
+                net_minor=row.amount_minor,
                 occurred_at=at,
                 now=now,
             )

@@ -1,8 +1,13 @@
 """What a refund gives back: the lines and units asked for, checked, and the money and units
 of the merch parts of bundle lines (SPEC §4, §5, §8).
 
+Refunds pay back what was paid, never the list price (SPEC §9): a line's net is its total
+minus its share of the order's discount, and k of its q units give back `share(net, q,
+refunded so far, k)`, so refunding every unit pays back exactly the net.
+
 A bundle line of q bundles holds, for each merch part i (a BundleAllocation row), U_i =
-qty_i * q units whose net is N_i = a_i * q (a_i: the part's allocated share of one bundle).
+qty_i * q units whose net is N_i (`net_minor`: a_i * q without a discount, SPEC §5). Its
+ticket part's net is refunded per bundle by the same `share` rule.
 A part's units are refunded in two ways: a component refund (a merchant cancels units it
 cannot ship; the tickets stay valid) or a refund of whole bundles. R_i, the part's units
 refunded so far, is the sum of its RefundPart rows.
@@ -44,8 +49,19 @@ def part_units(line: OrderLine, part: BundleAllocation) -> int:
 
 
 def part_net(line: OrderLine, part: BundleAllocation) -> int:
-    """N_i: the part's allocated net in the whole line (amounts are stored per bundle)."""
-    return part.amount_minor * line.quantity
+    """N_i: the part's allocated net in the whole line."""
+    return part.net_minor
+
+
+def line_net(line: OrderLine) -> int:
+    """What the shopper paid for the whole line: its total less its share of a discount."""
+    return line.total_minor - line.discount_minor
+
+
+def line_refund(line: OrderLine, units: int) -> int:
+    """The money of refunding `units` more units (tickets, products, bundles) of a line,
+    after its `refunded_quantity`."""
+    return share(line_net(line), line.quantity, line.refunded_quantity, units)
 
 
 def _cumulative(net: int, units: int, done: int) -> int:
@@ -77,13 +93,13 @@ def bundle_refund(
     """(money, merch parts) of refunding `bundles` bundles of a bundle line: the ticket
     part's share of each bundle plus each merch part's units still unrefunded among them.
     `refunded` (R_i by part id) is updated."""
-    if not line.allocations:  # not split (no parts): the unit price is all there is
-        return line.unit_price_minor * bundles, []
+    if not line.allocations:  # not split (no parts): the line's net is all there is
+        return line_refund(line, bundles), []
     money = 0
     parts: list[PartRefund] = []
     for part in line.allocations:
         if part.product_id is None:
-            money += part.amount_minor * bundles
+            money += share(part.net_minor, line.quantity, line.refunded_quantity, bundles)
             continue
         total = part_units(line, part)
         done = refunded.get(part.id, 0)

@@ -41,6 +41,7 @@ from orders.refund_plan import (
     PartRefund,
     bundle_refund,
     component_refund,
+    line_refund,
     plan_components,
     plan_lines,
     refunded_units,
@@ -136,7 +137,7 @@ async def claim_refund(
         if line.kind == LineKind.BUNDLE:
             money, merch = bundle_refund(line, qty, refunded)
         else:
-            money, merch = line.unit_price_minor * qty, []
+            money, merch = line_refund(line, qty), []
         todo.append((line, qty, money, merch, None))
     for line, part, units in wanted_parts:
         one = component_refund(line, part, units, refunded)
@@ -276,7 +277,8 @@ async def refund_order_lines(
     reason: str = "",
 ) -> RefundOutcome:
     """Refund `(order_line_id, quantity)` pairs of a paid order, or all that is left when
-    `lines` is None. Each refunded unit gives back its unit price; the order becomes
+    `lines` is None. Each refunded unit gives back what was paid for it (its share of the
+    line's net after a discount, orders.refund_plan); the order becomes
     `partially_refunded` or `refunded`; tickets of refunded ticket and bundle lines are
     voided and their seats freed; merch goes back to stock only when `restock`; each line
     (each merch part of a bundle) posts its ledger reversal.

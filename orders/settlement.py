@@ -38,6 +38,7 @@ from orders.models import (
     Reservation,
     ReservationStatus,
 )
+from orders.promo_uses import release_use, retake_use
 
 log = logging.getLogger("tiein.orders")
 
@@ -174,6 +175,7 @@ async def _take_again(session: AsyncSession, order: Order) -> bool:
         return False
     for reservation in released:
         reservation.status = ReservationStatus.ACTIVE
+    await retake_use(session, order.id)
     await session.flush()
     return True
 
@@ -253,7 +255,7 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
                     source_ref=f"order_line:{line.id}",
                     product_id=line.product_id,
                     units=line.quantity,
-                    net_minor=line.total_minor,
+                    net_minor=line.total_minor - line.discount_minor,
                     channel=Channel.STOREFRONT,
                     territory=order.country,
                     occurred_at=now,
@@ -276,7 +278,7 @@ async def settle_order(session: AsyncSession, order_id: int, *, now: datetime) -
                     source_ref=f"bundle_part:{part.id}",
                     product_id=part.product_id,
                     units=part.qty * line.quantity,
-                    net_minor=part.amount_minor * line.quantity,
+                    net_minor=part.net_minor,
                     channel=Channel.BUNDLE,
                     territory=countries[line.showtime_id],
                     occurred_at=now,
@@ -315,6 +317,7 @@ async def cancel_unpaid_order(
     if order.status != OrderStatus.PENDING_PAYMENT:
         return False
     await release_reservations(session, order.id)
+    await release_use(session, order.id, now=now)
     order.status = status
     if order.payment_intent_id:
         await session.execute(

@@ -31,6 +31,18 @@ class CurrencyAmounts:
 
 
 @dataclass(frozen=True)
+class FilmCampaignRow:
+    """A film's ticket orders of the period from one campaign (None: no campaign)."""
+
+    campaign_id: int | None
+    tickets_sold: int
+    bundles_sold: int
+    ticket_orders: int
+    ticket_orders_with_merch: int
+    merch_attach_rate: Decimal
+
+
+@dataclass(frozen=True)
 class FilmCommerceRow:
     """What one film sold in a period on tiein's own channels, and what it earned.
 
@@ -43,6 +55,8 @@ class FilmCommerceRow:
       retail included
     - merch_attach_rate: the share of the film's ticket orders (orders with a ticket or
       bundle of the film) that also bought merch (a product line or a bundle), 4 places
+    - by_campaign: the ticket figures split by the campaign each order is attributed to
+      (SPEC §9), campaigns by id, orders of no campaign last; they add up to the film's
     """
 
     film_id: int
@@ -55,6 +69,7 @@ class FilmCommerceRow:
     merch_attach_rate: Decimal
     merch_units: int
     money: tuple[CurrencyAmounts, ...]
+    by_campaign: tuple[FilmCampaignRow, ...] = ()
 
 
 async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmCommerceRow]:
@@ -90,6 +105,7 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
         await session.execute(
             select(
                 Showtime.film_id,
+                Order.campaign_id,
                 func.sum(kept),
                 func.sum(case((OrderLine.kind == LineKind.BUNDLE, kept), else_=0)),
                 func.count(distinct(OrderLine.order_id)),
@@ -97,16 +113,19 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
             .join(Order, Order.id == OrderLine.order_id)
             .join(Showtime, Showtime.id == OrderLine.showtime_id)
             .where(paid_in_period, live, OrderLine.kind.in_(ticket_kinds))
-            .group_by(Showtime.film_id)
+            .group_by(Showtime.film_id, Order.campaign_id)
         )
     ).all()
     merch_orders = select(OrderLine.order_id).where(
         live, OrderLine.kind.in_((LineKind.PRODUCT, LineKind.BUNDLE))
     )
-    with_merch = dict(
-        (
+    with_merch = {
+        (film_id, campaign_id): count
+        for film_id, campaign_id, count in (
             await session.execute(
-                select(Showtime.film_id, func.count(distinct(OrderLine.order_id)))
+                select(
+                    Showtime.film_id, Order.campaign_id, func.count(distinct(OrderLine.order_id))
+                )
                 .join(Order, Order.id == OrderLine.order_id)
                 .join(Showtime, Showtime.id == OrderLine.showtime_id)
                 .where(
@@ -115,10 +134,10 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
                     OrderLine.kind.in_(ticket_kinds),
                     OrderLine.order_id.in_(merch_orders),
                 )
-                .group_by(Showtime.film_id)
+                .group_by(Showtime.film_id, Order.campaign_id)
             )
         ).all()
-    )
+    }
 
     film_ids = {row[0] for row in merch} | {row[0] for row in tickets}
     if not film_ids:
@@ -131,16 +150,29 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
     for film_id, currency, merch_units, net, micros in merch:
         units[film_id] += int(merch_units or 0)
         money[film_id].append(CurrencyAmounts(currency, int(net or 0), int(micros or 0)))
-    ticket_figures = {row[0]: row[1:] for row in tickets}
+    by_campaign: defaultdict[int, list[FilmCampaignRow]] = defaultdict(list)
+    for film_id, campaign_id, sold, bundles, orders in tickets:
+        attached = int(with_merch.get((film_id, campaign_id), 0))
+        by_campaign[film_id].append(
+            FilmCampaignRow(
+                campaign_id=campaign_id,
+                tickets_sold=int(sold or 0),
+                bundles_sold=int(bundles or 0),
+                ticket_orders=int(orders or 0),
+                ticket_orders_with_merch=attached,
+                merch_attach_rate=_rate(attached, int(orders or 0)),
+            )
+        )
     out = []
     for film_id in film_ids:
-        sold, bundles, orders = ticket_figures.get(film_id, (0, 0, 0))
-        attached = int(with_merch.get(film_id, 0))
-        rate = (
-            (Decimal(attached) / Decimal(orders)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-            if orders
-            else Decimal(0)
+        parts = tuple(
+            sorted(by_campaign[film_id], key=lambda r: (r.campaign_id is None, r.campaign_id or 0))
         )
+        sold = sum(p.tickets_sold for p in parts)
+        bundles = sum(p.bundles_sold for p in parts)
+        orders = sum(p.ticket_orders for p in parts)
+        attached = sum(p.ticket_orders_with_merch for p in parts)
+        rate = _rate(attached, orders)
         film = films[film_id]
         out.append(
             FilmCommerceRow(
@@ -154,6 +186,13 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
                 merch_attach_rate=rate,
                 merch_units=units[film_id],
                 money=tuple(sorted(money[film_id], key=lambda m: m.currency)),
+                by_campaign=parts,
             )
         )
     return sorted(out, key=lambda r: (r.film_title, r.film_id))
+
+
+def _rate(attached: int, orders: int) -> Decimal:
+    if not orders:
+        return Decimal(0)
+    return (Decimal(attached) / Decimal(orders)).quantize(Decimal("0.0001"), ROUND_HALF_UP)

@@ -21,6 +21,8 @@ from kernel.errors import DomainError
 from kernel.periods import check_period
 from licensing.codes import LicensingError
 from licensing.models import Agreement, AgreementStatus, Channel, Merchant
+from licensing.receivables import ReceivableKind
+from licensing.remittances import load_receivables
 from licensing.royalty import div_round_half_up, mg_shortfall, micros_to_minor
 from licensing.statements import guarantee_standings, ledger_scan
 
@@ -150,14 +152,25 @@ class MgPaceRow:
     projected_earned_minor: int  # earned to date * term days / days elapsed
     shortfall_now_minor: int  # max(0, MG - max(advance, earned to date))
     projected_shortfall_minor: int  # max(0, MG - max(advance, projected))
+    status: AgreementStatus = AgreementStatus.ACTIVE
+    shortfall_owed_minor: int = 0  # ended agreements: what is left to pay of the shortfall
 
     @property
     def on_pace(self) -> bool:
-        return self.projected_shortfall_minor == 0
+        return self.status == AgreementStatus.ACTIVE and self.projected_shortfall_minor == 0
+
+    @property
+    def pace(self) -> str:
+        """In words: on pace or not, or (ended) that its shortfall is owed."""
+        if self.status != AgreementStatus.ACTIVE:
+            return f"{self.status.value}, shortfall owed"
+        return "yes" if self.on_pace else "no"
 
 
 async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
-    """MG pace of every active agreement with a minimum guarantee, by code (three queries).
+    """MG pace of every active agreement with a minimum guarantee, and of every expired or
+    terminated one that still owes a shortfall (its final statement shows one and it is
+    not paid yet: `shortfall_owed_minor`), by code (six queries whatever their number).
 
     Earned to date and the shortfall now are the statements' own (`guarantee_standings`):
     the cumulative royalty up to the period holding the end date, and the MG shortfall its
@@ -167,17 +180,23 @@ async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
     agreements = (
         await session.scalars(
             select(Agreement)
-            .where(
-                Agreement.status == AgreementStatus.ACTIVE, Agreement.minimum_guarantee_minor > 0
-            )
+            .where(Agreement.status.in_(PACED), Agreement.minimum_guarantee_minor > 0)
             .order_by(Agreement.code)
         )
     ).all()
     if not agreements:
         return []
     standings = await guarantee_standings(session, agreements)
+    ended = [
+        a.id
+        for a in agreements
+        if a.status != AgreementStatus.ACTIVE and standings[a.id].shortfall_minor > 0
+    ]
+    owed = await _shortfalls_owed(session, ended, standings, today=today)
     out = []
     for a in agreements:
+        if a.status != AgreementStatus.ACTIVE and not owed.get(a.id):
+            continue  # ended, and owes no shortfall (none, or paid)
         term_days = (a.end_date - a.start_date).days + 1
         elapsed = min(max((today - a.start_date).days + 1, 0), term_days)
         standing = standings[a.id]
@@ -200,6 +219,30 @@ async def mg_pace(session: AsyncSession, *, today: date) -> list[MgPaceRow]:
                 projected_earned_minor=projected,
                 shortfall_now_minor=standing.shortfall_minor,
                 projected_shortfall_minor=mg_shortfall(mg, advance, projected),
+                status=a.status,
+                shortfall_owed_minor=owed.get(a.id, 0),
             )
         )
+    return out
+
+
+PACED = (AgreementStatus.ACTIVE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED)
+
+
+async def _shortfalls_owed(
+    session: AsyncSession, ids: list[int], standings: dict, *, today: date
+) -> dict[int, int]:
+    """What ended agreements still owe of their MG shortfall: the whole shortfall while the
+    final period is open (its statement is not made yet), else the balance of the shortfall's
+    receivable (`load_receivables`: remittances pay the oldest receivable first)."""
+    if not ids:
+        return {}
+    out = {i: standings[i].shortfall_minor for i in ids if not standings[i].frozen}
+    for found in await load_receivables(session, today=today, agreement_ids=ids):
+        if standings[found.agreement_id].frozen:
+            out[found.agreement_id] = sum(
+                r.balance_minor
+                for r in found.ledger.receivables
+                if r.kind == ReceivableKind.MG_SHORTFALL
+            )
     return out

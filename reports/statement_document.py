@@ -7,7 +7,9 @@ ones once the period is closed), never recomputed here; the lines split the peri
 entries by film and channel, so their units and net sales add up to the statement's. An open
 period's document is marked "provisional": its figures change until the period is closed.
 A receivable block (the amount due for the statement, what was paid and the balance) is
-shown when the caller passes one (`Receivable`), for the receivables ledger to fill.
+shown when the caller passes one (`Receivable`): `statement_receivable` reads it from the
+receivables ledger (`licensing.remittances.load_receivables`) as of a day; the console and the
+API downloads both pass it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.pdf import render_pdf_async
 from licensing.codes import LicensingError
+from licensing.merchants import ContactRole, email_for
 from licensing.models import ROYALTY_SCALE, Agreement, Merchant, RoyaltyEntry
+from licensing.receivables import ReceivableKind
+from licensing.remittances import load_receivables
 from licensing.royalty import micros_to_minor
 from licensing.statements import StatementFigures, compute_statement
 
@@ -82,6 +87,35 @@ class Receivable:
     days_overdue: int = 0
 
 
+async def statement_receivable(
+    session: AsyncSession, agreement_id: int, period: str, *, today: date
+) -> Receivable | None:
+    """What the statement of `period` made the agreement owe (its positive royalty payable
+    and, on the final statement, the MG shortfall, after credits), what was paid of it and
+    its balance as of `today`; None while nothing is owed for it (an open period, a zero
+    payable or a credit). Three statements."""
+    [found] = await load_receivables(session, today=today, agreement_ids=[agreement_id]) or [None]
+    if found is None:
+        return None
+    mine = [r for r in found.ledger.receivables if r.period == period]
+    if not mine:
+        return None
+    kinds = {r.kind for r in mine}
+    words = []
+    if ReceivableKind.ROYALTY in kinds:
+        words.append("Royalty payable")
+    if ReceivableKind.MG_SHORTFALL in kinds:
+        words.append("minimum-guarantee shortfall" if words else "Minimum-guarantee shortfall")
+    return Receivable(
+        description=f"{' and '.join(words)} {period}",
+        due_on=min(r.due_on for r in mine),
+        amount_minor=sum(r.amount_minor for r in mine),
+        paid_minor=sum(r.paid_minor for r in mine),
+        balance_minor=sum(r.balance_minor for r in mine),
+        days_overdue=max(r.days_overdue for r in mine),
+    )
+
+
 @dataclass(frozen=True)
 class StatementDocument:
     figures: StatementFigures
@@ -113,17 +147,18 @@ async def statement_document(
     receivable: Receivable | None = None,
 ) -> StatementDocument:
     """The statement of `agreement_id` for `period` with its lines by film and channel and
-    the licensee's details (three statements besides the statement's own)."""
+        the licensee's details (its finance contact's address, else its main one; three
+    statements besides the statement's own)."""
     row = (
         await session.execute(
-            select(Agreement, Merchant)
+            select(Agreement, Merchant, email_for(ContactRole.FINANCE))
             .join(Merchant, Merchant.id == Agreement.merchant_id)
             .where(Agreement.id == agreement_id)
         )
     ).first()
     if row is None:
         raise DomainError(LicensingError.NOT_FOUND, "No such agreement.", "agreement")
-    agreement, merchant = row
+    agreement, merchant, finance_email = row
     figures = await compute_statement(session, agreement_id, period)
     e = RoyaltyEntry
     rows = await session.execute(
@@ -151,7 +186,7 @@ async def statement_document(
         )
         for title, original, channel, units, net, micros in rows
     ]
-    licensee = Party(merchant.name, country=merchant.country, email=merchant.contact_email)
+    licensee = Party(merchant.name, country=merchant.country, email=finance_email or "")
     return StatementDocument(
         figures=figures,
         agreement=agreement,

@@ -8,13 +8,19 @@ not exist and a malformed id are all the same 404; no credentials is a 401.
 The CSV has one row per code, in the order made: `code` (grouped for printing, e.g.
 `0EJZ-1GNQ-T6F4-A`), `sku`, `product`, `verify_url` (TIEIN_PUBLIC_URL + `/verify/<code>`, for
 a QR code on the hangtag: a link that leaves the site, so it is absolute).
+
+A download with a token spends CSV_COST points of the token's /graphql budget (a batch may
+hold 100,000 codes); past it, 429 with Retry-After.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import math
 import re
+import time
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -22,6 +28,7 @@ from starlette.routing import Route
 
 from kernel.config import public_url
 from kernel.parsing import InvalidInput, parse_id
+from kernel.ratelimit import BucketUnavailable
 from licensing.accounts import look_up_token
 from licensing.label_batches import batch_codes
 from licensing.labels import display
@@ -30,6 +37,8 @@ from storefront.staff.auth import signed_in_staff
 from storefront.web import now
 
 NOT_FOUND = "No such label batch."
+CSV_COST = 2_500  # budget points one download with a token spends
+log = logging.getLogger("tiein.labels")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -42,6 +51,25 @@ def _refused(status: int, message: str) -> Response:
     response = PlainTextResponse(message, status_code=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tiein"'
+    return response
+
+
+async def _spend(request: Request, token_id: int | None) -> Response | None:
+    """429 when the token's budget cannot pay for a download (None: go on; also when there
+    is no budget or its store is down)."""
+    budget = request.app.state.budget
+    if budget is None or token_id is None:
+        return None
+    try:
+        allowed, _, retry_after = await budget.take(f"token:{token_id}", CSV_COST, time.time())
+    except BucketUnavailable as exc:
+        log.error("label CSV: the budget store is unavailable (%s); not throttling", exc)
+        return None
+    if allowed:
+        return None
+    wait = 60 if math.isinf(retry_after) else max(1, math.ceil(retry_after))
+    response = _refused(429, f"Too many downloads; retry in {wait} s.")
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
@@ -62,6 +90,9 @@ async def _merchant_of(request: Request) -> tuple[bool, int | None] | Response:
             return True, None
         if not viewer.has_scope(TokenScope.READ):
             return _refused(404, NOT_FOUND)
+        throttled = await _spend(request, viewer.token_id)
+        if throttled is not None:
+            return throttled
         return True, viewer.merchant_id
     if await signed_in_staff(request) is not None:
         return True, None

@@ -5,6 +5,8 @@ in every worker), so they are read once when the app is built. Starlette's Stati
 to a thread four or five times per request (stat, open, read, close); this serves a known
 file with no thread and no system call. Conditional requests (ETag, Last-Modified) answer
 304 exactly as StaticFiles does; Range requests and unknown paths go to StaticFiles itself.
+Files that every page names and that hardly ever change (the favicon) are sent with a long
+`Cache-Control`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from starlette.datastructures import Headers
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
+
+# Cache-Control of the files that browsers may keep a year: the favicon, which every page
+# names and which changes about never (a browser showing last year's icon harms no one).
+LONG_CACHE = {"favicon.svg": "public, max-age=31536000"}
 
 
 class PackageStaticFiles(StaticFiles):
@@ -31,7 +37,10 @@ class PackageStaticFiles(StaticFiles):
             stat_result = path.stat()
             # The headers StaticFiles would send (content type, length, ETag, Last-Modified).
             headers = dict(FileResponse(path, stat_result=stat_result).headers)
-            self._files[os.path.normpath(str(path.relative_to(root)))] = (
+            name = os.path.normpath(str(path.relative_to(root)))
+            if name in LONG_CACHE:
+                headers["cache-control"] = LONG_CACHE[name]
+            self._files[name] = (
                 path.read_bytes(),
                 headers,
             )

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from kernel import i18n
 from kernel.clock import now_utc
+from kernel.config import public_url
 from kernel.parsing import clean_text
 from licensing.labels import display as display_label_code
 from orders.cart import Cart
@@ -98,6 +99,15 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
     return path_for(context["request"], name, **path_params)
 
 
+@pass_context
+def _absolute_url(context: dict[str, Any], path: str) -> str:
+    """An absolute URL for links read off the site (social previews): TIEIN_PUBLIC_URL and
+    the path, never the Host header; a URL that is already absolute is kept."""
+    if path.startswith(("https://", "http://")):
+        return path
+    return public_url(context["request"].app.state.settings, path)
+
+
 def request_language(request: Request) -> str:
     """The shopper's language (kernel.i18n.negotiate: the switcher's cookie, else
     Accept-Language, else English), read once per request and kept on `request.state`."""
@@ -135,6 +145,7 @@ def _context(request: Request) -> dict[str, Any]:
 templates = Jinja2Templates(directory=str(HERE / "templates"), context_processors=[_context])
 # Links in pages are paths: an absolute URL would carry whatever Host the request named.
 templates.env.globals["url_for"] = _url_for
+templates.env.globals["absolute_url"] = _absolute_url
 
 
 def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str:
@@ -192,3 +203,13 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context.setdefault("lang_switcher", not staff)
     with i18n.using(request_language(request)):
         return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def render_text(request: Request, name: str, shared: dict[str, Any], **context: Any) -> str:
+    """A page's HTML in the request's language, with `shared` over the per-request context
+    (storefront.page_cache renders a cacheable page with placeholders for what is per
+    session: the CSRF token, the cart count)."""
+    with i18n.using(request_language(request)):
+        values = {"request": request, "lang_switcher": True, **context, **_context(request)}
+        values.update(shared)
+        return templates.get_template(name).render(values)

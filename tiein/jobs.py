@@ -15,7 +15,10 @@ still run each slot start once (the key is the time).
 Rules:
 - The jobs are `orders expire` (`expire_orders`), `outbox prune` (`kernel.outbox.prune`),
   `agreements expire` (`licensing.lifecycle.expire_agreements`), `sales reports remind`
-  (`licensing.report_reminders`: missing reports, once each) and, with Stripe, `payments
+  (`licensing.report_reminders`: missing reports, once each), `stock forecast alerts`
+  (`forecast_stock_alerts`: `stock.low` for products the demand forecast expects to run
+  out of, once per product per day), `recommendations refresh` (`refresh_recommendations`)
+  and, with Stripe, `payments
   reconcile` (`reconcile_payments`): idempotent, safe beside the webhook, beside each other
   and beside the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
@@ -44,8 +47,12 @@ from kernel.drainer import Claim, GiveUp, Handler, bounded_error
 from kernel.outbox import OutboxMessage, OutboxStatus, enqueue, prune
 from licensing.lifecycle import expire_agreements
 from licensing.report_reminders import remind_sales_reports
+from licensing.stock_alerts import alert_forecast_stock_outs
 from orders.payments import StripeGateway
 from orders.reconcile import ReconcileReport, expire_orders, reconcile_payments
+from reports.forecast import WINDOW_DAYS
+from reports.forecast_loader import load_forecasts
+from reports.recommendations import refresh_recommendations
 
 log = logging.getLogger("tiein.jobs")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -83,6 +90,16 @@ def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJ
             "sales reports remind",
             lambda now: remind_sales_reports(db, now=now),
         ),
+        PeriodicJob(
+            "job.forecast_stock_alerts",
+            "stock forecast alerts",
+            lambda now: forecast_stock_alerts(db, now=now),
+        ),
+        PeriodicJob(
+            "job.refresh_recommendations",
+            "recommendations refresh",
+            lambda now: refresh_recommendations_job(db, now=now),
+        ),
     ]
     if gateway is not None:
         jobs.append(
@@ -110,6 +127,31 @@ async def expire_agreements_job(db: Database, *, now: datetime) -> None:
         codes = await expire_agreements(session, now=now)
     if codes:
         log.info("agreements expire: %d expired (%s)", len(codes), ", ".join(codes[:20]))
+
+
+async def forecast_stock_alerts(db: Database, *, now: datetime) -> None:
+    """`stock.low` to the merchants of products the demand forecast flags as running out in
+    the next 14 days (reports.forecast), once per product per UTC day."""
+    async with db.session() as session:
+        films = await load_forecasts(session, now=now)
+        expected = {
+            row.product_id: f"{row.forecast.expected_units:.2f}"
+            for film in films
+            for row in film.rows
+            if row.forecast.stock_out
+        }
+        alerted = await alert_forecast_stock_outs(
+            session, expected, window_days=WINDOW_DAYS, now=now
+        )
+    if alerted:
+        log.info("stock forecast alerts: %d products flagged", len(alerted))
+
+
+async def refresh_recommendations_job(db: Database, *, now: datetime) -> None:
+    """Recount the co-purchases behind the storefront's recommendations."""
+    async with db.session() as session:
+        rows = await refresh_recommendations(session, now=now)
+    log.info("recommendations refresh: %d co-purchase rows", rows)
 
 
 def _step(interval: float) -> int:

@@ -10,7 +10,10 @@ the gaps that matter to tiein:
   a refund's `reason`, ...) are dropped;
 - `payment_method` given to `/confirm` is attached first (upstream answers 501), and a new
   payment method after a declined charge makes the intent confirmable again, as on Stripe;
-- `payment_intent.canceled` and `charge.refunded` events are sent to the webhooks.
+- `payment_intent.canceled` and `charge.refunded` events are sent to the webhooks;
+- a card number may be typed as printed, with spaces or dashes ("4242 4242 4242 4242"): its
+  stand-in Stripe.js moves on after 16 digits (not 16 characters), and the API takes the
+  digits (`card_digits`); anything else is refused with a message saying what to type.
 
 `start_localstripe(port)` starts the process and waits until it answers;
 `register_webhook(api_base, url, secret)` points its webhooks at an app;
@@ -71,6 +74,13 @@ DROPPED_PARAMS: dict[str, set[str]] = {
     r"^/v1/refunds$": {"reason", "instructions_email"},
 }
 IDEMPOTENCY_CACHE_SIZE = 20_000
+CARD_PATHS = ("/v1/tokens", "/v1/payment_methods")
+CARD_NUMBER_MESSAGE = (
+    "Your card number is incorrect: type its 16 digits, with or without spaces or dashes."
+)
+# The stand-in Card Element jumps to the expiry after 16 characters; count digits instead.
+JS_NUMBER_TEST = "this.value.card.number.length >= 16"
+JS_DIGITS_TEST = "this.value.card.number.replace(/[^0-9]/g, '').length >= 16"
 STAND_IN_FILE = "localstripe.json"  # beside the database: see `kernel.db.runtime_path`
 
 
@@ -211,6 +221,16 @@ def running_stand_in(database_url: str) -> str | None:
     return api_base
 
 
+def card_digits(number: object) -> str | None:
+    """A card number typed as printed ("4242 4242 4242 4242", "4242-4242-4242-4242", or the
+    bare digits) as its 16 digits; None when it is anything else (letters, other marks, too
+    few or too many digits)."""
+    if not isinstance(number, str) or len(number) > 40:
+        return None
+    digits = re.sub(r"[ \-]", "", number.strip())
+    return digits if re.fullmatch(r"[0-9]{16}", digits) else None
+
+
 def _build_app() -> Any:
     """localstripe's aiohttp app with the store kept in memory and the gaps filled."""
     from aiohttp import web
@@ -245,6 +265,7 @@ def _build_app() -> Any:
             resources.extra_apis[index] = (method, url, confirm)
 
     from localstripe import server
+    from localstripe.errors import UserError
     from localstripe.webhooks import schedule_webhook
 
     original_get_post_data = server.get_post_data
@@ -255,6 +276,16 @@ def _build_app() -> Any:
             for pattern, names in DROPPED_PARAMS.items():
                 if re.match(pattern, request.path):
                     data = {k: v for k, v in data.items() if k not in names}
+            card = data.get("card")
+            if request.path in CARD_PATHS and isinstance(card, dict) and "number" in card:
+                digits = card_digits(card["number"])
+                if digits is None:
+                    raise UserError(
+                        402,
+                        CARD_NUMBER_MESSAGE,
+                        {"code": "invalid_number", "param": "card[number]"},
+                    )
+                data["card"] = {**card, "number": digits}
         return data
 
     server.get_post_data = get_post_data
@@ -301,7 +332,16 @@ def _build_app() -> Any:
             schedule_webhook(resources.Event("payment_intent.canceled", intent))
         return response
 
+    @web.middleware
+    async def card_element(request: Any, handler: Any) -> Any:
+        response = await handler(request)
+        if request.path.startswith("/js.stripe.com/") and isinstance(response.text, str):
+            assert JS_NUMBER_TEST in response.text, "localstripe's Card Element changed"
+            response.text = response.text.replace(JS_NUMBER_TEST, JS_DIGITS_TEST)
+        return response
+
     app = server.app
+    app.middlewares.insert(0, card_element)
     # Ours run outermost, in this order, before localstripe's own middlewares.
     app.middlewares.insert(0, missing_events)
     app.middlewares.insert(0, idempotency)

@@ -6,8 +6,10 @@ from sqlalchemy import MetaData
 
 import catalog.image_models
 import catalog.models  # noqa: F401
+import kernel.content_version
 import kernel.installation
 import kernel.outbox  # noqa: F401
+import licensing.alert_models
 import licensing.artwork
 import licensing.label_models
 import licensing.merchants
@@ -16,7 +18,9 @@ import licensing.receivable_models
 import licensing.webhooks  # noqa: F401
 import orders.addresses
 import orders.fulfilment_models
-import orders.models  # noqa: F401
+import orders.models
+import orders.promotion_models  # noqa: F401
+import reports.recommendation_models  # noqa: F401
 from kernel.db import Base
 
 

@@ -12,12 +12,14 @@ from graphql_schema.mutations.labels import LabelMutations
 from graphql_schema.mutations.licensing import LicensingMutations
 from graphql_schema.mutations.media import MediaMutations
 from graphql_schema.mutations.orders import OrderMutations
+from graphql_schema.mutations.promotions import PromotionMutations
 from graphql_schema.mutations.remittances import RemittanceMutations
 from graphql_schema.mutations.variants import VariantMutations
 from graphql_schema.mutations.webhooks import WebhookMutations
 
 
 class Mutation(
+    PromotionMutations,
     LabelMutations,
     CinemaMutations,
     RemittanceMutations,

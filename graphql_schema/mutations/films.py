@@ -19,8 +19,21 @@ from catalog.film_admin import (
 from graphql_schema import types as t
 from graphql_schema.auth import STAFF
 from graphql_schema.mutations.base import MutationBase, errors_field, find
+from graphql_schema.relay import decode_pk
+from graphql_schema.uploads import UPLOAD_TYPE
 
-FILM_FIELDS = {"film_id": "id", "film": "id"}
+FILM_FIELDS = {"film_id": "id", "film": "id", "poster_upload_id": "posterUploadId"}
+_POSTER = (
+    "The poster: the `id` that `POST /uploads` returned for an image uploaded with a staff "
+    "token (another's upload is not found)."
+)
+
+
+def _poster(upload_id: str | None) -> int | None:
+    """The image behind a poster upload id; 0 (not found) for a malformed one."""
+    if upload_id is None:
+        return None
+    return decode_pk(upload_id, UPLOAD_TYPE) or 0
 
 
 class FilmTitleInput(graphene.InputObjectType):
@@ -62,6 +75,7 @@ class CreateFilmInput(graphene.InputObjectType):
     franchise_name = graphene.String(
         description="The name of a franchise made new (default: from its slug)."
     )
+    poster_upload_id = graphene.ID(description=_POSTER)
 
 
 class CreateFilm(MutationBase):
@@ -85,6 +99,7 @@ class CreateFilm(MutationBase):
             rating=input.rating,
             franchise_slug=input.franchise_slug,
             franchise_name=input.franchise_name,
+            poster_image_id=_poster(input.poster_upload_id),
         )
         return await create_film(session, data, now=info.context.now)
 
@@ -106,6 +121,9 @@ class UpdateFilmInput(graphene.InputObjectType):
         description='The franchise, by slug (made when new); "" takes the film out of it.'
     )
     franchise_name = graphene.String(description="The name of a franchise made new.")
+    poster_upload_id = graphene.ID(
+        description=f"{_POSTER} Left out, the poster stays; `setFilmPoster` removes it."
+    )
 
 
 class UpdateFilm(MutationBase):
@@ -130,6 +148,7 @@ class UpdateFilm(MutationBase):
             rating=input.rating,
             franchise_slug=input.franchise_slug,
             franchise_name=input.franchise_name,
+            poster_image_id=_poster(input.poster_upload_id),
         )
         return await update_film(session, film.id, data, now=info.context.now)
 

@@ -13,7 +13,12 @@ from graphql_schema.auth import MERCHANT_WRITE
 from graphql_schema.mutations.base import MutationBase, actor_name, errors_field, find
 from graphql_schema.types import labels as t
 from kernel.errors import Checks
-from licensing.label_batches import MAX_BATCH, check_quantity, request_labels
+from licensing.label_batches import (
+    MAX_BATCH,
+    check_quantity,
+    check_request_total,
+    request_labels,
+)
 
 
 class RequestLabelsInput(graphene.InputObjectType):
@@ -26,7 +31,8 @@ class RequestLabelsInput(graphene.InputObjectType):
 class RequestLabels(MutationBase):
     """Make a batch of authenticity label codes for an approved product of an active
     agreement; download them for printing from the batch's `csvUrl`. A product that is not
-    approved is refused (NOT_APPROVED); more than 100,000 at once is TOO_MANY_LABELS."""
+    approved is refused (NOT_APPROVED); more than 100,000 at once is TOO_MANY_LABELS, and so
+    is more than 100,000 in all by the aliased requestLabels of one document."""
 
     permissions = (MERCHANT_WRITE,)
     input_type = RequestLabelsInput
@@ -40,6 +46,7 @@ class RequestLabels(MutationBase):
         checks = Checks()
         with checks:
             check_quantity(input.quantity)
+            check_request_total(ctx.labels_asked, input.quantity)
         product = None
         with checks:
             product = await find(
@@ -48,7 +55,7 @@ class RequestLabels(MutationBase):
         checks.done()
         assert product is not None
         viewer = ctx.viewer
-        return await request_labels(
+        batch = await request_labels(
             session,
             product_id=product.id,
             quantity=input.quantity,
@@ -56,6 +63,8 @@ class RequestLabels(MutationBase):
             requested_by=await actor_name(session, info),
             now=ctx.now,
         )
+        ctx.labels_asked += input.quantity
+        return batch
 
 
 class LabelMutations(graphene.ObjectType):

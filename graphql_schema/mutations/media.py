@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import models as cm
 from catalog.product_images import add_product_image, remove_product_image, set_film_poster
+from catalog.variants import set_variant_image
 from graphql_schema import types as t
 from graphql_schema.auth import MERCHANT_WRITE, STAFF
 from graphql_schema.mutations.base import MutationBase, errors_field, find
@@ -156,8 +157,39 @@ class SetFilmPoster(MutationBase):
         return await set_film_poster(session, film.id, image_id, now=info.context.now)
 
 
+class SetVariantImageInput(graphene.InputObjectType):
+    """A variant's photo: an upload of its merchant."""
+
+    variant_id = graphene.ID(required=True, description="The variant.")
+    upload_id = graphene.ID(description="The photo's upload id; null removes the photo.")
+
+
+class SetVariantImage(MutationBase):
+    """Set or remove a variant's photo (the shop shows it with the variant's size)."""
+
+    permissions = (MERCHANT_WRITE,)
+    input_type = SetVariantImageInput
+    input_description = "The photo."
+    fields = {"variant_id": "variantId", "upload_id": "uploadId"}
+    variant = graphene.Field(t.Variant, description="The variant with its photo.")
+    errors = errors_field()
+
+    @classmethod
+    async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
+        variant = await find(
+            session, info, cm.Variant, input.variant_id, type_name="Variant", field="variant_id"
+        )
+        image_id = None
+        if input.upload_id is not None:
+            image_id = _upload_pk(input.upload_id) or 0  # 0: malformed, not found
+        return await set_variant_image(
+            session, variant.id, image_id, merchant_id=_acting_merchant(info)
+        )
+
+
 class MediaMutations(graphene.ObjectType):
     submit_product_for_approval = SubmitProductForApproval.field()
     add_product_image = AddProductImage.field()
     remove_product_image = RemoveProductImage.field()
     set_film_poster = SetFilmPoster.field()
+    set_variant_image = SetVariantImage.field()

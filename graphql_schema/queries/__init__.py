@@ -13,10 +13,12 @@ from graphql_schema import scalars as sc
 from graphql_schema import types as t
 from graphql_schema.queries.accounts import AccountQueries
 from graphql_schema.queries.catalog import CatalogQueries
+from graphql_schema.queries.forecast import ForecastQueries
 from graphql_schema.queries.fulfilments import FulfilmentQueries
 from graphql_schema.queries.labels import LabelQueries
 from graphql_schema.queries.licensing import LicensingQueries
 from graphql_schema.queries.orders import OrderQueries
+from graphql_schema.queries.promotions import PromotionQueries
 from graphql_schema.queries.receivables import ReceivableQueries
 from graphql_schema.queries.reports import ReportQueries
 from graphql_schema.queries.webhooks import WebhookQueries
@@ -122,6 +124,8 @@ class RootQueries(graphene.ObjectType):
 
 
 class Query(
+    PromotionQueries,
+    ForecastQueries,
     LabelQueries,
     ReceivableQueries,
     AccountQueries,

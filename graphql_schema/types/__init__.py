@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from catalog import models as cm
 from graphql_schema.relay import connection, register
+from graphql_schema.types.bundles import BundleAvailability, BundleComponent, BundleOffer
 from graphql_schema.types.catalog import (
-    BundleAvailability,
-    BundleComponent,
-    BundleOffer,
     Cinema,
     Film,
     Product,
@@ -32,6 +30,7 @@ from graphql_schema.types.licensing import (
     statement_key,
 )
 from graphql_schema.types.orders import Order, OrderLine
+from graphql_schema.types.promotions import Campaign, FilmCampaignRow
 from graphql_schema.types.variants import OptionValue, Variant
 from licensing import models as lm
 from orders import models as om
@@ -69,8 +68,9 @@ for _model, _type in (
 
 __all__ = [
     "Agreement", "AgreementConnection", "ApiToken", "ApiTokenConnection", "BundleAvailability",
-    "BundleComponent", "BundleOffer", "BundleOfferConnection", "Cinema", "CinemaConnection",
-    "CommerceAmounts", "Film", "FilmCommerceRow", "FilmConnection", "Merchant",
+    "BundleComponent", "BundleOffer", "BundleOfferConnection", "Campaign", "Cinema",
+    "CinemaConnection",
+    "CommerceAmounts", "Film", "FilmCampaignRow", "FilmCommerceRow", "FilmConnection", "Merchant",
     "MerchantConnection", "OptionValue", "Order", "OrderConnection", "OrderLine", "Product",
     "ProductConnection",
     "ProductReview", "RoyaltyReportRow", "RoyaltyStatement", "RoyaltyStatementConnection",

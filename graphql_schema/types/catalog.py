@@ -1,4 +1,4 @@
-"""Catalog types: films, cinemas, showtimes, licensed products and bundle offers."""
+"""Catalog types: films, cinemas, screens, showtimes and licensed products."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from catalog import models as cm
 from catalog.film_status import film_status
 from catalog.film_titles import film_synopsis, film_title
 from graphql_schema import scalars as sc
-from graphql_schema.relay import Node, decode_pk
+from graphql_schema.relay import Node
 from graphql_schema.types.base import NodeObject, _lazy, _load, _page
-from graphql_schema.types.media import Artwork, Image, ProductPhoto
+from graphql_schema.types.media import Artwork, Image, ProductPhoto, media_url
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 
@@ -59,7 +59,12 @@ class Film(NodeObject):
     release_date = graphene.Date(required=True, description="The cinema release date.")
     runtime_minutes = graphene.Int(required=True, description="Running time in minutes.")
     rating = graphene.String(required=True, description="The age rating, e.g. PG-13.")
-    poster_url = graphene.String(required=True, description="The poster image URL.")
+    poster_url = graphene.String(
+        required=True,
+        description="The poster image URL: the uploaded poster's full-size image when there "
+        "is one (see `poster` for its thumbnails), else the URL set before uploads; empty "
+        "when there is none.",
+    )
     poster = graphene.Field(
         Image, description="The uploaded poster, with its thumbnails; null when none is set."
     )
@@ -75,6 +80,13 @@ class Film(NodeObject):
     @staticmethod
     def resolve_poster(root: cm.Film, info: Any) -> Any:
         return _load(info, im.Image, root.poster_image_id)
+
+    @staticmethod
+    async def resolve_poster_url(root: cm.Film, info: Any) -> str:
+        if root.poster_image_id is None:
+            return root.poster_url
+        image = await info.context.loaders.get(im.Image, root.poster_image_id)
+        return media_url(info, image.key) if image is not None else root.poster_url
 
     @staticmethod
     async def resolve_status(root: cm.Film, info: Any) -> str:
@@ -306,86 +318,3 @@ class Product(NodeObject):
     @staticmethod
     def resolve_history(root: cm.Product, info: Any) -> Any:
         return info.context.loaders.list("product.history").load(root.id)
-
-
-class BundleComponent(graphene.ObjectType):
-    """A fixed merch part of a bundle offer."""
-
-    position = graphene.Int(required=True, description="Its place in the bundle, from 1.")
-    product = graphene.Field(Product, description="The product; null unless you may see it.")
-    qty = graphene.Int(required=True, description="Units of the product per bundle.")
-    choose_variant = graphene.Boolean(
-        required=True,
-        description="Whether the shopper chooses the variant (a size) when buying the bundle.",
-    )
-    variant = graphene.Field(
-        _lazy("Variant"), description="The variant the bundle holds, when it fixes one."
-    )
-
-    @staticmethod
-    def resolve_product(root: cm.BundleComponent, info: Any) -> Any:
-        return _load(info, cm.Product, root.product_id)
-
-    @staticmethod
-    async def resolve_choose_variant(root: cm.BundleComponent, info: Any) -> bool:
-        if root.choose_variant or root.variant_id is not None:
-            return bool(root.choose_variant)
-        product = await info.context.loaders.get(cm.Product, root.product_id)
-        return bool(product is not None and product.options)  # it gained sizes later
-
-    @staticmethod
-    def resolve_variant(root: cm.BundleComponent, info: Any) -> Any:
-        return _load(info, cm.Variant, root.variant_id)
-
-
-class BundleAvailability(graphene.ObjectType):
-    """How many bundles can be bought for one showtime, and when none, why."""
-
-    available = graphene.Int(required=True, description="Bundles that can be bought now.")
-    refusal = graphene.String(description="Why none can be bought: a stable code.")
-    message = graphene.String(description="Why none can be bought, in plain words.")
-
-
-class BundleOffer(NodeObject):
-    """A film's ticket-plus-merch offer: one ticket of a chosen showtime plus fixed merch."""
-
-    class Meta:
-        interfaces = (Node,)
-
-    code = graphene.String(required=True, description="The unique offer code.")
-    name = graphene.String(required=True, description="The offer's name.")
-    description = graphene.String(required=True, description="A description for shoppers.")
-    price = graphene.Field(graphene.NonNull(sc.Money), description="The bundle price.")
-    valid_from = graphene.DateTime(required=True, description="When it can first be bought.")
-    valid_to = graphene.DateTime(required=True, description="When it stops being sold.")
-    per_order_limit = graphene.Int(required=True, description="Bundles per order at most.")
-    film = graphene.Field(graphene.NonNull(Film), description="The film of the ticket.")
-    components = graphene.List(
-        graphene.NonNull(BundleComponent), required=True, description="The merch parts."
-    )
-
-    @staticmethod
-    def resolve_price(root: cm.BundleOffer, info: Any) -> Any:
-        return sc.money(root.price_minor, root.currency)
-
-    @staticmethod
-    def resolve_film(root: cm.BundleOffer, info: Any) -> Any:
-        return _load(info, cm.Film, root.film_id)
-
-    availability = graphene.Field(
-        BundleAvailability,
-        showtime_id=graphene.ID(required=True, description="A showtime of the offer's film."),
-        description="Availability for one showtime: the fewest of its free seats and each "
-        "component's stock per bundle; null when the showtime does not exist.",
-    )
-
-    @staticmethod
-    def resolve_components(root: cm.BundleOffer, info: Any) -> Any:
-        return info.context.loaders.list("bundle.components").load(root.id)
-
-    @staticmethod
-    def resolve_availability(root: cm.BundleOffer, info: Any, showtime_id: str) -> Any:
-        showtime = decode_pk(showtime_id, "Showtime")
-        if showtime is None:
-            return None
-        return info.context.loaders.availability().load((root.id, showtime))

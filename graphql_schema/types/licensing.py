@@ -14,6 +14,7 @@ from graphql_schema.documents import DOCUMENT_URL, resolve_document_url
 from graphql_schema.relay import Node
 from graphql_schema.types.base import NodeObject, _lazy, _load, _page
 from graphql_schema.types.catalog import Film, Product
+from graphql_schema.types.merchants import contacts_field, resolve_contacts
 from graphql_schema.visibility import sees_merchant_private
 from licensing import models as lm
 from licensing.accounts import ALL_SCOPES, scopes_of
@@ -33,6 +34,7 @@ class Merchant(NodeObject):
         description="The contact email; null unless you are staff or this merchant."
     )
     created_at = graphene.DateTime(required=True, description="When the partner was added.")
+    contacts, resolve_contacts = contacts_field(), staticmethod(resolve_contacts)
     products = _page("merchant.products", "merchant's products", _lazy("ProductConnection"))
     agreements = _page("merchant.agreements", "merchant's agreements", _lazy("AgreementConnection"))
 
@@ -383,6 +385,9 @@ class FilmCommerceRow(graphene.ObjectType):
     merch_units = graphene.Int(required=True, description="Licensed merch units sold.")
     money = graphene.List(
         graphene.NonNull(CommerceAmounts), required=True, description="Amounts by currency."
+    )
+    by_campaign = graphene.List(
+        graphene.NonNull(_lazy("FilmCampaignRow")), required=True, description="By campaign."
     )
 
     @staticmethod

@@ -10,7 +10,8 @@ from catalog import models as cm
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node
 from graphql_schema.types.base import NodeObject, _load
-from graphql_schema.types.catalog import BundleOffer, Product, Showtime
+from graphql_schema.types.bundles import BundleOffer
+from graphql_schema.types.catalog import Product, Showtime
 from orders import models as om
 
 

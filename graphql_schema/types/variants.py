@@ -7,9 +7,11 @@ from typing import Any
 import graphene
 
 from catalog import models as cm
+from catalog.image_models import Image as ImageModel
 from graphql_schema import scalars as sc
 from graphql_schema.relay import Node
-from graphql_schema.types.base import NodeObject, _lazy
+from graphql_schema.types.base import NodeObject, _lazy, _load
+from graphql_schema.types.media import Image
 from graphql_schema.visibility import sees_merchant_private
 
 
@@ -47,6 +49,11 @@ class Variant(NodeObject):
     product = graphene.Field(
         graphene.NonNull(_lazy("Product")), description="The product it is a variant of."
     )
+    image = graphene.Field(Image, description="Its photo (setVariantImage); null when it has none.")
+
+    @staticmethod
+    def resolve_image(root: cm.Variant, info: Any) -> Any:
+        return _load(info, ImageModel, root.image_id)
 
     @staticmethod
     async def _product(root: cm.Variant, info: Any) -> cm.Product:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from storefront.shop import cart, catalog, checkout, country, language, my_orders, verify
+from storefront.shop import (
+    cart,
+    catalog,
+    checkout,
+    country,
+    language,
+    my_orders,
+    referrals,
+    verify,
+)
 
 routes: list = [
     Route("/", catalog.home, name="home"),
@@ -22,6 +31,7 @@ routes: list = [
     Route("/pay/{number}/confirm", checkout.pay_confirm, methods=["POST"], name="pay_confirm"),
     Route("/orders/{number}", checkout.order, name="order"),
     Route("/orders/{number}/status", checkout.order_status, name="order_status"),
+    Route("/r/{code}", referrals.referral, name="referral"),
     Route("/country", country.choose_country, methods=["POST"], name="choose_country"),
     Route("/language/{code}", language.choose_language, name="choose_language"),
     *my_orders.routes,

@@ -24,6 +24,7 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.shop.line_words import film_titles
+from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
 from storefront.web import read_form, render, request_language, t
 
 SESSION_KEY = "cart"
@@ -150,6 +151,9 @@ async def show(request: Request) -> Response:
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
         titles = await film_titles(session, shown_films(summary), request_language(request))
+        recommended = Recommendations(
+            await also_bought(session, cart_sources(cart), country=country, now=now(request))
+        )
     return render(
         request,
         "cart/cart.html",
@@ -160,4 +164,5 @@ async def show(request: Request) -> Response:
         countries=COUNTRIES,
         max_quantity=MAX_QUANTITY,
         film_titles=titles,
+        recommendations=recommended,
     )

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from babel.dates import format_skeleton
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from catalog.bundles import bundle_offers_for_film, chooses_variant
 from catalog.film_status import FilmStatus
-from catalog.films import film_by_slug
-from catalog.image_models import Image
-from catalog.product_images import photos_of_products
-from catalog.showtimes import group_by_day_and_cinema, showtimes_for_film
-from catalog.variants import variants_of
+from catalog.product_images import photos_of_products, photos_of_variants, posters_of_films
+from kernel import i18n
+from kernel.content_version import content_version
 from kernel.countries import country_in_sentence
-from orders.availability import bundle_availability
+from storefront.page_cache import cacheable, cached_page, minute_of
 from storefront.shop import queries
 from storefront.shop.common import (
     COUNTRIES,
@@ -27,8 +27,22 @@ from storefront.shop.common import (
     reading,
     shopper_country,
 )
+from storefront.shop.film_page import STRIP_DAYS, FilmPage, load_film_page, parse_cinema, parse_day
 from storefront.shop.line_words import film_titles
-from storefront.web import path_for, path_param, query_param, render, request_language
+from storefront.shop.recommendations import (
+    Recommendations,
+    Sources,
+    also_bought,
+    next_showtimes,
+)
+from storefront.web import (
+    path_for,
+    path_param,
+    query_param,
+    render,
+    render_text,
+    request_language,
+)
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
@@ -45,114 +59,141 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     )
 
 
+async def _public_page(
+    request: Request,
+    name: str,
+    what: tuple,
+    load: Callable[[AsyncSession, datetime], Awaitable[dict[str, Any]]],
+) -> Response:
+    """A public page from `load(session, now)`'s context, cached by content version
+    (storefront.page_cache; `what` names the page in the key), with its ETag."""
+    country = shopper_country(request)
+    at = minute_of(now(request))
+    async with reading(request) as session:
+
+        async def render_page(shared: dict[str, Any]) -> str:
+            context = await load(session, at)
+            return render_text(
+                request,
+                name,
+                shared,
+                flashes=pop_flash(request),
+                country=country,
+                country_label=country_in_sentence(country),
+                countries=COUNTRIES,
+                **context,
+            )
+
+        if not cacheable(request):
+            return HTMLResponse(await render_page({}))
+        version = await content_version(session)
+        key = (*what, version, request_language(request), country, at)
+        return await cached_page(request, key, render_page)
+
+
 async def home(request: Request) -> Response:
     """The films by status (`catalog.film_status`): now showing, coming soon, and the
     films out of cinemas whose licensed merch may still be sold; and the bundles on sale."""
-    at = now(request)
-    async with reading(request) as session:
+
+    async def load(session: AsyncSession, at: datetime) -> dict[str, Any]:
         films = await queries.films_by_status(session, now=at)
         bundles = await queries.featured_bundles(session, now=at)
-    return _page(
-        request,
-        "catalog/home.html",
-        now_showing=films[FilmStatus.NOW_SHOWING],
-        more_films=films[FilmStatus.OUT_OF_CINEMAS],
-        coming_soon=sorted(films[FilmStatus.COMING_SOON], key=lambda f: f.release_date),
-        bundles=bundles,
-    )
+        shown = films[FilmStatus.NOW_SHOWING] + films[FilmStatus.COMING_SOON]
+        posters = await posters_of_films(session, shown)
+        return {
+            "now_showing": films[FilmStatus.NOW_SHOWING],
+            "more_films": films[FilmStatus.OUT_OF_CINEMAS],
+            "coming_soon": sorted(films[FilmStatus.COMING_SOON], key=lambda f: f.release_date),
+            "bundles": bundles,
+            "posters": posters,
+        }
+
+    return await _public_page(request, "catalog/home.html", ("home",), load)
 
 
-@dataclass
-class BundleOption:
-    showtime: Any
-    available: int
-    message: str
-
-
-@dataclass
-class OfferView:
-    offer: Any
-    options: list[BundleOption] = field(default_factory=list)
-    # (component, its product's variants) for each component whose size the shopper picks
-    choices: list[tuple[Any, list[Any]]] = field(default_factory=list)
-
-    @property
-    def any_available(self) -> bool:
-        return any(o.available for o in self.options)
-
-    @property
-    def reason(self) -> str:
-        messages = {o.message for o in self.options if o.message}
-        return messages.pop() if len(messages) == 1 else ""
+def _film_context(request: Request, page: FilmPage, country: str) -> dict[str, Any]:
+    language = request_language(request)
+    locale = i18n.locale_of(language)
+    return {
+        "page": page,
+        "film": page.film,
+        "flashes": pop_flash(request),
+        "country": country,
+        "country_label": country_in_sentence(country),
+        "countries": COUNTRIES,
+        "moment": lambda at, zone: i18n.format_moment(at, zone, language),
+        "day_label": lambda day: format_skeleton("MMMEd", day, locale=locale),
+        "strip_days": page.days[:STRIP_DAYS],
+        "later_days": page.days[STRIP_DAYS:],
+    }
 
 
 async def film(request: Request) -> Response:
-    """A film: poster, synopsis, showtimes by day and cinema, bundles with their live
-    availability per showtime, and the licensed merch that may be sold here today."""
-    at = now(request)
+    """A film: poster, synopsis, a date strip and cinema filter over its showtimes (one day
+    shown, in the cinema's time zone), bundles with their live availability for that day, and
+    the licensed merch that may be sold here today. Cached by content version (page_cache)."""
+    slug = path_param(request, "slug")
+    day = parse_day(query_param(request, "day", max_len=20))
+    cinema_id = parse_cinema(query_param(request, "cinema", max_len=20))
     country = shopper_country(request)
+    language = request_language(request)
+    at = minute_of(now(request))
     async with reading(request) as session:
-        found = await film_by_slug(session, path_param(request, "slug"))
-        if found is None or found.archived_at is not None:  # archived: hidden from the public
-            raise HTTPException(404)
-        showtimes = await showtimes_for_film(session, found.id, now=at)
-        offers = await bundle_offers_for_film(session, found.id, now=at)
-        availability = (
-            await bundle_availability(session, offers, showtimes, now=at) if offers else {}
-        )
-        merch = await queries.sellable_merch_for_film(session, found.id, country=country, now=at)
-        photos = await photos_of_products(session, [p.id for p in merch])
-        poster = await session.get(Image, found.poster_image_id) if found.poster_image_id else None
-        to_choose = [c for o in offers for c in o.components if chooses_variant(c)]
-        variants = await variants_of(session, [c.product_id for c in to_choose])
-    offer_views = []
-    for offer in offers:
-        view = OfferView(offer)
-        view.choices = [(c, variants[c.product_id]) for c in offer.components if chooses_variant(c)]
-        for showtime in showtimes:
-            if showtime.currency != offer.currency:
-                continue
-            verdict = availability.get((offer.id, showtime.id))
-            if verdict is None:
-                continue
-            view.options.append(
-                BundleOption(showtime, int(verdict.available or 0), verdict.message or "")
+
+        async def render_page(shared: dict[str, Any]) -> str:
+            page = await load_film_page(
+                session,
+                slug,
+                language=language,
+                country=country,
+                day=day,
+                cinema_id=cinema_id,
+                now=at,
             )
-        offer_views.append(view)
-    return _page(
-        request,
-        "catalog/film.html",
-        film=found,
-        groups=group_by_day_and_cinema(showtimes),
-        offers=offer_views,
-        merch=merch,
-        photos=photos,
-        poster=poster,
-    )
+            if page is None:  # unknown or archived: hidden from the public
+                raise HTTPException(404)
+            context = _film_context(request, page, country)
+            return render_text(request, "catalog/film.html", shared, **context)
+
+        if not cacheable(request):
+            return HTMLResponse(await render_page({}))
+        version = await content_version(session)
+        key = ("film", version, slug, day, cinema_id, language, country, at)
+        return await cached_page(request, key, render_page)
 
 
 async def product(request: Request) -> Response:
     """A licensed product with its "official licensed product" panel."""
+    sku = path_param(request, "sku")
     country = shopper_country(request)
-    async with reading(request) as session:
-        page = await queries.product_page(
-            session, path_param(request, "sku"), country=country, now=now(request)
-        )
+
+    async def load(session: AsyncSession, at: datetime) -> dict[str, Any]:
+        page = await queries.product_page(session, sku, country=country, now=at)
         if page is None:
             raise HTTPException(404)
         photos = (await photos_of_products(session, [page.product.id]))[page.product.id]
+        variant_photos = await photos_of_variants(session, page.variants)
+        recommended = Recommendations(
+            await also_bought(
+                session, Sources(product_ids=[page.product.id]), country=country, now=at
+            ),
+            await next_showtimes(session, page.product.film_id, now=at),
+            page.product.film.slug,
+        )
         titles = await film_titles(session, [page.product.film], request_language(request))
-    return _page(
-        request,
-        "catalog/product.html",
-        film_title=titles[page.product.film.id],
-        product=page.product,
-        merchant=page.merchant,
-        agreement=page.agreement,
-        refusal=page.refusal,
-        photos=photos,
-        variants=page.variants,
-    )
+        return {
+            "film_title": titles[page.product.film.id],
+            "product": page.product,
+            "merchant": page.merchant,
+            "agreement": page.agreement,
+            "refusal": page.refusal,
+            "photos": photos,
+            "variants": page.variants,
+            "variant_photos": variant_photos,
+            "recommendations": recommended,
+        }
+
+    return await _public_page(request, "catalog/product.html", ("product", sku), load)
 
 
 async def verify(request: Request) -> Response:

@@ -31,6 +31,7 @@ from orders.checkout import order_by_access, place_order
 from orders.fulfilment_views import fulfilments_of_order
 from orders.models import Order, OrderStatus
 from orders.payments import StripeGateway
+from orders.promo_checkout import AppliedPromo, quote_cart
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart, shown_films
 from storefront.shop.common import (
@@ -46,11 +47,13 @@ from storefront.shop.common import (
 )
 from storefront.shop.line_words import bundle_offers, film_titles
 from storefront.shop.order_access import order_from_link
+from storefront.shop.recommendations import Recommendations, also_bought, order_sources
+from storefront.shop.referrals import referral_campaign
 from storefront.web import path_param, query_param, read_form, render, request_language, t
 
 # The checkout form's contact fields and the longest text each takes; the address fields
 # (`shipping_<part>`) are checked, each with its own message, by `orders.addresses`.
-FORM_FIELDS = {"email": 254, "country": 100}
+FORM_FIELDS = {"email": 254, "country": 100, "promo_code": 100}
 ADDRESS_FIELDS = [FIELD_PREFIX + part for part in PARTS]
 # The browser's autofill names of the address parts.
 AUTOCOMPLETE = {
@@ -117,13 +120,22 @@ async def _checkout_page(
     status_code: int = 200,
 ) -> Response:
     country = clean_country(values.get("country")) or shopper_country(request)
+    promo: AppliedPromo | None = None
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
         titles = await film_titles(session, shown_films(summary), request_language(request))
+        if values.get("promo_code") and summary.ok and "promo_code" not in errors:
+            try:  # the discount per line, shown before the order is placed
+                promo = await quote_cart(
+                    session, cart, values["promo_code"], country=country, now=now(request)
+                )
+            except DomainError as exc:
+                errors = {**errors, "promo_code": exc.message}
     return render(
         request,
         "checkout/checkout.html",
         status_code,
+        promo=promo,
         summary=summary,
         values=values,
         errors=errors,
@@ -179,6 +191,8 @@ async def checkout_submit(request: Request) -> Response:
             ),
         )
         return await _checkout_page(request, cart, values=values, errors={}, messages=[])
+    if form.get("apply"):  # "Apply" the promo code: the page again, with its discount
+        return await _checkout_page(request, cart, values=values, errors={}, messages=[])
     shipping = {name.removeprefix(FIELD_PREFIX): values[name] for name in ADDRESS_FIELDS}
     settings = request.app.state.settings
     try:
@@ -192,9 +206,13 @@ async def checkout_submit(request: Request) -> Response:
             gateway=_gateway(request),
             reservation_minutes=settings.reservation_minutes,
             language=request_language(request),
+            promo_code=values["promo_code"] or None,
+            campaign_id=referral_campaign(request, now(request)),
         )
     except DomainError as exc:
-        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS})
+        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS, "promoCode"})
+        if "promoCode" in errors:
+            errors["promo_code"] = errors.pop("promoCode")
         return await _checkout_page(
             request, cart, values=values, errors=errors, messages=messages, status_code=400
         )
@@ -315,6 +333,9 @@ async def order(request: Request) -> Response:
         fulfilments = await fulfilments_of_order(session, found.id)
         address = await load_shipping_address(session, found.id)
         words = await _line_words(session, page, request_language(request))
+        recommended = Recommendations(
+            await also_bought(session, order_sources(page), country=found.country, now=now(request))
+        )
     qr = {
         ticket.code: ticket_qr_svg(ticket.code)
         for tickets in page.tickets.values()
@@ -334,6 +355,7 @@ async def order(request: Request) -> Response:
         pay_url=pay_url(found, key),
         address_lines=format_lines(address) if address else [],
         flashes=pop_flash(request),
+        recommendations=recommended,
         payable=bool(key)  # the card step takes checkout's key
         and found.status == OrderStatus.PENDING_PAYMENT
         and found.expires_at > now(request),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,13 @@ from catalog.models import (
 )
 from catalog.variants import variants_of
 from licensing.models import Agreement, Channel, Merchant
-from licensing.sellable import load_terms, refusal_message, sellable, sellable_clause
+from licensing.sellable import (
+    load_terms,
+    refusal_message,
+    sellable,
+    sellable_anywhere,
+    sellable_clause,
+)
 from orders.models import Refund
 from orders.settlement import order_lines
 
@@ -123,6 +129,7 @@ class ProductVerdict:
     agreement_status: str
     genuine: bool
     note: str
+    licensed_now: bool = False  # the sellable rule allows its sale somewhere today
     kind: str = "product"
 
 
@@ -141,27 +148,34 @@ class TicketVerdict:
 async def verify_code(
     session: AsyncSession, code: str, *, now: datetime
 ) -> ProductVerdict | TicketVerdict | None:
-    """What a product SKU or a ticket code is, for anyone who asks: the public facts only
-    (never who bought it, nor the order)."""
+    """What a product SKU (or one of its variants' SKUs: a size tag) or a ticket code is, for
+    anyone who asks: the public facts only (never who bought it, nor the order)."""
+    sized = select(Variant.product_id).where(Variant.sku == code).scalar_subquery()
     row = (
         await session.execute(
             select(Product, Merchant.name, Agreement.code, Agreement.status)
             .join(Merchant, Merchant.id == Product.merchant_id)
             .join(Agreement, Agreement.id == Product.agreement_id)
-            .where(Product.sku == code)
+            .where(or_(Product.sku == code, Product.id == sized))
             .options(selectinload(Product.film))
         )
     ).first()
     if row is not None:
         product, merchant_name, agreement_code, status = row
         approved = product.approval_stage == ApprovalStage.APPROVED
+        terms = (await load_terms(session, [product.agreement_id]))[product.agreement_id]
+        licensed = sellable_anywhere(product, terms, now.date(), channels=tuple(Channel))
+        note = "" if approved else "Its design has not been approved by the studio."
+        if product.film.archived_at is not None:
+            note = "Its film has been withdrawn by the studio: it is not licensed for sale now."
         return ProductVerdict(
             product=product,
             merchant_name=merchant_name,
             agreement_code=agreement_code,
             agreement_status=str(status.value if hasattr(status, "value") else status),
             genuine=approved,
-            note="" if approved else "Its design has not been approved by the studio.",
+            note=note,
+            licensed_now=licensed,
         )
     ticket_row = (
         await session.execute(

@@ -3,7 +3,8 @@ code is genuine (SPEC §10).
 
 A typed code is read as a label code first (any case, spaces, hyphens, Crockford's look-alikes;
 licensing.labels): a genuine one names its product, merchant and film, says whether it is
-licensed now, and is counted (one verification row with the client's network). Other text is
+licensed now, and is counted (one verification row with the client's network; a HEAD request,
+as link previews send, is not counted). Other text is
 looked up as a SKU or a ticket code. Anything else — a wrong check symbol, odd characters,
 NUL bytes, non-ASCII digits, huge input — gets the "not an official code" page: a 404, or a
 400 when the text cannot be a code at all; never a 500.
@@ -94,7 +95,13 @@ async def verify_code(request: Request) -> Response:
     if label is not None:
         host = request.client.host if request.client else None
         async with writing(request) as session:
-            result = await verify_label(session, label, now=at, network=verification_network(host))
+            result = await verify_label(
+                session,
+                label,
+                now=at,
+                network=verification_network(host),
+                record=request.method != "HEAD",  # headers only (link previews): not a check
+            )
     if result is None:
         async with reading(request) as session:
             result = await queries.verify_code(session, code, now=at)

@@ -24,7 +24,7 @@ from catalog.screens import create_screen, screens_of, update_screen
 from catalog.showtimes import local_start
 from kernel.countries import country_choices, country_name
 from kernel.errors import DomainError, DomainErrors
-from kernel.money import check_currency, parse_amount
+from kernel.money import CURRENCY_EXPONENTS, check_currency, parse_amount
 from kernel.parsing import clean_text, parse_id, parse_int
 from kernel.timezones import timezone_choices
 from storefront.staff.auth import require_staff
@@ -156,7 +156,17 @@ async def _cinema_page(
             .order_by(Showtime.starts_at, Showtime.id)
             .limit(UPCOMING)
         )
-        films = (await session.execute(select(Film.id, Film.title).order_by(Film.title))).all()
+        films = (  # an archived film cannot be scheduled: it is not offered
+            await session.execute(
+                select(Film.id, Film.title).where(Film.archived_at.is_(None)).order_by(Film.title)
+            )
+        ).all()
+        usual = await session.scalar(  # the currency of the cinema's last showtime
+            select(Showtime.currency)
+            .where(Showtime.cinema_id == cinema.id)
+            .order_by(Showtime.starts_at.desc(), Showtime.id.desc())
+            .limit(1)
+        )
     days: dict[date, list[tuple[Showtime, str, str]]] = {}
     found = rows.all()
     for showtime, title, screen_name in found:
@@ -172,6 +182,8 @@ async def _cinema_page(
         screens=screens,
         days=days,
         films=films,
+        currencies=sorted(CURRENCY_EXPONENTS),
+        usual_currency=usual or request.app.state.settings.currency,
         shown_max=UPCOMING,
         truncated=len(found) >= UPCOMING,
         errors=context.get("errors", []),

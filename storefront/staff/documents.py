@@ -1,6 +1,7 @@
 """Statement documents in the console: the PDF of an agreement's statement for a period.
 
-The agreement page links each period's document, the period page each agreement's. Without
+The agreement page links each period's document, the period page each agreement's. A closed
+statement's document shows its receivable as of today (paid, balance, days overdue). Without
 WeasyPrint's system libraries (a `make run` machine) the answer is a 503 page that names what
 to install, never a 500."""
 
@@ -15,7 +16,12 @@ from kernel.errors import DomainError
 from kernel.pdf import PdfUnavailable
 from kernel.periods import check_period
 from licensing.agreements import get_agreement_by_code
-from reports.statement_document import statement_document, statement_pdf, studio_party
+from reports.statement_document import (
+    statement_document,
+    statement_pdf,
+    statement_receivable,
+    studio_party,
+)
 from storefront.staff.auth import require_staff
 from storefront.staff.common import page
 from storefront.web import now, path_param
@@ -44,12 +50,15 @@ async def statement_pdf_view(request: Request) -> Response:
             agreement = await get_agreement_by_code(session, path_param(request, "code"))
         except DomainError:
             raise HTTPException(404) from None
+        at = now(request)
+        receivable = await statement_receivable(session, agreement.id, period, today=at.date())
         document = await statement_document(
             session,
             agreement.id,
             period,
             studio=studio_party(request.app.state.settings),
-            now=now(request),
+            now=at,
+            receivable=receivable,
         )
     try:
         data = await statement_pdf(document)

@@ -23,6 +23,7 @@ from catalog.film_admin import (
 from catalog.film_status import FilmStatus
 from catalog.film_titles import LANGUAGES, titles_of
 from catalog.films import get_film
+from catalog.image_models import Image
 from kernel.errors import DomainError, DomainErrors
 from kernel.parsing import parse_id
 from storefront.staff.auth import require_staff
@@ -102,6 +103,7 @@ def _form(
     errors: list[DomainError],
     order: list[str],
     film: Any = None,
+    poster: Image | None = None,
 ) -> Response:
     field_errors: dict[str, str] = {}
     for error in errors:
@@ -116,6 +118,7 @@ def _form(
         field_errors=field_errors,
         labels=LABELS,
         codes=" ".join(sorted({str(e.code) for e in errors})),
+        poster=poster,
     )
 
 
@@ -151,6 +154,11 @@ async def _film_or_404(session: Any, film_id: int) -> Any:
         raise HTTPException(404) from None
 
 
+async def _poster(session: Any, film: Any) -> Image | None:
+    """The film's uploaded poster, shown in the edit page's poster section."""
+    return await session.get(Image, film.poster_image_id) if film.poster_image_id else None
+
+
 @require_staff
 async def film_page(request: Request) -> Response:
     film_id = _film_id(request)
@@ -158,6 +166,7 @@ async def film_page(request: Request) -> Response:
         async with request.app.state.db.read_session() as session:
             film = await _film_or_404(session, film_id)
             titles = (await titles_of(session, [film.id]))[film.id]
+            poster = await _poster(session, film)
         values = {
             "slug": film.slug,
             "original_title": film.original_title,
@@ -169,7 +178,7 @@ async def film_page(request: Request) -> Response:
         for row in titles:
             values[f"title_{row.language}"] = row.title
             values[f"synopsis_{row.language}"] = row.synopsis
-        return _form(request, 200, values, [], [], film=film)
+        return _form(request, 200, values, [], [], film=film, poster=poster)
     form = await read_form(request)
     data, order = _film_input(form)
     try:
@@ -180,8 +189,9 @@ async def film_page(request: Request) -> Response:
     except DomainError as error:
         async with request.app.state.db.read_session() as session:
             film = await _film_or_404(session, film_id)
+            poster = await _poster(session, film)
         values = {k: str(v) for k, v in form.items()}
-        return _form(request, 400, values, _refusals(error), order, film=film)
+        return _form(request, 400, values, _refusals(error), order, film=film, poster=poster)
     flash(request, f"Film {slug} saved.")
     return RedirectResponse(path_for(request, "staff_film", film_id=film_id), status_code=303)
 

@@ -1,5 +1,6 @@
-"""A film's poster from the console: a small upload form (staff/_poster_form.html, to place
-on the film's edit page) posting to `/staff/films/{slug}/poster`, and a page holding it.
+"""A film's poster from the console: a small upload form (staff/_poster_form.html, in the
+poster section of the film's edit page, and alone on `GET /staff/films/{slug}/poster`)
+posting to `/staff/films/{slug}/poster`, which goes back to the edit page with a message.
 
 The file is validated like every upload (catalog.images: JPEG, PNG or WebP by content,
 10 MB, 40 megapixels); a refused file is a message in words and stores nothing."""
@@ -21,9 +22,10 @@ from catalog.models import Film
 from catalog.product_images import set_film_poster
 from kernel.errors import DomainError
 from kernel.media import media_store
+from kernel.parsing import clean_text
 from storefront.staff.auth import current_staff, require_staff
 from storefront.staff.common import flash, flash_error, page
-from storefront.web import CSRF_FIELD, now, path_for, path_param
+from storefront.web import CSRF_FIELD, MAX_FORM_FIELD, now, path_for, path_param
 
 
 async def _film(request: Request, session: object) -> Film:
@@ -42,8 +44,9 @@ async def poster_page(request: Request) -> Response:
     return page(request, "staff/film_poster.html", film=film, poster=poster)
 
 
-async def _read_upload(request: Request) -> bytes:
-    """The posted file after the CSRF check (403 otherwise); b"" when none was chosen."""
+async def read_upload(request: Request, field: str) -> tuple[bytes, dict[str, str]]:
+    """The file posted as `field` after the CSRF check (403 otherwise; b"" when none was
+    chosen) and the form's text fields (each checked as read_form checks them)."""
     form = await request.form(max_files=1, max_fields=4)
     try:
         sent, expected = form.get(CSRF_FIELD), request.session.get("csrf")
@@ -51,22 +54,31 @@ async def _read_upload(request: Request) -> bytes:
             hmac.compare_digest(sent.encode(), expected.encode())
         ):
             raise HTTPException(403, "The form expired or did not come from this site. Try again.")
-        upload = form.get("poster")
-        if not isinstance(upload, UploadFile):
-            return b""
-        return await upload.read(MAX_BYTES + 1)
+        texts = {}
+        for name, value in form.multi_items():  # text fields as strictly as read_form's
+            if isinstance(value, str):
+                texts[name] = clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
+        upload = form.get(field)
+        if upload is None:
+            return b"", texts
+        if not isinstance(upload, UploadFile):  # text where a file goes: no browser sends it
+            raise HTTPException(400, "Send the image as a file.")
+        return await upload.read(MAX_BYTES + 1), texts
     finally:
         await form.close()
 
 
 @require_staff
 async def upload_poster(request: Request) -> Response:
-    """Validate the file, store it as a studio image and make it the film's poster."""
-    data = await _read_upload(request)
+    """Validate the file, store it as a studio image and make it the film's poster; back to
+    the film's edit page (its poster section) with a message in words either way."""
+    data, _ = await read_upload(request, "poster")
     staff = current_staff(request) or {}
+    async with request.app.state.db.read_session() as session:
+        film = await _film(request, session)  # an unknown film: 404, nothing read further
+        film_id, title = film.id, film.title
     try:
         async with request.app.state.db.session() as session:
-            film = await _film(request, session)
             if not data:
                 raise DomainError(ImageError.EMPTY_FILE, "Choose an image file first.", "poster")
             image = await store_image(
@@ -78,14 +90,13 @@ async def upload_poster(request: Request) -> Response:
                 now=now(request),
                 field="poster",
             )
-            await set_film_poster(session, film.id, image.id, now=now(request))
-            title, slug = film.title, film.slug
+            await set_film_poster(session, film_id, image.id, now=now(request))
     except DomainError as error:
         flash_error(request, error)
-        slug = path_param(request, "slug", max_len=80)
     else:
         flash(request, f"The poster of {title} is set.")
-    return RedirectResponse(path_for(request, "staff_film_poster", slug=slug), status_code=303)
+    back = path_for(request, "staff_film", film_id=film_id) + "#poster"
+    return RedirectResponse(back, status_code=303)
 
 
 routes = [

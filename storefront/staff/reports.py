@@ -266,8 +266,9 @@ MG_PACE_COLUMNS = [
     Column(
         "on_pace",
         "On pace",
-        lambda r: "yes" if r.on_pace else "no",
-        note="yes when no shortfall is projected.",
+        lambda r: r.pace,
+        note="yes when no shortfall is projected; an expired or terminated agreement is "
+        "listed while it still owes its shortfall.",
     ),
 ]
 

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from catalog.films import create_cinema, create_film
+from catalog.film_admin import FilmInput, create_film
+from catalog.films import create_cinema
 from catalog.scheduling import create_showtime
 from catalog.screens import create_screen
 from catalog.showtimes import group_by_day_and_cinema, local_start
@@ -20,8 +21,10 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 async def test_a_late_show_in_new_york_belongs_to_its_local_day(db: Database) -> None:
     async with db.session() as session:
         film = await create_film(
-            session, slug="night-film", title="Night Film", release_date=date(2026, 11, 1),
-            runtime_minutes=90,
+            session,
+            FilmInput(slug="night-film", original_title="Night Film",
+                      release_date=date(2026, 11, 1), runtime_minutes=90),
+            now=NOW,
         )  # fmt: skip
         cinema = await create_cinema(
             session, name="Aurora", city="New York", country="US", timezone="America/New_York"

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from catalog.films import create_cinema, create_film
+from catalog.film_admin import FilmInput, create_film
+from catalog.films import create_cinema
 from catalog.scheduling import create_showtime
 from catalog.screens import create_screen
 from catalog.showtimes import check_on_sale, group_by_day_and_cinema, showtimes_for_film
@@ -21,13 +22,17 @@ async def test_film_slugs_are_unique_and_franchises_are_shared(db: Database, wor
     async with db.session() as session:
         with pytest.raises(DomainError) as duplicate:
             await create_film(
-                session, slug="star-harbor", title="Again", release_date=date(2026, 1, 1),
-                runtime_minutes=90,
+                session,
+                FilmInput(slug="star-harbor", original_title="Again",
+                          release_date=date(2026, 1, 1), runtime_minutes=90),
+                now=NOW,
             )  # fmt: skip
         with pytest.raises(DomainError) as bad_slug:
             await create_film(
-                session, slug="Star Harbor!", title="x", release_date=date(2026, 1, 1),
-                runtime_minutes=90,
+                session,
+                FilmInput(slug="Star Harbor!", original_title="x",
+                          release_date=date(2026, 1, 1), runtime_minutes=90),
+                now=NOW,
             )  # fmt: skip
         with pytest.raises(DomainError) as bad_country:
             await create_cinema(session, name="Nowhere", city="X", country="USA")

@@ -207,3 +207,25 @@ async def test_only_staff_manage_screens_and_schedules(
         codes = {e["extensions"]["code"] for e in body["errors"]}
         assert codes == {"FORBIDDEN" if token else "UNAUTHENTICATED"}
     assert (await count(db, Screen), await count(db, Showtime)) == before
+
+
+async def test_an_archived_film_cannot_be_scheduled(gql: Gql, world: World, db: Database) -> None:
+    # Given the film archived by staff
+    archived = await gql(
+        "mutation($id: ID!) { archiveFilm(input: {id: $id}) { errors { code } } }",
+        {"id": gid("Film", world.film_id)},
+        token=world.staff_token,
+    )
+    assert payload(archived)["errors"] == []
+    screen = await _screen_id(db, world)
+    before = await count(db, Showtime)
+    # When staff schedule a week of it, or one showtime
+    week = payload(await gql(SCHEDULE, _schedule(world, screen), token=world.staff_token))
+    show = {"filmId": gid("Film", world.film_id), "screenId": screen,
+            "startsAt": (NOW + timedelta(days=3)).isoformat(),
+            "price": {"amount": "12.50", "currency": "USD"}}  # fmt: skip
+    one = payload(await gql(SHOWTIME, {"input": show}, token=world.staff_token))
+    # Then both are refused naming the film, and no showtime is stored
+    for answer in (week, one):
+        assert [(e["field"], e["code"]) for e in answer["errors"]] == [("filmId", "FILM_ARCHIVED")]
+    assert await count(db, Showtime) == before

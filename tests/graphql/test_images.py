@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from catalog.image_models import Image, ProductImage
 from catalog.images import MAX_BYTES
+from catalog.models import Product, Variant
 from catalog.product_images import add_product_image
+from catalog.variants import create_variant
 from kernel.config import Settings
 from kernel.db import Database
 from licensing.models import Merchant, TokenScope
@@ -276,3 +278,88 @@ async def test_statement_count_does_not_grow_with_products_with_images(
         sizes.append(sum(len(n["images"]) for n in data["products"]["nodes"]))
     assert sizes == [4, 84]
     assert counts[0] == counts[1], counts
+
+
+CREATE_FILM = """mutation($input: CreateFilmInput!) { createFilm(input: $input) {
+  film { slug posterUrl poster { url width } } errors { field code } } }"""
+UPDATE_FILM = """mutation($input: UpdateFilmInput!) { updateFilm(input: $input) {
+  film { posterUrl poster { width } } errors { field code } } }"""
+
+
+async def test_create_and_update_film_take_a_poster_upload(
+    client: httpx.AsyncClient, gql: Gql, world: World, db: Database
+) -> None:
+    # Given a staff upload and a merchant's upload
+    poster = await upload(client, world.staff_token, image_bytes(600, 900, "JPEG"))
+    merchant_upload = await upload(client, world.a.token)
+    film = {"slug": "paper-moon", "originalTitle": "Paper Moon", "releaseDate": "2026-09-01",
+            "runtimeMinutes": 101}  # fmt: skip
+    # When staff create a film with the merchant's upload as its poster: not found, no film
+    refused = await gql.data(CREATE_FILM, {"input": {**film, "posterUploadId":
+                             merchant_upload["id"]}}, token=world.staff_token)  # fmt: skip
+    assert refused["createFilm"]["errors"] == [{"field": "posterUploadId", "code": "NOT_FOUND"}]
+    malformed = await gql.data(CREATE_FILM, {"input": {**film, "posterUploadId": "nope"}},
+                               token=world.staff_token)  # fmt: skip
+    assert malformed["createFilm"]["errors"] == [{"field": "posterUploadId", "code": "NOT_FOUND"}]
+    # and with their own upload: the film's posterUrl is the uploaded image
+    made = await gql.data(CREATE_FILM, {"input": {**film, "posterUploadId": poster["id"]}},
+                          token=world.staff_token)  # fmt: skip
+    assert made["createFilm"]["errors"] == []
+    shown = made["createFilm"]["film"]
+    assert shown["poster"]["width"] == 600 and shown["posterUrl"] == shown["poster"]["url"]
+    assert "/media/" in shown["posterUrl"]
+    # When staff update another film with a new poster, it replaces the old URL
+    second = await upload(client, world.staff_token, image_bytes(400, 600, "PNG"))
+    before = await gql.data("query($id: ID!) { node(id: $id) { ... on Film { posterUrl } } }",
+                            {"id": gid("Film", world.film_id)})  # fmt: skip
+    assert "/media/" not in before["node"]["posterUrl"]  # the URL set before uploads, if any
+    change = {"id": gid("Film", world.film_id), "originalTitle": "Night Harbor",
+              "posterUploadId": second["id"]}  # fmt: skip
+    updated = await gql.data(UPDATE_FILM, {"input": change}, token=world.staff_token)
+    assert updated["updateFilm"]["errors"] == []
+    assert updated["updateFilm"]["film"]["poster"]["width"] == 400
+    assert updated["updateFilm"]["film"]["posterUrl"].endswith(".png")
+
+
+VARIANT_IMAGE = """mutation($input: SetVariantImageInput!) { setVariantImage(input: $input) {
+  variant { sku image { width contentType } } errors { field code } } }"""
+
+
+async def test_a_merchant_gives_its_size_a_photo_and_the_shop_shows_it(
+    client: httpx.AsyncClient, gql: Gql, world: World, db: Database
+) -> None:
+    """Each variant may have its own photo (issue 12): an upload of its own merchant only;
+    the product page shows it under the size choice."""
+    async with db.session() as session:
+        product = await session.get(Product, world.a.approved_id)
+        assert product is not None
+        stock, product.stock = product.stock, 0  # sizes take over the product's stock
+        tee = await create_variant(session, product.id, merchant_id=world.a.id, code="M",
+                                      options=[("size", "M")], stock=stock)  # fmt: skip
+        variant_id, sku = tee.id, product.sku
+    mine = await upload(client, world.a.token, image_bytes(600, 600, "PNG"))
+    theirs = await upload(client, world.b.token)
+    variant = gid("Variant", variant_id)
+    # another tenant's upload, a malformed one, another tenant's variant: not found
+    for token, input_, field in (
+        (world.a.token, {"variantId": variant, "uploadId": theirs["id"]}, "uploadId"),
+        (world.a.token, {"variantId": variant, "uploadId": "nope"}, "uploadId"),
+        (world.b.token, {"variantId": variant, "uploadId": theirs["id"]}, "variantId"),
+    ):
+        refused = await gql.data(VARIANT_IMAGE, {"input": input_}, token=token)
+        assert refused["setVariantImage"]["errors"] == [{"field": field, "code": "NOT_FOUND"}]
+        assert refused["setVariantImage"]["variant"] is None
+    async with db.read_session() as session:
+        assert (await session.get(Variant, variant_id)).image_id is None
+    set_ = await gql.data(
+        VARIANT_IMAGE,
+        {"input": {"variantId": variant, "uploadId": mine["id"]}},
+        token=world.a.token,
+    )
+    assert set_["setVariantImage"]["errors"] == []
+    assert set_["setVariantImage"]["variant"]["image"] == {"width": 600, "contentType": "image/png"}
+    page = await client.get(f"/products/{sku}")
+    assert page.status_code == 200
+    assert 'class="variant-photos"' in page.text and "<figcaption>M</figcaption>" in page.text
+    cleared = await gql.data(VARIANT_IMAGE, {"input": {"variantId": variant}}, token=world.a.token)
+    assert cleared["setVariantImage"]["variant"]["image"] is None

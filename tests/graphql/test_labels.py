@@ -93,6 +93,10 @@ async def test_label_requests_are_refused_with_a_field_and_a_code(gql, world, db
     both = await _request(gql, a.token, gid("Product", world.b.approved_id), -1)
     assert {e["field"] for e in both["errors"]} == {"productId", "quantity"}
     assert await _codes(db) == 0
+    huge = await gql(REQUEST, {"input": {"productId": gid("Product", a.approved_id),
+                                         "quantity": 2**40}}, a.token)  # fmt: skip
+    assert huge["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await _codes(db) == 0
     nul = await gql(REQUEST, {"input": {"productId": "x\x00", "quantity": 1}}, a.token)
     assert nul["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     anonymous = await gql(REQUEST, {"input": {"productId": gid("Product", 1), "quantity": 1}})

@@ -93,3 +93,58 @@ async def test_bad_contacts_are_each_named_and_nothing_is_stored(
 async def test_a_merchant_cannot_update_a_merchant(gql: Gql, world: World) -> None:
     answer = await gql(UPDATE, {"input": {"id": "x", "name": "Mine now"}}, token=world.a.token)
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+MERCHANTS = """{ merchants(first: 100) { nodes { slug contacts { name email role } } } }"""
+MINE = """{ viewer { merchant { id contacts { name role } } } }"""
+NODE = """query($id: ID!) { node(id: $id) { ... on Merchant { contacts { email } } } }"""
+PUBLIC = """{ products(first: 100) { nodes { merchant { slug contacts { email } } } } }"""
+
+
+async def test_contacts_are_seen_by_staff_and_the_merchant_itself_only(
+    gql: Gql, world: World, db: Database, query_counter: Any
+) -> None:
+    # Given merchant A with a finance contact, B with a licensing one
+    async with db.session() as session:
+        session.add(MerchantContact(merchant_id=world.a.id, position=1, name="Fay",
+                                    email="fay@a.example", role="finance"))  # fmt: skip
+        session.add(MerchantContact(merchant_id=world.b.id, position=1, name="Bo",
+                                    email="bo@b.example", role="licensing"))  # fmt: skip
+    # When staff list merchants, each shows its contacts
+    listed = await gql.data(MERCHANTS, token=world.staff_token)
+    by_slug = {m["slug"]: m["contacts"] for m in listed["merchants"]["nodes"]}
+    assert sorted(by_slug.values(), key=str) == [
+        [{"name": "Bo", "email": "bo@b.example", "role": "licensing"}],
+        [{"name": "Fay", "email": "fay@a.example", "role": "finance"}],
+    ]
+    # and merchant A sees its own
+    mine = (await gql.data(MINE, token=world.a.token))["viewer"]["merchant"]
+    assert mine["contacts"] == [{"name": "Fay", "role": "finance"}]
+    # Then merchant B cannot reach A (not found), and the public sees no contact at all
+    other = await gql.data(NODE, {"id": mine["id"]}, token=world.b.token)
+    assert other["node"] is None
+    public = await gql.data(PUBLIC)
+    merchants = [n["merchant"] for n in public["products"]["nodes"]]
+    assert merchants and all(m["contacts"] == [] for m in merchants)
+
+
+async def test_contacts_cost_one_statement_whatever_the_number_of_merchants(
+    gql: Gql, world: World, db: Database, query_counter: Any
+) -> None:
+    await gql.data(MERCHANTS, token=world.staff_token)  # warm
+    with query_counter() as few:
+        await gql.data(MERCHANTS, token=world.staff_token)
+    async with db.session() as session:
+        for n in range(8):
+            merchant = Merchant(slug=f"many-{n}", name=f"Many {n}", country="US",
+                                contact_email=f"m{n}@many.example")  # fmt: skip
+            session.add(merchant)
+            await session.flush()
+            for position in (1, 2):
+                session.add(MerchantContact(merchant_id=merchant.id, position=position,
+                                            name=f"P{position}", email=f"p{position}@m{n}.example",
+                                            role="licensing"))  # fmt: skip
+    with query_counter() as many:
+        listed = await gql.data(MERCHANTS, token=world.staff_token)
+    assert sum(len(m["contacts"]) for m in listed["merchants"]["nodes"]) >= 16
+    assert many.count == few.count

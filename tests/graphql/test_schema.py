@@ -22,6 +22,7 @@ from kernel.errors import ErrorCode
 from kernel.parsing import INVALID_INPUT
 from licensing.codes import LicensingError
 from orders.codes import OrderError
+from orders.promotions import PromoError
 from tiein.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +80,7 @@ def test_spec_names_are_kept() -> None:
         "agreements", "royaltyStatements", "salesReports", "orders", "royaltyReport",
         "filmCommerceReport", "fulfilments",
         "webhookSubscriptions", "webhookDeliveries", "labelBatches", "receivables",
+        "campaigns", "campaignReport",
     } <= set(query.fields)  # fmt: skip
     assert set(mutation.fields) == {
         "createProduct", "updateProduct", "adjustStock", "submitProductForApproval",
@@ -89,10 +91,11 @@ def test_spec_names_are_kept() -> None:
         "createWebhookSubscription", "deleteWebhookSubscription", "redeliverWebhook",
         "requestLabels",
         "createScreen", "updateScreen", "scheduleShowtimes",
-        "addProductImage", "removeProductImage", "setFilmPoster",
+        "addProductImage", "removeProductImage", "setFilmPoster", "setVariantImage",
         "createFilm", "updateFilm", "archiveFilm",
         "recordRemittance",
         "createVariant", "updateVariant",
+        "createCampaign", "createPromoCode",
     }  # fmt: skip
     for name in mutation.fields:
         payload = get_named_type(mutation.fields[name].type)
@@ -128,7 +131,7 @@ def test_user_error_code_is_an_enum_of_every_domains_codes() -> None:
     assert isinstance(codes, GraphQLEnumType)
     python_codes = {INVALID_INPUT} | {
         m.value
-        for enum in (ErrorCode, CatalogError, ImageError, LicensingError, OrderError)
+        for enum in (ErrorCode, CatalogError, ImageError, LicensingError, OrderError, PromoError)
         for m in enum
     }
     assert set(codes.values) == python_codes

@@ -240,7 +240,7 @@ async def test_bundle_lines_show_to_the_merchants_of_their_parts(
                                      description="bundle", unit_price_minor=3600)  # fmt: skip
         session.add(BundleAllocation(order_line_id=line.id, position=1,
                                      product_id=world.b.approved_id, merchant_id=world.b.id,
-                                     qty=1, amount_minor=2000))  # fmt: skip
+                                     qty=1, amount_minor=2000, net_minor=2000))  # fmt: skip
         order_id, line_id = order.id, line.id
     query = "query($id: ID!) { node(id: $id) { ... on Order { number lines { id kind } } } }"
     seen_by_b = await gql.data(query, {"id": gid("Order", order_id)}, token=world.b.token)

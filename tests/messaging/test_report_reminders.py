@@ -14,8 +14,11 @@ from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Outcome, drain
 from kernel.outbox import OutboxMessage
+from licensing.agreements import set_agreement_status
 from licensing.closing import close_period
-from licensing.models import AgreementStatus
+from licensing.merchants import ContactInput, update_merchant
+from licensing.models import Agreement, AgreementStatus
+from licensing.remittances import load_receivables
 from licensing.report_reminders import missing_reports, remind_missing_reports
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from licensing.webhooks import WebhookDelivery, WebhookSubscription
@@ -131,3 +134,72 @@ async def test_finding_missing_reports_takes_the_same_statements_for_more_agreem
                 found = await missing_reports(session, now=NOW)
         counts.append((counter.count, len(found)))
     assert counts == [(3, 2), (3, 12)]
+
+
+async def test_the_reminder_goes_to_the_finance_contact_when_the_merchant_has_one(
+    db: Database, settings: Settings, smtp: SmtpSink
+) -> None:
+    # Given the merchant names a licensing contact first and a finance contact second
+    ids = await _world(db)
+    async with db.session() as session:
+        await update_merchant(session, ids["merchant"], contacts=[
+            ContactInput("Lee", "lee@acme.example", "licensing"),
+            ContactInput("Fay", "fay@acme.example", "finance"),
+            ContactInput("Fin", "fin2@acme.example", "finance"),
+        ])  # fmt: skip
+        await remind_missing_reports(session, now=NOW)
+    # When the reminders are sent
+    mail = dataclasses.replace(settings, smtp_url=smtp.url, mail_from="Tiein <shop@tiein.test>")
+    assert await drain(db, reminder_handlers(db, mail), worker_id="t", policy=FAST) == {
+        Outcome.DONE: 2
+    }
+    # Then they reach its first finance contact, not its main (licensing) address
+    assert [m["To"].addresses[0].addr_spec for m in smtp.messages] == ["fay@acme.example"] * 2
+
+
+async def test_a_terminated_agreement_owes_reports_up_to_its_termination_only(
+    db: Database,
+) -> None:
+    # Given LA-2026-0001 missed Q2 and LA-2026-0002 is terminated during Q2, then Q3 and Q4
+    # are closed too
+    ids = await _world(db)
+    async with db.session() as session:
+        await set_agreement_status(
+            session, ids["later"], AgreementStatus.TERMINATED, now=F.at("2026-05-20T12:00")
+        )
+        for period, at in (("2026-Q3", "2026-10-05T00:00"), ("2026-Q4", "2027-01-05T00:00")):
+            await close_period(session, period, now=F.at(at), closed_by="test")
+    # When missing reports are listed in 2027
+    async with db.read_session() as session:
+        found = await missing_reports(session, now=F.at("2027-01-10T00:00"))
+    # Then the terminated agreement owes Q2 (it sold until 20 May) and nothing after;
+    # the active one owes every closed period since
+    assert [(m.agreement_code, m.period) for m in found] == [
+        ("LA-2026-0001", "2026-Q2"),
+        ("LA-2026-0001", "2026-Q3"),
+        ("LA-2026-0001", "2026-Q4"),
+        ("LA-2026-0002", "2026-Q2"),
+    ]
+    async with db.read_session() as session:
+        agreement = await session.get(Agreement, ids["later"])
+    assert agreement.terminated_at == F.at("2026-05-20T12:00")
+
+
+async def test_an_agreement_terminated_before_its_start_owes_no_report_and_no_advance(
+    db: Database,
+) -> None:
+    ids = await _world(db)
+    async with db.session() as session:
+        film = await F.make_film(session)
+        late = await F.make_agreement(
+            session, merchant_id=ids["merchant"], film_ids=[film.id], code="LA-2026-0009",
+            start_date=date(2026, 6, 1), advance_minor=50_000, status=AgreementStatus.DRAFT,
+        )  # fmt: skip
+        await set_agreement_status(
+            session, late.id, AgreementStatus.TERMINATED, now=F.at("2026-05-01T00:00")
+        )
+    async with db.read_session() as session:
+        found = await missing_reports(session, now=NOW)
+        [owed] = await load_receivables(session, today=NOW.date(), agreement_ids=[late.id])
+    assert "LA-2026-0009" not in {m.agreement_code for m in found}
+    assert owed.ledger.receivables == () and owed.ledger.balance_minor == 0

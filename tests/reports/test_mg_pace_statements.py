@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import date
 
 from kernel.db import Database
+from licensing.agreements import set_agreement_status
 from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
-from licensing.models import Channel
+from licensing.models import AgreementStatus, Channel
+from licensing.remittances import record_remittance
 from licensing.statements import compute_statement
 from reports.royalty import mg_pace
 from tests import factory as F
@@ -73,3 +75,52 @@ async def test_within_the_term_pace_counts_every_entry_so_far(db: Database) -> N
     # What the final (Q2) statement would show if the term ended today
     assert row.earned_to_date_minor == q2.cumulative_earned_minor == 5_000
     assert row.shortfall_now_minor == q2.mg_shortfall_minor == 5_000
+
+
+async def test_mg_pace_keeps_ended_agreements_while_they_owe_a_shortfall(db: Database) -> None:
+    # Given three agreements that fell short of their MG (40.00 of 100.00 earned): one is
+    # expired with its final period closed, one terminated before its final period closed,
+    # and one expired that met its MG
+    async with db.session() as s:
+        expired, a = await F.licensing_world(s, code="LA-2026-0301", **TERMS)
+        terminated, b = await F.licensing_world(s, code="LA-2026-0302", **TERMS)
+        met, c = await F.licensing_world(s, code="LA-2026-0303", **TERMS)
+        await sell(s, a, "o:1", 40_000, "2026-02-01T00:00")
+        await sell(s, b, "o:2", 40_000, "2026-02-01T00:00")
+        await sell(s, c, "o:3", 100_000, "2026-02-01T00:00")
+        await close_period(s, "2026-Q1", now=F.at("2026-04-02T00:00"), closed_by="ana")
+        await set_agreement_status(
+            s, terminated.id, AgreementStatus.TERMINATED, now=F.at("2026-04-03T00:00")
+        )
+        await close_period(s, "2026-Q2", now=F.at("2026-07-02T00:00"), closed_by="ana")
+        for agreement in (expired, met):
+            await set_agreement_status(
+                s, agreement.id, AgreementStatus.EXPIRED, now=F.at("2026-10-01T00:00")
+            )
+    # When staff read the pace report after the term
+    async with db.session() as s:
+        rows = {r.agreement_code: r for r in await mg_pace(s, today=date(2026, 10, 2))}
+    # Then both that owe a shortfall are listed with it, the one that met its MG is not
+    assert set(rows) == {"LA-2026-0301", "LA-2026-0302"}
+    for code, status in (("LA-2026-0301", "expired"), ("LA-2026-0302", "terminated")):
+        row = rows[code]
+        assert (row.shortfall_now_minor, row.shortfall_owed_minor) == (6_000, 6_000), code
+        assert row.pace == f"{status}, shortfall owed" and not row.on_pace
+    # and a remittance that pays only the Q1 royalty (oldest first) leaves it listed; once
+    # its shortfall is paid too, it leaves the report
+    async with db.session() as s:
+        await record_remittance(
+            s, expired.id, amount=4_000, currency="USD", received_on="2026-10-01",
+            reference="q1", by="ana", now=F.at("2026-10-02T00:00"),
+        )  # fmt: skip
+    async with db.session() as s:
+        rows = {r.agreement_code: r for r in await mg_pace(s, today=date(2026, 10, 2))}
+    assert rows["LA-2026-0301"].shortfall_owed_minor == 6_000
+    async with db.session() as s:
+        await record_remittance(
+            s, expired.id, amount=6_000, currency="USD", received_on="2026-10-02",
+            reference="mg", by="ana", now=F.at("2026-10-02T00:00"),
+        )  # fmt: skip
+    async with db.session() as s:
+        rows = {r.agreement_code: r for r in await mg_pace(s, today=date(2026, 10, 2))}
+    assert set(rows) == {"LA-2026-0302"}

@@ -79,7 +79,7 @@ async def test_a_shopper_buys_a_bundle_and_merch_and_a_declined_card_keeps_the_o
     await bundle.get_by_role("button", name="Add bundle to cart").click()
     await page.wait_for_url(f"{base}/cart")
     await page.goto(f"{base}/films/night-harbor")
-    await page.get_by_role("button", name="Add Night Harbor teaser poster to the cart").click()
+    await page.get_by_role("button", name="Add to cart: Night Harbor teaser poster").click()
     await page.wait_for_url(f"{base}/cart")
     assert "Premiere pack" in await page.inner_text("table.cart")
     assert usd(4700) in await page.inner_text("table.cart")

@@ -191,10 +191,10 @@ async def test_a_tee_and_a_ticket_are_bought_mailed_shipped_tracked_and_told_to_
     await page.goto(f"{base}/films/{world.film_slug}")
     await page.get_by_role("heading", name="Night Harbor", level=1).wait_for()
     await shot(page, folder, name, "01-film")
-    await page.get_by_role("button", name=re.compile(r"^Add a ticket for ")).first.click()
+    await page.get_by_role("button", name=re.compile(r"^Add ticket for ")).first.click()
     await page.wait_for_url(f"{base}/cart")
     await page.goto(f"{base}/films/{world.film_slug}")
-    await page.get_by_role("button", name="Add Night Harbor lighthouse tee to the cart").click()
+    await page.get_by_role("button", name="Add to cart: Night Harbor lighthouse tee").click()
     await page.wait_for_url(f"{base}/cart")
     cart = await page.inner_text("table.cart")
     assert "Ticket: Night Harbor" in cart and "Night Harbor lighthouse tee" in cart

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from catalog.images import store_image
-from catalog.models import Product
+from catalog.models import Film, Product
 from catalog.product_images import add_product_image, set_film_poster
 from kernel.config import Settings
 from kernel.db import Database
@@ -69,7 +69,6 @@ async def test_the_film_page_statements_do_not_grow_with_photos(
     client: httpx.AsyncClient, db: Database, settings: Settings, world, query_counter
 ) -> None:
     await _photos(db, settings, [world.shirt_id], world.merchant_id)
-    await client.get(f"/films/{world.film_slug}")  # warm
     with query_counter() as small:
         assert (await client.get(f"/films/{world.film_slug}")).status_code == 200
     async with db.session() as session:
@@ -88,3 +87,30 @@ async def test_the_film_page_statements_do_not_grow_with_photos(
     assert all(sku in page.text for sku in skus)
     assert page.text.count('alt="Front of the tee"') >= 7
     assert large.count == small.count
+
+
+async def test_the_home_film_cards_show_the_uploaded_poster_with_its_thumbnails(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world, query_counter
+) -> None:
+    # Given the film with only an old poster URL: the card shows that URL
+    async with db.session() as session:
+        film = await session.get(Film, world.film_id)
+        film.poster_url = "https://img.example/old-poster.jpg"
+    with query_counter() as before:  # a fresh render: the change bumped the page version
+        home = (await client.get("/")).text
+    assert "https://img.example/old-poster.jpg" in home
+    # When staff upload a poster
+    async with db.session() as session:
+        staff = await make_staff_user(session, username="poster-home")
+        poster = await store_image(session, media_store(settings.media_path),
+                                   image_bytes(1200, 1800, "JPEG"), merchant_id=None,
+                                   staff_user_id=staff.id, now=NOW)  # fmt: skip
+        await set_film_poster(session, world.film_id, poster.id, now=NOW)
+    with query_counter() as after:
+        home = (await client.get("/")).text
+    # Then the card shows it, its thumbnails in srcset, and the old URL is gone
+    assert f"/media/{poster.thumbnails[0]['key']} 160w" in home
+    assert f"/media/{poster.key} 1200w" in home
+    assert "https://img.example/old-poster.jpg" not in home
+    assert after.count <= before.count + 1  # one statement for every film's poster
+    assert before.count > 1  # both renders were fresh, not from the page cache

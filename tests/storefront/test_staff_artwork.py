@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from catalog.image_models import Image
+from catalog.image_models import Image, ProductImage
 from catalog.images import store_image
 from catalog.models import Film
 from kernel.config import Settings
@@ -19,7 +19,7 @@ from kernel.db import Database
 from kernel.media import media_store
 from licensing.approvals import review_product
 from licensing.artwork import submit_product_with_artwork
-from licensing.models import StaffUser
+from licensing.models import Merchant, StaffUser
 from tests.factory import staff_member, staff_world
 from tests.factory.images import image_bytes, png_claiming
 from tests.storefront.console import csrf, sign_in
@@ -115,7 +115,9 @@ async def test_staff_upload_a_film_poster_and_a_bad_file_stores_nothing(
         path, data={"csrf_token": token}, files={"poster": ("p.png", png_claiming(9000, 9000))}
     )
     assert refused.status_code == 303
-    shown = (await client.get(path)).text
+    edit_page = refused.headers["location"]  # back to the film's edit page, its poster part
+    assert edit_page.startswith("/staff/films/") and edit_page.endswith("#poster")
+    shown = (await client.get(edit_page)).text
     assert "megapixels" in shown and "TOO_MANY_PIXELS" not in shown.split("data-code")[0]
     async with db.read_session() as session:
         assert await session.scalar(select(func.count(Image.id))) == 0
@@ -128,9 +130,58 @@ async def test_staff_upload_a_film_poster_and_a_bad_file_stores_nothing(
         path, data={"csrf_token": token},
         files={"poster": ("p.jpg", image_bytes(900, 1350, "JPEG"))},
     )  # fmt: skip
-    assert done.status_code == 303
+    assert done.status_code == 303 and done.headers["location"] == edit_page
     async with db.read_session() as session:
         film = await session.scalar(select(Film).where(Film.slug == "night-train"))
         poster = await session.get(Image, film.poster_image_id)
     assert (poster.width, poster.merchant_id) == (900, None)
-    assert poster.thumbnails[0]["key"] in (await client.get(path)).text
+    edit = (await client.get(edit_page)).text
+    assert "The poster of" in edit and 'id="poster"' in edit  # the message, the section
+    assert poster.thumbnails[0]["key"] in edit and "Replace the poster" in edit
+    assert edit.count('id="poster"') == 1
+    assert poster.thumbnails[0]["key"] in (await client.get(path)).text  # the page alone
+
+
+async def test_staff_add_a_product_photo_in_the_console_and_a_bad_file_stores_nothing(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    """Product photos from the console too (issue 12): a studio shoot for the licensee's
+    product, with its alt text, shown in order; a bomb or NUL alt text stores nothing."""
+    world = await staff_world(db, sales=False)
+    await staff_member(db)
+    path = "/staff/products/ACME-TEE-1/photos"
+    assert (await client.post(path, files={"photo": ("p.png", image_bytes())})).status_code == 403
+    await sign_in(client)
+    async with db.read_session() as session:
+        slug = (await session.get(Merchant, world.merchant_id)).slug
+    merchant_page = (await client.get(f"/staff/merchants/{slug}")).text
+    assert f'href="{path}"' in merchant_page
+    token = await csrf(client, path)
+    refused = await client.post(
+        path, data={"csrf_token": token}, files={"photo": ("p.png", png_claiming(9000, 9000))}
+    )
+    assert refused.status_code == 303 and refused.headers["location"] == path
+    assert "megapixels" in (await client.get(path)).text
+    nul = await client.post(
+        path, data={"csrf_token": token, "alt": "a\x00b"}, files={"photo": ("p.png", image_bytes())}
+    )
+    assert nul.status_code == 400
+    async with db.read_session() as session:
+        assert await session.scalar(select(func.count(Image.id))) == 0
+    assert _stored_files(settings) == []
+    done = await client.post(
+        path, data={"csrf_token": token, "alt": "Tee on a hanger"},
+        files={"photo": ("p.jpg", image_bytes(800, 800, "JPEG"))},
+    )  # fmt: skip
+    assert done.status_code == 303
+    shown = (await client.get(path)).text
+    assert "A photo was added to Night Train tee." in shown and "Tee on a hanger" in shown
+    async with db.read_session() as session:  # a studio image, on the licensee's product
+        photo = await session.scalar(select(ProductImage))
+        image = await session.get(Image, photo.image_id)
+    assert (photo.product_id, photo.alt, image.merchant_id) == (
+        world.product_ids[0],
+        "Tee on a hanger",
+        None,
+    )
+    assert (await client.get("/staff/products/NOPE/photos")).status_code == 404

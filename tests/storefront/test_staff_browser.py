@@ -8,6 +8,7 @@ Screenshots go to artifacts/browser/.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from kernel.db import Database
 from licensing.models import AgreementStatus
+from orders.promotions import create_campaign, create_promo_code
 from tests.factory import STAFF_PASSWORD, STAFF_USERNAME, staff_member, staff_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,6 +57,7 @@ def staff_pages(code: str, film_id: int = 1) -> list[str]:
         "/staff/films",
         "/staff/films/new",
         f"/staff/films/{film_id}",
+        "/staff/campaigns",
     ]
 
 
@@ -68,6 +71,18 @@ async def test_no_staff_page_scrolls_sideways_on_a_desktop_or_a_phone(
     world = await staff_world(db)
     await staff_member(db)
     page, base, folder = browser_page, live_app.url, browser_artifacts
+    async with db.session() as session:
+        campaign = await create_campaign(
+            session, name="Night Harbor creators, autumn", channel="referral",
+            film_ids=world.film_ids[:2], starts_at=datetime(2025, 7, 1, tzinfo=UTC),
+            ends_at=datetime(2025, 10, 1, tzinfo=UTC), referral_code="creators",
+        )  # fmt: skip
+        await create_promo_code(
+            session, campaign_id=campaign.id, code="HARBOR-AUTUMN-10", kind="percent",
+            percent_bps=1000, valid_from=campaign.starts_at, valid_to=campaign.ends_at,
+            use_limit=100, per_email_limit=1, scope="bundles", campaign_films_only=True,
+        )  # fmt: skip
+    campaign_path = f"/staff/campaigns/{campaign.id}?period=2025-Q3"
 
     await page.goto(f"{base}/staff/login")
     await page.fill("#f-username", STAFF_USERNAME)
@@ -78,7 +93,7 @@ async def test_no_staff_page_scrolls_sideways_on_a_desktop_or_a_phone(
     problems = []
     for device, (width, height) in VIEWPORTS.items():
         await page.set_viewport_size({"width": width, "height": height})
-        for path in staff_pages(world.agreement_code, world.film_ids[0]):
+        for path in [*staff_pages(world.agreement_code, world.film_ids[0]), campaign_path]:
             response = await page.goto(f"{base}{path}")
             assert response is not None and response.status == 200, path
             seen = await _overflow(page)

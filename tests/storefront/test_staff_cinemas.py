@@ -144,3 +144,33 @@ async def test_bad_cinemas_and_screens_are_refused_in_words(
     assert await _count(db, Screen) == 0
     assert (await client.get("/staff/cinemas/999999")).status_code == 404
     assert (await client.get("/staff/cinemas/abc")).status_code == 404
+
+
+async def test_the_schedule_currency_is_a_list_defaulting_to_the_cinemas_usual_one(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await _signed_in(client, db)
+    # Given a cinema without showtimes, and an archived film beside a current one
+    async with db.session() as session:
+        await make_film(session, title="Current Film")
+        gone = await make_film(session, title="Gone Film")
+        gone.archived_at = now_utc()
+        cinema = await make_cinema(session, name="Odeon")
+    home = f"/staff/cinemas/{cinema.id}"
+    page = (await client.get(home)).text
+    # Then the currency is a list of the known currencies, the installation's chosen
+    assert '<select id="f-currency" name="currency"' in page
+    assert '<option value="JPY">JPY</option>' in page
+    assert '<option value="USD" selected>USD</option>' in page  # TIEIN_CURRENCY's default
+    # and an archived film is not offered for scheduling
+    assert "Current Film" in page and "Gone Film" not in page
+    # When a showtime in GBP is added, GBP becomes the cinema's usual currency
+    async with db.session() as session:
+        film = await make_film(session, title="Pound Film")
+        screen = await session.scalar(select(Screen).where(Screen.cinema_id == cinema.id))
+        session.add(Showtime(film_id=film.id, cinema_id=cinema.id, screen_id=screen.id,
+                             starts_at=now_utc() + timedelta(days=2), capacity=10, seats_taken=0,
+                             price_minor=900, currency="GBP"))  # fmt: skip
+    page = (await client.get(home)).text
+    assert '<option value="GBP" selected>GBP</option>' in page
+    assert '<option value="USD">USD</option>' in page

@@ -117,6 +117,13 @@ async def test_a_partial_remittance_moves_the_balance_and_the_aging(
         ({"agreement_id": "99999"}, "No such agreement."),
         ({"agreement_id": "\uff11"}, "Write a whole number"),
         ({"amount": "1,000.00"}, "is not an amount like 12.34"),
+        ({"amount": "0"}, "Give an amount above zero."),
+        ({"amount": "0.00"}, "Give an amount above zero."),
+        ({"amount": "9" * 40}, "is not an amount like 12.34"),
+        ({"currency": "XYZ"}, "Unknown currency"),
+        ({"agreement_id": ""}, "Write a whole number"),
+        ({"agreement_id": "-1"}, "Write a whole number of 0 or more."),
+        ({"agreement_id": "9" * 30}, "Write a whole number"),
     ],
 )
 async def test_a_refused_remittance_says_why_in_words_and_stores_nothing(
@@ -130,6 +137,19 @@ async def test_a_refused_remittance_says_why_in_words_and_stores_nothing(
     assert words in answer.text
     assert "CURRENCY_MISMATCH</" not in answer.text and "INVALID_AMOUNT</" not in answer.text
     assert 'aria-invalid="true"' in answer.text
+    async with db.read_session() as session:
+        assert await session.scalar(select(func.count()).select_from(Remittance)) == 0
+
+
+@pytest.mark.parametrize("fields", [{"amount": "1\u0000"}, {"currency": "usd\u0000"},
+                                    {"reference": "wire\u0000"}])  # fmt: skip
+async def test_a_remittance_with_a_nul_byte_is_a_400_and_stores_nothing(
+    staff: httpx.AsyncClient, db: Database, world: StaffWorld, fields: dict
+) -> None:
+    values = {"agreement_id": str(world.agreement_id), "amount": "10.00", "currency": "USD",
+              "received_on": "2026-02-20", "reference": "", **fields}  # fmt: skip
+    answer = await _record(staff, **values)
+    assert answer.status_code == 400 and "control characters" in answer.text
     async with db.read_session() as session:
         assert await session.scalar(select(func.count()).select_from(Remittance)) == 0
 

@@ -136,7 +136,7 @@ async def test_a_refund_stripe_does_not_answer_is_shown_pending_confirmation(
 
     assert "pending confirmation from Stripe" in shown.text
     assert 'data-code="REFUND_PENDING"' in shown.text
-    assert "Refunded US$" not in shown.text
+    assert "Refunded $" not in shown.text
     async with db.read_session() as s:
         (refund,) = (await s.scalars(select(Refund))).all()
         refreshed = await s.get(Order, order.id)

@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import func, select
 
+from catalog.film_admin import archive_film
 from kernel.db import Database
 from kernel.ratelimit import MemoryBucket
 from licensing.agreements import set_agreement_status
@@ -97,3 +98,26 @@ async def test_checks_are_throttled_per_client_and_a_refused_check_is_not_counte
     assert throttled.status_code == 429 and "Too many checks" in throttled.text
     assert int(throttled.headers["retry-after"]) >= 1
     assert await _verifications(db) == 1
+
+
+async def test_the_merch_of_an_archived_film_is_genuine_but_not_licensed_now(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # Given a labelled, approved product on sale, then its film archived by staff
+    codes, _, tee = await _labels(db, quantity=1)
+    assert (await client.get(f"/products/{tee.sku}")).status_code == 200
+    async with db.session() as session:
+        await archive_film(session, tee.film_id, now=NOW)
+    # When a shopper checks its label and its SKU, and opens its product page
+    label = await client.get(f"/verify/{codes[0]}")
+    sku = await client.get(f"/verify/{tee.sku}")
+    product = await client.get(f"/products/{tee.sku}")
+    # Then both checks say it is genuine but not licensed for sale now, because of the film
+    assert label.status_code == 200
+    assert "Genuine label, not licensed for sale now" in label.text
+    assert "its film has been withdrawn by the studio" in label.text
+    assert sku.status_code == 200
+    assert "Genuine product, not licensed for sale now" in sku.text
+    assert "Its film has been withdrawn by the studio" in sku.text
+    # and the product page is gone from the public, as the sellable rule says
+    assert product.status_code == 404

@@ -103,6 +103,8 @@ async def test_the_jobs_are_expire_orders_prune_outbox_expire_agreements_and_rec
         "job.prune_outbox",
         "job.expire_agreements",
         "job.remind_sales_reports",
+        "job.forecast_stock_alerts",
+        "job.refresh_recommendations",
     ]
     jobs = periodic_jobs(db, gateway)
     assert [(j.kind, j.name) for j in jobs] == [
@@ -110,14 +112,18 @@ async def test_the_jobs_are_expire_orders_prune_outbox_expire_agreements_and_rec
         ("job.prune_outbox", "outbox prune"),
         ("job.expire_agreements", "agreements expire"),
         ("job.remind_sales_reports", "sales reports remind"),
+        ("job.forecast_stock_alerts", "stock forecast alerts"),
+        ("job.refresh_recommendations", "recommendations refresh"),
         ("job.reconcile_payments", "payments reconcile"),
     ]
     await schedule(db, jobs, interval=30, now=T0)
     assert sorted(m.dedupe_key or "" for m in await messages(db)) == [
         "job.expire_agreements:2026-12-01T12:00:00.000Z",
         "job.expire_orders:2026-12-01T12:00:00.000Z",
+        "job.forecast_stock_alerts:2026-12-01T12:00:00.000Z",
         "job.prune_outbox:2026-12-01T12:00:00.000Z",
         "job.reconcile_payments:2026-12-01T12:00:00.000Z",
+        "job.refresh_recommendations:2026-12-01T12:00:00.000Z",
         "job.remind_sales_reports:2026-12-01T12:00:00.000Z",
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -62,7 +63,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     films.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     films.set_defaults(func=_film_commerce)
 
-    pace = reports.add_parser("mg-pace", help="minimum-guarantee pace of active agreements")
+    pace = reports.add_parser(
+        "mg-pace",
+        help="minimum-guarantee pace of active agreements and of ended ones owing a shortfall",
+    )
     pace.add_argument("--today", type=_date, default=None, help="as of (YYYY-MM-DD; default today)")
     pace.add_argument("--format", choices=FORMATS, default="table", help="table or csv")
     pace.set_defaults(func=_mg_pace)
@@ -98,13 +102,25 @@ def _period(text: str) -> str:
     return check_period(text)  # DomainError INVALID_PERIOD: one line, exit 2
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def csv_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (a name starting with =, +, -, @), quoted as
+    text; numbers and amounts (negative ones too) as they are."""
+    if isinstance(value, str) and value[:1] in _FORMULA and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def emit(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> None:
-    """Print rows as an aligned text table or as CSV."""
+    """Print rows as an aligned text table or as CSV (formula-like text quoted)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows([csv_cell(v) for v in row] for row in rows)
         sys.stdout.write(buffer.getvalue())
         return
     text = [[str(v) for v in row] for row in rows]
@@ -268,7 +284,7 @@ def _mg_pace(args: argparse.Namespace) -> int:
             f"{r.days_elapsed}/{r.term_days}",
             format_amount(r.projected_earned_minor, r.currency),
             format_amount(r.projected_shortfall_minor, r.currency),
-            "yes" if r.on_pace else "no",
+            r.pace,
         ]
         for r in run_with_db(work)
     ]

@@ -1,14 +1,17 @@
 """The demo data set: a studio slate, cinemas, partners, agreements, products, bundles and
-three quarters of paid orders, so that every page and report has something to show.
+three quarters of paid orders, so that every page and report has something to show. The
+orders follow a documented demand model (`tiein.demo.demand`: launches, opening weekends,
+tails, weekly seasonality, attach rates per film and product) and are written in bulk.
 
 Deterministic (one seeded random generator; dates relative to today) and idempotent (it
 does nothing when films exist). It goes through the app's own services wherever one exists:
 films, cinemas, showtimes, agreements, products and approvals, bundles, stock and seats,
-tickets and the royalty ledger. Historical orders are written as already paid: they never
+and the royalty ledger. Historical orders are written as already paid: they never
 met Stripe, so they skip checkout and payment, and carry a `DEMO-` number.
 """
 
 import random
+import time
 from datetime import UTC, date, datetime
 
 from rich.progress import Progress
@@ -31,9 +34,8 @@ from tiein.demo.data import (
     PRODUCTS,
     SEED,
 )
-from tiein.demo.history import close_past_periods, place_history
+from tiein.demo.history import close_past_periods, count_deliveries, place_history
 from tiein.demo.images import illustrate
-from tiein.demo.shipping import deliver_history
 from tiein.demo.variants import size_a_tee
 
 
@@ -55,6 +57,7 @@ async def load_demo(
         if await demo_loaded(session):
             return "demo data already loaded: nothing to do"
     today = today or datetime.now(UTC).date()
+    started = time.perf_counter()
     rng = random.Random(SEED)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("demo data", total=orders + 5)
@@ -74,15 +77,15 @@ async def load_demo(
         async with db.session() as session:
             await schedule_showtimes(session, world, today)
         step()
-        pictures = 0
-        if media_dir is not None:
-            async with db.session() as session:
-                pictures = await illustrate(session, media_store(media_dir), now=datetime.now(UTC))
         placed = await place_history(db, world, rng, today, orders, step)
-        fulfilled, shipped = await deliver_history(db, today)
+        fulfilled, shipped = await count_deliveries(db)
         closed = await close_past_periods(db, today)
         async with db.session() as session:
             await size_a_tee(session, world)
+        pictures = 0
+        if media_dir is not None:  # after the last product is made: every one has a photo
+            async with db.session() as session:
+                pictures = await illustrate(session, media_store(media_dir), now=datetime.now(UTC))
         async with db.session() as session:
             await create_staff_user(
                 session, username=DEMO_STAFF[0], password=DEMO_STAFF[1], display_name="Demo staff"
@@ -95,5 +98,6 @@ async def load_demo(
         f"{len(BUNDLES)} bundle offers, {placed} paid orders ({fulfilled} fulfilments, {shipped} "
         f"shipped), {pictures} pictures; closed periods: "
         f"{', '.join(closed) or 'none'}. Staff login: "
-        f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login"
+        f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login. Loaded in "
+        f"{time.perf_counter() - started:.1f} s."
     )

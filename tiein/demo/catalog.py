@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -189,7 +189,7 @@ async def offer_bundles(session: AsyncSession, world: World, today: date) -> Non
 
 
 async def schedule_showtimes(session: AsyncSession, world: World, today: date) -> None:
-    """Two weeks of showtimes around today in both cinemas, plus weekly past screenings of
+    """Two weeks of showtimes around today in both cinemas, plus daily past screenings of
     every released film in New York (the history's tickets and bundles need them). Each
     cinema gives every film its own screen ("Screen 1", "Screen 2", …), so that no two
     showtimes overlap on one screen (catalog.scheduling's rule)."""
@@ -223,18 +223,27 @@ async def schedule_showtimes(session: AsyncSession, world: World, today: date) -
                             now=starts - timedelta(days=7),
                         )
                     )
+    # The past: a 19:00 screening every day since release (and a 14:00 one on Friday to
+    # Sunday) in New York, written in one bulk insert (no two overlap: one screen per film).
+    past = []
+    for film in showing:
         day = max(film.release_date, today - timedelta(days=275))
         while day < today - timedelta(days=3):
-            starts = local_time(day, 19, 0, CINEMAS[0][3])
-            world.showtimes.append(
-                await create_showtime(
-                    session,
-                    film_id=film.id,
-                    screen_id=screens[(world.cinemas[0].id, film.id)],
-                    starts_at=starts,
-                    price_minor=CINEMAS[0][4],
-                    currency="USD",
-                    now=starts - timedelta(days=7),
+            for hour in (14, 19) if day.weekday() >= 4 else (19,):
+                past.append(
+                    {
+                        "film_id": film.id,
+                        "cinema_id": world.cinemas[0].id,
+                        "screen_id": screens[(world.cinemas[0].id, film.id)],
+                        "starts_at": local_time(day, hour, 0, CINEMAS[0][3]),
+                        "capacity": 400,
+                        "seats_taken": 0,
+                        "price_minor": CINEMAS[0][4],
+                        "currency": "USD",
+                    }
                 )
-            )
-            day += timedelta(days=3)
+            day += timedelta(days=1)
+    if past:
+        world.showtimes.extend(
+            (await session.scalars(insert(Showtime).returning(Showtime), past)).all()
+        )

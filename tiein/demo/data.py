@@ -89,7 +89,8 @@ PRODUCTS = [
     ("LA-2026-0001", "paper-tigers", "apparel", "Paper Tigers Origami Tee", 2600, 800),
     ("LA-2026-0001", "paper-tigers", "accessories", "Paper Tigers Tote Bag", 1900, 500),
     ("LA-2026-0001", "midnight-ferry", "apparel", "Midnight Ferry Crew Jacket", 8900, 300),
-    ("LA-2026-0001", "midnight-ferry", "accessories", "Ferry Ticket Keyring", 900, 700),
+    # few keyrings: the demand forecast flags them as running out (stock.low, /staff/forecast)
+    ("LA-2026-0001", "midnight-ferry", "accessories", "Ferry Ticket Keyring", 900, 110),
     ("LA-2026-0001", "midnight-ferry", "apparel", "Midnight Ferry Poster Tee", 2800, 600),
     ("LA-2026-0002", "starfall-rising", "toys", "Salvage Pilot Action Figure", 3499, 500),
     ("LA-2026-0002", "starfall-rising", "collectibles", "Star Gate 1:500 Replica", 12900, 150),

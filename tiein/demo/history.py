@@ -1,25 +1,35 @@
-"""The demo's past: paid orders over three quarters, with their tickets, ledger entries and
-some refunds, and the closed periods."""
+"""The demo's past: paid orders over three quarters (the plan of `tiein.demo.demand`), with
+their tickets, bundle allocations, fulfilments, shipments, ledger entries and some refunds,
+and the closed periods.
+
+Written in bulk, 500 orders to a transaction: multi-row INSERTs into the same tables the
+services write (orders, shipping addresses, order lines, bundle allocations, tickets), the
+ledger through its one writer (`licensing.ledger.post_sales`, a batch at a time, so tiers
+and the per-unit minimum apply as in the shop), and stock and seats set once at the end.
+Historical orders never met Stripe, so they skip checkout and payment and carry a `DEMO-`
+number; refunds go through `post_refund`, as the refund service would post them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import random
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.bundles import allocate_bundle
-from catalog.models import Product, Showtime
-from catalog.stock import take_seats, take_stock
-from catalog.tickets import issue_tickets
+from catalog.models import Product, Showtime, Ticket
+from catalog.tickets import new_ticket_code
 from kernel.db import Database
 from kernel.periods import period_bounds, period_of, periods_between, previous_period
 from licensing.closing import close_period
 from licensing.ledger import SaleLine, post_refund, post_sales
 from licensing.models import Channel
-from orders.addresses import CleanAddress
+from orders.addresses import CleanAddress, ShippingAddress
+from orders.fulfilment_models import Fulfilment, FulfilmentStatus
 from orders.models import (
     BundleAllocation,
     LineKind,
@@ -30,10 +40,9 @@ from orders.models import (
     RefundLine,
 )
 from tiein.demo.catalog import World, local_time
-from tiein.demo.data import (
-    EMAIL_NAMES,
-    SEED,
-)
+from tiein.demo.data import SEED
+from tiein.demo.demand import Catalogue, PlannedOrder, Slot, plan_history
+from tiein.demo.shipping import ship_batch
 
 # Where the demo's merch ships (already in the form `orders.addresses.check_address` gives).
 DEMO_ADDRESS = CleanAddress(
@@ -45,6 +54,29 @@ DEMO_ADDRESS = CleanAddress(
     postcode="10001",
     country="US",
 )
+BATCH = 500
+
+
+def history_start(today: date) -> date:
+    """The first day of the history: the start of the quarter before the previous one."""
+    return period_bounds(previous_period(previous_period(period_of(today))))[0].date()
+
+
+def catalogue_of(world: World) -> Catalogue:
+    usd = [p for p in world.products.values() if p.currency == "USD"]
+    slots = [
+        Slot(s.id, s.film_id, s.starts_at, s.capacity, s.price_minor)
+        for s in world.showtimes
+        if s.currency == "USD"
+    ]
+    return Catalogue(
+        films={f.id: (f.slug, f.release_date) for f in world.films.values()},
+        products=usd,
+        slots=slots,
+        offers=[b for b in world.bundles if b.currency == "USD"],
+        stock={p.id: p.stock for p in usd},
+        seats={s.id: s.capacity for s in slots},
+    )
 
 
 async def place_history(
@@ -55,28 +87,226 @@ async def place_history(
     count: int,
     step: Callable[[int], None],
 ) -> int:
-    """`count` paid USD orders spread over the last three quarters, a few refunded."""
-    first_day = period_bounds(previous_period(previous_period(period_of(today))))[0].date()
-    span = (today - first_day).days
-    moments = sorted(
-        local_time(
-            first_day + timedelta(days=rng.randrange(span)), rng.randrange(9, 23), rng.randrange(60)
-        )
-        for _ in range(count)
-    )
-    usd_products = [p for p in world.products.values() if p.currency == "USD"]
-    us_showtimes = [s for s in world.showtimes if s.currency == "USD"]
-    placed = 0
-    batch = 100
-    for start in range(0, count, batch):
+    """`count` paid USD orders (fewer only if everything sold out) since `history_start`."""
+    cat = catalogue_of(world)
+    plan = plan_history(rng, cat, history_start(today), today, count)
+    shipped_before = local_time(today - timedelta(days=3), 0)
+    for start in range(0, len(plan), BATCH):
         async with db.session() as session:
-            for index in range(start, min(start + batch, count)):
-                if await _one_order(
-                    session, world, rng, moments[index], index, usd_products, us_showtimes
-                ):
-                    placed += 1
-        step(min(batch, count - start))
-    return placed
+            await _write_batch(session, plan[start : start + BATCH], start, shipped_before)
+        step(min(BATCH, len(plan) - start))
+    async with db.session() as session:
+        sold = {pid: 0 for pid in cat.stock}
+        for product in cat.products:
+            sold[product.id] = product.stock - cat.stock[product.id]
+        if sold:
+            await session.execute(
+                update(Product),
+                [{"id": pid, "stock": cat.stock[pid]} for pid, n in sold.items() if n],
+            )
+        taken = [
+            {"id": s.id, "seats_taken": s.capacity - cat.seats[s.id]}
+            for s in cat.slots
+            if cat.seats[s.id] != s.capacity
+        ]
+        if taken:
+            await session.execute(update(Showtime), taken)
+    return len(plan)
+
+
+async def _write_batch(
+    session: AsyncSession, plan: list[PlannedOrder], offset: int, shipped_before: object
+) -> None:
+    orders = [
+        {
+            "number": f"DEMO-{offset + i + 1:06d}",
+            "access_key_hash": hashlib.sha256(f"demo-{SEED}-{offset + i}".encode()).hexdigest(),
+            "email": o.email,
+            "country": "US",
+            "currency": "USD",
+            "status": OrderStatus.PAID,
+            "total_minor": sum(_unit_price(x) * x.qty for x in o.lines),
+            "refunded_minor": 0,
+            "created_at": o.paid_at - timedelta(minutes=3),
+            "expires_at": o.paid_at + timedelta(minutes=12),
+            "paid_at": o.paid_at,
+            # Campaign hook: when campaigns land, a share of these orders carries the demo
+            # campaign's id here (attribution by referral or promo code, SPEC §9).
+        }
+        for i, o in enumerate(plan)
+    ]
+    order_ids = list(
+        await session.scalars(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True), orders
+        )
+    )
+    addresses = [
+        DEMO_ADDRESS.__dict__ | {"order_id": oid}
+        for oid, o in zip(order_ids, plan, strict=True)
+        if o.has_merch
+    ]
+    if addresses:
+        await session.execute(insert(ShippingAddress), addresses)
+    rows = []
+    for oid, o in zip(order_ids, plan, strict=True):
+        for x in o.lines:
+            rows.append(
+                {
+                    "order_id": oid,
+                    "kind": x.kind,
+                    "product_id": x.product.id if x.product else None,
+                    "showtime_id": x.slot.id if x.slot else None,
+                    "bundle_offer_id": x.offer.id if x.offer else None,
+                    "merchant_id": x.product.merchant_id if x.product else None,
+                    "description": _description(x),
+                    "quantity": x.qty,
+                    "unit_price_minor": _unit_price(x),
+                    "total_minor": _unit_price(x) * x.qty,
+                    "refunded_quantity": 0,
+                }
+            )
+    line_ids = list(
+        await session.scalars(
+            insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True), rows
+        )
+    )
+    # Walk the lines again with their ids: allocations, tickets, ledger lines.
+    flat = [(oid, o, x) for oid, o in zip(order_ids, plan, strict=True) for x in o.lines]
+    parts, part_keys, tickets, sales = [], [], [], []
+    for line_id, (_, o, x) in zip(line_ids, flat, strict=True):
+        if x.slot is not None:
+            tickets += [
+                {"code": new_ticket_code(), "order_line_id": line_id, "showtime_id": x.slot.id,
+                 "issued_at": o.paid_at}
+                for _ in range(x.qty)
+            ]  # fmt: skip
+        if x.kind == LineKind.PRODUCT:
+            assert x.product is not None
+            sales.append(
+                SaleLine(f"order_line:{line_id}", x.product.id, x.qty, _unit_price(x) * x.qty,
+                         Channel.STOREFRONT, "US", o.paid_at)
+            )  # fmt: skip
+        if x.kind == LineKind.BUNDLE:
+            assert x.offer is not None and x.slot is not None
+            merchants = {c.product_id: c.product.merchant_id for c in x.offer.components}
+            for part in allocate_bundle(x.offer, x.slot):  # type: ignore[arg-type]
+                parts.append(
+                    {"order_line_id": line_id, "position": part.position,
+                     "product_id": part.product_id, "merchant_id": merchants.get(part.product_id),
+                     "qty": part.qty, "amount_minor": part.amount_minor,
+                     "net_minor": part.amount_minor * x.qty}
+                )  # fmt: skip
+                part_keys.append((o, x, part))
+    part_ids = []
+    if parts:
+        part_ids = list(
+            await session.scalars(
+                insert(BundleAllocation).returning(
+                    BundleAllocation.id, sort_by_parameter_order=True
+                ),
+                parts,
+            )
+        )
+    for part_id, (o, x, part) in zip(part_ids, part_keys, strict=True):
+        if part.product_id is not None:
+            sales.append(
+                SaleLine(f"bundle_part:{part_id}", part.product_id, part.qty * x.qty,
+                         part.amount_minor * x.qty, Channel.BUNDLE, "US", o.paid_at)
+            )  # fmt: skip
+    if tickets:
+        await session.execute(insert(Ticket), tickets)
+    sales.sort(key=lambda s: s.occurred_at)
+    await post_sales(session, sales, now=plan[-1].paid_at)
+    lines_of = {}
+    for line_id, (oid, _, x) in zip(line_ids, flat, strict=True):
+        lines_of.setdefault(oid, []).append((line_id, x))
+    allocations = {}
+    for part_id, row in zip(part_ids, parts, strict=True):
+        allocations.setdefault(row["order_line_id"], []).append((part_id, row))
+    refunded = await _refund(session, plan, order_ids, lines_of)
+    pairs = zip(order_ids, plan, strict=True)
+    to_ship = [(oid, o.paid_at, lines_of[oid]) for oid, o in pairs if o.has_merch]
+    await ship_batch(
+        session, [t for t in to_ship if t[0] not in refunded], allocations, shipped_before
+    )
+
+
+def _unit_price(line: object) -> int:
+    if line.offer is not None:  # type: ignore[attr-defined]
+        return line.offer.price_minor  # type: ignore[attr-defined]
+    if line.product is not None:  # type: ignore[attr-defined]
+        return line.product.price_minor  # type: ignore[attr-defined]
+    return line.slot.price_minor  # type: ignore[attr-defined]
+
+
+def _description(line: object) -> str:
+    if line.offer is not None:  # type: ignore[attr-defined]
+        return line.offer.name  # type: ignore[attr-defined]
+    if line.product is not None:  # type: ignore[attr-defined]
+        return line.product.name  # type: ignore[attr-defined]
+    return "Ticket"
+
+
+async def _refund(
+    session: AsyncSession,
+    plan: list[PlannedOrder],
+    order_ids: list[int],
+    lines_of: dict[int, list],
+) -> set[int]:
+    """Refund one unit of the first merchandise line of the planned orders; returns the ids
+    of orders refunded whole (they are not shipped)."""
+    whole = set()
+    for oid, o in zip(order_ids, plan, strict=True):
+        if o.refund_at is None:
+            continue
+        line_id, line = next((i, x) for i, x in lines_of[oid] if x.kind == LineKind.PRODUCT)
+        amount = _unit_price(line)
+        total = sum(_unit_price(x) * x.qty for _, x in lines_of[oid])
+        refund = Refund(
+            order_id=oid, idempotency_key=f"demo-refund-{oid}", amount_minor=amount,
+            reason="Arrived damaged", created_by="demo", created_at=o.refund_at,
+        )  # fmt: skip
+        session.add(refund)
+        await session.flush()
+        refund_line = RefundLine(
+            refund_id=refund.id, order_line_id=line_id, quantity=1, amount_minor=amount
+        )
+        session.add(refund_line)
+        await session.flush()
+        everything = amount == total
+        await session.execute(
+            update(OrderLine).where(OrderLine.id == line_id).values(refunded_quantity=1)
+        )
+        await session.execute(
+            update(Order)
+            .where(Order.id == oid)
+            .values(
+                refunded_minor=amount,
+                status=OrderStatus.REFUNDED if everything else OrderStatus.PARTIALLY_REFUNDED,
+            )
+        )
+        if everything:
+            whole.add(oid)
+        await post_refund(
+            session,
+            original_source_ref=f"order_line:{line_id}",
+            refund_source_ref=f"refund_line:{refund_line.id}",
+            units=1,
+            net_minor=amount,
+            occurred_at=o.refund_at,
+            now=o.refund_at,
+        )
+    return whole
+
+
+async def count_deliveries(db: Database) -> tuple[int, int]:
+    """How many fulfilments the history made, and how many of them shipped."""
+    async with db.read_session() as session:
+        made = await session.scalar(select(func.count(Fulfilment.id)))
+        shipped = await session.scalar(
+            select(func.count(Fulfilment.id)).where(Fulfilment.status == FulfilmentStatus.SHIPPED)
+        )
+    return made or 0, shipped or 0
 
 
 async def close_past_periods(db: Database, today: date) -> list[str]:
@@ -89,177 +319,3 @@ async def close_past_periods(db: Database, today: date) -> list[str]:
             await close_period(session, period, now=local_time(today, 0), closed_by="demo")
         closed.append(period)
     return closed
-
-
-async def _one_order(
-    session: AsyncSession,
-    world: World,
-    rng: random.Random,
-    paid_at: datetime,
-    index: int,
-    products: list[Product],
-    showtimes: list[Showtime],
-) -> bool:
-    past = [
-        s
-        for s in showtimes
-        if paid_at - timedelta(days=6) <= s.starts_at <= paid_at + timedelta(days=6)
-    ]
-    past = [s for s in past if s.starts_at > paid_at] or past
-    kind = rng.random()
-    lines: list[tuple[LineKind, object, int]] = []
-    if kind < 0.30 and past:
-        lines.append((LineKind.TICKET, rng.choice(past), rng.randint(1, 3)))
-    elif kind < 0.50 and past:
-        showtime = rng.choice(past)
-        offers = [b for b in world.bundles if b.film_id == showtime.film_id]
-        if offers:
-            lines.append((LineKind.BUNDLE, (rng.choice(offers), showtime), rng.randint(1, 2)))
-        else:
-            lines.append((LineKind.TICKET, showtime, rng.randint(1, 2)))
-        if rng.random() < 0.3:
-            lines.append((LineKind.PRODUCT, rng.choice(products), 1))
-    else:
-        for product in rng.sample(products, rng.randint(1, 3)):
-            lines.append((LineKind.PRODUCT, product, rng.randint(1, 2)))
-        if kind < 0.6 and past:
-            lines.append((LineKind.TICKET, rng.choice(past), rng.randint(1, 2)))
-    country = "US"
-    order = Order(
-        number=f"DEMO-{index + 1:06d}",
-        access_key_hash=hashlib.sha256(f"demo-{SEED}-{index}".encode()).hexdigest(),
-        email=f"{rng.choice(EMAIL_NAMES)}{index}@shoppers.example",
-        country=country,
-        currency="USD",
-        status=OrderStatus.PAID,
-        total_minor=0,
-        shipping=DEMO_ADDRESS.row() if any(k != LineKind.TICKET for k, _, _ in lines) else None,
-        created_at=paid_at - timedelta(minutes=3),
-        expires_at=paid_at + timedelta(minutes=12),
-        paid_at=paid_at,
-    )
-    session.add(order)
-    await session.flush()
-    sales: list[SaleLine] = []
-    order_lines: list[OrderLine] = []
-    for kind_, target, qty in lines:
-        line = await _line(session, order, kind_, target, qty, paid_at, sales)
-        order_lines.append(line)
-        order.total_minor += line.total_minor
-    await post_sales(session, sales, now=paid_at)
-    if rng.random() < 0.04:
-        await _refund(
-            session, order, order_lines, rng, paid_at + timedelta(days=rng.randint(1, 20))
-        )
-    return True
-
-
-async def _line(
-    session: AsyncSession,
-    order: Order,
-    kind: LineKind,
-    target: object,
-    qty: int,
-    paid_at: datetime,
-    sales: list[SaleLine],
-) -> OrderLine:
-    if kind == LineKind.PRODUCT:
-        assert isinstance(target, Product)
-        await take_stock(session, target.id, qty)
-        line = OrderLine(
-            order_id=order.id, kind=kind, product_id=target.id, merchant_id=target.merchant_id,
-            description=target.name, quantity=qty, unit_price_minor=target.price_minor,
-            total_minor=target.price_minor * qty,
-        )  # fmt: skip
-        session.add(line)
-        await session.flush()
-        sales.append(
-            SaleLine(f"order_line:{line.id}", target.id, qty, line.total_minor,
-                     Channel.STOREFRONT, order.country, paid_at)
-        )  # fmt: skip
-        return line
-    if kind == LineKind.TICKET:
-        assert isinstance(target, Showtime)
-        await take_seats(session, target.id, qty)
-        line = OrderLine(
-            order_id=order.id, kind=kind, showtime_id=target.id, description="Ticket",
-            quantity=qty, unit_price_minor=target.price_minor,
-            total_minor=target.price_minor * qty,
-        )  # fmt: skip
-        session.add(line)
-        await session.flush()
-        await issue_tickets(
-            session, order_line_id=line.id, showtime_id=target.id, count=qty, now=paid_at
-        )
-        return line
-    offer, showtime = target  # type: ignore[misc]
-    await take_seats(session, showtime.id, qty)
-    products = {c.product_id: c for c in offer.components}
-    for component in offer.components:
-        await take_stock(session, component.product_id, component.qty * qty)
-    line = OrderLine(
-        order_id=order.id, kind=kind, showtime_id=showtime.id, bundle_offer_id=offer.id,
-        description=offer.name, quantity=qty, unit_price_minor=offer.price_minor,
-        total_minor=offer.price_minor * qty,
-    )  # fmt: skip
-    session.add(line)
-    await session.flush()
-    for part in allocate_bundle(offer, showtime):
-        merchant_id = None
-        if part.product_id is not None:
-            merchant_id = (await session.get(Product, part.product_id)).merchant_id  # type: ignore[union-attr]
-        allocation = BundleAllocation(
-            order_line_id=line.id, position=part.position, product_id=part.product_id,
-            merchant_id=merchant_id, qty=part.qty, amount_minor=part.amount_minor,
-        )  # fmt: skip
-        session.add(allocation)
-        await session.flush()
-        if part.product_id is not None and part.product_id in products:
-            sales.append(
-                SaleLine(f"bundle_part:{allocation.id}", part.product_id, part.qty * qty,
-                         part.amount_minor * qty, Channel.BUNDLE, "US", paid_at)
-            )  # fmt: skip
-    await issue_tickets(
-        session, order_line_id=line.id, showtime_id=showtime.id, count=qty, now=paid_at
-    )
-    return line
-
-
-async def _refund(
-    session: AsyncSession,
-    order: Order,
-    lines: list[OrderLine],
-    rng: random.Random,
-    when: datetime,
-) -> None:
-    """Refund one unit of the first merchandise line (or the whole order when it has none)."""
-    merch = [line for line in lines if line.kind == LineKind.PRODUCT]
-    if not merch:
-        return
-    line = merch[0]
-    units = 1
-    amount = line.total_minor * units // line.quantity
-    refund = Refund(
-        order_id=order.id, idempotency_key=f"demo-refund-{order.number}", amount_minor=amount,
-        reason="Arrived damaged", created_by="demo", created_at=when,
-    )  # fmt: skip
-    session.add(refund)
-    await session.flush()
-    refund_line = RefundLine(
-        refund_id=refund.id, order_line_id=line.id, quantity=units, amount_minor=amount
-    )
-    session.add(refund_line)
-    await session.flush()
-    line.refunded_quantity = units
-    order.refunded_minor = amount
-    everything = amount == order.total_minor
-    order.status = OrderStatus.REFUNDED if everything else OrderStatus.PARTIALLY_REFUNDED
-    await post_refund(
-        session,
-        original_source_ref=f"order_line:{line.id}",
-        refund_source_ref=f"refund_line:{refund_line.id}",
-        units=units,
-        net_minor=amount,
-        occurred_at=when,
-        now=when,
-    )
