@@ -7,6 +7,8 @@ deleting a subscription are confirmed first."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -89,10 +91,9 @@ def _pk(request: Request) -> int:
         raise HTTPException(404) from None
 
 
-@require_staff
-async def revoke_token(request: Request) -> Response:
-    """POST twice: what revoking does, then (`confirmed=yes`) revoke."""
-    form = await read_form(request)
+async def _merchants_row(request: Request, model: type[Any]) -> tuple[str, Any, Any]:
+    """The merchant's slug, the merchant and its `model` row named by the path (404 for an unknown
+    merchant, or a row of another merchant: never told apart)."""
     slug = path_param(request, "slug")
     pk = _pk(request)
     async with request.app.state.db.read_session() as session:
@@ -100,12 +101,21 @@ async def revoke_token(request: Request) -> Response:
             merchant = await merchant_by_slug(session, slug)
         except DomainError:
             raise HTTPException(404) from None
-        token = await session.get(ApiToken, pk)
-        if token is None or token.merchant_id != merchant.id:
-            raise HTTPException(404)
-        if token.revoked_at is not None:
-            flash(request, "That token was revoked already; nothing changed.")
-            return _back(request, slug)
+        row = await session.get(model, pk)
+    if row is None or row.merchant_id != merchant.id:
+        raise HTTPException(404)
+    return slug, merchant, row
+
+
+@require_staff
+async def revoke_token(request: Request) -> Response:
+    """POST twice: what revoking does, then (`confirmed=yes`) revoke."""
+    form = await read_form(request)
+    slug, merchant, token = await _merchants_row(request, ApiToken)
+    pk = token.id
+    if token.revoked_at is not None:
+        flash(request, "That token was revoked already; nothing changed.")
+        return _back(request, slug)
     if not confirmed(form):
         shown = f"{token.name or 'unnamed'} ({token.prefix}…)"
         return confirm_page(
@@ -188,19 +198,11 @@ async def add_webhook(request: Request) -> Response:
 async def delete_webhook(request: Request) -> Response:
     """POST twice: what deleting does, then (`confirmed=yes`) delete."""
     form = await read_form(request)
-    slug = path_param(request, "slug")
-    pk = _pk(request)
-    async with request.app.state.db.read_session() as session:
-        try:
-            merchant = await merchant_by_slug(session, slug)
-        except DomainError:
-            raise HTTPException(404) from None
-        subscription = await session.get(WebhookSubscription, pk)
-        if subscription is None or subscription.merchant_id != merchant.id:
-            raise HTTPException(404)
-        if subscription.deleted_at is not None:
-            flash(request, "That subscription was deleted already; nothing changed.")
-            return _back(request, slug)
+    slug, merchant, subscription = await _merchants_row(request, WebhookSubscription)
+    pk = subscription.id
+    if subscription.deleted_at is not None:
+        flash(request, "That subscription was deleted already; nothing changed.")
+        return _back(request, slug)
     if not confirmed(form):
         return confirm_page(
             request,
