@@ -66,7 +66,7 @@ class Order(Base):
     language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     # Promotions (SPEC §9): the campaign the order is attributed to, the code used and the
     # discount D taken off the lines (total_minor is after it). Plain ids, no foreign key:
-    # SQLite cannot add one to a table that other tables' rows point at (migration 0017);
+    # SQLite cannot add one to a table that other tables' rows point at (migration 0016);
     # the code's use (promo_code_uses) holds the checked references.
     campaign_id: Mapped[int | None] = mapped_column(Integer, index=True)
     promo_code_id: Mapped[int | None] = mapped_column(Integer, index=True)
