@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.models import Film, Showtime
+from catalog.models import Film
 from kernel.periods import check_period, period_bounds
 from licensing.models import Agreement, Channel, RoyaltyEntry
 from licensing.royalty import micros_to_minor
-from orders.models import LineKind, Order, OrderLine, OrderStatus
+from reports.campaign_measures import (
+    CampaignMoney,
+    CampaignRoyalty,
+    attach_rate,
+    measures,
+)
 
 
 @dataclass(frozen=True)
@@ -32,14 +37,21 @@ class CurrencyAmounts:
 
 @dataclass(frozen=True)
 class FilmCampaignRow:
-    """A film's ticket orders of the period from one campaign (None: no campaign)."""
+    """A film's orders of the period from one campaign (None: no campaign), with the
+    measures of the campaign report (reports/campaign_measures.py) restricted to the film:
+    orders with a line of the film, its tickets and bundles, ticket orders and those with
+    merch, the money of its lines by order currency and its merch's ledger entries."""
 
     campaign_id: int | None
+    orders: int
     tickets_sold: int
     bundles_sold: int
     ticket_orders: int
     ticket_orders_with_merch: int
     merch_attach_rate: Decimal
+    merch_units: int
+    money: tuple[CampaignMoney, ...]
+    royalty: tuple[CampaignRoyalty, ...]
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,11 @@ class FilmCommerceRow:
       retail included
     - merch_attach_rate: the share of the film's ticket orders (orders with a ticket or
       bundle of the film) that also bought merch (a product line or a bundle), 4 places
-    - by_campaign: the ticket figures split by the campaign each order is attributed to
-      (SPEC §9), campaigns by id, orders of no campaign last; they add up to the film's
+    - by_campaign: the film's orders paid in the period split by the campaign each is
+      attributed to (SPEC §9), campaigns by id, orders of no campaign last; their ticket
+      figures add up to the film's. Their merch units, money and royalty are those of the
+      orders (the campaign report's measures, wherever the entries were posted), so they do
+      not add up to the film's merch, which is the ledger's of the period on every channel
     """
 
     film_id: int
@@ -75,7 +90,8 @@ class FilmCommerceRow:
 async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmCommerceRow]:
     """The film-to-commerce report of a period, one row per film with any activity, by title.
 
-    Orders count when paid within the period. Five queries whatever the number of films."""
+    Orders count when paid within the period. Five statements whatever the number of films
+    and campaigns (the ledger's, three of reports/campaign_measures.py, the films')."""
     period = check_period(period)
     starts_at, ends_at = period_bounds(period)
     own = RoyaltyEntry.channel.in_((Channel.STOREFRONT, Channel.BUNDLE))
@@ -94,52 +110,8 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
         )
     ).all()
 
-    counted = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
-    paid_in_period = and_(
-        Order.status.in_(counted), Order.paid_at >= starts_at, Order.paid_at < ends_at
-    )
-    kept = OrderLine.quantity - OrderLine.refunded_quantity
-    live = OrderLine.quantity > OrderLine.refunded_quantity  # not wholly refunded
-    ticket_kinds = (LineKind.TICKET, LineKind.BUNDLE)
-    tickets = (
-        await session.execute(
-            select(
-                Showtime.film_id,
-                Order.campaign_id,
-                func.sum(kept),
-                func.sum(case((OrderLine.kind == LineKind.BUNDLE, kept), else_=0)),
-                func.count(distinct(OrderLine.order_id)),
-            )
-            .join(Order, Order.id == OrderLine.order_id)
-            .join(Showtime, Showtime.id == OrderLine.showtime_id)
-            .where(paid_in_period, live, OrderLine.kind.in_(ticket_kinds))
-            .group_by(Showtime.film_id, Order.campaign_id)
-        )
-    ).all()
-    merch_orders = select(OrderLine.order_id).where(
-        live, OrderLine.kind.in_((LineKind.PRODUCT, LineKind.BUNDLE))
-    )
-    with_merch = {
-        (film_id, campaign_id): count
-        for film_id, campaign_id, count in (
-            await session.execute(
-                select(
-                    Showtime.film_id, Order.campaign_id, func.count(distinct(OrderLine.order_id))
-                )
-                .join(Order, Order.id == OrderLine.order_id)
-                .join(Showtime, Showtime.id == OrderLine.showtime_id)
-                .where(
-                    paid_in_period,
-                    live,
-                    OrderLine.kind.in_(ticket_kinds),
-                    OrderLine.order_id.in_(merch_orders),
-                )
-                .group_by(Showtime.film_id, Order.campaign_id)
-            )
-        ).all()
-    }
-
-    film_ids = {row[0] for row in merch} | {row[0] for row in tickets}
+    found = await measures(session, starts_at, ends_at, by_film=True)
+    film_ids = {row[0] for row in merch} | {film_id for _, film_id in found}
     if not film_ids:
         return []
     films = {
@@ -151,16 +123,20 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
         units[film_id] += int(merch_units or 0)
         money[film_id].append(CurrencyAmounts(currency, int(net or 0), int(micros or 0)))
     by_campaign: defaultdict[int, list[FilmCampaignRow]] = defaultdict(list)
-    for film_id, campaign_id, sold, bundles, orders in tickets:
-        attached = int(with_merch.get((film_id, campaign_id), 0))
+    for (campaign_id, film_id), m in found.items():
+        assert film_id is not None
         by_campaign[film_id].append(
             FilmCampaignRow(
                 campaign_id=campaign_id,
-                tickets_sold=int(sold or 0),
-                bundles_sold=int(bundles or 0),
-                ticket_orders=int(orders or 0),
-                ticket_orders_with_merch=attached,
-                merch_attach_rate=_rate(attached, int(orders or 0)),
+                orders=m.orders,
+                tickets_sold=m.tickets,
+                bundles_sold=m.bundles,
+                ticket_orders=m.ticket_orders,
+                ticket_orders_with_merch=m.ticket_orders_with_merch,
+                merch_attach_rate=m.attach_rate,
+                merch_units=m.merch_units,
+                money=m.money,
+                royalty=m.royalty,
             )
         )
     out = []
@@ -172,7 +148,7 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
         bundles = sum(p.bundles_sold for p in parts)
         orders = sum(p.ticket_orders for p in parts)
         attached = sum(p.ticket_orders_with_merch for p in parts)
-        rate = _rate(attached, orders)
+        rate = attach_rate(attached, orders)
         film = films[film_id]
         out.append(
             FilmCommerceRow(
@@ -190,9 +166,3 @@ async def film_commerce_report(session: AsyncSession, period: str) -> list[FilmC
             )
         )
     return sorted(out, key=lambda r: (r.film_title, r.film_id))
-
-
-def _rate(attached: int, orders: int) -> Decimal:
-    if not orders:
-        return Decimal(0)
-    return (Decimal(attached) / Decimal(orders)).quantize(Decimal("0.0001"), ROUND_HALF_UP)

@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from starlette.exceptions import HTTPException
@@ -29,10 +27,10 @@ from kernel.periods import check_period, period_of
 from orders.promotion_models import Campaign, CampaignChannel, PromoCode, PromoKind, PromoScope
 from orders.promotions import PromoError, create_campaign, create_promo_code
 from reports.campaigns import CampaignReport, campaign_report
-from storefront.charts import Bar, bar_chart, plain_number
 from storefront.staff.auth import require_staff
+from storefront.staff.campaign_report import report_charts, report_table
 from storefront.staff.common import flash, known_periods, page, period_choices
-from storefront.staff.tables import Column, Table, csv_response, percent
+from storefront.staff.tables import csv_response
 from storefront.web import now, path_for, path_param, query_param, read_form
 
 LABELS = {
@@ -154,94 +152,6 @@ def _campaign_id(request: Request) -> int:
         raise HTTPException(404) from None
 
 
-# --- the attribution report ---------------------------------------------------------------
-
-REPORT_COLUMNS = [
-    Column("period", "Period", lambda r: r["period"]),
-    Column("referral_visits", "Referral visits", lambda r: r["visits"], number=True),
-    Column("orders", "Orders", lambda r: r["orders"], number=True),
-    Column("tickets", "Tickets", lambda r: r["tickets"], number=True),
-    Column("bundles", "Bundles", lambda r: r["bundles"], number=True),
-    Column("merch_units", "Merch units", lambda r: r["merch_units"], number=True),
-    Column(
-        "attach_rate",
-        "Attach rate",
-        lambda r: r["attach_rate"],
-        number=True,
-        note="the campaign's ticket orders that also bought merchandise, as a share of them.",
-    ),
-    Column("currency", "Currency", lambda r: r["currency"] or None),
-    Column("gross", "Gross", lambda r: r["gross"], money=True, note="line totals at list price."),
-    Column("discounts", "Discounts", lambda r: r["discounts"], money=True),
-    Column(
-        "net", "Net", lambda r: r["net"], money=True, note="gross less discounts: what was paid."
-    ),
-    Column(
-        "royalty",
-        "Royalty",
-        lambda r: r["royalty"],
-        money=True,
-        note="royalty of the ledger entries of the campaign's orders, on the discounted nets.",
-    ),
-]
-
-
-def report_table(report: CampaignReport) -> Table:
-    """One row per currency (the counts repeated on each); one row without money if none."""
-    base = {
-        "period": report.period,
-        "visits": report.referral_visits,
-        "orders": report.orders,
-        "tickets": report.tickets,
-        "bundles": report.bundles,
-        "merch_units": report.merch_units,
-        "attach_rate": percent(report.attach_rate),
-    }
-    money = {m.currency: m for m in report.money}
-    royalty = {r.currency: r for r in report.royalty}
-    rows = []
-    for currency in sorted(set(money) | set(royalty)):
-        m, r = money.get(currency), royalty.get(currency)
-        rows.append(
-            {
-                **base,
-                "currency": currency,
-                "gross": m.gross_minor if m else None,
-                "discounts": m.discounts_minor if m else None,
-                "net": m.net_minor if m else None,
-                "royalty": r.royalty_minor if r else None,
-            }
-        )
-    if not rows:
-        rows.append({**base, "currency": "", "gross": None, "discounts": None, "net": None,
-                     "royalty": None})  # fmt: skip
-    return Table("campaign-report", REPORT_COLUMNS, rows)
-
-
-def report_chart(report: CampaignReport, name: str) -> Markup:
-    figures = [
-        ("Referral visits", report.referral_visits),
-        ("Orders", report.orders),
-        ("Tickets", report.tickets),
-        ("Bundles", report.bundles),
-        ("Merch units", report.merch_units),
-    ]
-    return bar_chart(
-        [Bar(label, value, str(value)) for label, value in figures],
-        title=f"{name}: from visits to sales, {report.period}",
-        description=(
-            f"Referral visits, orders, tickets, bundles and merch units of {name} in "
-            f"{report.period}; the table has every figure."
-        ),
-        ident="campaign-funnel",
-        axis=("Count", _count_ticks),
-    )
-
-
-def _count_ticks(value: Fraction) -> str:
-    return plain_number(value)
-
-
 async def _report(request: Request, campaign_id: int) -> tuple[str, CampaignReport]:
     period = check_period(query_param(request, "period", 16) or period_of(now(request)))
     async with request.app.state.db.read_session() as session:
@@ -286,7 +196,7 @@ async def _campaign_page(
         periods=period_choices(known, current, chosen=period if report else ""),
         report_error=report_error,
         table=report_table(report) if report else None,
-        chart=report_chart(report, campaign.name) if report else None,
+        charts=report_charts(report, campaign.name) if report else [],
         csv_url=f"{path_for(request, 'staff_campaign_csv', id=campaign_id)}?period={period}",
     )
 

@@ -18,16 +18,13 @@ from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.parsing import clean_text
 from kernel.periods import check_period, period_of
-from reports.film_commerce import film_commerce_report
 from reports.royalty import GROUPS, mg_pace, royalty_report
 from storefront.charts import Bar, bar_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, known_periods, page, period_choices
-from storefront.staff.tables import Column, Table, csv_response, percent
+from storefront.staff.film_commerce import CHART_BARS, film_commerce_chart, film_commerce_tables
+from storefront.staff.tables import Column, Table, csv_response, percent, percent_tick
 from storefront.web import now, path_for, query_param
-
-CHART_BARS = 25  # the chart shows the largest rows; the table shows them all
-
 
 # --- royalties by group -------------------------------------------------------------------
 
@@ -103,99 +100,6 @@ def _money_ticks(currency: str) -> Any:
         return format_money(round(value), currency)
 
     return tick
-
-
-def _percent_ticks(value: Fraction) -> str:
-    return percent(Decimal(value.numerator) / Decimal(value.denominator))
-
-
-# --- film to commerce ---------------------------------------------------------------------
-
-FILM_COMMERCE_COLUMNS = [
-    Column("film", "Film", lambda r: r["film"]),
-    Column("tickets_sold", "Tickets", lambda r: r["tickets_sold"], number=True),
-    Column("bundles_sold", "Bundles", lambda r: r["bundles_sold"], number=True),
-    Column(
-        "ticket_orders",
-        "Ticket orders",
-        lambda r: r["ticket_orders"],
-        number=True,
-        note="paid orders with a ticket or a bundle of the film, wholly refunded ones left out.",
-    ),
-    Column(
-        "ticket_orders_with_merch",
-        "With merch",
-        lambda r: r["with_merch"],
-        number=True,
-        note="those ticket orders that also bought merchandise (a product or a bundle).",
-    ),
-    Column(
-        "merch_attach_rate",
-        "Attach rate",
-        lambda r: r["attach_rate"],
-        number=True,
-        note="ticket orders with merch as a share of all the film's ticket orders.",
-    ),
-    Column("merch_units", "Merch units", lambda r: r["merch_units"], number=True),
-    Column("currency", "Currency", lambda r: r["currency"] or None),
-    Column(
-        "merch_net",
-        "Merch net",
-        lambda r: r["net"],
-        money=True,
-        note="net sales of the film's licensed merch on the storefront and in bundles.",
-    ),
-    Column(
-        "royalty",
-        "Royalty",
-        lambda r: r["royalty"],
-        money=True,
-        note="royalty earned by the film's merch on every channel, licensee retail included.",
-    ),
-]
-
-
-async def film_commerce_table(request: Request, period: str) -> tuple[Table, list[Any]]:
-    """One table row per film and currency (a film without merch money has one row)."""
-    async with request.app.state.db.read_session() as session:
-        films = await film_commerce_report(session, period)
-    rows = []
-    for f in films:
-        base = {
-            "film": f.film_title,
-            "tickets_sold": f.tickets_sold,
-            "bundles_sold": f.bundles_sold,
-            "ticket_orders": f.ticket_orders,
-            "with_merch": f.ticket_orders_with_merch,
-            "attach_rate": percent(f.merch_attach_rate),
-            "merch_units": f.merch_units,
-        }
-        amounts = f.money or ()
-        if not amounts:
-            rows.append({**base, "currency": "", "net": None, "royalty": None})
-        for m in amounts:
-            rows.append(
-                {**base, "currency": m.currency, "net": m.net_minor, "royalty": m.royalty_minor}
-            )
-    return Table("film-commerce", FILM_COMMERCE_COLUMNS, rows), films
-
-
-def film_commerce_chart(films: list[Any], period: str) -> Markup:
-    bars = [
-        Bar(f.film_title, f.merch_attach_rate, percent(f.merch_attach_rate))
-        for f in films
-        if f.ticket_orders
-    ][:CHART_BARS]
-    return bar_chart(
-        bars,
-        title=f"Merch attach rate by film, {period}",
-        description=(
-            f"Share of each film's ticket orders in {period} that also bought merchandise; "
-            "the table has every figure."
-        ),
-        ident="film-attach",
-        axis=("Attach rate", _percent_ticks),
-    )
 
 
 # --- MG pace ------------------------------------------------------------------------------
@@ -298,7 +202,7 @@ def mg_pace_chart(table: Table) -> Markup:
         ),
         ident="mg-pace",
         marker=("100 % of the minimum guarantee", 1),
-        axis=("Projected royalty ÷ minimum guarantee", _percent_ticks),
+        axis=("Projected royalty ÷ minimum guarantee", percent_tick),
     )
 
 
@@ -335,7 +239,7 @@ async def reports_page(request: Request) -> Response:
             error_code=error.code,
             **context,
         )
-    films, film_rows = await film_commerce_table(request, period)
+    films, campaigns, film_rows = await film_commerce_tables(request, period)
     pace = await mg_pace_table(request)
     query = "&".join(f"group_by={g}" for g in GROUPS if g in groups)
     return page(
@@ -349,6 +253,10 @@ async def reports_page(request: Request) -> Response:
         films=films,
         films_chart=film_commerce_chart(film_rows, period),
         films_csv=f"{path_for(request, 'staff_film_commerce_csv')}?period={period}",
+        film_campaigns=campaigns,
+        film_campaigns_csv=(
+            f"{path_for(request, 'staff_film_commerce_campaigns_csv')}?period={period}"
+        ),
         pace=pace,
         pace_chart=mg_pace_chart(pace),
     )
@@ -371,8 +279,18 @@ async def film_commerce_csv(request: Request) -> Response:
         period = _period(request)
     except DomainError as error:
         return Response(error_message(error), status_code=400, media_type="text/plain")
-    table, _ = await film_commerce_table(request, period)
+    table, _, _ = await film_commerce_tables(request, period)
     return csv_response(table, f"film-commerce-{period}.csv")
+
+
+@require_staff
+async def film_commerce_campaigns_csv(request: Request) -> Response:
+    try:
+        period = _period(request)
+    except DomainError as error:
+        return Response(error_message(error), status_code=400, media_type="text/plain")
+    _, table, _ = await film_commerce_tables(request, period)
+    return csv_response(table, f"film-commerce-by-campaign-{period}.csv")
 
 
 @require_staff
@@ -391,6 +309,12 @@ routes = [
         film_commerce_csv,
         methods=["GET"],
         name="staff_film_commerce_csv",
+    ),
+    Route(
+        "/staff/reports/film-commerce-by-campaign.csv",
+        film_commerce_campaigns_csv,
+        methods=["GET"],
+        name="staff_film_commerce_campaigns_csv",
     ),
     Route("/staff/reports/mg-pace.csv", mg_pace_csv, methods=["GET"], name="staff_mg_pace_csv"),
 ]

@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from starlette.responses import Response
@@ -109,6 +110,11 @@ class Table:
 def percent(value: Decimal) -> str:
     """A ratio as a percentage with one decimal: Decimal("0.3752") → "37.5 %"."""
     return f"{(value * 100).quantize(Decimal('0.1'), ROUND_HALF_UP)} %"
+
+
+def percent_tick(value: Fraction) -> str:
+    """A chart axis tick of a ratio, as `percent` writes it."""
+    return percent(Decimal(value.numerator) / Decimal(value.denominator))
 
 
 def csv_response(table: Table, filename: str) -> Response:
