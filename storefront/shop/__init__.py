@@ -25,6 +25,7 @@ routes: list = [
     Route("/cart/add", cart.add, methods=["POST"], name="cart_add"),
     Route("/cart/update", cart.update, methods=["POST"], name="cart_update"),
     Route("/cart/remove", cart.remove, methods=["POST"], name="cart_remove"),
+    Route("/cart/promo", cart.promo_code, methods=["POST"], name="cart_promo"),
     Route("/checkout", checkout.checkout_form, methods=["GET"], name="checkout"),
     Route("/checkout", checkout.checkout_submit, methods=["POST"], name="checkout_submit"),
     Route("/pay/{number}", checkout.pay, name="pay"),

@@ -14,6 +14,7 @@ from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
 from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, price_item
 from orders.cart_summary import CartSummary, cart_summary
+from orders.promo_checkout import quote_cart
 from storefront.shop.common import (
     COUNTRIES,
     flash,
@@ -24,6 +25,9 @@ from storefront.shop.common import (
     shopper_country,
 )
 from storefront.shop.line_words import film_titles
+from storefront.shop.promo import FIELD as PROMO_FIELD
+from storefront.shop.promo import MAX_LEN as PROMO_MAX_LEN
+from storefront.shop.promo import cart_code, quote_shown, remember
 from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
 from storefront.web import read_form, render, request_language, t
 
@@ -145,18 +149,34 @@ async def remove(request: Request) -> Response:
 
 
 async def show(request: Request) -> Response:
-    """GET /cart: every line priced now, with the reason for any line that cannot be bought."""
+    """GET /cart: every line priced now, with the reason for any line that cannot be bought,
+    and the promo code's discount per line (or the reason it no longer applies)."""
+    return await _cart_page(request, promo_value=cart_code(request))
+
+
+async def _cart_page(
+    request: Request,
+    *,
+    promo_value: str,
+    promo_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     cart = current_cart(request)
     country = shopper_country(request)
+    applied = cart_code(request)
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
         titles = await film_titles(session, shown_films(summary), request_language(request))
+        promo, refused = await quote_shown(
+            session, cart, summary, applied, country=country, now=now(request)
+        )
         recommended = Recommendations(
             await also_bought(session, cart_sources(cart), country=country, now=now(request))
         )
     return render(
         request,
         "cart/cart.html",
+        status_code,
         summary=summary,
         flashes=pop_flash(request),
         country=country,
@@ -165,4 +185,45 @@ async def show(request: Request) -> Response:
         max_quantity=MAX_QUANTITY,
         film_titles=titles,
         recommendations=recommended,
+        promo=promo,
+        promo_applied=applied,
+        promo_value=promo_value,
+        promo_error=promo_error or refused,
     )
+
+
+async def promo_code(request: Request) -> Response:
+    """POST /cart/promo: apply a promo code to the cart (one per cart; checked by checkout's
+    own rules and remembered for checkout), or with `remove` take it off. A refused code
+    comes back next to the field with its reason, and nothing is remembered."""
+    form = await read_form(request)
+    if form.get("remove"):
+        if cart_code(request):
+            remember(request, None)
+            flash(request, t(request, "The promo code was removed."))
+        return RedirectResponse("/cart", 303)
+    typed = clean_text(form.get(PROMO_FIELD), field=PROMO_FIELD, max_len=PROMO_MAX_LEN)
+    cart = current_cart(request)
+    if not cart.items:
+        return RedirectResponse("/cart", 303)
+    applied = cart_code(request)
+    error = None
+    if not typed:
+        error = t(request, "Enter a promo code.")
+    elif applied and typed.upper() != applied:
+        error = t(
+            request, "One promo code per order: remove %(code)s to use another.", code=applied
+        )
+    else:
+        try:
+            async with reading(request) as session:
+                quote = await quote_cart(
+                    session, cart, typed, country=shopper_country(request), now=now(request)
+                )
+        except DomainError as exc:
+            error = exc.message
+    if error is not None:
+        return await _cart_page(request, promo_value=typed, promo_error=error, status_code=400)
+    remember(request, quote.code.code)
+    flash(request, t(request, "Promo code %(code)s applied.", code=quote.code.code))
+    return RedirectResponse("/cart", 303)

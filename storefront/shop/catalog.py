@@ -125,6 +125,7 @@ def _film_context(request: Request, page: FilmPage, country: str) -> dict[str, A
         "day_label": lambda day: format_skeleton("MMMEd", day, locale=locale),
         "strip_days": page.days[:STRIP_DAYS],
         "later_days": page.days[STRIP_DAYS:],
+        "recommendations": Recommendations(page.also_bought),
     }
 
 

@@ -31,7 +31,7 @@ from orders.checkout import order_by_access, place_order
 from orders.fulfilment_views import fulfilments_of_order
 from orders.models import Order, OrderStatus
 from orders.payments import StripeGateway
-from orders.promo_checkout import AppliedPromo, quote_cart
+from orders.promo_checkout import AppliedPromo
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart, shown_films
 from storefront.shop.common import (
@@ -47,6 +47,7 @@ from storefront.shop.common import (
 )
 from storefront.shop.line_words import bundle_offers, film_titles
 from storefront.shop.order_access import order_from_link
+from storefront.shop.promo import cart_code, quote_shown, remember
 from storefront.shop.recommendations import Recommendations, also_bought, order_sources
 from storefront.shop.referrals import referral_campaign
 from storefront.web import path_param, query_param, read_form, render, request_language, t
@@ -118,19 +119,24 @@ async def _checkout_page(
     errors: dict[str, str],
     messages: list[str],
     status_code: int = 200,
+    remember_code: bool = False,
 ) -> Response:
+    """The checkout form; with `remember_code` (the shopper applied the code here) a code
+    the quote accepts, or an emptied field, becomes the cart's code too."""
     country = clean_country(values.get("country")) or shopper_country(request)
     promo: AppliedPromo | None = None
     async with reading(request) as session:
         summary = await cart_summary(session, cart, country=country, now=now(request))
         titles = await film_titles(session, shown_films(summary), request_language(request))
-        if values.get("promo_code") and summary.ok and "promo_code" not in errors:
-            try:  # the discount per line, shown before the order is placed
-                promo = await quote_cart(
-                    session, cart, values["promo_code"], country=country, now=now(request)
-                )
-            except DomainError as exc:
-                errors = {**errors, "promo_code": exc.message}
+        if "promo_code" not in errors:  # the discount per line, shown before the order
+            promo, refused = await quote_shown(
+                session, cart, summary, values.get("promo_code", ""), country=country,
+                now=now(request),
+            )  # fmt: skip
+            if refused is not None:
+                errors = {**errors, "promo_code": refused}
+    if remember_code and (promo is not None or not values.get("promo_code")):
+        remember(request, promo.code.code if promo is not None else None)
     return render(
         request,
         "checkout/checkout.html",
@@ -156,7 +162,7 @@ async def checkout_form(request: Request) -> Response:
     cart = current_cart(request)
     if not cart.items:
         return RedirectResponse("/cart", 303)
-    values = {"country": shopper_country(request)}
+    values = {"country": shopper_country(request), "promo_code": cart_code(request)}
     return await _checkout_page(request, cart, values=values, errors={}, messages=[])
 
 
@@ -192,7 +198,9 @@ async def checkout_submit(request: Request) -> Response:
         )
         return await _checkout_page(request, cart, values=values, errors={}, messages=[])
     if form.get("apply"):  # "Apply" the promo code: the page again, with its discount
-        return await _checkout_page(request, cart, values=values, errors={}, messages=[])
+        return await _checkout_page(
+            request, cart, values=values, errors={}, messages=[], remember_code=True
+        )
     shipping = {name.removeprefix(FIELD_PREFIX): values[name] for name in ADDRESS_FIELDS}
     settings = request.app.state.settings
     try:
@@ -217,6 +225,7 @@ async def checkout_submit(request: Request) -> Response:
             request, cart, values=values, errors=errors, messages=messages, status_code=400
         )
     save_cart(request, Cart())
+    remember(request, None)
     request.session["country"] = placed.order.country
     if placed.order.status != OrderStatus.PENDING_PAYMENT:  # nothing to pay
         return RedirectResponse(order_url(placed.order, placed.access_key), 303)

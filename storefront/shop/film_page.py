@@ -5,7 +5,9 @@ products (the page's sixth is the content version, storefront.page_cache):
 2. its showtimes of the next two weeks, each with its cinema (fresh seats);
 3. its bundle offers with components, products (fresh stock) and the products' variants;
 4. the terms of the components' agreements (`licensing.sellable.load_terms`, one statement);
-5. the merch the sellable rule lets the storefront sell here today, with its photos.
+5. the merch the sellable rule lets the storefront sell here today, with its photos, and
+   the products its shoppers also bought (storefront.shop.recommendations' ranking, read
+   as a subquery of the same statement).
 
 Then, in Python: the date strip and cinema filter (the page lists one day's showtimes, in the
 cinema's own time zone), and each bundle's availability per showtime of that day.
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
@@ -42,6 +44,7 @@ from catalog.showtimes import local_start
 from licensing.models import Channel
 from licensing.sellable import load_terms, sellable_clause
 from orders.availability import availability_of_loaded
+from storefront.shop.recommendations import Sources, ranked_products
 
 DAYS_AHEAD = 14
 STRIP_DAYS = 5  # days shown as links; the later ones sit behind one "later dates" tap
@@ -86,6 +89,7 @@ class FilmPage:
     offers: list[OfferView]
     merch: list[Product]
     photos: dict[int, list[Photo]]
+    also_bought: list[Product]  # what shoppers who came for the film also bought
 
 
 def parse_day(value: str) -> date | None:
@@ -159,24 +163,33 @@ async def _offers(
 
 async def _merch(
     session: AsyncSession, film_id: int, country: str, now: datetime
-) -> tuple[list[Product], dict[int, list[Photo]]]:
+) -> tuple[list[Product], dict[int, list[Photo]], list[Product]]:
+    """The film's merch sellable here today and what its shoppers also bought (the
+    recommendations' ranking, storefront.shop.recommendations), in one statement."""
+    ranked = ranked_products(Sources(film_ids=[film_id]), country=country, now=now)
     rows = await session.execute(
-        select(Product, ProductImage.alt, Image)
+        select(Product, ProductImage.alt, Image, ranked.c.score)
+        .outerjoin(ranked, ranked.c.product_id == Product.id)
         .outerjoin(ProductImage, ProductImage.product_id == Product.id)
         .outerjoin(Image, Image.id == ProductImage.image_id)
         .where(
-            Product.film_id == film_id,
+            or_(Product.film_id == film_id, ranked.c.product_id.is_not(None)),
             sellable_clause(now.date(), channels=[Channel.STOREFRONT], country=country),
         )
         .order_by(Product.name, Product.id, ProductImage.position)
     )
     products: dict[int, Product] = {}
     photos: dict[int, list[Photo]] = defaultdict(list)
-    for product, alt, image in rows:
+    scores: dict[int, int] = {}
+    for product, alt, image, score in rows:
         products.setdefault(product.id, product)
+        if score is not None:
+            scores[product.id] = score
         if image is not None:
             photos[product.id].append(Photo(image, alt or ""))
-    return list(products.values()), photos
+    merch = [p for p in products.values() if p.film_id == film_id]
+    bought = sorted(scores, key=lambda product_id: (-scores[product_id], product_id))
+    return merch, photos, [products[product_id] for product_id in bought]
 
 
 async def load_film_page(
@@ -201,7 +214,7 @@ async def load_film_page(
     offers, variants = await _offers(session, film.id, now)
     agreement_ids = {c.product.agreement_id for o in offers for c in o.components}
     terms = await load_terms(session, agreement_ids)
-    merch, photos = await _merch(session, film.id, country, now)
+    merch, photos, also_bought = await _merch(session, film.id, country, now)
 
     cinemas = sorted({s.cinema_id: s.cinema for s in showtimes}.values(), key=lambda c: c.name)
     cinema = next((c for c in cinemas if c.id == cinema_id), None)
@@ -245,4 +258,5 @@ async def load_film_page(
         offers=views,
         merch=merch,
         photos=photos,
+        also_bought=also_bought,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import Subquery, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -61,11 +61,12 @@ class Recommendations:
     film_slug: str = ""  # whose showtimes they are
 
 
-async def also_bought(
-    session: AsyncSession, sources: Sources, *, country: str, now: datetime, limit: int = SHOWN
-) -> list[Product]:
-    """The `limit` products most bought with `sources`, sellable here now and in stock, the
-    sources' own products left out; one statement (sources resolved by subqueries)."""
+def ranked_products(
+    sources: Sources, *, country: str, now: datetime, limit: int = SHOWN
+) -> Subquery:
+    """(product_id, score) of the `limit` products most bought with `sources`, sellable
+    here now and in stock, the sources' own products left out: a subquery, so that a page
+    may read them within a statement it runs anyway (the film page's merch)."""
     by_sku = select(Product.id).where(Product.sku.in_(list(sources.skus)))
     films = union(
         select(Product.film_id).where(Product.sku.in_(list(sources.skus))),
@@ -95,8 +96,8 @@ async def also_bought(
         .group_by(CoPurchase.product_id)
         .subquery()
     )
-    rows = await session.scalars(
-        select(Product)
+    return (
+        select(Product.id.label("product_id"), scores.c.score)
         .join(scores, scores.c.product_id == Product.id)
         .where(
             Product.stock > 0,
@@ -104,6 +105,20 @@ async def also_bought(
         )
         .order_by(scores.c.score.desc(), Product.id)
         .limit(limit)
+        .subquery("ranked")
+    )
+
+
+async def also_bought(
+    session: AsyncSession, sources: Sources, *, country: str, now: datetime, limit: int = SHOWN
+) -> list[Product]:
+    """The `limit` products most bought with `sources`, sellable here now and in stock, the
+    sources' own products left out; one statement (sources resolved by subqueries)."""
+    ranked = ranked_products(sources, country=country, now=now, limit=limit)
+    rows = await session.scalars(
+        select(Product)
+        .join(ranked, ranked.c.product_id == Product.id)
+        .order_by(ranked.c.score.desc(), Product.id)
     )
     return list(rows)
 

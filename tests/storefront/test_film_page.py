@@ -5,16 +5,17 @@ put into the cached HTML per response."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from catalog.models import Product, Showtime
 from catalog.stock import take_seats
 from catalog.variants import create_variant
 from kernel.db import Database
+from reports.recommendation_models import FILM, CoPurchase
 from tests.factory import make_bundle, make_cinema, make_product, make_showtime, shop_world
 
 TICKET = 'name="kind" value="ticket"'
@@ -166,3 +167,70 @@ async def test_the_cached_page_carries_each_sessions_own_token(
     async with bare:
         refused = await bare.post("/cart/add", data={**form, "csrf_token": token_a})
         assert refused.status_code == 403
+
+
+RECOMMENDED = re.compile(r'<section class="recommendations".*?</section>', re.S)
+
+
+async def _co_bought(db: Database, film_id: int, counts: dict[str, int]) -> None:
+    """Co-purchase counts with the film (what the periodic job writes), by product SKU."""
+    async with db.session() as s:
+        for sku, orders in counts.items():
+            product_id = await s.scalar(select(Product.id).where(Product.sku == sku))
+            s.add(CoPurchase(source_kind=FILM, source_id=film_id, product_id=product_id,
+                             orders=orders, refreshed_at=datetime.now(UTC)))  # fmt: skip
+
+
+def _recommended(html: str) -> list[str]:
+    section = RECOMMENDED.search(html)
+    return re.findall(r'<a href="/products/([^"]+)">', section.group(0)) if section else []
+
+
+async def test_the_film_page_recommends_what_its_shoppers_also_bought_within_six_statements(
+    client: httpx.AsyncClient, db: Database, world, query_counter
+):
+    # given co-purchases with the film: the tee most, the poster, and the unapproved mug
+    await _co_bought(db, world.film_id, {"NH-TEE-01": 9, "NH-POSTER-01": 4, "NH-MUG-01": 20})
+    with query_counter() as small:
+        page = await client.get("/films/night-harbor")
+    # then the page shows them by count, only what may be sold here now
+    assert "Shoppers who came for this film also bought" in page.text
+    assert _recommended(page.text) == ["NH-TEE-01", "NH-POSTER-01"]
+    # when 10 more products are co-bought (the first 4 in stock, the 6 best sold out)
+    await _grow(db, world, showtimes=27, products=10)
+    async with db.session() as s:
+        await s.execute(
+            update(Product)
+            .where(Product.sku.in_([f"NH-EXTRA-{i}" for i in range(4, 10)]))
+            .values(stock=0)
+        )
+    await _co_bought(db, world.film_id, {f"NH-EXTRA-{i}": 10 + i for i in range(10)})
+    with query_counter() as large:
+        page = await client.get("/films/night-harbor")
+    # then the page shows the 4 best in stock and still takes the same few statements
+    assert _recommended(page.text) == [f"NH-EXTRA-{i}" for i in (3, 2, 1, 0)]
+    assert small.count == large.count <= 6, large.statements
+
+
+async def test_the_film_page_without_co_purchases_recommends_nothing(
+    client: httpx.AsyncClient, world
+):
+    page = await client.get("/films/night-harbor")
+    assert page.status_code == 200 and "also bought" not in page.text
+
+
+async def test_a_merch_page_shows_the_films_next_showtimes_with_free_seats(
+    client: httpx.AsyncClient, db: Database, world
+):
+    page = (await client.get("/products/NH-TEE-01")).text
+    assert "See the film: next showtimes" in page
+    assert page.count('<li><a href="/films/night-harbor">') == 2
+    # when the second showtime is sold out, it is no longer offered
+    async with db.session() as s:
+        await s.execute(
+            update(Showtime)
+            .where(Showtime.id == world.showtime_ids[1])
+            .values(seats_taken=Showtime.capacity)
+        )
+    page = (await client.get("/products/NH-TEE-01")).text
+    assert page.count('<li><a href="/films/night-harbor">') == 1

@@ -13,6 +13,8 @@ from licensing.models import Agreement, Merchant, RoyaltyEntry
 from orders.addresses import ShippingAddress
 from orders.fulfilment_models import Fulfilment, FulfilmentStatus
 from orders.models import LineKind, Order, OrderLine, OrderStatus
+from orders.promotion_models import Campaign, PromoCode
+from reports.campaigns import campaign_report
 from tiein.demo import load_demo
 
 TODAY = date(2026, 11, 22)
@@ -79,6 +81,30 @@ async def test_demo_has_the_promised_shape_and_loads_once(db: Database, tmp_path
             Fulfilment.order_id.not_in(select(ShippingAddress.order_id))
         )
         assert await s.scalar(homeless) == 0
+
+    # The demo campaign brought visits and orders, some with its code's discount, and the
+    # ledger's royalty on the discounted nets.
+    async with db.read_session() as s:
+        campaign = await s.scalar(select(Campaign).where(Campaign.referral_code == "FERRY-FANS"))
+        assert campaign is not None
+        report = await campaign_report(s, campaign.id, "2026-Q4")
+        coded = (
+            await s.execute(select(Order).where(Order.campaign_id == campaign.id))
+        ).scalars().all()  # fmt: skip
+        uses = await s.scalar(select(PromoCode.uses).where(PromoCode.code == "FERRY10"))
+        line_discounts = await s.scalar(
+            select(func.sum(OrderLine.discount_minor)).where(
+                OrderLine.order_id.in_([o.id for o in coded])
+            )
+        )
+    assert report.referral_visits > report.orders > 0
+    assert report.tickets + report.bundles + report.merch_units > 0
+    assert [m.currency for m in report.money] == ["USD"]
+    assert report.money[0].discounts_minor > 0
+    assert report.money[0].net_minor == sum(o.total_minor for o in coded)
+    assert report.royalty and report.royalty[0].royalty_micros > 0
+    assert uses == sum(1 for o in coded if o.promo_code_id is not None) > 0
+    assert line_discounts == sum(o.discount_minor for o in coded)
 
     before = await _fingerprint(db)
     assert "already loaded" in await load_demo(db, orders=60, today=TODAY, progress=False)

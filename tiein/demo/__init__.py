@@ -1,5 +1,6 @@
 """The demo data set: a studio slate, cinemas, partners, agreements, products, bundles and
-three quarters of paid orders, so that every page and report has something to show. The
+three quarters of paid orders and a campaign with its referral visits and promo code
+(`tiein.demo.campaign`), so that every page and report has something to show. The
 orders follow a documented demand model (`tiein.demo.demand`: launches, opening weekends,
 tails, weekly seasonality, attach rates per film and product) and are written in bulk.
 
@@ -22,6 +23,8 @@ from catalog.models import Film
 from kernel.db import Database
 from kernel.media import media_store
 from licensing.accounts import create_staff_user
+from tiein.demo.campaign import NAME as CAMPAIGN_NAME
+from tiein.demo.campaign import PROMO_CODE, REFERRAL_CODE, open_campaign
 from tiein.demo.catalog import build_catalog, license_products, offer_bundles, schedule_showtimes
 from tiein.demo.data import (
     AGREEMENTS,
@@ -77,7 +80,9 @@ async def load_demo(
         async with db.session() as session:
             await schedule_showtimes(session, world, today)
         step()
-        placed = await place_history(db, world, rng, today, orders, step)
+        async with db.session() as session:
+            campaign = await open_campaign(session, world, today)
+        placed = await place_history(db, world, rng, today, orders, step, campaign)
         fulfilled, shipped = await count_deliveries(db)
         closed = await close_past_periods(db, today)
         async with db.session() as session:
@@ -96,7 +101,8 @@ async def load_demo(
         f"merchants, {len(AGREEMENTS)} agreements, "
         f"{len(PRODUCTS) + len(IN_APPROVAL) + 1} products (a tee in four sizes), "
         f"{len(BUNDLES)} bundle offers, {placed} paid orders ({fulfilled} fulfilments, {shipped} "
-        f"shipped), {pictures} pictures; closed periods: "
+        f"shipped), {pictures} pictures; campaign {CAMPAIGN_NAME!r} (/r/{REFERRAL_CODE}, "
+        f"code {PROMO_CODE}); closed periods: "
         f"{', '.join(closed) or 'none'}. Staff login: "
         f"{DEMO_STAFF[0]} / {DEMO_STAFF[1]} at /staff/login. Loaded in "
         f"{time.perf_counter() - started:.1f} s."

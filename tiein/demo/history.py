@@ -1,5 +1,6 @@
 """The demo's past: paid orders over three quarters (the plan of `tiein.demo.demand`), with
 their tickets, bundle allocations, fulfilments, shipments, ledger entries and some refunds,
+the demo campaign's attributed orders, code uses and referral visits (tiein.demo.campaign),
 and the closed periods.
 
 Written in bulk, 500 orders to a transaction: multi-row INSERTs into the same tables the
@@ -20,7 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.bundles import allocate_bundle
+from catalog.bundles import allocate_bundle, bundle_weights
 from catalog.models import Product, Showtime, Ticket
 from catalog.tickets import new_ticket_code
 from kernel.db import Database
@@ -39,6 +40,8 @@ from orders.models import (
     Refund,
     RefundLine,
 )
+from orders.promotions_math import bundle_part_nets
+from tiein.demo.campaign import Attribution, DemoCampaign, attribute, record_uses, record_visits
 from tiein.demo.catalog import World, local_time
 from tiein.demo.data import SEED
 from tiein.demo.demand import Catalogue, PlannedOrder, Slot, plan_history
@@ -86,16 +89,20 @@ async def place_history(
     today: date,
     count: int,
     step: Callable[[int], None],
+    campaign: DemoCampaign,
 ) -> int:
-    """`count` paid USD orders (fewer only if everything sold out) since `history_start`."""
+    """`count` paid USD orders (fewer only if everything sold out) since `history_start`,
+    some of them brought by the demo `campaign` (tiein.demo.campaign)."""
     cat = catalogue_of(world)
     plan = plan_history(rng, cat, history_start(today), today, count)
+    marks = attribute(plan, campaign, _unit_price)
     shipped_before = local_time(today - timedelta(days=3), 0)
     for start in range(0, len(plan), BATCH):
         async with db.session() as session:
-            await _write_batch(session, plan[start : start + BATCH], start, shipped_before)
+            await _write_batch(session, plan[start : start + BATCH], start, shipped_before, marks)
         step(min(BATCH, len(plan) - start))
     async with db.session() as session:
+        await record_visits(session, campaign, plan, marks, today)
         sold = {pid: 0 for pid in cat.stock}
         for product in cat.products:
             sold[product.id] = product.stock - cat.stock[product.id]
@@ -115,8 +122,15 @@ async def place_history(
 
 
 async def _write_batch(
-    session: AsyncSession, plan: list[PlannedOrder], offset: int, shipped_before: object
+    session: AsyncSession,
+    plan: list[PlannedOrder],
+    offset: int,
+    shipped_before: object,
+    marks: dict[int, Attribution],
 ) -> None:
+    # The campaign's orders (by index in the batch): attributed, some with the code's
+    # discount split over their lines (nets after it go to the ledger and the bundle parts).
+    mark = {i: marks[offset + i] for i in range(len(plan)) if offset + i in marks}
     orders = [
         {
             "number": f"DEMO-{offset + i + 1:06d}",
@@ -125,13 +139,15 @@ async def _write_batch(
             "country": "US",
             "currency": "USD",
             "status": OrderStatus.PAID,
-            "total_minor": sum(_unit_price(x) * x.qty for x in o.lines),
+            "total_minor": sum(_unit_price(x) * x.qty for x in o.lines)
+            - (mark[i].discount_minor if i in mark else 0),
             "refunded_minor": 0,
             "created_at": o.paid_at - timedelta(minutes=3),
             "expires_at": o.paid_at + timedelta(minutes=12),
             "paid_at": o.paid_at,
-            # Campaign hook: when campaigns land, a share of these orders carries the demo
-            # campaign's id here (attribution by referral or promo code, SPEC §9).
+            "campaign_id": mark[i].campaign_id if i in mark else None,
+            "promo_code_id": mark[i].promo_code_id if i in mark else None,
+            "discount_minor": mark[i].discount_minor if i in mark else 0,
         }
         for i, o in enumerate(plan)
     ]
@@ -147,9 +163,12 @@ async def _write_batch(
     ]
     if addresses:
         await session.execute(insert(ShippingAddress), addresses)
+    await record_uses(session, [(order_ids[i], plan[i], a) for i, a in mark.items()])
     rows = []
-    for oid, o in zip(order_ids, plan, strict=True):
-        for x in o.lines:
+    share_of = {}  # (order id, line index) -> the line's share of the discount
+    for i, (oid, o) in enumerate(zip(order_ids, plan, strict=True)):
+        for n, x in enumerate(o.lines):
+            share_of[oid, n] = mark[i].shares[n] if i in mark else 0
             rows.append(
                 {
                     "order_id": oid,
@@ -162,6 +181,7 @@ async def _write_batch(
                     "quantity": x.qty,
                     "unit_price_minor": _unit_price(x),
                     "total_minor": _unit_price(x) * x.qty,
+                    "discount_minor": share_of[oid, n],
                     "refunded_quantity": 0,
                 }
             )
@@ -171,9 +191,13 @@ async def _write_batch(
         )
     )
     # Walk the lines again with their ids: allocations, tickets, ledger lines.
-    flat = [(oid, o, x) for oid, o in zip(order_ids, plan, strict=True) for x in o.lines]
+    flat = [
+        (oid, o, x, share_of[oid, n])
+        for oid, o in zip(order_ids, plan, strict=True)
+        for n, x in enumerate(o.lines)
+    ]
     parts, part_keys, tickets, sales = [], [], [], []
-    for line_id, (_, o, x) in zip(line_ids, flat, strict=True):
+    for line_id, (_, o, x, share) in zip(line_ids, flat, strict=True):
         if x.slot is not None:
             tickets += [
                 {"code": new_ticket_code(), "order_line_id": line_id, "showtime_id": x.slot.id,
@@ -183,20 +207,24 @@ async def _write_batch(
         if x.kind == LineKind.PRODUCT:
             assert x.product is not None
             sales.append(
-                SaleLine(f"order_line:{line_id}", x.product.id, x.qty, _unit_price(x) * x.qty,
-                         Channel.STOREFRONT, "US", o.paid_at)
+                SaleLine(f"order_line:{line_id}", x.product.id, x.qty,
+                         _unit_price(x) * x.qty - share, Channel.STOREFRONT, "US", o.paid_at)
             )  # fmt: skip
         if x.kind == LineKind.BUNDLE:
             assert x.offer is not None and x.slot is not None
             merchants = {c.product_id: c.product.merchant_id for c in x.offer.components}
-            for part in allocate_bundle(x.offer, x.slot):  # type: ignore[arg-type]
+            split = allocate_bundle(x.offer, x.slot)  # type: ignore[arg-type]
+            nets = bundle_part_nets(
+                _unit_price(x) * x.qty - share, bundle_weights(x.offer, x.slot),  # type: ignore[arg-type]
+                x.qty, [part.amount_minor for part in split],
+            )  # fmt: skip
+            for part, net in zip(split, nets, strict=True):
                 parts.append(
                     {"order_line_id": line_id, "position": part.position,
                      "product_id": part.product_id, "merchant_id": merchants.get(part.product_id),
-                     "qty": part.qty, "amount_minor": part.amount_minor,
-                     "net_minor": part.amount_minor * x.qty}
+                     "qty": part.qty, "amount_minor": part.amount_minor, "net_minor": net}
                 )  # fmt: skip
-                part_keys.append((o, x, part))
+                part_keys.append((o, x, part, net))
     part_ids = []
     if parts:
         part_ids = list(
@@ -207,18 +235,18 @@ async def _write_batch(
                 parts,
             )
         )
-    for part_id, (o, x, part) in zip(part_ids, part_keys, strict=True):
+    for part_id, (o, x, part, net) in zip(part_ids, part_keys, strict=True):
         if part.product_id is not None:
             sales.append(
                 SaleLine(f"bundle_part:{part_id}", part.product_id, part.qty * x.qty,
-                         part.amount_minor * x.qty, Channel.BUNDLE, "US", o.paid_at)
+                         net, Channel.BUNDLE, "US", o.paid_at)
             )  # fmt: skip
     if tickets:
         await session.execute(insert(Ticket), tickets)
     sales.sort(key=lambda s: s.occurred_at)
     await post_sales(session, sales, now=plan[-1].paid_at)
     lines_of = {}
-    for line_id, (oid, _, x) in zip(line_ids, flat, strict=True):
+    for line_id, (oid, _, x, _) in zip(line_ids, flat, strict=True):
         lines_of.setdefault(oid, []).append((line_id, x))
     allocations = {}
     for part_id, row in zip(part_ids, parts, strict=True):
