@@ -1,0 +1,37 @@
+"""Promo codes attacked as a hostile shopper would (SPEC §9): a per-e-mail limit is not
+dodged by the address's case or a `+tag`."""
+
+from __future__ import annotations
+
+import pytest
+
+from kernel.db import Database
+from kernel.errors import DomainError
+from orders.cart import Cart, CartItem
+from orders.payments import StripeGateway
+from orders.promo_uses import limit_key
+from orders.promotions import PromoError
+from tests.factory import Shop
+from tests.orders.test_promo_codes import buy, promo
+
+
+def test_the_limit_key_folds_case_and_plus_tags_only() -> None:
+    assert limit_key("Fan+Premiere@Example.COM") == "fan@example.com"
+    assert limit_key("fan@example.com") == "fan@example.com"
+    assert limit_key("+only@example.com") == "+only@example.com"
+    assert limit_key("f.an@example.com") != limit_key("fan@example.com")
+
+
+@pytest.mark.parametrize("again", ["FAN@example.com", "fan+2@example.com", "Fan+x@EXAMPLE.com"])
+async def test_a_per_email_limit_holds_for_another_case_or_a_plus_tag(
+    db: Database, shop: Shop, gateway: StripeGateway, now, again: str
+) -> None:
+    await promo(db, shop, now, per_email_limit=1)
+    cart = Cart().with_item(CartItem.product(shop.shirt_sku))
+    await buy(db, cart, gateway, now, code="HARBOR10", email="fan@example.com")
+    with pytest.raises(DomainError) as refused:
+        await buy(db, cart, gateway, now, code="HARBOR10", email=again)
+    assert refused.value.code == PromoError.PROMO_CODE_EMAIL_LIMIT
+    # another shopper still gets it
+    other = await buy(db, cart, gateway, now, code="HARBOR10", email="other@example.com")
+    assert other.discount_minor == 250
