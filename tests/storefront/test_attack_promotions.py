@@ -3,13 +3,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from kernel.db import Database
-from orders.promotion_models import Campaign
-from tests.factory import make_film, staff_member
+from kernel.ratelimit import MemoryBucket
+from orders.promotion_models import Campaign, ReferralVisit
+from orders.promotions import create_campaign
+from tests.factory import make_film, shop_world, staff_member
 from tests.storefront.console import post_form, sign_in
+
+
+@pytest.fixture
+async def world(db: Database):
+    """The shop's world and a running referral campaign `creators` for its film."""
+    world = await shop_world(db)
+    now = datetime.now(UTC)
+    async with db.session() as s:
+        await create_campaign(
+            s, name="Harbor creators", channel="referral", film_ids=[world.film_id],
+            starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=30),
+            referral_code="creators",
+        )  # fmt: skip
+    return world
 
 
 async def test_the_last_possible_day_is_refused_in_words_not_a_server_error(
@@ -26,3 +45,37 @@ async def test_the_last_possible_day_is_refused_in_words_not_a_server_error(
     assert "Give a date like 2026-05-01." in refused.text
     async with db.read_session() as session:
         assert await session.scalar(select(func.count(Campaign.id))) == 0
+
+
+async def test_one_client_following_a_referral_link_again_and_again_counts_once_a_day(
+    client: httpx.AsyncClient, world, db: Database
+) -> None:
+    for _ in range(5):
+        visit = await client.get("/r/creators")
+        assert (visit.status_code, visit.headers["location"]) == (303, "/films/night-harbor")
+    assert await _visits(db) == 1
+    # a client dropping its cookie each time is throttled by its network
+    client._transport.app.state.referral_bucket = MemoryBucket(capacity=3, rate=0.001)  # type: ignore[attr-defined]
+    for _ in range(10):
+        client.cookies.clear()
+        visit = await client.get("/r/creators")
+        assert (visit.status_code, visit.headers["location"]) == (303, "/films/night-harbor")
+    assert await _visits(db) == 1 + 3
+    # the shopper is still remembered for attribution
+    assert "tiein_session" in client.cookies
+
+
+@pytest.mark.parametrize(
+    "code", ["x" * 5000, "creators%00", "%E2%80%AEcreators", "cre%0d%0aSet-Cookie:%20a=b"]
+)
+async def test_a_referral_code_that_cannot_be_one_goes_home_quietly(
+    client: httpx.AsyncClient, world, code: str
+) -> None:
+    lost = await client.get(f"/r/{code}")
+    assert (lost.status_code, lost.headers["location"]) == (303, "/")
+    assert all("a=b" not in value for value in lost.headers.values())
+
+
+async def _visits(db: Database) -> int:
+    async with db.read_session() as session:
+        return int(await session.scalar(select(func.sum(ReferralVisit.visits))) or 0)
