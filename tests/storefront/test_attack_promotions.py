@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -79,3 +80,23 @@ async def test_a_referral_code_that_cannot_be_one_goes_home_quietly(
 async def _visits(db: Database) -> int:
     async with db.read_session() as session:
         return int(await session.scalar(select(func.sum(ReferralVisit.visits))) or 0)
+
+
+@pytest.mark.parametrize("path", ["/", "/films/night-harbor", "/products/NH-TEE-01"])
+async def test_a_cached_page_never_carries_another_shoppers_query_string(
+    client: httpx.AsyncClient, world, path: str
+) -> None:
+    # one shopper's page is cached with its query string in the language switcher
+    first = await client.get(f"{path}?utm_source=secret-of-a&x=%22%3E")
+    assert first.status_code == 200
+    assert "secret-of-a" in first.text  # its own way back, quoted
+    assert '">' not in first.text.split("utm_source", 1)[1].split("lang=", 1)[0]
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with other:
+        second = await other.get(f"{path}?mine=b")
+        plain = await other.get(path)
+    # another shopper's page (the same cache entry) has its own way back, not the first's
+    assert "secret-of-a" not in second.text and "secret-of-a" not in plain.text
+    assert f"next={quote(path, safe='/')}%3Fmine%3Db" in second.text
+    assert f'next={quote(path, safe="/")}"' in plain.text
+    assert second.headers["etag"] != plain.headers["etag"]
