@@ -98,9 +98,13 @@ async def cached_page(
     request: Request,
     key: tuple,
     render: Callable[[dict], Awaitable[str]],
+    keep: Callable[[], bool] | None = None,
 ) -> Response:
     """The page for `key`: 304 when the client holds it (ETag), else from the cache, else
-    `render(shared_context)` (which may raise HTTPException, e.g. 404, nothing cached)."""
+    `render(shared_context)` (which may raise HTTPException, e.g. 404, nothing cached).
+    A rendered page is cached unless `keep()` (asked after the render) says the key was
+    not the page's own: e.g. a film page asked for a day without showtimes shows another,
+    and caching it under every such day would let one client evict every other page."""
     count = Cart.from_session(request.session.get("cart")).count
     full_key = (*key, bool(count))
     token = csrf_token(request)
@@ -119,7 +123,8 @@ async def cached_page(
         if not count:
             shared["cart_count"] = 0
         page = await render(shared)
-        cache.put(full_key, page)
+        if keep is None or keep():
+            cache.put(full_key, page)
     body = (
         page.replace(CSRF_PLACEHOLDER, token)
         .replace(CART_PLACEHOLDER, str(count))

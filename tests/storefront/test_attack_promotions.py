@@ -100,3 +100,18 @@ async def test_a_cached_page_never_carries_another_shoppers_query_string(
     assert f"next={quote(path, safe='/')}%3Fmine%3Db" in second.text
     assert f'next={quote(path, safe="/")}"' in plain.text
     assert second.headers["etag"] != plain.headers["etag"]
+
+
+async def test_far_or_foreign_days_and_cinemas_do_not_fill_the_page_cache(
+    client: httpx.AsyncClient, world
+) -> None:
+    cache = client._transport.app.state  # type: ignore[attr-defined]
+    plain = await client.get("/films/night-harbor")
+    assert plain.status_code == 200
+    kept = len(cache.page_cache.pages)
+    for i in range(40):
+        page = await client.get(f"/films/night-harbor?day={2100 + i}-01-01&cinema={900 + i}")
+        assert page.status_code == 200 and 'name="kind" value="ticket"' in page.text
+    # each was rendered (the film's first day, all cinemas) and none was cached
+    assert len(cache.page_cache.pages) == kept
+    assert (await client.get("/films/night-harbor")).text == plain.text
