@@ -1,5 +1,6 @@
 """Promo codes attacked as a hostile shopper would (SPEC §9): a per-e-mail limit is not
-dodged by the address's case or a `+tag`."""
+dodged by the address's case or a `+tag`; a code typed full-width is the same code, and
+look-alikes, NUL and huge text are no code."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from kernel.errors import DomainError
 from orders.cart import Cart, CartItem
 from orders.payments import StripeGateway
 from orders.promo_uses import limit_key
-from orders.promotions import PromoError
+from orders.promotions import PromoError, normalize_code
 from tests.factory import Shop
 from tests.orders.test_promo_codes import buy, promo
+
+
+def _wide(text: str) -> str:
+    """`text` as a Japanese or Chinese input method types it: full-width forms."""
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
 
 
 def test_the_limit_key_folds_case_and_plus_tags_only() -> None:
@@ -35,3 +41,31 @@ async def test_a_per_email_limit_holds_for_another_case_or_a_plus_tag(
     # another shopper still gets it
     other = await buy(db, cart, gateway, now, code="HARBOR10", email="other@example.com")
     assert other.discount_minor == 250
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        (_wide("harbor10"), "HARBOR10"),
+        ("  Harbor10\t", "HARBOR10"),
+        (_wide("SUMMER-25"), "SUMMER-25"),
+    ],
+)
+def test_a_code_typed_full_width_or_padded_is_the_same_code(typed: str, code: str) -> None:
+    assert normalize_code(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["HARBOR10\u200b", "HARBOR10\x00", "H\u0410RBOR10", "H" * 41, 7])
+def test_look_alikes_nul_and_huge_text_are_no_code(typed: object) -> None:
+    with pytest.raises(DomainError) as refused:
+        normalize_code(typed)
+    assert refused.value.code == PromoError.INVALID_CODE
+
+
+async def test_a_shopper_typing_full_width_gets_the_discount(
+    db: Database, shop: Shop, gateway: StripeGateway, now
+) -> None:
+    await promo(db, shop, now)
+    cart = Cart().with_item(CartItem.product(shop.shirt_sku))
+    order = await buy(db, cart, gateway, now, code=_wide("harbor10"))
+    assert order.discount_minor == 250
