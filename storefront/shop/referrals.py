@@ -72,11 +72,15 @@ async def referral(request: Request) -> Response:
         if campaign is not None:
             count = campaign_runs(campaign, at) and await _counts(request, campaign.id, at)
             runs = await record_visit(session, campaign, now=at, count=count)
+    # never stored by a shared cache: the answer may carry this shopper's session cookie
+    headers = {"Cache-Control": "no-store"}
     if campaign is None:
-        return RedirectResponse("/", 303)
+        return RedirectResponse("/", 303, headers=headers)
     if runs:
         request.session[SESSION_KEY] = {"campaign": campaign.id, "at": at.isoformat()}
-    return RedirectResponse(f"/films/{film.slug}" if film is not None else "/", 303)
+    return RedirectResponse(
+        f"/films/{film.slug}" if film is not None else "/", 303, headers=headers
+    )
 
 
 def referral_campaign(request: Request, at: datetime) -> int | None:

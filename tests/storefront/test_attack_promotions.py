@@ -54,6 +54,7 @@ async def test_one_client_following_a_referral_link_again_and_again_counts_once_
     for _ in range(5):
         visit = await client.get("/r/creators")
         assert (visit.status_code, visit.headers["location"]) == (303, "/films/night-harbor")
+        assert visit.headers["cache-control"] == "no-store"  # it sets the session cookie
     assert await _visits(db) == 1
     # a client dropping its cookie each time is throttled by its network
     client._transport.app.state.referral_bucket = MemoryBucket(capacity=3, rate=0.001)  # type: ignore[attr-defined]
@@ -74,6 +75,7 @@ async def test_a_referral_code_that_cannot_be_one_goes_home_quietly(
 ) -> None:
     lost = await client.get(f"/r/{code}")
     assert (lost.status_code, lost.headers["location"]) == (303, "/")
+    assert lost.headers["cache-control"] == "no-store"
     assert all("a=b" not in value for value in lost.headers.values())
 
 
