@@ -5,12 +5,15 @@ look-alikes, NUL and huge text are no code."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from kernel.db import Database
 from kernel.errors import DomainError
 from orders.cart import Cart, CartItem
+from orders.models import Order
 from orders.payments import StripeGateway
 from orders.promo_uses import limit_key
+from orders.promotion_models import PromoCode
 from orders.promotions import PromoError, normalize_code
 from tests.factory import Shop
 from tests.orders.test_promo_codes import buy, promo
@@ -41,6 +44,10 @@ async def test_a_per_email_limit_holds_for_another_case_or_a_plus_tag(
     # another shopper still gets it
     other = await buy(db, cart, gateway, now, code="HARBOR10", email="other@example.com")
     assert other.discount_minor == 250
+    # the refused order took nothing: two uses, two orders
+    async with db.read_session() as s:
+        assert await s.scalar(select(PromoCode.uses)) == 2
+        assert await s.scalar(select(func.count(Order.id))) == 2
 
 
 @pytest.mark.parametrize(
