@@ -194,6 +194,12 @@ def t(request: Request, message: str, **variables: Any) -> str:
         return _gettext(message, **variables)
 
 
+def tn(request: Request, singular: str, plural: str, n: int, **variables: Any) -> str:
+    """`t` for a message with a plural (`%(num)s` is `n`), in the request's language."""
+    with i18n.using(request_language(request)):
+        return _ngettext(singular, plural, n, **variables)
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page in the request's language (the staff console's in English, without the
     language switcher); autoescaping is on for every template, so user text is inert."""

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 
 from kernel.db import Database
 from kernel.ratelimit import MemoryBucket
+from orders.models import Order
 from orders.promotion_models import Campaign, ReferralVisit
-from orders.promotions import create_campaign
+from orders.promotions import create_campaign, create_promo_code
 from tests.factory import make_film, shop_world, staff_member
 from tests.storefront.console import post_form, sign_in
+from tests.storefront.test_shop_checkout import CONTACT, fill_cart
 
 
 @pytest.fixture
@@ -117,3 +119,40 @@ async def test_far_or_foreign_days_and_cinemas_do_not_fill_the_page_cache(
     # each was rendered (the film's first day, all cinemas) and none was cached
     assert len(cache.page_cache.pages) == kept
     assert (await client.get("/films/night-harbor")).text == plain.text
+
+
+async def test_promo_codes_cannot_be_found_by_trying_many(
+    client: httpx.AsyncClient, world, db: Database
+) -> None:
+    async with db.session() as s:
+        campaign = await s.scalar(select(Campaign))
+        now = datetime.now(UTC)
+        await create_promo_code(
+            s, campaign_id=campaign.id, code="PARTNER-ONLY", kind="percent", percent_bps=5000,
+            valid_from=now - timedelta(days=1), valid_to=now + timedelta(days=30),
+        )  # fmt: skip
+    client._transport.app.state.promo_bucket = MemoryBucket(capacity=3, rate=0.001)  # type: ignore[attr-defined]
+    token = await fill_cart(client, world)
+    form = {"csrf_token": token, **CONTACT, "apply": "1"}
+    for guess in ("PARTNER-A", "PARTNER-B", "PARTNER-C"):
+        tried = await client.post("/checkout", data={**form, "promo_code": guess})
+        assert tried.status_code == 200 and "We do not know this promo code." in tried.text
+    # past the limit, even the right code is not looked up, and the field says why
+    found = await client.post("/checkout", data={**form, "promo_code": "partner-only"})
+    assert found.status_code == 429
+    assert "Codes were checked too often from your network." in found.text
+    assert "\N{MINUS SIGN}" not in found.text  # no discount shown
+    placed = await client.post(
+        "/checkout", data={"csrf_token": token, **CONTACT, "promo_code": "partner-only"}
+    )
+    assert placed.status_code == 429
+    async with db.read_session() as s:
+        assert await s.scalar(select(func.count(Order.id))) == 0
+    # in the shopper's language
+    ja = await client.post(
+        "/checkout", data={**form, "promo_code": "x-y-z"}, headers={"accept-language": "ja"}
+    )
+    assert ja.status_code == 429 and "お使いのネットワークからの確認が多すぎます" in ja.text
+    # without a code, checkout goes on as ever
+    plain = await client.post("/checkout", data=form)
+    assert plain.status_code == 200 and "too often" not in plain.text
