@@ -22,7 +22,7 @@ from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_
 from orders.promotions import campaign_by_referral
 from orders.referral_visits import campaign_runs, record_visit
 from storefront.shop.common import writing
-from storefront.web import now
+from storefront.web import now, path_param
 
 SESSION_KEY = "referral"
 LASTS = timedelta(days=30)
@@ -62,9 +62,9 @@ async def referral(request: Request) -> Response:
     """GET /r/{code}: remember the campaign, then show its first film."""
     at = now(request)
     async with writing(request) as session:
-        # any text: a code that cannot be one (too long, NUL, ...) is unknown, not a 400
-        raw = request.path_params.get("code")
-        campaign = await campaign_by_referral(session, raw[:100] if isinstance(raw, str) else "")
+        # a long code is unknown (home), not a 400; control characters stay a 400
+        code = path_param(request, "code", max_len=2000)
+        campaign = await campaign_by_referral(session, code[:100])
         film = None
         if campaign is not None and campaign.films:
             film = await session.get(Film, campaign.films[0].film_id)
