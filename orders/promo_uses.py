@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 FIELD = "promoCode"
 
 
+def limit_key(email: str) -> str:
+    """The address as a per-e-mail limit counts it: `Fan+2@Example.com` and
+    `fan@example.com` are one shopper (the local part's case and a `+tag` are dropped, as
+    the common mail providers deliver them to one mailbox). Provider-specific spellings
+    (dots in a Gmail address) and other domains stay distinct addresses."""
+    local, _, domain = email.rpartition("@")
+    return f"{local.split('+', 1)[0].lower() or local.lower()}@{domain.lower()}"
+
+
 def refuse(code: PromoError, message: str) -> DomainError:
     """A shopper's code refused, on the promo code field."""
     return DomainError(code, message, FIELD)
@@ -27,7 +36,9 @@ async def take_use(
     session: AsyncSession, promo: PromoCode, *, order_id: int, email: str, now: datetime
 ) -> None:
     """Take one use of `promo` for a new order (in the order's transaction): refused when
-    the code is used up or `email` has used it as often as it may."""
+    the code is used up or `email` (counted by its `limit_key`) has used it as often as it
+    may."""
+    key = limit_key(email)
     taken = await session.execute(
         update(PromoCode)
         .where(
@@ -43,7 +54,7 @@ async def take_use(
         used = await session.scalar(
             select(func.count(PromoCodeUse.id)).where(
                 PromoCodeUse.promo_code_id == promo.id,
-                PromoCodeUse.email == email,
+                PromoCodeUse.email == key,
                 PromoCodeUse.released_at.is_(None),
             )
         )
@@ -52,7 +63,7 @@ async def take_use(
                 PromoError.PROMO_CODE_EMAIL_LIMIT,
                 "This promo code has been used as often as it may be with this e-mail address.",
             )
-    session.add(PromoCodeUse(promo_code_id=promo.id, order_id=order_id, email=email, taken_at=now))
+    session.add(PromoCodeUse(promo_code_id=promo.id, order_id=order_id, email=key, taken_at=now))
 
 
 async def release_use(session: AsyncSession, order_id: int, *, now: datetime) -> bool:

@@ -121,7 +121,8 @@ class PromoCode(Base):
 
 class PromoCodeUse(Base):
     """One order's use of a code: taken when the order is placed, released (given back) when
-    it expires or is cancelled unpaid."""
+    it expires or is cancelled unpaid. `email` is the order's address as the per-e-mail
+    limit counts it (orders.promo_uses.limit_key: lower case, no `+tag`)."""
 
     __tablename__ = "promo_code_uses"
 

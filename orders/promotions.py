@@ -2,11 +2,14 @@
 
 Codes (promo and referral) are 3 to 40 characters of A-Z, 0-9, '-' and '_', compared
 without regard to case: they are stored upper-case, so `summer-25` and `SUMMER-25` are one
-code and a second one of either spelling is refused."""
+code and a second one of either spelling is refused. Text is read in Unicode's NFKC form
+first, so a code typed in full-width letters and digits (U+FF01 to U+FF5E, as a Japanese or
+Chinese input method writes them) is the same code; other look-alikes are simply not codes."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -60,7 +63,9 @@ class PromoError(StrEnum):
 
 def normalize_code(value: object, *, field: str = "code") -> str:
     """A promo or referral code as stored (upper-case); INVALID_CODE otherwise."""
-    text = value.strip().upper() if isinstance(value, str) else ""
+    text = (
+        unicodedata.normalize("NFKC", value[:200]).strip().upper() if isinstance(value, str) else ""
+    )
     if not _CODE.fullmatch(text):
         raise DomainError(
             PromoError.INVALID_CODE,

@@ -17,12 +17,18 @@ def campaign_runs(campaign: Campaign, at: datetime) -> bool:
     return campaign.starts_at <= at < campaign.ends_at
 
 
-async def record_visit(session: AsyncSession, campaign: Campaign, *, now: datetime) -> bool:
+async def record_visit(
+    session: AsyncSession, campaign: Campaign, *, now: datetime, count: bool = True
+) -> bool:
     """Count one referral visit of `campaign` on `now`'s UTC day; False (nothing counted)
     outside the campaign's dates. An UPDATE of the day's row, or its INSERT; two first
-    visits of a day racing meet the unique constraint and the loser updates."""
+    visits of a day racing meet the unique constraint and the loser updates. Without
+    `count` (a repeat visit, or a client over its throttle: storefront.shop.referrals)
+    nothing is counted, but True still says the campaign runs."""
     if not campaign_runs(campaign, now):
         return False
+    if not count:
+        return True
     day = now.date()
     bump = (
         update(ReferralVisit)

@@ -7,10 +7,13 @@ included), what the page was asked for, the language, the shopper's country and 
 that, a cached page can never disagree with the database nor between workers: a change bumps
 the version, so the next request renders afresh.
 
-What is per session stays out of the cached HTML: the CSRF token and the cart count are
-rendered as placeholders (random per process, so no page text can forge one) and put in
-per response; `storefront.web.read_form` keeps checking the token against the session. A
-page with flash messages, or seen by signed-in staff, is rendered uncached.
+What is per session or per request stays out of the cached HTML: the CSRF token, the cart
+count and the language switcher's way back (this request's path and query: the key holds
+only what the page shows, so one shopper's query string, e.g. `?utm_source=…`, must not
+reach another's page) are rendered as placeholders (random per process, so no page text
+can forge one) and put in per response; `storefront.web.read_form` keeps checking the
+token against the session. A page with flash messages, or seen by signed-in staff, is
+rendered uncached.
 
 The ETag is derived from the key and the per-session values; `If-None-Match` with it
 answers 304 after one statement (the version).
@@ -23,21 +26,24 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from orders.cart import Cart
-from storefront.web import csrf_token
+from storefront.web import csrf_token, this_page
 
 MAX_PAGES = 256
 _MARK = secrets.token_hex(12)
 CSRF_PLACEHOLDER = f"csrf-{_MARK}"
 CART_PLACEHOLDER = f"cart-{_MARK}"
+NEXT_PLACEHOLDER = f"next-{_MARK}"  # unchanged by the template's `urlencode`
 # Shared parts of a cacheable page's context (storefront.web.render_text).
 CACHEABLE_CONTEXT = {
     "csrf_token": lambda: CSRF_PLACEHOLDER,
     "cart_count": CART_PLACEHOLDER,
+    "switcher_next": NEXT_PLACEHOLDER,
     "staff_user": None,
 }
 
@@ -92,14 +98,19 @@ async def cached_page(
     request: Request,
     key: tuple,
     render: Callable[[dict], Awaitable[str]],
+    keep: Callable[[], bool] | None = None,
 ) -> Response:
     """The page for `key`: 304 when the client holds it (ETag), else from the cache, else
-    `render(shared_context)` (which may raise HTTPException, e.g. 404, nothing cached)."""
+    `render(shared_context)` (which may raise HTTPException, e.g. 404, nothing cached).
+    A rendered page is cached unless `keep()` (asked after the render) says the key was
+    not the page's own: e.g. a film page asked for a day without showtimes shows another,
+    and caching it under every such day would let one client evict every other page."""
     count = Cart.from_session(request.session.get("cart")).count
     full_key = (*key, bool(count))
     token = csrf_token(request)
     digest = hashlib.blake2b(repr(full_key).encode(), digest_size=16)
-    digest.update(f"\0{token}\0{count}".encode())
+    back = this_page(request)
+    digest.update(f"\0{token}\0{count}\0{back}".encode())
     etag = f'W/"{digest.hexdigest()}"'
     headers = _headers(etag)
     sent = request.headers.get("if-none-match", "")
@@ -112,6 +123,11 @@ async def cached_page(
         if not count:
             shared["cart_count"] = 0
         page = await render(shared)
-        cache.put(full_key, page)
-    body = page.replace(CSRF_PLACEHOLDER, token).replace(CART_PLACEHOLDER, str(count))
+        if keep is None or keep():
+            cache.put(full_key, page)
+    body = (
+        page.replace(CSRF_PLACEHOLDER, token)
+        .replace(CART_PLACEHOLDER, str(count))
+        .replace(NEXT_PLACEHOLDER, quote(back, safe="/"))  # as the `urlencode` filter does
+    )
     return HTMLResponse(body, headers=headers)

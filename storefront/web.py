@@ -122,7 +122,7 @@ def request_language(request: Request) -> str:
     return language
 
 
-def _here(request: Request) -> str:
+def this_page(request: Request) -> str:
     """This page's path and query, for the language switcher to come back to."""
     query = request.url.query
     return request.url.path + (f"?{query}" if query else "")
@@ -133,7 +133,7 @@ def _context(request: Request) -> dict[str, Any]:
     return {
         "lang": request_language(request),
         "switcher_languages": i18n.NATIVE_NAMES,
-        "switcher_next": _here(request),
+        "switcher_next": this_page(request),
         "csrf_token": lambda: csrf_token(request),
         "csrf_field": CSRF_FIELD,
         "staff_user": request.session.get("staff_user"),
@@ -192,6 +192,12 @@ def t(request: Request, message: str, **variables: Any) -> str:
     request's language, for words the shop's Python code says (flashes, form errors)."""
     with i18n.using(request_language(request)):
         return _gettext(message, **variables)
+
+
+def tn(request: Request, singular: str, plural: str, n: int, **variables: Any) -> str:
+    """`t` for a message with a plural (`%(num)s` is `n`), in the request's language."""
+    with i18n.using(request_language(request)):
+        return _ngettext(singular, plural, n, **variables)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

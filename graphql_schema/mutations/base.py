@@ -17,7 +17,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 import graphene
@@ -245,11 +245,18 @@ def optional_amount(value: str | None, currency: str, field: str) -> int | None:
 
 
 def aware(value: datetime | None, field: str) -> datetime:
+    """A time given with its UTC offset, as UTC; a time with none, or one whose UTC moment
+    falls outside the years 1 to 9999 (`0001-01-01T00:00:00+14:00`), is refused on `field`."""
     if value is None or value.tzinfo is None:
         raise DomainError(
             ErrorCode.INVALID, "Give a time with its UTC offset, e.g. 2026-05-01T19:30:00Z.", field
         )
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise DomainError(
+            ErrorCode.INVALID, "Give a time between the years 1 and 9999 in UTC.", field
+        ) from None
 
 
 async def actor_name(session: AsyncSession, info: Any) -> str:

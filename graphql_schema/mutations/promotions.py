@@ -110,7 +110,9 @@ class CreatePromoCodeInput(graphene.InputObjectType):
         description="The least eligible subtotal; in the amount's currency for a fixed code.",
     )
     use_limit = graphene.Int(description="Uses in all (1 or more); unlimited when left out.")
-    per_email_limit = graphene.Int(description="Uses per shopper e-mail (1 or more).")
+    per_email_limit = graphene.Int(
+        description="Uses per shopper e-mail (1 or more); `Fan+x@…` and `fan@…` count as one."
+    )
 
 
 class CreatePromoCode(MutationBase):

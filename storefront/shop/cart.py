@@ -28,6 +28,7 @@ from storefront.shop.line_words import film_titles
 from storefront.shop.promo import FIELD as PROMO_FIELD
 from storefront.shop.promo import MAX_LEN as PROMO_MAX_LEN
 from storefront.shop.promo import cart_code, quote_shown, remember
+from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
 from storefront.web import read_form, render, request_language, t
 
@@ -214,6 +215,8 @@ async def promo_code(request: Request) -> Response:
         error = t(
             request, "One promo code per order: remove %(code)s to use another.", code=applied
         )
+    elif limited := await promo_check_refused(request):
+        return await _cart_page(request, promo_value=typed, promo_error=limited, status_code=429)
     else:
         try:
             async with reading(request) as session:

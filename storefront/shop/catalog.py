@@ -139,6 +139,7 @@ async def film(request: Request) -> Response:
     country = shopper_country(request)
     language = request_language(request)
     at = minute_of(now(request))
+    shown: list[FilmPage] = []
     async with reading(request) as session:
 
         async def render_page(shared: dict[str, Any]) -> str:
@@ -153,6 +154,7 @@ async def film(request: Request) -> Response:
             )
             if page is None:  # unknown or archived: hidden from the public
                 raise HTTPException(404)
+            shown.append(page)
             context = _film_context(request, page, country)
             return render_text(request, "catalog/film.html", shared, **context)
 
@@ -160,7 +162,17 @@ async def film(request: Request) -> Response:
             return HTMLResponse(await render_page({}))
         version = await content_version(session)
         key = ("film", version, slug, day, cinema_id, language, country, at)
-        return await cached_page(request, key, render_page)
+        return await cached_page(
+            request, key, render_page, keep=lambda: _asked_as_shown(shown[0], day, cinema_id)
+        )
+
+
+def _asked_as_shown(page: FilmPage, day: object, cinema_id: int | None) -> bool:
+    """Whether the day and cinema asked for are the ones the page shows (or were not
+    asked): only then is the page cached under them (storefront.page_cache)."""
+    return (day is None or day == page.day) and (
+        cinema_id is None or (page.cinema is not None and page.cinema.id == cinema_id)
+    )
 
 
 async def product(request: Request) -> Response:

@@ -48,6 +48,7 @@ from storefront.shop.common import (
 from storefront.shop.line_words import bundle_offers, film_titles
 from storefront.shop.order_access import order_from_link
 from storefront.shop.promo import cart_code, quote_shown, remember
+from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, order_sources
 from storefront.shop.referrals import referral_campaign
 from storefront.web import path_param, query_param, read_form, render, request_language, t
@@ -184,6 +185,11 @@ async def checkout_submit(request: Request) -> Response:
     # Address parts go to the service as typed (read_form refused control characters and
     # huge values): it answers each bad part in words next to its field.
     values.update({name: str(form.get(name) or "").strip() for name in ADDRESS_FIELDS})
+    if values["promo_code"] and (refused := await promo_check_refused(request)):
+        return await _checkout_page(
+            request, cart, values=values, errors={"promo_code": refused}, messages=[],
+            status_code=429,
+        )  # fmt: skip
     needs_shipping = cart.ships_merch
     shown = str(form.get("address_country") or values["country"]).upper()
     if needs_shipping and shown != values["country"]:

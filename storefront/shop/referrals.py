@@ -2,39 +2,85 @@
 session for 30 days, the last visit winning, and is counted for the campaign's report; the
 order placed keeps it unless a promo code names another campaign. An unknown code goes home,
 with no error page; outside the campaign's dates the link records nothing (it still shows
-the film)."""
+the film).
+
+Visits are counted so that one client cannot inflate a campaign's report: a session that
+visited the campaign's link today is not counted again, and counted visits are throttled
+per client network (an IPv4 address or an IPv6 /64; token buckets as for /verify). Past
+either, the shopper is still remembered and sent on; only the count is skipped."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from catalog.models import Film
+from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from orders.promotions import campaign_by_referral
-from orders.referral_visits import record_visit
+from orders.referral_visits import campaign_runs, record_visit
 from storefront.shop.common import writing
 from storefront.web import now, path_param
 
 SESSION_KEY = "referral"
 LASTS = timedelta(days=30)
+PER_CLIENT = (20, 1 / 10)  # 20 counted visits at once, then one every 10 seconds
+
+
+def _bucket(request: Request) -> TokenBucket:
+    """This app's bucket of counted referral visits, made on first use."""
+    state = request.app.state
+    bucket = getattr(state, "referral_bucket", None)
+    if bucket is None:
+        bucket = bucket_for(*PER_CLIENT, state.settings.redis_url)
+        assert bucket is not None
+        state.referral_bucket = bucket
+    return bucket
+
+
+async def _counts(request: Request, campaign_id: int, at: datetime) -> bool:
+    """Whether this visit is counted: not when this session visited the campaign's link
+    today already, nor when the client is over its throttle."""
+    seen = request.session.get(SESSION_KEY)
+    if isinstance(seen, dict) and seen.get("campaign") == campaign_id:
+        try:
+            if datetime.fromisoformat(str(seen.get("at"))).date() == at.date():
+                return False
+        except ValueError:
+            pass
+    client = client_network(request.client.host) if request.client else "unknown"
+    try:
+        taken = await _bucket(request).take(f"referral:{client}", 1, time.time())
+    except BucketUnavailable:
+        return True  # a visit is worth more than the throttle when Redis is down
+    return taken.allowed
 
 
 async def referral(request: Request) -> Response:
     """GET /r/{code}: remember the campaign, then show its first film."""
     at = now(request)
     async with writing(request) as session:
-        campaign = await campaign_by_referral(session, path_param(request, "code")[:100])
+        # a long code is unknown (home), not a 400; control characters stay a 400
+        code = path_param(request, "code", max_len=2000)
+        campaign = await campaign_by_referral(session, code[:100])
         film = None
         if campaign is not None and campaign.films:
             film = await session.get(Film, campaign.films[0].film_id)
-        counted = campaign is not None and await record_visit(session, campaign, now=at)
+        runs = False
+        if campaign is not None:
+            count = campaign_runs(campaign, at) and await _counts(request, campaign.id, at)
+            runs = await record_visit(session, campaign, now=at, count=count)
+    # never stored by a shared cache: the answer may carry this shopper's session cookie
+    headers = {"Cache-Control": "no-store"}
     if campaign is None:
-        return RedirectResponse("/", 303)
-    if counted:
+        return RedirectResponse("/", 303, headers=headers)
+    if runs:
         request.session[SESSION_KEY] = {"campaign": campaign.id, "at": at.isoformat()}
-    return RedirectResponse(f"/films/{film.slug}" if film is not None else "/", 303)
+    return RedirectResponse(
+        f"/films/{film.slug}" if film is not None else "/", 303, headers=headers
+    )
 
 
 def referral_campaign(request: Request, at: datetime) -> int | None:

@@ -61,10 +61,10 @@ def _day(value: object, field: str, *, last: bool = False) -> datetime:
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError
         day = date.fromisoformat(text)
-    except ValueError:
+        moment = datetime.combine(day, time(), tzinfo=UTC)
+        return moment + timedelta(days=1) if last else moment
+    except (ValueError, OverflowError):  # 9999-12-31 has no next day
         raise DomainError(PromoError.INVALID, "Give a date like 2026-05-01.", field) from None
-    moment = datetime.combine(day, time(), tzinfo=UTC)
-    return moment + timedelta(days=1) if last else moment
 
 
 def _percent_bps(value: object) -> int:
