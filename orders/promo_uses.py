@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +19,9 @@ log = logging.getLogger(__name__)
 FIELD = "promoCode"
 
 
-def refuse(code: PromoError, message: str) -> DomainError:
-    """A shopper's code refused, on the promo code field."""
-    return DomainError(code, message, FIELD)
+def refuse(code: PromoError, message: str, **params: Any) -> DomainError:
+    """A shopper's code refused, on the promo code field (`params`: the values it names)."""
+    return DomainError(code, message, FIELD, params)
 
 
 async def take_use(

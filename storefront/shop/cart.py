@@ -9,13 +9,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from catalog.models import Film
-from kernel.countries import country_name
 from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
 from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, price_item
 from orders.cart_summary import CartSummary, cart_summary
 from storefront.shop.common import (
-    COUNTRIES,
     flash,
     now,
     pop_flash,
@@ -25,6 +23,7 @@ from storefront.shop.common import (
 )
 from storefront.shop.line_words import film_titles
 from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
+from storefront.shop.refusals import country_names, country_words, refusal_words, summary_words
 from storefront.web import read_form, render, request_language, t
 
 SESSION_KEY = "cart"
@@ -91,7 +90,7 @@ async def add(request: Request) -> Response:
                 session, cart, item, country=shopper_country(request), now=now(request)
             )
     except DomainError as exc:
-        flash(request, exc.message, "error")
+        flash(request, refusal_words(request, exc), "error")
         return RedirectResponse(back, 303)
     save_cart(request, cart)
     flash(request, t(request, "Added to your cart."))
@@ -123,7 +122,7 @@ async def update(request: Request) -> Response:
                     now=now(request),
                 )
         except DomainError as exc:
-            flash(request, exc.message, "error")
+            flash(request, refusal_words(request, exc), "error")
             return RedirectResponse("/cart", 303)
     save_cart(request, changed)
     flash(
@@ -157,11 +156,11 @@ async def show(request: Request) -> Response:
     return render(
         request,
         "cart/cart.html",
-        summary=summary,
+        summary=summary_words(request, summary),
         flashes=pop_flash(request),
         country=country,
-        country_label=country_name(country),
-        countries=COUNTRIES,
+        country_label=country_words(request_language(request), country),
+        countries=country_names(request_language(request)),
         max_quantity=MAX_QUANTITY,
         film_titles=titles,
         recommendations=recommended,

@@ -12,8 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from catalog.tickets import ticket_qr_svg
-from kernel.countries import country_name
-from kernel.errors import DomainError, DomainErrors
+from kernel.errors import DomainError
 from kernel.i18n import N_
 from kernel.parsing import clean_text
 from orders.addresses import (
@@ -35,7 +34,6 @@ from orders.promo_checkout import AppliedPromo, quote_cart
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart, shown_films
 from storefront.shop.common import (
-    COUNTRIES,
     check_csrf_header,
     clean_country,
     database,
@@ -49,6 +47,14 @@ from storefront.shop.line_words import bundle_offers, film_titles
 from storefront.shop.order_access import order_from_link
 from storefront.shop.recommendations import Recommendations, also_bought, order_sources
 from storefront.shop.referrals import referral_campaign
+from storefront.shop.refusals import (
+    address_label,
+    country_names,
+    decline_words,
+    refusal_words,
+    refusals_of,
+    summary_words,
+)
 from storefront.web import path_param, query_param, read_form, render, request_language, t
 
 # The checkout form's contact fields and the longest text each takes; the address fields
@@ -98,15 +104,19 @@ def _address_form(country: str) -> list[AddressField]:
         return []
 
 
-def _form_errors(exc: DomainError, fields: set[str]) -> tuple[dict[str, str], list[str]]:
-    """Each refusal next to its field; those about no field of the form above it."""
+def _form_errors(
+    request: Request, exc: DomainError, fields: set[str]
+) -> tuple[dict[str, str], list[str]]:
+    """Each refusal next to its field, in the shopper's language; those about no field of
+    the form above it."""
     errors: dict[str, str] = {}
     messages: list[str] = []
-    for error in exc.errors if isinstance(exc, DomainErrors) else [exc]:
+    for error in refusals_of(exc):
+        words = refusal_words(request, error)
         if error.field in fields:
-            errors.setdefault(error.field, error.message)
-        elif error.message not in messages:
-            messages.append(error.message)
+            errors.setdefault(error.field, words)
+        elif words not in messages:
+            messages.append(words)
     return errors, messages
 
 
@@ -130,21 +140,22 @@ async def _checkout_page(
                     session, cart, values["promo_code"], country=country, now=now(request)
                 )
             except DomainError as exc:
-                errors = {**errors, "promo_code": exc.message}
+                errors = {**errors, "promo_code": refusal_words(request, exc)}
     return render(
         request,
         "checkout/checkout.html",
         status_code,
         promo=promo,
-        summary=summary,
+        summary=summary_words(request, summary),
         values=values,
         errors=errors,
         messages=messages + [m for m in summary.errors if m not in messages],
-        countries=COUNTRIES,
+        countries=country_names(request_language(request)),
         country=country,
         needs_shipping=cart.ships_merch,
         address_fields=_address_form(country),
         autocomplete=AUTOCOMPLETE,
+        address_label=lambda label: address_label(request_language(request), label),
         flashes=pop_flash(request),
         film_titles=titles,
     )
@@ -181,7 +192,7 @@ async def checkout_submit(request: Request) -> Response:
     needs_shipping = cart.ships_merch
     shown = str(form.get("address_country") or values["country"]).upper()
     if needs_shipping and shown != values["country"]:
-        where = country_name(values["country"])
+        where = country_names(request_language(request)).get(values["country"], "")
         flash(
             request,
             t(
@@ -210,7 +221,7 @@ async def checkout_submit(request: Request) -> Response:
             campaign_id=referral_campaign(request, now(request)),
         )
     except DomainError as exc:
-        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS, "promoCode"})
+        errors, messages = _form_errors(request, exc, {*FORM_FIELDS, *ADDRESS_FIELDS, "promoCode"})
         if "promoCode" in errors:
             errors["promo_code"] = errors.pop("promoCode")
         return await _checkout_page(
@@ -285,7 +296,9 @@ async def pay_confirm(request: Request) -> Response:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return JSONResponse({"status": "error", "message": "Bad request."}, 400)
+        return JSONResponse(
+            {"status": "error", "message": t(request, "The request did not arrive whole.")}, 400
+        )
     check_csrf_header(request, request.headers.get("x-csrf-token") or body.get("csrf_token"))
     number = path_param(request, "number")
     key = clean_text(body.get("key"), field="key", max_len=200)
@@ -295,7 +308,11 @@ async def pay_confirm(request: Request) -> Response:
     gateway = _gateway(request)
     if gateway is None:
         return JSONResponse(
-            {"status": "error", "message": "Payments are not configured on this site."}, 503
+            {
+                "status": "error",
+                "message": t(request, "Card payments are not configured on this site right now."),
+            },
+            503,
         )
     try:
         # No session is open while Stripe is asked: the service reads, asks, then records.
@@ -303,12 +320,12 @@ async def pay_confirm(request: Request) -> Response:
             database(request), order.id, token, gateway=gateway, now=now(request)
         )
     except DomainError as exc:
-        return JSONResponse({"status": "error", "message": exc.message}, 409)
+        return JSONResponse({"status": "error", "message": refusal_words(request, exc)}, 409)
     return JSONResponse(
         {
             "status": step.status,
             "client_secret": step.client_secret,
-            "message": step.message,
+            "message": decline_words(request, step.code, step.message) if step.message else "",
             "next": order_url(order, key),
         }
     )

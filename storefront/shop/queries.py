@@ -83,6 +83,7 @@ class ProductPage:
     merchant: Merchant
     agreement: Agreement
     refusal: str | None  # why it cannot be bought here today, in words; None when it can
+    refusal_code: str | None = None  # its code (licensing.sellable.Refusal)
     variants: list[Variant] = field(default_factory=list)  # the choices, when it has any
 
 
@@ -118,7 +119,9 @@ async def product_page(
         )
         words = f"This product is {reason}."
     variants = (await variants_of(session, [product.id]))[product.id] if product.options else []
-    return ProductPage(product, merchant, agreement, words, variants)
+    return ProductPage(
+        product, merchant, agreement, words, refusal.value if refusal else None, variants
+    )
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kernel.countries import country_in_sentence
 from kernel.parsing import InvalidInput, clean_text
 from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from licensing.label_batches import verification_network, verify_label
 from licensing.labels import parse_code
 from storefront.shop import queries
-from storefront.shop.common import COUNTRIES, now, pop_flash, reading, shopper_country, writing
-from storefront.web import render
+from storefront.shop.common import now, pop_flash, reading, shopper_country, writing
+from storefront.shop.refusals import country_names, country_words
+from storefront.web import render, request_language
 
 TEMPLATE = "catalog/verify.html"
 PER_CLIENT = (30, 30 / 60)  # 30 checks at once, then one every 2 seconds
@@ -45,8 +45,8 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
         status_code,
         flashes=pop_flash(request),
         country=country,
-        country_label=country_in_sentence(country),
-        countries=COUNTRIES,
+        country_label=country_words(request_language(request), country),
+        countries=country_names(request_language(request)),
         **context,
     )
 
