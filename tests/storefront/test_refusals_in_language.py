@@ -229,3 +229,41 @@ def test_country_names_are_cldrs_in_the_language() -> None:
     assert country_names("zh-Hans")["US"] == "美国"
     assert country_names("en")["US"] == "United States"
     assert list(ja.values()) == sorted(ja.values(), key=str.casefold)
+
+
+@pytest.mark.parametrize("language", list(HEADERS))
+async def test_the_order_links_form_refuses_and_throttles_in_the_shoppers_language(
+    shop, world, language
+) -> None:
+    shop.headers["Accept-Language"] = HEADERS[language]
+    token = token_of((await shop.get("/my-orders")).text)
+    bad = await shop.post("/my-orders", data={"csrf_token": token, "email": "not an address"})
+    assert bad.status_code == 400
+    assert words(language, "Enter the e-mail address you gave at checkout.") in bad.text
+    for _ in range(3):  # the address's allowance (my_orders.PER_ADDRESS)
+        sent = await shop.post("/my-orders", data={"csrf_token": token, "email": "a@example.test"})
+        assert sent.status_code == 200
+    throttled = await shop.post("/my-orders", data={"csrf_token": token, "email": "a@example.test"})
+    assert throttled.status_code == 429 and "retry-after" in throttled.headers
+    assert words(language, "Too many requests for now. Please try again later.") in throttled.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("language", list(HEADERS))
+async def test_the_server_error_page_speaks_the_shoppers_language(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    from tiein.app import create_app
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("storefront.shop.cart.cart_summary", broken)
+    transport = httpx.ASGITransport(
+        app=create_app(settings, database=db), raise_app_exceptions=False
+    )
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/cart", headers={"Accept-Language": HEADERS[language]})
+    assert page.status_code == 500
+    assert f'<html lang="{language}">' in page.text
+    assert words(language, "Something went wrong on our side") in page.text
