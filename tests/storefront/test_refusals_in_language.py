@@ -267,3 +267,12 @@ async def test_the_server_error_page_speaks_the_shoppers_language(
     assert page.status_code == 500
     assert f'<html lang="{language}">' in page.text
     assert words(language, "Something went wrong on our side") in page.text
+
+
+@pytest.mark.parametrize("language", list(HEADERS))
+async def test_the_verify_page_names_states_in_the_shoppers_language(shop, world, language) -> None:
+    shop.headers["Accept-Language"] = HEADERS[language]
+    draft = (await shop.get(f"/verify/{world.draft_sku}")).text
+    assert words(language, "Its design has not been approved by the studio.") in draft
+    assert f"({words(language, 'active')})" in draft
+    assert "(active)" not in draft
