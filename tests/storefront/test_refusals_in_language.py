@@ -276,3 +276,22 @@ async def test_the_verify_page_names_states_in_the_shoppers_language(shop, world
     assert words(language, "Its design has not been approved by the studio.") in draft
     assert f"({words(language, 'active')})" in draft
     assert "(active)" not in draft
+
+
+@pytest.mark.parametrize("language", list(HEADERS))
+async def test_a_product_not_licensed_in_the_shoppers_country_says_why_in_the_language(
+    shop, world, language
+) -> None:
+    shop.headers["Accept-Language"] = HEADERS[language]
+    token = token_of((await shop.get("/")).text)
+    chosen = await shop.post("/country", data={"csrf_token": token, "country": "DE", "next": "/"})
+    assert chosen.status_code == 303
+    page = (await shop.get(f"/products/{world.shirt_sku}")).text
+    germany = Locale.parse(i18n.BABEL[language]).territories["DE"]
+    expected = words(
+        language,
+        "%(product)s is not licensed for sale in %(country)s.",
+        product="Night Harbor lighthouse tee",
+        country=germany,
+    )
+    assert expected in page and "not licensed for sale in Germany" not in page
