@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum, StrEnum
+from types import MappingProxyType
+from typing import Any
 
 
 class DomainError(Exception):
-    """A rule refused an operation. `code` is stable and public; `field` names the input."""
+    """A rule refused an operation. `code` is stable and public; `field` names the input.
 
-    def __init__(self, code: str | Enum, message: str, field: str | None = None) -> None:
+    `message` is English (the API's words). `params` are the values the message names (a
+    product, a quantity left, a country code, an amount in minor units with its currency,
+    a `reason` telling apart refusals that share a code), so that a front door may say the
+    same in another language (storefront.shop.refusals) without parsing the English."""
+
+    def __init__(
+        self,
+        code: str | Enum,
+        message: str,
+        field: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         self.code = code.value if isinstance(code, Enum) else code
         self.message = message
         self.field = field
+        self.params: Mapping[str, Any] = MappingProxyType(dict(params or {}))
         super().__init__(f"{self.code}: {message}")
 
 
@@ -31,7 +46,7 @@ class DomainErrors(DomainError):
 
     def __init__(self, errors: list[DomainError]) -> None:
         first = errors[0]
-        super().__init__(first.code, first.message, first.field)
+        super().__init__(first.code, first.message, first.field, first.params)
         self.errors = errors
 
 

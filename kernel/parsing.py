@@ -52,8 +52,8 @@ _INT = re.compile(r"-?[0-9]+", re.ASCII)
 class InvalidInput(DomainError):
     """A value from outside is not of the kind its field takes (INVALID_INPUT, with the field)."""
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(INVALID_INPUT, message, field)
+    def __init__(self, message: str, field: str, **params: Any) -> None:
+        super().__init__(INVALID_INPUT, message, field, params)
 
 
 def has_unsafe_characters(text: str) -> bool:
@@ -80,14 +80,18 @@ def clean_text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput("Send this as text.", field)
+        raise InvalidInput("Send this as text.", field, reason="not_text")
     if has_unsafe_characters(value):
-        raise InvalidInput("The text holds control characters (such as NUL).", field)
+        raise InvalidInput(
+            "The text holds control characters (such as NUL).", field, reason="control"
+        )
     text = value.strip() if strip else value
     if len(text) > max_len:
-        raise InvalidInput(f"The text is longer than {max_len} characters.", field)
+        raise InvalidInput(
+            f"The text is longer than {max_len} characters.", field, reason="too_long", max=max_len
+        )
     if required and not text:
-        raise InvalidInput("This is required.", field)
+        raise InvalidInput("This is required.", field, reason="required")
     return text
 
 
@@ -107,16 +111,18 @@ def parse_int(
         text = value.strip()
         digits = text.removeprefix("-")
         if not _INT.fullmatch(text) or len(digits) > MAX_DIGITS:
-            raise InvalidInput("Write a whole number with the digits 0-9.", field)
+            raise InvalidInput(
+                "Write a whole number with the digits 0-9.", field, reason="not_number"
+            )
         if text.startswith("-") and (min is None or min >= 0):
-            raise InvalidInput("Write a whole number of 0 or more.", field)
+            raise InvalidInput("Write a whole number of 0 or more.", field, reason="negative")
         number = int(text)
     else:
-        raise InvalidInput("Send a whole number.", field)
+        raise InvalidInput("Send a whole number.", field, reason="not_number")
     if min is not None and number < min:
-        raise InvalidInput(f"Give a number of {min} or more.", field)
+        raise InvalidInput(f"Give a number of {min} or more.", field, reason="below", min=min)
     if max is not None and number > max:
-        raise InvalidInput(f"Give a number of {max} or less.", field)
+        raise InvalidInput(f"Give a number of {max} or less.", field, reason="above", max=max)
     return number
 
 

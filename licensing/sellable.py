@@ -320,4 +320,9 @@ async def check_sellable(
         refusal = sellable(product, terms, country, on_date, channel)
     if refusal is not None:
         message = refusal_message(refusal, country=country, channel=channel, on_date=on_date)
-        raise DomainError(refusal.value, f"{product.name}: {message}.", REFUSAL_FIELDS[refusal])
+        raise DomainError(
+            refusal.value,
+            f"{product.name}: {message}.",
+            REFUSAL_FIELDS[refusal],
+            {"product": product.name, "country": country, "date": on_date},
+        )

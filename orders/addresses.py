@@ -220,23 +220,25 @@ def _text(fields: Mapping[str, object], part: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise DomainError(OrderError.INVALID_ADDRESS, "Send this as text.", field)
+        raise _bad("Send this as text.", field, "not_text")
     if has_unsafe_characters(value):
-        raise DomainError(
-            OrderError.INVALID_ADDRESS, "The text holds control characters (such as NUL).", field
-        )
+        raise _bad("The text holds control characters (such as NUL).", field, "control")
     if has_bidi_controls(value):
-        raise DomainError(
-            OrderError.INVALID_ADDRESS,
+        raise _bad(
             "The text holds a direction override, which would print it in another order.",
             field,
+            "bidi",
         )
     text = " ".join(unicodedata.normalize("NFC", value).split())
     if len(text) > PARTS[part]:
-        raise DomainError(
-            OrderError.INVALID_ADDRESS, f"Please keep this to {PARTS[part]} characters.", field
-        )
+        raise _bad(f"Please keep this to {PARTS[part]} characters.", field, "too_long", PARTS[part])
     return text
+
+
+def _bad(message: str, field: str, reason: str, most: int | None = None) -> DomainError:
+    """INVALID_ADDRESS, with the `reason` (and the most characters) for other languages."""
+    params = {"reason": reason} if most is None else {"reason": reason, "max": most}
+    return DomainError(OrderError.INVALID_ADDRESS, message, field, params)
 
 
 def _refusal(
@@ -244,24 +246,29 @@ def _refusal(
 ) -> DomainError:
     spec = specs[part]
     field, label = FIELD_PREFIX + part, _lower(spec.label)
+    params: dict[str, object] = {"label": spec.label, "country": rules.country_code}
     if kind == "required":
-        return DomainError(OrderError.SHIPPING_REQUIRED, f"Please give the {label}.", field)
+        return DomainError(OrderError.SHIPPING_REQUIRED, f"Please give the {label}.", field, params)
     country = _country_words(rules)
     in_area = "area" in specs and all(m.match(value) for m in rules.postal_code_matchers)
     if part == "postcode" and in_area:
         # Of the country's form, but not of the area's (a New York ZIP code in California).
         message = f"This {label} is not one of the {_lower(specs['area'].label)} given."
+        params.update(reason="postcode_of_area", area_label=specs["area"].label)
     elif part == "postcode":
         example = f" (for example {spec.example})" if spec.example else ""
         message = f"This is not a {label} of {country}{example}."
-    elif part == "area":
-        message = f"Please choose a {label} of {country}."
-    elif part == "city":
+        params.update(reason="postcode", **({"example": spec.example} if spec.example else {}))
+    elif part in ("area", "city"):
         within = _lower(specs["area"].label) if "area" in specs else "country"
-        message = f"This {label} is not known in the {within} given."
+        message = {
+            "area": f"Please choose a {label} of {country}.",
+            "city": f"This {label} is not known in the {within} given.",
+        }[part]
     else:
         message = f"This {label} is not valid in {country}."
-    return DomainError(OrderError.INVALID_ADDRESS, message, field)
+    params.setdefault("reason", part if part in ("area", "city") else "invalid")
+    return DomainError(OrderError.INVALID_ADDRESS, message, field, params)
 
 
 def _fields_by_part(rules: ValidationRules) -> dict[str, AddressField]:
@@ -290,10 +297,10 @@ def check_address(fields: Mapping[str, object]) -> CleanAddress:
     phone = parts.get("phone", "")
     if phone and (not _PHONE.fullmatch(phone) or sum(c.isdigit() for c in phone) < 6):
         checks.add(
-            DomainError(
-                OrderError.INVALID_ADDRESS,
+            _bad(
                 "Please give a phone number in digits (a leading + is fine).",
                 FIELD_PREFIX + "phone",
+                "phone",
             )
         )
     given = {
@@ -317,10 +324,11 @@ def check_address(fields: Mapping[str, object]) -> CleanAddress:
         grown = str(normal.get(key) or "")
         if part != "line1" and len(grown) > PARTS[part]:
             checks.add(
-                DomainError(
-                    OrderError.INVALID_ADDRESS,
+                _bad(
                     f"Please keep this to {PARTS[part]} characters.",
                     FIELD_PREFIX + part,
+                    "too_long",
+                    PARTS[part],
                 )
             )
     checks.done()

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,8 @@ class Availability:
     available: int
     refusal: str | None = None
     message: str | None = None
+    # The values the message names (see kernel.errors.DomainError.params).
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,8 @@ class _Seats:
     country: str
 
 
-def _refused(code: str, message: str) -> Availability:
-    return Availability(0, code, message)
+def _refused(code: str, message: str, **params: Any) -> Availability:
+    return Availability(0, code, message, params)
 
 
 def _pair(
@@ -72,6 +75,8 @@ def _pair(
             CatalogError.CURRENCY_MISMATCH,
             f"Tickets for this showtime are sold in {seats.currency}, the bundle in "
             f"{offer.currency}.",
+            showtime_currency=seats.currency,
+            offer_currency=offer.currency,
         )
     merch = sum(product.price_minor * qty for qty, product, _ in parts)
     if offer.price_minor > merch + seats.price_minor:
@@ -93,14 +98,22 @@ def _pair(
                 words = refusal_message(
                     refusal, country=seats.country, channel=Channel.BUNDLE, on_date=on_date
                 )
-                return _refused(refusal.value, f"{product.name}: {words}.")
+                return _refused(
+                    refusal.value,
+                    f"{product.name}: {words}.",
+                    product=product.name,
+                    country=seats.country,
+                    date=on_date,
+                )
     if seats.seats_left <= 0:
         return _refused(CatalogError.SOLD_OUT, "This showtime is sold out.")
     available = seats.seats_left
     for qty, product, stock in parts:
         fits = stock // qty
         if fits <= 0:
-            return _refused(CatalogError.OUT_OF_STOCK, f"{product.name} is out of stock.")
+            return _refused(
+                CatalogError.OUT_OF_STOCK, f"{product.name} is out of stock.", what=product.name
+            )
         available = min(available, fits)
     return Availability(available)
 

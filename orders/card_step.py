@@ -33,11 +33,13 @@ _NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 class CardStep:
     """What the pay page does next: `succeeded` (show the order), `requires_action` (run
     Stripe.js `confirmCardPayment(client_secret)`), or `requires_payment_method` with the
-    decline in `message` (the order stays payable)."""
+    decline in `message` (the order stays payable) and Stripe's decline code in `code`
+    ("card_declined", "insufficient_funds", …; "" when there is none)."""
 
     status: str
     client_secret: str = ""
     message: str = ""
+    code: str = ""
 
 
 def check_payable(order: Order, *, now: datetime) -> None:
@@ -126,7 +128,7 @@ async def confirm_payment(
         intent = await gateway.confirm_intent(intent_id, payment_method)
     except CardDeclined as exc:
         await _record_attempt(db, order_id, intent_id, "requires_payment_method", exc.message)
-        return CardStep("requires_payment_method", message=exc.message)
+        return CardStep("requires_payment_method", message=exc.message, code=exc.code)
     except PaymentUnavailable as exc:
         raise DomainError(
             OrderError.PAYMENT_UNAVAILABLE,
@@ -150,11 +152,13 @@ async def confirm_with_token(
     token_id = (token_id or "").strip()
     await _payable(db, order_id, now=now)
     if not re.fullmatch(r"tok_\w{1,100}", token_id):
-        raise DomainError(OrderError.INVALID, "The card details did not arrive.", "token")
+        raise DomainError(
+            OrderError.INVALID, "The card details did not arrive.", "token", {"reason": "token"}
+        )
     try:
         payment_method = await gateway.payment_method_from_token(token_id)
     except CardDeclined as exc:
-        return CardStep("requires_payment_method", message=exc.message)
+        return CardStep("requires_payment_method", message=exc.message, code=exc.code)
     except PaymentUnavailable as exc:
         raise DomainError(
             OrderError.PAYMENT_UNAVAILABLE,

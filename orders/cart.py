@@ -90,7 +90,9 @@ async def load_item(session: AsyncSession, item: CartItem) -> PricedItem:
         if product is None and (variant := await variant_by_sku(session, item.sku)) is not None:
             product = await session.get(Product, variant.product_id, populate_existing=True)
         if product is None:
-            raise DomainError(OrderError.UNKNOWN_PRODUCT, f"No product {item.sku!r}.", "sku")
+            raise DomainError(
+                OrderError.UNKNOWN_PRODUCT, f"No product {item.sku!r}.", "sku", {"sku": item.sku}
+            )
         if variant is None:
             return PricedItem(item, product.name, product.currency, product.price_minor, product)
         return PricedItem(
@@ -166,6 +168,7 @@ async def _bundle_variants(
                 OrderError.VARIANT_REQUIRED,
                 f"Please choose the {' and '.join(c.product.options)} of {c.product.name}.",
                 "choices",
+                {"product": c.product.name},
             )
         chosen[c.position] = variant
     return chosen
@@ -180,7 +183,10 @@ async def check_item(
     item = priced.item
     if not 1 <= item.qty <= MAX_QUANTITY:
         raise DomainError(
-            OrderError.INVALID_QUANTITY, f"Choose between 1 and {MAX_QUANTITY}.", "quantity"
+            OrderError.INVALID_QUANTITY,
+            f"Choose between 1 and {MAX_QUANTITY}.",
+            "quantity",
+            {"max": MAX_QUANTITY},
         )
     if priced.product is not None:
         product = priced.product
@@ -190,6 +196,7 @@ async def check_item(
                 OrderError.VARIANT_REQUIRED,
                 f"Please choose the {' and '.join(product.options)} of {product.name}.",
                 "sku",
+                {"product": product.name},
             )
         stock = priced.variant.stock if priced.variant is not None else product.stock
         if stock < item.qty:
@@ -206,6 +213,7 @@ async def check_item(
             OrderError.SHOWTIME_STARTED,
             f"{showtime.film.title} at {_when(showtime.starts_at)} has already started.",
             "showtime",
+            {"film": showtime.film.title},
         )
     if priced.offer is None:
         if showtime.seats_left < item.qty:
@@ -219,6 +227,7 @@ async def check_item(
             OrderError.LIMIT_EXCEEDED,
             f"{offer.name}: at most {offer.per_order_limit} per order.",
             "quantity",
+            {"offer": offer.name, "limit": offer.per_order_limit},
         )
     availability = await offer_availability(session, offer, showtime, now=now)
     if availability.available == 0:
@@ -226,6 +235,7 @@ async def check_item(
             availability.refusal or OrderError.BUNDLE_NOT_AVAILABLE,
             f"{offer.name}: {availability.message or 'not available for this showtime.'}",
             "offer",
+            {"offer": offer.name, **availability.params},
         )
     if availability.available < item.qty:
         raise _short(OrderError.SOLD_OUT, offer.name, availability.available)
@@ -239,8 +249,10 @@ async def check_item(
 
 def _short(code: OrderError, what: str, left: int) -> DomainError:
     if left <= 0:
-        return DomainError(code, f"Sorry, {what} is sold out.", "quantity")
-    return DomainError(code, f"Sorry, only {left} left of {what}.", "quantity")
+        return DomainError(code, f"Sorry, {what} is sold out.", "quantity", {"what": what})
+    return DomainError(
+        code, f"Sorry, only {left} left of {what}.", "quantity", {"what": what, "left": left}
+    )
 
 
 async def price_item(
@@ -256,7 +268,11 @@ def check_cart_rules(priced: list[PricedItem]) -> None:
     """Rules across lines: one currency per order, a bundle's per-order limit over all its
     lines, and at most MAX_ITEMS lines."""
     if len(priced) > MAX_ITEMS:
-        raise DomainError(OrderError.CART_FULL, f"A cart holds {MAX_ITEMS} lines at most.")
+        raise DomainError(
+            OrderError.CART_FULL,
+            f"A cart holds {MAX_ITEMS} lines at most.",
+            params={"max": MAX_ITEMS},
+        )
     currencies = {p.currency for p in priced}
     if len(currencies) > 1:
         raise DomainError(
@@ -265,6 +281,7 @@ def check_cart_rules(priced: list[PricedItem]) -> None:
             + " and ".join(sorted(currencies))
             + ". Please buy them in separate orders.",
             "currency",
+            {"currencies": " / ".join(sorted(currencies))},
         )
     per_offer: dict[int, int] = {}
     for p in priced:
@@ -275,6 +292,7 @@ def check_cart_rules(priced: list[PricedItem]) -> None:
                     OrderError.LIMIT_EXCEEDED,
                     f"{p.offer.name}: at most {p.offer.per_order_limit} per order.",
                     "quantity",
+                    {"offer": p.offer.name, "limit": p.offer.per_order_limit},
                 )
 
 
@@ -285,7 +303,11 @@ async def add_to_cart(
     be sold: licensed here and now, in stock, within limits, in the cart's currency."""
     new_cart = cart.with_item(item)
     if len(new_cart) > MAX_ITEMS:
-        raise DomainError(OrderError.CART_FULL, f"A cart holds {MAX_ITEMS} lines at most.")
+        raise DomainError(
+            OrderError.CART_FULL,
+            f"A cart holds {MAX_ITEMS} lines at most.",
+            params={"max": MAX_ITEMS},
+        )
     merged = next(i for i in new_cart.items if i.key == item.key)
     priced = await price_item(session, merged, country=country, now=now)
     others: list[PricedItem] = [priced]

@@ -22,6 +22,7 @@ class SummaryLine:
     total_minor: int
     error: str | None = None
     error_code: str | None = None
+    refusal: DomainError | None = None  # the refusal behind `error`, for other languages
     # What the line is, for pages to name it from structured fields (None: gone).
     priced: PricedItem | None = None
 
@@ -32,11 +33,16 @@ class CartSummary:
     currency: str | None = None
     total_minor: int = 0
     errors: list[str] = field(default_factory=list)
+    refusals: list[DomainError] = field(default_factory=list)  # behind `errors`, in order
 
     @property
     def ok(self) -> bool:
         """True when the cart can go to checkout as it is."""
         return bool(self.lines) and not self.errors
+
+    def refuse(self, exc: DomainError) -> None:
+        self.errors.append(exc.message)
+        self.refusals.append(exc)
 
 
 async def cart_summary(
@@ -53,7 +59,8 @@ async def cart_summary(
                 SummaryLine(index, item, "No longer available", "", 0, item.qty, 0)
             )
             summary.lines[-1].error, summary.lines[-1].error_code = exc.message, exc.code
-            summary.errors.append(exc.message)
+            summary.lines[-1].refusal = exc
+            summary.refuse(exc)
             continue
         line = SummaryLine(
             index,
@@ -69,13 +76,13 @@ async def cart_summary(
             await check_item(session, priced, country=country, now=now)
             loaded.append(priced)
         except DomainError as exc:
-            line.error, line.error_code = exc.message, exc.code
-            summary.errors.append(exc.message)
+            line.error, line.error_code, line.refusal = exc.message, exc.code, exc
+            summary.refuse(exc)
         summary.lines.append(line)
     try:
         check_cart_rules(loaded)
     except DomainError as exc:
-        summary.errors.append(exc.message)
+        summary.refuse(exc)
     currencies = [line.currency for line in summary.lines if line.currency]
     if currencies:
         summary.currency = currencies[0]

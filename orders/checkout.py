@@ -119,6 +119,7 @@ def _check_contact(
                     OrderError.INVALID_COUNTRY,
                     "The shipping address must be in the order's country.",
                     "country",
+                    {"order_country": country},
                 )
             )
         with checks:

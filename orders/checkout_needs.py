@@ -94,7 +94,12 @@ async def reserve_needs(session: AsyncSession, priced: list[PricedItem], needs: 
 
 def _sold_out(code: OrderError, what: str, left: int) -> DomainError:
     if left <= 0:
-        return DomainError(code, f"Sorry, {what} sold out while you were checking out.", "cart")
+        return DomainError(
+            code, f"Sorry, {what} sold out while you were checking out.", "cart", {"what": what}
+        )
     return DomainError(
-        code, f"Sorry, only {left} left of {what}; please lower the quantity.", "cart"
+        code,
+        f"Sorry, only {left} left of {what}; please lower the quantity.",
+        "cart",
+        {"what": what, "left": left},
     )

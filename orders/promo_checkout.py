@@ -68,6 +68,7 @@ async def quote_promo(
         raise _refuse(
             PromoError.PROMO_CODE_NOT_YET_VALID,
             f"This promo code is valid from {valid_from:%d %b %Y, %H:%M} UTC.",
+            valid_from=valid_from,
         )
     if now >= valid_to:
         raise _refuse(PromoError.PROMO_CODE_EXPIRED, "This promo code has expired.")
@@ -76,6 +77,8 @@ async def quote_promo(
         raise _refuse(
             PromoError.PROMO_CURRENCY_MISMATCH,
             f"This promo code is for orders in {promo.currency}; your cart is in {currency}.",
+            promo_currency=promo.currency,
+            cart_currency=currency,
         )
     if promo.use_limit is not None and promo.uses >= promo.use_limit:
         raise _refuse(PromoError.PROMO_CODE_USED_UP, "This promo code has been used up.")
@@ -94,6 +97,8 @@ async def quote_promo(
             PromoError.BELOW_MINIMUM,
             "This promo code needs eligible items worth at least "
             f"{format_money(promo.min_subtotal_minor, currency)}.",
+            minimum_minor=promo.min_subtotal_minor,
+            currency=currency,
         )
     discount = discount_of(promo.kind, subtotal, bps=promo.percent_bps, amount=promo.amount_minor)
     total = sum(f.total_minor for f in facts) - discount
@@ -103,6 +108,9 @@ async def quote_promo(
             PromoError.TOTAL_BELOW_PAYMENT_MINIMUM,
             f"With this promo code the total ({format_money(total, currency)}) would be "
             f"below the smallest payment we can take ({least}).",
+            total_minor=total,
+            least_minor=minimum_charge(currency),
+            currency=currency,
         )
     return AppliedPromo(
         promo, discount, split_discount(discount, [f.total_minor for f in facts], eligible)

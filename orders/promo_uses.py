@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,9 @@ def limit_key(email: str) -> str:
     return f"{local.split('+', 1)[0].lower() or local.lower()}@{domain.lower()}"
 
 
-def refuse(code: PromoError, message: str) -> DomainError:
-    """A shopper's code refused, on the promo code field."""
-    return DomainError(code, message, FIELD)
+def refuse(code: PromoError, message: str, **params: Any) -> DomainError:
+    """A shopper's code refused, on the promo code field (`params`: the values it names)."""
+    return DomainError(code, message, FIELD, params)
 
 
 async def take_use(

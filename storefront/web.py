@@ -23,6 +23,7 @@ from kernel.parsing import clean_text
 from licensing.labels import display as display_label_code
 from orders.cart import Cart
 from storefront.media_files import image_src, image_srcset
+from storefront.static_files import versioned_url
 
 HERE = Path(__file__).resolve().parent
 CSRF_FIELD = "csrf_token"
@@ -100,6 +101,12 @@ def _url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> str:
 
 
 @pass_context
+def _versioned_static(context: dict[str, Any], name: str) -> str:
+    """The URL of a static file that pages name by its version (the favicon)."""
+    return versioned_url(path_for(context["request"], "static", path=name), name)
+
+
+@pass_context
 def _absolute_url(context: dict[str, Any], path: str) -> str:
     """An absolute URL for links read off the site (social previews): TIEIN_PUBLIC_URL and
     the path, never the Host header; a URL that is already absolute is kept."""
@@ -146,6 +153,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"), context_processor
 # Links in pages are paths: an absolute URL would carry whatever Host the request named.
 templates.env.globals["url_for"] = _url_for
 templates.env.globals["absolute_url"] = _absolute_url
+templates.env.globals["versioned_static"] = _versioned_static
 
 
 def local_time(moment: datetime, zone: str, fmt: str = "%a %d %b, %H:%M") -> str:

@@ -9,14 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from catalog.models import Film
-from kernel.countries import country_name
 from kernel.errors import DomainError
 from kernel.parsing import clean_text, parse_choice, parse_id, parse_int
 from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, price_item
 from orders.cart_summary import CartSummary, cart_summary
 from orders.promo_checkout import quote_cart
 from storefront.shop.common import (
-    COUNTRIES,
     flash,
     now,
     pop_flash,
@@ -30,6 +28,7 @@ from storefront.shop.promo import MAX_LEN as PROMO_MAX_LEN
 from storefront.shop.promo import cart_code, quote_shown, remember
 from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
+from storefront.shop.refusals import country_names, country_words, refusal_words, summary_words
 from storefront.web import read_form, render, request_language, t
 
 SESSION_KEY = "cart"
@@ -96,7 +95,7 @@ async def add(request: Request) -> Response:
                 session, cart, item, country=shopper_country(request), now=now(request)
             )
     except DomainError as exc:
-        flash(request, exc.message, "error")
+        flash(request, refusal_words(request, exc), "error")
         return RedirectResponse(back, 303)
     save_cart(request, cart)
     flash(request, t(request, "Added to your cart."))
@@ -128,7 +127,7 @@ async def update(request: Request) -> Response:
                     now=now(request),
                 )
         except DomainError as exc:
-            flash(request, exc.message, "error")
+            flash(request, refusal_words(request, exc), "error")
             return RedirectResponse("/cart", 303)
     save_cart(request, changed)
     flash(
@@ -169,7 +168,7 @@ async def _cart_page(
         summary = await cart_summary(session, cart, country=country, now=now(request))
         titles = await film_titles(session, shown_films(summary), request_language(request))
         promo, refused = await quote_shown(
-            session, cart, summary, applied, country=country, now=now(request)
+            request, session, cart, summary, applied, country=country, now=now(request)
         )
         recommended = Recommendations(
             await also_bought(session, cart_sources(cart), country=country, now=now(request))
@@ -178,11 +177,11 @@ async def _cart_page(
         request,
         "cart/cart.html",
         status_code,
-        summary=summary,
+        summary=summary_words(request, summary),
         flashes=pop_flash(request),
         country=country,
-        country_label=country_name(country),
-        countries=COUNTRIES,
+        country_label=country_words(request_language(request), country),
+        countries=country_names(request_language(request)),
         max_quantity=MAX_QUANTITY,
         film_titles=titles,
         recommendations=recommended,
@@ -224,7 +223,7 @@ async def promo_code(request: Request) -> Response:
                     session, cart, typed, country=shopper_country(request), now=now(request)
                 )
         except DomainError as exc:
-            error = exc.message
+            error = refusal_words(request, exc)
     if error is not None:
         return await _cart_page(request, promo_value=typed, promo_error=error, status_code=400)
     remember(request, quote.code.code)

@@ -17,11 +17,9 @@ from catalog.film_status import FilmStatus
 from catalog.product_images import photos_of_products, photos_of_variants, posters_of_films
 from kernel import i18n
 from kernel.content_version import content_version
-from kernel.countries import country_in_sentence
 from storefront.page_cache import cacheable, cached_page, minute_of
 from storefront.shop import queries
 from storefront.shop.common import (
-    COUNTRIES,
     now,
     pop_flash,
     reading,
@@ -35,6 +33,7 @@ from storefront.shop.recommendations import (
     also_bought,
     next_showtimes,
 )
+from storefront.shop.refusals import country_names, country_words, say
 from storefront.web import (
     path_for,
     path_param,
@@ -53,8 +52,8 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
         status_code,
         flashes=pop_flash(request),
         country=country,
-        country_label=country_in_sentence(country),
-        countries=COUNTRIES,
+        country_label=country_words(request_language(request), country),
+        countries=country_names(request_language(request)),
         **context,
     )
 
@@ -79,8 +78,8 @@ async def _public_page(
                 shared,
                 flashes=pop_flash(request),
                 country=country,
-                country_label=country_in_sentence(country),
-                countries=COUNTRIES,
+                country_label=country_words(request_language(request), country),
+                countries=country_names(request_language(request)),
                 **context,
             )
 
@@ -119,8 +118,8 @@ def _film_context(request: Request, page: FilmPage, country: str) -> dict[str, A
         "film": page.film,
         "flashes": pop_flash(request),
         "country": country,
-        "country_label": country_in_sentence(country),
-        "countries": COUNTRIES,
+        "country_label": country_words(language, country),
+        "countries": country_names(language),
         "moment": lambda at, zone: i18n.format_moment(at, zone, language),
         "day_label": lambda day: format_skeleton("MMMEd", day, locale=locale),
         "strip_days": page.days[:STRIP_DAYS],
@@ -199,7 +198,13 @@ async def product(request: Request) -> Response:
             "product": page.product,
             "merchant": page.merchant,
             "agreement": page.agreement,
-            "refusal": page.refusal,
+            "refusal": page.refusal
+            and say(
+                request_language(request),
+                page.refusal_code,
+                {"product": page.product.name, "country": country, "date": at.date()},
+                page.refusal,
+            ),
             "photos": photos,
             "variants": page.variants,
             "variant_photos": variant_photos,

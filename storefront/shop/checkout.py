@@ -12,8 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from catalog.tickets import ticket_qr_svg
-from kernel.countries import country_name
-from kernel.errors import DomainError, DomainErrors
+from kernel.errors import DomainError
 from kernel.i18n import N_
 from kernel.parsing import clean_text
 from orders.addresses import (
@@ -35,7 +34,6 @@ from orders.promo_checkout import AppliedPromo
 from storefront.shop import queries
 from storefront.shop.cart import current_cart, save_cart, shown_films
 from storefront.shop.common import (
-    COUNTRIES,
     check_csrf_header,
     clean_country,
     database,
@@ -51,6 +49,14 @@ from storefront.shop.promo import cart_code, quote_shown, remember
 from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, order_sources
 from storefront.shop.referrals import referral_campaign
+from storefront.shop.refusals import (
+    address_label,
+    country_names,
+    decline_words,
+    refusal_words,
+    refusals_of,
+    summary_words,
+)
 from storefront.web import path_param, query_param, read_form, render, request_language, t
 
 # The checkout form's contact fields and the longest text each takes; the address fields
@@ -100,15 +106,19 @@ def _address_form(country: str) -> list[AddressField]:
         return []
 
 
-def _form_errors(exc: DomainError, fields: set[str]) -> tuple[dict[str, str], list[str]]:
-    """Each refusal next to its field; those about no field of the form above it."""
+def _form_errors(
+    request: Request, exc: DomainError, fields: set[str]
+) -> tuple[dict[str, str], list[str]]:
+    """Each refusal next to its field, in the shopper's language; those about no field of
+    the form above it."""
     errors: dict[str, str] = {}
     messages: list[str] = []
-    for error in exc.errors if isinstance(exc, DomainErrors) else [exc]:
+    for error in refusals_of(exc):
+        words = refusal_words(request, error)
         if error.field in fields:
-            errors.setdefault(error.field, error.message)
-        elif error.message not in messages:
-            messages.append(error.message)
+            errors.setdefault(error.field, words)
+        elif words not in messages:
+            messages.append(words)
     return errors, messages
 
 
@@ -131,8 +141,8 @@ async def _checkout_page(
         titles = await film_titles(session, shown_films(summary), request_language(request))
         if "promo_code" not in errors:  # the discount per line, shown before the order
             promo, refused = await quote_shown(
-                session, cart, summary, values.get("promo_code", ""), country=country,
-                now=now(request),
+                request, session, cart, summary, values.get("promo_code", ""),
+                country=country, now=now(request),
             )  # fmt: skip
             if refused is not None:
                 errors = {**errors, "promo_code": refused}
@@ -143,15 +153,16 @@ async def _checkout_page(
         "checkout/checkout.html",
         status_code,
         promo=promo,
-        summary=summary,
+        summary=summary_words(request, summary),
         values=values,
         errors=errors,
         messages=messages + [m for m in summary.errors if m not in messages],
-        countries=COUNTRIES,
+        countries=country_names(request_language(request)),
         country=country,
         needs_shipping=cart.ships_merch,
         address_fields=_address_form(country),
         autocomplete=AUTOCOMPLETE,
+        address_label=lambda label: address_label(request_language(request), label),
         flashes=pop_flash(request),
         film_titles=titles,
     )
@@ -193,7 +204,7 @@ async def checkout_submit(request: Request) -> Response:
     needs_shipping = cart.ships_merch
     shown = str(form.get("address_country") or values["country"]).upper()
     if needs_shipping and shown != values["country"]:
-        where = country_name(values["country"])
+        where = country_names(request_language(request)).get(values["country"], "")
         flash(
             request,
             t(
@@ -224,7 +235,7 @@ async def checkout_submit(request: Request) -> Response:
             campaign_id=referral_campaign(request, now(request)),
         )
     except DomainError as exc:
-        errors, messages = _form_errors(exc, {*FORM_FIELDS, *ADDRESS_FIELDS, "promoCode"})
+        errors, messages = _form_errors(request, exc, {*FORM_FIELDS, *ADDRESS_FIELDS, "promoCode"})
         if "promoCode" in errors:
             errors["promo_code"] = errors.pop("promoCode")
         return await _checkout_page(
@@ -300,7 +311,9 @@ async def pay_confirm(request: Request) -> Response:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return JSONResponse({"status": "error", "message": "Bad request."}, 400)
+        return JSONResponse(
+            {"status": "error", "message": t(request, "The request did not arrive whole.")}, 400
+        )
     check_csrf_header(request, request.headers.get("x-csrf-token") or body.get("csrf_token"))
     number = path_param(request, "number")
     key = clean_text(body.get("key"), field="key", max_len=200)
@@ -310,7 +323,11 @@ async def pay_confirm(request: Request) -> Response:
     gateway = _gateway(request)
     if gateway is None:
         return JSONResponse(
-            {"status": "error", "message": "Payments are not configured on this site."}, 503
+            {
+                "status": "error",
+                "message": t(request, "Card payments are not configured on this site right now."),
+            },
+            503,
         )
     try:
         # No session is open while Stripe is asked: the service reads, asks, then records.
@@ -318,12 +335,12 @@ async def pay_confirm(request: Request) -> Response:
             database(request), order.id, token, gateway=gateway, now=now(request)
         )
     except DomainError as exc:
-        return JSONResponse({"status": "error", "message": exc.message}, 409)
+        return JSONResponse({"status": "error", "message": refusal_words(request, exc)}, 409)
     return JSONResponse(
         {
             "status": step.status,
             "client_secret": step.client_secret,
-            "message": step.message,
+            "message": decline_words(request, step.code, step.message) if step.message else "",
             "next": order_url(order, key),
         }
     )

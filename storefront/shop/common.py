@@ -1,4 +1,5 @@
-"""What the shopper's views share: the clock, the shopper's country, sessions, error messages."""
+"""What the shopper's views share: the clock, the shopper's country, sessions, flashes
+(refusals in the shopper's words: storefront.shop.refusals)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from kernel.countries import country_choices, country_code
+from kernel.countries import country_code
 from kernel.db import Database
-from kernel.errors import DomainError
 from storefront.web import now as now  # the request's clock, shared with the staff views
 from storefront.web import t
 
 DEFAULT_COUNTRY = "US"
-# Countries offered in the selectors: every ISO 3166-1 country, named by pycountry.
-COUNTRIES = country_choices()
 
 
 def database(request: Request) -> Database:
@@ -47,11 +45,6 @@ def clean_country(value: object) -> str | None:
 def shopper_country(request: Request) -> str:
     """Where the shopper buys from: chosen once, kept in the signed session cookie."""
     return clean_country(request.session.get("country")) or DEFAULT_COUNTRY
-
-
-def message_of(error: DomainError) -> str:
-    """The words a shopper reads for a refused operation."""
-    return error.message
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from kernel.countries import country_in_sentence
 from storefront.shop.common import clean_country, flash, safe_next
-from storefront.web import read_form, t
+from storefront.shop.refusals import country_words
+from storefront.web import read_form, request_language, t
 
 
 async def choose_country(request: Request) -> Response:
@@ -24,7 +24,7 @@ async def choose_country(request: Request) -> Response:
             t(
                 request,
                 "Showing what is on sale in %(country)s.",
-                country=country_in_sentence(country),
+                country=country_words(request_language(request), country),
             ),
         )
     return RedirectResponse(safe_next(form.get("next")), 303)

@@ -45,6 +45,7 @@ from licensing.models import Channel
 from licensing.sellable import load_terms, sellable_clause
 from orders.availability import availability_of_loaded
 from storefront.shop.recommendations import Sources, ranked_products
+from storefront.shop.refusals import say
 
 DAYS_AHEAD = 14
 STRIP_DAYS = 5  # days shown as links; the later ones sit behind one "later dates" tap
@@ -241,7 +242,15 @@ async def load_film_page(
             if verdict is None or showtime.currency != offer.currency:
                 continue
             view.options.append(
-                BundleOption(showtime, int(verdict.available or 0), verdict.message or "")
+                BundleOption(
+                    showtime,
+                    int(verdict.available or 0),
+                    (
+                        verdict.message
+                        and say(language, verdict.refusal, verdict.params, verdict.message)
+                    )
+                    or "",
+                )
             )
         views.append(view)
     return FilmPage(

@@ -22,7 +22,7 @@ from kernel.parsing import clean_text
 from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from messaging.mail.smtp import UnsafeHeader, mailbox
 from storefront.shop.common import writing
-from storefront.web import now, read_form, render
+from storefront.web import now, read_form, render, t
 
 PER_ADDRESS = (3, 3 / 3600)  # 3 requests, refilled at 3 an hour
 PER_CLIENT = (10, 10 / 3600)  # 10 requests from one client address, 10 an hour
@@ -70,11 +70,11 @@ async def submit(request: Request) -> Response:
     try:
         address = mailbox(email).addr_spec
     except UnsafeHeader:
-        error = "Enter the e-mail address you gave at checkout."
+        error = t(request, "Enter the e-mail address you gave at checkout.")
         return render(request, TEMPLATE, 400, email=email, error=error, sent=False)
     wait = await _throttled(request, address)
     if wait:
-        error = "Too many requests for now. Please try again later."
+        error = t(request, "Too many requests for now. Please try again later.")
         response = render(request, TEMPLATE, 429, email=email, error=error, sent=False)
         response.headers["Retry-After"] = str(math.ceil(min(wait, 24 * 3600)))
         return response

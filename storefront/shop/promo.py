@@ -14,6 +14,7 @@ from kernel.errors import DomainError
 from orders.cart import Cart
 from orders.cart_summary import CartSummary
 from orders.promo_checkout import AppliedPromo, quote_cart
+from storefront.shop.refusals import refusal_words
 
 SESSION_KEY = "promo_code"
 FIELD = "promo_code"
@@ -36,6 +37,7 @@ def remember(request: Request, code: str | None) -> None:
 
 
 async def quote_shown(
+    request: Request,
     session: AsyncSession,
     cart: Cart,
     summary: CartSummary,
@@ -45,10 +47,10 @@ async def quote_shown(
     now: datetime,
 ) -> tuple[AppliedPromo | None, str | None]:
     """The discount `code` gives on a cart that can be bought as it is, or the reason it
-    does not in words; (None, None) without a code or while a line is refused."""
+    does not in the shopper's words; (None, None) without a code or while a line is refused."""
     if not code or not summary.ok:
         return None, None
     try:
         return await quote_cart(session, cart, code, country=country, now=now), None
     except DomainError as exc:
-        return None, exc.message
+        return None, refusal_words(request, exc)

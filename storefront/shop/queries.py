@@ -22,6 +22,7 @@ from catalog.models import (
     Variant,
 )
 from catalog.variants import variants_of
+from kernel.i18n import N_
 from licensing.models import Agreement, Channel, Merchant
 from licensing.sellable import (
     load_terms,
@@ -83,6 +84,7 @@ class ProductPage:
     merchant: Merchant
     agreement: Agreement
     refusal: str | None  # why it cannot be bought here today, in words; None when it can
+    refusal_code: str | None = None  # its code (licensing.sellable.Refusal)
     variants: list[Variant] = field(default_factory=list)  # the choices, when it has any
 
 
@@ -118,7 +120,9 @@ async def product_page(
         )
         words = f"This product is {reason}."
     variants = (await variants_of(session, [product.id]))[product.id] if product.options else []
-    return ProductPage(product, merchant, agreement, words, variants)
+    return ProductPage(
+        product, merchant, agreement, words, refusal.value if refusal else None, variants
+    )
 
 
 @dataclass(frozen=True)
@@ -165,9 +169,9 @@ async def verify_code(
         approved = product.approval_stage == ApprovalStage.APPROVED
         terms = (await load_terms(session, [product.agreement_id]))[product.agreement_id]
         licensed = sellable_anywhere(product, terms, now.date(), channels=tuple(Channel))
-        note = "" if approved else "Its design has not been approved by the studio."
+        note = "" if approved else N_("Its design has not been approved by the studio.")
         if product.film.archived_at is not None:
-            note = "Its film has been withdrawn by the studio: it is not licensed for sale now."
+            note = N_("Its film has been withdrawn by the studio: it is not licensed for sale now.")
         return ProductVerdict(
             product=product,
             merchant_name=merchant_name,
@@ -192,13 +196,13 @@ async def verify_code(
         return None
     ticket, starts_at, title, cinema_name, city, zone = ticket_row
     if ticket.voided_at is not None:
-        state, valid = "void (refunded)", False
+        state, valid = N_("void (refunded)"), False
     elif ticket.checked_in_at is not None:
-        state, valid = "already used", False
+        state, valid = N_("already used"), False
     elif starts_at < now:
-        state, valid = "for a past showtime", False
+        state, valid = N_("for a past showtime"), False
     else:
-        state, valid = "valid", True
+        state, valid = N_("valid"), True
     return TicketVerdict(title, cinema_name, city, starts_at, zone, state, valid)
 
 

@@ -23,16 +23,25 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from kernel.countries import country_in_sentence
+from kernel.i18n import N_
 from kernel.parsing import InvalidInput, clean_text
 from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from licensing.label_batches import verification_network, verify_label
 from licensing.labels import parse_code
+from licensing.models import AgreementStatus
 from storefront.shop import queries
-from storefront.shop.common import COUNTRIES, now, pop_flash, reading, shopper_country, writing
-from storefront.web import render
+from storefront.shop.common import now, pop_flash, reading, shopper_country, writing
+from storefront.shop.refusals import country_names, country_words
+from storefront.web import render, request_language, t
 
 TEMPLATE = "catalog/verify.html"
+# A licence agreement's status as the verify page names it.
+AGREEMENT_WORDS = {
+    AgreementStatus.DRAFT.value: N_("draft"),
+    AgreementStatus.ACTIVE.value: N_("active"),
+    AgreementStatus.TERMINATED.value: N_("terminated"),
+    AgreementStatus.EXPIRED.value: N_("expired"),
+}
 PER_CLIENT = (30, 30 / 60)  # 30 checks at once, then one every 2 seconds
 MAX_CODE = 100
 
@@ -45,8 +54,9 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
         status_code,
         flashes=pop_flash(request),
         country=country,
-        country_label=country_in_sentence(country),
-        countries=COUNTRIES,
+        country_label=country_words(request_language(request), country),
+        countries=country_names(request_language(request)),
+        agreement_words={status: t(request, word) for status, word in AGREEMENT_WORDS.items()},
         **context,
     )
 

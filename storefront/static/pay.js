@@ -12,6 +12,14 @@
   var errorBox = document.getElementById("card-errors");
   var statusBox = document.getElementById("pay-status");
   var label = button.textContent;
+  // The page's words in the shopper's language: a JSON data block the template writes
+  // (type application/json, never run, so CSP allows it); English when it is missing.
+  var words = {};
+  try {
+    var block = document.getElementById("pay-words");
+    words = block ? JSON.parse(block.textContent) : {};
+  } catch (ignored) { words = {}; }
+  function w(name, english) { return typeof words[name] === "string" && words[name] ? words[name] : english; }
 
   function say(text) { statusBox.textContent = text || ""; }
   function fail(text) {
@@ -25,12 +33,12 @@
     errorBox.textContent = "";
     say(text);
     button.disabled = true;
-    button.textContent = "Paying…";
+    button.textContent = w("paying", "Paying…");
     form.setAttribute("aria-busy", "true");
   }
 
   if (typeof window.Stripe !== "function") {
-    fail("The payment form could not load. Check your connection and reload the page.");
+    fail(w("noStripe", "The payment form could not load. Check your connection and reload the page."));
     button.disabled = true;
     return;
   }
@@ -53,7 +61,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () {
-        return { status: "error", message: "The server did not understand the request (" + response.status + "). Reload the page and try again." };
+        return { status: "error", message: w("badAnswer", "The server did not understand the request. Reload the page and try again.") };
       });
     });
   }
@@ -61,7 +69,7 @@
   function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
 
   async function waitUntilPaid() {
-    say("Payment accepted. Confirming your order…");
+    say(w("accepted", "Payment accepted. Confirming your order…"));
     for (var i = 0; i < 40; i++) {
       try {
         var response = await fetch(data.statusUrl, { credentials: "same-origin", cache: "no-store" });
@@ -76,42 +84,42 @@
   async function pay(event) {
     event.preventDefault();
     if (button.disabled) { return; }
-    busy("Checking the card…");
+    busy(w("checking", "Checking the card…"));
     var result;
     try {
       result = await stripe.createToken(card);
     } catch (err) {
-      result = { error: { message: "Please fill in the card number, the expiry date and the CVC." } };
+      result = { error: { message: w("fillIn", "Please fill in the card number, the expiry date and the CVC.") } };
     }
     if (!result || result.error || !result.token) {
       var message = result && result.error && result.error.message;
-      fail(message || "Please check the card number, the expiry date and the CVC.");
+      fail(message || w("checkCard", "Please check the card number, the expiry date and the CVC."));
       return;
     }
-    say("Paying…");
+    say(w("paying", "Paying…"));
     var answer;
     try {
       answer = await postJSON(data.confirmUrl, { token: result.token.id, key: data.key, csrf_token: data.csrf });
     } catch (err) {
-      fail("We could not reach our server; you were not charged. Please try again.");
+      fail(w("network", "We could not reach our server; you were not charged. Please try again."));
       return;
     }
     if (answer.status === "requires_action") {
-      say("Your bank asks you to confirm the payment…");
+      say(w("bank", "Your bank asks you to confirm the payment…"));
       var confirmed;
       try {
         confirmed = await stripe.confirmCardPayment(answer.client_secret);
       } catch (err) {
-        confirmed = { error: { message: "The card could not be authenticated." } };
+        confirmed = { error: { message: w("authFailed", "The card could not be authenticated. Try again or use another card.") } };
       }
       if (!confirmed || confirmed.error) {
         fail((confirmed && confirmed.error && confirmed.error.message) ||
-             "The card could not be authenticated. Try again or use another card.");
+             w("authFailed", "The card could not be authenticated. Try again or use another card."));
         return;
       }
       var intent = confirmed.paymentIntent || {};
       if (intent.status && intent.status !== "succeeded" && intent.status !== "processing") {
-        fail("The payment did not go through. Try again or use another card.");
+        fail(w("notThrough", "The payment did not go through. Try again or use another card."));
         return;
       }
       await waitUntilPaid();
@@ -121,7 +129,7 @@
       await waitUntilPaid();
       return;
     }
-    fail((answer.message || "The payment did not go through.") + " Your order is still open: try again or use another card.");
+    fail((answer.message || w("declined", "The payment did not go through.")) + " " + w("stillOpen", "Your order is still open: try again or use another card."));
   }
 
   form.addEventListener("submit", pay);

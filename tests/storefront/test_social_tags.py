@@ -6,6 +6,7 @@ product photo as their image, and a hostile title stays inert text inside the at
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -20,6 +21,7 @@ from catalog.product_images import add_product_image, set_film_poster
 from kernel.config import Settings
 from kernel.db import Database
 from kernel.media import media_store
+from storefront.static_files import STATIC_DIR
 from tests.factory import make_staff_user, shop_world
 from tests.factory.images import image_bytes
 
@@ -63,23 +65,30 @@ async def public_client(settings: Settings, db: Database) -> AsyncIterator[httpx
         yield c
 
 
-async def test_every_page_names_the_favicon_which_is_cached_long(
+async def test_every_page_names_the_favicon_by_its_version_which_is_cached_long(
     public_client: httpx.AsyncClient, db: Database
 ) -> None:
     world = await shop_world(db)
+    body = (STATIC_DIR / "favicon.svg").read_bytes()
+    versioned = f"/static/favicon.svg?v={hashlib.sha256(body).hexdigest()[:12]}"
     for path in ("/", f"/films/{world.film_slug}", "/cart", "/verify", "/staff/login"):
         icons = head_of((await public_client.get(path)).text).icons
-        assert [i["href"] for i in icons] == ["/static/favicon.svg"], path
+        assert [i["href"] for i in icons] == [versioned], path
         assert icons[0]["type"] == "image/svg+xml"
-    icon = await public_client.get("/static/favicon.svg")
+    # The current version may be kept a year: a changed icon gets another URL.
+    icon = await public_client.get(versioned)
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
-    assert icon.content.startswith(b"<svg")
-    assert icon.headers["cache-control"] == "public, max-age=31536000"
-    again = await public_client.get(
-        "/static/favicon.svg", headers={"if-none-match": icon.headers["etag"]}
-    )
+    assert icon.content == body
+    assert icon.headers["cache-control"] == "public, max-age=31536000, immutable"
+    again = await public_client.get(versioned, headers={"if-none-match": icon.headers["etag"]})
     assert again.status_code == 304
     assert again.headers["cache-control"] == icon.headers["cache-control"]
+    # Without the version, or with an old one, it is revalidated like any static file.
+    for url in ("/static/favicon.svg", "/static/favicon.svg?v=000000000000"):
+        plain = await public_client.get(url)
+        assert plain.status_code == 200 and plain.content == body, url
+        assert "cache-control" not in plain.headers, url
+        assert plain.headers["etag"] == icon.headers["etag"], url
 
 
 async def test_a_film_page_previews_with_its_title_synopsis_and_poster(
