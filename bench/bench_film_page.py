@@ -6,8 +6,9 @@ rounds, GETs of the busiest film page and of /static/site.css with 1 and with 10
 keep-alive clients. The client sends no If-None-Match (no 304s): the film page is served
 from the content-version page cache (storefront.page_cache) after one statement, or rendered
 when the version moved. Prints req/s of each, and the film page's share of the static
-file's throughput; the target is 25 %. The same page rendered on every request (a day
-it does not show, so never cached) is measured beside it for comparison. No assertion: the figures are printed as measured.
+file's throughput; the target is 25 %. The same page rendered on every request (a day it
+does not show, so never cached) is measured beside it for comparison. No assertion: the
+figures are printed as measured.
 
     .venv/bin/python bench/bench_film_page.py [--requests 600] [--rounds 2]
 """
