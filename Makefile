@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (auto: one per CPU; 0 runs the suite in one process)
+TEST_WORKERS ?= auto
 
 .PHONY: run test bench lint format install-run install-test chromium pdf-libraries messages clean
 
@@ -45,8 +47,9 @@ pdf-libraries:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; }
 
 ## test: install with the test extra, then run the whole suite (SQLite, and PostgreSQL when reachable)
+## on TEST_WORKERS parallel workers, printing the 25 slowest steps
 test: install-test chromium pdf-libraries
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 ## bench: run every benchmark and print its figures
 bench: install-test

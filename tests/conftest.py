@@ -4,6 +4,10 @@ Every test that takes `db` runs once per backend. PostgreSQL is looked for on
 127.0.0.1:5432 (users `postgres`, then `root`, trust auth; TIEIN_TEST_PG_URL overrides);
 the run creates its own database and drops it at the end. Under CI (CI=true) a missing
 PostgreSQL fails the run instead of skipping its half.
+
+Under pytest-xdist (`make test` runs `-n auto`) every worker is a session of its own: its own
+PostgreSQL database (named after the worker), SQLite template, localstripe and live servers,
+each on a free port. Nothing here is shared between workers but the PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ PG_CANDIDATES = [
 ]
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def _find_postgres() -> str | None:
     async def probe(url: str) -> bool:
         try:
@@ -55,6 +62,15 @@ def _find_postgres() -> str | None:
         if asyncio.run(probe(url)):
             return url
     return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI, a distributed run checks for PostgreSQL once, before its workers start (an exit
+    inside a worker would end the run in an internal error instead of this message)."""
+    config = session.config
+    distributed = bool(getattr(config.option, "numprocesses", None))
+    if IN_CI and distributed and not hasattr(config, "workerinput") and not _find_postgres():
+        pytest.exit("CI=true but no PostgreSQL answers on 127.0.0.1:5432", returncode=3)
 
 
 @dataclass
@@ -85,7 +101,7 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
     if admin is None and IN_CI:
         pytest.exit("CI=true but no PostgreSQL answers on 127.0.0.1:5432", returncode=3)
     pg_url = None
-    name = f"tiein_test_{uuid.uuid4().hex[:10]}"
+    name = f"tiein_test_{WORKER}_{uuid.uuid4().hex[:10]}"
     if admin:
 
         async def create() -> None:
