@@ -25,7 +25,7 @@ from storefront.shop.common import (
 from storefront.shop.line_words import film_titles
 from storefront.shop.promo import FIELD as PROMO_FIELD
 from storefront.shop.promo import MAX_LEN as PROMO_MAX_LEN
-from storefront.shop.promo import cart_code, quote_shown, remember
+from storefront.shop.promo import cart_code, quote_shown, remember, same_code
 from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
 from storefront.shop.refusals import country_names, country_words, refusal_words, summary_words
@@ -210,7 +210,7 @@ async def promo_code(request: Request) -> Response:
     error = None
     if not typed:
         error = t(request, "Enter a promo code.")
-    elif applied and typed.upper() != applied:
+    elif applied and not same_code(typed, applied):
         error = t(
             request, "One promo code per order: remove %(code)s to use another.", code=applied
         )

@@ -14,6 +14,7 @@ from kernel.errors import DomainError
 from orders.cart import Cart
 from orders.cart_summary import CartSummary
 from orders.promo_checkout import AppliedPromo, quote_cart
+from orders.promotions import normalize_code
 from storefront.shop.refusals import refusal_words
 
 SESSION_KEY = "promo_code"
@@ -26,6 +27,15 @@ def cart_code(request: Request) -> str:
     anything else)."""
     value = request.session.get(SESSION_KEY)
     return value if isinstance(value, str) and 0 < len(value) <= MAX_LEN else ""
+
+
+def same_code(typed: str, applied: str) -> bool:
+    """Whether `typed` is the code `applied` as the service reads codes (NFKC, any case: a
+    code typed full-width is the same code); text that cannot be a code is not."""
+    try:
+        return normalize_code(typed, field=FIELD) == applied
+    except DomainError:
+        return False
 
 
 def remember(request: Request, code: str | None) -> None:

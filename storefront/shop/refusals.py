@@ -246,9 +246,12 @@ def country_words(language: str, code: str) -> str:
     return country_names(language).get(code.upper(), code)
 
 
-def _gettext(language: str, message: str, **values: Any) -> str:
+def _gettext(language: str, message: str, values: Mapping[str, Any] | None = None) -> str:
+    """`message` in `language`, its placeholders filled from `values` (a mapping, not
+    keywords: a param may be named anything, "message" too)."""
     with i18n.using(language):
-        return _GETTEXT(message, **values)
+        text = _GETTEXT(message)
+    return text % values if values is not None else text
 
 
 def _value(language: str, name: str, value: Any) -> Any:
@@ -285,7 +288,7 @@ def say(language: str, code: str | None, params: Mapping[str, Any], english: str
     for message in messages:
         if set(_PLACEHOLDER.findall(message)) <= values.keys():
             return (
-                _gettext(language, message, **values)
+                _gettext(language, message, values)
                 if "%(" in message
                 else _gettext(language, message)
             )

@@ -190,3 +190,30 @@ async def test_promo_codes_cannot_be_found_by_trying_many_on_the_cart_page_eithe
     assert "Codes were checked too often from your network." in found.text
     cart = await client.get("/cart")
     assert "PARTNER-ONLY" not in cart.text  # nothing was remembered
+
+
+async def test_the_cart_code_typed_again_full_width_is_the_same_code_not_a_second_one(
+    client: httpx.AsyncClient, world, db: Database
+) -> None:
+    # codes are read in NFKC form (orders.promotions.normalize_code): a Japanese or Chinese
+    # keyboard's full-width HARBOR10 is the code already on the cart, not "another" one
+    async with db.session() as s:
+        campaign = await s.scalar(select(Campaign))
+        now = datetime.now(UTC)
+        await create_promo_code(
+            s, campaign_id=campaign.id, code="HARBOR10", kind="percent", percent_bps=1000,
+            valid_from=now - timedelta(days=1), valid_to=now + timedelta(days=30),
+        )  # fmt: skip
+    token = await fill_cart(client, world)
+    first = await client.post("/cart/promo", data={"csrf_token": token, "promo_code": "harbor10"})
+    assert first.status_code == 303
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in "HARBOR10")  # as an IME types it
+    again = await client.post("/cart/promo", data={"csrf_token": token, "promo_code": full_width})
+    assert (again.status_code, again.headers.get("location")) == (303, "/cart"), again.text
+    cart = (await client.get("/cart")).text
+    assert "Promo code HARBOR10 applied." in cart and "One promo code per order" not in cart
+    # a code that differs is still refused while one is on the cart, and so is a look-alike
+    for other in ("HARBOR20", "HARBOR1O", "ha"):
+        second = await client.post("/cart/promo", data={"csrf_token": token, "promo_code": other})
+        assert second.status_code == 400
+        assert "One promo code per order: remove HARBOR10 to use another." in second.text

