@@ -40,7 +40,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
     if exc.status_code == 404:
         return render(request, "errors/404.html", 404, detail=None)
-    if exc.status_code in HEADINGS:
+    if 400 <= exc.status_code < 500:
         if request.url.path.startswith(_STAFF_PATHS):
             return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
         return _refused(request, exc.status_code, exc.detail, exc.headers)
@@ -71,7 +71,7 @@ def _refused(
         request,
         "errors/refused.html",
         status,
-        heading=t(request, HEADINGS[status]),
+        heading=t(request, HEADINGS.get(status, HEADINGS[403])),
         detail=detail,
     )
     response.headers.update(headers or {})

@@ -45,7 +45,7 @@ from storefront.shop.common import (
 )
 from storefront.shop.line_words import bundle_offers, film_titles
 from storefront.shop.order_access import order_from_link
-from storefront.shop.promo import cart_code, quote_shown, remember
+from storefront.shop.promo import cart_code, quote_shown, remember, same_code
 from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, order_sources
 from storefront.shop.referrals import referral_campaign
@@ -196,7 +196,10 @@ async def checkout_submit(request: Request) -> Response:
     # Address parts go to the service as typed (read_form refused control characters and
     # huge values): it answers each bad part in words next to its field.
     values.update({name: str(form.get(name) or "").strip() for name in ADDRESS_FIELDS})
-    if values["promo_code"] and (refused := await promo_check_refused(request)):
+    typed = values["promo_code"]
+    # A code the cart already took was checked then: only another one takes a check.
+    checked = not typed or same_code(typed, cart_code(request))
+    if not checked and (refused := await promo_check_refused(request)):
         return await _checkout_page(
             request, cart, values=values, errors={"promo_code": refused}, messages=[],
             status_code=429,

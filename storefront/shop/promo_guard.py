@@ -2,7 +2,7 @@
 IPv6 /64; token buckets in memory, or in Redis with TIEIN_REDIS_URL), so nobody finds a
 partner's or a cinema's code by trying many: every check of a typed code (Apply, or placing
 the order with one) takes a token; past the limit the code is not looked up at all and the
-field says how long to wait. A shopper applying a code and then ordering uses two."""
+field says how long to wait. Ordering with the code the cart already took takes none."""
 
 from __future__ import annotations
 

@@ -217,3 +217,32 @@ async def test_the_cart_code_typed_again_full_width_is_the_same_code_not_a_secon
         second = await client.post("/cart/promo", data={"csrf_token": token, "promo_code": other})
         assert second.status_code == 400
         assert "One promo code per order: remove HARBOR10 to use another." in second.text
+
+
+async def test_ordering_with_the_code_the_cart_took_needs_no_second_check(
+    client: httpx.AsyncClient, world, db: Database
+) -> None:
+    async with db.session() as s:
+        campaign = await s.scalar(select(Campaign))
+        now = datetime.now(UTC)
+        await create_promo_code(
+            s, campaign_id=campaign.id, code="PARTNER-ONLY", kind="percent", percent_bps=1000,
+            valid_from=now - timedelta(days=1), valid_to=now + timedelta(days=30),
+        )  # fmt: skip
+    client._transport.app.state.promo_bucket = MemoryBucket(capacity=1, rate=0.001)  # type: ignore[attr-defined]
+    token = await fill_cart(client, world)
+    applied = await client.post(
+        "/cart/promo", data={"csrf_token": token, "promo_code": "partner-only"}
+    )
+    assert applied.status_code == 303  # the one check this network had
+    placed = await client.post(
+        "/checkout", data={"csrf_token": token, **CONTACT, "promo_code": "PARTNER-ONLY"}
+    )
+    # (this app has no card payments configured: the order is refused for that, not the code)
+    assert placed.status_code != 429 and "too often" not in placed.text
+    # another code still needs a check, and there is none left
+    token = await fill_cart(client, world)
+    other = await client.post(
+        "/checkout", data={"csrf_token": token, **CONTACT, "promo_code": "OTHER-CODE"}
+    )
+    assert other.status_code == 429

@@ -308,3 +308,23 @@ def test_a_param_of_any_name_fills_its_message_or_is_left_alone(language: str) -
     )
     plain = say(language, "UNKNOWN_PRODUCT", {"message": "x"}, "English")
     assert plain == words(language, "This product is not available.")
+
+
+@pytest.mark.parametrize("language", list(HEADERS))
+async def test_a_refusal_without_a_heading_of_its_own_is_not_the_server_error_page(
+    settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    from starlette.exceptions import HTTPException
+
+    from tiein.app import create_app
+
+    async def gone(*args: Any, **kwargs: Any) -> None:
+        raise HTTPException(410)
+
+    monkeypatch.setattr("storefront.shop.cart.cart_summary", gone)
+    transport = httpx.ASGITransport(app=create_app(settings, database=db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        page = await client.get("/cart", headers={"Accept-Language": HEADERS[language]})
+    assert page.status_code == 410
+    assert words(language, "This was refused") in page.text
+    assert words(language, "Something went wrong on our side") not in page.text
