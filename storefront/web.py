@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,23 @@ LOCALE_DIR = HERE / "locale"
 templates.env.add_extension("jinja2.ext.i18n")
 _gettext, _ngettext = i18n.gettext_callables(LOCALE_DIR)
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+# A variant's option names are the merchant's words ("size"); the usual ones are the shop's
+# words too, so shoppers read them in their language. Other names show as the merchant wrote.
+OPTION_NAMES = {"size": i18n.N_("size"), "colour": i18n.N_("colour"), "color": i18n.N_("colour")}
+
+
+def option_names(names: Iterable[str]) -> str:
+    """The `option_names` filter: a product's option names in the current language, joined
+    with " / " ("size / colour", "サイズ / カラー")."""
+    shown = []
+    for name in names:
+        word = OPTION_NAMES.get(name.strip().lower())
+        shown.append(_gettext(word) if word else name)
+    return " / ".join(shown)
+
+
+templates.env.filters["option_names"] = option_names
 
 
 def t(request: Request, message: str, **variables: Any) -> str:

@@ -58,6 +58,8 @@ async def test_an_order_placed_in_japanese_gets_a_japanese_receipt(
         assert usd(10200, "ja") in body
         assert "チケット: " in body  # the ticket line, named from its fields
     assert '<html lang="ja">' in html
+    # The plain text's first sentence ends with a Japanese full stop, not an English one.
+    assert f"注文 {order.number} のお支払いが完了しました。\n" in text
 
 
 async def test_an_order_placed_in_chinese_gets_a_chinese_receipt_and_english_stays_english(
@@ -74,6 +76,7 @@ async def test_an_order_placed_in_chinese_gets_a_chinese_receipt_and_english_sta
     assert message["Subject"] == f"订单 {chinese.number} 的收据"
     assert "实付合计" in message.get_body(("plain",)).get_content()
     assert usd(10200, "zh-Hans") in message.get_body(("plain",)).get_content()
+    assert f"订单 {chinese.number} 已付款。\n" in message.get_body(("plain",)).get_content()
     # An order of an unknown language is English (the default), as orders before were.
     english = await _paid(db, shop, gateway, now, "xx")
     assert english.language == "en"
