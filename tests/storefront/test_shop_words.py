@@ -88,3 +88,14 @@ async def test_a_sold_out_bundle_gives_its_reason_with_one_full_stop(
     japanese = text_of((await client.get("/films/night-harbor")).text)
     assert "現在はご購入いただけません" in japanese
     assert "。。" not in japanese and "。." not in japanese
+
+
+@pytest.mark.parametrize(("language", "stop"), [("en", "."), ("zh-Hans", "。"), ("ja", "。")])
+async def test_a_link_standing_as_a_sentence_ends_with_the_languages_full_stop(
+    client: httpx.AsyncClient, world, language: str, stop: str
+) -> None:
+    client.headers["Accept-Language"] = HEADERS[language]
+    for path in ("/", "/cart"):  # the footer's order link; the empty cart's films link
+        page = (await client.get(path)).text
+        ends = re.findall(r"</a>(.)</p>", page)
+        assert ends and set(ends) == {stop}, (path, ends)
