@@ -17,7 +17,9 @@ from sqlalchemy import select
 from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Outcome
+from kernel.i18n import translations
 from kernel.outbox import OutboxMessage, OutboxStatus, enqueue
+from messaging.mail.compose import LOCALE_DIR as MAIL_LOCALE_DIR
 from orders.models import LineKind, Order, OrderLine, OrderStatus
 from orders.payments import StripeGateway
 from orders.refunds import refund_order_lines
@@ -244,3 +246,24 @@ async def test_non_ascii_names_are_encoded_in_the_headers(
     [message] = smtp.messages
     assert message["To"].addresses[0].display_name == "Zoë Ångström 山田"
     assert message["From"].addresses[0].display_name == "Boutique Été"
+
+
+async def test_the_shipment_notice_of_a_japanese_order_has_no_english_headings(
+    db: Database, now: datetime, smtp: SmtpSink, send_mail: Callable
+) -> None:
+    order = await an_order(db, now, address=shipping_address("US"), language="ja")
+    shipment = {
+        "carrier": "Harbor Post",
+        "tracking_number": "HP-1",
+        "shipped_at": "2026-03-04T10:00:00+00:00",
+        "lines": [{"description": "Lighthouse tee", "quantity": 2}],
+    }
+    await queue(db, "email.shipment", {"order_id": order.id, "shipment": shipment}, now)
+
+    assert await send_mail() == {Outcome.DONE: 1}
+
+    html = smtp.messages[0].get_body(("html",)).get_content()
+    ja = translations(str(MAIL_LOCALE_DIR), "ja")
+    for heading in ("In this parcel", "Qty"):
+        assert ja.ugettext(heading) != heading and f">{ja.ugettext(heading)}</th>" in html
+    assert ">Qty<" not in html
