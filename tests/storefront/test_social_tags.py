@@ -123,7 +123,11 @@ async def test_a_product_page_previews_with_its_first_photo(
     assert meta["og:title"] == "Night Harbor lighthouse tee"
     assert meta["og:type"] == "product"
     assert meta["og:url"] == f"{PUBLIC}/products/{world.shirt_sku}"
-    assert meta["og:description"] == "Official licensed merchandise of Night Harbor"
+    assert meta["og:description"] == "Official licensed merchandise · Night Harbor"
+    japanese = await public_client.get(
+        f"/products/{world.shirt_sku}", headers={"Accept-Language": "ja"}
+    )
+    assert head_of(japanese.text).meta["og:description"] == "公式ライセンス商品 · Night Harbor"
     async with db.session() as session:
         front = await store_image(session, media_store(settings.media_path),
                                   image_bytes(1200, 1200, "JPEG"), merchant_id=world.merchant_id,
