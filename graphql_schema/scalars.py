@@ -70,6 +70,18 @@ class Money(graphene.ObjectType):
     )
 
 
+def money_field(description: str, minor: str | None = None) -> graphene.Field:
+    """A required Money field. Given `minor`, it resolves to `root.<minor>` in
+    `root.currency`; without it, the type's own `resolve_<name>` does."""
+
+    def resolve(root: Any, info: Any) -> MoneyValue | None:
+        return money(getattr(root, minor), root.currency)
+
+    return graphene.Field(
+        graphene.NonNull(Money), description=description, resolver=resolve if minor else None
+    )
+
+
 def _enum(enum: type[StrEnum], description: str, values: dict[str, str]) -> type[graphene.Enum]:
     """A GraphQL enum of a model's enum, with a description for the type and each value (a
     value added to the model without one fails here, at import)."""

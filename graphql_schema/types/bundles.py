@@ -60,7 +60,7 @@ class BundleOffer(NodeObject):
     code = graphene.String(required=True, description="The unique offer code.")
     name = graphene.String(required=True, description="The offer's name.")
     description = graphene.String(required=True, description="A description for shoppers.")
-    price = graphene.Field(graphene.NonNull(sc.Money), description="The bundle price.")
+    price = sc.money_field("The bundle price.", "price_minor")
     valid_from = graphene.DateTime(required=True, description="When it can first be bought.")
     valid_to = graphene.DateTime(required=True, description="When it stops being sold.")
     per_order_limit = graphene.Int(required=True, description="Bundles per order at most.")
@@ -68,10 +68,6 @@ class BundleOffer(NodeObject):
     components = graphene.List(
         graphene.NonNull(BundleComponent), required=True, description="The merch parts."
     )
-
-    @staticmethod
-    def resolve_price(root: cm.BundleOffer, info: Any) -> Any:
-        return sc.money(root.price_minor, root.currency)
 
     @staticmethod
     def resolve_film(root: cm.BundleOffer, info: Any) -> Any:

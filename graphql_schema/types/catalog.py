@@ -169,7 +169,7 @@ class Showtime(NodeObject):
     starts_at = graphene.DateTime(required=True, description="When it starts (UTC).")
     capacity = graphene.Int(required=True, description="Seats in total.")
     seats_left = graphene.Int(required=True, description="Seats neither sold nor held.")
-    price = graphene.Field(graphene.NonNull(sc.Money), description="The ticket price.")
+    price = sc.money_field("The ticket price.", "price_minor")
 
     @staticmethod
     def resolve_film(root: cm.Showtime, info: Any) -> Any:
@@ -182,10 +182,6 @@ class Showtime(NodeObject):
     @staticmethod
     def resolve_screen(root: cm.Showtime, info: Any) -> Any:
         return _load(info, cm.Screen, root.screen_id)
-
-    @staticmethod
-    def resolve_price(root: cm.Showtime, info: Any) -> Any:
-        return sc.money(root.price_minor, root.currency)
 
 
 class ProductReview(graphene.ObjectType):
@@ -235,7 +231,7 @@ class Product(NodeObject):
     name = graphene.String(required=True, description="The product name.")
     description = graphene.String(required=True, description="A description for shoppers.")
     category = graphene.Field(graphene.NonNull(sc.Category), description="Its category.")
-    price = graphene.Field(graphene.NonNull(sc.Money), description="The unit price.")
+    price = sc.money_field("The unit price.", "price_minor")
     stock = graphene.Int(description="Units in stock; null unless you are staff or its merchant.")
     in_stock = graphene.Boolean(required=True, description="Whether at least one unit is left.")
     low_stock_threshold = graphene.Int(
@@ -277,10 +273,6 @@ class Product(NodeObject):
     )
     created_at = graphene.DateTime(required=True, description="When it was created.")
     updated_at = graphene.DateTime(required=True, description="When it last changed.")
-
-    @staticmethod
-    def resolve_price(root: cm.Product, info: Any) -> Any:
-        return sc.money(root.price_minor, root.currency)
 
     @staticmethod
     def resolve_stock(root: cm.Product, info: Any) -> int | None:

@@ -316,10 +316,8 @@ class RoyaltyReportRow(graphene.ObjectType):
     currency = graphene.String(required=True, description="The currency of the group.")
     entries = graphene.Int(required=True, description="Ledger entries in the group.")
     units = graphene.Int(required=True, description="Units, net of refunds.")
-    net = graphene.Field(graphene.NonNull(sc.Money), description="Net sales.")
-    royalty = graphene.Field(
-        graphene.NonNull(sc.Money), description="Royalty, the exact sum rounded half-up."
-    )
+    net = sc.money_field("Net sales.", "net_minor")
+    royalty = sc.money_field("Royalty, the exact sum rounded half-up.", "royalty_minor")
     royalty_exact = graphene.String(
         required=True, description="The exact royalty in minor units, as a decimal string."
     )
@@ -327,14 +325,6 @@ class RoyaltyReportRow(graphene.ObjectType):
     merchant = graphene.Field(Merchant, description="The merchant (grouped by MERCHANT).")
     territory = graphene.String(description="The territory (grouped by TERRITORY).")
     channel = graphene.Field(sc.Channel, description="The channel (grouped by CHANNEL).")
-
-    @staticmethod
-    def resolve_net(root: Any, info: Any) -> Any:
-        return sc.money(root.net_minor, root.currency)
-
-    @staticmethod
-    def resolve_royalty(root: Any, info: Any) -> Any:
-        return sc.money(root.royalty_minor, root.currency)
 
     @staticmethod
     def resolve_royalty_exact(root: Any, info: Any) -> str:
@@ -353,20 +343,8 @@ class CommerceAmounts(graphene.ObjectType):
     """Merch money of a film in one currency."""
 
     currency = graphene.String(required=True, description="The currency.")
-    net = graphene.Field(
-        graphene.NonNull(sc.Money), description="Net merch sales on tiein's own channels."
-    )
-    royalty = graphene.Field(
-        graphene.NonNull(sc.Money), description="Royalty earned on every channel (rounded)."
-    )
-
-    @staticmethod
-    def resolve_net(root: Any, info: Any) -> Any:
-        return sc.money(root.net_minor, root.currency)
-
-    @staticmethod
-    def resolve_royalty(root: Any, info: Any) -> Any:
-        return sc.money(root.royalty_minor, root.currency)
+    net = sc.money_field("Net merch sales on tiein's own channels.", "net_minor")
+    royalty = sc.money_field("Royalty earned on every channel (rounded).", "royalty_minor")
 
 
 class FilmCommerceRow(graphene.ObjectType):

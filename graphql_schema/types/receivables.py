@@ -28,21 +28,17 @@ ReceivableKind = graphene.Enum.from_enum(
 )
 
 
-def _money_field(description: str) -> graphene.Field:
-    return graphene.Field(graphene.NonNull(sc.Money), description=description)
-
-
 class Receivable(graphene.ObjectType):
     """One amount an agreement owes, and how much of it is paid."""
 
     kind = graphene.Field(graphene.NonNull(ReceivableKind), description="What it is for.")
     period = graphene.String(description="The statement's period; null for the advance.")
     due_on = graphene.Date(required=True, description="When it is due.")
-    charged = _money_field("What the terms or the statement say is owed.")
-    credited = _money_field("Taken off by an earlier statement's credit (negative payable).")
-    amount = _money_field("What is owed: charged less credited.")
-    paid = _money_field("Paid by remittances, applied oldest receivable first.")
-    balance = _money_field("Still owed: amount less paid.")
+    charged = sc.money_field("What the terms or the statement say is owed.")
+    credited = sc.money_field("Taken off by an earlier statement's credit (negative payable).")
+    amount = sc.money_field("What is owed: charged less credited.")
+    paid = sc.money_field("Paid by remittances, applied oldest receivable first.")
+    balance = sc.money_field("Still owed: amount less paid.")
     days_overdue = graphene.Int(
         required=True, description="Days since the due date while a balance is left; else 0."
     )
@@ -88,11 +84,11 @@ class Aging(graphene.ObjectType):
     """Open balances by how long each is overdue (every receivable's balance in its own
     bucket, so the buckets add up to the balance)."""
 
-    current = _money_field("Not due yet, or due today.")
-    days_1_to_30 = _money_field("1 to 30 days overdue.")
-    days_31_to_60 = _money_field("31 to 60 days overdue.")
-    days_61_to_90 = _money_field("61 to 90 days overdue.")
-    over_90_days = _money_field("More than 90 days overdue.")
+    current = sc.money_field("Not due yet, or due today.")
+    days_1_to_30 = sc.money_field("1 to 30 days overdue.")
+    days_31_to_60 = sc.money_field("31 to 60 days overdue.")
+    days_61_to_90 = sc.money_field("61 to 90 days overdue.")
+    over_90_days = sc.money_field("More than 90 days overdue.")
 
 
 class AgreementReceivables(graphene.ObjectType):
@@ -100,11 +96,11 @@ class AgreementReceivables(graphene.ObjectType):
 
     agreement = graphene.Field(graphene.NonNull(_lazy("Agreement")), description="The agreement.")
     currency = graphene.String(required=True, description="The agreement's currency.")
-    due = _money_field("Everything owed so far, after credits.")
-    paid = _money_field("Everything paid against it.")
-    balance = _money_field("Still owed.")
-    credit = _money_field("Credits and money beyond every receivable, kept for later ones.")
-    remitted = _money_field("Every remittance received up to today.")
+    due = sc.money_field("Everything owed so far, after credits.")
+    paid = sc.money_field("Everything paid against it.")
+    balance = sc.money_field("Still owed.")
+    credit = sc.money_field("Credits and money beyond every receivable, kept for later ones.")
+    remitted = sc.money_field("Every remittance received up to today.")
     days_overdue = graphene.Int(
         required=True, description="Days overdue of the oldest open receivable; 0 if none."
     )
@@ -181,15 +177,11 @@ def receivables_node(value: AgreementReceivablesValue, missing: list[str]) -> di
 class Remittance(graphene.ObjectType):
     """Money a licensee paid against an agreement, as staff recorded it."""
 
-    amount = _money_field("The amount received.")
+    amount = sc.money_field("The amount received.", "amount_minor")
     received_on = graphene.Date(required=True, description="When it was received.")
     reference = graphene.String(required=True, description="The payment's reference.")
     recorded_by = graphene.String(required=True, description="Who recorded it.")
     created_at = graphene.DateTime(required=True, description="When it was recorded.")
-
-    @staticmethod
-    def resolve_amount(root: Any, info: Any) -> Any:
-        return sc.money(root.amount_minor, root.currency)
 
 
 AgreementReceivablesConnection = connection(AgreementReceivables, "agreements' receivables")
