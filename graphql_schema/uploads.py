@@ -27,7 +27,7 @@ from starlette.routing import Route
 from catalog.images import MAX_BYTES, prepare_image, store_image
 from graphql_schema.auth import MERCHANT_WRITE, BadToken, require, viewer_from_request
 from graphql_schema.errors import ApiError
-from graphql_schema.relay import global_id
+from graphql_schema.relay import decode_pk, global_id
 from kernel.clock import now_utc
 from kernel.errors import DomainError
 from kernel.media import media_store
@@ -40,6 +40,14 @@ UPLOAD_COST = 500  # budget points one upload spends
 # multipart framing around the file: boundaries, part headers, the field name
 MULTIPART_SLACK = 64 * 1024
 MAX_REQUEST_BYTES = MAX_BYTES + MULTIPART_SLACK
+
+
+def uploaded_image(upload_id: str | None) -> int | None:
+    """The image behind an upload id given to a mutation: None when left out; 0 (no such
+    image, so the service answers not found) when malformed."""
+    if upload_id is None:
+        return None
+    return decode_pk(upload_id, UPLOAD_TYPE) or 0
 
 
 class TooLarge(Exception):

@@ -19,21 +19,13 @@ from catalog.film_admin import (
 from graphql_schema import types as t
 from graphql_schema.auth import STAFF
 from graphql_schema.mutations.base import MutationBase, errors_field, find
-from graphql_schema.relay import decode_pk
-from graphql_schema.uploads import UPLOAD_TYPE
+from graphql_schema.uploads import uploaded_image
 
 FILM_FIELDS = {"film_id": "id", "film": "id", "poster_upload_id": "posterUploadId"}
 _POSTER = (
     "The poster: the `id` that `POST /uploads` returned for an image uploaded with a staff "
     "token (another's upload is not found)."
 )
-
-
-def _poster(upload_id: str | None) -> int | None:
-    """The image behind a poster upload id; 0 (not found) for a malformed one."""
-    if upload_id is None:
-        return None
-    return decode_pk(upload_id, UPLOAD_TYPE) or 0
 
 
 class FilmTitleInput(graphene.InputObjectType):
@@ -48,6 +40,21 @@ def _titles(given: Any) -> list[TitleInput] | None:
     if given is None:
         return None
     return [TitleInput(t.language, t.title, t.synopsis or "") for t in given]
+
+
+def _film_input(input: Any) -> FilmInput:
+    """The service's FilmInput from a createFilm or updateFilm input (left out: None)."""
+    return FilmInput(
+        slug=input.slug,
+        original_title=input.original_title,
+        titles=_titles(input.titles),
+        release_date=input.release_date,
+        runtime_minutes=input.runtime_minutes,
+        rating=input.rating,
+        franchise_slug=input.franchise_slug,
+        franchise_name=input.franchise_name,
+        poster_image_id=uploaded_image(input.poster_upload_id),
+    )
 
 
 _TITLES = (
@@ -90,18 +97,7 @@ class CreateFilm(MutationBase):
 
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
-        data = FilmInput(
-            slug=input.slug,
-            original_title=input.original_title,
-            titles=_titles(input.titles),
-            release_date=input.release_date,
-            runtime_minutes=input.runtime_minutes,
-            rating=input.rating,
-            franchise_slug=input.franchise_slug,
-            franchise_name=input.franchise_name,
-            poster_image_id=_poster(input.poster_upload_id),
-        )
-        return await create_film(session, data, now=info.context.now)
+        return await create_film(session, _film_input(input), now=info.context.now)
 
 
 class UpdateFilmInput(graphene.InputObjectType):
@@ -139,18 +135,7 @@ class UpdateFilm(MutationBase):
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
         film = await find(session, info, cm.Film, input.id, type_name="Film", field="id")
-        data = FilmInput(
-            slug=input.slug,
-            original_title=input.original_title,
-            titles=_titles(input.titles),
-            release_date=input.release_date,
-            runtime_minutes=input.runtime_minutes,
-            rating=input.rating,
-            franchise_slug=input.franchise_slug,
-            franchise_name=input.franchise_name,
-            poster_image_id=_poster(input.poster_upload_id),
-        )
-        return await update_film(session, film.id, data, now=info.context.now)
+        return await update_film(session, film.id, _film_input(input), now=info.context.now)
 
 
 class ArchiveFilmInput(graphene.InputObjectType):

@@ -17,7 +17,7 @@ from graphql_schema.mutations.base import MutationBase, errors_field, find
 from graphql_schema.mutations.catalog import PRODUCT_FIELDS, _acting_merchant, _merchant_of
 from graphql_schema.relay import decode_pk
 from graphql_schema.types.media import ProductPhoto
-from graphql_schema.uploads import UPLOAD_TYPE
+from graphql_schema.uploads import UPLOAD_TYPE, uploaded_image
 from licensing.artwork import submit_product_with_artwork
 
 IMAGE_FIELDS = {**PRODUCT_FIELDS, "product_id": "productId", "upload_id": "uploadId"}
@@ -151,10 +151,9 @@ class SetFilmPoster(MutationBase):
     @classmethod
     async def perform(cls, session: AsyncSession, info: Any, input: Any) -> Any:
         film = await find(session, info, cm.Film, input.film_id, type_name="Film", field="film")
-        image_id = None
-        if input.upload_id is not None:
-            image_id = _upload_pk(input.upload_id) or 0  # 0: malformed, not found
-        return await set_film_poster(session, film.id, image_id, now=info.context.now)
+        return await set_film_poster(
+            session, film.id, uploaded_image(input.upload_id), now=info.context.now
+        )
 
 
 class SetVariantImageInput(graphene.InputObjectType):
@@ -179,11 +178,11 @@ class SetVariantImage(MutationBase):
         variant = await find(
             session, info, cm.Variant, input.variant_id, type_name="Variant", field="variant_id"
         )
-        image_id = None
-        if input.upload_id is not None:
-            image_id = _upload_pk(input.upload_id) or 0  # 0: malformed, not found
         return await set_variant_image(
-            session, variant.id, image_id, merchant_id=_acting_merchant(info)
+            session,
+            variant.id,
+            uploaded_image(input.upload_id),
+            merchant_id=_acting_merchant(info),
         )
 
 
