@@ -4,7 +4,8 @@
 client may still send `cinemaId` (deprecated) without it, which picks the cinema's screen when
 the cinema has exactly one (every cinema that existed before screens has one) and is refused
 with SCREEN_REQUIRED otherwise. `capacity` became optional: the screen's seats by default, at
-most the screen's seats. Both rules are in catalog.scheduling (overlaps, the cleaning gap).
+most the screen's seats. The screen is chosen here (`_screen_for`); the capacity rule and the
+rest (overlaps, the cleaning gap) are in catalog.scheduling.
 """
 
 from __future__ import annotations

@@ -29,10 +29,10 @@ class RequestLabelsInput(graphene.InputObjectType):
 
 
 class RequestLabels(MutationBase):
-    """Make a batch of authenticity label codes for an approved product of an active
+    __doc__ = f"""Make a batch of authenticity label codes for an approved product of an active
     agreement; download them for printing from the batch's `csvUrl`. A product that is not
-    approved is refused (NOT_APPROVED); more than 100,000 at once is TOO_MANY_LABELS, and so
-    is more than 100,000 in all by the aliased requestLabels of one document."""
+    approved is refused (NOT_APPROVED); more than {MAX_BATCH:,} at once is TOO_MANY_LABELS, and so
+    is more than {MAX_BATCH:,} in all by the aliased requestLabels of one document."""
 
     permissions = (MERCHANT_WRITE,)
     input_type = RequestLabelsInput

@@ -15,14 +15,15 @@ from catalog.models import Product as ProductModel
 from graphql_schema import types as t
 from graphql_schema.auth import MERCHANT_READ, requires
 from graphql_schema.relay import decode_id
-from reports.forecast import HISTORY_DAYS, WINDOW_DAYS
+from reports.forecast import HISTORY_DAYS, PACE_DAYS, PRESALE_LIFT, WINDOW_DAYS
 from reports.forecast_loader import FilmForecast, ForecastRow, load_forecast
 
 METHOD = (
     f"Tickets the film is expected to sell over the next {WINDOW_DAYS} days (its pace over "
-    "the last 14 days carried forward by its growth, at least 5 times the tickets already "
-    f"sold for the window) times the film's merch units per ticket over {HISTORY_DAYS} days "
-    "(shrunk toward the all-films average) times the product's share of the film's merch."
+    f"the last {PACE_DAYS} days carried forward by its growth, at least {PRESALE_LIFT:g} "
+    "times the tickets already sold for the window) times the film's merch units per ticket "
+    f"over {HISTORY_DAYS} days (shrunk toward the all-films average) times the product's "
+    "share of the film's merch."
 )
 
 
@@ -123,9 +124,9 @@ class ForecastQueries(graphene.ObjectType):
     demand_forecast = graphene.Field(
         DemandForecast,
         film_id=graphene.ID(required=True, description="The film's global ID."),
-        description="A film's merch demand over the next 14 days per licensed product, with "
-        "stock and a stock-out flag (staff: every product; a merchant: its own). Null for "
-        "an unknown film.",
+        description=f"A film's merch demand over the next {WINDOW_DAYS} days per licensed "
+        "product, with stock and a stock-out flag (staff: every product; a merchant: its "
+        "own). Null for an unknown film.",
     )
 
     @staticmethod

@@ -33,7 +33,7 @@ class LabelBatch(graphene.ObjectType):
     requested_by = graphene.String(required=True, description="Who asked: a merchant or staff.")
     csv_url = graphene.String(
         required=True,
-        description="A relative URL of the codes as CSV (code, SKU, product, verify path), "
+        description="A relative URL of the codes as CSV (code, SKU, product, verify URL), "
         "for printing; fetch it with the same `Authorization: Bearer` token.",
     )
     product = graphene.Field(_lazy("Product"), description="The product the labels are for.")

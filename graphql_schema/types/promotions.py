@@ -118,30 +118,10 @@ class CampaignMoney(graphene.ObjectType):
     """A campaign's orders in one currency."""
 
     currency = graphene.String(required=True, description="The orders' currency.")
-    gross = graphene.Field(
-        graphene.NonNull(sc.Money), description="Line totals at list price, before discounts."
-    )
-    discounts = graphene.Field(graphene.NonNull(sc.Money), description="Discounts given.")
-    net = graphene.Field(
-        graphene.NonNull(sc.Money), description="Gross minus discounts: what was charged."
-    )
-    refunded = graphene.Field(graphene.NonNull(sc.Money), description="Refunded since.")
-
-    @staticmethod
-    def resolve_gross(root: Any, info: Any) -> Any:
-        return sc.money(root.gross_minor, root.currency)
-
-    @staticmethod
-    def resolve_discounts(root: Any, info: Any) -> Any:
-        return sc.money(root.discounts_minor, root.currency)
-
-    @staticmethod
-    def resolve_net(root: Any, info: Any) -> Any:
-        return sc.money(root.net_minor, root.currency)
-
-    @staticmethod
-    def resolve_refunded(root: Any, info: Any) -> Any:
-        return sc.money(root.refunded_minor, root.currency)
+    gross = sc.money_field("Line totals at list price, before discounts.", "gross_minor")
+    discounts = sc.money_field("Discounts given.", "discounts_minor")
+    net = sc.money_field("Gross minus discounts: what was charged.", "net_minor")
+    refunded = sc.money_field("Refunded since.", "refunded_minor")
 
 
 class CampaignReport(graphene.ObjectType):
@@ -201,9 +181,12 @@ class FilmCampaignRow(graphene.ObjectType):
         required=True,
         description="Units of the film's merch in those orders' ledger entries (refunds netted).",
     )
-    ticket_orders = graphene.Int(required=True, description="Orders with a ticket of the film.")
+    ticket_orders = graphene.Int(
+        required=True,
+        description="Orders with a ticket or bundle of the film not wholly refunded.",
+    )
     ticket_orders_with_merch = graphene.Int(
-        required=True, description="Of those, orders that also bought merch."
+        required=True, description="Of those, orders that also bought merch (of any film)."
     )
     merch_attach_rate = graphene.String(
         required=True, description="The share of ticket orders with merch (4 places)."
@@ -211,7 +194,8 @@ class FilmCampaignRow(graphene.ObjectType):
     money = graphene.List(
         graphene.NonNull(CampaignMoney),
         required=True,
-        description="The film's lines of those orders by currency: gross, discounts, net.",
+        description="The film's lines of those orders by currency: gross, discounts, net, "
+        "refunded.",
     )
     royalty = graphene.List(
         graphene.NonNull(sc.Money),
