@@ -28,7 +28,9 @@ FORMATS = ("table", "csv")
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add `tiein report …` and `tiein period …`."""
-    report = verbs.add_parser("report", help="royalty, statement, film and MG pace reports")
+    report = verbs.add_parser(
+        "report", help="royalty, statement, film, MG pace and label audit reports"
+    )
     reports = report.add_subparsers(dest="report_verb", metavar="REPORT", required=True)
 
     royalties = reports.add_parser(
