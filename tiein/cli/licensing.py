@@ -17,7 +17,7 @@ from kernel.money import format_amount
 from kernel.periods import check_period
 from licensing.agreements import get_agreement_by_code
 from licensing.closing import close_period
-from licensing.statements import compute_statement, statements_for_period
+from licensing.statements import StatementFigures, compute_statement, statements_for_period
 from reports.audit import AuditPolicy, audit
 from reports.film_commerce import film_commerce_report
 from reports.royalty import mg_pace, royalty_report
@@ -187,7 +187,7 @@ STATEMENT_HEADERS = [
 ]
 
 
-def _statement_row(f) -> list[object]:  # type: ignore[no-untyped-def]
+def _statement_row(f: StatementFigures) -> list[object]:
     c = f.currency
     return [
         f.agreement_code,
