@@ -114,10 +114,6 @@ def allocate_bundle(
     return parts
 
 
-def _refuse(code: CatalogError, message: str, field: str) -> DomainError:
-    return DomainError(code, message, field)
-
-
 async def create_bundle_offer(
     session: AsyncSession,
     *,
@@ -143,43 +139,45 @@ async def create_bundle_offer(
     of that product) fixes it."""
     code = (code or "").strip()
     if not code or len(code) > 64:
-        raise _refuse(CatalogError.INVALID, "An offer needs a code (64 chars at most).", "code")
+        raise DomainError(CatalogError.INVALID, "An offer needs a code (64 chars at most).", "code")
     name = (name or "").strip()
     if not name:
-        raise _refuse(CatalogError.INVALID, "An offer needs a name.", "name")
+        raise DomainError(CatalogError.INVALID, "An offer needs a name.", "name")
     if not isinstance(price_minor, int) or price_minor <= 0:
-        raise _refuse(
+        raise DomainError(
             CatalogError.INVALID_PRICE, "The bundle price must be positive.", "price_minor"
         )
     currency = check_currency(currency)
     if valid_from.tzinfo is None or valid_to.tzinfo is None:
-        raise _refuse(CatalogError.INVALID_WINDOW, "The window needs aware times.", "valid_from")
+        raise DomainError(
+            CatalogError.INVALID_WINDOW, "The window needs aware times.", "valid_from"
+        )
     if valid_to <= valid_from:
-        raise _refuse(
+        raise DomainError(
             CatalogError.INVALID_WINDOW, "valid_to must come after valid_from.", "valid_to"
         )
     if not isinstance(per_order_limit, int) or per_order_limit < 1:
-        raise _refuse(
+        raise DomainError(
             CatalogError.INVALID_QUANTITY,
             "The per-order limit must be at least 1.",
             "per_order_limit",
         )
     if not components:
-        raise _refuse(
+        raise DomainError(
             CatalogError.EMPTY_BUNDLE,
             "A bundle needs at least one merch component.",
             "components",
         )
     product_ids = [product_id for product_id, _ in components]
     if len(set(product_ids)) != len(product_ids):
-        raise _refuse(
+        raise DomainError(
             CatalogError.DUPLICATE_COMPONENT,
             "Each product appears once; use its quantity instead.",
             "components",
         )
     for _, qty in components:
         if not isinstance(qty, int) or qty < 1:
-            raise _refuse(
+            raise DomainError(
                 CatalogError.INVALID_QUANTITY,
                 "Each component's quantity must be at least 1.",
                 "components",
@@ -187,15 +185,15 @@ async def create_bundle_offer(
 
     film = await session.get(Film, film_id)
     if film is None:
-        raise _refuse(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
+        raise DomainError(CatalogError.NOT_FOUND, f"No film {film_id}.", "film_id")
     if film.archived_at is not None:
-        raise _refuse(
+        raise DomainError(
             CatalogError.FILM_ARCHIVED,
             f"{film.title} is archived: bring it back before offering bundles of it.",
             "film_id",
         )
     if await session.scalar(select(BundleOffer.id).where(BundleOffer.code == code)) is not None:
-        raise _refuse(CatalogError.DUPLICATE, f"An offer {code!r} exists already.", "code")
+        raise DomainError(CatalogError.DUPLICATE, f"An offer {code!r} exists already.", "code")
     rows = (
         await session.execute(
             select(Product, Film.franchise_id, Film.archived_at)
@@ -207,10 +205,10 @@ async def create_bundle_offer(
     archived = {product.id for product, _, archived_at in rows if archived_at is not None}
     for product_id in product_ids:
         if product_id not in found:
-            raise _refuse(CatalogError.NOT_FOUND, f"No product {product_id}.", "components")
+            raise DomainError(CatalogError.NOT_FOUND, f"No product {product_id}.", "components")
         product, franchise_id = found[product_id]
         if product_id in archived:
-            raise _refuse(
+            raise DomainError(
                 CatalogError.FILM_ARCHIVED,
                 f"{product.sku} is merch of an archived film, which is not sold.",
                 "components",
@@ -218,13 +216,13 @@ async def create_bundle_offer(
         same_film = product.film_id == film.id
         same_franchise = film.franchise_id is not None and franchise_id == film.franchise_id
         if not (same_film or same_franchise):
-            raise _refuse(
+            raise DomainError(
                 CatalogError.COMPONENT_NOT_OF_FILM,
                 f"{product.sku} is merch of another film, not of this film or its franchise.",
                 "components",
             )
         if product.currency != currency:
-            raise _refuse(
+            raise DomainError(
                 CatalogError.CURRENCY_MISMATCH,
                 f"{product.sku} is priced in {product.currency}, the bundle in {currency}.",
                 "currency",
@@ -232,7 +230,7 @@ async def create_bundle_offer(
         # A bundle is public: it may only show merch that has passed approval (approval is
         # final, so its components stay approved).
         if product.approval_stage != ApprovalStage.APPROVED:
-            raise _refuse(
+            raise DomainError(
                 CatalogError.COMPONENT_NOT_APPROVED,
                 f"{product.sku} has not been approved yet.",
                 "components",
@@ -249,7 +247,7 @@ async def create_bundle_offer(
         )
         for product_id, variant_id in fixed.items():
             if product_id not in found or owners.get(variant_id) != product_id:
-                raise _refuse(
+                raise DomainError(
                     CatalogError.NOT_FOUND,
                     f"No variant {variant_id} of that product.",
                     "components",
@@ -265,7 +263,7 @@ async def create_bundle_offer(
         )
     )
     if cheapest_ticket is not None and price_minor > merch + cheapest_ticket:
-        raise _refuse(
+        raise DomainError(
             CatalogError.BUNDLE_PRICE_ABOVE_PARTS,
             "The bundle costs more than its ticket and merch bought separately.",
             "price_minor",
@@ -312,7 +310,7 @@ async def get_bundle_offer(session: AsyncSession, offer_id: int) -> BundleOffer:
         _with_components(select(BundleOffer).where(BundleOffer.id == offer_id))
     )
     if offer is None:
-        raise _refuse(CatalogError.NOT_FOUND, f"No bundle offer {offer_id}.", "offer_id")
+        raise DomainError(CatalogError.NOT_FOUND, f"No bundle offer {offer_id}.", "offer_id")
     return offer
 
 

@@ -81,22 +81,18 @@ class ProcessedImage:
     thumbnails: tuple[Rendition, ...]
 
 
-def _refuse(code: ImageError, message: str, field: str) -> DomainError:
-    return DomainError(code, message, field)
-
-
 def process_image(data: bytes, *, field: str = "file") -> ProcessedImage:
     """Validate and re-encode an upload (CPU work: run it off the event loop). Raises
     DomainError(field=`field`) with an ImageError code for a file that is refused."""
     if not data:
-        raise _refuse(ImageError.EMPTY_FILE, "The file is empty.", field)
+        raise DomainError(ImageError.EMPTY_FILE, "The file is empty.", field)
     if len(data) > MAX_BYTES:
-        raise _refuse(
+        raise DomainError(
             ImageError.FILE_TOO_LARGE, f"An image may be at most {MAX_BYTES // 2**20} MB.", field
         )
     kind = sniff(data)
     if kind is None:
-        raise _refuse(
+        raise DomainError(
             ImageError.UNSUPPORTED_IMAGE_TYPE,
             "The file is not a JPEG, PNG or WebP image.",
             field,
@@ -108,7 +104,7 @@ def process_image(data: bytes, *, field: str = "file") -> ProcessedImage:
             with PILImage.open(io.BytesIO(data), formats=[kind]) as opened:
                 width, height = opened.size  # from the header: nothing decoded yet
                 if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
-                    raise _refuse(
+                    raise DomainError(
                         ImageError.TOO_MANY_PIXELS,
                         f"The image is {width}x{height} pixels; at most "
                         f"{MAX_PIXELS // 1_000_000} megapixels are accepted.",
@@ -120,13 +116,13 @@ def process_image(data: bytes, *, field: str = "file") -> ProcessedImage:
     except DomainError:
         raise
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise _refuse(
+        raise DomainError(
             ImageError.TOO_MANY_PIXELS,
             f"The image has more than {MAX_PIXELS // 1_000_000} megapixels.",
             field,
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
-        raise _refuse(
+        raise DomainError(
             ImageError.CORRUPT_IMAGE, "The image is damaged or truncated and cannot be read.", field
         ) from None
 

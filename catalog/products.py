@@ -8,6 +8,7 @@ agreement a product is made under are read from the licensing tables by name.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import column, select, table, update
@@ -70,6 +71,18 @@ def _check_name(name: Any) -> str:
             "name",
         )
     return text
+
+
+def refuse_unknown_fields(changes: Mapping[str, Any], updatable: frozenset[str]) -> None:
+    """INVALID, on the first of them by name, when `changes` names a field outside
+    `updatable`."""
+    unknown = sorted(set(changes) - updatable)
+    if unknown:
+        raise DomainError(
+            CatalogError.INVALID,
+            f"These fields cannot be changed: {', '.join(unknown)}.",
+            unknown[0],
+        )
 
 
 def sku_prefix(merchant_id: int) -> str:
@@ -254,13 +267,7 @@ async def update_product(
     """Change a product's name, description, price, image or low-stock threshold (None
     clears it). `merchant_id` guards ownership (None = staff); any other field is refused
     as INVALID."""
-    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
-    if unknown:
-        raise DomainError(
-            CatalogError.INVALID,
-            f"These fields cannot be changed: {', '.join(unknown)}.",
-            unknown[0],
-        )
+    refuse_unknown_fields(changes, UPDATABLE_FIELDS)
     product = await get_product(session, product_id, merchant_id=merchant_id)
     if "name" in changes:
         product.name = _check_name(changes["name"])

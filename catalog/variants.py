@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.codes import CatalogError
 from catalog.images import owned_image
 from catalog.models import Product, Variant
-from catalog.products import MAX_STOCK, get_product, merchant_sku, sku_prefix
+from catalog.products import (
+    MAX_STOCK,
+    get_product,
+    merchant_sku,
+    refuse_unknown_fields,
+    sku_prefix,
+)
 from kernel.errors import Checks, DomainError
 
 MAX_OPTIONS = 3
@@ -233,13 +239,7 @@ async def update_variant(
 ) -> Variant:
     """Change a variant's price override (None: the product's price again) or position; any
     other field is INVALID. Stock moves with `adjust_variant_stock`."""
-    unknown = sorted(set(changes) - UPDATABLE_FIELDS)
-    if unknown:
-        raise DomainError(
-            CatalogError.INVALID,
-            f"These fields cannot be changed: {', '.join(unknown)}.",
-            unknown[0],
-        )
+    refuse_unknown_fields(changes, UPDATABLE_FIELDS)
     variant = await get_variant(session, variant_id, merchant_id=merchant_id)
     if "price_minor" in changes:
         variant.price_minor = _check_price(changes["price_minor"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -255,7 +255,7 @@ async def list_agreements(
     return list((await session.scalars(query)).all())
 
 
-def _with_terms(query):  # type: ignore[no-untyped-def]
+def _with_terms(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:
     return query.options(
         selectinload(Agreement.merchant),
         selectinload(Agreement.films),

@@ -35,7 +35,7 @@ from kernel.db import Base
 from kernel.emails import InvalidEmail, normalize_email
 from kernel.errors import Checks, DomainError
 from licensing.codes import LicensingError
-from licensing.models import Merchant
+from licensing.models import Agreement, Merchant
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({"new"})  # /staff/merchants/new is the onboarding form
@@ -327,6 +327,21 @@ def email_for(role: ContactRole) -> ColumnElement[str]:
         .scalar_subquery()
     )
     return func.coalesce(first, Merchant.contact_email)
+
+
+async def agreement_for_finance(
+    session: AsyncSession, agreement_id: int
+) -> tuple[Agreement, Merchant, str | None] | None:
+    """The agreement, its merchant and the address to write to about its money (the
+    merchant's first finance contact, else its main address); None for no such agreement."""
+    row = (
+        await session.execute(
+            select(Agreement, Merchant, email_for(ContactRole.FINANCE))
+            .join(Merchant, Merchant.id == Agreement.merchant_id)
+            .where(Agreement.id == agreement_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 async def merchant_by_slug(session: AsyncSession, slug: str) -> Merchant:

@@ -14,9 +14,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kernel.errors import Checks, DomainError, ErrorCode
 from kernel.money import check_currency, parse_amount
@@ -122,8 +124,9 @@ async def record_remittance(
     return remittance
 
 
-def _ended_before_start(a) -> bool:  # type: ignore[no-untyped-def]
-    """Terminated before its start date: the advance never fell due."""
+def _ended_before_start(a: Row[Any]) -> bool:
+    """The agreement row (`terminated_at`, `start_date`) was terminated before its start
+    date: the advance never fell due."""
     return a.terminated_at is not None and utc(a.terminated_at).date() < a.start_date
 
 
@@ -139,7 +142,9 @@ class AgreementReceivables:
     ledger: Ledger
 
 
-def _restricted(query, column, ids: list[int] | None):  # type: ignore[no-untyped-def]
+def _restricted(
+    query: Select[Any], column: InstrumentedAttribute[int], ids: list[int] | None
+) -> Select[Any]:
     if ids is not None and len(ids) <= BATCH:
         return query.where(column.in_(ids))
     return query

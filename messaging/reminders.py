@@ -12,15 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
-
 from kernel.clock import now_utc
 from kernel.config import Settings
 from kernel.db import Database
 from kernel.drainer import Claim, GiveUp, Handler
 from kernel.periods import check_period, period_bounds
-from licensing.merchants import ContactRole, email_for
-from licensing.models import Agreement, Merchant
+from licensing.merchants import agreement_for_finance
 from licensing.report_reminders import REMINDER_EMAIL_KIND
 from messaging.email import Mailer
 
@@ -34,13 +31,7 @@ class ReminderMailer(Mailer):
         if not isinstance(agreement_id, int) or not isinstance(period, str):
             raise GiveUp("the payload names no agreement and period")
         async with self.db.read_session() as session:
-            row = (
-                await session.execute(
-                    select(Agreement, Merchant, email_for(ContactRole.FINANCE))
-                    .join(Merchant, Merchant.id == Agreement.merchant_id)
-                    .where(Agreement.id == agreement_id)
-                )
-            ).first()
+            row = await agreement_for_finance(session, agreement_id)
         if row is None:
             raise GiveUp(f"no agreement {agreement_id!r}")
         agreement, merchant, to = row

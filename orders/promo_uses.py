@@ -33,6 +33,20 @@ def refuse(code: PromoError, message: str, **params: Any) -> DomainError:
     return DomainError(code, message, FIELD, params)
 
 
+async def _count_one_use(session: AsyncSession, promo_code_id: int) -> bool:
+    """Count one more use of the code in one conditional UPDATE; False when it is used up."""
+    taken = await session.execute(
+        update(PromoCode)
+        .where(
+            PromoCode.id == promo_code_id,
+            or_(PromoCode.use_limit.is_(None), PromoCode.uses < PromoCode.use_limit),
+        )
+        .values(uses=PromoCode.uses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return taken.rowcount == 1
+
+
 async def take_use(
     session: AsyncSession, promo: PromoCode, *, order_id: int, email: str, now: datetime
 ) -> None:
@@ -40,16 +54,7 @@ async def take_use(
     the code is used up or `email` (counted by its `limit_key`) has used it as often as it
     may."""
     key = limit_key(email)
-    taken = await session.execute(
-        update(PromoCode)
-        .where(
-            PromoCode.id == promo.id,
-            or_(PromoCode.use_limit.is_(None), PromoCode.uses < PromoCode.use_limit),
-        )
-        .values(uses=PromoCode.uses + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:
+    if not await _count_one_use(session, promo.id):
         raise refuse(PromoError.PROMO_CODE_USED_UP, "This promo code has been used up.")
     if promo.per_email_limit is not None:
         used = await session.scalar(
@@ -97,16 +102,7 @@ async def retake_use(session: AsyncSession, order_id: int) -> None:
     )
     if use is None:
         return
-    taken = await session.execute(
-        update(PromoCode)
-        .where(
-            PromoCode.id == use.promo_code_id,
-            or_(PromoCode.use_limit.is_(None), PromoCode.uses < PromoCode.use_limit),
-        )
-        .values(uses=PromoCode.uses + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount == 1:
+    if await _count_one_use(session, use.promo_code_id):
         use.released_at = None
     else:
         log.warning("order %s was paid late; its promo code was used up meanwhile", order_id)

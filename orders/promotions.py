@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -276,7 +276,3 @@ async def campaign_film_ids(session: AsyncSession, campaign_id: int) -> frozense
         select(CampaignFilm.film_id).where(CampaignFilm.campaign_id == campaign_id)
     )
     return frozenset(rows)
-
-
-async def count_campaigns(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count(Campaign.id))) or 0)

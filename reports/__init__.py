@@ -1,4 +1,5 @@
-"""Read-only reporting over the other packages: royalty, film-to-commerce, the label audit,
-and the figures of the staff agreement pages.
+"""Reporting over the other packages: royalty, film-to-commerce, the label audit, campaigns,
+the demand forecast, the statement document, and the figures of the staff pages. Reads only,
+but for the precomputed co-purchases behind the recommendations (`recommendations`).
 
 The only package that reads across orders and licensing; nothing below imports it."""

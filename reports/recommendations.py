@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, delete, func, insert, literal, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import Subquery
 
 from catalog.models import Product, Showtime
 from orders.models import BundleAllocation, Order, OrderLine
@@ -22,7 +23,7 @@ from reports.recommendation_models import FILM, PRODUCT, CoPurchase
 TOP_PER_SOURCE = 12
 
 
-def _order_items():
+def _order_items() -> Subquery:
     """(order id, kind, id) of every film and product of every paid order."""
     paid = Order.paid_at.is_not(None)
     films_by_ticket = (

@@ -29,8 +29,8 @@ from kernel.errors import DomainError
 from kernel.money import format_money
 from kernel.pdf import render_pdf_async
 from licensing.codes import LicensingError
-from licensing.merchants import ContactRole, email_for
-from licensing.models import ROYALTY_SCALE, Agreement, Merchant, RoyaltyEntry
+from licensing.merchants import agreement_for_finance
+from licensing.models import ROYALTY_SCALE, Agreement, RoyaltyEntry
 from licensing.receivables import ReceivableKind
 from licensing.remittances import load_receivables
 from licensing.royalty import micros_to_minor
@@ -147,15 +147,9 @@ async def statement_document(
     receivable: Receivable | None = None,
 ) -> StatementDocument:
     """The statement of `agreement_id` for `period` with its lines by film and channel and
-        the licensee's details (its finance contact's address, else its main one; three
+    the licensee's details (its finance contact's address, else its main one; three
     statements besides the statement's own)."""
-    row = (
-        await session.execute(
-            select(Agreement, Merchant, email_for(ContactRole.FINANCE))
-            .join(Merchant, Merchant.id == Agreement.merchant_id)
-            .where(Agreement.id == agreement_id)
-        )
-    ).first()
+    row = await agreement_for_finance(session, agreement_id)
     if row is None:
         raise DomainError(LicensingError.NOT_FOUND, "No such agreement.", "agreement")
     agreement, merchant, finance_email = row

@@ -18,9 +18,8 @@ Rules:
   (`licensing.report_reminders`: missing reports, once each), `stock forecast alerts`
   (`forecast_stock_alerts`: `stock.low` for products the demand forecast expects to run
   out of, once per product per day), `recommendations refresh` (`refresh_recommendations`)
-  and, with Stripe, `payments
-  reconcile` (`reconcile_payments`): idempotent, safe beside the webhook, beside each other
-  and beside the CLI verbs an operator runs by hand.
+  and, with Stripe, `payments reconcile` (`reconcile_payments`): idempotent, safe beside the
+  webhook, beside each other and beside the CLI verbs an operator runs by hand.
 - A job that raises is logged and its message marked failed with the error; it is not
   retried, the next slot runs the job again.
 - A job's message is not retried either: claimed a second time (its run outlived its lease,
@@ -68,6 +67,14 @@ class PeriodicJob:
     kind: str
     name: str
     run: Callable[[datetime], Awaitable[ReconcileReport | None]]
+
+
+# The jobs of `periodic_jobs` in words, for the help of `tiein worker` and `tiein serve --jobs`.
+JOBS_IN_WORDS = (
+    "expire unpaid orders, reconcile payments, prune old outbox messages, expire agreements "
+    "past their term and sell-off, remind merchants of missing sales reports, alert merchants "
+    "of products the forecast expects to run out, recount the recommendations' co-purchases"
+)
 
 
 def periodic_jobs(db: Database, gateway: StripeGateway | None) -> list[PeriodicJob]:

@@ -49,7 +49,7 @@ class SecurityHeadersMiddleware:
         frame_hosts: Iterable[str] = (),
         connect_hosts: Iterable[str] = (),
         https: bool = False,
-    ):
+    ) -> None:
         self.app = app
 
         def hosts(*groups: Iterable[str]) -> str:

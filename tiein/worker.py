@@ -87,7 +87,7 @@ class Worker:
         batch: int = 10,
         lease: timedelta = DEFAULT_LEASE,
         grace: float = 5.0,
-    ):
+    ) -> None:
         if not settings.worker_poll_interval > 0:
             raise ValueError("TIEIN_WORKER_POLL_INTERVAL must be a positive number of seconds")
         if not settings.jobs_interval > 0:

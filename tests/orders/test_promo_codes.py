@@ -19,6 +19,7 @@ from orders.cart import Cart, CartItem
 from orders.checkout import place_order, release_order
 from orders.models import BundleAllocation, Order, OrderLine, OrderStatus
 from orders.payments import StripeGateway
+from orders.promo_uses import release_use, retake_use
 from orders.promotion_models import PromoCode, PromoCodeUse
 from orders.promotions import PromoError, create_campaign, create_promo_code
 from orders.refunds import refund_order_lines
@@ -121,6 +122,28 @@ async def test_a_cancelled_order_gives_its_use_back(
     # so the one use is there for the next shopper
     again = await buy(db, full_cart(shop), gateway, now, code="HARBOR10", email="b@example.com")
     assert again.discount_minor == 1020
+
+
+async def test_a_released_use_is_taken_again_only_while_the_limit_allows(
+    db: Database, shop: Shop, gateway: StripeGateway, now: datetime
+) -> None:
+    await promo(db, shop, now, use_limit=1)
+    late = await buy(db, full_cart(shop), gateway, now, code="HARBOR10")
+    async with db.session() as s:
+        assert await release_order(s, late.id, now=now)
+        await retake_use(s, late.id)  # paid after all: the free use is its again
+    async with db.read_session() as s:
+        assert await s.scalar(select(PromoCode.uses)) == 1
+        assert await s.scalar(select(PromoCodeUse.released_at)) is None
+    async with db.session() as s:
+        assert await release_use(s, late.id, now=now)
+    await buy(db, full_cart(shop), gateway, now, code="HARBOR10", email="b@example.com")
+    async with db.session() as s:
+        await retake_use(s, late.id)  # the one use went to another shopper meanwhile
+    async with db.read_session() as s:
+        assert await s.scalar(select(PromoCode.uses)) == 1
+        released = await s.scalar(select(PromoCodeUse).where(PromoCodeUse.order_id == late.id))
+        assert released is not None and released.released_at is not None
 
 
 SHIRT = "shirt"

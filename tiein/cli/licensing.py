@@ -17,7 +17,7 @@ from kernel.money import format_amount
 from kernel.periods import check_period
 from licensing.agreements import get_agreement_by_code
 from licensing.closing import close_period
-from licensing.statements import compute_statement, statements_for_period
+from licensing.statements import StatementFigures, compute_statement, statements_for_period
 from reports.audit import AuditPolicy, audit
 from reports.film_commerce import film_commerce_report
 from reports.royalty import mg_pace, royalty_report
@@ -28,7 +28,9 @@ FORMATS = ("table", "csv")
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add `tiein report …` and `tiein period …`."""
-    report = verbs.add_parser("report", help="royalty, statement, film and MG pace reports")
+    report = verbs.add_parser(
+        "report", help="royalty, statement, film, MG pace and label audit reports"
+    )
     reports = report.add_subparsers(dest="report_verb", metavar="REPORT", required=True)
 
     royalties = reports.add_parser(
@@ -185,7 +187,7 @@ STATEMENT_HEADERS = [
 ]
 
 
-def _statement_row(f) -> list[object]:  # type: ignore[no-untyped-def]
+def _statement_row(f: StatementFigures) -> list[object]:
     c = f.currency
     return [
         f.agreement_code,

@@ -15,6 +15,7 @@ from kernel.db import is_sqlite
 from kernel.installation import installation_secret
 from tiein import localstripe, smtp_sink
 from tiein.cli.common import CommandError, run_with_db
+from tiein.jobs import JOBS_IN_WORDS
 from tiein.server import TcpConfig, run_uvicorn
 from tiein.stand_ins import PortInUse
 
@@ -53,10 +54,9 @@ def register(verbs: Any) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="run the worker in each server process, as `tiein worker` does: send what the "
-        "outbox holds (e-mails, merchant webhooks) and run the periodic jobs (expire unpaid "
-        "orders, reconcile payments, prune old outbox messages, expire agreements past their "
-        "term) (default: on with SQLite or "
-        "the local localstripe, off otherwise: then run `tiein worker`)",
+        f"outbox holds (e-mails, merchant webhooks) and run the periodic jobs ({JOBS_IN_WORDS}) "
+        "(default: on with SQLite or the local localstripe, off otherwise: then run "
+        "`tiein worker`)",
     )
     serve.add_argument(
         "--jobs-interval",

@@ -12,13 +12,13 @@ from kernel.config import load_settings
 from kernel.db import Database
 from tiein.cli.common import CommandError, safe_url
 from tiein.cli.orders import stripe_gateway
+from tiein.jobs import JOBS_IN_WORDS
 from tiein.worker import Worker
 
 DESCRIPTION = (
     "send what the outbox holds (e-mails, merchant webhooks), retrying failures with "
-    "back-off, and run the periodic jobs (expire unpaid orders, reconcile payments, prune "
-    "old outbox messages, expire agreements past their term and sell-off) once "
-    "per interval across every worker; run any number, on any number of machines, beside "
+    f"back-off, and run the periodic jobs ({JOBS_IN_WORDS}) once per interval across every "
+    "worker; run any number, on any number of machines, beside "
     "`tiein serve --no-jobs`. Runs until SIGTERM or SIGINT, then lets the messages it holds "
     "finish (a few seconds) and exits"
 )
