@@ -5,33 +5,20 @@ the switcher only ever sends the shopper back to a path of this site."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 from sqlalchemy import select
 
 from catalog.models import Film, FilmTitle
-from kernel.config import Settings
 from kernel.db import Database
 from kernel.i18n import COOKIE, format_price
 from orders.models import Order
 from tests.factory import shop_world
-from tests.fixtures.stripe import in_process
 from tests.storefront.test_shop_checkout import check_out, fill_cart
 
 
 @pytest.fixture
 async def world(db: Database):
     return await shop_world(db, shirt_stock=3)
-
-
-@pytest.fixture
-async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    from tiein.app import create_app
-
-    async with in_process(create_app(stripe_settings, database=db)) as c:
-        yield c
 
 
 # language, the header a browser sends, and words each page must say in it
