@@ -83,16 +83,17 @@ async def test_the_switcher_remembers_the_choice_and_goes_back(shop, world):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.com", "https://evil", "/\\evil", "http://evil.com/", "\\\\evil", "/%0d/x",
+    "target", ["//evil.com", "https://evil", "/\\evil", "http://evil.com/", "\\\\evil",
                "javascript:alert(1)", " //evil.com", "/\t/evil.com"]
 )  # fmt: skip
 async def test_the_switcher_never_sends_anyone_to_another_site(shop, target):
     switched = await shop.get("/language/ja", params={"next": target})
-    assert switched.status_code in (303, 400)
-    if switched.status_code == 303:
-        location = switched.headers["location"]
-        assert location.startswith("/") and not location.startswith(("//", "/\\"))
-        assert "evil" not in location or location == target
+    assert (switched.status_code, switched.headers["location"]) == (303, "/")
+
+
+async def test_the_switcher_goes_back_to_a_path_of_this_site_as_it_was(shop):
+    switched = await shop.get("/language/ja", params={"next": "/%0d/x"})
+    assert (switched.status_code, switched.headers["location"]) == (303, "/%0d/x")
 
 
 async def test_an_unknown_language_is_not_found_and_sets_nothing(shop):
