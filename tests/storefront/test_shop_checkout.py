@@ -206,6 +206,7 @@ async def test_without_payment_keys_checkout_refuses_and_reserves_nothing(
     token = await fill_cart(client, world)
     refused = await client.post("/checkout", data={"csrf_token": token, **CONTACT})
     assert refused.status_code == 400
+    # the domain error's own English words: not refusals.py's translated PAYMENT_UNAVAILABLE
     assert "Payments are not configured." in refused.text
     async with db.read_session() as s:
         assert await s.scalar(select(func.count()).select_from(Order)) == 0
