@@ -27,12 +27,10 @@ from licensing.models import Channel
 from licensing.sales_reports import ReportLineInput, submit_sales_report
 from licensing.statements import compute_statement
 from tests import factory as F
-from tests.factory import staff_member
 from tests.graphql.conftest import gid
 from tests.reports.test_statement_document import figure_line, pdf_text
-from tests.storefront.console import confirm, csrf, post_form, sign_in
+from tests.storefront.console import confirm, csrf, post_form, staff_console
 from tests.storefront.test_staff_reports import _tables
-from tiein.app import create_app
 
 TODAY = datetime(2026, 5, 15, 9, tzinfo=UTC)  # the console's clock
 REQUEST = """mutation($input: RequestLabelsInput!) { requestLabels(input: $input) {
@@ -84,12 +82,7 @@ async def story(db: Database) -> Story:
 
 @pytest.fixture
 async def staff(settings: Settings, db: Database, story: Story) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database=db)
-    app.state.clock = lambda: TODAY
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await staff_member(db)
-        await sign_in(client)
+    async with staff_console(settings, db, clock=TODAY) as client:
         yield client
 
 

@@ -4,11 +4,17 @@ user is `tests.factory.staff_member`)."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from html import unescape
 
 import httpx
 
-from tests.factory import STAFF_PASSWORD, STAFF_USERNAME
+from kernel.config import Settings
+from kernel.db import Database
+from tests.factory import STAFF_PASSWORD, STAFF_USERNAME, staff_member
+from tiein.app import create_app
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -71,3 +77,17 @@ async def post_confirmed(
 ) -> httpx.Response:
     """POST a destructive staff form and confirm it on the page that answers."""
     return await confirm(client, await post_form(client, path, data, page=page))
+
+
+@asynccontextmanager
+async def staff_console(
+    settings: Settings, db: Database, *, clock: datetime
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as the staff member on an app whose clock stands at `clock`."""
+    app = create_app(settings, database=db)
+    app.state.clock = lambda: clock
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await staff_member(db)
+        await sign_in(client)
+        yield client

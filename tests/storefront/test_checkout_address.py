@@ -10,33 +10,21 @@ post writes it."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from kernel.config import Settings
 from kernel.db import Database
 from orders.addresses import ShippingAddress
 from orders.models import Order
 from tests.factory import shipping_form, shop_world, staff_member
-from tests.fixtures.stripe import in_process
 from tests.storefront.console import sign_in
 from tests.storefront.test_shop_checkout import CONTACT, check_out, fill_cart
-from tiein.app import create_app
 
 
 @pytest.fixture
 async def world(db: Database):
     return await shop_world(db, shirt_stock=3)
-
-
-@pytest.fixture
-async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The app configured for localstripe, driven in-process."""
-    async with in_process(create_app(stripe_settings, database=db)) as c:
-        yield c
 
 
 def field_ids(html: str) -> list[str]:

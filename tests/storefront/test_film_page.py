@@ -93,26 +93,26 @@ async def test_one_day_and_one_cinema_at_a_time_in_the_cinemas_own_zone(
         tokyo = await s.scalar(select(Showtime.cinema_id).order_by(Showtime.cinema_id.desc()))
     only = (await client.get(f"/films/night-harbor?cinema={tokyo}&day={days[1]}")).text
     groups = re.findall(r"<h3><time[^>]*>[^<]*</time> · ([^,]+),", only)
-    assert set(groups) <= {"Shibuya Za"}
-    if groups:
-        assert " JST" in only  # the cinema's zone, named
+    # Tokyo has a showtime every 15 hours, so any of its days has one or two
+    assert groups and set(groups) == {"Shibuya Za"}
+    assert " JST" in only  # the cinema's zone, named
     # the bundle's select lists that day's showtimes only, with the cinema and seats left
-    assert re.search(r"Shibuya Za —\s+\d+ left", only) or "try another date" in only
+    assert re.search(r"Shibuya Za —\s+\d+ left", only) and "Kino Ost —" not in only
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["day=2026-13-45", "day=yesterday", "day=" + "9" * 150, "cinema=-1", "cinema=abc",
-     "cinema=99999999999999", "cinema=%E2%80%AE1", "day=2026-01-01&cinema=1e9",
-     "day=%00", "cinema=" + "1" * 300],
+    ("query", "status"),
+    [("day=2026-13-45", 200), ("day=yesterday", 200), ("day=" + "9" * 150, 400),
+     ("cinema=-1", 200), ("cinema=abc", 200), ("cinema=99999999999999", 200),
+     ("cinema=%E2%80%AE1", 200), ("day=2026-01-01&cinema=1e9", 200), ("day=%00", 400),
+     ("cinema=" + "1" * 300, 400)],
 )  # fmt: skip
 async def test_hostile_day_and_cinema_give_the_default_view_or_a_400(
-    client: httpx.AsyncClient, world, query: str
+    client: httpx.AsyncClient, world, query: str, status: int
 ):
     page = await client.get(f"/films/night-harbor?{query}")
-    assert page.status_code in (200, 400), page.status_code
-    if page.status_code == 200:
-        assert TICKET in page.text
+    assert page.status_code == status, page.status_code
+    assert (TICKET in page.text) == (status == 200)  # a 200 is the default view, tickets and all
 
 
 async def test_a_sale_changes_the_cached_page(client: httpx.AsyncClient, db: Database, world):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,7 +26,6 @@ from kernel.errors import DomainError, DomainErrors
 from storefront.shop.refusals import REFUSALS, address_label, country_names, say
 from storefront.web import LOCALE_DIR
 from tests.factory import shop_world
-from tests.fixtures.stripe import in_process
 from tests.storefront.test_shop_checkout import CONTACT, check_out, fill_cart, token_of
 
 HEADERS = {"zh-Hans": "zh-CN,zh;q=0.9", "ja": "ja-JP,ja;q=0.9,en;q=0.5"}
@@ -47,14 +45,6 @@ def escaped(text: str) -> str:
 @pytest.fixture
 async def world(db: Database):
     return await shop_world(db, shirt_stock=3)
-
-
-@pytest.fixture
-async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    from tiein.app import create_app
-
-    async with in_process(create_app(stripe_settings, database=db)) as c:
-        yield c
 
 
 @pytest.mark.parametrize("language", list(HEADERS))

@@ -5,33 +5,20 @@ the switcher only ever sends the shopper back to a path of this site."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 from sqlalchemy import select
 
 from catalog.models import Film, FilmTitle
-from kernel.config import Settings
 from kernel.db import Database
 from kernel.i18n import COOKIE, format_price
 from orders.models import Order
 from tests.factory import shop_world
-from tests.fixtures.stripe import in_process
 from tests.storefront.test_shop_checkout import check_out, fill_cart
 
 
 @pytest.fixture
 async def world(db: Database):
     return await shop_world(db, shirt_stock=3)
-
-
-@pytest.fixture
-async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    from tiein.app import create_app
-
-    async with in_process(create_app(stripe_settings, database=db)) as c:
-        yield c
 
 
 # language, the header a browser sends, and words each page must say in it
@@ -96,16 +83,17 @@ async def test_the_switcher_remembers_the_choice_and_goes_back(shop, world):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.com", "https://evil", "/\\evil", "http://evil.com/", "\\\\evil", "/%0d/x",
+    "target", ["//evil.com", "https://evil", "/\\evil", "http://evil.com/", "\\\\evil",
                "javascript:alert(1)", " //evil.com", "/\t/evil.com"]
 )  # fmt: skip
 async def test_the_switcher_never_sends_anyone_to_another_site(shop, target):
     switched = await shop.get("/language/ja", params={"next": target})
-    assert switched.status_code in (303, 400)
-    if switched.status_code == 303:
-        location = switched.headers["location"]
-        assert location.startswith("/") and not location.startswith(("//", "/\\"))
-        assert "evil" not in location or location == target
+    assert (switched.status_code, switched.headers["location"]) == (303, "/")
+
+
+async def test_the_switcher_goes_back_to_a_path_of_this_site_as_it_was(shop):
+    switched = await shop.get("/language/ja", params={"next": "/%0d/x"})
+    assert (switched.status_code, switched.headers["location"]) == (303, "/%0d/x")
 
 
 async def test_an_unknown_language_is_not_found_and_sets_nothing(shop):

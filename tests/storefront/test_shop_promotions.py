@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from kernel.config import Settings
 from kernel.db import Database
 from orders.models import Order
 from orders.promotion_models import Campaign, PromoCode, ReferralVisit
 from orders.promotions import create_campaign, create_promo_code
 from tests.factory import shop_world
-from tests.fixtures.stripe import in_process
 from tests.storefront.test_shop_checkout import CONTACT, fill_cart
 
 
@@ -39,14 +36,6 @@ async def world(db: Database):
             valid_from=now - timedelta(days=1), valid_to=now + timedelta(days=30),
         )  # fmt: skip
     return world
-
-
-@pytest.fixture
-async def shop(stripe_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    from tiein.app import create_app
-
-    async with in_process(create_app(stripe_settings, database=db)) as c:
-        yield c
 
 
 async def test_a_referral_visit_attributes_the_order_to_its_campaign(

@@ -14,22 +14,16 @@ from kernel.db import Database
 from licensing.closing import close_period
 from licensing.ledger import post_sales
 from tests import factory as F
-from tests.factory import staff_member
 from tests.reports.test_agreements import sale
-from tests.storefront.console import sign_in
-from tiein.app import create_app
+from tests.storefront.console import staff_console
 
 TODAY = datetime(2034, 1, 15, 9, tzinfo=UTC)
 
 
 @pytest.fixture
 async def staff(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database=db)
-    app.state.clock = lambda: TODAY  # the sign-in's use stays fresh: no write per page
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await staff_member(db)
-        await sign_in(client)
+    # a fixed clock: the sign-in's use stays fresh, no write per page
+    async with staff_console(settings, db, clock=TODAY) as client:
         yield client
 
 

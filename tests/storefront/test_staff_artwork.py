@@ -78,7 +78,9 @@ async def test_the_queue_shows_the_artwork_beside_the_history_by_name(
     # the comment thread
     assert "Make the train bluer." in page and "Bluer now." in page
     # every image on the page is served
-    for src in set(re.findall(r'src="(/media/[^"]+)"', page)):
+    sources = set(re.findall(r'src="(/media/[^"]+)"', page))
+    assert len(sources) >= 2, sources
+    for src in sources:
         assert (await client.get(src)).status_code == 200
 
 

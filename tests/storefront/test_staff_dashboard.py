@@ -22,10 +22,9 @@ from licensing.models import Channel
 from licensing.remittances import record_remittance
 from tests import factory as F
 from tests.conftest import count_queries
-from tests.factory import StaffWorld, staff_member, staff_world
-from tests.storefront.console import sign_in
+from tests.factory import StaffWorld, staff_world
+from tests.storefront.console import staff_console
 from tests.storefront.test_staff_reports import _tables
-from tiein.app import create_app
 
 TODAY = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -51,12 +50,7 @@ async def world(db: Database) -> StaffWorld:
 async def staff(
     settings: Settings, db: Database, world: StaffWorld
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database=db)
-    app.state.clock = lambda: TODAY
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await staff_member(db)
-        await sign_in(client)
+    async with staff_console(settings, db, clock=TODAY) as client:
         yield client
 
 

@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from catalog.models import Film, FilmTitle, Franchise
 from kernel.config import Settings
 from kernel.db import Database
-from tests.factory import make_film, shop_world, staff_member
-from tests.storefront.console import confirm, csrf, post_form, sign_in
-from tiein.app import create_app
+from tests.factory import make_film, shop_world
+from tests.storefront.console import confirm, csrf, post_form, staff_console
 
 TODAY = datetime.now(UTC).replace(microsecond=0)
 
@@ -30,12 +29,7 @@ async def world(db: Database):
 
 @pytest.fixture
 async def staff(settings: Settings, db: Database, world) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database=db)
-    app.state.clock = lambda: TODAY
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await staff_member(db)
-        await sign_in(client)
+    async with staff_console(settings, db, clock=TODAY) as client:
         yield client
 
 

@@ -32,7 +32,11 @@ async def test_staff_read_the_forecast_of_a_showing_film(
         assert best.forecast.expected_units > 0
         await session.execute(update(Product).where(Product.id == best.product_id).values(stock=0))
     # when nobody is signed in, then the page sends them to sign in
-    assert (await client.get("/staff/forecast")).status_code in (302, 303)
+    signed_out = await client.get("/staff/forecast")
+    assert (signed_out.status_code, signed_out.headers["location"]) == (
+        303,
+        "/staff/login?next=%2Fstaff%2Fforecast",
+    )
     await staff_member(db)
     await sign_in(client)
     # when staff choose the film

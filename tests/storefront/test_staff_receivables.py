@@ -19,11 +19,10 @@ from kernel.db import Database
 from licensing.closing import close_period
 from licensing.receivable_models import Remittance
 from tests import factory as F
-from tests.factory import StaffWorld, staff_member, staff_world
+from tests.factory import StaffWorld, staff_world
 from tests.prices import usd
-from tests.storefront.console import csrf, sign_in
+from tests.storefront.console import csrf, staff_console
 from tests.storefront.test_staff_reports import _csv_as_displayed, _tables
-from tiein.app import create_app
 
 TODAY = datetime(2026, 3, 1, 9, tzinfo=UTC)
 MONEY = {"due", "paid", "balance", "credit", "aging_current", "aging_1_30", "aging_31_60",
@@ -46,12 +45,7 @@ async def staff(
     settings: Settings, db: Database, world: StaffWorld
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Staff signed in on an app whose clock stands at 2026-03-01."""
-    app = create_app(settings, database=db)
-    app.state.clock = lambda: TODAY
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        await staff_member(db)
-        await sign_in(client)
+    async with staff_console(settings, db, clock=TODAY) as client:
         yield client
 
 
