@@ -176,18 +176,11 @@ async def statements_table(request: Request, period: str) -> Table:
     """Every statement of a period (the frozen ones once it is closed), by agreement."""
     async with request.app.state.db.read_session() as session:
         figures = await statements_for_period(session, period)
-        ids = sorted({f.merchant_id for f in figures})
-        names = (
-            dict(
-                (
-                    await session.execute(
-                        select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))
-                    )
-                ).all()
-            )
-            if ids
-            else {}
+        ids = {f.merchant_id for f in figures}
+        found = await session.execute(
+            select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))
         )
+        names = dict(found.all())
     rows = [
         {"figures": f, "merchant": names.get(f.merchant_id, ""), "currency": f.currency}
         for f in sorted(figures, key=lambda f: f.agreement_code)
@@ -195,22 +188,24 @@ async def statements_table(request: Request, period: str) -> Table:
     return Table("statements", STATEMENT_COLUMNS, rows)
 
 
-@require_staff
-async def period_statements(request: Request) -> Response:
+def _path_period(request: Request) -> str:
+    """The period named in the path; 404 when it is not one."""
     try:
-        period = check_period(path_param(request, "name"))
+        return check_period(path_param(request, "name"))
     except DomainError:
         raise HTTPException(404) from None
+
+
+@require_staff
+async def period_statements(request: Request) -> Response:
+    period = _path_period(request)
     table = await statements_table(request, period)
     return page(request, "staff/period.html", period=period, table=table)
 
 
 @require_staff
 async def period_statements_csv(request: Request) -> Response:
-    try:
-        period = check_period(path_param(request, "name"))
-    except DomainError:
-        raise HTTPException(404) from None
+    period = _path_period(request)
     return csv_response(await statements_table(request, period), f"statements-{period}.csv")
 
 
