@@ -7,8 +7,6 @@ The file is validated like every upload (catalog.images: JPEG, PNG or WebP by co
 
 from __future__ import annotations
 
-import hmac
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -26,7 +24,7 @@ from kernel.media import media_store
 from kernel.parsing import clean_text
 from storefront.staff.auth import current_staff, require_staff
 from storefront.staff.common import flash, flash_error, page
-from storefront.web import CSRF_FIELD, MAX_FORM_FIELD, now, path_for, path_param
+from storefront.web import CSRF_FIELD, MAX_FORM_FIELD, csrf_matches, now, path_for, path_param
 
 
 async def _film(request: Request, session: AsyncSession) -> Film:
@@ -50,10 +48,7 @@ async def read_upload(request: Request, field: str) -> tuple[bytes, dict[str, st
     chosen) and the form's text fields (each checked as read_form checks them)."""
     form = await request.form(max_files=1, max_fields=4)
     try:
-        sent, expected = form.get(CSRF_FIELD), request.session.get("csrf")
-        if not (isinstance(sent, str) and isinstance(expected, str) and expected) or not (
-            hmac.compare_digest(sent.encode(), expected.encode())
-        ):
+        if not csrf_matches(request, form.get(CSRF_FIELD)):
             raise HTTPException(403, "The form expired or did not come from this site. Try again.")
         texts = {}
         for name, value in form.multi_items():  # text fields as strictly as read_form's
