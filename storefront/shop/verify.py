@@ -30,9 +30,8 @@ from licensing.label_batches import verification_network, verify_label
 from licensing.labels import parse_code
 from licensing.models import AgreementStatus
 from storefront.shop import queries
-from storefront.shop.common import now, pop_flash, reading, shopper_country, writing
-from storefront.shop.refusals import country_names, country_words
-from storefront.web import render, request_language, t
+from storefront.shop.common import country_context, now, pop_flash, reading, writing
+from storefront.web import render, t
 
 TEMPLATE = "catalog/verify.html"
 # A licence agreement's status as the verify page names it.
@@ -47,15 +46,12 @@ MAX_CODE = 100
 
 
 def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    country = shopper_country(request)
     return render(
         request,
         TEMPLATE,
         status_code,
         flashes=pop_flash(request),
-        country=country,
-        country_label=country_words(request_language(request), country),
-        countries=country_names(request_language(request)),
+        **country_context(request),
         agreement_words={status: t(request, word) for status, word in AGREEMENT_WORDS.items()},
         **context,
     )
