@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 
 from kernel.errors import DomainError
 from kernel.parsing import parse_id
-from kernel.periods import periods_between, previous_period
+from kernel.periods import check_period, periods_between, previous_period
 from licensing.models import Period, RoyaltyEntry
 from storefront.web import path_param, render
 
@@ -38,6 +38,14 @@ def path_id(request: Request, name: str = "id") -> int:
     """A database id from the path; 404 when it is not one."""
     try:
         return parse_id(path_param(request, name), field=name)
+    except DomainError:
+        raise HTTPException(404) from None
+
+
+def path_period(request: Request, name: str) -> str:
+    """A period ("2026-03") from the path; 404 when it is not one."""
+    try:
+        return check_period(path_param(request, name))
     except DomainError:
         raise HTTPException(404) from None
 

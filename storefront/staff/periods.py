@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from storefront.staff.common import (
     flash_error,
     known_periods,
     page,
+    path_period,
 )
 from storefront.staff.tables import (
     CUMULATIVE,
@@ -35,7 +35,7 @@ from storefront.staff.tables import (
     Table,
     csv_response,
 )
-from storefront.web import now, path_for, path_param, read_form
+from storefront.web import now, path_for, read_form
 
 
 @require_staff
@@ -188,24 +188,16 @@ async def statements_table(request: Request, period: str) -> Table:
     return Table("statements", STATEMENT_COLUMNS, rows)
 
 
-def _path_period(request: Request) -> str:
-    """The period named in the path; 404 when it is not one."""
-    try:
-        return check_period(path_param(request, "name"))
-    except DomainError:
-        raise HTTPException(404) from None
-
-
 @require_staff
 async def period_statements(request: Request) -> Response:
-    period = _path_period(request)
+    period = path_period(request, "name")
     table = await statements_table(request, period)
     return page(request, "staff/period.html", period=period, table=table)
 
 
 @require_staff
 async def period_statements_csv(request: Request) -> Response:
-    period = _path_period(request)
+    period = path_period(request, "name")
     return csv_response(await statements_table(request, period), f"statements-{period}.csv")
 
 
