@@ -1,8 +1,9 @@
 """What the shopper's views share: the clock, the shopper's country, sessions, flashes
-(refusals in the shopper's words: storefront.shop.refusals)."""
+(refusals in the shopper's words: storefront.shop.refusals), per-client throttles."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from starlette.requests import Request
 
 from kernel.countries import country_code
 from kernel.db import Database
+from kernel.ratelimit import BucketUnavailable, bucket_for, client_network
 from storefront.shop.refusals import country_names, country_words
 from storefront.web import csrf_matches, request_language, t
 from storefront.web import now as now  # the request's clock, shared with the staff views
@@ -58,6 +60,25 @@ def country_context(request: Request) -> dict[str, Any]:
         "country_label": country_words(language, country),
         "countries": country_names(language),
     }
+
+
+async def client_throttle(request: Request, name: str, per_client: tuple[int, float]) -> float:
+    """0 when this client network (an IPv4 address or an IPv6 /64) may go on: a token of the
+    app's bucket `name` (`app.state.<name>_bucket`, made on first use) is taken; otherwise
+    the seconds to wait. 0 too when the shared bucket is unavailable (Redis down): a
+    shopper's action is worth more than the throttle."""
+    state = request.app.state
+    bucket = getattr(state, f"{name}_bucket", None)
+    if bucket is None:
+        bucket = bucket_for(*per_client, state.settings.redis_url)
+        assert bucket is not None
+        setattr(state, f"{name}_bucket", bucket)
+    client = client_network(request.client.host) if request.client else "unknown"
+    try:
+        taken = await bucket.take(f"{name}:{client}", 1, time.time())
+    except BucketUnavailable:
+        return 0.0
+    return 0.0 if taken.allowed else max(1.0, taken.retry_after)
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
