@@ -55,6 +55,17 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def csrf_matches(request: Request, sent: object) -> bool:
+    """Whether `sent` is this session's CSRF token (compared in constant time)."""
+    expected = request.session.get("csrf")
+    return (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and bool(expected)
+        and hmac.compare_digest(sent.encode(), expected.encode())
+    )
+
+
 async def read_form(request: Request) -> FormData:
     """The POSTed form, after checking its CSRF token: a missing or wrong token is a 403.
 
@@ -65,14 +76,7 @@ async def read_form(request: Request) -> FormData:
     for name, value in form.multi_items():
         clean_text(name, field="form", max_len=100)
         clean_text(value, field=name, max_len=MAX_FORM_FIELD, strip=False)
-    sent = form.get(CSRF_FIELD)
-    expected = request.session.get("csrf")
-    if (
-        not isinstance(sent, str)
-        or not isinstance(expected, str)
-        or not expected
-        or not hmac.compare_digest(sent.encode(), expected.encode())
-    ):
+    if not csrf_matches(request, form.get(CSRF_FIELD)):
         raise HTTPException(
             403, t(request, "The form expired or did not come from this site. Try again.")
         )

@@ -15,6 +15,7 @@ from orders.cart import MAX_ITEMS, MAX_QUANTITY, Cart, CartItem, add_to_cart, pr
 from orders.cart_summary import CartSummary, cart_summary
 from orders.promo_checkout import quote_cart
 from storefront.shop.common import (
+    country_context,
     flash,
     now,
     pop_flash,
@@ -28,7 +29,7 @@ from storefront.shop.promo import MAX_LEN as PROMO_MAX_LEN
 from storefront.shop.promo import cart_code, quote_shown, remember, same_code
 from storefront.shop.promo_guard import promo_check_refused
 from storefront.shop.recommendations import Recommendations, also_bought, cart_sources
-from storefront.shop.refusals import country_names, country_words, refusal_words, summary_words
+from storefront.shop.refusals import refusal_words, summary_words
 from storefront.web import read_form, render, request_language, t
 
 SESSION_KEY = "cart"
@@ -179,9 +180,7 @@ async def _cart_page(
         status_code,
         summary=summary_words(request, summary),
         flashes=pop_flash(request),
-        country=country,
-        country_label=country_words(request_language(request), country),
-        countries=country_names(request_language(request)),
+        **country_context(request),
         max_quantity=MAX_QUANTITY,
         film_titles=titles,
         recommendations=recommended,

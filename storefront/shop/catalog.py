@@ -20,6 +20,7 @@ from kernel.content_version import content_version
 from storefront.page_cache import cacheable, cached_page, minute_of
 from storefront.shop import queries
 from storefront.shop.common import (
+    country_context,
     now,
     pop_flash,
     reading,
@@ -33,7 +34,7 @@ from storefront.shop.recommendations import (
     also_bought,
     next_showtimes,
 )
-from storefront.shop.refusals import country_names, country_words, say
+from storefront.shop.refusals import say
 from storefront.web import (
     path_for,
     path_param,
@@ -45,15 +46,12 @@ from storefront.web import (
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
-    country = shopper_country(request)
     return render(
         request,
         name,
         status_code,
         flashes=pop_flash(request),
-        country=country,
-        country_label=country_words(request_language(request), country),
-        countries=country_names(request_language(request)),
+        **country_context(request),
         **context,
     )
 
@@ -77,9 +75,7 @@ async def _public_page(
                 name,
                 shared,
                 flashes=pop_flash(request),
-                country=country,
-                country_label=country_words(request_language(request), country),
-                countries=country_names(request_language(request)),
+                **country_context(request),
                 **context,
             )
 
@@ -110,16 +106,14 @@ async def home(request: Request) -> Response:
     return await _public_page(request, "catalog/home.html", ("home",), load)
 
 
-def _film_context(request: Request, page: FilmPage, country: str) -> dict[str, Any]:
+def _film_context(request: Request, page: FilmPage) -> dict[str, Any]:
     language = request_language(request)
     locale = i18n.locale_of(language)
     return {
         "page": page,
         "film": page.film,
         "flashes": pop_flash(request),
-        "country": country,
-        "country_label": country_words(language, country),
-        "countries": country_names(language),
+        **country_context(request),
         "moment": lambda at, zone: i18n.format_moment(at, zone, language),
         "day_label": lambda day: format_skeleton("MMMEd", day, locale=locale),
         "strip_days": page.days[:STRIP_DAYS],
@@ -154,7 +148,7 @@ async def film(request: Request) -> Response:
             if page is None:  # unknown or archived: hidden from the public
                 raise HTTPException(404)
             shown.append(page)
-            context = _film_context(request, page, country)
+            context = _film_context(request, page)
             return render_text(request, "catalog/film.html", shared, **context)
 
         if not cacheable(request):

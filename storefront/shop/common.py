@@ -1,11 +1,12 @@
 """What the shopper's views share: the clock, the shopper's country, sessions, flashes
-(refusals in the shopper's words: storefront.shop.refusals)."""
+(refusals in the shopper's words: storefront.shop.refusals), per-client throttles."""
 
 from __future__ import annotations
 
-import hmac
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -13,8 +14,10 @@ from starlette.requests import Request
 
 from kernel.countries import country_code
 from kernel.db import Database
+from kernel.ratelimit import BucketUnavailable, bucket_for, client_network
+from storefront.shop.refusals import country_names, country_words
+from storefront.web import csrf_matches, request_language, t
 from storefront.web import now as now  # the request's clock, shared with the staff views
-from storefront.web import t
 
 DEFAULT_COUNTRY = "US"
 
@@ -47,6 +50,37 @@ def shopper_country(request: Request) -> str:
     return clean_country(request.session.get("country")) or DEFAULT_COUNTRY
 
 
+def country_context(request: Request) -> dict[str, Any]:
+    """The shopper's country for a page's country chooser: its code, its name in the
+    shopper's language and every country's name."""
+    country = shopper_country(request)
+    language = request_language(request)
+    return {
+        "country": country,
+        "country_label": country_words(language, country),
+        "countries": country_names(language),
+    }
+
+
+async def client_throttle(request: Request, name: str, per_client: tuple[int, float]) -> float:
+    """0 when this client network (an IPv4 address or an IPv6 /64) may go on: a token of the
+    app's bucket `name` (`app.state.<name>_bucket`, made on first use) is taken; otherwise
+    the seconds to wait. 0 too when the shared bucket is unavailable (Redis down): a
+    shopper's action is worth more than the throttle."""
+    state = request.app.state
+    bucket = getattr(state, f"{name}_bucket", None)
+    if bucket is None:
+        bucket = bucket_for(*per_client, state.settings.redis_url)
+        assert bucket is not None
+        setattr(state, f"{name}_bucket", bucket)
+    client = client_network(request.client.host) if request.client else "unknown"
+    try:
+        taken = await bucket.take(f"{name}:{client}", 1, time.time())
+    except BucketUnavailable:
+        return 0.0
+    return 0.0 if taken.allowed else max(1.0, taken.retry_after)
+
+
 def flash(request: Request, message: str, kind: str = "info") -> None:
     """A one-time message for the next page (kept in the signed session)."""
     # Reassigned, not appended in place: the session only notices assignments.
@@ -59,13 +93,7 @@ def pop_flash(request: Request) -> list[dict[str, str]]:
 
 def check_csrf_header(request: Request, sent: object) -> None:
     """For the card step's JSON calls: the session's CSRF token must come back (else 403)."""
-    expected = request.session.get("csrf")
-    if (
-        not isinstance(sent, str)
-        or not isinstance(expected, str)
-        or not expected
-        or not hmac.compare_digest(sent.encode(), expected.encode())
-    ):
+    if not csrf_matches(request, sent):
         raise HTTPException(
             403, t(request, "The page expired or did not come from this site. Reload it.")
         )

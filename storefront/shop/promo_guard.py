@@ -7,38 +7,22 @@ field says how long to wait. Ordering with the code the cart already took takes 
 from __future__ import annotations
 
 import math
-import time
 
 from starlette.requests import Request
 
-from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
+from storefront.shop.common import client_throttle
 from storefront.web import tn
 
 PER_CLIENT = (20, 1 / 15)  # 20 checks at once, then one every 15 seconds
 
 
-def _bucket(request: Request) -> TokenBucket:
-    """This app's bucket of promo code checks, made on first use."""
-    state = request.app.state
-    bucket = getattr(state, "promo_bucket", None)
-    if bucket is None:
-        bucket = bucket_for(*PER_CLIENT, state.settings.redis_url)
-        assert bucket is not None
-        state.promo_bucket = bucket
-    return bucket
-
-
 async def promo_check_refused(request: Request) -> str | None:
     """None when this client may have a typed code checked now (a token is taken); else
     the words for the promo code field, in the shopper's language."""
-    client = client_network(request.client.host) if request.client else "unknown"
-    try:
-        taken = await _bucket(request).take(f"promo:{client}", 1, time.time())
-    except BucketUnavailable:
-        return None  # a shopper's discount is worth more than the throttle when Redis is down
-    if taken.allowed:
+    seconds = await client_throttle(request, "promo", PER_CLIENT)
+    if not seconds:
         return None
-    wait = math.ceil(max(1.0, taken.retry_after))
+    wait = math.ceil(seconds)
     return tn(
         request,
         "Codes were checked too often from your network. Wait %(num)s second and try again.",

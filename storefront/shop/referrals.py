@@ -11,33 +11,20 @@ either, the shopper is still remembered and sent on; only the count is skipped."
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from catalog.models import Film
-from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from orders.promotions import campaign_by_referral
 from orders.referral_visits import campaign_runs, record_visit
-from storefront.shop.common import writing
+from storefront.shop.common import client_throttle, writing
 from storefront.web import now, path_param
 
 SESSION_KEY = "referral"
 LASTS = timedelta(days=30)
 PER_CLIENT = (20, 1 / 10)  # 20 counted visits at once, then one every 10 seconds
-
-
-def _bucket(request: Request) -> TokenBucket:
-    """This app's bucket of counted referral visits, made on first use."""
-    state = request.app.state
-    bucket = getattr(state, "referral_bucket", None)
-    if bucket is None:
-        bucket = bucket_for(*PER_CLIENT, state.settings.redis_url)
-        assert bucket is not None
-        state.referral_bucket = bucket
-    return bucket
 
 
 async def _counts(request: Request, campaign_id: int, at: datetime) -> bool:
@@ -50,12 +37,7 @@ async def _counts(request: Request, campaign_id: int, at: datetime) -> bool:
                 return False
         except ValueError:
             pass
-    client = client_network(request.client.host) if request.client else "unknown"
-    try:
-        taken = await _bucket(request).take(f"referral:{client}", 1, time.time())
-    except BucketUnavailable:
-        return True  # a visit is worth more than the throttle when Redis is down
-    return taken.allowed
+    return not await client_throttle(request, "referral", PER_CLIENT)
 
 
 async def referral(request: Request) -> Response:

@@ -17,7 +17,6 @@ client from inflating a label's count (the audit's cloned-label flag) or trying 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 from starlette.requests import Request
@@ -25,14 +24,19 @@ from starlette.responses import Response
 
 from kernel.i18n import N_
 from kernel.parsing import InvalidInput, clean_text
-from kernel.ratelimit import BucketUnavailable, TokenBucket, bucket_for, client_network
 from licensing.label_batches import verification_network, verify_label
 from licensing.labels import parse_code
 from licensing.models import AgreementStatus
 from storefront.shop import queries
-from storefront.shop.common import now, pop_flash, reading, shopper_country, writing
-from storefront.shop.refusals import country_names, country_words
-from storefront.web import render, request_language, t
+from storefront.shop.common import (
+    client_throttle,
+    country_context,
+    now,
+    pop_flash,
+    reading,
+    writing,
+)
+from storefront.web import render, t
 
 TEMPLATE = "catalog/verify.html"
 # A licence agreement's status as the verify page names it.
@@ -47,39 +51,20 @@ MAX_CODE = 100
 
 
 def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    country = shopper_country(request)
     return render(
         request,
         TEMPLATE,
         status_code,
         flashes=pop_flash(request),
-        country=country,
-        country_label=country_words(request_language(request), country),
-        countries=country_names(request_language(request)),
+        **country_context(request),
         agreement_words={status: t(request, word) for status, word in AGREEMENT_WORDS.items()},
         **context,
     )
 
 
-def _bucket(request: Request) -> TokenBucket:
-    """This app's bucket of verifications, made on first use."""
-    state = request.app.state
-    bucket = getattr(state, "verify_bucket", None)
-    if bucket is None:
-        bucket = bucket_for(*PER_CLIENT, state.settings.redis_url)
-        assert bucket is not None
-        state.verify_bucket = bucket
-    return bucket
-
-
 async def _throttled(request: Request) -> float:
     """0 when this check may go on; otherwise the seconds to wait."""
-    client = client_network(request.client.host) if request.client else "unknown"
-    try:
-        taken = await _bucket(request).take(f"verify:{client}", 1, time.time())
-    except BucketUnavailable:
-        return 0.0  # a shopper's check is worth more than the throttle when Redis is down
-    return 0.0 if taken.allowed else max(1.0, taken.retry_after)
+    return await client_throttle(request, "verify", PER_CLIENT)
 
 
 def _shown(raw: object) -> str:

@@ -4,7 +4,7 @@ and those with merch), and per currency its money (gross, discounts, net, royalt
 
 from __future__ import annotations
 
-from fractions import Fraction
+from collections.abc import Iterable
 from typing import Any
 
 from markupsafe import Markup
@@ -12,7 +12,7 @@ from markupsafe import Markup
 from kernel.money import format_money
 from reports.campaigns import CampaignReport
 from storefront.charts import Bar, bar_chart, plain_number
-from storefront.staff.tables import Column, Table, percent
+from storefront.staff.tables import Column, Table, money_tick, percent
 
 REPORT_COLUMNS = [
     Column("period", "Period", lambda r: r["period"]),
@@ -55,11 +55,20 @@ def report_table(report: CampaignReport) -> Table:
         "merch_units": report.merch_units,
         "attach_rate": percent(report.attach_rate),
     }
-    money = {m.currency: m for m in report.money}
-    royalty = {r.currency: r for r in report.royalty}
+    return Table("campaign-report", REPORT_COLUMNS, money_rows(base, report.money, report.royalty))
+
+
+def money_rows(
+    base: dict[str, Any], money: Iterable[Any], royalty: Iterable[Any]
+) -> list[dict[str, Any]]:
+    """`base` once per currency of `money` (gross, discounts, net) or `royalty`, with those
+    amounts (None where one side has none); once with no currency and no money if neither has
+    any. The campaign report's rows and the film report's rows by campaign are built so."""
+    by_money = {m.currency: m for m in money}
+    by_royalty = {r.currency: r for r in royalty}
     rows = []
-    for currency in sorted(set(money) | set(royalty)):
-        m, r = money.get(currency), royalty.get(currency)
+    for currency in sorted(set(by_money) | set(by_royalty)) or [""]:
+        m, r = by_money.get(currency), by_royalty.get(currency)
         rows.append(
             {
                 **base,
@@ -70,10 +79,7 @@ def report_table(report: CampaignReport) -> Table:
                 "royalty": r.royalty_minor if r else None,
             }
         )
-    if not rows:
-        rows.append({**base, "currency": "", "gross": None, "discounts": None, "net": None,
-                     "royalty": None})  # fmt: skip
-    return Table("campaign-report", REPORT_COLUMNS, rows)
+    return rows
 
 
 def report_charts(report: CampaignReport, name: str) -> list[Markup]:
@@ -95,7 +101,7 @@ def report_charts(report: CampaignReport, name: str) -> list[Markup]:
                 f"{period}; the table has every figure."
             ),
             ident="campaign-funnel",
-            axis=("Count", _count_ticks),
+            axis=("Count", plain_number),
         ),
         bar_chart(
             [
@@ -112,7 +118,7 @@ def report_charts(report: CampaignReport, name: str) -> list[Markup]:
                 "merchandise; the attach rate is their share."
             ),
             ident="campaign-attach",
-            axis=("Orders", _count_ticks),
+            axis=("Orders", plain_number),
         ),
     ]
     for row in report_table(report).rows:
@@ -138,18 +144,7 @@ def report_charts(report: CampaignReport, name: str) -> list[Markup]:
                     f"{currency}; the table has every figure."
                 ),
                 ident=f"campaign-money-{currency}",
-                axis=("Amount", _money_ticks(currency)),
+                axis=("Amount", money_tick(currency)),
             )
         )
     return charts
-
-
-def _count_ticks(value: Fraction) -> str:
-    return plain_number(value)
-
-
-def _money_ticks(currency: str) -> Any:
-    def tick(value: Fraction) -> str:
-        return format_money(round(value), currency)
-
-    return tick

@@ -22,16 +22,16 @@ from starlette.routing import Route
 from catalog.models import Film
 from kernel.errors import Checks, DomainError, DomainErrors
 from kernel.money import check_currency, parse_amount
-from kernel.parsing import clean_text, parse_id, parse_optional_int
+from kernel.parsing import clean_text, parse_optional_int
 from kernel.periods import check_period, period_of
 from orders.promotion_models import Campaign, CampaignChannel, PromoCode, PromoKind, PromoScope
 from orders.promotions import PromoError, create_campaign, create_promo_code
 from reports.campaigns import CampaignReport, campaign_report
 from storefront.staff.auth import require_staff
 from storefront.staff.campaign_report import report_charts, report_table
-from storefront.staff.common import flash, known_periods, page, period_choices
+from storefront.staff.common import flash, known_periods, page, path_id, period_choices
 from storefront.staff.tables import csv_response
-from storefront.web import now, path_for, path_param, query_param, read_form
+from storefront.web import now, path_for, query_param, read_form
 
 LABELS = {
     "name": "Name", "channel": "Channel", "filmIds": "Films", "startsAt": "First day",
@@ -145,13 +145,6 @@ async def add_campaign(request: Request) -> Response:
     return RedirectResponse(path_for(request, "staff_campaign", id=campaign.id), status_code=303)
 
 
-def _campaign_id(request: Request) -> int:
-    try:
-        return parse_id(path_param(request, "id"), field="id")
-    except DomainError:
-        raise HTTPException(404) from None
-
-
 async def _report(request: Request, campaign_id: int) -> tuple[str, CampaignReport]:
     period = check_period(query_param(request, "period", 16) or period_of(now(request)))
     async with request.app.state.db.read_session() as session:
@@ -203,12 +196,12 @@ async def _campaign_page(
 
 @require_staff
 async def campaign_page(request: Request) -> Response:
-    return await _campaign_page(request, _campaign_id(request))
+    return await _campaign_page(request, path_id(request))
 
 
 @require_staff
 async def add_code(request: Request) -> Response:
-    campaign_id = _campaign_id(request)
+    campaign_id = path_id(request)
     form = await read_form(request)
     keys = ("code", "kind", "percent", "amount", "currency", "scope", "valid_from", "valid_to",
             "minimum", "use_limit", "per_email_limit", "campaign_films_only")  # fmt: skip
@@ -271,7 +264,7 @@ async def add_code(request: Request) -> Response:
 
 @require_staff
 async def campaign_csv(request: Request) -> Response:
-    campaign_id = _campaign_id(request)
+    campaign_id = path_id(request)
     try:
         period, report = await _report(request, campaign_id)
     except DomainError as error:

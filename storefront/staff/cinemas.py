@@ -28,8 +28,8 @@ from kernel.money import CURRENCY_EXPONENTS, check_currency, parse_amount
 from kernel.parsing import clean_text, parse_id, parse_int
 from kernel.timezones import timezone_choices
 from storefront.staff.auth import require_staff
-from storefront.staff.common import flash, page
-from storefront.web import now, path_for, path_param, read_form
+from storefront.staff.common import flash, page, path_id
+from storefront.web import now, path_for, read_form
 
 UPCOMING = 200  # coming showtimes listed on a cinema's page
 LABELS = {
@@ -131,13 +131,6 @@ async def add_cinema(request: Request) -> Response:
     return RedirectResponse(path_for(request, "staff_cinema", id=cinema.id), status_code=303)
 
 
-def _cinema_id(request: Request) -> int:
-    try:
-        return parse_id(path_param(request, "id"), field="id")
-    except DomainError:
-        raise HTTPException(404) from None
-
-
 async def _cinema_page(
     request: Request, cinema_id: int, status: int = 200, **context: Any
 ) -> Response:
@@ -194,12 +187,12 @@ async def _cinema_page(
 
 @require_staff
 async def cinema_page(request: Request) -> Response:
-    return await _cinema_page(request, _cinema_id(request))
+    return await _cinema_page(request, path_id(request))
 
 
 @require_staff
 async def add_screen(request: Request) -> Response:
-    cinema_id = _cinema_id(request)
+    cinema_id = path_id(request)
     form = await read_form(request)
     values = {"screen_name": form.get("name", ""), "screen_capacity": form.get("capacity", "")}
     try:
@@ -222,11 +215,8 @@ async def add_screen(request: Request) -> Response:
 
 @require_staff
 async def edit_screen(request: Request) -> Response:
-    cinema_id = _cinema_id(request)
-    try:
-        screen_id = parse_id(path_param(request, "screen"), field="screen")
-    except DomainError:
-        raise HTTPException(404) from None
+    cinema_id = path_id(request)
+    screen_id = path_id(request, "screen")
     form = await read_form(request)
     try:
         async with request.app.state.db.session() as session:
@@ -260,7 +250,7 @@ async def _screen_of(session: Any, cinema_id: int, value: object) -> Screen:
 
 @require_staff
 async def schedule(request: Request) -> Response:
-    cinema_id = _cinema_id(request)
+    cinema_id = path_id(request)
     form = await read_form(request)
     keys = ("film_id", "screen_id", "times", "from_date", "to_date", "price", "currency")
     values = {k: form.get(k, "") for k in keys}

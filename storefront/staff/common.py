@@ -9,13 +9,15 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from kernel.errors import DomainError
-from kernel.periods import periods_between, previous_period
+from kernel.parsing import parse_id
+from kernel.periods import check_period, periods_between, previous_period
 from licensing.models import Period, RoyaltyEntry
-from storefront.web import render
+from storefront.web import path_param, render
 
 # The hidden field that marks the second POST of a confirmed action.
 CONFIRM_FIELD = "confirmed"
@@ -30,6 +32,22 @@ def flash(request: Request, message: str, kind: str = "ok", code: str = "") -> N
 def flash_error(request: Request, error: DomainError, kind: str = "error") -> None:
     """A refusal as a notice: the rule's message in words, its code in `data-code`."""
     flash(request, error_message(error), kind, code=str(error.code))
+
+
+def path_id(request: Request, name: str = "id") -> int:
+    """A database id from the path; 404 when it is not one."""
+    try:
+        return parse_id(path_param(request, name), field=name)
+    except DomainError:
+        raise HTTPException(404) from None
+
+
+def path_period(request: Request, name: str) -> str:
+    """A period ("2026-03") from the path; 404 when it is not one."""
+    try:
+        return check_period(path_param(request, name))
+    except DomainError:
+        raise HTTPException(404) from None
 
 
 def pop_flash(request: Request) -> dict[str, str] | None:

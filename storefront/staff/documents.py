@@ -14,7 +14,6 @@ from starlette.routing import Route
 
 from kernel.errors import DomainError
 from kernel.pdf import PdfUnavailable
-from kernel.periods import check_period
 from licensing.agreements import get_agreement_by_code
 from reports.statement_document import (
     statement_document,
@@ -23,7 +22,7 @@ from reports.statement_document import (
     studio_party,
 )
 from storefront.staff.auth import require_staff
-from storefront.staff.common import page
+from storefront.staff.common import page, path_period
 from storefront.web import now, path_param
 
 
@@ -41,10 +40,7 @@ def pdf_response(data: bytes, filename: str) -> Response:
 
 @require_staff
 async def statement_pdf_view(request: Request) -> Response:
-    try:
-        period = check_period(path_param(request, "period"))
-    except DomainError:
-        raise HTTPException(404) from None
+    period = path_period(request, "period")
     async with request.app.state.db.read_session() as session:
         try:
             agreement = await get_agreement_by_code(session, path_param(request, "code"))

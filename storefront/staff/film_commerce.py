@@ -13,6 +13,7 @@ from starlette.requests import Request
 from orders.promotion_models import Campaign
 from reports.film_commerce import FilmCommerceRow, film_commerce_report
 from storefront.charts import Bar, bar_chart
+from storefront.staff.campaign_report import money_rows
 from storefront.staff.tables import Column, Table, percent, percent_tick
 
 CHART_BARS = 25  # a chart shows the largest rows; the table shows them all
@@ -165,24 +166,12 @@ def _campaign_rows(films: list[FilmCommerceRow], names: dict[int, str]) -> list[
                 "merch_units": p.merch_units,
                 "attach_rate": percent(p.merch_attach_rate),
             }
-            money = {m.currency: m for m in p.money}
-            royalty = {r.currency: r for r in p.royalty}
-            for currency in sorted(set(money) | set(royalty)) or [""]:
-                m, r = money.get(currency), royalty.get(currency)
-                rows.append(
-                    {
-                        **base,
-                        "currency": currency,
-                        "gross": m.gross_minor if m else None,
-                        "discounts": m.discounts_minor if m else None,
-                        "net": m.net_minor if m else None,
-                        "royalty": r.royalty_minor if r else None,
-                    }
-                )
+            rows += money_rows(base, p.money, p.royalty)
     return rows
 
 
-def film_commerce_chart(films: list[Any], period: str) -> Markup:
+def film_commerce_chart(films: list[FilmCommerceRow], period: str) -> Markup:
+    """The attach rate of each film with ticket orders: the first CHART_BARS by title."""
     bars = [
         Bar(f.film_title, f.merch_attach_rate, percent(f.merch_attach_rate))
         for f in films

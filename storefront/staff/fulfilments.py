@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kernel.parsing import InvalidInput, parse_id
 from licensing.models import Merchant
 from orders.fulfilment_models import FulfilmentStatus
 from orders.fulfilment_views import fulfilment_view, merchant_address, recent_fulfilments
 from storefront.staff.auth import require_staff
-from storefront.staff.common import page
-from storefront.web import path_param, query_param
+from storefront.staff.common import page, path_id
+from storefront.web import query_param
 
 RECENT = 100
 STATUSES = [s.value for s in FulfilmentStatus]
@@ -51,10 +50,7 @@ async def fulfilments_page(request: Request) -> Response:
 async def fulfilment_page(request: Request) -> Response:
     """GET /staff/fulfilments/{id}: lines with what was shipped, cancelled and left,
     shipments, and where to ship."""
-    try:
-        fulfilment_id = parse_id(path_param(request, "id"), field="id")
-    except InvalidInput:
-        raise HTTPException(404) from None
+    fulfilment_id = path_id(request)
     async with request.app.state.db.read_session() as session:
         view = await fulfilment_view(session, fulfilment_id)
         if view is None:

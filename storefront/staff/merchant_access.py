@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from kernel.errors import Checks, DomainError
-from kernel.parsing import clean_text, parse_id
+from kernel.parsing import clean_text
 from licensing.accounts import Viewer
 from licensing.merchants import merchant_by_slug
 from licensing.models import ApiToken
@@ -28,7 +28,14 @@ from licensing.webhooks import (
     delete_subscription,
 )
 from storefront.staff.auth import current_staff, require_staff
-from storefront.staff.common import Confirmation, confirm_page, confirmed, flash, flash_error
+from storefront.staff.common import (
+    Confirmation,
+    confirm_page,
+    confirmed,
+    flash,
+    flash_error,
+    path_id,
+)
 from storefront.staff.merchants import errors_of, merchant_page_response
 from storefront.web import now, path_for, path_param, read_form, render
 
@@ -84,18 +91,11 @@ async def issue_token(request: Request) -> Response:
     )
 
 
-def _pk(request: Request) -> int:
-    try:
-        return parse_id(path_param(request, "id", 20), field="id")
-    except DomainError:
-        raise HTTPException(404) from None
-
-
 async def _merchants_row(request: Request, model: type[Any]) -> tuple[str, Any, Any]:
     """The merchant's slug, the merchant and its `model` row named by the path (404 for an unknown
     merchant, or a row of another merchant: never told apart)."""
     slug = path_param(request, "slug")
-    pk = _pk(request)
+    pk = path_id(request)
     async with request.app.state.db.read_session() as session:
         try:
             merchant = await merchant_by_slug(session, slug)

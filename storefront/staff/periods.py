@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -25,6 +24,7 @@ from storefront.staff.common import (
     flash_error,
     known_periods,
     page,
+    path_period,
 )
 from storefront.staff.tables import (
     CUMULATIVE,
@@ -35,7 +35,7 @@ from storefront.staff.tables import (
     Table,
     csv_response,
 )
-from storefront.web import now, path_for, path_param, read_form
+from storefront.web import now, path_for, read_form
 
 
 @require_staff
@@ -176,18 +176,11 @@ async def statements_table(request: Request, period: str) -> Table:
     """Every statement of a period (the frozen ones once it is closed), by agreement."""
     async with request.app.state.db.read_session() as session:
         figures = await statements_for_period(session, period)
-        ids = sorted({f.merchant_id for f in figures})
-        names = (
-            dict(
-                (
-                    await session.execute(
-                        select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))
-                    )
-                ).all()
-            )
-            if ids
-            else {}
+        ids = {f.merchant_id for f in figures}
+        found = await session.execute(
+            select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))
         )
+        names = dict(found.all())
     rows = [
         {"figures": f, "merchant": names.get(f.merchant_id, ""), "currency": f.currency}
         for f in sorted(figures, key=lambda f: f.agreement_code)
@@ -197,20 +190,14 @@ async def statements_table(request: Request, period: str) -> Table:
 
 @require_staff
 async def period_statements(request: Request) -> Response:
-    try:
-        period = check_period(path_param(request, "name"))
-    except DomainError:
-        raise HTTPException(404) from None
+    period = path_period(request, "name")
     table = await statements_table(request, period)
     return page(request, "staff/period.html", period=period, table=table)
 
 
 @require_staff
 async def period_statements_csv(request: Request) -> Response:
-    try:
-        period = check_period(path_param(request, "name"))
-    except DomainError:
-        raise HTTPException(404) from None
+    period = path_period(request, "name")
     return csv_response(await statements_table(request, period), f"statements-{period}.csv")
 
 

@@ -7,9 +7,8 @@ The file is validated like every upload (catalog.images: JPEG, PNG or WebP by co
 
 from __future__ import annotations
 
-import hmac
-
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -25,12 +24,12 @@ from kernel.media import media_store
 from kernel.parsing import clean_text
 from storefront.staff.auth import current_staff, require_staff
 from storefront.staff.common import flash, flash_error, page
-from storefront.web import CSRF_FIELD, MAX_FORM_FIELD, now, path_for, path_param
+from storefront.web import CSRF_FIELD, MAX_FORM_FIELD, csrf_matches, now, path_for, path_param
 
 
-async def _film(request: Request, session: object) -> Film:
+async def _film(request: Request, session: AsyncSession) -> Film:
     slug = path_param(request, "slug", max_len=80)
-    film = await session.scalar(select(Film).where(Film.slug == slug))  # type: ignore[attr-defined]
+    film = await session.scalar(select(Film).where(Film.slug == slug))
     if film is None:
         raise HTTPException(404, "No such film.")
     return film
@@ -49,10 +48,7 @@ async def read_upload(request: Request, field: str) -> tuple[bytes, dict[str, st
     chosen) and the form's text fields (each checked as read_form checks them)."""
     form = await request.form(max_files=1, max_fields=4)
     try:
-        sent, expected = form.get(CSRF_FIELD), request.session.get("csrf")
-        if not (isinstance(sent, str) and isinstance(expected, str) and expected) or not (
-            hmac.compare_digest(sent.encode(), expected.encode())
-        ):
+        if not csrf_matches(request, form.get(CSRF_FIELD)):
             raise HTTPException(403, "The form expired or did not come from this site. Try again.")
         texts = {}
         for name, value in form.multi_items():  # text fields as strictly as read_form's
@@ -68,28 +64,36 @@ async def read_upload(request: Request, field: str) -> tuple[bytes, dict[str, st
         await form.close()
 
 
+async def store_studio_image(
+    request: Request, session: AsyncSession, data: bytes, field: str
+) -> Image:
+    """Store an upload read by `read_upload` as a studio image (no merchant, the signed-in
+    staff user as its uploader); nothing chosen is EMPTY_FILE on `field`."""
+    if not data:
+        raise DomainError(ImageError.EMPTY_FILE, "Choose an image file first.", field)
+    staff = current_staff(request) or {}
+    return await store_image(
+        session,
+        media_store(request.app.state.settings.media_path),
+        data,
+        merchant_id=None,
+        staff_user_id=staff.get("id"),
+        now=now(request),
+        field=field,
+    )
+
+
 @require_staff
 async def upload_poster(request: Request) -> Response:
     """Validate the file, store it as a studio image and make it the film's poster; back to
     the film's edit page (its poster section) with a message in words either way."""
     data, _ = await read_upload(request, "poster")
-    staff = current_staff(request) or {}
     async with request.app.state.db.read_session() as session:
         film = await _film(request, session)  # an unknown film: 404, nothing read further
         film_id, title = film.id, film.title
     try:
         async with request.app.state.db.session() as session:
-            if not data:
-                raise DomainError(ImageError.EMPTY_FILE, "Choose an image file first.", "poster")
-            image = await store_image(
-                session,
-                media_store(request.app.state.settings.media_path),
-                data,
-                merchant_id=None,
-                staff_user_id=staff.get("id"),
-                now=now(request),
-                field="poster",
-            )
+            image = await store_studio_image(request, session, data, "poster")
             await set_film_poster(session, film_id, image.id, now=now(request))
     except DomainError as error:
         flash_error(request, error)

@@ -15,14 +15,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from catalog.images import ImageError, store_image
 from catalog.models import Product
 from catalog.product_images import add_product_image, photos_of_products
 from kernel.errors import DomainError
-from kernel.media import media_store
-from storefront.staff.auth import current_staff, require_staff
+from storefront.staff.auth import require_staff
 from storefront.staff.common import flash, flash_error, page
-from storefront.staff.posters import read_upload
+from storefront.staff.posters import read_upload, store_studio_image
 from storefront.web import now, path_for, path_param
 
 
@@ -48,23 +46,12 @@ async def add_photo(request: Request) -> Response:
     """POST: validate the file, store it as a studio image and add it as the product's last
     photo; back to the page with a message in words either way."""
     data, texts = await read_upload(request, "photo")
-    staff = current_staff(request) or {}
     async with request.app.state.db.read_session() as session:
         product = await _product(request, session)  # an unknown product: 404
         product_id, sku, name = product.id, product.sku, product.name
     try:
         async with request.app.state.db.session() as session:
-            if not data:
-                raise DomainError(ImageError.EMPTY_FILE, "Choose an image file first.", "photo")
-            image = await store_image(
-                session,
-                media_store(request.app.state.settings.media_path),
-                data,
-                merchant_id=None,
-                staff_user_id=staff.get("id"),
-                now=now(request),
-                field="photo",
-            )
+            image = await store_studio_image(request, session, data, "photo")
             await add_product_image(
                 session, product_id, image.id, alt=texts.get("alt", ""), merchant_id=None,
                 now=now(request),

@@ -6,7 +6,6 @@ that is not self-evident (attach rate, projection, shortfall) says what it is un
 from __future__ import annotations
 
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from markupsafe import Markup
@@ -23,7 +22,14 @@ from storefront.charts import Bar, bar_chart
 from storefront.staff.auth import require_staff
 from storefront.staff.common import error_message, known_periods, page, period_choices
 from storefront.staff.film_commerce import CHART_BARS, film_commerce_chart, film_commerce_tables
-from storefront.staff.tables import Column, Table, csv_response, percent, percent_tick
+from storefront.staff.tables import (
+    Column,
+    Table,
+    csv_response,
+    money_tick,
+    percent,
+    percent_tick,
+)
 from storefront.web import now, path_for, query_param
 
 # --- royalties by group -------------------------------------------------------------------
@@ -89,17 +95,10 @@ def royalties_charts(table: Table, period: str, groups: list[str]) -> list[Marku
                     f"{', ' + shown if shown else ''}; the table has every figure."
                 ),
                 ident=f"royalties-{currency}",
-                axis=("Royalty earned", _money_ticks(currency)),
+                axis=("Royalty earned", money_tick(currency)),
             )
         )
     return charts
-
-
-def _money_ticks(currency: str) -> Any:
-    def tick(value: Fraction) -> str:
-        return format_money(round(value), currency)
-
-    return tick
 
 
 # --- MG pace ------------------------------------------------------------------------------

@@ -117,6 +117,15 @@ def percent_tick(value: Fraction) -> str:
     return percent(Decimal(value.numerator) / Decimal(value.denominator))
 
 
+def money_tick(currency: str) -> Callable[[Fraction], str]:
+    """A chart axis tick formatter of amounts in minor units of `currency`."""
+
+    def tick(value: Fraction) -> str:
+        return format_money(round(value), currency)
+
+    return tick
+
+
 def csv_response(table: Table, filename: str) -> Response:
     """A table as a CSV download."""
     return Response(
