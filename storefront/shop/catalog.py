@@ -17,6 +17,7 @@ from catalog.film_status import FilmStatus
 from catalog.product_images import photos_of_products, photos_of_variants, posters_of_films
 from kernel import i18n
 from kernel.content_version import content_version
+from orders.cart_items import MAX_QUANTITY
 from storefront.page_cache import cacheable, cached_page, minute_of
 from storefront.shop import queries
 from storefront.shop.common import (
@@ -203,6 +204,7 @@ async def product(request: Request) -> Response:
             "variants": page.variants,
             "variant_photos": variant_photos,
             "recommendations": recommended,
+            "max_quantity": MAX_QUANTITY,
         }
 
     return await _public_page(request, "catalog/product.html", ("product", sku), load)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from catalog.models import Showtime
 from kernel.db import Database
+from orders.cart_items import MAX_QUANTITY
 from tests.factory import make_film, make_product, make_showtime, shop_world
 from tests.prices import usd
 
@@ -158,3 +159,12 @@ async def test_home_groups_films_by_the_one_status_rule(
     assert 'href="/films/far-off"' in now_part
     assert 'href="/films/all-done"' not in now_part
     assert 'href="/films/all-done"' in rest.split('id="more-films"', 1)[1]
+
+
+async def test_the_product_page_offers_no_more_units_than_the_cart_takes(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await shop_world(db, shirt_stock=MAX_QUANTITY * 3)
+    page = (await client.get("/products/NH-TEE-01")).text
+    field = re.search(r'<input id="f-qty"[^>]*>', page)
+    assert field is not None and f'max="{MAX_QUANTITY}"' in field.group(0)
