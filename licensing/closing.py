@@ -19,6 +19,34 @@ from licensing.statements import statements_for_period
 from licensing.webhooks import WebhookEvent, queue_event, subscribed_merchants
 
 
+def check_period_over(period: str, now: datetime) -> None:
+    """PERIOD_NOT_ENDED unless `period` is over at `now` (a period is closed once ended)."""
+    _, ends_at = period_bounds(period)
+    if utc(now) < ends_at:
+        raise DomainError(
+            LicensingError.PERIOD_NOT_ENDED,
+            f"{period} is not over until {ends_at.date().isoformat()}; it cannot be closed yet.",
+            "period",
+        )
+
+
+async def check_closed_in_order(
+    session: AsyncSession, period: str, last_closed: str | None
+) -> None:
+    """EARLIER_PERIOD_OPEN when a period before `period` (and after `last_closed`, the last
+    closed one) still holds ledger entries: periods are closed in order. Reads only."""
+    query = select(func.min(RoyaltyEntry.period)).where(RoyaltyEntry.period < period)
+    if last_closed is not None:
+        query = query.where(RoyaltyEntry.period > last_closed)
+    earlier_open = await session.scalar(query)
+    if earlier_open:
+        raise DomainError(
+            LicensingError.EARLIER_PERIOD_OPEN,
+            f"Close {earlier_open} first: periods are closed in order.",
+            "period",
+        )
+
+
 async def close_period(
     session: AsyncSession, period: str, *, now: datetime, closed_by: str
 ) -> list[RoyaltyStatement]:
@@ -32,13 +60,7 @@ async def close_period(
     agreement's merchant, queued in the same transaction.
     """
     period = check_period(period)
-    _, ends_at = period_bounds(period)
-    if utc(now) < ends_at:
-        raise DomainError(
-            LicensingError.PERIOD_NOT_ENDED,
-            f"{period} is not over until {ends_at.date().isoformat()}; it cannot be closed yet.",
-            "period",
-        )
+    check_period_over(period, now)
     await hold_periods(session, exclusive=True)
     last_closed = await last_closed_period(session)
     if last_closed is not None and period < last_closed:
@@ -53,16 +75,7 @@ async def close_period(
     assert row is not None
     if row.status == PeriodStatus.CLOSED:
         return await stored_statements(session, period)
-    query = select(func.min(RoyaltyEntry.period)).where(RoyaltyEntry.period < period)
-    if last_closed is not None:
-        query = query.where(RoyaltyEntry.period > last_closed)
-    earlier_open = await session.scalar(query)
-    if earlier_open:
-        raise DomainError(
-            LicensingError.EARLIER_PERIOD_OPEN,
-            f"Close {earlier_open} first: periods are closed in order.",
-            "period",
-        )
+    await check_closed_in_order(session, period, last_closed)
     figures = await statements_for_period(session, period)
     statements = [
         RoyaltyStatement(

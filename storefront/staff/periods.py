@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from kernel.errors import DomainError
 from kernel.parsing import clean_text
-from kernel.periods import check_period, period_bounds, period_of, previous_period
-from licensing.closing import close_period
+from kernel.periods import check_period, period_of, previous_period
+from licensing.closing import check_closed_in_order, check_period_over, close_period
 from licensing.codes import LicensingError
-from licensing.models import Merchant, Period, PeriodStatus, RoyaltyEntry
+from licensing.models import Merchant, Period, PeriodStatus
 from licensing.periods import last_closed_period
 from licensing.statements import statements_for_period
 from storefront.staff.auth import require_staff, staff_name
@@ -67,14 +67,7 @@ async def close(request: Request) -> Response:
     try:
         name = check_period(clean_text(form.get("period"), field="period", max_len=16))
         if not confirmed(form):
-            if name >= period_of(now(request)):
-                _, ends_at = period_bounds(name)
-                raise DomainError(
-                    LicensingError.PERIOD_NOT_ENDED,
-                    f"{name} is not over until {ends_at.date().isoformat()}; "
-                    "it cannot be closed yet.",
-                    "period",
-                )
+            check_period_over(name, now(request))
             return confirm_page(request, await _close_confirmation(request, name))
         async with request.app.state.db.session() as session:
             await close_period(session, name, now=now(request), closed_by=staff_name(request))
@@ -94,16 +87,7 @@ async def _close_confirmation(request: Request, name: str) -> Confirmation:
             raise DomainError(
                 LicensingError.INVALID, f"{name} is closed already; nothing to do.", "period"
             )
-        query = select(func.min(RoyaltyEntry.period)).where(RoyaltyEntry.period < name)
-        if last_closed is not None:
-            query = query.where(RoyaltyEntry.period > last_closed)
-        earlier_open = await session.scalar(query)
-        if earlier_open:
-            raise DomainError(
-                LicensingError.EARLIER_PERIOD_OPEN,
-                f"Close {earlier_open} first: periods are closed in order.",
-                "period",
-            )
+        await check_closed_in_order(session, name, last_closed)
         figures = await statements_for_period(session, name)
     open_ones = [f for f in figures if not f.frozen]
     if open_ones:

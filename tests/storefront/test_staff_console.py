@@ -194,15 +194,17 @@ async def test_no_console_page_shows_a_code_in_brackets(
     )
     assert new_form.status_code == 400
     pages["bad agreement form"] = new_form.text
-    for path, data in (
-        ("/staff/periods/close", {"period": "2025-Q4"}),  # an earlier period is open
-        ("/staff/periods/close", {"period": period_of(now_utc())}),  # not ended
-        (f"/staff/agreements/{code}/status", {"status": "draft"}),
-        (f"/staff/approvals/{world.product_ids[0]}", {"decision": "request_changes"}),
+    for path, data, code_shown in (
+        ("/staff/periods/close", {"period": "2025-Q4"}, "EARLIER_PERIOD_OPEN"),
+        ("/staff/periods/close", {"period": period_of(now_utc())}, "PERIOD_NOT_ENDED"),
+        (f"/staff/agreements/{code}/status", {"status": "draft"}, None),
+        (f"/staff/approvals/{world.product_ids[0]}", {"decision": "request_changes"}, None),
     ):
         refused = await post_form(client, path, data)
         shown = await client.get(refused.headers["location"])
         assert "data-code=" in shown.text, path
+        if code_shown:
+            assert f'data-code="{code_shown}"' in shown.text, (path, data)
         pages[f"refused {path}"] = shown.text
     for name, html in pages.items():
         assert not CODE_IN_BRACKETS.search(html), (name, CODE_IN_BRACKETS.search(html))
